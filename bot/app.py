@@ -1,0 +1,118 @@
+"""The application factory: production and tests build the bot the same way."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    ContextTypes,
+    PersistenceInput,
+    PicklePersistence,
+)
+from telegram.request import BaseRequest
+
+from bot.application import UnionApplication
+from bot.context import UnionContext
+from bot.db import create_engine, create_session_factory
+from bot.errors import handle_error
+from bot.i18n import I18n
+from bot.settings import Settings
+from bot.state import AlertLimiter, AppState
+from handlers import committee, fallback, join_requests, menu, profile, start
+from handlers.menu import publish_default_commands
+from models.organizations import ensure_default_organization
+
+logger = logging.getLogger(__name__)
+
+
+def build_state(settings: Settings) -> AppState:
+    """Engine, sessions, catalogs and limits for one application."""
+    engine = create_engine(settings.database_url)
+    return AppState(
+        settings=settings,
+        engine=engine,
+        db=create_session_factory(engine),
+        i18n=I18n(settings.default_language),
+        secret=settings.secret_bytes(),
+        alerts=AlertLimiter(interval_seconds=settings.alert_interval_seconds),
+    )
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    rate_limiter: BaseRateLimiter | None = None,
+    use_default_rate_limiter: bool = True,
+) -> UnionApplication:
+    """Build the bot: handlers, persistence, error handler, start-up and shut-down hooks.
+
+    Tests pass a recording `request`; production uses PTB's HTTP client.
+    """
+    state = build_state(settings)
+    settings.persistence_path.parent.mkdir(parents=True, exist_ok=True)
+    persistence = PicklePersistence(
+        settings.persistence_path,
+        # Our state holds an engine; only conversations and per-user drafts are pickled.
+        store_data=PersistenceInput(bot_data=False, chat_data=False, callback_data=False),
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .application_class(UnionApplication, kwargs={"state": state})
+        .context_types(ContextTypes(context=UnionContext))
+        .persistence(persistence)
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
+    )
+    if settings.telegram_api_base_url:
+        builder = builder.base_url(settings.telegram_api_base_url)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limiter is not None:
+        builder = builder.rate_limiter(rate_limiter)
+    elif use_default_rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    application = builder.build()
+    assert isinstance(application, UnionApplication)
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: Application) -> None:
+    """Every feature's handlers, in order: the first match in group 0 wins."""
+    fallback.register_first(application)
+    start.register(application)
+    profile.register(application)
+    menu.register(application)
+    join_requests.register(application)
+    committee.register(application)
+    fallback.register_last(application)
+    application.add_error_handler(handle_error)
+
+
+async def on_startup(application: Application) -> None:
+    """Create the organization on first start and publish the command menus."""
+    assert isinstance(application, UnionApplication)
+    state = application.state
+    async with state.db() as session:
+        org = await ensure_default_organization(
+            session,
+            name=state.settings.organization_name,
+            committee_chat_id=state.settings.committee_chat_id,
+        )
+    assert org.id is not None
+    state.org_id = org.id
+    state.bot_username = application.bot.username
+    await publish_default_commands(application.bot, state.i18n)
+    logger.info("Union Desk ready as @%s for organization %s", state.bot_username, org.id)
+
+
+async def on_shutdown(application: Application) -> None:
+    """Close database connections."""
+    assert isinstance(application, UnionApplication)
+    await application.state.engine.dispose()

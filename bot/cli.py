@@ -1,0 +1,160 @@
+"""`unionbot`: run the bot, migrate the database, import the staff roster."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.db import create_engine, create_session_factory, upgrade
+from bot.i18n import LANGUAGES, I18n, Translator
+from bot.settings import Settings, SettingsError
+from models.errors import DomainError
+from models.members import Member
+from models.organizations import ensure_default_organization
+from models.roster import import_roster, invited_members, parse_rows, read_table
+
+logger = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="unionbot",
+        description="Union Desk (工会助手): a Telegram bot for a school teachers' union.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (long polling)")
+    db = commands.add_parser("db", help="database tasks")
+    db_commands = db.add_subparsers(dest="db_command", metavar="TASK")
+    db_commands.add_parser("upgrade", help="migrate the database to the latest schema")
+    members = commands.add_parser("members", help="roster tasks")
+    member_commands = members.add_subparsers(dest="members_command", metavar="TASK")
+    importer = member_commands.add_parser(
+        "import", help="create invited members from a staff list (.csv or .xlsx)"
+    )
+    importer.add_argument("file", type=Path)
+    links = member_commands.add_parser("links", help="print invitation links again")
+    for sub in (importer, links):
+        sub.add_argument("--bot-username", default="", help="the bot's @username, for full links")
+        sub.add_argument("--out", type=Path, help="also write name, department, link to this CSV")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `unionbot` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL at INFO, and the URL contains the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = Settings()
+        if args.command == "run":
+            return _run(settings)
+        if args.command == "db" and args.db_command == "upgrade":
+            upgrade(settings.database_url)
+            print(_translator(settings.default_language)("cli.db_upgraded"))
+            return 0
+        if args.command == "members" and args.members_command in ("import", "links"):
+            return asyncio.run(_members(settings, args))
+    except SettingsError as exc:
+        print(_translator(os.environ.get("DEFAULT_LANGUAGE"))(exc.key), file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]).upper()
+        print(f"Setting {field} is not valid: {first['msg']} (see .env.example).", file=sys.stderr)
+        return 2
+    parser.print_help()
+    return 0 if args.command is None else 2
+
+
+def _translator(language: str | None) -> Translator:
+    if language not in LANGUAGES:
+        language = "zh-Hans"
+    return I18n(language).get(language)
+
+
+def _run(settings: Settings) -> int:
+    from bot.app import build_application
+
+    settings.require_token()
+    upgrade(settings.database_url)
+    application = build_application(settings)
+    application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    return 0
+
+
+async def _members(settings: Settings, args: argparse.Namespace) -> int:
+    tr = _translator(settings.default_language)
+    await asyncio.to_thread(upgrade, settings.database_url)
+    engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    try:
+        async with sessions() as session:
+            org = await ensure_default_organization(session, name=settings.organization_name)
+            assert org.id is not None
+            if args.members_command == "links":
+                members = await invited_members(session, org_id=org.id)
+                _print_links(tr, members, args)
+                return 0
+            try:
+                table = read_table(args.file)
+                today = datetime.now(settings.zone).date()
+                rows, errors = parse_rows(table, today=today)
+            except DomainError as error:
+                print(tr(error.key, **error.params), file=sys.stderr)
+                return 1
+            except OSError:
+                print(tr("roster.cannot_read", path=str(args.file)), file=sys.stderr)
+                return 1
+            report = await import_roster(session, org_id=org.id, rows=rows, errors=errors)
+    finally:
+        await engine.dispose()
+    for row_error in report.errors:
+        reason = tr(row_error.key, **row_error.params)
+        print(tr("roster.line_error", line=row_error.line, reason=reason))
+    print(
+        tr(
+            "roster.summary",
+            created=len(report.created),
+            updated=len(report.updated),
+            unchanged=report.unchanged,
+            errors=len(report.errors),
+        )
+    )
+    _print_links(tr, report.created + report.updated, args)
+    return 1 if report.errors and not (report.created or report.updated or report.unchanged) else 0
+
+
+def _invite_link(member: Member, bot_username: str) -> str:
+    payload = f"inv-{member.invite_code}"
+    if bot_username:
+        return f"https://t.me/{bot_username.lstrip('@')}?start={payload}"
+    return f"/start {payload}"
+
+
+def _print_links(tr: Translator, members: list[Member], args: argparse.Namespace) -> None:
+    for member in members:
+        print(f"{member.real_name}\t{member.department}\t{_invite_link(member, args.bot_username)}")
+    if args.out and members:
+        with args.out.open("w", newline="", encoding="utf-8-sig") as target:
+            writer = csv.writer(target)
+            writer.writerow(
+                [tr("roster.col_name"), tr("roster.col_department"), tr("roster.col_link")]
+            )
+            for member in members:
+                writer.writerow(
+                    [member.real_name, member.department, _invite_link(member, args.bot_username)]
+                )
+        print(tr("roster.links_written", path=str(args.out)))

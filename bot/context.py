@@ -1,0 +1,90 @@
+"""A typed CallbackContext: `context.db`, `context.actor`, `context.t` instead of dict lookups."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from telegram import Update
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.db import SessionFactory
+from bot.i18n import I18n, Translator
+from bot.settings import Settings
+from models.members import Actor, ensure_owner_is_chair, load_actor
+
+if TYPE_CHECKING:
+    from bot.application import UnionApplication
+    from bot.state import AppState
+
+
+class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The context every handler receives; `prepare` fills it once per update."""
+
+    def __init__(
+        self,
+        application: UnionApplication,
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id, user_id)
+        self._union_app = application
+        self.actor: Actor | None = None
+        self.language_code: str | None = None
+        self._prepared = False
+
+    @property
+    def state(self) -> AppState:
+        """The application's shared state."""
+        return self._union_app.state
+
+    @property
+    def settings(self) -> Settings:
+        """Deployment settings."""
+        return self.state.settings
+
+    @property
+    def db(self) -> SessionFactory:
+        """Open a session with `async with context.db() as session:`."""
+        return self.state.db
+
+    @property
+    def i18n(self) -> I18n:
+        """All catalogs."""
+        return self.state.i18n
+
+    @property
+    def org_id(self) -> int:
+        """The organization this deployment serves."""
+        return self.state.org_id
+
+    @property
+    def tr(self) -> Translator:
+        """The translator for the person behind this update."""
+        chosen = self.actor.member.language if self.actor else None
+        if chosen is None and self.user_data is not None:
+            chosen = self.user_data.get("language")
+        return self.i18n.resolve(chosen, self.language_code)
+
+    def t(self, key: str, **params: object) -> str:
+        """Translate `key` for the person behind this update."""
+        return self.tr(key, **params)
+
+    async def prepare(self, update: Update) -> None:
+        """Load the member behind the update (once), making owners chair on first contact."""
+        if self._prepared:
+            return
+        self._prepared = True
+        user = update.effective_user
+        if user is None:
+            return
+        self.language_code = user.language_code
+        async with self.db() as session:
+            actor = await load_actor(session, org_id=self.org_id, telegram_user_id=user.id)
+            if actor is not None and user.id in self.settings.owner_ids and not actor.is_chair:
+                actor = await ensure_owner_is_chair(session, actor=actor)
+        self.actor = actor
+
+    async def refresh_actor(self, update: Update) -> None:
+        """Reload the member after a change made during this update."""
+        self._prepared = False
+        await self.prepare(update)

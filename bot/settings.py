@@ -1,0 +1,109 @@
+"""Deployment settings, read once from the environment and `.env`."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from models.errors import N_
+
+SUPPORTED_LANGUAGES = ("zh-Hans", "zh-Hant", "en")
+_TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "your-secret-key", "xxx", "todo"}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; `key` names one sentence for the operator."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class Settings(BaseSettings):
+    """Every knob of a deployment; created in `main()` and passed down, never global."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore"
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    database_url: str = "sqlite+aiosqlite:///./data/unionbot.db"
+    timezone: str = "Asia/Shanghai"
+    default_language: str = "zh-Hans"
+    owner_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    committee_chat_id: int | None = None
+    organization_name: str = "学校工会"
+    telegram_api_base_url: str | None = None
+    secret_key: SecretStr | None = None
+    persistence_path: Path = Path("data/conversations.pickle")
+    # One alert per this many seconds per kind of error reaches the owners.
+    alert_interval_seconds: int = 600
+
+    @field_validator("owner_ids", mode="before")
+    @classmethod
+    def _split_owner_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [int(part) for part in re.split(r"[,\s]+", value.strip()) if part]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _supported_language(cls, value: str) -> str:
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"DEFAULT_LANGUAGE must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _no_placeholder_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value()
+        if raw.strip().lower() in _PLACEHOLDERS or len(raw) < 16:
+            raise ValueError("SECRET_KEY must be a random string of at least 16 characters")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The deployment's time zone."""
+        return ZoneInfo(self.timezone)
+
+    def require_token(self) -> str:
+        """Return the bot token or raise SettingsError with guidance for the operator."""
+        token = (
+            self.telegram_bot_token.get_secret_value().strip() if self.telegram_bot_token else ""
+        )
+        if not token:
+            raise SettingsError(N_("settings.token_missing"))
+        if not _TOKEN_PATTERN.match(token):
+            raise SettingsError(N_("settings.token_malformed"))
+        return token
+
+    def secret_bytes(self, data_dir: Path | None = None) -> bytes:
+        """The key for keyed hashes: SECRET_KEY, else a generated key kept beside the data."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        key_file = (data_dir or self.persistence_path.parent) / "secret.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(32))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip().encode()

@@ -1,0 +1,45 @@
+"""What the running application holds: settings, database, catalogs, the organization."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db import SessionFactory
+from bot.i18n import I18n
+from bot.settings import Settings
+
+
+@dataclass
+class AlertLimiter:
+    """At most one owner alert per kind of error per interval; counts what it held back."""
+
+    interval_seconds: float
+    _last: dict[str, float] = field(default_factory=dict)
+    _held_back: dict[str, int] = field(default_factory=dict)
+
+    def allow(self, kind: str, now: float | None = None) -> tuple[bool, int]:
+        """Whether to alert now, and how many alerts of this kind were held back before."""
+        now = time.monotonic() if now is None else now
+        last = self._last.get(kind)
+        if last is not None and now - last < self.interval_seconds:
+            self._held_back[kind] = self._held_back.get(kind, 0) + 1
+            return False, 0
+        self._last[kind] = now
+        return True, self._held_back.pop(kind, 0)
+
+
+@dataclass
+class AppState:
+    """Everything handlers need besides the update; one per application."""
+
+    settings: Settings
+    engine: AsyncEngine
+    db: SessionFactory
+    i18n: I18n
+    secret: bytes
+    alerts: AlertLimiter
+    org_id: int = 0
+    bot_username: str = ""

@@ -1,0 +1,1 @@
+"""Telegram I/O, one module per feature: parse the update, call the domain, render the reply."""

@@ -1,0 +1,126 @@
+"""Small helpers every feature's handlers share."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.ext import BaseHandler, ConversationHandler
+from telegram.warnings import PTBUserWarning
+
+from bot.context import UnionContext
+from bot.i18n import Translator
+from models.errors import DomainError
+from models.members import Actor, MemberStatus, Profile
+
+logger = logging.getLogger(__name__)
+
+ButtonRow = Sequence[tuple[str, str]]
+
+
+def keyboard(*rows: ButtonRow) -> InlineKeyboardMarkup:
+    """Inline keyboard from rows of (label, callback data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def is_private(update: Update) -> bool:
+    """True in a one-to-one chat with the bot."""
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+async def say(
+    update: Update, context: UnionContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Reply in the chat the update came from."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+async def refuse(update: Update, context: UnionContext, error: DomainError) -> None:
+    """Tell the person, in their language, why a rule said no (as an alert for a button)."""
+    text = context.t(error.key, **error.params)
+    query = update.callback_query
+    if query is not None:
+        await query.answer(text[:190], show_alert=True)
+        if len(text) > 190:
+            await say(update, context, text)
+        return
+    await say(update, context, text)
+
+
+def deep_link(context: UnionContext, payload: str = "") -> str:
+    """A t.me link that opens a private chat with the bot."""
+    username = context.state.bot_username or context.bot.username
+    return f"https://t.me/{username}" + (f"?start={payload}" if payload else "")
+
+
+async def require_member(update: Update, context: UnionContext) -> Actor | None:
+    """The active member behind the update, or None after explaining what to do instead."""
+    actor = context.actor
+    if actor is not None and actor.is_active:
+        return actor
+    if actor is None or actor.member.status == MemberStatus.REJECTED:
+        key = "member.not_registered"
+    elif actor.member.status == MemberStatus.PENDING:
+        key = "join.already_pending"
+    else:
+        key = "join.inactive"
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await say(update, context, context.t(key))
+    return None
+
+
+async def require_committee(update: Update, context: UnionContext) -> Actor | None:
+    """The committee member behind the update, or None after saying who may do this."""
+    actor = await require_member(update, context)
+    if actor is None:
+        return None
+    if not actor.is_committee:
+        await say(update, context, context.t("desk.not_committee"))
+        return None
+    return actor
+
+
+def profile_lines(tr: Translator, profile: Profile) -> list[str]:
+    """A profile as lines of text (registration preview, join card, /me)."""
+    gender = tr(f"gender.{profile.gender}") if profile.gender else tr("profile.not_given")
+    birthday = str(profile.birthday) if profile.birthday else tr("profile.not_given")
+    return [
+        tr("profile.name", value=profile.real_name),
+        tr("profile.department", value=profile.department),
+        tr("profile.gender", value=gender),
+        tr("profile.birthday", value=birthday),
+        tr("profile.retired", value=tr("common.yes") if profile.retired else tr("common.no")),
+    ]
+
+
+def conversation(
+    *,
+    name: str,
+    entry_points: list[BaseHandler[Any, Any, Any]],
+    states: dict[object, list[BaseHandler[Any, Any, Any]]],
+    fallbacks: list[BaseHandler[Any, Any, Any]],
+    allow_reentry: bool = False,
+) -> ConversationHandler[Any]:
+    """A persistent, per-user conversation with a name (and /cancel among its fallbacks)."""
+    with warnings.catch_warnings():
+        # We track conversations per user and chat, not per message, on purpose: buttons in
+        # the private chat belong to the person's one conversation. PTB warns about it.
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=entry_points,
+            states=states,
+            fallbacks=fallbacks,
+            allow_reentry=allow_reentry,
+            name=name,
+            persistent=True,
+        )

@@ -1,0 +1,81 @@
+"""What happens to updates no feature claimed: never silence, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.context import UnionContext
+from handlers.common import deep_link, say
+from handlers.menu import show_menu
+from handlers.registry import PRIVATE_ONLY
+
+logger = logging.getLogger(__name__)
+
+
+async def prepare_context(update: Update, context: UnionContext) -> None:
+    """Runs first for every update: load the member behind it."""
+    await context.prepare(update)
+
+
+async def private_only(update: Update, context: UnionContext) -> None:
+    """A private command sent in a group: point to the private chat with a link button."""
+    tr = context.i18n.get(context.settings.default_language)
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(tr("group.open_private"), url=deep_link(context))]]
+    )
+    await say(update, context, tr("group.private_only"), markup)
+
+
+async def unknown_command(update: Update, context: UnionContext) -> None:
+    """A command we do not have."""
+    await say(update, context, context.t("fallback.unknown_command"))
+
+
+async def unknown_private_message(update: Update, context: UnionContext) -> None:
+    """Free text, stickers or files outside any conversation."""
+    actor = context.actor
+    if actor is None or not actor.is_active:
+        await say(update, context, context.t("member.not_registered"))
+        return
+    await say(update, context, context.t("fallback.not_understood"))
+    await show_menu(update, context)
+
+
+async def stale_button(update: Update, context: UnionContext) -> None:
+    """A button whose conversation or feature is gone (old message, forged data)."""
+    query = update.callback_query
+    assert query is not None
+    logger.info("Unmatched callback from user %s", query.from_user.id)
+    await query.answer(context.t("desk.stale_button"), show_alert=True)
+
+
+def register_first(application: Application) -> None:
+    """Handlers that run before every feature."""
+    application.add_handler(TypeHandler(Update, prepare_context), group=-100)
+
+
+def register_last(application: Application) -> None:
+    """Catch-alls, added after every feature so they only see what nobody claimed."""
+    application.add_handler(
+        CommandHandler(list(PRIVATE_ONLY), private_only, filters=filters.ChatType.GROUPS)
+    )
+    application.add_handler(
+        MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command)
+    )
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+            unknown_private_message,
+        )
+    )
+    application.add_handler(CallbackQueryHandler(stale_button))

@@ -1,0 +1,150 @@
+"""Join requests (入会申请) on the review desk: the card, Approve / Reject, the outcome."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import Forbidden
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.callback import pack, pattern
+from bot.context import UnionContext
+from handlers.common import keyboard, profile_lines, refuse, require_committee, say
+from handlers.menu import on_menu
+from handlers.review_desk import committee_press, post_card, refresh_cards
+from models.errors import DomainError
+from models.members import (
+    JoinRequest,
+    JoinStatus,
+    Member,
+    decide_join_request,
+    get_join_request,
+    get_member,
+    profile_of,
+)
+from models.members_queries import pending_join_requests
+
+logger = logging.getLogger(__name__)
+
+KIND = "join"
+
+
+def _local(context: UnionContext, moment: datetime | None) -> str:
+    return moment.astimezone(context.settings.zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def render_card(
+    context: UnionContext, request: JoinRequest, member: Member, decider: Member | None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The desk card text and buttons for a join request in its current state."""
+    tr = context.i18n.get(context.settings.default_language)
+    lines = [tr("join.card_title", id=request.id), *profile_lines(tr, profile_of(member))]
+    if request.status == JoinStatus.PENDING:
+        assert request.id is not None
+        markup = keyboard(
+            [
+                (tr("join.approve"), pack(KIND, "approve", request.id)),
+                (tr("join.reject"), pack(KIND, "reject", request.id)),
+            ]
+        )
+        return "\n".join([*lines, tr("join.card_pending")]), markup
+    key = "join.card_approved" if request.status == JoinStatus.APPROVED else "join.card_rejected"
+    who = decider.real_name if decider else "?"
+    lines.append(tr(key, who=who, when=_local(context, request.decided_at)))
+    return "\n".join(lines), None
+
+
+async def announce_join_request(
+    context: UnionContext, request: JoinRequest, member: Member
+) -> None:
+    """Put a new join request on the review desk."""
+    assert request.id is not None
+    text, markup = render_card(context, request, member, None)
+    await post_card(context, kind=KIND, item_id=request.id, text=text, markup=markup)
+
+
+async def decide_join(update: Update, context: UnionContext) -> None:
+    """Approve or Reject pressed on a join card."""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return
+    actor, data = pressed
+    query = update.callback_query
+    assert query is not None
+    approve = data.action == "approve"
+    try:
+        request_id = data.int_arg()
+        async with context.db() as session:
+            request, member = await decide_join_request(
+                session,
+                org_id=context.org_id,
+                request_id=request_id,
+                decider=actor,
+                approve=approve,
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        await _refresh(context, data.int_arg())
+        return
+    except ValueError:
+        await query.answer(context.t("desk.stale_button"), show_alert=True)
+        return
+    await query.answer(context.t("join.decided_toast"))
+    logger.info("Join request %s decided by member %s: %s", request_id, actor.id, data.action)
+    text, markup = render_card(context, request, member, actor.member)
+    await refresh_cards(context, kind=KIND, item_id=request_id, text=text, markup=markup)
+    await _tell_applicant(context, member, approve)
+
+
+async def _refresh(context: UnionContext, request_id: int) -> None:
+    async with context.db() as session:
+        try:
+            request = await get_join_request(session, org_id=context.org_id, request_id=request_id)
+        except DomainError:
+            return
+        member = await get_member(session, org_id=context.org_id, member_id=request.member_id)
+        decider = (
+            await session.get(Member, request.decided_by_member_id)
+            if request.decided_by_member_id
+            else None
+        )
+    text, markup = render_card(context, request, member, decider)
+    await refresh_cards(context, kind=KIND, item_id=request_id, text=text, markup=markup)
+
+
+async def _tell_applicant(context: UnionContext, member: Member, approved: bool) -> None:
+    if member.telegram_user_id is None:
+        return
+    tr = context.i18n.get(member.language)
+    key = "join.you_are_approved" if approved else "join.you_are_rejected"
+    try:
+        await context.bot.send_message(member.telegram_user_id, tr(key, name=member.real_name))
+    except Forbidden:
+        logger.info("Applicant member %s has blocked the bot", member.id)
+
+
+async def list_join_requests(update: Update, context: UnionContext) -> None:
+    """/joins: the open join requests, each as a card with its buttons (committee only)."""
+    if await require_committee(update, context) is None:
+        return
+    async with context.db() as session:
+        pending = await pending_join_requests(session, org_id=context.org_id)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if not pending:
+        await say(update, context, context.t("join.none_pending"))
+        return
+    for request, member in pending:
+        text, markup = render_card(context, request, member, None)
+        await say(update, context, text, markup)
+
+
+def register(application: Application) -> None:
+    """Add the join-request handlers."""
+    on_menu("joins", list_join_requests)
+    application.add_handler(CallbackQueryHandler(decide_join, pattern=pattern(KIND)))
+    application.add_handler(
+        CommandHandler("joins", list_join_requests, filters=filters.ChatType.PRIVATE)
+    )

@@ -1,0 +1,240 @@
+"""/me (see and edit one's profile) and /language."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from enum import IntEnum
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.callback import pack, pattern, unpack
+from bot.context import UnionContext
+from bot.i18n import SHORT_CODES
+from handlers.common import conversation, keyboard, profile_lines, refuse, require_member, say
+from handlers.menu import on_menu, publish_member_commands
+from handlers.start import language_keyboard, text_expected
+from models.errors import DomainError
+from models.members import (
+    DEPARTMENT_LIMIT,
+    NAME_LIMIT,
+    Gender,
+    profile_of,
+    set_language,
+    update_profile,
+)
+from models.validation import clean_text, parse_birthday
+
+FEATURE = "me"
+TEXT_FIELDS = ("name", "dept", "birthday")
+
+
+class Edit(IntEnum):
+    """The one step of editing a text field."""
+
+    VALUE = 1
+
+
+async def show_profile(update: Update, context: UnionContext) -> None:
+    """/me: the profile with edit buttons."""
+    actor = await require_member(update, context)
+    if actor is None:
+        return
+    member = actor.member
+    lines = [
+        context.t("profile.title"),
+        *profile_lines(context.tr, profile_of(member)),
+        context.t("profile.why"),
+    ]
+    markup = keyboard(
+        [
+            (context.t("profile.edit_name"), pack(FEATURE, "edit", "name")),
+            (context.t("profile.edit_department"), pack(FEATURE, "edit", "dept")),
+        ],
+        [
+            (context.t("profile.edit_birthday"), pack(FEATURE, "edit", "birthday")),
+            (context.t("profile.edit_gender"), pack(FEATURE, "gender", "ask")),
+        ],
+        [
+            (context.t("profile.toggle_retired"), pack(FEATURE, "retired", "toggle")),
+            (context.t("menu.language"), pack(FEATURE, "language", "ask")),
+        ],
+    )
+    await say(update, context, "\n".join(lines), markup)
+
+
+async def ask_value(update: Update, context: UnionContext) -> int:
+    """An edit button for a text field: ask for the new value."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    await query.answer()
+    if await require_member(update, context) is None:
+        return ConversationHandler.END
+    field = unpack(query.data).args[0] if unpack(query.data).args else ""
+    if field not in TEXT_FIELDS:
+        return ConversationHandler.END
+    context.user_data["editing"] = field
+    prompts = {
+        "name": context.t("reg.ask_name", limit=NAME_LIMIT),
+        "dept": context.t("reg.ask_department", limit=DEPARTMENT_LIMIT),
+        "birthday": context.t("reg.ask_birthday"),
+    }
+    await say(update, context, prompts[field] + "\n" + context.t("profile.cancel_hint"))
+    return Edit.VALUE
+
+
+async def save_value(update: Update, context: UnionContext) -> int:
+    """The new value for the field being edited."""
+    assert update.message is not None and context.user_data is not None
+    actor = await require_member(update, context)
+    if actor is None:
+        return ConversationHandler.END
+    field = context.user_data.get("editing")
+    current = profile_of(actor.member)
+    text = update.message.text
+    try:
+        if field == "name":
+            changed = replace(current, real_name=clean_text(text, limit=NAME_LIMIT))
+        elif field == "dept":
+            changed = replace(current, department=clean_text(text, limit=DEPARTMENT_LIMIT))
+        elif field == "birthday":
+            today = datetime.now(context.settings.zone).date()
+            changed = replace(current, birthday=parse_birthday(text or "", today=today))
+        else:
+            return ConversationHandler.END
+    except DomainError as error:
+        await refuse(update, context, error)
+        return Edit.VALUE
+    async with context.db() as session:
+        await update_profile(session, member=actor.member, profile=changed)
+    context.user_data.pop("editing", None)
+    await say(update, context, context.t("profile.saved"))
+    await show_profile(update, context)
+    return ConversationHandler.END
+
+
+async def cancel_edit(update: Update, context: UnionContext) -> int:
+    """/cancel while editing."""
+    if context.user_data is not None:
+        context.user_data.pop("editing", None)
+    await say(update, context, context.t("profile.edit_cancelled"))
+    return ConversationHandler.END
+
+
+async def gender_pressed(update: Update, context: UnionContext) -> None:
+    """Gender: `ask` shows the choices; a choice saves it."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    actor = await require_member(update, context)
+    if actor is None:
+        return
+    choice = unpack(query.data).args[0] if unpack(query.data).args else ""
+    if choice == "ask":
+        await say(
+            update,
+            context,
+            context.t("reg.ask_gender"),
+            keyboard(
+                [
+                    (context.t("gender.female"), pack(FEATURE, "gender", "female")),
+                    (context.t("gender.male"), pack(FEATURE, "gender", "male")),
+                ],
+                [(context.t("profile.not_given"), pack(FEATURE, "gender", "none"))],
+            ),
+        )
+        return
+    gender = Gender(choice) if choice in (Gender.FEMALE, Gender.MALE) else None
+    current = profile_of(actor.member)
+    async with context.db() as session:
+        await update_profile(session, member=actor.member, profile=replace(current, gender=gender))
+    await say(update, context, context.t("profile.saved"))
+    await show_profile(update, context)
+
+
+async def retired_toggled(update: Update, context: UnionContext) -> None:
+    """Flip the retired flag."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    actor = await require_member(update, context)
+    if actor is None:
+        return
+    current = profile_of(actor.member)
+    async with context.db() as session:
+        await update_profile(
+            session,
+            member=actor.member,
+            profile=replace(current, retired=not current.retired),
+        )
+    await say(update, context, context.t("profile.saved"))
+    await show_profile(update, context)
+
+
+async def ask_language(update: Update, context: UnionContext) -> None:
+    """/language: the language buttons."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await say(
+        update, context, context.t("language.choose"), language_keyboard(context, "lang", "set")
+    )
+
+
+async def language_chosen(update: Update, context: UnionContext) -> None:
+    """A language button outside registration."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    await query.answer()
+    args = unpack(query.data).args
+    language = SHORT_CODES.get(args[0]) if args else None
+    if language is None:
+        return
+    context.user_data["language"] = language
+    actor = context.actor
+    if actor is not None:
+        async with context.db() as session:
+            await set_language(session, member=actor.member, language=language)
+        if actor.is_committee:
+            await publish_member_commands(context.bot, context.i18n, actor)
+    await say(update, context, context.t("language.saved"))
+
+
+def register(application: Application) -> None:
+    """Add /me, /language and their buttons."""
+    on_menu("me", show_profile)
+    on_menu("language", ask_language)
+    application.add_handler(
+        conversation(
+            entry_points=[CallbackQueryHandler(ask_value, pattern=pattern(FEATURE, "edit"))],
+            states={
+                Edit.VALUE: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, save_value),
+                    MessageHandler(~filters.TEXT & ~filters.COMMAND, text_expected),
+                ]
+            },
+            fallbacks=[CommandHandler("cancel", cancel_edit)],
+            name="profile_edit",
+        )
+    )
+    application.add_handler(CommandHandler("me", show_profile, filters=filters.ChatType.PRIVATE))
+    application.add_handler(
+        CommandHandler("language", ask_language, filters=filters.ChatType.PRIVATE)
+    )
+    application.add_handler(
+        CallbackQueryHandler(gender_pressed, pattern=pattern(FEATURE, "gender"))
+    )
+    application.add_handler(
+        CallbackQueryHandler(retired_toggled, pattern=pattern(FEATURE, "retired"))
+    )
+    application.add_handler(
+        CallbackQueryHandler(ask_language, pattern=pattern(FEATURE, "language"))
+    )
+    application.add_handler(CallbackQueryHandler(language_chosen, pattern=pattern("lang", "set")))

@@ -1,0 +1,84 @@
+"""One list of commands and menu entries: /help, the command menu and the main menu use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from models.errors import N_
+from models.members import Actor
+
+
+class Audience(IntEnum):
+    """Who may use a command, from widest to narrowest."""
+
+    EVERYONE = 0
+    MEMBER = 1
+    COMMITTEE = 2
+    CHAIR = 3
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A bot command and who sees it."""
+
+    name: str
+    description_key: str
+    audience: Audience
+    private_only: bool = True
+    in_group: bool = False  # also listed in group chats
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """A main-menu button: callback `menu:<action>`."""
+
+    action: str
+    label_key: str
+    audience: Audience
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("start", N_("cmd.start"), Audience.EVERYONE),
+    CommandSpec("menu", N_("cmd.menu"), Audience.MEMBER),
+    CommandSpec("me", N_("cmd.me"), Audience.MEMBER),
+    CommandSpec("language", N_("cmd.language"), Audience.EVERYONE),
+    CommandSpec("help", N_("cmd.help"), Audience.EVERYONE, private_only=False, in_group=True),
+    CommandSpec("cancel", N_("cmd.cancel"), Audience.EVERYONE),
+    CommandSpec("members", N_("cmd.members"), Audience.COMMITTEE),
+    CommandSpec("joins", N_("cmd.joins"), Audience.COMMITTEE),
+    CommandSpec(
+        "bindgroup", N_("cmd.bindgroup"), Audience.CHAIR, private_only=False, in_group=True
+    ),
+)
+
+MENU: tuple[MenuItem, ...] = (
+    MenuItem("me", N_("menu.me"), Audience.MEMBER),
+    MenuItem("language", N_("menu.language"), Audience.EVERYONE),
+    MenuItem("help", N_("menu.help"), Audience.EVERYONE),
+    MenuItem("members", N_("menu.members"), Audience.COMMITTEE),
+    MenuItem("joins", N_("menu.joins"), Audience.COMMITTEE),
+)
+
+PRIVATE_ONLY = tuple(spec.name for spec in COMMANDS if spec.private_only)
+
+
+def audience_of(actor: Actor | None) -> Audience:
+    """The widest audience that includes this person."""
+    if actor is None or not actor.is_active:
+        return Audience.EVERYONE
+    if actor.is_chair:
+        return Audience.CHAIR
+    if actor.is_committee:
+        return Audience.COMMITTEE
+    return Audience.MEMBER
+
+
+def commands_for(audience: Audience) -> list[CommandSpec]:
+    """Commands this audience may use."""
+    return [spec for spec in COMMANDS if spec.audience <= audience]
+
+
+def menu_for(audience: Audience) -> list[MenuItem]:
+    """Main-menu entries this audience may use."""
+    return [item for item in MENU if item.audience <= audience]

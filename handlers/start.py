@@ -1,0 +1,388 @@
+"""/start: deep links (roster invitations) and the registration conversation (入会申请)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.callback import pack, pattern, unpack
+from bot.context import UnionContext
+from bot.i18n import CODE_OF, LANGUAGES, SHORT_CODES
+from handlers.common import conversation, keyboard, profile_lines, refuse, say
+from handlers.join_requests import announce_join_request
+from handlers.menu import show_menu
+from models.errors import DomainError
+from models.members import (
+    DEPARTMENT_LIMIT,
+    NAME_LIMIT,
+    Gender,
+    MemberStatus,
+    Profile,
+    bind_invite,
+    submit_registration,
+)
+from models.validation import Birthday, clean_text, parse_birthday
+
+logger = logging.getLogger(__name__)
+
+FEATURE = "reg"
+INVITE_PREFIX = "inv-"
+Step = BaseHandler[Any, Any, Any]
+
+
+class Reg(IntEnum):
+    """Steps of the registration conversation."""
+
+    LANGUAGE = 1
+    NAME = 2
+    DEPARTMENT = 3
+    GENDER = 4
+    BIRTHDAY = 5
+    RETIRED = 6
+    CONFIRM = 7
+
+
+def _draft(context: UnionContext) -> dict[str, object]:
+    assert context.user_data is not None
+    draft = context.user_data.setdefault("registration", {})
+    assert isinstance(draft, dict)
+    return draft
+
+
+def language_keyboard(context: UnionContext, feature: str, action: str) -> InlineKeyboardMarkup:
+    """Buttons naming each language in that language."""
+    return keyboard(
+        [
+            (
+                context.i18n.get(language)("language.self_name"),
+                pack(feature, action, CODE_OF[language]),
+            )
+            for language in LANGUAGES
+        ]
+    )
+
+
+async def start(update: Update, context: UnionContext) -> int:
+    """/start: greet members, bind invitation links, or begin registration."""
+    payload = context.args[0] if context.args else ""
+    if payload.startswith(INVITE_PREFIX):
+        await _bind_invitation(update, context, payload.removeprefix(INVITE_PREFIX))
+        return ConversationHandler.END
+    actor = context.actor
+    if actor is not None and actor.member.status == MemberStatus.PENDING:
+        await say(update, context, context.t("join.already_pending"))
+        return ConversationHandler.END
+    if actor is not None and actor.member.status == MemberStatus.INACTIVE:
+        await say(update, context, context.t("join.inactive"))
+        return ConversationHandler.END
+    if actor is not None and actor.is_active:
+        if payload:
+            await say(update, context, context.t("start.link_unknown"))
+        await say(update, context, context.t("start.welcome_back", name=actor.member.real_name))
+        await show_menu(update, context)
+        return ConversationHandler.END
+    if payload:
+        await say(update, context, context.t("start.link_unknown"))
+    _draft(context).clear()
+    await say(
+        update,
+        context,
+        context.t("start.welcome", org=context.settings.organization_name),
+        language_keyboard(context, FEATURE, "lang"),
+    )
+    return Reg.LANGUAGE
+
+
+async def _bind_invitation(update: Update, context: UnionContext, code: str) -> None:
+    user = update.effective_user
+    assert user is not None
+    language = context.tr.language
+    try:
+        async with context.db() as session:
+            member = await bind_invite(
+                session,
+                org_id=context.org_id,
+                telegram_user_id=user.id,
+                code=code,
+                language=language,
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    logger.info("Roster member %s bound a Telegram account", member.id)
+    await context.refresh_actor(update)
+    await say(update, context, context.t("invite.bound", name=member.real_name))
+    await show_menu(update, context)
+
+
+async def choose_language(update: Update, context: UnionContext) -> int:
+    """A language button during registration."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    await query.answer()
+    code = unpack(query.data).args[0] if unpack(query.data).args else ""
+    language = SHORT_CODES.get(code)
+    if language is None:
+        return Reg.LANGUAGE
+    context.user_data["language"] = language
+    _draft(context)["language"] = language
+    await say(update, context, context.t("reg.ask_name", limit=NAME_LIMIT))
+    return Reg.NAME
+
+
+async def got_name(update: Update, context: UnionContext) -> int:
+    """The real name."""
+    assert update.message is not None
+    try:
+        _draft(context)["real_name"] = clean_text(update.message.text, limit=NAME_LIMIT)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return Reg.NAME
+    await say(update, context, context.t("reg.ask_department", limit=DEPARTMENT_LIMIT))
+    return Reg.DEPARTMENT
+
+
+async def got_department(update: Update, context: UnionContext) -> int:
+    """The department or teaching group."""
+    assert update.message is not None
+    try:
+        _draft(context)["department"] = clean_text(update.message.text, limit=DEPARTMENT_LIMIT)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return Reg.DEPARTMENT
+    await _ask_gender(update, context)
+    return Reg.GENDER
+
+
+async def _ask_gender(update: Update, context: UnionContext) -> None:
+    await say(
+        update,
+        context,
+        context.t("reg.ask_gender"),
+        keyboard(
+            [
+                (context.t("gender.female"), pack(FEATURE, "gender", "female")),
+                (context.t("gender.male"), pack(FEATURE, "gender", "male")),
+            ],
+            [(context.t("reg.skip"), pack(FEATURE, "gender", "skip"))],
+        ),
+    )
+
+
+async def got_gender(update: Update, context: UnionContext) -> int:
+    """Gender button (or skip)."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    choice = unpack(query.data).args[0]
+    _draft(context)["gender"] = choice if choice in (Gender.FEMALE, Gender.MALE) else None
+    await say(
+        update,
+        context,
+        context.t("reg.ask_birthday"),
+        keyboard([(context.t("reg.skip"), pack(FEATURE, "birthday", "skip"))]),
+    )
+    return Reg.BIRTHDAY
+
+
+async def got_birthday(update: Update, context: UnionContext) -> int:
+    """Birthday as text."""
+    assert update.message is not None
+    today = datetime.now(context.settings.zone).date()
+    try:
+        birthday = parse_birthday(update.message.text or "", today=today)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return Reg.BIRTHDAY
+    _draft(context)["birthday"] = str(birthday)
+    await _ask_retired(update, context)
+    return Reg.RETIRED
+
+
+async def skip_birthday(update: Update, context: UnionContext) -> int:
+    """The skip button at the birthday step."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    _draft(context)["birthday"] = None
+    await _ask_retired(update, context)
+    return Reg.RETIRED
+
+
+async def _ask_retired(update: Update, context: UnionContext) -> None:
+    await say(
+        update,
+        context,
+        context.t("reg.ask_retired"),
+        keyboard(
+            [
+                (context.t("common.no"), pack(FEATURE, "retired", "no")),
+                (context.t("common.yes"), pack(FEATURE, "retired", "yes")),
+            ]
+        ),
+    )
+
+
+async def got_retired(update: Update, context: UnionContext) -> int:
+    """Retired yes/no, then the preview."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    _draft(context)["retired"] = unpack(query.data).args[0] == "yes"
+    profile = _profile_from_draft(_draft(context))
+    lines = [context.t("reg.preview_title"), *profile_lines(context.tr, profile)]
+    await say(
+        update,
+        context,
+        "\n".join(lines),
+        keyboard(
+            [(context.t("reg.confirm"), pack(FEATURE, "confirm", "yes"))],
+            [
+                (context.t("reg.restart"), pack(FEATURE, "confirm", "restart")),
+                (context.t("common.cancel"), pack(FEATURE, "confirm", "cancel")),
+            ],
+        ),
+    )
+    return Reg.CONFIRM
+
+
+def _profile_from_draft(draft: dict[str, object]) -> Profile:
+    birthday_text = draft.get("birthday")
+    birthday = Birthday.parse_stored(birthday_text) if isinstance(birthday_text, str) else None
+    gender = draft.get("gender")
+    return Profile(
+        real_name=str(draft.get("real_name", "")),
+        department=str(draft.get("department", "")),
+        gender=Gender(gender) if isinstance(gender, str) else None,
+        birthday=birthday,
+        retired=bool(draft.get("retired", False)),
+    )
+
+
+async def confirm(update: Update, context: UnionContext) -> int:
+    """Confirm, start over or cancel at the preview."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    await query.answer()
+    choice = unpack(query.data).args[0]
+    if choice == "restart":
+        await say(update, context, context.t("reg.ask_name", limit=NAME_LIMIT))
+        return Reg.NAME
+    if choice != "yes":
+        return await cancel(update, context)
+    draft = _draft(context)
+    if not draft.get("real_name") or not draft.get("department"):
+        await say(update, context, context.t("reg.incomplete"))
+        return ConversationHandler.END
+    is_owner = user.id in context.settings.owner_ids
+    try:
+        async with context.db() as session:
+            member, request = await submit_registration(
+                session,
+                org_id=context.org_id,
+                telegram_user_id=user.id,
+                profile=_profile_from_draft(draft),
+                language=str(draft.get("language") or context.tr.language),
+                is_owner=is_owner,
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return ConversationHandler.END
+    draft.clear()
+    await context.refresh_actor(update)
+    if request is None:
+        logger.info("Owner registered as chair: member %s", member.id)
+        await say(update, context, context.t("reg.owner_done", name=member.real_name))
+        await show_menu(update, context)
+        return ConversationHandler.END
+    logger.info("Join request %s submitted by member %s", request.id, member.id)
+    await say(update, context, context.t("reg.submitted", name=member.real_name))
+    await announce_join_request(context, request, member)
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: UnionContext) -> int:
+    """/cancel (or the Cancel button): leave registration; nothing is stored."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    _draft(context).clear()
+    await say(update, context, context.t("reg.cancelled"))
+    return ConversationHandler.END
+
+
+async def text_expected(update: Update, context: UnionContext) -> None:
+    """A sticker, photo or voice where typed text is needed."""
+    await say(update, context, context.t("input.text_expected"))
+
+
+async def buttons_expected(update: Update, context: UnionContext) -> None:
+    """Typing where a button press is needed."""
+    await say(update, context, context.t("input.use_buttons"))
+
+
+async def command_in_conversation(update: Update, context: UnionContext) -> None:
+    """Another command in the middle of registration."""
+    await say(update, context, context.t("reg.finish_first"))
+
+
+def _text_step(callback: Callable[[Update, UnionContext], Awaitable[int]]) -> list[Step]:
+    return [
+        MessageHandler(filters.TEXT & ~filters.COMMAND, callback),  # type: ignore[arg-type]
+        MessageHandler(~filters.TEXT & ~filters.COMMAND, text_expected),
+    ]
+
+
+def _button_step(*handlers: Step) -> list[Step]:
+    return [*handlers, MessageHandler(~filters.COMMAND, buttons_expected)]
+
+
+def build_conversation() -> ConversationHandler:
+    """The registration conversation."""
+    return conversation(
+        entry_points=[CommandHandler("start", start, filters=filters.ChatType.PRIVATE)],
+        states={
+            Reg.LANGUAGE: _button_step(
+                CallbackQueryHandler(choose_language, pattern=pattern(FEATURE, "lang"))
+            ),
+            Reg.NAME: _text_step(got_name),
+            Reg.DEPARTMENT: _text_step(got_department),
+            Reg.GENDER: _button_step(
+                CallbackQueryHandler(got_gender, pattern=pattern(FEATURE, "gender"))
+            ),
+            Reg.BIRTHDAY: [
+                CallbackQueryHandler(skip_birthday, pattern=pattern(FEATURE, "birthday")),
+                *_text_step(got_birthday),
+            ],
+            Reg.RETIRED: _button_step(
+                CallbackQueryHandler(got_retired, pattern=pattern(FEATURE, "retired"))
+            ),
+            Reg.CONFIRM: _button_step(
+                CallbackQueryHandler(confirm, pattern=pattern(FEATURE, "confirm"))
+            ),
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            MessageHandler(filters.COMMAND, command_in_conversation),
+        ],
+        allow_reentry=True,
+        name="registration",
+    )
+
+
+def register(application: Application) -> None:
+    """Add the /start and registration handlers."""
+    application.add_handler(build_conversation())

@@ -1,0 +1,11 @@
+"""Tables and domain rules, one module per feature; no Telegram imports here.
+
+Importing this package registers every table on `SQLModel.metadata` (Alembic relies on it).
+"""
+
+from models.desk import DeskCard
+from models.members import JoinRequest, Member, MemberRole
+from models.organizations import Organization
+from models.updates import ProcessedUpdate
+
+__all__ = ["DeskCard", "JoinRequest", "Member", "MemberRole", "Organization", "ProcessedUpdate"]

@@ -1,0 +1,497 @@
+"""Members, their roles, join requests (入会申请) and invitations."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Index, String, UniqueConstraint, func, or_, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, SQLModel, col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.base import UTCDateTime, utcnow
+from models.errors import N_, DomainError
+from models.validation import Birthday
+
+NAME_LIMIT = 40
+DEPARTMENT_LIMIT = 60
+
+
+class MemberStatus(StrEnum):
+    """Where a person stands with the union."""
+
+    INVITED = "invited"  # imported from the roster, Telegram account not bound yet
+    PENDING = "pending"  # asked to join, waiting for the committee
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    INACTIVE = "inactive"  # left the school or deactivated; history kept
+
+
+class Role(StrEnum):
+    """Roles on top of plain membership; a member may hold several."""
+
+    REPRESENTATIVE = "representative"  # 教代会代表
+    COMMITTEE = "committee"  # 工会委员
+    TREASURER = "treasurer"  # 经费 / 经审
+    CHAIR = "chair"  # 工会主席
+
+
+class Gender(StrEnum):
+    """Only asked so Women's Day greetings reach the right people."""
+
+    FEMALE = "female"
+    MALE = "male"
+
+
+class JoinStatus(StrEnum):
+    """The life of a join request."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Member(SQLModel, table=True):
+    """A teacher or staff member, known by their Telegram account once bound."""
+
+    __table_args__ = (
+        UniqueConstraint("organization_id", "telegram_user_id", name="uq_member_org_telegram"),
+        UniqueConstraint("organization_id", "roster_key", name="uq_member_org_roster_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
+    real_name: str = Field(max_length=NAME_LIMIT)
+    department: str = Field(max_length=DEPARTMENT_LIMIT)
+    gender: str | None = Field(default=None, sa_type=String(8), nullable=True)
+    birth_year: int | None = None
+    birth_month: int | None = None
+    birth_day: int | None = None
+    retired: bool = False
+    status: str = Field(default=MemberStatus.PENDING, sa_type=String(16), index=True)
+    language: str | None = Field(default=None, sa_type=String(8), nullable=True)
+    invite_code: str | None = Field(default=None, sa_type=String(32), unique=True, nullable=True)
+    roster_key: str | None = Field(default=None, sa_type=String(120), nullable=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def birthday(self) -> Birthday | None:
+        """The birthday, if given."""
+        if self.birth_month and self.birth_day:
+            return Birthday(month=self.birth_month, day=self.birth_day, year=self.birth_year)
+        return None
+
+
+class MemberRole(SQLModel, table=True):
+    """A role held by a member."""
+
+    __tablename__ = "member_role"
+
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    role: str = Field(sa_type=String(16), primary_key=True)
+    granted_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    granted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class JoinRequest(SQLModel, table=True):
+    """A request to join (入会申请), decided once by the committee."""
+
+    __tablename__ = "join_request"
+    __table_args__ = (
+        # At most one open request per person: a redelivered "confirm" cannot add a second.
+        Index(
+            "uq_join_request_pending_member",
+            "member_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    status: str = Field(default=JoinStatus.PENDING, sa_type=String(16))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a person tells us about themselves when joining."""
+
+    real_name: str
+    department: str
+    gender: Gender | None = None
+    birthday: Birthday | None = None
+    retired: bool = False
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A member together with the roles they hold, as loaded for one update."""
+
+    member: Member
+    roles: frozenset[Role]
+
+    @property
+    def id(self) -> int:
+        """The member id."""
+        assert self.member.id is not None
+        return self.member.id
+
+    @property
+    def is_active(self) -> bool:
+        """True for a member in good standing."""
+        return self.member.status == MemberStatus.ACTIVE
+
+    @property
+    def is_committee(self) -> bool:
+        """Committee members and the chair decide things."""
+        return self.is_active and bool(self.roles & {Role.COMMITTEE, Role.CHAIR})
+
+    @property
+    def is_chair(self) -> bool:
+        """The chair manages roles and settings."""
+        return self.is_active and Role.CHAIR in self.roles
+
+    def has(self, role: Role) -> bool:
+        """True if the member holds `role` (the chair holds every committee power)."""
+        if not self.is_active:
+            return False
+        if role == Role.COMMITTEE:
+            return self.is_committee
+        return role in self.roles
+
+
+def _apply_profile(member: Member, profile: Profile) -> None:
+    member.real_name = profile.real_name
+    member.department = profile.department
+    member.gender = profile.gender.value if profile.gender else None
+    member.retired = profile.retired
+    if profile.birthday:
+        member.birth_year = profile.birthday.year
+        member.birth_month = profile.birthday.month
+        member.birth_day = profile.birthday.day
+    member.updated_at = utcnow()
+
+
+async def roles_of(session: AsyncSession, member_id: int) -> frozenset[Role]:
+    """The roles a member holds."""
+    rows = await session.exec(select(MemberRole.role).where(MemberRole.member_id == member_id))
+    return frozenset(Role(value) for value in rows.all())
+
+
+async def load_actor(session: AsyncSession, *, org_id: int, telegram_user_id: int) -> Actor | None:
+    """The member bound to this Telegram account, with roles; None for strangers."""
+    member = (
+        await session.exec(
+            select(Member).where(
+                Member.organization_id == org_id, Member.telegram_user_id == telegram_user_id
+            )
+        )
+    ).first()
+    if member is None or member.id is None:
+        return None
+    return Actor(member=member, roles=await roles_of(session, member.id))
+
+
+async def get_member(session: AsyncSession, *, org_id: int, member_id: int) -> Member:
+    """A member of this organization, else a domain error (ids from buttons can be forged)."""
+    member = await session.get(Member, member_id)
+    if member is None or member.organization_id != org_id:
+        raise DomainError(N_("members.not_found"))
+    return member
+
+
+async def submit_registration(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    telegram_user_id: int,
+    profile: Profile,
+    language: str,
+    is_owner: bool,
+) -> tuple[Member, JoinRequest | None]:
+    """Store a confirmed registration; owners become active chairs, others get a join request."""
+    existing = (
+        await session.exec(
+            select(Member).where(
+                Member.organization_id == org_id, Member.telegram_user_id == telegram_user_id
+            )
+        )
+    ).first()
+    if existing is not None and existing.status in (MemberStatus.ACTIVE, MemberStatus.INVITED):
+        raise DomainError(N_("join.already_member"))
+    if existing is not None and existing.status == MemberStatus.PENDING:
+        raise DomainError(N_("join.already_pending"))
+    if existing is not None and existing.status == MemberStatus.INACTIVE:
+        raise DomainError(N_("join.inactive"))
+    member = existing or Member(
+        organization_id=org_id, telegram_user_id=telegram_user_id, real_name="", department=""
+    )
+    _apply_profile(member, profile)
+    member.language = language
+    member.status = MemberStatus.ACTIVE if is_owner else MemberStatus.PENDING
+    session.add(member)
+    try:
+        await session.flush()
+        assert member.id is not None
+        request = None
+        if is_owner:
+            session.add(MemberRole(member_id=member.id, role=Role.CHAIR))
+        else:
+            request = JoinRequest(organization_id=org_id, member_id=member.id)
+            session.add(request)
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise DomainError(N_("join.already_pending")) from exc
+    return member, request
+
+
+async def ensure_owner_is_chair(session: AsyncSession, *, actor: Actor) -> Actor:
+    """An OWNER_IDS account becomes an active chair on first contact."""
+    if actor.is_chair:
+        return actor
+    member = actor.member
+    member.status = MemberStatus.ACTIVE
+    member.updated_at = utcnow()
+    session.add(member)
+    if Role.CHAIR not in actor.roles:
+        session.add(MemberRole(member_id=actor.id, role=Role.CHAIR))
+    await session.commit()
+    return Actor(member=member, roles=actor.roles | {Role.CHAIR})
+
+
+async def bind_invite(
+    session: AsyncSession, *, org_id: int, telegram_user_id: int, code: str, language: str
+) -> Member:
+    """Bind a Telegram account to an invited roster member via their personal code."""
+    member = (
+        await session.exec(
+            select(Member).where(Member.organization_id == org_id, Member.invite_code == code)
+        )
+    ).first()
+    if member is None:
+        raise DomainError(N_("invite.unknown"))
+    if member.telegram_user_id == telegram_user_id:
+        return member  # the same link pressed twice
+    if member.telegram_user_id is not None:
+        raise DomainError(N_("invite.used"))
+    other = await load_actor(session, org_id=org_id, telegram_user_id=telegram_user_id)
+    if other is not None:
+        raise DomainError(N_("invite.already_registered"))
+    result = await session.exec(
+        update(Member)
+        .where(col(Member.id) == member.id, col(Member.telegram_user_id).is_(None))
+        .values(
+            telegram_user_id=telegram_user_id,
+            status=MemberStatus.ACTIVE,
+            language=language,
+            updated_at=utcnow(),
+        )
+    )
+    if result.rowcount != 1:
+        await session.rollback()
+        raise DomainError(N_("invite.used"))
+    await session.commit()
+    await session.refresh(member)
+    return member
+
+
+async def get_join_request(session: AsyncSession, *, org_id: int, request_id: int) -> JoinRequest:
+    """A join request of this organization, else a domain error."""
+    request = await session.get(JoinRequest, request_id)
+    if request is None or request.organization_id != org_id:
+        raise DomainError(N_("desk.item_not_found"))
+    return request
+
+
+async def decide_join_request(
+    session: AsyncSession, *, org_id: int, request_id: int, decider: Actor, approve: bool
+) -> tuple[JoinRequest, Member]:
+    """Approve or reject once; a second decision (even a simultaneous one) is refused."""
+    if not decider.is_committee:
+        raise DomainError(N_("desk.not_committee"))
+    request = await get_join_request(session, org_id=org_id, request_id=request_id)
+    new_status = JoinStatus.APPROVED if approve else JoinStatus.REJECTED
+    now = utcnow()
+    result = await session.exec(
+        update(JoinRequest)
+        .where(col(JoinRequest.id) == request_id, col(JoinRequest.status) == JoinStatus.PENDING)
+        .values(status=new_status, decided_by_member_id=decider.id, decided_at=now)
+    )
+    if result.rowcount != 1:
+        await session.rollback()
+        raise DomainError(N_("desk.already_decided"))
+    await session.exec(
+        update(Member)
+        .where(col(Member.id) == request.member_id, col(Member.status) == MemberStatus.PENDING)
+        .values(status=MemberStatus.ACTIVE if approve else MemberStatus.REJECTED, updated_at=now)
+    )
+    await session.commit()
+    await session.refresh(request)
+    member = await get_member(session, org_id=org_id, member_id=request.member_id)
+    return request, member
+
+
+async def update_profile(session: AsyncSession, *, member: Member, profile: Profile) -> Member:
+    """Save an edited profile."""
+    _apply_profile(member, profile)
+    session.add(member)
+    await session.commit()
+    return member
+
+
+def profile_of(member: Member) -> Profile:
+    """The editable part of a member record."""
+    return Profile(
+        real_name=member.real_name,
+        department=member.department,
+        gender=Gender(member.gender) if member.gender else None,
+        birthday=member.birthday,
+        retired=member.retired,
+    )
+
+
+async def set_language(session: AsyncSession, *, member: Member, language: str) -> None:
+    """Remember the member's language."""
+    member.language = language
+    member.updated_at = utcnow()
+    session.add(member)
+    await session.commit()
+
+
+async def grant_role(
+    session: AsyncSession, *, org_id: int, actor: Actor, member_id: int, role: Role
+) -> bool:
+    """Give a role (chair only); False if the member already had it."""
+    if not actor.is_chair:
+        raise DomainError(N_("roles.chair_only"))
+    member = await get_member(session, org_id=org_id, member_id=member_id)
+    if member.status != MemberStatus.ACTIVE:
+        raise DomainError(N_("roles.member_not_active"))
+    session.add(MemberRole(member_id=member_id, role=role, granted_by_member_id=actor.id))
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True
+
+
+async def count_chairs(session: AsyncSession, *, org_id: int) -> int:
+    """How many active chairs the organization has."""
+    statement = (
+        select(func.count())
+        .select_from(MemberRole)
+        .join(Member, col(Member.id) == MemberRole.member_id)
+        .where(
+            Member.organization_id == org_id,
+            Member.status == MemberStatus.ACTIVE,
+            MemberRole.role == Role.CHAIR,
+        )
+    )
+    return int((await session.exec(statement)).one())
+
+
+async def revoke_role(
+    session: AsyncSession, *, org_id: int, actor: Actor, member_id: int, role: Role
+) -> bool:
+    """Take a role away (chair only); the last chair cannot be removed."""
+    if not actor.is_chair:
+        raise DomainError(N_("roles.chair_only"))
+    await get_member(session, org_id=org_id, member_id=member_id)
+    result = await session.exec(
+        delete(MemberRole).where(
+            col(MemberRole.member_id) == member_id, col(MemberRole.role) == role
+        )
+    )
+    if result.rowcount == 0:
+        await session.rollback()
+        return False
+    if role == Role.CHAIR and await count_chairs(session, org_id=org_id) == 0:
+        await session.rollback()
+        raise DomainError(N_("roles.last_chair"))
+    await session.commit()
+    return True
+
+
+async def set_active(
+    session: AsyncSession, *, org_id: int, actor: Actor, member_id: int, active: bool
+) -> Member:
+    """Deactivate (left the school, retired) or reactivate a member; history stays."""
+    if not actor.is_committee:
+        raise DomainError(N_("desk.not_committee"))
+    member = await get_member(session, org_id=org_id, member_id=member_id)
+    if not active and member.id == actor.id:
+        raise DomainError(N_("members.not_yourself"))
+    source, target = (
+        (MemberStatus.INACTIVE, MemberStatus.ACTIVE)
+        if active
+        else (MemberStatus.ACTIVE, MemberStatus.INACTIVE)
+    )
+    result = await session.exec(
+        update(Member)
+        .where(col(Member.id) == member_id, col(Member.status) == source)
+        .values(status=target, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        await session.rollback()
+        raise DomainError(N_("members.status_unchanged"))
+    if not active and await count_chairs(session, org_id=org_id) == 0:
+        await session.rollback()
+        raise DomainError(N_("roles.last_chair"))
+    await session.commit()
+    await session.refresh(member)
+    return member
+
+
+async def search_members(
+    session: AsyncSession, *, org_id: int, query: str, offset: int = 0, limit: int = 8
+) -> tuple[Sequence[Member], int]:
+    """Members whose name or department contains `query`, with the total count."""
+    condition = Member.organization_id == org_id
+    statement = select(Member).where(condition)
+    counter = select(func.count()).select_from(Member).where(condition)
+    if query:
+        pattern = f"%{query}%"
+        match = or_(col(Member.real_name).like(pattern), col(Member.department).like(pattern))
+        statement = statement.where(match)
+        counter = counter.where(match)
+    total = int((await session.exec(counter)).one())
+    rows = await session.exec(
+        statement.order_by(col(Member.department), col(Member.real_name), col(Member.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return rows.all(), total
+
+
+async def committee_telegram_ids(session: AsyncSession, *, org_id: int) -> list[int]:
+    """Telegram ids of active committee members and chairs (for private fallbacks)."""
+    statement = (
+        select(Member.telegram_user_id)
+        .join(MemberRole, col(MemberRole.member_id) == Member.id)
+        .where(
+            Member.organization_id == org_id,
+            Member.status == MemberStatus.ACTIVE,
+            col(MemberRole.role).in_([Role.COMMITTEE, Role.CHAIR]),
+            col(Member.telegram_user_id).is_not(None),
+        )
+        .distinct()
+    )
+    return [value for value in (await session.exec(statement)).all() if value is not None]
+
+
+def new_invite_code() -> str:
+    """A personal, unguessable code for a roster deep link."""
+    return secrets.token_urlsafe(9)

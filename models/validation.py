@@ -1,0 +1,87 @@
+"""Cleaning and checking what people type, before anything is stored."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from models.errors import N_, DomainError
+
+# Zero-width and bidi controls are invisible and let people forge look-alike text.
+_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
+_KEEP_CONTROLS = {"\n", "\t"}
+
+
+def clean_text(value: str | None, *, limit: int, multiline: bool = False) -> str:
+    """Normalize, drop control and zero-width characters, trim; refuse empty or too long."""
+    if value is None:
+        raise DomainError(N_("input.empty"))
+    text = unicodedata.normalize("NFC", value)
+    kept = []
+    for char in text:
+        if char in _INVISIBLE:
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cf") and char not in _KEEP_CONTROLS:
+            continue
+        kept.append(char)
+    text = "".join(kept)
+    if not multiline:
+        text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"[ \t]+\n", "\n", text).strip()
+    if not text:
+        raise DomainError(N_("input.empty"))
+    if len(text) > limit:
+        raise DomainError(N_("input.too_long"), limit=limit, count=len(text))
+    return text
+
+
+@dataclass(frozen=True)
+class Birthday:
+    """A birthday; the year is optional because many people prefer not to give it."""
+
+    month: int
+    day: int
+    year: int | None = None
+
+    @classmethod
+    def parse_stored(cls, value: str) -> Birthday:
+        """Read back the `YYYY-MM-DD` or `MM-DD` form that `str()` writes."""
+        parts = [int(part) for part in value.split("-")]
+        if len(parts) == 3:
+            return cls(year=parts[0], month=parts[1], day=parts[2])
+        return cls(month=parts[0], day=parts[1])
+
+    def __str__(self) -> str:
+        if self.year:
+            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+        return f"{self.month:02d}-{self.day:02d}"
+
+
+_BIRTHDAY_PATTERNS = (
+    re.compile(r"^(?P<y>\d{4})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?$"),
+    re.compile(r"^(?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?$"),
+)
+
+
+def parse_birthday(value: str, *, today: date) -> Birthday:
+    """Parse `1985-03-08`, `03-08`, `1985年3月8日` or `3月8日`; refuse impossible dates."""
+    text = clean_text(value, limit=20).replace(" ", "")
+    for pattern in _BIRTHDAY_PATTERNS:
+        match = pattern.match(text)
+        if not match:
+            continue
+        groups = match.groupdict()
+        year = int(groups["y"]) if groups.get("y") else None
+        month, day = int(groups["m"]), int(groups["d"])
+        try:
+            # 2000 is a leap year, so 29 February is accepted when no year is given.
+            date(year or 2000, month, day)
+        except ValueError:
+            break
+        if year is not None and not (today.year - 100 <= year <= today.year - 16):
+            raise DomainError(N_("input.birthday_year"), min=today.year - 100, max=today.year - 16)
+        return Birthday(month=month, day=day, year=year)
+    raise DomainError(N_("input.birthday_format"))

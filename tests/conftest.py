@@ -1,0 +1,75 @@
+"""Fixtures: a migrated database (SQLite, or PostgreSQL via TEST_DATABASE_URL) and a bot."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+import models  # noqa: F401  (registers the tables)
+from bot.db import create_engine, is_sqlite, upgrade
+from bot.settings import Settings
+from tests.support.harness import BotHarness, make_settings, running_bot
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated from empty to head once per test session."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _reset_postgres_schema(url)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'unionbot.db'}"
+    upgrade(url)
+    return url
+
+
+def _reset_postgres_schema(url: str) -> None:
+    import asyncio
+
+    async def reset() -> None:
+        engine = create_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(reset())
+
+
+async def empty_tables(url: str) -> None:
+    """Delete every row (keeping the schema and Alembic's version)."""
+    engine = create_engine(url)
+    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
+    async with engine.begin() as connection:
+        if is_sqlite(url):
+            for name in tables:
+                await connection.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            quoted = ", ".join(f'"{name}"' for name in tables)
+            await connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def clean_database(database_url: str) -> str:
+    """The test database, emptied for this test."""
+    await empty_tables(database_url)
+    return database_url
+
+
+@pytest.fixture
+def settings(clean_database: str, tmp_path: Path) -> Settings:
+    """Settings for a bot on the clean test database."""
+    return make_settings(clean_database, tmp_path)
+
+
+@pytest.fixture
+async def bot(settings: Settings) -> AsyncIterator[BotHarness]:
+    """A started bot on the fake transport."""
+    async with running_bot(settings) as harness:
+        yield harness

@@ -1,0 +1,1 @@
+"""Fakes, factories and helpers shared by the tests."""

@@ -1,0 +1,47 @@
+"""Find every message key the code can ask for, to check the catalogs against it."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from models.members import Gender, MemberStatus, Role
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE_PACKAGES = ("bot", "handlers", "models", "scheduler")
+KEY_SHAPE = re.compile(r"^[a-z][a-z_]*\.[a-z0-9_]+(\.[a-z0-9_]+)*$")
+# Strings of key shape that are not message keys.
+NOT_KEYS = {"secret.key", "member.id", "organization.id", "sqlalchemy.url"}
+
+
+def literal_keys() -> set[str]:
+    """String constants in our packages that look like message keys."""
+    keys: set[str] = set()
+    for package in SOURCE_PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.Constant)
+                    and isinstance(node.value, str)
+                    and KEY_SHAPE.match(node.value)
+                    and node.value not in NOT_KEYS
+                ):
+                    keys.add(node.value)
+    return keys
+
+
+def dynamic_keys() -> set[str]:
+    """Keys built from enum values with f-strings (`gender.{...}`, `role.{...}`, ...)."""
+    return (
+        {f"gender.{value}" for value in Gender}
+        | {f"role.{value}" for value in Role}
+        | {f"status.{value}" for value in MemberStatus}
+    )
+
+
+def used_keys() -> set[str]:
+    """Every key the code may look up."""
+    return literal_keys() | dynamic_keys()
