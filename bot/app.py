@@ -107,6 +107,7 @@ async def on_startup(application: Application) -> None:
         )
     assert org.id is not None
     state.org_id = org.id
+    await application.load_redelivery_horizon()
     state.bot_username = application.bot.username
     await publish_default_commands(application.bot, state.i18n)
     logger.info("Union Desk ready as @%s for organization %s", state.bot_username, org.id)

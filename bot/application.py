@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.state import AppState
-from models.updates import mark_processed, was_processed
+from models.updates import highest_processed, mark_processed, was_processed
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +20,14 @@ class UnionApplication(Application):
     def __init__(self, *, state: AppState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.state = state
+        # Telegram's update ids only grow, so an id above every id seen so far (before this
+        # start and during it) cannot be a redelivery: only the others need a database look-up.
+        self._horizon: int | None = None
+
+    async def load_redelivery_horizon(self) -> None:
+        """Remember the highest update id handled before this start."""
+        async with self.state.db() as session:
+            self._horizon = await highest_processed(session)
 
     async def process_update(self, update: object) -> None:
         """Handle an update unless its id was handled before (redelivery after a crash)."""
@@ -32,6 +40,10 @@ class UnionApplication(Application):
             await self._remember(update_id)
 
     async def _seen(self, update_id: int) -> bool:
+        horizon = self._horizon
+        if horizon is not None and update_id > horizon:
+            self._horizon = update_id
+            return False
         # Never raise from here: an exception would stop PTB's update fetcher.
         try:
             async with self.state.db() as session:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.db import create_engine, create_session_factory, upgrade
+from bot.db import create_engine, create_session_factory, make_revision, upgrade
 from bot.i18n import LANGUAGES, I18n, Translator
 from bot.settings import Settings, SettingsError
 from models.errors import DomainError
@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", metavar="TASK")
     db_commands.add_parser("upgrade", help="migrate the database to the latest schema")
+    revision = db_commands.add_parser("revision", help="write a migration for model changes")
+    revision.add_argument("-m", "--message", required=True)
     members = commands.add_parser("members", help="roster tasks")
     member_commands = members.add_subparsers(dest="members_command", metavar="TASK")
     importer = member_commands.add_parser(
@@ -64,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "db" and args.db_command == "upgrade":
             upgrade(settings.database_url)
             print(_translator(settings.default_language)("cli.db_upgraded"))
+            return 0
+        if args.command == "db" and args.db_command == "revision":
+            upgrade(settings.database_url)
+            make_revision(settings.database_url, args.message)
             return 0
         if args.command == "members" and args.members_command in ("import", "links"):
             return asyncio.run(_members(settings, args))

@@ -71,3 +71,8 @@ def upgrade(url: str, revision: str = "head") -> None:
 async def upgrade_async(url: str, revision: str = "head") -> None:
     """Migrate from inside an event loop (Alembic's env runs its own loop in a thread)."""
     await asyncio.to_thread(upgrade, url, revision)
+
+
+def make_revision(url: str, message: str) -> None:
+    """Autogenerate a migration from the difference between the models and the database."""
+    command.revision(alembic_config(url), message=message, autogenerate=True)

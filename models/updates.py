@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel, col
+from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
@@ -26,6 +26,12 @@ class ProcessedUpdate(SQLModel, table=True):
 async def was_processed(session: AsyncSession, *, update_id: int) -> bool:
     """True when this update id was handled before."""
     return await session.get(ProcessedUpdate, update_id) is not None
+
+
+async def highest_processed(session: AsyncSession) -> int:
+    """The highest update id ever handled (0 on a fresh database)."""
+    value = (await session.exec(select(func.max(ProcessedUpdate.update_id)))).one()
+    return int(value or 0)
 
 
 async def mark_processed(session: AsyncSession, *, update_id: int) -> bool:
