@@ -66,10 +66,10 @@ async def test_teacher_registers_and_committee_approves_in_group(bot: BotHarness
     )
 
     async with bot.db() as session:
-        member = await session.get(Member, member.id)
-        request = await session.get(JoinRequest, request.id)
-    assert member is not None and member.status == MemberStatus.ACTIVE
-    assert request is not None and request.status == JoinStatus.APPROVED
+        approved = await session.get(Member, member.id)
+        decided = await session.get(JoinRequest, request.id)
+    assert approved is not None and approved.status == MemberStatus.ACTIVE
+    assert decided is not None and decided.status == JoinStatus.APPROVED
     assert "approved" in bot.telegram.last(TEACHER.id).text
     edited = bot.telegram.last(COMMITTEE_GROUP_ID, method="editMessageText")
     assert "刘委员" in edited.text
