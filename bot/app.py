@@ -22,8 +22,18 @@ from bot.errors import handle_error
 from bot.i18n import I18n
 from bot.settings import Settings
 from bot.state import AlertLimiter, AppState
-from handlers import committee, fallback, join_requests, menu, profile, start
+from handlers import (
+    committee,
+    fallback,
+    join_requests,
+    menu,
+    profile,
+    start,
+    suggestion_desk,
+    suggestions,
+)
 from handlers.menu import publish_default_commands
+from models.anonymity import AuthorSeal
 from models.organizations import ensure_default_organization
 
 logger = logging.getLogger(__name__)
@@ -32,13 +42,15 @@ logger = logging.getLogger(__name__)
 def build_state(settings: Settings) -> AppState:
     """Engine, sessions, catalogs and limits for one application."""
     engine = create_engine(settings.database_url)
+    secret = settings.secret_bytes()
     return AppState(
         settings=settings,
         engine=engine,
         db=create_session_factory(engine),
         i18n=I18n(settings.default_language),
-        secret=settings.secret_bytes(),
+        secret=secret,
         alerts=AlertLimiter(interval_seconds=settings.alert_interval_seconds),
+        seal=AuthorSeal(secret),
     )
 
 
@@ -87,6 +99,8 @@ def register_handlers(application: Application) -> None:
     """Every feature's handlers, in order: the first match in group 0 wins."""
     fallback.register_first(application)
     start.register(application)
+    suggestion_desk.register(application)
+    suggestions.register(application)
     profile.register(application)
     menu.register(application)
     join_requests.register(application)

@@ -97,7 +97,9 @@ def _run(settings: Settings) -> int:
     settings.require_token()
     upgrade(settings.database_url)
     application = build_application(settings)
-    application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    application.run_polling(
+        allowed_updates=["message", "callback_query", "channel_post", "my_chat_member"]
+    )
     return 0
 
 

@@ -74,5 +74,10 @@ async def upgrade_async(url: str, revision: str = "head") -> None:
 
 
 def make_revision(url: str, message: str) -> None:
-    """Autogenerate a migration from the difference between the models and the database."""
-    command.revision(alembic_config(url), message=message, autogenerate=True)
+    """Autogenerate a migration (numbered 0001, 0002, ...) from models versus the database."""
+    numbers = [
+        int(path.name[:4])
+        for path in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
+    ]
+    rev_id = f"{max(numbers, default=0) + 1:04d}"
+    command.revision(alembic_config(url), message=message, autogenerate=True, rev_id=rev_id)

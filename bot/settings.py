@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     persistence_path: Path = Path("data/conversations.pickle")
     # One alert per this many seconds per kind of error reaches the owners.
     alert_interval_seconds: int = 600
+    # Suggestion box: anonymous items one member may file per day, and after how many days an
+    # unanswered item is listed in the committee digest.
+    anonymous_daily_limit: int = Field(default=5, ge=1, le=100)
+    suggestion_digest_days: int = Field(default=7, ge=1, le=90)
 
     @field_validator("owner_ids", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.db import SessionFactory
 from bot.i18n import I18n
 from bot.settings import Settings
+from models.anonymity import AuthorSeal
 
 
 @dataclass
@@ -41,5 +42,8 @@ class AppState:
     i18n: I18n
     secret: bytes
     alerts: AlertLimiter
+    seal: AuthorSeal
     org_id: int = 0
     bot_username: str = ""
+    # One-time codes for binding the disclosure channel: code -> organization id.
+    channel_codes: dict[str, int] = field(default_factory=dict)

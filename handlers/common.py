@@ -110,8 +110,9 @@ def conversation(
     states: dict[object, list[BaseHandler[Any, Any, Any]]],
     fallbacks: list[BaseHandler[Any, Any, Any]],
     allow_reentry: bool = False,
+    per_chat: bool = True,
 ) -> ConversationHandler[Any]:
-    """A persistent, per-user conversation with a name (and /cancel among its fallbacks)."""
+    """A persistent, named conversation per user (and per chat unless `per_chat=False`)."""
     with warnings.catch_warnings():
         # We track conversations per user and chat, not per message, on purpose: buttons in
         # the private chat belong to the person's one conversation. PTB warns about it.
@@ -121,6 +122,7 @@ def conversation(
             states=states,
             fallbacks=fallbacks,
             allow_reentry=allow_reentry,
+            per_chat=per_chat,
             name=name,
             persistent=True,
         )

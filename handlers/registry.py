@@ -41,23 +41,31 @@ class MenuItem:
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", N_("cmd.start"), Audience.EVERYONE),
     CommandSpec("menu", N_("cmd.menu"), Audience.MEMBER),
+    CommandSpec("suggest", N_("cmd.suggest"), Audience.MEMBER),
+    CommandSpec("mine", N_("cmd.mine"), Audience.MEMBER),
     CommandSpec("me", N_("cmd.me"), Audience.MEMBER),
     CommandSpec("language", N_("cmd.language"), Audience.EVERYONE),
     CommandSpec("help", N_("cmd.help"), Audience.EVERYONE, private_only=False, in_group=True),
     CommandSpec("cancel", N_("cmd.cancel"), Audience.EVERYONE),
     CommandSpec("members", N_("cmd.members"), Audience.COMMITTEE),
     CommandSpec("joins", N_("cmd.joins"), Audience.COMMITTEE),
+    CommandSpec("suggestions", N_("cmd.suggestions"), Audience.COMMITTEE),
+    CommandSpec("categories", N_("cmd.categories"), Audience.COMMITTEE),
+    CommandSpec("bindchannel", N_("cmd.bindchannel"), Audience.CHAIR),
     CommandSpec(
         "bindgroup", N_("cmd.bindgroup"), Audience.CHAIR, private_only=False, in_group=True
     ),
 )
 
 MENU: tuple[MenuItem, ...] = (
+    MenuItem("suggest", N_("menu.suggest"), Audience.MEMBER),
+    MenuItem("mine", N_("menu.mine"), Audience.MEMBER),
     MenuItem("me", N_("menu.me"), Audience.MEMBER),
     MenuItem("language", N_("menu.language"), Audience.EVERYONE),
     MenuItem("help", N_("menu.help"), Audience.EVERYONE),
     MenuItem("members", N_("menu.members"), Audience.COMMITTEE),
     MenuItem("joins", N_("menu.joins"), Audience.COMMITTEE),
+    MenuItem("suggestions", N_("menu.suggestions"), Audience.COMMITTEE),
 )
 
 PRIVATE_ONLY = tuple(spec.name for spec in COMMANDS if spec.private_only)

@@ -8,8 +8,9 @@ recorded so later changes edit the same messages.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, ReplyParameters, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.callback import CallbackData, CallbackDataError, unpack
@@ -37,12 +38,17 @@ async def post_card(
     item_id: int,
     text: str,
     markup: InlineKeyboardMarkup | None,
+    photos: Sequence[str] = (),
 ) -> int:
-    """Post a card for an item to the desk; returns how many chats received it."""
+    """Post a card (and its photos, as replies to it) to the desk; returns how many chats got it."""
     delivered = 0
     for chat_id in await desk_chats(context):
         try:
             message = await context.bot.send_message(chat_id, text, reply_markup=markup)
+            for file_id in photos:
+                await context.bot.send_photo(
+                    chat_id, file_id, reply_parameters=ReplyParameters(message.message_id)
+                )
         except (Forbidden, BadRequest):
             logger.warning("Desk card %s:%s could not be posted to chat %s", kind, item_id, chat_id)
             continue
@@ -82,6 +88,23 @@ async def refresh_cards(
                 logger.info("Desk card %s:%s in chat %s not edited", kind, item_id, card.chat_id)
         except TelegramError:
             logger.warning("Desk card %s:%s in chat %s not edited", kind, item_id, card.chat_id)
+
+
+async def post_under_cards(context: UnionContext, *, kind: str, item_id: int, text: str) -> None:
+    """Post a message as a reply to every copy of an item's card (e.g. an author's follow-up)."""
+    async with context.db() as session:
+        cards = await cards_for(session, kind=kind, item_id=item_id)
+    for card in cards:
+        try:
+            await context.bot.send_message(
+                card.chat_id,
+                text,
+                reply_parameters=ReplyParameters(card.message_id, allow_sending_without_reply=True),
+            )
+        except TelegramError:
+            logger.warning(
+                "Could not post under desk card %s:%s in %s", kind, item_id, card.chat_id
+            )
 
 
 async def committee_press(

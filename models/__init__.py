@@ -6,6 +6,25 @@ Importing this package registers every table on `SQLModel.metadata` (Alembic rel
 from models.desk import DeskCard
 from models.members import JoinRequest, Member, MemberRole
 from models.organizations import Organization
+from models.suggestions import (
+    AnonymousQuota,
+    Suggestion,
+    SuggestionCategory,
+    SuggestionEntry,
+    SuggestionPhoto,
+)
 from models.updates import ProcessedUpdate
 
-__all__ = ["DeskCard", "JoinRequest", "Member", "MemberRole", "Organization", "ProcessedUpdate"]
+__all__ = [
+    "AnonymousQuota",
+    "DeskCard",
+    "JoinRequest",
+    "Member",
+    "MemberRole",
+    "Organization",
+    "ProcessedUpdate",
+    "Suggestion",
+    "SuggestionCategory",
+    "SuggestionEntry",
+    "SuggestionPhoto",
+]

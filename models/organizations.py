@@ -19,6 +19,8 @@ class Organization(SQLModel, table=True):
     committee_chat_id: int | None = Field(
         default=None, sa_type=BigInteger, unique=True, nullable=True
     )
+    # The disclosure channel (校务公开栏) where answered suggestions can be published.
+    disclosure_chat_id: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -45,6 +47,14 @@ async def get_organization(session: AsyncSession, org_id: int) -> Organization:
     if org is None:
         raise LookupError(f"organization {org_id} does not exist")
     return org
+
+
+async def bind_disclosure_chat(session: AsyncSession, *, org_id: int, chat_id: int) -> None:
+    """Make `chat_id` the disclosure channel of the organization."""
+    org = await get_organization(session, org_id)
+    org.disclosure_chat_id = chat_id
+    session.add(org)
+    await session.commit()
 
 
 async def bind_committee_chat(session: AsyncSession, *, org_id: int, chat_id: int) -> None:

@@ -7,12 +7,20 @@ import re
 from pathlib import Path
 
 from models.members import Gender, MemberStatus, Role
+from models.suggestions import DEFAULT_CATEGORIES, SuggestionStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_PACKAGES = ("bot", "handlers", "models", "scheduler")
 KEY_SHAPE = re.compile(r"^[a-z][a-z_]*\.[a-z0-9_]+(\.[a-z0-9_]+)*$")
 # Strings of key shape that are not message keys.
-NOT_KEYS = {"secret.key", "member.id", "organization.id", "sqlalchemy.url"}
+NOT_KEYS = {
+    "secret.key",
+    "member.id",
+    "organization.id",
+    "sqlalchemy.url",
+    "suggestion.id",
+    "suggestion_category.id",
+}
 
 
 def literal_keys() -> set[str]:
@@ -39,6 +47,8 @@ def dynamic_keys() -> set[str]:
         {f"gender.{value}" for value in Gender}
         | {f"role.{value}" for value in Role}
         | {f"status.{value}" for value in MemberStatus}
+        | {f"category.{code}" for code in DEFAULT_CATEGORIES}
+        | {f"suggestion.status.{value}" for value in SuggestionStatus}
     )
 
 

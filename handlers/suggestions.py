@@ -1,0 +1,462 @@
+"""The suggestion box for members: /suggest (named or anonymous), /mine, answering back."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.callback import pack, pattern, unpack
+from bot.context import UnionContext
+from handlers.common import conversation, keyboard, refuse, require_member, say
+from handlers.menu import on_menu
+from handlers.review_desk import post_under_cards
+from handlers.start import buttons_expected, text_expected
+from handlers.suggestion_desk import KIND, announce, category_label, refresh
+from models.errors import DomainError
+from models.suggestions import (
+    BODY_LIMIT,
+    MAX_PHOTOS,
+    Draft,
+    EntryKind,
+    author_responds,
+    ensure_default_categories,
+    get_category,
+    items_of_member,
+    latest_reply,
+    list_categories,
+    submit_suggestion,
+)
+from models.validation import clean_text
+
+logger = logging.getLogger(__name__)
+
+FILING = "sgf"
+AUTHOR = "sga"
+_END = ConversationHandler.END
+Step = BaseHandler[Any, Any, Any]
+
+
+class Filing(IntEnum):
+    """Steps of filing an item."""
+
+    CATEGORY = 1
+    BODY = 2
+    PHOTOS = 3
+    ANONYMITY = 4
+    CONFIRM = 5
+
+
+class FollowUp(IntEnum):
+    """The one step of writing a follow-up."""
+
+    TEXT = 1
+
+
+def _draft(context: UnionContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    draft = context.user_data.setdefault("suggestion", {})
+    assert isinstance(draft, dict)
+    return draft
+
+
+async def start_filing(update: Update, context: UnionContext) -> int:
+    """/suggest or the menu button: choose a category."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if await require_member(update, context) is None:
+        return _END
+    async with context.db() as session:
+        await ensure_default_categories(session, org_id=context.org_id)
+        categories = await list_categories(session, org_id=context.org_id)
+    draft = _draft(context)
+    draft.clear()
+    draft.update(photos=[], client_token=secrets.token_hex(8))
+    rows = [
+        [(category_label(context.tr, category), pack(FILING, "cat", category.id or 0))]
+        for category in categories
+    ]
+    await say(update, context, context.t("suggestion.choose_category"), keyboard(*rows))
+    return Filing.CATEGORY
+
+
+async def got_category(update: Update, context: UnionContext) -> int:
+    """A category button."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    try:
+        async with context.db() as session:
+            category = await get_category(
+                session, org_id=context.org_id, category_id=unpack(query.data).int_arg()
+            )
+    except (DomainError, ValueError):
+        await say(update, context, context.t("suggestion.category_unknown"))
+        return Filing.CATEGORY
+    _draft(context)["category_id"] = category.id
+    await say(update, context, context.t("suggestion.write_body", limit=BODY_LIMIT))
+    return Filing.BODY
+
+
+async def got_body(update: Update, context: UnionContext) -> int:
+    """The text of the item."""
+    assert update.message is not None
+    try:
+        _draft(context)["body"] = clean_text(update.message.text, limit=BODY_LIMIT, multiline=True)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return Filing.BODY
+    await say(
+        update,
+        context,
+        context.t("suggestion.ask_photos", limit=MAX_PHOTOS),
+        keyboard([(context.t("suggestion.no_photos"), pack(FILING, "photos", "done"))]),
+    )
+    return Filing.PHOTOS
+
+
+async def got_photo(update: Update, context: UnionContext) -> int:
+    """A photo for the item (at most three)."""
+    assert update.message is not None and update.message.photo
+    photos: list[str] = _draft(context).setdefault("photos", [])
+    if len(photos) >= MAX_PHOTOS:
+        await say(update, context, context.t("suggestion.too_many_photos", limit=MAX_PHOTOS))
+        return await _ask_anonymity(update, context)
+    photos.append(update.message.photo[-1].file_id)
+    if len(photos) >= MAX_PHOTOS:
+        return await _ask_anonymity(update, context)
+    await say(
+        update,
+        context,
+        context.t("suggestion.photo_received", count=len(photos), limit=MAX_PHOTOS),
+        keyboard([(context.t("suggestion.photos_done"), pack(FILING, "photos", "done"))]),
+    )
+    return Filing.PHOTOS
+
+
+async def photos_done(update: Update, context: UnionContext) -> int:
+    """Done (or no photos)."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    return await _ask_anonymity(update, context)
+
+
+async def photos_only(update: Update, context: UnionContext) -> int:
+    """A file, video, voice or sticker where photos are expected."""
+    await say(
+        update,
+        context,
+        context.t("suggestion.photos_only", limit=MAX_PHOTOS),
+        keyboard([(context.t("suggestion.photos_done"), pack(FILING, "photos", "done"))]),
+    )
+    return Filing.PHOTOS
+
+
+async def _ask_anonymity(update: Update, context: UnionContext) -> int:
+    await say(
+        update,
+        context,
+        context.t("suggestion.ask_anonymity", limit=context.settings.anonymous_daily_limit),
+        keyboard(
+            [(context.t("suggestion.named"), pack(FILING, "anon", "named"))],
+            [(context.t("suggestion.anonymous"), pack(FILING, "anon", "anon"))],
+        ),
+    )
+    return Filing.ANONYMITY
+
+
+async def got_anonymity(update: Update, context: UnionContext) -> int:
+    """Named or anonymous; then the preview."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    draft = _draft(context)
+    draft["anonymous"] = unpack(query.data).args[:1] == ("anon",)
+    async with context.db() as session:
+        try:
+            category = await get_category(
+                session, org_id=context.org_id, category_id=int(draft.get("category_id", 0))
+            )
+        except DomainError as error:
+            await refuse(update, context, error)
+            return _END
+    lines = [
+        context.t("suggestion.preview_title"),
+        context.t("suggestion.preview_category", category=category_label(context.tr, category)),
+        context.t("suggestion.preview_photos", count=len(draft.get("photos", []))),
+        context.t(
+            "suggestion.preview_anonymous" if draft["anonymous"] else "suggestion.preview_named"
+        ),
+        "",
+        str(draft.get("body", "")),
+    ]
+    await say(
+        update,
+        context,
+        "\n".join(lines),
+        keyboard(
+            [(context.t("reg.confirm"), pack(FILING, "confirm", "yes"))],
+            [(context.t("common.cancel"), pack(FILING, "confirm", "cancel"))],
+        ),
+    )
+    return Filing.CONFIRM
+
+
+async def confirm(update: Update, context: UnionContext) -> int:
+    """Confirm: store, number, receipt, and the card on the desk."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    if unpack(query.data).args[:1] != ("yes",):
+        return await cancel(update, context)
+    actor = await require_member(update, context)
+    if actor is None:
+        return _END
+    draft = _draft(context)
+    if "body" not in draft or "category_id" not in draft:
+        await say(update, context, context.t("suggestion.draft_lost"))
+        return _END
+    try:
+        async with context.db() as session:
+            item = await submit_suggestion(
+                session,
+                org_id=context.org_id,
+                author=actor,
+                draft=Draft(
+                    category_id=int(draft["category_id"]),
+                    body=str(draft["body"]),
+                    photos=tuple(draft.get("photos", [])),
+                    anonymous=bool(draft.get("anonymous")),
+                    client_token=str(draft["client_token"]),
+                ),
+                seal=context.state.seal,
+                today=datetime.now(context.settings.zone).date(),
+                anonymous_daily_limit=context.settings.anonymous_daily_limit,
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        if error.key == "suggestion.anonymous_limit":
+            return Filing.ANONYMITY  # they may still send it with their name
+        draft.clear()
+        return _END
+    draft.clear()
+    # No member id here: for anonymous items even the log must not link author and item.
+    logger.info("Suggestion %s filed (anonymous=%s)", item.id, item.anonymous)
+    await say(update, context, context.t("suggestion.receipt", number=item.number))
+    await announce(context, item)
+    return _END
+
+
+async def cancel(update: Update, context: UnionContext) -> int:
+    """/cancel or the Cancel button while filing."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    _draft(context).clear()
+    await say(update, context, context.t("suggestion.cancelled"))
+    return _END
+
+
+# ---- /mine -------------------------------------------------------------------------------
+
+
+async def show_mine(update: Update, context: UnionContext) -> None:
+    """/mine: the member's own items, anonymous ones included, with the latest reply."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    actor = await require_member(update, context)
+    if actor is None:
+        return
+    async with context.db() as session:
+        items = await items_of_member(
+            session, org_id=context.org_id, member_id=actor.id, seal=context.state.seal
+        )
+        replies = {
+            item.id: await latest_reply(session, suggestion_id=item.id or 0) for item in items
+        }
+    if not items:
+        await say(update, context, context.t("suggestion.mine_empty"))
+        return
+    blocks = [context.t("suggestion.mine_title")]
+    for item in items:
+        flag = context.t("suggestion.anonymous_tag") if item.anonymous else ""
+        status = context.t(f"suggestion.status.{item.status}")
+        block = [f"{item.number} {flag}· {status}", _shorten(item.body, 60)]
+        reply = replies.get(item.id)
+        if reply is not None and reply.body:
+            block.append(context.t("suggestion.mine_reply", text=_shorten(reply.body, 120)))
+        blocks.append("\n".join(block))
+    await say(update, context, "\n\n".join(blocks))
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---- the author answers back -------------------------------------------------------------
+
+
+async def verdict(update: Update, context: UnionContext) -> None:
+    """Resolved / Not resolved pressed under a reply."""
+    query = update.callback_query
+    assert query is not None
+    actor = await require_member(update, context)
+    if actor is None:
+        return
+    data = unpack(query.data)
+    kind = EntryKind.RESOLVED if data.action == "ok" else EntryKind.NOT_RESOLVED
+    try:
+        async with context.db() as session:
+            item = await author_responds(
+                session,
+                org_id=context.org_id,
+                suggestion_id=data.int_arg(),
+                actor=actor,
+                seal=context.state.seal,
+                kind=kind,
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    except ValueError:
+        await query.answer(context.t("desk.stale_button"), show_alert=True)
+        return
+    await query.answer(context.t("suggestion.done_toast"))
+    tr = context.i18n.get(context.settings.default_language)
+    note = (
+        "suggestion.desk_resolved" if kind == EntryKind.RESOLVED else "suggestion.desk_not_resolved"
+    )
+    await post_under_cards(
+        context, kind=KIND, item_id=item.id or 0, text=tr(note, number=item.number)
+    )
+    await refresh(context, item.id or 0)
+    key = (
+        "suggestion.thanks_resolved"
+        if kind == EntryKind.RESOLVED
+        else "suggestion.reopened_for_you"
+    )
+    await say(update, context, context.t(key, number=item.number))
+
+
+async def start_followup(update: Update, context: UnionContext) -> int:
+    """Follow up pressed under a reply: ask for the text."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    await query.answer()
+    if await require_member(update, context) is None:
+        return _END
+    try:
+        context.user_data["followup_for"] = unpack(query.data).int_arg()
+    except ValueError:
+        return _END
+    await say(update, context, context.t("suggestion.write_followup", limit=BODY_LIMIT))
+    return FollowUp.TEXT
+
+
+async def send_followup(update: Update, context: UnionContext) -> int:
+    """The follow-up text: stored, the item reopened, posted under its card."""
+    assert update.message is not None and context.user_data is not None
+    actor = await require_member(update, context)
+    if actor is None:
+        return _END
+    try:
+        async with context.db() as session:
+            item = await author_responds(
+                session,
+                org_id=context.org_id,
+                suggestion_id=int(context.user_data.get("followup_for", 0)),
+                actor=actor,
+                seal=context.state.seal,
+                kind=EntryKind.FOLLOWUP,
+                body=update.message.text,
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        if error.key in ("input.empty", "input.too_long"):
+            return FollowUp.TEXT
+        context.user_data.pop("followup_for", None)
+        return _END
+    # Forget the link between this person and the item as soon as it is not needed.
+    context.user_data.pop("followup_for", None)
+    tr = context.i18n.get(context.settings.default_language)
+    text = tr("suggestion.desk_followup", number=item.number) + "\n\n" + (update.message.text or "")
+    await post_under_cards(context, kind=KIND, item_id=item.id or 0, text=text)
+    await refresh(context, item.id or 0)
+    await say(update, context, context.t("suggestion.followup_sent", number=item.number))
+    return _END
+
+
+async def cancel_followup(update: Update, context: UnionContext) -> int:
+    """/cancel while writing a follow-up."""
+    if context.user_data is not None:
+        context.user_data.pop("followup_for", None)
+    await say(update, context, context.t("suggestion.cancelled"))
+    return _END
+
+
+def _text_step(callback: Any) -> list[Step]:
+    return [
+        MessageHandler(filters.TEXT & ~filters.COMMAND, callback),
+        MessageHandler(~filters.TEXT & ~filters.COMMAND, text_expected),
+    ]
+
+
+def register(application: Application) -> None:
+    """Add the member side of the suggestion box."""
+    on_menu("mine", show_mine)
+    private = filters.ChatType.PRIVATE
+    application.add_handler(
+        conversation(
+            name="suggestion_filing",
+            entry_points=[
+                CommandHandler("suggest", start_filing, filters=private),
+                CallbackQueryHandler(start_filing, pattern=pattern("menu", "suggest")),
+            ],
+            states={
+                Filing.CATEGORY: [
+                    CallbackQueryHandler(got_category, pattern=pattern(FILING, "cat")),
+                    MessageHandler(~filters.COMMAND, buttons_expected),
+                ],
+                Filing.BODY: _text_step(got_body),
+                Filing.PHOTOS: [
+                    MessageHandler(filters.PHOTO, got_photo),
+                    CallbackQueryHandler(photos_done, pattern=pattern(FILING, "photos")),
+                    MessageHandler(~filters.COMMAND, photos_only),
+                ],
+                Filing.ANONYMITY: [
+                    CallbackQueryHandler(got_anonymity, pattern=pattern(FILING, "anon")),
+                    MessageHandler(~filters.COMMAND, buttons_expected),
+                ],
+                Filing.CONFIRM: [
+                    CallbackQueryHandler(confirm, pattern=pattern(FILING, "confirm")),
+                    MessageHandler(~filters.COMMAND, buttons_expected),
+                ],
+            },
+            fallbacks=[CommandHandler("cancel", cancel)],
+            allow_reentry=True,
+        )
+    )
+    application.add_handler(
+        conversation(
+            name="suggestion_followup",
+            entry_points=[CallbackQueryHandler(start_followup, pattern=pattern(AUTHOR, "more"))],
+            states={FollowUp.TEXT: _text_step(send_followup)},
+            fallbacks=[CommandHandler("cancel", cancel_followup)],
+            allow_reentry=True,
+        )
+    )
+    application.add_handler(CallbackQueryHandler(verdict, pattern=pattern(AUTHOR, "ok")))
+    application.add_handler(CallbackQueryHandler(verdict, pattern=pattern(AUTHOR, "notok")))
+    application.add_handler(CommandHandler("mine", show_mine, filters=private))
