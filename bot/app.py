@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from telegram.ext import (
     AIORateLimiter,
@@ -65,6 +66,8 @@ def build_application(
 
     Tests pass a recording `request`; production uses PTB's HTTP client.
     """
+    # PTB 22 warns when RetryAfter.retry_after is read as an int; opt in to timedeltas.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     state = build_state(settings)
     settings.persistence_path.parent.mkdir(parents=True, exist_ok=True)
     persistence = PicklePersistence(

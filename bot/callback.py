@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 MAX_BYTES = 64
-_TOKEN = re.compile(r"^[a-z0-9_-]+$")
+_TOKEN = re.compile(r"[a-z0-9_-]+")
 
 
 class CallbackDataError(ValueError):
@@ -21,22 +21,25 @@ class CallbackData:
     action: str
     args: tuple[str, ...] = ()
 
+    def arg(self, index: int = 0) -> str:
+        """The argument at `index`, else CallbackDataError."""
+        if index >= len(self.args):
+            raise CallbackDataError("missing argument")
+        return self.args[index]
+
     def int_arg(self, index: int = 0) -> int:
         """The argument at `index` as a positive integer, else CallbackDataError."""
-        try:
-            value = int(self.args[index])
-        except (IndexError, ValueError) as exc:
-            raise CallbackDataError("bad argument") from exc
-        if value <= 0:
+        text = self.arg(index)
+        if not text.isdigit() or int(text) <= 0:
             raise CallbackDataError("bad argument")
-        return value
+        return int(text)
 
 
 def pack(feature: str, action: str, *args: int | str) -> str:
     """Build callback data; refuses anything that is not a short ASCII token."""
     parts = [feature, action, *(str(arg) for arg in args)]
     for part in parts:
-        if not _TOKEN.match(part):
+        if not _TOKEN.fullmatch(part):
             raise ValueError(f"callback part {part!r} is not a short ASCII token")
     data = ":".join(parts)
     if len(data.encode()) > MAX_BYTES:
@@ -46,10 +49,14 @@ def pack(feature: str, action: str, *args: int | str) -> str:
 
 def unpack(data: str | None) -> CallbackData:
     """Parse callback data or raise CallbackDataError."""
-    if not data or len(data.encode()) > MAX_BYTES:
+    try:
+        size = len(data.encode()) if data else 0
+    except UnicodeEncodeError as exc:
+        raise CallbackDataError("not text") from exc
+    if not data or size > MAX_BYTES:
         raise CallbackDataError("missing or too long")
     parts = data.split(":")
-    if len(parts) < 2 or not all(_TOKEN.match(part) for part in parts):
+    if len(parts) < 2 or not all(_TOKEN.fullmatch(part) for part in parts):
         raise CallbackDataError("malformed")
     return CallbackData(parts[0], parts[1], tuple(parts[2:]))
 

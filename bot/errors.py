@@ -11,6 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from telegram import Update
 from telegram.error import TelegramError
 
+from bot.callback import CallbackDataError
 from bot.context import UnionContext
 
 logger = logging.getLogger(__name__)
@@ -25,31 +26,66 @@ def describe(error: BaseException) -> str:
 
 
 async def handle_error(update: object, context: UnionContext) -> None:
-    """Log the error, tell the person in their language, and alert the owners (rate-limited)."""
-    error = context.error
-    if error is None:
+    """PTB's error handler: report whatever a handler raised."""
+    if context.error is not None:
+        await report_error(update, context, context.error)
+
+
+async def report_error(update: object, context: UnionContext, error: BaseException) -> None:
+    """Tell the person in their language; log and alert the owners unless it was their input."""
+    if isinstance(update, Update):
+        await _load_person_quietly(update, context)
+    if isinstance(error, CallbackDataError):
+        # A forged or outdated button: the person's doing, not ours. No alert.
+        user = update.effective_user if isinstance(update, Update) else None
+        logger.info("Refused malformed button data from user %s", user.id if user else None)
+        if isinstance(update, Update):
+            await _tell(update, context, context.t("desk.stale_button"), alert_only=True)
         return
     reference = secrets.token_hex(3).upper()
     update_id = update.update_id if isinstance(update, Update) else None
     logger.error("Unhandled error ref=%s update=%s: %s", reference, update_id, describe(error))
     if isinstance(update, Update):
-        await _apologize(update, context, reference, error)
+        is_database = isinstance(error, _DATABASE_ERRORS) and not isinstance(error, TelegramError)
+        key = "error.db_unavailable" if is_database else "error.apology"
+        await _tell(update, context, context.t(key, ref=reference), alert_only=False)
     await _alert_owners(context, reference, error)
 
 
-async def _apologize(
-    update: Update, context: UnionContext, reference: str, error: BaseException
-) -> None:
-    is_database = isinstance(error, _DATABASE_ERRORS) and not isinstance(error, TelegramError)
-    key = "error.db_unavailable" if is_database else "error.apology"
-    text = context.t(key, ref=reference)
+async def _load_person_quietly(update: Update, context: UnionContext) -> None:
+    # PTB gives the error handler a fresh context: find the person's language again, without
+    # failing if the database is what broke.
+    if update.effective_user is not None:
+        context.language_code = update.effective_user.language_code
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(text[:190], show_alert=True)
-        elif update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, text)
+        await context.prepare(update)
+    except Exception:
+        logger.debug("Could not load the member for an error reply")
+
+
+async def _tell(update: Update, context: UnionContext, text: str, *, alert_only: bool) -> None:
+    """An alert on the button if we still can; a chat message when it matters or as fallback.
+
+    A callback query can be answered only once, and handlers answer first, so an apology after
+    a failed button also goes to the chat as a message.
+    """
+    query = update.callback_query
+    answered = False
+    if query is not None:
+        try:
+            await query.answer(text[:190], show_alert=True)
+            answered = True
+        except TelegramError:
+            answered = False
+    if answered and alert_only:
+        return
+    chat = update.effective_chat
+    if chat is None:
+        return
+    try:
+        await context.bot.send_message(chat.id, text)
     except TelegramError:
-        logger.warning("Could not send the apology for ref=%s", reference)
+        logger.warning("Could not send an error reply to chat %s", chat.id)
 
 
 async def _alert_owners(context: UnionContext, reference: str, error: BaseException) -> None:
@@ -63,4 +99,4 @@ async def _alert_owners(context: UnionContext, reference: str, error: BaseExcept
         try:
             await context.bot.send_message(owner_id, text)
         except TelegramError:
-            logger.warning("Could not alert owner about ref=%s", reference)
+            logger.warning("Could not alert an owner about ref=%s", reference)

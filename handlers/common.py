@@ -9,6 +9,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
@@ -44,15 +45,24 @@ async def say(
     return await context.bot.send_message(chat.id, text, reply_markup=markup)
 
 
+async def say_receipt(update: Update, context: UnionContext, text: str) -> None:
+    """Confirm something already stored; if Telegram fails now, the record still stands."""
+    try:
+        await say(update, context, text)
+    except TelegramError:
+        logger.warning("A receipt could not be sent for update %s", update.update_id)
+
+
 async def refuse(update: Update, context: UnionContext, error: DomainError) -> None:
     """Tell the person, in their language, why a rule said no (as an alert for a button)."""
     text = context.t(error.key, **error.params)
     query = update.callback_query
-    if query is not None:
-        await query.answer(text[:190], show_alert=True)
-        if len(text) > 190:
-            await say(update, context, text)
-        return
+    if query is not None and len(text) <= 190:
+        try:
+            await query.answer(text, show_alert=True)
+            return
+        except BadRequest:
+            pass  # already answered (Telegram takes one answer per press): say it in the chat
     await say(update, context, text)
 
 

@@ -7,6 +7,7 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -14,7 +15,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.callback import CallbackDataError, unpack
 from bot.context import UnionContext
+from bot.errors import report_error
 from handlers.common import deep_link, say
 from handlers.menu import show_menu
 from handlers.registry import PRIVATE_ONLY
@@ -23,8 +26,24 @@ logger = logging.getLogger(__name__)
 
 
 async def prepare_context(update: Update, context: UnionContext) -> None:
-    """Runs first for every update: load the member behind it."""
-    await context.prepare(update)
+    """Runs first for every update: load the member behind it, or stop if we cannot."""
+    query = update.callback_query
+    if query is not None:
+        try:
+            unpack(query.data)
+        except CallbackDataError:
+            # Forged or foreign data: refuse before any handler answers the query.
+            logger.info("Refused malformed button data from user %s", query.from_user.id)
+            await context.prepare(update)
+            await query.answer(context.t("desk.stale_button"), show_alert=True)
+            raise ApplicationHandlerStop from None
+    try:
+        await context.prepare(update)
+    except Exception as exc:
+        # Without the member no handler can answer correctly (e.g. the database is down):
+        # one apology, and no second, contradictory reply from a handler that sees a stranger.
+        await report_error(update, context, exc)
+        raise ApplicationHandlerStop from exc
 
 
 async def private_only(update: Update, context: UnionContext) -> None:

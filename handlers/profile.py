@@ -78,7 +78,7 @@ async def ask_value(update: Update, context: UnionContext) -> int:
     await query.answer()
     if await require_member(update, context) is None:
         return ConversationHandler.END
-    field = unpack(query.data).args[0] if unpack(query.data).args else ""
+    field = unpack(query.data).arg(0)
     if field not in TEXT_FIELDS:
         return ConversationHandler.END
     context.user_data["editing"] = field
@@ -137,7 +137,7 @@ async def gender_pressed(update: Update, context: UnionContext) -> None:
     actor = await require_member(update, context)
     if actor is None:
         return
-    choice = unpack(query.data).args[0] if unpack(query.data).args else ""
+    choice = unpack(query.data).arg(0)
     if choice == "ask":
         await say(
             update,

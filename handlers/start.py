@@ -22,7 +22,7 @@ from telegram.ext import (
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.i18n import CODE_OF, LANGUAGES, SHORT_CODES
-from handlers.common import conversation, keyboard, profile_lines, refuse, say
+from handlers.common import conversation, keyboard, profile_lines, refuse, say, say_receipt
 from handlers.join_requests import announce_join_request
 from handlers.menu import show_menu
 from models.errors import DomainError
@@ -134,7 +134,7 @@ async def choose_language(update: Update, context: UnionContext) -> int:
     query = update.callback_query
     assert query is not None and context.user_data is not None
     await query.answer()
-    code = unpack(query.data).args[0] if unpack(query.data).args else ""
+    code = unpack(query.data).arg(0)
     language = SHORT_CODES.get(code)
     if language is None:
         return Reg.LANGUAGE
@@ -188,7 +188,7 @@ async def got_gender(update: Update, context: UnionContext) -> int:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    choice = unpack(query.data).args[0]
+    choice = unpack(query.data).arg(0)
     _draft(context)["gender"] = choice if choice in (Gender.FEMALE, Gender.MALE) else None
     await say(
         update,
@@ -241,7 +241,7 @@ async def got_retired(update: Update, context: UnionContext) -> int:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    _draft(context)["retired"] = unpack(query.data).args[0] == "yes"
+    _draft(context)["retired"] = unpack(query.data).arg(0) == "yes"
     profile = _profile_from_draft(_draft(context))
     lines = [context.t("reg.preview_title"), *profile_lines(context.tr, profile)]
     await say(
@@ -278,12 +278,12 @@ async def confirm(update: Update, context: UnionContext) -> int:
     user = update.effective_user
     assert query is not None and user is not None
     await query.answer()
-    choice = unpack(query.data).args[0]
+    choice = unpack(query.data).arg(0)
     if choice == "restart":
         await say(update, context, context.t("reg.ask_name", limit=NAME_LIMIT))
         return Reg.NAME
     if choice != "yes":
-        return await cancel(update, context)
+        return await _abandon(update, context)
     draft = _draft(context)
     if not draft.get("real_name") or not draft.get("department"):
         await say(update, context, context.t("reg.incomplete"))
@@ -310,15 +310,17 @@ async def confirm(update: Update, context: UnionContext) -> int:
         await show_menu(update, context)
         return ConversationHandler.END
     logger.info("Join request %s submitted by member %s", request.id, member.id)
-    await say(update, context, context.t("reg.submitted", name=member.real_name))
     await announce_join_request(context, request, member)
+    await say_receipt(update, context, context.t("reg.submitted", name=member.real_name))
     return ConversationHandler.END
 
 
 async def cancel(update: Update, context: UnionContext) -> int:
-    """/cancel (or the Cancel button): leave registration; nothing is stored."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    """/cancel: leave registration; nothing is stored."""
+    return await _abandon(update, context)
+
+
+async def _abandon(update: Update, context: UnionContext) -> int:
     _draft(context).clear()
     await say(update, context, context.t("reg.cancelled"))
     return ConversationHandler.END

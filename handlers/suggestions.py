@@ -21,7 +21,7 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
-from handlers.common import conversation, keyboard, refuse, require_member, say
+from handlers.common import conversation, keyboard, refuse, require_member, say, say_receipt
 from handlers.menu import on_menu
 from handlers.review_desk import post_under_cards
 from handlers.start import buttons_expected, text_expected
@@ -221,7 +221,7 @@ async def confirm(update: Update, context: UnionContext) -> int:
     assert query is not None
     await query.answer()
     if unpack(query.data).args[:1] != ("yes",):
-        return await cancel(update, context)
+        return await _abandon(update, context)
     actor = await require_member(update, context)
     if actor is None:
         return _END
@@ -255,15 +255,17 @@ async def confirm(update: Update, context: UnionContext) -> int:
     draft.clear()
     # No member id here: for anonymous items even the log must not link author and item.
     logger.info("Suggestion %s filed (anonymous=%s)", item.id, item.anonymous)
-    await say(update, context, context.t("suggestion.receipt", number=item.number))
     await announce(context, item)
+    await say_receipt(update, context, context.t("suggestion.receipt", number=item.number))
     return _END
 
 
 async def cancel(update: Update, context: UnionContext) -> int:
-    """/cancel or the Cancel button while filing."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    """/cancel while filing."""
+    return await _abandon(update, context)
+
+
+async def _abandon(update: Update, context: UnionContext) -> int:
     _draft(context).clear()
     await say(update, context, context.t("suggestion.cancelled"))
     return _END

@@ -434,6 +434,9 @@ async def set_active(
     member = await get_member(session, org_id=org_id, member_id=member_id)
     if not active and member.id == actor.id:
         raise DomainError(N_("members.not_yourself"))
+    target_is_chair = Role.CHAIR in await roles_of(session, member_id)
+    if target_is_chair and not actor.is_chair:
+        raise DomainError(N_("roles.chair_only"))
     source, target = (
         (MemberStatus.INACTIVE, MemberStatus.ACTIVE)
         if active
@@ -447,7 +450,7 @@ async def set_active(
     if result.rowcount != 1:
         await session.rollback()
         raise DomainError(N_("members.status_unchanged"))
-    if not active and await count_chairs(session, org_id=org_id) == 0:
+    if not active and target_is_chair and await count_chairs(session, org_id=org_id) == 0:
         await session.rollback()
         raise DomainError(N_("roles.last_chair"))
     await session.commit()
@@ -463,8 +466,10 @@ async def search_members(
     statement = select(Member).where(condition)
     counter = select(func.count()).select_from(Member).where(condition)
     if query:
-        pattern = f"%{query}%"
-        match = or_(col(Member.real_name).like(pattern), col(Member.department).like(pattern))
+        match = or_(
+            col(Member.real_name).contains(query, autoescape=True),
+            col(Member.department).contains(query, autoescape=True),
+        )
         statement = statement.where(match)
         counter = counter.where(match)
     total = int((await session.exec(counter)).one())

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.base import utcnow
 from models.errors import N_, DomainError
 from models.members import (
     DEPARTMENT_LIMIT,
@@ -91,13 +95,7 @@ class ImportReport:
 def read_table(path: Path) -> list[list[str]]:
     """Rows of a .csv (UTF-8, with or without BOM, or GBK) or .xlsx file as text cells."""
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        sheet = load_workbook(path, read_only=True, data_only=True).active
-        return [
-            ["" if cell is None else _cell_text(cell) for cell in row]
-            for row in sheet.iter_rows(values_only=True)
-        ]
+        return _read_xlsx(path)
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -108,6 +106,20 @@ def read_table(path: Path) -> list[list[str]]:
     else:
         raise DomainError(N_("roster.encoding"))
     return list(csv.reader(io.StringIO(text)))
+
+
+def _read_xlsx(path: Path) -> list[list[str]]:
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError) as exc:
+        raise DomainError(N_("roster.unreadable")) from exc
+    try:
+        return [
+            ["" if cell is None else _cell_text(cell) for cell in row]
+            for row in workbook.active.iter_rows(values_only=True)
+        ]
+    finally:
+        workbook.close()  # read-only workbooks keep the file open until closed
 
 
 def _cell_text(value: object) -> str:
@@ -234,6 +246,7 @@ async def import_roster(
             report.created.append(member)
         elif member.status == MemberStatus.INVITED and _differs(member, row):
             _fill(member, row)
+            member.updated_at = utcnow()
             session.add(member)
             report.updated.append(member)
         else:

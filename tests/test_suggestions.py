@@ -114,6 +114,7 @@ async def test_anonymous_item_leaves_no_trace_of_its_author(bot: BotHarness) -> 
     async with bot.db() as session:
         quota = (await session.exec(select(AnonymousQuota))).one()
     today = quota.day
+    assert author.id is not None
     assert quota.quota_key == bot.app.state.seal.quota_key(author.id, today)
     assert quota.quota_key != bot.app.state.seal.quota_key(author.id + 1, today)
     assert len(quota.quota_key) == 64

@@ -100,7 +100,7 @@ class FakeTelegram(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append(Call(api_method, params))
-        failure = self._take_failure(api_method)
+        failure = self._take_failure(api_method) or self._second_answer(api_method, params)
         if failure is not None:
             body: dict[str, Any] = {
                 "ok": False,
@@ -111,6 +111,24 @@ class FakeTelegram(BaseRequest):
                 body["parameters"] = {"retry_after": failure.retry_after}
             return failure.error_code, json.dumps(body).encode()
         return 200, json.dumps({"ok": True, "result": self._result(api_method, params)}).encode()
+
+    def _second_answer(self, method: str, params: dict[str, Any]) -> Failure | None:
+        """Telegram accepts one answer per callback query; a second one is a 400."""
+        if method != "answerCallbackQuery":
+            return None
+        query_id = params.get("callback_query_id")
+        earlier = [
+            call
+            for call in self.calls[:-1]
+            if call.method == method and call.params.get("callback_query_id") == query_id
+        ]
+        if not earlier:
+            return None
+        return Failure(
+            method,
+            400,
+            "Bad Request: query is too old and response timeout expired or query id is invalid",
+        )
 
     def _take_failure(self, method: str) -> Failure | None:
         for failure in self.failures:

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 18:08:30.092138
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate renders sqlmodel types)
+import sqlmodel
 from alembic import op
 
 import models.base
