@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from enum import IntEnum
 
@@ -339,6 +340,27 @@ async def publish(context: UnionContext, *, suggestion_id: int, actor: Actor) ->
         async with context.db() as session:
             await unmark_published(session, org_id=context.org_id, suggestion_id=suggestion_id)
         raise DomainError(N_("suggestion.publish_failed")) from exc
+
+
+# ---- the daily digest --------------------------------------------------------------------
+
+
+def render_digest(
+    tr: Translator, items: Sequence[Suggestion], *, days: int, now: datetime
+) -> str | None:
+    """The committee digest of items unanswered for `days` days, or None when there are none.
+
+    The calendar schedules it daily; it names numbers, ages and a snippet, never an author.
+    """
+    if not items:
+        return None
+    lines = [tr("suggestion.digest_title", count=len(items), days=days)]
+    for item in items:
+        age = (now - item.created_at).days
+        snippet = item.body if len(item.body) <= 30 else item.body[:29] + "…"
+        lines.append(tr("suggestion.digest_line", number=item.number, age=age, snippet=snippet))
+    lines.append(tr("suggestion.digest_hint"))
+    return "\n".join(lines)
 
 
 # ---- /suggestions ------------------------------------------------------------------------

@@ -317,3 +317,32 @@ async def test_same_confirmation_twice_stores_one_item(bot: BotHarness) -> None:
         c for c in bot.telegram.sent("sendMessage", COMMITTEE_GROUP_ID) if "重复送达测试" in c.text
     ]
     assert len(cards) == 1
+
+
+async def test_digest_lists_only_old_open_items(bot: BotHarness) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from handlers.suggestion_desk import render_digest
+    from models.suggestions import unanswered_for_days
+
+    await setup_school(bot)
+    for body in ("很久以前的", "昨天的", "已答复的"):
+        await file_item(bot, body=body, anonymous=True)
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    async with bot.db() as session:
+        items = {i.body: i for i in (await session.exec(select(Suggestion))).all()}
+        items["很久以前的"].created_at = now - timedelta(days=10)
+        items["昨天的"].created_at = now - timedelta(days=1)
+        items["已答复的"].created_at = now - timedelta(days=12)
+        items["已答复的"].status = SuggestionStatus.ANSWERED
+        for item in items.values():
+            session.add(item)
+        await session.commit()
+        overdue = await unanswered_for_days(session, org_id=bot.org_id, now=now, days=7)
+
+    assert [i.body for i in overdue] == ["很久以前的"]
+    text = render_digest(bot.app.state.i18n.get("zh-Hans"), overdue, days=7, now=now)
+    assert text is not None
+    assert overdue[0].number in text and "10 天" in text
+    assert AUTHOR_NAME not in text
+    assert render_digest(bot.app.state.i18n.get("en"), [], days=7, now=now) is None
