@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 
@@ -36,6 +38,12 @@ from handlers import (
 from handlers.menu import publish_default_commands
 from models.anonymity import AuthorSeal
 from models.organizations import ensure_default_organization
+from scheduler.outbox import OutboxSender, Pace
+from scheduler.quiet import QuietHours
+from scheduler.runtime import Runtime, install
+from scheduler.setup import seed_default_calendar, start_sender, write_report
+from scheduler.setup import start as start_scheduler
+from scheduler.setup import stop as stop_scheduler
 
 logger = logging.getLogger(__name__)
 
@@ -127,10 +135,47 @@ async def on_startup(application: Application) -> None:
     await application.load_redelivery_horizon()
     state.bot_username = application.bot.username
     await publish_default_commands(application.bot, state.i18n)
+    await start_calendar(application)
     logger.info("Union Desk ready as @%s for organization %s", state.bot_username, org.id)
 
 
+async def start_calendar(application: UnionApplication) -> None:
+    """The outbox sender and the calendar scheduler (unless BACKGROUND_TASKS is off)."""
+    state = application.state
+    settings = state.settings
+    quiet = QuietHours.parse(settings.quiet_hours, settings.zone)
+    sender = OutboxSender(
+        db=state.db,
+        bot=application.bot,
+        quiet=quiet,
+        pace=Pace(per_second=settings.outbox_per_second),
+        report=write_report,
+    )
+    runtime = Runtime(
+        db=state.db,
+        i18n=state.i18n,
+        settings=settings,
+        sender=sender,
+        quiet=quiet,
+        org_id=state.org_id,
+    )
+    state.runtime = runtime
+    install(runtime)
+    await seed_default_calendar(runtime)
+    if settings.background_tasks:
+        await sender.recover()
+        state.sender_task = start_sender(runtime)
+        await start_scheduler(runtime)
+
+
 async def on_shutdown(application: Application) -> None:
-    """Close database connections."""
+    """Stop the scheduler and the sender, close database connections."""
     assert isinstance(application, UnionApplication)
-    await application.state.engine.dispose()
+    state = application.state
+    if state.runtime is not None:
+        stop_scheduler(state.runtime)
+    if state.sender_task is not None:
+        state.sender_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await state.sender_task
+    await state.engine.dispose()

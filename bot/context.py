@@ -29,6 +29,7 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         super().__init__(application, chat_id, user_id)
         self._union_app = application
         self.actor: Actor | None = None
+        self._answered = False
         self.language_code: str | None = None
         self._prepared = False
 
@@ -68,6 +69,24 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     def t(self, key: str, **params: object) -> str:
         """Translate `key` for the person behind this update."""
         return self.tr(key, **params)
+
+    async def answer(self, update: Update, text: str | None = None, *, alert: bool = False) -> None:
+        """Answer the button press once; later answers (or long texts) go to the chat instead.
+
+        Telegram accepts one answer per press, and a menu may answer before the feature it
+        opens does, so every handler answers through here.
+        """
+        query = update.callback_query
+        fits = text is None or len(text) <= 190
+        if query is not None and not self._answered:
+            self._answered = True
+            await query.answer(text if fits else None, show_alert=alert and fits)
+            if fits:
+                return
+        if text is not None and (alert or not fits or query is None):
+            chat = update.effective_chat
+            if chat is not None:
+                await self.bot.send_message(chat.id, text)
 
     async def prepare(self, update: Update) -> None:
         """Load the member behind the update (once), making owners chair on first contact."""

@@ -63,7 +63,7 @@ class Translator:
         with _compiled(language).open("rb") as mo:
             self._catalog = gettext.GNUTranslations(mo)
 
-    def __call__(self, key: str, **params: object) -> str:
+    def __call__(self, key: str, /, **params: object) -> str:
         """The message for `key` with `{placeholders}` filled in."""
         text = self._catalog.gettext(key)
         return text.format(**params) if params else text

@@ -49,6 +49,19 @@ class Settings(BaseSettings):
     # unanswered item is listed in the committee digest.
     anonymous_daily_limit: int = Field(default=5, ge=1, le=100)
     suggestion_digest_days: int = Field(default=7, ge=1, le=90)
+    # Nothing goes to members in this local window; it waits until the window ends.
+    quiet_hours: str = "22:00-07:30"
+    # Messages per second the broadcast outbox sends at most (Telegram allows about 30).
+    outbox_per_second: float = Field(default=25.0, gt=0, le=30)
+    # Run the calendar scheduler and the outbox sender (tests drive them by hand instead).
+    background_tasks: bool = True
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_window(cls, value: str) -> str:
+        if not re.match(r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$", value.strip()):
+            raise ValueError("QUIET_HOURS must look like 22:00-07:30")
+        return value.strip()
 
     @field_validator("owner_ids", mode="before")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ from bot.db import SessionFactory
 from bot.i18n import I18n
 from bot.settings import Settings
 from models.anonymity import AuthorSeal
+from scheduler.runtime import Runtime
 
 
 @dataclass
@@ -47,3 +49,6 @@ class AppState:
     bot_username: str = ""
     # One-time codes for binding the disclosure channel: code -> organization id.
     channel_codes: dict[str, int] = field(default_factory=dict)
+    # The calendar and outbox, set up at start (they need the started bot).
+    runtime: Runtime | None = None
+    sender_task: asyncio.Task[None] | None = None

@@ -80,7 +80,7 @@ async def page_pressed(update: Update, context: UnionContext) -> None:
         return
     _, data = pressed
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await context.answer(update)
     offset = int(data.args[0]) if data.args and data.args[0].isdigit() else 0
     await _send_page(update, context, offset=offset)
 
@@ -133,7 +133,7 @@ async def view_member(update: Update, context: UnionContext) -> None:
     except DomainError as error:
         await refuse(update, context, error)
         return
-    await update.callback_query.answer()
+    await context.answer(update)
     text, markup = _member_card(context, member, roles, chair_view=actor.is_chair)
     await say(update, context, text, markup)
 
@@ -188,7 +188,7 @@ async def change_role(update: Update, context: UnionContext) -> None:
         member_id = data.int_arg()
         role = Role(data.args[1])
     except (ValueError, IndexError):
-        await query.answer(context.t("desk.stale_button"), show_alert=True)
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     change = grant_role if data.action == "grant" else revoke_role
     try:
@@ -205,7 +205,7 @@ async def change_role(update: Update, context: UnionContext) -> None:
     except DomainError as error:
         await refuse(update, context, error)
         return
-    await query.answer(context.t("roles.changed" if changed else "roles.unchanged"))
+    await context.answer(update, context.t("roles.changed" if changed else "roles.unchanged"))
     logger.info("Member %s %s role %s for member %s", actor.id, data.action, role, member_id)
     await _edit_card(update, context, member, chair=True)
     if changed and subject is not None:
@@ -244,7 +244,7 @@ async def change_status(update: Update, context: UnionContext) -> None:
     except DomainError as error:
         await refuse(update, context, error)
         return
-    await query.answer(context.t("members.status_changed"))
+    await context.answer(update, context.t("members.status_changed"))
     logger.info("Member %s set member %s to %s", actor.id, member.id, member.status)
     await _edit_card(update, context, member, chair=actor.is_chair)
 

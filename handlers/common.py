@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
@@ -55,15 +55,7 @@ async def say_receipt(update: Update, context: UnionContext, text: str) -> None:
 
 async def refuse(update: Update, context: UnionContext, error: DomainError) -> None:
     """Tell the person, in their language, why a rule said no (as an alert for a button)."""
-    text = context.t(error.key, **error.params)
-    query = update.callback_query
-    if query is not None and len(text) <= 190:
-        try:
-            await query.answer(text, show_alert=True)
-            return
-        except BadRequest:
-            pass  # already answered (Telegram takes one answer per press): say it in the chat
-    await say(update, context, text)
+    await context.answer(update, context.t(error.key, **error.params), alert=True)
 
 
 def deep_link(context: UnionContext, payload: str = "") -> str:
@@ -84,7 +76,7 @@ async def require_member(update: Update, context: UnionContext) -> Actor | None:
     else:
         key = "join.inactive"
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await context.answer(update)
     await say(update, context, context.t(key))
     return None
 

@@ -35,7 +35,7 @@ async def prepare_context(update: Update, context: UnionContext) -> None:
             # Forged or foreign data: refuse before any handler answers the query.
             logger.info("Refused malformed button data from user %s", query.from_user.id)
             await context.prepare(update)
-            await query.answer(context.t("desk.stale_button"), show_alert=True)
+            await context.answer(update, context.t("desk.stale_button"), alert=True)
             raise ApplicationHandlerStop from None
     try:
         await context.prepare(update)
@@ -75,7 +75,7 @@ async def stale_button(update: Update, context: UnionContext) -> None:
     query = update.callback_query
     assert query is not None
     logger.info("Unmatched callback from user %s", query.from_user.id)
-    await query.answer(context.t("desk.stale_button"), show_alert=True)
+    await context.answer(update, context.t("desk.stale_button"), alert=True)
 
 
 def register_first(application: Application) -> None:

@@ -89,9 +89,9 @@ async def decide_join(update: Update, context: UnionContext) -> None:
         await _refresh(context, data.int_arg())
         return
     except ValueError:
-        await query.answer(context.t("desk.stale_button"), show_alert=True)
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
-    await query.answer(context.t("join.decided_toast"))
+    await context.answer(update, context.t("join.decided_toast"))
     logger.info("Join request %s decided by member %s: %s", request_id, actor.id, data.action)
     text, markup = render_card(context, request, member, actor.member)
     await refresh_cards(context, kind=KIND, item_id=request_id, text=text, markup=markup)
@@ -132,7 +132,7 @@ async def list_join_requests(update: Update, context: UnionContext) -> None:
     async with context.db() as session:
         pending = await pending_join_requests(session, org_id=context.org_id)
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await context.answer(update)
     if not pending:
         await say(update, context, context.t("join.none_pending"))
         return

@@ -48,9 +48,9 @@ async def menu_pressed(update: Update, context: UnionContext) -> None:
     allowed = {item.action for item in menu_for(audience_of(context.actor))}
     callback = _ACTIONS.get(action)
     if action not in allowed or callback is None:
-        await query.answer(context.t("menu.not_for_you"), show_alert=True)
+        await context.answer(update, context.t("menu.not_for_you"), alert=True)
         return
-    await query.answer()
+    await context.answer(update)
     await callback(update, context)
 
 

@@ -75,7 +75,7 @@ async def ask_value(update: Update, context: UnionContext) -> int:
     """An edit button for a text field: ask for the new value."""
     query = update.callback_query
     assert query is not None and context.user_data is not None
-    await query.answer()
+    await context.answer(update)
     if await require_member(update, context) is None:
         return ConversationHandler.END
     field = unpack(query.data).arg(0)
@@ -133,7 +133,7 @@ async def gender_pressed(update: Update, context: UnionContext) -> None:
     """Gender: `ask` shows the choices; a choice saves it."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    await context.answer(update)
     actor = await require_member(update, context)
     if actor is None:
         return
@@ -164,7 +164,7 @@ async def retired_toggled(update: Update, context: UnionContext) -> None:
     """Flip the retired flag."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    await context.answer(update)
     actor = await require_member(update, context)
     if actor is None:
         return
@@ -182,7 +182,7 @@ async def retired_toggled(update: Update, context: UnionContext) -> None:
 async def ask_language(update: Update, context: UnionContext) -> None:
     """/language: the language buttons."""
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await context.answer(update)
     await say(
         update, context, context.t("language.choose"), language_keyboard(context, "lang", "set")
     )
@@ -192,7 +192,7 @@ async def language_chosen(update: Update, context: UnionContext) -> None:
     """A language button outside registration."""
     query = update.callback_query
     assert query is not None and context.user_data is not None
-    await query.answer()
+    await context.answer(update)
     args = unpack(query.data).args
     language = SHORT_CODES.get(args[0]) if args else None
     if language is None:

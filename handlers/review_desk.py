@@ -121,7 +121,7 @@ async def committee_press(
         data = unpack(query.data)
     except CallbackDataError:
         logger.warning("Malformed desk callback from user %s", query.from_user.id)
-        await query.answer(context.t("desk.stale_button"), show_alert=True)
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return None
     actor = context.actor
     if actor is None or not actor.is_committee:
@@ -131,6 +131,6 @@ async def committee_press(
             data.action,
             query.from_user.id,
         )
-        await query.answer(context.t("desk.not_committee"), show_alert=True)
+        await context.answer(update, context.t("desk.not_committee"), alert=True)
         return None
     return actor, data

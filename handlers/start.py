@@ -133,7 +133,7 @@ async def choose_language(update: Update, context: UnionContext) -> int:
     """A language button during registration."""
     query = update.callback_query
     assert query is not None and context.user_data is not None
-    await query.answer()
+    await context.answer(update)
     code = unpack(query.data).arg(0)
     language = SHORT_CODES.get(code)
     if language is None:
@@ -187,7 +187,7 @@ async def got_gender(update: Update, context: UnionContext) -> int:
     """Gender button (or skip)."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    await context.answer(update)
     choice = unpack(query.data).arg(0)
     _draft(context)["gender"] = choice if choice in (Gender.FEMALE, Gender.MALE) else None
     await say(
@@ -216,7 +216,7 @@ async def got_birthday(update: Update, context: UnionContext) -> int:
 async def skip_birthday(update: Update, context: UnionContext) -> int:
     """The skip button at the birthday step."""
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await context.answer(update)
     _draft(context)["birthday"] = None
     await _ask_retired(update, context)
     return Reg.RETIRED
@@ -240,7 +240,7 @@ async def got_retired(update: Update, context: UnionContext) -> int:
     """Retired yes/no, then the preview."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    await context.answer(update)
     _draft(context)["retired"] = unpack(query.data).arg(0) == "yes"
     profile = _profile_from_draft(_draft(context))
     lines = [context.t("reg.preview_title"), *profile_lines(context.tr, profile)]
@@ -277,7 +277,7 @@ async def confirm(update: Update, context: UnionContext) -> int:
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
-    await query.answer()
+    await context.answer(update)
     choice = unpack(query.data).arg(0)
     if choice == "restart":
         await say(update, context, context.t("reg.ask_name", limit=NAME_LIMIT))

@@ -41,6 +41,7 @@ from models.suggestions import (
     author_id,
     close_suggestion,
     committee_list,
+    ensure_default_categories,
     get_category,
     get_suggestion,
     list_categories,
@@ -175,10 +176,12 @@ async def start_reply(update: Update, context: UnionContext) -> int:
                 session, org_id=context.org_id, suggestion_id=data.int_arg()
             )
     except (DomainError, ValueError):
-        await query.answer(context.t("desk.item_not_found"), show_alert=True)
+        await context.answer(update, context.t("desk.item_not_found"), alert=True)
         return _END
     if item.status == SuggestionStatus.CLOSED:
-        await query.answer(context.t("suggestion.is_closed", number=item.number), show_alert=True)
+        await context.answer(
+            update, context.t("suggestion.is_closed", number=item.number), alert=True
+        )
         await refresh(context, item.id or 0)
         return _END
     user_id = actor.member.telegram_user_id or query.from_user.id
@@ -188,11 +191,11 @@ async def start_reply(update: Update, context: UnionContext) -> int:
             context.t("suggestion.write_reply", number=item.number) + "\n\n" + item.body,
         )
     except Forbidden:
-        await query.answer(context.t("suggestion.open_private_first"), show_alert=True)
+        await context.answer(update, context.t("suggestion.open_private_first"), alert=True)
         return _END
     assert context.user_data is not None
     context.user_data["sug_reply"] = {"id": item.id, "version": item.version}
-    await query.answer(context.t("suggestion.reply_in_private"))
+    await context.answer(update, context.t("suggestion.reply_in_private"))
     return ReplyStep.TEXT
 
 
@@ -297,9 +300,9 @@ async def change_state(update: Update, context: UnionContext) -> None:
         await _quiet_refresh(context, data.args)
         return
     except (ValueError, KeyError):
-        await query.answer(context.t("desk.stale_button"), show_alert=True)
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
-    await query.answer(context.t("suggestion.done_toast"))
+    await context.answer(update, context.t("suggestion.done_toast"))
     logger.info("Suggestion %s: %s by member %s", suggestion_id, data.action, actor.id)
     await refresh(context, suggestion_id)
 
@@ -357,7 +360,8 @@ def render_digest(
     lines = [tr("suggestion.digest_title", count=len(items), days=days)]
     for item in items:
         age = (now - item.created_at).days
-        snippet = item.body if len(item.body) <= 30 else item.body[:29] + "…"
+        flat = " ".join(item.body.split())  # one line per item, whatever the author typed
+        snippet = flat if len(flat) <= 30 else flat[:29] + "…"
         lines.append(tr("suggestion.digest_line", number=item.number, age=age, snippet=snippet))
     lines.append(tr("suggestion.digest_hint"))
     return "\n".join(lines)
@@ -373,7 +377,7 @@ async def list_items(update: Update, context: UnionContext) -> None:
     assert context.user_data is not None
     context.user_data["sug_filter"] = {"status": "", "category": 0}
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await context.answer(update)
     await _send_list(update, context, offset=0)
 
 
@@ -385,7 +389,7 @@ async def list_pressed(update: Update, context: UnionContext) -> None:
     _, data = pressed
     query = update.callback_query
     assert query is not None and context.user_data is not None
-    await query.answer()
+    await context.answer(update)
     current = context.user_data.setdefault("sug_filter", {"status": "", "category": 0})
     arg = data.args[0] if data.args else ""
     if data.action == "fstatus":
@@ -430,13 +434,13 @@ async def _send_list(update: Update, context: UnionContext, *, offset: int) -> N
         ]
         + [(context.t("suggestion.filter_all"), pack(KIND, "fstatus", "all"))]
     ]
-    rows.append(
-        [
-            (name, pack(KIND, "fcat", category_id))
-            for category_id, name in names.items()
-            if category_id
-        ][:4]
-    )
+    category_buttons = [
+        (name, pack(KIND, "fcat", category_id))
+        for category_id, name in names.items()
+        if category_id
+    ]
+    category_buttons.append((context.t("suggestion.filter_all_categories"), pack(KIND, "fcat", 0)))
+    rows.extend(category_buttons[start : start + 3] for start in range(0, len(category_buttons), 3))
     for item in items:
         label = (
             f"{item.number} · {context.t(f'suggestion.status.{item.status}')} · {item.body[:24]}"
@@ -468,6 +472,8 @@ async def manage_categories(update: Update, context: UnionContext) -> None:
     if actor is None:
         return
     args = context.args or []
+    async with context.db() as session:
+        await ensure_default_categories(session, org_id=context.org_id)
     if args[:1] == ["add"]:
         try:
             async with context.db() as session:
@@ -516,9 +522,9 @@ async def toggle_category(update: Update, context: UnionContext) -> None:
                 active=not category.active,
             )
     except (DomainError, ValueError):
-        await query.answer(context.t("desk.stale_button"), show_alert=True)
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
-    await query.answer(context.t("suggestion.done_toast"))
+    await context.answer(update, context.t("suggestion.done_toast"))
     await _send_categories(update, context)
 
 
@@ -529,7 +535,7 @@ async def bind_channel_start(update: Update, context: UnionContext) -> None:
     """/bindchannel in private (chair): a one-time code to post in the channel."""
     actor = context.actor
     if actor is None or not actor.is_chair:
-        await say(update, context, context.t("bind.chair_only"))
+        await say(update, context, context.t("channel.chair_only"))
         return
     code = secrets.token_hex(4)
     context.state.channel_codes[code] = context.org_id

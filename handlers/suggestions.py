@@ -76,28 +76,33 @@ def _draft(context: UnionContext) -> dict[str, Any]:
 async def start_filing(update: Update, context: UnionContext) -> int:
     """/suggest or the menu button: choose a category."""
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await context.answer(update)
     if await require_member(update, context) is None:
         return _END
     async with context.db() as session:
         await ensure_default_categories(session, org_id=context.org_id)
-        categories = await list_categories(session, org_id=context.org_id)
     draft = _draft(context)
     draft.clear()
     draft.update(photos=[], client_token=secrets.token_hex(8))
+    await _ask_category(update, context)
+    return Filing.CATEGORY
+
+
+async def _ask_category(update: Update, context: UnionContext) -> None:
+    async with context.db() as session:
+        categories = await list_categories(session, org_id=context.org_id)
     rows = [
         [(category_label(context.tr, category), pack(FILING, "cat", category.id or 0))]
         for category in categories
     ]
     await say(update, context, context.t("suggestion.choose_category"), keyboard(*rows))
-    return Filing.CATEGORY
 
 
 async def got_category(update: Update, context: UnionContext) -> int:
     """A category button."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    await context.answer(update)
     try:
         async with context.db() as session:
             category = await get_category(
@@ -106,7 +111,10 @@ async def got_category(update: Update, context: UnionContext) -> int:
     except (DomainError, ValueError):
         await say(update, context, context.t("suggestion.category_unknown"))
         return Filing.CATEGORY
-    _draft(context)["category_id"] = category.id
+    draft = _draft(context)
+    draft["category_id"] = category.id
+    if "body" in draft and "anonymous" in draft:
+        return await _preview(update, context)  # re-chosen after the old one was hidden
     await say(update, context, context.t("suggestion.write_body", limit=BODY_LIMIT))
     return Filing.BODY
 
@@ -150,7 +158,7 @@ async def got_photo(update: Update, context: UnionContext) -> int:
 async def photos_done(update: Update, context: UnionContext) -> int:
     """Done (or no photos)."""
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await context.answer(update)
     return await _ask_anonymity(update, context)
 
 
@@ -182,9 +190,13 @@ async def got_anonymity(update: Update, context: UnionContext) -> int:
     """Named or anonymous; then the preview."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    await context.answer(update)
+    _draft(context)["anonymous"] = unpack(query.data).args[:1] == ("anon",)
+    return await _preview(update, context)
+
+
+async def _preview(update: Update, context: UnionContext) -> int:
     draft = _draft(context)
-    draft["anonymous"] = unpack(query.data).args[:1] == ("anon",)
     async with context.db() as session:
         try:
             category = await get_category(
@@ -219,7 +231,7 @@ async def confirm(update: Update, context: UnionContext) -> int:
     """Confirm: store, number, receipt, and the card on the desk."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    await context.answer(update)
     if unpack(query.data).args[:1] != ("yes",):
         return await _abandon(update, context)
     actor = await require_member(update, context)
@@ -250,6 +262,9 @@ async def confirm(update: Update, context: UnionContext) -> int:
         await refuse(update, context, error)
         if error.key == "suggestion.anonymous_limit":
             return Filing.ANONYMITY  # they may still send it with their name
+        if error.key == "suggestion.category_unknown":
+            await _ask_category(update, context)  # hidden meanwhile: keep the draft, choose again
+            return Filing.CATEGORY
         draft.clear()
         return _END
     draft.clear()
@@ -277,7 +292,7 @@ async def _abandon(update: Update, context: UnionContext) -> int:
 async def show_mine(update: Update, context: UnionContext) -> None:
     """/mine: the member's own items, anonymous ones included, with the latest reply."""
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await context.answer(update)
     actor = await require_member(update, context)
     if actor is None:
         return
@@ -333,9 +348,9 @@ async def verdict(update: Update, context: UnionContext) -> None:
         await refuse(update, context, error)
         return
     except ValueError:
-        await query.answer(context.t("desk.stale_button"), show_alert=True)
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
-    await query.answer(context.t("suggestion.done_toast"))
+    await context.answer(update, context.t("suggestion.done_toast"))
     tr = context.i18n.get(context.settings.default_language)
     note = (
         "suggestion.desk_resolved" if kind == EntryKind.RESOLVED else "suggestion.desk_not_resolved"
@@ -356,7 +371,7 @@ async def start_followup(update: Update, context: UnionContext) -> int:
     """Follow up pressed under a reply: ask for the text."""
     query = update.callback_query
     assert query is not None and context.user_data is not None
-    await query.answer()
+    await context.answer(update)
     if await require_member(update, context) is None:
         return _END
     try:

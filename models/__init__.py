@@ -3,9 +3,11 @@
 Importing this package registers every table on `SQLModel.metadata` (Alembic relies on it).
 """
 
+from models.calendar import CalendarEntry
 from models.desk import DeskCard
 from models.members import JoinRequest, Member, MemberRole
 from models.organizations import Organization
+from models.outbox import Broadcast, OutboxMessage
 from models.suggestions import (
     AnonymousQuota,
     Suggestion,
@@ -17,11 +19,14 @@ from models.updates import ProcessedUpdate
 
 __all__ = [
     "AnonymousQuota",
+    "Broadcast",
+    "CalendarEntry",
     "DeskCard",
     "JoinRequest",
     "Member",
     "MemberRole",
     "Organization",
+    "OutboxMessage",
     "ProcessedUpdate",
     "Suggestion",
     "SuggestionCategory",

@@ -77,6 +77,10 @@ class Member(SQLModel, table=True):
     language: str | None = Field(default=None, sa_type=String(8), nullable=True)
     invite_code: str | None = Field(default=None, sa_type=String(32), unique=True, nullable=True)
     roster_key: str | None = Field(default=None, sa_type=String(120), nullable=True)
+    # Greetings and announcements are skipped for members who muted them (tasks are not).
+    mute_greetings: bool = False
+    # Set when Telegram said the member blocked the bot; cleared when they write to it again.
+    unreachable_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -15,6 +15,13 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
+def _include(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    # APScheduler creates and owns its job table; it is not part of our models.
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def _configure(connection: Connection | None = None) -> None:
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
@@ -23,6 +30,7 @@ def _configure(connection: Connection | None = None) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=_include,
         literal_binds=connection is None,
     )
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from models.members import Gender, MemberStatus, Role
 from models.suggestions import DEFAULT_CATEGORIES, SuggestionStatus
+from scheduler.calendar_defaults import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_PACKAGES = ("bot", "handlers", "models", "scheduler")
@@ -19,6 +20,7 @@ NOT_KEYS = {
     "organization.id",
     "sqlalchemy.url",
     "suggestion.id",
+    "broadcast.id",
     "suggestion_category.id",
 }
 
@@ -49,6 +51,7 @@ def dynamic_keys() -> set[str]:
         | {f"status.{value}" for value in MemberStatus}
         | {f"category.{code}" for code in DEFAULT_CATEGORIES}
         | {f"suggestion.status.{value}" for value in SuggestionStatus}
+        | {f"calendar.{entry.key}.{part}" for entry in DEFAULTS for part in ("title", "text")}
     )
 
 

@@ -30,6 +30,8 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         "persistence_path": tmp_path / "conversations.pickle",
         "secret_key": SecretStr("test-secret-key-0123456789abcdef"),
         "organization_name": "实验中学工会",
+        # Tests drive the calendar and the outbox by hand.
+        "background_tasks": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

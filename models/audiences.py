@@ -1,0 +1,67 @@
+"""Who is in a calendar or broadcast audience; members without the attribute are simply out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.calendar import AudienceType
+from models.members import Gender, Member, MemberRole, MemberStatus, Role
+
+
+def _birthday_condition(today: date) -> Any:
+    condition = and_(col(Member.birth_month) == today.month, col(Member.birth_day) == today.day)
+    if (today.month, today.day) == (2, 28) and not _is_leap(today.year):
+        # People born on 29 February are greeted on the 28th in other years.
+        condition = or_(condition, and_(col(Member.birth_month) == 2, col(Member.birth_day) == 29))
+    return condition
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+async def audience_members(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    audience: dict[str, Any],
+    today: date,
+    respect_mute: bool,
+) -> Sequence[Member]:
+    """Active, reachable members with a Telegram account who belong to `audience`."""
+    kind = AudienceType(str(audience.get("type", "")))
+    statement = select(Member).where(
+        Member.organization_id == org_id,
+        Member.status == MemberStatus.ACTIVE,
+        col(Member.telegram_user_id).is_not(None),
+        col(Member.unreachable_since).is_(None),
+    )
+    if respect_mute:
+        statement = statement.where(col(Member.mute_greetings).is_(False))
+    if kind == AudienceType.WOMEN:
+        statement = statement.where(Member.gender == Gender.FEMALE)
+    elif kind == AudienceType.RETIREES:
+        statement = statement.where(col(Member.retired).is_(True))
+    elif kind == AudienceType.BIRTHDAY:
+        statement = statement.where(_birthday_condition(today))
+    elif kind in (AudienceType.REPRESENTATIVES, AudienceType.COMMITTEE):
+        roles = (
+            [Role.REPRESENTATIVE]
+            if kind == AudienceType.REPRESENTATIVES
+            else [Role.COMMITTEE, Role.CHAIR]
+        )
+        holders = select(MemberRole.member_id).where(col(MemberRole.role).in_(roles))
+        statement = statement.where(col(Member.id).in_(holders))
+    elif kind == AudienceType.MEMBERS:
+        ids = [int(value) for value in audience.get("ids", [])]
+        statement = statement.where(col(Member.id).in_(ids))
+    elif kind == AudienceType.HARDSHIP:
+        # Hardship files arrive with the aid feature; until then nobody is on one.
+        return []
+    return (await session.exec(statement.order_by(col(Member.id)))).all()

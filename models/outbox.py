@@ -1,0 +1,271 @@
+"""The broadcast outbox: one row per recipient per occurrence, so nothing is sent twice.
+
+A broadcast has a unique key (e.g. `cal:12:2027-03-08`): a second scheduler run, or a restart,
+enqueuing the same occurrence finds the key taken and adds nothing. Each row moves
+pending -> sending -> sent (or unreachable / failed). A row found in `sending` after a crash may
+or may not have reached Telegram; it becomes `uncertain` and is never sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, String, Text, UniqueConstraint, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.base import UTCDateTime, utcnow
+from models.members import Member
+
+MAX_ATTEMPTS = 5
+
+
+class BroadcastKind(StrEnum):
+    """What a broadcast is, which decides quiet hours and misfire grace."""
+
+    GREETING = "greeting"  # to members: waits out quiet hours
+    TASK = "task"  # to the committee
+    ANNOUNCEMENT = "announcement"  # to members: waits out quiet hours
+    REPORT = "report"  # the bot's own report to the committee
+
+
+class OutboxStatus(StrEnum):
+    """Where one message stands."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    UNREACHABLE = "unreachable"  # blocked the bot, or the chat is gone
+    FAILED = "failed"  # gave up after MAX_ATTEMPTS
+    UNCERTAIN = "uncertain"  # was being sent when the bot stopped; never sent again
+
+
+class Broadcast(SQLModel, table=True):
+    """One occurrence of a message to many recipients."""
+
+    __table_args__ = (UniqueConstraint("key", name="uq_broadcast_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    key: str = Field(sa_type=String(120))
+    kind: str = Field(sa_type=String(16))
+    total: int = 0
+    # Where to report delivery figures when done (the committee group); None: no report.
+    report_chat_id: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
+    reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message to one chat."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (UniqueConstraint("broadcast_id", "chat_id", name="uq_outbox_recipient"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    text: str = Field(sa_type=Text)
+    # Member messages respect quiet hours; committee tasks and reports do not.
+    quiet: bool = True
+    status: str = Field(default=OutboxStatus.PENDING, sa_type=String(16), index=True)
+    attempts: int = 0
+    not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str | None = Field(default=None, sa_type=String(60), nullable=True)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A chat to write to, and the text for it."""
+
+    chat_id: int
+    text: str
+    member_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    """How a broadcast went."""
+
+    total: int
+    sent: int
+    unreachable: int
+    failed: int
+    uncertain: int
+    waiting: int
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    key: str,
+    kind: BroadcastKind,
+    recipients: Sequence[Recipient],
+    not_before: datetime,
+    quiet: bool,
+    report_chat_id: int | None = None,
+) -> Broadcast | None:
+    """Add a broadcast and its rows in one transaction; None if this key was enqueued before."""
+    unique = {recipient.chat_id: recipient for recipient in recipients}
+    broadcast = Broadcast(
+        organization_id=org_id,
+        key=key,
+        kind=kind,
+        total=len(unique),
+        report_chat_id=report_chat_id,
+    )
+    session.add(broadcast)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        return None
+    assert broadcast.id is not None
+    session.add_all(
+        [
+            OutboxMessage(
+                broadcast_id=broadcast.id,
+                chat_id=recipient.chat_id,
+                member_id=recipient.member_id,
+                text=recipient.text,
+                quiet=quiet,
+                not_before=not_before,
+            )
+            for recipient in unique.values()
+        ]
+    )
+    await session.commit()
+    return broadcast
+
+
+async def broadcast_exists(session: AsyncSession, *, key: str) -> bool:
+    """True when an occurrence with this key was enqueued already."""
+    return (
+        await session.exec(select(Broadcast.id).where(Broadcast.key == key))
+    ).first() is not None
+
+
+async def due_messages(
+    session: AsyncSession, *, now: datetime, include_quiet: bool, limit: int
+) -> Sequence[OutboxMessage]:
+    """Pending messages whose time has come, oldest first."""
+    statement = select(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.PENDING, col(OutboxMessage.not_before) <= now
+    )
+    if not include_quiet:
+        statement = statement.where(col(OutboxMessage.quiet).is_(False))
+    return (await session.exec(statement.order_by(col(OutboxMessage.id)).limit(limit))).all()
+
+
+async def claim(session: AsyncSession, *, message_id: int) -> bool:
+    """Take one message for sending; False if someone else took it."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == OutboxStatus.PENDING
+        )
+        .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1)
+    )
+    await session.commit()
+    return bool(result.rowcount == 1)
+
+
+async def finish(
+    session: AsyncSession,
+    *,
+    message_id: int,
+    status: OutboxStatus,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+) -> None:
+    """Record what happened to a claimed message (back to pending with `retry_at`)."""
+    values: dict[str, object] = {"status": status, "error": error}
+    if status == OutboxStatus.SENT:
+        values["sent_at"] = utcnow()
+    if retry_at is not None:
+        values["not_before"] = retry_at
+    await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == OutboxStatus.SENDING
+        )
+        .values(**values)
+    )
+    await session.commit()
+
+
+async def mark_member_unreachable(session: AsyncSession, *, member_id: int) -> None:
+    """Stop writing to a member who blocked the bot (until they write to it again)."""
+    await session.exec(
+        update(Member).where(col(Member.id) == member_id).values(unreachable_since=utcnow())
+    )
+    await session.commit()
+
+
+async def recover_after_crash(session: AsyncSession) -> int:
+    """Rows left in `sending` by a stopped bot become `uncertain`: never sent twice."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.status) == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.UNCERTAIN)
+    )
+    await session.commit()
+    return int(result.rowcount or 0)
+
+
+async def counts(session: AsyncSession, *, broadcast_id: int) -> DeliveryCounts:
+    """Delivery figures of one broadcast."""
+    rows = await session.exec(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.broadcast_id == broadcast_id)
+        .group_by(col(OutboxMessage.status))
+    )
+    by_status = {status: int(number) for status, number in rows.all()}
+    return DeliveryCounts(
+        total=sum(by_status.values()),
+        sent=by_status.get(OutboxStatus.SENT, 0),
+        unreachable=by_status.get(OutboxStatus.UNREACHABLE, 0),
+        failed=by_status.get(OutboxStatus.FAILED, 0),
+        uncertain=by_status.get(OutboxStatus.UNCERTAIN, 0),
+        waiting=by_status.get(OutboxStatus.PENDING, 0) + by_status.get(OutboxStatus.SENDING, 0),
+    )
+
+
+async def finished_unreported(session: AsyncSession, *, minimum_total: int) -> Sequence[Broadcast]:
+    """Broadcasts over `minimum_total` recipients with nothing left to send and no report yet."""
+    busy = select(OutboxMessage.broadcast_id).where(
+        col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+    )
+    return (
+        await session.exec(
+            select(Broadcast).where(
+                col(Broadcast.reported_at).is_(None),
+                col(Broadcast.report_chat_id).is_not(None),
+                Broadcast.total > minimum_total,
+                col(Broadcast.id).not_in(busy),
+            )
+        )
+    ).all()
+
+
+async def mark_reported(session: AsyncSession, *, broadcast_id: int) -> bool:
+    """Claim the right to report a broadcast (once)."""
+    result = await session.exec(
+        update(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id, col(Broadcast.reported_at).is_(None))
+        .values(reported_at=utcnow())
+    )
+    await session.commit()
+    return bool(result.rowcount == 1)
+
+
+def backoff(attempts: int, now: datetime) -> datetime:
+    """When to try a transient failure again: 10 s, 20 s, 40 s, ..."""
+    return now + timedelta(seconds=10 * 2 ** max(0, attempts - 1))

@@ -1,0 +1,257 @@
+"""Calendar jobs: turn an entry's occurrence into an outbox broadcast, then plan the next one.
+
+Each entry has one APScheduler job with a stable id (`calendar:<entry id>`) that runs at the
+entry's next occurrence; the broadcast key `cal:<entry id>:<date>` makes each occurrence happen
+once, however often the job or a reconciliation runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.date import DateTrigger
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.audiences import audience_members
+from models.base import utcnow
+from models.calendar import AudienceType, CalendarEntry, EntryKind, get_entry, list_entries
+from models.members import Gender, Member, MemberStatus
+from models.organizations import get_organization
+from models.outbox import Broadcast, BroadcastKind, Recipient, enqueue
+from scheduler.dates import RuleError, next_occurrence
+from scheduler.render import fill, pick
+from scheduler.runtime import Runtime, current
+
+logger = logging.getLogger(__name__)
+
+# How late an occurrence may still go out after downtime.
+GRACE = {
+    EntryKind.GREETING: timedelta(hours=6),
+    EntryKind.ANNOUNCEMENT: timedelta(hours=6),
+    EntryKind.TASK: timedelta(days=1),
+}
+_KIND_TO_BROADCAST = {
+    EntryKind.GREETING: BroadcastKind.GREETING,
+    EntryKind.ANNOUNCEMENT: BroadcastKind.ANNOUNCEMENT,
+    EntryKind.TASK: BroadcastKind.TASK,
+}
+
+
+def job_id(entry_id: int) -> str:
+    """The stable APScheduler job id of an entry."""
+    return f"calendar:{entry_id}"
+
+
+def occurrence_key(entry_id: int, occurrence: date) -> str:
+    """The broadcast key of one occurrence."""
+    return f"cal:{entry_id}:{occurrence.isoformat()}"
+
+
+def plan_next_run(
+    entry: CalendarEntry,
+    *,
+    now: datetime,
+    zone: Any,
+    done: set[date],
+    resolve: Any = None,
+) -> tuple[date, datetime] | None:
+    """The next occurrence to run and when: the earliest one not done whose time is not
+    further back than the entry's grace (so a bot down at 08:00 still sends at 09:30)."""
+    grace = GRACE[EntryKind(entry.kind)]
+    candidate = (now - grace).astimezone(zone).date()
+    for _ in range(800):  # daily rules look at most two years ahead
+        occurrence = next_occurrence(entry.rule, candidate, resolve=resolve)
+        if occurrence is None:
+            return None
+        run_at = datetime.combine(occurrence, entry.local_time, tzinfo=zone)
+        if occurrence not in done and run_at >= now - grace:
+            return occurrence, run_at
+        candidate = occurrence + timedelta(days=1)
+    return None
+
+
+async def _done_occurrences(session: AsyncSession, entry_id: int) -> set[date]:
+    prefix = f"cal:{entry_id}:"
+    keys = (
+        await session.exec(select(Broadcast.key).where(col(Broadcast.key).startswith(prefix)))
+    ).all()
+    return {date.fromisoformat(key.removeprefix(prefix)) for key in keys}
+
+
+def _resolver(entries: Sequence[CalendarEntry]) -> Any:
+    by_key = {entry.key: entry.rule for entry in entries}
+    return lambda key: by_key.get(key)
+
+
+async def reconcile(
+    runtime: Runtime, scheduler: BaseScheduler, *, now: datetime | None = None
+) -> int:
+    """Make the scheduler hold exactly one job per enabled entry, at its next occurrence."""
+    now = now or utcnow()
+    async with runtime.db() as session:
+        entries = await list_entries(session, org_id=runtime.org_id)
+        done = {entry.id: await _done_occurrences(session, entry.id or 0) for entry in entries}
+    resolve = _resolver(entries)
+    wanted: set[str] = set()
+    for entry in entries:
+        if not entry.enabled or entry.id is None:
+            continue
+        try:
+            planned = plan_next_run(
+                entry, now=now, zone=runtime.settings.zone, done=done[entry.id], resolve=resolve
+            )
+        except RuleError:
+            logger.warning("Calendar entry %s has a rule that cannot be computed", entry.id)
+            continue
+        if planned is None:
+            continue
+        occurrence, run_at = planned
+        wanted.add(job_id(entry.id))
+        scheduler.add_job(
+            "scheduler.calendar_jobs:run_entry",
+            trigger=DateTrigger(run_date=run_at),
+            args=[entry.id, occurrence.isoformat()],
+            id=job_id(entry.id),
+            name=entry.key,
+            replace_existing=True,
+            misfire_grace_time=int(GRACE[EntryKind(entry.kind)].total_seconds()),
+            coalesce=True,
+        )
+    for job in scheduler.get_jobs():
+        if job.id.startswith("calendar:") and job.id not in wanted:
+            job.remove()
+    return len(wanted)
+
+
+async def run_entry(entry_id: int, occurrence: str) -> None:
+    """The job: send one occurrence of an entry, then plan the next."""
+    runtime = current()
+    async with runtime.db() as session:
+        entry = await get_entry(session, org_id=runtime.org_id, entry_id=entry_id)
+    if entry.enabled:
+        await fire(runtime, entry, date.fromisoformat(occurrence), now=utcnow())
+    if runtime.scheduler is not None:
+        await reconcile(runtime, runtime.scheduler)
+
+
+async def fire(
+    runtime: Runtime, entry: CalendarEntry, occurrence: date, *, now: datetime
+) -> Broadcast | None:
+    """Enqueue one occurrence (once: None if it was enqueued before)."""
+    kind = EntryKind(entry.kind)
+    recipients = await recipients_for(runtime, entry, occurrence)
+    to_members = kind != EntryKind.TASK
+    async with runtime.db() as session:
+        org = await get_organization(session, runtime.org_id)
+        broadcast = await enqueue(
+            session,
+            org_id=runtime.org_id,
+            key=occurrence_key(entry.id or 0, occurrence),
+            kind=_KIND_TO_BROADCAST[kind],
+            recipients=recipients,
+            not_before=runtime.quiet.next_allowed(now) if to_members else now,
+            quiet=to_members,
+            report_chat_id=org.committee_chat_id if to_members else None,
+        )
+    if broadcast is not None:
+        logger.info(
+            "Calendar entry %s for %s: %s recipients", entry.key, occurrence, broadcast.total
+        )
+        runtime.sender.wake()
+    return broadcast
+
+
+async def recipients_for(
+    runtime: Runtime, entry: CalendarEntry, occurrence: date
+) -> list[Recipient]:
+    """Who gets this occurrence, each with the text in their language."""
+    default = runtime.settings.default_language
+    kind = EntryKind(entry.kind)
+    async with runtime.db() as session:
+        if kind == EntryKind.TASK:
+            figures = await task_figures(session, org_id=runtime.org_id, occurrence=occurrence)
+            org = await get_organization(session, runtime.org_id)
+            if org.committee_chat_id is not None:
+                text = fill(pick(entry.messages, default, default), figures)
+                return [Recipient(chat_id=org.committee_chat_id, text=text)]
+            members = await audience_members(
+                session,
+                org_id=runtime.org_id,
+                audience={"type": AudienceType.COMMITTEE},
+                today=occurrence,
+                respect_mute=False,
+            )
+            return [
+                Recipient(
+                    chat_id=member.telegram_user_id or 0,
+                    text=fill(pick(entry.messages, member.language, default), figures),
+                    member_id=member.id,
+                )
+                for member in members
+            ]
+        members = await audience_members(
+            session,
+            org_id=runtime.org_id,
+            audience=entry.audience,
+            today=occurrence,
+            respect_mute=kind == EntryKind.GREETING,
+        )
+    return [
+        Recipient(
+            chat_id=member.telegram_user_id or 0,
+            text=fill(
+                pick(entry.messages, member.language, default),
+                {"name": member.real_name, "org": runtime.settings.organization_name},
+            ),
+            member_id=member.id,
+        )
+        for member in members
+    ]
+
+
+async def task_figures(
+    session: AsyncSession, *, org_id: int, occurrence: date
+) -> dict[str, object]:
+    """Counts a committee task may quote: {members}, {women}, {retirees}, {hardship}, {date}."""
+    active = (
+        select(func.count())
+        .select_from(Member)
+        .where(Member.organization_id == org_id, Member.status == MemberStatus.ACTIVE)
+    )
+    women = active.where(Member.gender == Gender.FEMALE)
+    retirees = active.where(col(Member.retired).is_(True))
+    return {
+        "members": int((await session.exec(active)).one()),
+        "women": int((await session.exec(women)).one()),
+        "retirees": int((await session.exec(retirees)).one()),
+        "hardship": 0,  # hardship files arrive with the aid feature
+        "date": occurrence.isoformat(),
+    }
+
+
+async def upcoming(runtime: Runtime, *, start: date, days: int) -> list[tuple[date, CalendarEntry]]:
+    """Every enabled entry's occurrences from `start` for `days` days (birthdays left out)."""
+    async with runtime.db() as session:
+        entries = await list_entries(session, org_id=runtime.org_id)
+    resolve = _resolver(entries)
+    end = start + timedelta(days=days)
+    found: list[tuple[date, CalendarEntry]] = []
+    for entry in entries:
+        if entry.rule.get("type") == "daily":
+            continue
+        day = start
+        while True:
+            try:
+                occurrence = next_occurrence(entry.rule, day, resolve=resolve)
+            except RuleError:
+                break
+            if occurrence is None or occurrence >= end:
+                break
+            found.append((occurrence, entry))
+            day = occurrence + timedelta(days=1)
+    return sorted(found, key=lambda pair: (pair[0], pair[1].local_time, pair[1].id or 0))

@@ -1,0 +1,224 @@
+"""The outbox sender: drains pending messages at a pace Telegram accepts.
+
+Defaults stay under Telegram's limits: about 25 messages a second overall, at most one a second
+to one private chat, and 20 a minute to a group. A 429 pauses everything for `retry_after`; a
+member who blocked the bot is marked unreachable; transient errors are retried with back-off.
+Each message is claimed just before it is sent and marked just after, so a crash leaves at most
+the messages in flight `uncertain` (never re-sent) and everything else to send after restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.db import SessionFactory
+from models.base import utcnow
+from models.outbox import (
+    MAX_ATTEMPTS,
+    Broadcast,
+    DeliveryCounts,
+    OutboxMessage,
+    OutboxStatus,
+    backoff,
+    claim,
+    counts,
+    due_messages,
+    finish,
+    finished_unreported,
+    mark_member_unreachable,
+    mark_reported,
+    recover_after_crash,
+)
+from scheduler.quiet import QuietHours
+
+logger = logging.getLogger(__name__)
+
+ReportWriter = Callable[[Broadcast, DeliveryCounts], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How fast to send."""
+
+    per_second: float = 25.0
+    private_chat_interval: float = 1.0
+    group_interval: float = 3.0  # 20 a minute
+    in_flight: int = 8
+    report_over: int = 50  # broadcasts with more recipients report when done
+
+
+@dataclass
+class DrainResult:
+    """What one pass over the outbox did."""
+
+    sent: int = 0
+    unreachable: int = 0
+    failed: int = 0
+    retried: int = 0
+    deferred: int = 0
+
+
+@dataclass
+class OutboxSender:
+    """Sends what the outbox holds; one per application."""
+
+    db: SessionFactory
+    bot: Bot
+    quiet: QuietHours
+    pace: Pace = field(default_factory=Pace)
+    report: ReportWriter | None = None
+    now: Callable[[], datetime] = utcnow
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _paused_until: float = 0.0
+    _last_start: float = 0.0
+    _next_for_chat: dict[int, float] = field(default_factory=dict)
+
+    def wake(self) -> None:
+        """Something was enqueued: drain now rather than at the next poll."""
+        self._wake.set()
+
+    async def recover(self) -> int:
+        """At start-up: messages left mid-send by a stopped bot become `uncertain`."""
+        async with self.db() as session:
+            stuck = await recover_after_crash(session)
+        if stuck:
+            logger.warning("%s outbox messages were being sent when the bot stopped", stuck)
+        return stuck
+
+    async def run(self, poll_seconds: float = 5.0) -> None:
+        """Drain forever (a background task started with the application)."""
+        await self.recover()
+        while True:
+            try:
+                result = await self.drain()
+            except Exception:
+                logger.exception("Outbox pass failed; trying again shortly")
+                result = DrainResult()
+            if result.sent or result.retried:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+
+    async def drain(self, batch: int = 200) -> DrainResult:
+        """Send everything due now (respecting quiet hours and pace); report finished ones."""
+        result = DrainResult()
+        semaphore = asyncio.Semaphore(self.pace.in_flight)
+        tasks: set[asyncio.Task[None]] = set()
+        while True:
+            now = self.now()
+            async with self.db() as session:
+                due = await due_messages(
+                    session, now=now, include_quiet=not self.quiet.contains(now), limit=batch
+                )
+            ready = [message for message in due if self._chat_ready(message.chat_id)]
+            result.deferred = len(due) - len(ready)
+            if not ready:
+                break
+            for message in ready:
+                await self._wait_for_slot()
+                await semaphore.acquire()
+                task = asyncio.create_task(self._send(message, result, semaphore))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            if len(ready) < batch:
+                break
+        if tasks:
+            await asyncio.gather(*tasks)
+        await self._report_finished()
+        return result
+
+    def _chat_ready(self, chat_id: int) -> bool:
+        return self._next_for_chat.get(chat_id, 0.0) <= time.monotonic()
+
+    async def _wait_for_slot(self) -> None:
+        interval = 1.0 / self.pace.per_second
+        while True:
+            now = time.monotonic()
+            wait = max(self._paused_until - now, self._last_start + interval - now)
+            if wait <= 0:
+                self._last_start = now
+                return
+            await asyncio.sleep(wait)
+
+    async def _send(
+        self, message: OutboxMessage, result: DrainResult, semaphore: asyncio.Semaphore
+    ) -> None:
+        try:
+            assert message.id is not None
+            async with self.db() as session:
+                if not await claim(session, message_id=message.id):
+                    return
+            spacing = (
+                self.pace.group_interval if message.chat_id < 0 else self.pace.private_chat_interval
+            )
+            self._next_for_chat[message.chat_id] = time.monotonic() + spacing
+            status, error, retry_at = await self._deliver(message)
+            async with self.db() as session:
+                await finish(
+                    session, message_id=message.id, status=status, error=error, retry_at=retry_at
+                )
+                if status == OutboxStatus.UNREACHABLE and message.member_id is not None:
+                    await mark_member_unreachable(session, member_id=message.member_id)
+            self._count(result, status, retry_at)
+        finally:
+            semaphore.release()
+
+    async def _deliver(
+        self, message: OutboxMessage
+    ) -> tuple[OutboxStatus, str | None, datetime | None]:
+        try:
+            await self.bot.send_message(message.chat_id, message.text)
+        except RetryAfter as exc:
+            pause = _seconds(exc.retry_after)
+            self._paused_until = max(self._paused_until, time.monotonic() + pause)
+            logger.warning("Telegram asked to slow down for %.0f s", pause)
+            return OutboxStatus.PENDING, "retry_after", self.now() + timedelta(seconds=pause)
+        except Forbidden:
+            return OutboxStatus.UNREACHABLE, "forbidden", None
+        except BadRequest as exc:
+            if "chat not found" in str(exc).lower():
+                return OutboxStatus.UNREACHABLE, "chat_not_found", None
+            logger.warning("Outbox message %s refused by Telegram", message.id)
+            return OutboxStatus.FAILED, "bad_request", None
+        except (NetworkError, TelegramError):
+            if message.attempts + 1 >= MAX_ATTEMPTS:
+                return OutboxStatus.FAILED, "network", None
+            return OutboxStatus.PENDING, "network", backoff(message.attempts + 1, self.now())
+        return OutboxStatus.SENT, None, None
+
+    @staticmethod
+    def _count(result: DrainResult, status: OutboxStatus, retry_at: datetime | None) -> None:
+        if status == OutboxStatus.SENT:
+            result.sent += 1
+        elif status == OutboxStatus.UNREACHABLE:
+            result.unreachable += 1
+        elif status == OutboxStatus.FAILED:
+            result.failed += 1
+        elif retry_at is not None:
+            result.retried += 1
+
+    async def _report_finished(self) -> None:
+        if self.report is None:
+            return
+        async with self.db() as session:
+            done = await finished_unreported(session, minimum_total=self.pace.report_over)
+        for broadcast in done:
+            async with self.db() as session:
+                if not await mark_reported(session, broadcast_id=broadcast.id or 0):
+                    continue
+                figures = await counts(session, broadcast_id=broadcast.id or 0)
+            await self.report(broadcast, figures)
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

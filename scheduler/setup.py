@@ -1,0 +1,143 @@
+"""One APScheduler beside PTB: started in post_init, stopped in post_shutdown.
+
+Jobs live in a SQLAlchemyJobStore in the bot's own database (APScheduler creates its table
+`apscheduler_jobs`; our migrations leave it alone). PTB's JobQueue is not used: its jobs cannot
+be stored in a database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, datetime
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.engine import make_url
+
+from handlers.suggestion_desk import render_digest
+from models.base import utcnow
+from models.calendar import add_entries
+from models.organizations import get_organization
+from models.outbox import Broadcast, BroadcastKind, DeliveryCounts, Recipient, enqueue
+from models.suggestions import unanswered_for_days
+from scheduler.calendar_defaults import default_entries
+from scheduler.calendar_jobs import reconcile
+from scheduler.runtime import Runtime, current
+
+logger = logging.getLogger(__name__)
+
+JOBS_TABLE = "apscheduler_jobs"
+DIGEST_JOB = "digest:suggestions"
+
+
+def sync_url(url: str) -> str:
+    """APScheduler's job store is synchronous: the same database through a sync driver."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    driver = "pysqlite" if backend == "sqlite" else "psycopg"
+    return parsed.set(drivername=f"{backend}+{driver}").render_as_string(hide_password=False)
+
+
+def build_scheduler(database_url: str, zone: object) -> AsyncIOScheduler:
+    """The scheduler with its database job store and safe defaults."""
+    options = {"connect_args": {"timeout": 10}} if database_url.startswith("sqlite") else {}
+    store = SQLAlchemyJobStore(
+        url=sync_url(database_url), tablename=JOBS_TABLE, engine_options=options
+    )
+    return AsyncIOScheduler(
+        jobstores={"default": store},
+        # APScheduler's default grace of 1 s would drop anything due while the bot restarted.
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        timezone=zone,
+    )
+
+
+async def seed_default_calendar(runtime: Runtime) -> int:
+    """Give the organization the default calendar once (entries keep their keys)."""
+    async with runtime.db() as session:
+        return await add_entries(session, default_entries(runtime.org_id, runtime.i18n))
+
+
+async def start(runtime: Runtime) -> AsyncIOScheduler:
+    """Start the scheduler, plan every entry, and schedule the daily suggestion digest."""
+    scheduler = build_scheduler(runtime.settings.database_url, runtime.settings.zone)
+    runtime.scheduler = scheduler
+    scheduler.start()
+    await reconcile(runtime, scheduler)
+    scheduler.add_job(
+        "scheduler.setup:run_digest",
+        trigger=CronTrigger(hour=9, minute=0, timezone=runtime.settings.zone),
+        id=DIGEST_JOB,
+        replace_existing=True,
+        misfire_grace_time=6 * 3600,
+        coalesce=True,
+    )
+    return scheduler
+
+
+def stop(runtime: Runtime) -> None:
+    """Stop the scheduler without waiting for running jobs."""
+    if runtime.scheduler is not None and runtime.scheduler.running:
+        runtime.scheduler.shutdown(wait=False)
+
+
+async def run_digest() -> None:
+    """The daily job: list suggestions unanswered for N days to the committee."""
+    await send_digest(current(), now=utcnow())
+
+
+async def send_digest(runtime: Runtime, *, now: datetime) -> Broadcast | None:
+    """Enqueue today's digest (once a day), if any item is overdue and a group is bound."""
+    days = runtime.settings.suggestion_digest_days
+    async with runtime.db() as session:
+        org = await get_organization(session, runtime.org_id)
+        items = await unanswered_for_days(session, org_id=runtime.org_id, now=now, days=days)
+    tr = runtime.i18n.get(runtime.settings.default_language)
+    text = render_digest(tr, items, days=days, now=now)
+    if text is None or org.committee_chat_id is None:
+        return None
+    today: date = now.astimezone(runtime.settings.zone).date()
+    async with runtime.db() as session:
+        broadcast = await enqueue(
+            session,
+            org_id=runtime.org_id,
+            key=f"digest:{today.isoformat()}",
+            kind=BroadcastKind.TASK,
+            recipients=[Recipient(chat_id=org.committee_chat_id, text=text)],
+            not_before=now,
+            quiet=False,
+        )
+    runtime.sender.wake()
+    return broadcast
+
+
+async def write_report(broadcast: Broadcast, figures: DeliveryCounts) -> None:
+    """The outbox's report hook: figures of a finished large broadcast, to the committee."""
+    runtime = current()
+    tr = runtime.i18n.get(runtime.settings.default_language)
+    text = tr(
+        "outbox.report",
+        key=broadcast.key,
+        total=figures.total,
+        sent=figures.sent,
+        unreachable=figures.unreachable,
+        failed=figures.failed + figures.uncertain,
+    )
+    async with runtime.db() as session:
+        await enqueue(
+            session,
+            org_id=broadcast.organization_id,
+            key=f"report:{broadcast.id}",
+            kind=BroadcastKind.REPORT,
+            recipients=[Recipient(chat_id=broadcast.report_chat_id or 0, text=text)],
+            not_before=utcnow(),
+            quiet=False,
+        )
+    runtime.sender.wake()
+
+
+def start_sender(runtime: Runtime) -> asyncio.Task[None]:
+    """Run the outbox sender in the background."""
+    return asyncio.create_task(runtime.sender.run(), name="outbox-sender")
