@@ -26,6 +26,8 @@ from bot.i18n import I18n
 from bot.settings import Settings
 from bot.state import AlertLimiter, AppState
 from handlers import (
+    broadcast,
+    calendar,
     committee,
     fallback,
     join_requests,
@@ -111,6 +113,8 @@ def register_handlers(application: Application) -> None:
     fallback.register_first(application)
     start.register(application)
     suggestion_desk.register(application)
+    broadcast.register(application)
+    calendar.register(application)
     suggestions.register(application)
     profile.register(application)
     menu.register(application)

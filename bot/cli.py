@@ -17,10 +17,13 @@ from pydantic import ValidationError
 from bot.db import create_engine, create_session_factory, make_revision, upgrade
 from bot.i18n import LANGUAGES, I18n, Translator
 from bot.settings import Settings, SettingsError
+from models.calendar import add_entries, list_entries
 from models.errors import DomainError
 from models.members import Member
 from models.organizations import ensure_default_organization
 from models.roster import import_roster, invited_members, parse_rows, read_table
+from scheduler.calendar_defaults import default_entries
+from scheduler.calendar_jobs import calendar_of_year
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="migrate the database to the latest schema")
     revision = db_commands.add_parser("revision", help="write a migration for model changes")
     revision.add_argument("-m", "--message", required=True)
+    calendar = commands.add_parser("calendar", help="the union calendar")
+    calendar_commands = calendar.add_subparsers(dest="calendar_command", metavar="TASK")
+    show = calendar_commands.add_parser("show", help="print the computed dates of a year")
+    show.add_argument("--year", type=int, required=True)
     members = commands.add_parser("members", help="roster tasks")
     member_commands = members.add_subparsers(dest="members_command", metavar="TASK")
     importer = member_commands.add_parser(
@@ -71,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             upgrade(settings.database_url)
             make_revision(settings.database_url, args.message)
             return 0
+        if args.command == "calendar" and args.calendar_command == "show":
+            return asyncio.run(_calendar_show(settings, args.year))
         if args.command == "members" and args.members_command in ("import", "links"):
             return asyncio.run(_members(settings, args))
     except SettingsError as exc:
@@ -143,6 +152,27 @@ async def _members(settings: Settings, args: argparse.Namespace) -> int:
     )
     _print_links(tr, report.created + report.updated, args)
     return 1 if report.errors and not (report.created or report.updated or report.unchanged) else 0
+
+
+async def _calendar_show(settings: Settings, year: int) -> int:
+    tr = _translator(settings.default_language)
+    await asyncio.to_thread(upgrade, settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            org = await ensure_default_organization(session, name=settings.organization_name)
+            assert org.id is not None
+            await add_entries(session, default_entries(org.id, I18n(settings.default_language)))
+            entries = await list_entries(session, org_id=org.id)
+    finally:
+        await engine.dispose()
+    print(tr("cli.calendar_title", year=year, org=settings.organization_name))
+    for day, entry in calendar_of_year(entries, year):
+        title = entry.titles.get(settings.default_language) or entry.key
+        state = "" if entry.enabled else " " + tr("calendar.off")
+        print(f"{day.isoformat()} {entry.time_of_day}  {title}{state}")
+    print(tr("calendar.birthdays_note"))
+    return 0
 
 
 def _invite_link(member: Member, bot_username: str) -> str:

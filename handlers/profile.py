@@ -29,6 +29,7 @@ from models.members import (
     Gender,
     profile_of,
     set_language,
+    set_muted,
     update_profile,
 )
 from models.validation import clean_text, parse_birthday
@@ -49,9 +50,13 @@ async def show_profile(update: Update, context: UnionContext) -> None:
     if actor is None:
         return
     member = actor.member
+    greetings = context.t(
+        "profile.greetings_off" if member.mute_greetings else "profile.greetings_on"
+    )
     lines = [
         context.t("profile.title"),
         *profile_lines(context.tr, profile_of(member)),
+        greetings,
         context.t("profile.why"),
     ]
     markup = keyboard(
@@ -66,6 +71,12 @@ async def show_profile(update: Update, context: UnionContext) -> None:
         [
             (context.t("profile.toggle_retired"), pack(FEATURE, "retired", "toggle")),
             (context.t("menu.language"), pack(FEATURE, "language", "ask")),
+        ],
+        [
+            (
+                context.t("profile.unmute" if member.mute_greetings else "profile.mute"),
+                pack(FEATURE, "mute", "toggle"),
+            )
         ],
     )
     await say(update, context, "\n".join(lines), markup)
@@ -179,6 +190,18 @@ async def retired_toggled(update: Update, context: UnionContext) -> None:
     await show_profile(update, context)
 
 
+async def mute_toggled(update: Update, context: UnionContext) -> None:
+    """Mute or unmute holiday and birthday greetings."""
+    await context.answer(update)
+    actor = await require_member(update, context)
+    if actor is None:
+        return
+    async with context.db() as session:
+        await set_muted(session, member=actor.member, muted=not actor.member.mute_greetings)
+    await say(update, context, context.t("profile.saved"))
+    await show_profile(update, context)
+
+
 async def ask_language(update: Update, context: UnionContext) -> None:
     """/language: the language buttons."""
     if update.callback_query is not None:
@@ -234,6 +257,7 @@ def register(application: Application) -> None:
     application.add_handler(
         CallbackQueryHandler(retired_toggled, pattern=pattern(FEATURE, "retired"))
     )
+    application.add_handler(CallbackQueryHandler(mute_toggled, pattern=pattern(FEATURE, "mute")))
     application.add_handler(
         CallbackQueryHandler(ask_language, pattern=pattern(FEATURE, "language"))
     )

@@ -51,6 +51,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("joins", N_("cmd.joins"), Audience.COMMITTEE),
     CommandSpec("suggestions", N_("cmd.suggestions"), Audience.COMMITTEE),
     CommandSpec("categories", N_("cmd.categories"), Audience.COMMITTEE),
+    CommandSpec("calendar", N_("cmd.calendar"), Audience.COMMITTEE),
+    CommandSpec("broadcast", N_("cmd.broadcast"), Audience.COMMITTEE),
     CommandSpec("bindchannel", N_("cmd.bindchannel"), Audience.CHAIR),
     CommandSpec(
         "bindgroup", N_("cmd.bindgroup"), Audience.CHAIR, private_only=False, in_group=True
@@ -66,6 +68,8 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("members", N_("menu.members"), Audience.COMMITTEE),
     MenuItem("joins", N_("menu.joins"), Audience.COMMITTEE),
     MenuItem("suggestions", N_("menu.suggestions"), Audience.COMMITTEE),
+    MenuItem("calendar", N_("menu.calendar"), Audience.COMMITTEE),
+    MenuItem("broadcast", N_("menu.broadcast"), Audience.COMMITTEE),
 )
 
 PRIVATE_ONLY = tuple(spec.name for spec in COMMANDS if spec.private_only)

@@ -366,6 +366,14 @@ def profile_of(member: Member) -> Profile:
     )
 
 
+async def set_muted(session: AsyncSession, *, member: Member, muted: bool) -> None:
+    """Mute or unmute greetings (committee tasks and announcements still arrive)."""
+    member.mute_greetings = muted
+    member.updated_at = utcnow()
+    session.add(member)
+    await session.commit()
+
+
 async def set_language(session: AsyncSession, *, member: Member, language: str) -> None:
     """Remember the member's language."""
     member.language = language

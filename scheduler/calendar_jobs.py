@@ -23,7 +23,7 @@ from models.calendar import AudienceType, CalendarEntry, EntryKind, get_entry, l
 from models.members import Gender, Member, MemberStatus
 from models.organizations import get_organization
 from models.outbox import Broadcast, BroadcastKind, Recipient, enqueue
-from scheduler.dates import RuleError, next_occurrence
+from scheduler.dates import RuleError, next_occurrence, occurrences
 from scheduler.render import fill, pick
 from scheduler.runtime import Runtime, current
 
@@ -232,6 +232,23 @@ async def task_figures(
         "hardship": 0,  # hardship files arrive with the aid feature
         "date": occurrence.isoformat(),
     }
+
+
+def calendar_of_year(
+    entries: Sequence[CalendarEntry], year: int
+) -> list[tuple[date, CalendarEntry]]:
+    """Every entry's dates in a year (daily ones left out), in order; bad rules skipped."""
+    resolve = _resolver(entries)
+    found: list[tuple[date, CalendarEntry]] = []
+    for entry in entries:
+        if entry.rule.get("type") == "daily":
+            continue
+        try:
+            days = occurrences(entry.rule, year, resolve=resolve)
+        except RuleError:
+            continue
+        found.extend((day, entry) for day in days)
+    return sorted(found, key=lambda pair: (pair[0], pair[1].local_time, pair[1].id or 0))
 
 
 async def upcoming(runtime: Runtime, *, start: date, days: int) -> list[tuple[date, CalendarEntry]]:

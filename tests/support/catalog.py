@@ -6,6 +6,7 @@ import ast
 import re
 from pathlib import Path
 
+from models.calendar import AudienceType, EntryKind
 from models.members import Gender, MemberStatus, Role
 from models.suggestions import DEFAULT_CATEGORIES, SuggestionStatus
 from scheduler.calendar_defaults import DEFAULTS
@@ -52,6 +53,8 @@ def dynamic_keys() -> set[str]:
         | {f"category.{code}" for code in DEFAULT_CATEGORIES}
         | {f"suggestion.status.{value}" for value in SuggestionStatus}
         | {f"calendar.{entry.key}.{part}" for entry in DEFAULTS for part in ("title", "text")}
+        | {f"calendar.kind.{value}" for value in EntryKind}
+        | {f"calendar.audience.{value}" for value in AudienceType}
     )
 
 

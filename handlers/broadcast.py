@@ -1,0 +1,210 @@
+"""/broadcast for the committee: choose an audience, write, preview, confirm; via the outbox."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.callback import pack, pattern, unpack
+from bot.context import UnionContext
+from handlers.common import conversation, keyboard, refuse, require_committee, say
+from handlers.start import buttons_expected, text_expected
+from models.audiences import audience_members
+from models.base import utcnow
+from models.calendar import MESSAGE_LIMIT, AudienceType
+from models.errors import DomainError
+from models.organizations import get_organization
+from models.outbox import BroadcastKind, Recipient, enqueue
+from models.validation import clean_text
+from scheduler.render import fill
+
+logger = logging.getLogger(__name__)
+
+FEATURE = "bc"
+_END = ConversationHandler.END
+# Audiences a committee member can pick by button (explicit lists come from the calendar).
+CHOICES = (
+    AudienceType.EVERYONE,
+    AudienceType.WOMEN,
+    AudienceType.RETIREES,
+    AudienceType.REPRESENTATIVES,
+    AudienceType.COMMITTEE,
+)
+
+
+class Step(IntEnum):
+    """Steps of writing a broadcast."""
+
+    AUDIENCE = 1
+    TEXT = 2
+    CONFIRM = 3
+
+
+def _draft(context: UnionContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    draft = context.user_data.setdefault("broadcast", {})
+    assert isinstance(draft, dict)
+    return draft
+
+
+async def start(update: Update, context: UnionContext) -> int:
+    """/broadcast: choose who receives it."""
+    if update.callback_query is not None:
+        await context.answer(update)
+    if await require_committee(update, context) is None:
+        return _END
+    _draft(context).clear()
+    rows = [
+        [(context.t(f"calendar.audience.{choice}"), pack(FEATURE, "aud", choice.value))]
+        for choice in CHOICES
+    ]
+    await say(update, context, context.t("broadcast.choose_audience"), keyboard(*rows))
+    return Step.AUDIENCE
+
+
+async def got_audience(update: Update, context: UnionContext) -> int:
+    """An audience button."""
+    query = update.callback_query
+    assert query is not None
+    choice = unpack(query.data).arg(0)
+    if choice not in {value.value for value in CHOICES}:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return Step.AUDIENCE
+    await context.answer(update)
+    _draft(context)["audience"] = choice
+    await say(update, context, context.t("broadcast.write", limit=MESSAGE_LIMIT))
+    return Step.TEXT
+
+
+async def _recipients(context: UnionContext, audience: str, text: str) -> list[Recipient]:
+    today = datetime.now(context.settings.zone).date()
+    async with context.db() as session:
+        members = await audience_members(
+            session,
+            org_id=context.org_id,
+            audience={"type": audience},
+            today=today,
+            respect_mute=False,
+        )
+    return [
+        Recipient(
+            chat_id=member.telegram_user_id or 0,
+            text=fill(text, {"name": member.real_name, "org": context.settings.organization_name}),
+            member_id=member.id,
+        )
+        for member in members
+    ]
+
+
+async def got_text(update: Update, context: UnionContext) -> int:
+    """The text; then the preview with the number of recipients."""
+    assert update.message is not None
+    try:
+        text = clean_text(update.message.text, limit=MESSAGE_LIMIT, multiline=True)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return Step.TEXT
+    draft = _draft(context)
+    draft.update(text=text, token=secrets.token_hex(8))
+    recipients = await _recipients(context, str(draft["audience"]), text)
+    audience = context.t(f"calendar.audience.{draft['audience']}")
+    await say(
+        update,
+        context,
+        context.t("broadcast.preview", audience=audience, count=len(recipients)) + "\n\n" + text,
+        keyboard(
+            [(context.t("reg.confirm"), pack(FEATURE, "confirm", "yes"))],
+            [(context.t("common.cancel"), pack(FEATURE, "confirm", "no"))],
+        ),
+    )
+    return Step.CONFIRM
+
+
+async def confirm(update: Update, context: UnionContext) -> int:
+    """Confirm: enqueue in the outbox (once per draft), report when done."""
+    query = update.callback_query
+    assert query is not None
+    await context.answer(update)
+    draft = _draft(context)
+    if unpack(query.data).arg(0) != "yes" or "text" not in draft:
+        draft.clear()
+        await say(update, context, context.t("broadcast.cancelled"))
+        return _END
+    actor = await require_committee(update, context)
+    if actor is None:
+        return _END
+    recipients = await _recipients(context, str(draft["audience"]), str(draft["text"]))
+    async with context.db() as session:
+        org = await get_organization(session, context.org_id)
+        broadcast = await enqueue(
+            session,
+            org_id=context.org_id,
+            key=f"manual:{draft['token']}",
+            kind=BroadcastKind.ANNOUNCEMENT,
+            recipients=recipients,
+            not_before=context.state.runtime.quiet.next_allowed(utcnow())
+            if context.state.runtime
+            else utcnow(),
+            quiet=True,
+            report_chat_id=org.committee_chat_id,
+        )
+    draft.clear()
+    if broadcast is None:
+        await say(update, context, context.t("broadcast.already_sent"))
+        return _END
+    logger.info(
+        "Broadcast %s to %s recipients by member %s", broadcast.id, broadcast.total, actor.id
+    )
+    if context.state.runtime is not None:
+        context.state.runtime.sender.wake()
+    await say(update, context, context.t("broadcast.queued", count=broadcast.total))
+    return _END
+
+
+async def cancel(update: Update, context: UnionContext) -> int:
+    """/cancel while writing a broadcast."""
+    _draft(context).clear()
+    await say(update, context, context.t("broadcast.cancelled"))
+    return _END
+
+
+def register(application: Application) -> None:
+    """Add /broadcast."""
+    application.add_handler(
+        conversation(
+            name="broadcast",
+            entry_points=[
+                CommandHandler("broadcast", start, filters=filters.ChatType.PRIVATE),
+                CallbackQueryHandler(start, pattern=pattern("menu", "broadcast")),
+            ],
+            states={
+                Step.AUDIENCE: [
+                    CallbackQueryHandler(got_audience, pattern=pattern(FEATURE, "aud")),
+                    MessageHandler(~filters.COMMAND, buttons_expected),
+                ],
+                Step.TEXT: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, got_text),
+                    MessageHandler(~filters.TEXT & ~filters.COMMAND, text_expected),
+                ],
+                Step.CONFIRM: [
+                    CallbackQueryHandler(confirm, pattern=pattern(FEATURE, "confirm")),
+                    MessageHandler(~filters.COMMAND, buttons_expected),
+                ],
+            },
+            fallbacks=[CommandHandler("cancel", cancel)],
+            allow_reentry=True,
+        )
+    )

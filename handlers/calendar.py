@@ -1,0 +1,301 @@
+"""/calendar for the committee: the next 60 days, and each entry's switch, time, text, preview."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from enum import IntEnum
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.callback import pack, pattern
+from bot.context import UnionContext
+from handlers.common import conversation, keyboard, refuse, require_committee, say
+from handlers.menu import on_menu
+from handlers.review_desk import committee_press
+from handlers.start import text_expected
+from models.calendar import (
+    CalendarEntry,
+    get_entry,
+    list_entries,
+    set_enabled,
+    set_message,
+    set_time,
+)
+from models.errors import DomainError
+from scheduler.calendar_jobs import reconcile, task_figures, upcoming
+from scheduler.render import fill, pick
+
+logger = logging.getLogger(__name__)
+
+FEATURE = "cal"
+DAYS_AHEAD = 60
+_END = ConversationHandler.END
+
+
+class EditStep(IntEnum):
+    """The one step of editing an entry's time or text."""
+
+    VALUE = 1
+
+
+def _title(context: UnionContext, entry: CalendarEntry) -> str:
+    return pick(entry.titles, context.tr.language, context.settings.default_language) or entry.key
+
+
+async def show_calendar(update: Update, context: UnionContext) -> None:
+    """/calendar: what the calendar will send in the next 60 days, and every entry."""
+    if update.callback_query is not None:
+        await context.answer(update)
+    if await require_committee(update, context) is None:
+        return
+    runtime = context.state.runtime
+    assert runtime is not None
+    today = datetime.now(context.settings.zone).date()
+    coming = await upcoming(runtime, start=today, days=DAYS_AHEAD)
+    lines = [context.t("calendar.upcoming_title", days=DAYS_AHEAD)]
+    for day, entry in coming:
+        lines.append(f"{day:%m-%d} {entry.time_of_day} {_title(context, entry)}")
+    if not coming:
+        lines.append(context.t("calendar.nothing_upcoming"))
+    lines.append(context.t("calendar.birthdays_note"))
+    lines.append(context.t("calendar.entries_hint"))
+    async with context.db() as session:
+        entries = await list_entries(session, org_id=context.org_id)
+    rows = [
+        [
+            (
+                ("✓ " if entry.enabled else "✗ ") + _title(context, entry),
+                pack(FEATURE, "open", entry.id or 0),
+            )
+        ]
+        for entry in entries
+    ]
+    await say(update, context, "\n".join(lines), keyboard(*rows))
+
+
+def _entry_card(
+    context: UnionContext, entry: CalendarEntry, next_day: date | None
+) -> tuple[str, InlineKeyboardMarkup]:
+    entry_id = entry.id or 0
+    lines = [
+        _title(context, entry),
+        context.t("calendar.card_kind", kind=context.t(f"calendar.kind.{entry.kind}")),
+        context.t(
+            "calendar.card_audience",
+            audience=context.t(f"calendar.audience.{entry.audience.get('type')}"),
+        ),
+        context.t("calendar.card_time", time=entry.time_of_day),
+        context.t("calendar.card_next", day=next_day.isoformat() if next_day else "—"),
+        context.t(
+            "calendar.card_state",
+            state=context.t("calendar.on" if entry.enabled else "calendar.off"),
+        ),
+    ]
+    markup = keyboard(
+        [
+            (
+                context.t("calendar.turn_off" if entry.enabled else "calendar.turn_on"),
+                pack(FEATURE, "toggle", entry_id),
+            ),
+            (context.t("calendar.preview"), pack(FEATURE, "preview", entry_id)),
+        ],
+        [
+            (context.t("calendar.edit_time"), pack(FEATURE, "time", entry_id)),
+            (context.t("calendar.edit_text"), pack(FEATURE, "text", entry_id)),
+        ],
+        [(context.t("calendar.test_to_me"), pack(FEATURE, "test", entry_id))],
+    )
+    return "\n".join(lines), markup
+
+
+async def _next_day(context: UnionContext, entry: CalendarEntry) -> date | None:
+    runtime = context.state.runtime
+    assert runtime is not None
+    today = datetime.now(context.settings.zone).date()
+    for day, other in await upcoming(runtime, start=today, days=800):
+        if other.id == entry.id:
+            return day
+    return today if entry.rule.get("type") == "daily" else None
+
+
+async def entry_pressed(update: Update, context: UnionContext) -> None:
+    """Open, switch on/off, preview or test an entry."""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return
+    actor, data = pressed
+    try:
+        async with context.db() as session:
+            entry = await get_entry(session, org_id=context.org_id, entry_id=data.int_arg())
+            if data.action == "toggle":
+                entry = await set_enabled(
+                    session,
+                    org_id=context.org_id,
+                    actor=actor,
+                    entry_id=entry.id or 0,
+                    enabled=not entry.enabled,
+                )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    await context.answer(update)
+    if data.action == "toggle":
+        logger.info("Calendar entry %s switched %s by member %s", entry.id, entry.enabled, actor.id)
+        await _reconcile(context)
+    if data.action in ("open", "toggle"):
+        text, markup = _entry_card(context, entry, await _next_day(context, entry))
+        await say(update, context, text, markup)
+    elif data.action == "preview":
+        await say(
+            update,
+            context,
+            context.t("calendar.preview_title") + "\n\n" + await _sample(context, entry),
+        )
+    elif data.action == "test":
+        await _send_test(update, context, entry)
+
+
+async def _sample(context: UnionContext, entry: CalendarEntry) -> str:
+    """The message as the presser would receive it today."""
+    actor = context.actor
+    assert actor is not None
+    values: dict[str, object] = {
+        "name": actor.member.real_name,
+        "org": context.settings.organization_name,
+    }
+    async with context.db() as session:
+        values.update(
+            await task_figures(
+                session,
+                org_id=context.org_id,
+                occurrence=datetime.now(context.settings.zone).date(),
+            )
+        )
+    return fill(
+        pick(entry.messages, context.tr.language, context.settings.default_language), values
+    )
+
+
+async def _send_test(update: Update, context: UnionContext, entry: CalendarEntry) -> None:
+    """A test copy to the presser only (not through the outbox: one message, no occurrence)."""
+    user = update.effective_user
+    assert user is not None
+    text = context.t("calendar.test_prefix") + "\n" + await _sample(context, entry)
+    try:
+        await context.bot.send_message(user.id, text)
+    except TelegramError:
+        await say(update, context, context.t("suggestion.open_private_first"))
+
+
+async def _reconcile(context: UnionContext) -> None:
+    runtime = context.state.runtime
+    if runtime is not None and runtime.scheduler is not None:
+        await reconcile(runtime, runtime.scheduler)
+
+
+async def start_edit(update: Update, context: UnionContext) -> int:
+    """Edit time or text pressed: ask for the new value (in a private chat)."""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return _END
+    _, data = pressed
+    assert context.user_data is not None
+    try:
+        entry_id = data.int_arg()
+    except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return _END
+    await context.answer(update)
+    context.user_data["calendar_edit"] = {"id": entry_id, "field": data.action}
+    key = "calendar.ask_time" if data.action == "time" else "calendar.ask_text"
+    await say(update, context, context.t(key, language=context.t("language.self_name")))
+    return EditStep.VALUE
+
+
+async def save_edit(update: Update, context: UnionContext) -> int:
+    """The new time or text."""
+    assert update.message is not None and context.user_data is not None
+    actor = await require_committee(update, context)
+    pending = context.user_data.get("calendar_edit") or {}
+    if actor is None:
+        return _END
+    try:
+        async with context.db() as session:
+            if pending.get("field") == "time":
+                entry = await set_time(
+                    session,
+                    org_id=context.org_id,
+                    actor=actor,
+                    entry_id=int(pending.get("id", 0)),
+                    text=update.message.text or "",
+                )
+            else:
+                entry = await set_message(
+                    session,
+                    org_id=context.org_id,
+                    actor=actor,
+                    entry_id=int(pending.get("id", 0)),
+                    language=context.tr.language,
+                    text=update.message.text or "",
+                )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return (
+            EditStep.VALUE
+            if error.key in ("calendar.bad_time", "input.empty", "input.too_long")
+            else _END
+        )
+    context.user_data.pop("calendar_edit", None)
+    logger.info("Calendar entry %s edited by member %s", entry.id, actor.id)
+    await _reconcile(context)
+    await say(update, context, context.t("profile.saved"))
+    text, markup = _entry_card(context, entry, await _next_day(context, entry))
+    await say(update, context, text, markup)
+    return _END
+
+
+async def cancel_edit(update: Update, context: UnionContext) -> int:
+    """/cancel while editing an entry."""
+    if context.user_data is not None:
+        context.user_data.pop("calendar_edit", None)
+    await say(update, context, context.t("profile.edit_cancelled"))
+    return _END
+
+
+def register(application: Application) -> None:
+    """Add /calendar and its buttons."""
+    on_menu("calendar", show_calendar)
+    application.add_handler(
+        conversation(
+            name="calendar_edit",
+            entry_points=[
+                CallbackQueryHandler(start_edit, pattern=pattern(FEATURE, "time")),
+                CallbackQueryHandler(start_edit, pattern=pattern(FEATURE, "text")),
+            ],
+            states={
+                EditStep.VALUE: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, save_edit),
+                    MessageHandler(~filters.TEXT & ~filters.COMMAND, text_expected),
+                ]
+            },
+            fallbacks=[CommandHandler("cancel", cancel_edit)],
+            allow_reentry=True,
+        )
+    )
+    application.add_handler(
+        CommandHandler("calendar", show_calendar, filters=filters.ChatType.PRIVATE)
+    )
+    for action in ("open", "toggle", "preview", "test"):
+        application.add_handler(
+            CallbackQueryHandler(entry_pressed, pattern=pattern(FEATURE, action))
+        )

@@ -1,0 +1,46 @@
+"""The real scheduler and outbox sender start with the bot and stop with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from bot.settings import Settings
+from models.calendar import CalendarEntry
+from scheduler.calendar_jobs import job_id
+from scheduler.setup import DIGEST_JOB
+from tests.support.harness import make_settings, running_bot
+
+
+async def test_background_tasks_start_plan_every_entry_and_stop(
+    clean_database: str, tmp_path: Path
+) -> None:
+    settings: Settings = make_settings(clean_database, tmp_path, background_tasks=True)
+    async with running_bot(settings) as bot:
+        runtime = bot.app.state.runtime
+        assert runtime is not None and runtime.scheduler is not None
+        assert runtime.scheduler.running
+        assert bot.app.state.sender_task is not None and not bot.app.state.sender_task.done()
+        async with bot.db() as session:
+            entries = (
+                await session.exec(select(CalendarEntry).where(col(CalendarEntry.enabled)))
+            ).all()
+        job_ids = {job.id for job in runtime.scheduler.get_jobs()}
+        assert {job_id(entry.id or 0) for entry in entries} | {DIGEST_JOB} == job_ids
+        sender_task = bot.app.state.sender_task
+    assert not runtime.scheduler.running
+    assert sender_task.done()
+
+
+async def test_jobs_survive_a_restart_in_the_database_job_store(
+    clean_database: str, tmp_path: Path
+) -> None:
+    settings: Settings = make_settings(clean_database, tmp_path, background_tasks=True)
+    async with running_bot(settings) as bot:
+        assert bot.app.state.runtime is not None and bot.app.state.runtime.scheduler is not None
+        first = {job.id: job.next_run_time for job in bot.app.state.runtime.scheduler.get_jobs()}
+    async with running_bot(settings) as bot:
+        assert bot.app.state.runtime is not None and bot.app.state.runtime.scheduler is not None
+        again = {job.id: job.next_run_time for job in bot.app.state.runtime.scheduler.get_jobs()}
+    assert again == first  # same ids, same times: reconciled, not duplicated
