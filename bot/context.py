@@ -10,7 +10,7 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.db import SessionFactory
 from bot.i18n import I18n, Translator
 from bot.settings import Settings
-from models.members import Actor, ensure_owner_is_chair, load_actor
+from models.members import Actor, ensure_owner_is_chair, load_actor, mark_reachable
 
 if TYPE_CHECKING:
     from bot.application import UnionApplication
@@ -101,6 +101,8 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
             actor = await load_actor(session, org_id=self.org_id, telegram_user_id=user.id)
             if actor is not None and user.id in self.settings.owner_ids and not actor.is_chair:
                 actor = await ensure_owner_is_chair(session, actor=actor)
+            if actor is not None and actor.member.unreachable_since is not None:
+                await mark_reachable(session, member=actor.member)
         self.actor = actor
 
     async def refresh_actor(self, update: Update) -> None:

@@ -366,6 +366,13 @@ def profile_of(member: Member) -> Profile:
     )
 
 
+async def mark_reachable(session: AsyncSession, *, member: Member) -> None:
+    """A member who had blocked the bot wrote to it again: broadcasts reach them again."""
+    member.unreachable_since = None
+    session.add(member)
+    await session.commit()
+
+
 async def set_muted(session: AsyncSession, *, member: Member, muted: bool) -> None:
     """Mute or unmute greetings (committee tasks and announcements still arrive)."""
     member.mute_greetings = muted
