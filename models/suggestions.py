@@ -525,56 +525,62 @@ async def reply_to_suggestion(
     return item
 
 
-async def close_suggestion(
-    session: AsyncSession, *, org_id: int, suggestion_id: int, actor: Actor
+async def _committee_transition(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    suggestion_id: int,
+    actor: Actor,
+    allowed_from: tuple[SuggestionStatus, ...],
+    values: dict[str, object],
+    entry: EntryKind,
 ) -> Suggestion:
-    """Close an open or answered item (once)."""
     if not actor.is_committee:
         raise DomainError(N_("desk.not_committee"))
     item = await get_suggestion(session, org_id=org_id, suggestion_id=suggestion_id)
     await _guarded_change(
+        session, item=item, allowed_from=allowed_from, expected_version=None, values=values
+    )
+    session.add(
+        SuggestionEntry(suggestion_id=suggestion_id, kind=entry, committee_member_id=actor.id)
+    )
+    await session.commit()
+    await session.refresh(item)
+    return item
+
+
+async def close_suggestion(
+    session: AsyncSession, *, org_id: int, suggestion_id: int, actor: Actor
+) -> Suggestion:
+    """Close an open or answered item (once)."""
+    return await _committee_transition(
         session,
-        item=item,
+        org_id=org_id,
+        suggestion_id=suggestion_id,
+        actor=actor,
         allowed_from=(SuggestionStatus.OPEN, SuggestionStatus.ANSWERED),
-        expected_version=None,
         values={
             "status": SuggestionStatus.CLOSED,
             "closed_at": utcnow(),
             "closed_by_member_id": actor.id,
         },
+        entry=EntryKind.CLOSED,
     )
-    session.add(
-        SuggestionEntry(
-            suggestion_id=suggestion_id, kind=EntryKind.CLOSED, committee_member_id=actor.id
-        )
-    )
-    await session.commit()
-    await session.refresh(item)
-    return item
 
 
 async def reopen_suggestion(
     session: AsyncSession, *, org_id: int, suggestion_id: int, actor: Actor
 ) -> Suggestion:
     """Reopen a closed item (once)."""
-    if not actor.is_committee:
-        raise DomainError(N_("desk.not_committee"))
-    item = await get_suggestion(session, org_id=org_id, suggestion_id=suggestion_id)
-    await _guarded_change(
+    return await _committee_transition(
         session,
-        item=item,
+        org_id=org_id,
+        suggestion_id=suggestion_id,
+        actor=actor,
         allowed_from=(SuggestionStatus.CLOSED,),
-        expected_version=None,
         values={"status": SuggestionStatus.OPEN, "closed_at": None, "closed_by_member_id": None},
+        entry=EntryKind.REOPENED,
     )
-    session.add(
-        SuggestionEntry(
-            suggestion_id=suggestion_id, kind=EntryKind.REOPENED, committee_member_id=actor.id
-        )
-    )
-    await session.commit()
-    await session.refresh(item)
-    return item
 
 
 async def mark_published(
