@@ -122,7 +122,7 @@ async def _next_day(context: UnionContext, entry: CalendarEntry) -> date | None:
     runtime = context.state.runtime
     assert runtime is not None
     today = datetime.now(context.settings.zone).date()
-    for day, other in await upcoming(runtime, start=today, days=800):
+    for day, other in await upcoming(runtime, start=today, days=800, enabled_only=False):
         if other.id == entry.id:
             return day
     return today if entry.rule.get("type") == "daily" else None

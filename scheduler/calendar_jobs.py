@@ -251,11 +251,15 @@ def calendar_of_year(
     return sorted(found, key=lambda pair: (pair[0], pair[1].local_time, pair[1].id or 0))
 
 
-async def upcoming(runtime: Runtime, *, start: date, days: int) -> list[tuple[date, CalendarEntry]]:
-    """Every enabled entry's occurrences from `start` for `days` days (birthdays left out)."""
+async def upcoming(
+    runtime: Runtime, *, start: date, days: int, enabled_only: bool = True
+) -> list[tuple[date, CalendarEntry]]:
+    """Occurrences from `start` for `days` days (birthdays left out), of enabled entries only
+    unless asked; offsets may still build on a disabled entry."""
     async with runtime.db() as session:
-        entries = await list_entries(session, org_id=runtime.org_id)
-    resolve = _resolver(entries)
+        all_entries = await list_entries(session, org_id=runtime.org_id)
+    resolve = _resolver(all_entries)
+    entries = [entry for entry in all_entries if entry.enabled or not enabled_only]
     end = start + timedelta(days=days)
     found: list[tuple[date, CalendarEntry]] = []
     for entry in entries:

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot.db import SessionFactory
 from models.base import utcnow
@@ -120,25 +127,44 @@ class OutboxSender:
                 due = await due_messages(
                     session, now=now, include_quiet=not self.quiet.contains(now), limit=batch
                 )
-            ready = [message for message in due if self._chat_ready(message.chat_id)]
-            result.deferred = len(due) - len(ready)
-            if not ready:
+            started = 0
+            result.deferred = 0
+            try:
+                for message in due:
+                    # Re-checked per message: a batch may hold several for one chat (a group).
+                    if not self._chat_ready(message.chat_id):
+                        result.deferred += 1
+                        continue
+                    self._reserve_chat(message.chat_id)
+                    # The in-flight slot first, then the rate gate: a 429 that arrives while
+                    # this message waits for a slot must still hold it back.
+                    await semaphore.acquire()
+                    await self._wait_for_slot()
+                    task = asyncio.create_task(self._send(message, result, semaphore))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                    started += 1
+                if tasks:
+                    await asyncio.gather(*tasks)
+            except asyncio.CancelledError:
+                # Stopping: start nothing new, let the sends in hand finish (marking them sent),
+                # and cut off only what hangs, so nothing runs on after the engine is closed.
+                if tasks:
+                    await asyncio.wait(tasks, timeout=5)
+                for task in tasks:
+                    task.cancel()
+                raise
+            if started == 0 or len(due) < batch:
                 break
-            for message in ready:
-                await self._wait_for_slot()
-                await semaphore.acquire()
-                task = asyncio.create_task(self._send(message, result, semaphore))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-            if len(ready) < batch:
-                break
-        if tasks:
-            await asyncio.gather(*tasks)
         await self._report_finished()
         return result
 
     def _chat_ready(self, chat_id: int) -> bool:
         return self._next_for_chat.get(chat_id, 0.0) <= time.monotonic()
+
+    def _reserve_chat(self, chat_id: int) -> None:
+        spacing = self.pace.group_interval if chat_id < 0 else self.pace.private_chat_interval
+        self._next_for_chat[chat_id] = time.monotonic() + spacing
 
     async def _wait_for_slot(self) -> None:
         interval = 1.0 / self.pace.per_second
@@ -158,10 +184,6 @@ class OutboxSender:
             async with self.db() as session:
                 if not await claim(session, message_id=message.id):
                     return
-            spacing = (
-                self.pace.group_interval if message.chat_id < 0 else self.pace.private_chat_interval
-            )
-            self._next_for_chat[message.chat_id] = time.monotonic() + spacing
             status, error, retry_at = await self._deliver(message)
             async with self.db() as session:
                 await finish(
@@ -185,6 +207,16 @@ class OutboxSender:
             return OutboxStatus.PENDING, "retry_after", self.now() + timedelta(seconds=pause)
         except Forbidden:
             return OutboxStatus.UNREACHABLE, "forbidden", None
+        except TimedOut as exc:
+            if "pool timeout" in str(exc).lower():
+                # PTB never sent it (no free connection): safe to try again.
+                return (
+                    OutboxStatus.PENDING,
+                    "pool_timeout",
+                    backoff(message.attempts + 1, self.now()),
+                )
+            # Telegram may have delivered it: like a crash mid-send, never send it twice.
+            return OutboxStatus.UNCERTAIN, "timed_out", None
         except BadRequest as exc:
             if "chat not found" in str(exc).lower():
                 return OutboxStatus.UNREACHABLE, "chat_not_found", None

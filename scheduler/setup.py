@@ -103,7 +103,7 @@ async def send_digest(runtime: Runtime, *, now: datetime) -> Broadcast | None:
         broadcast = await enqueue(
             session,
             org_id=runtime.org_id,
-            key=f"digest:{today.isoformat()}",
+            key=f"digest:{runtime.org_id}:{today.isoformat()}",
             kind=BroadcastKind.TASK,
             recipients=[Recipient(chat_id=org.committee_chat_id, text=text)],
             not_before=now,
