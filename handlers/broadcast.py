@@ -20,8 +20,15 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
-from handlers.common import conversation, keyboard, refuse, require_committee, say
-from handlers.start import buttons_expected, text_expected
+from handlers.common import (
+    buttons_expected,
+    conversation,
+    keyboard,
+    refuse,
+    require_committee,
+    say,
+    text_expected,
+)
 from models.audiences import audience_members
 from models.base import utcnow
 from models.calendar import MESSAGE_LIMIT, AudienceType

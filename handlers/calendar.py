@@ -19,10 +19,9 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern
 from bot.context import UnionContext
-from handlers.common import conversation, keyboard, refuse, require_committee, say
+from handlers.common import conversation, keyboard, refuse, require_committee, say, text_expected
 from handlers.menu import on_menu
 from handlers.review_desk import committee_press
-from handlers.start import text_expected
 from models.calendar import (
     CalendarEntry,
     get_entry,

@@ -128,3 +128,13 @@ def conversation(
             name=name,
             persistent=True,
         )
+
+
+async def text_expected(update: Update, context: UnionContext) -> None:
+    """A sticker, photo or voice where typed text is needed."""
+    await say(update, context, context.t("input.text_expected"))
+
+
+async def buttons_expected(update: Update, context: UnionContext) -> None:
+    """Typing where a button press is needed."""
+    await say(update, context, context.t("input.use_buttons"))

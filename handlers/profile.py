@@ -19,9 +19,17 @@ from telegram.ext import (
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.i18n import SHORT_CODES
-from handlers.common import conversation, keyboard, profile_lines, refuse, require_member, say
+from handlers.common import (
+    conversation,
+    keyboard,
+    profile_lines,
+    refuse,
+    require_member,
+    say,
+    text_expected,
+)
 from handlers.menu import on_menu, publish_member_commands
-from handlers.start import language_keyboard, text_expected
+from handlers.start import language_keyboard
 from models.errors import DomainError
 from models.members import (
     DEPARTMENT_LIMIT,

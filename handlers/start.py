@@ -22,7 +22,16 @@ from telegram.ext import (
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.i18n import CODE_OF, LANGUAGES, SHORT_CODES
-from handlers.common import conversation, keyboard, profile_lines, refuse, say, say_receipt
+from handlers.common import (
+    buttons_expected,
+    conversation,
+    keyboard,
+    profile_lines,
+    refuse,
+    say,
+    say_receipt,
+    text_expected,
+)
 from handlers.join_requests import announce_join_request
 from handlers.menu import show_menu
 from models.errors import DomainError
@@ -324,16 +333,6 @@ async def _abandon(update: Update, context: UnionContext) -> int:
     _draft(context).clear()
     await say(update, context, context.t("reg.cancelled"))
     return ConversationHandler.END
-
-
-async def text_expected(update: Update, context: UnionContext) -> None:
-    """A sticker, photo or voice where typed text is needed."""
-    await say(update, context, context.t("input.text_expected"))
-
-
-async def buttons_expected(update: Update, context: UnionContext) -> None:
-    """Typing where a button press is needed."""
-    await say(update, context, context.t("input.use_buttons"))
 
 
 async def command_in_conversation(update: Update, context: UnionContext) -> None:

@@ -21,10 +21,18 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
-from handlers.common import conversation, keyboard, refuse, require_member, say, say_receipt
+from handlers.common import (
+    buttons_expected,
+    conversation,
+    keyboard,
+    refuse,
+    require_member,
+    say,
+    say_receipt,
+    text_expected,
+)
 from handlers.menu import on_menu
 from handlers.review_desk import post_under_cards
-from handlers.start import buttons_expected, text_expected
 from handlers.suggestion_desk import KIND, announce, category_label, refresh
 from models.errors import DomainError
 from models.suggestions import (
