@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import date, datetime
 from enum import IntEnum
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -17,22 +20,39 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callback import pack, pattern
+from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
-from handlers.common import conversation, keyboard, refuse, require_committee, say, text_expected
+from handlers.common import (
+    buttons_expected,
+    conversation,
+    keyboard,
+    refuse,
+    require_committee,
+    say,
+    text_expected,
+)
 from handlers.menu import on_menu
 from handlers.review_desk import committee_press
 from models.calendar import (
+    MESSAGE_LIMIT,
+    TITLE_LIMIT,
+    AudienceType,
     CalendarEntry,
+    EntryKind,
+    add_custom_entry,
     get_entry,
     list_entries,
+    parse_time_of_day,
     set_enabled,
     set_message,
     set_time,
 )
 from models.errors import DomainError
+from models.validation import clean_text
 from scheduler.calendar_jobs import reconcile, task_figures, upcoming
+from scheduler.dates import RuleError, next_occurrence
 from scheduler.render import fill, pick
+from scheduler.rule_text import parse_rule_text
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +65,26 @@ class EditStep(IntEnum):
     """The one step of editing an entry's time or text."""
 
     VALUE = 1
+
+
+class AddStep(IntEnum):
+    """Steps of adding an entry."""
+
+    KIND = 1
+    AUDIENCE = 2
+    RULE = 3
+    TIME = 4
+    TITLE = 5
+    TEXT = 6
+    CONFIRM = 7
+
+
+AUDIENCE_CHOICES = (
+    AudienceType.EVERYONE,
+    AudienceType.WOMEN,
+    AudienceType.RETIREES,
+    AudienceType.REPRESENTATIVES,
+)
 
 
 def _title(context: UnionContext, entry: CalendarEntry) -> str:
@@ -79,6 +119,7 @@ async def show_calendar(update: Update, context: UnionContext) -> None:
         ]
         for entry in entries
     ]
+    rows.append([(context.t("calendar.add"), pack(FEATURE, "add", 0))])
     await say(update, context, "\n".join(lines), keyboard(*rows))
 
 
@@ -271,6 +312,200 @@ async def cancel_edit(update: Update, context: UnionContext) -> int:
     return _END
 
 
+# ---- adding an entry ---------------------------------------------------------------------
+
+
+def _new(context: UnionContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    draft = context.user_data.setdefault("calendar_new", {})
+    assert isinstance(draft, dict)
+    return draft
+
+
+async def start_add(update: Update, context: UnionContext) -> int:
+    """➕ pressed on /calendar: what kind of entry."""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return _END
+    await context.answer(update)
+    _new(context).clear()
+    rows = [
+        [(context.t(f"calendar.kind.{kind}"), pack(FEATURE, "kind", kind.value))]
+        for kind in EntryKind
+    ]
+    await say(update, context, context.t("calendar.add_kind"), keyboard(*rows))
+    return AddStep.KIND
+
+
+async def add_kind(update: Update, context: UnionContext) -> int:
+    """Greeting, task or announcement."""
+    query = update.callback_query
+    assert query is not None
+    kind = unpack(query.data).arg(0)
+    if kind not in {value.value for value in EntryKind}:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return AddStep.KIND
+    await context.answer(update)
+    _new(context)["kind"] = kind
+    if kind == EntryKind.TASK:
+        _new(context)["audience"] = AudienceType.COMMITTEE.value
+        await say(update, context, context.t("calendar.add_rule"))
+        return AddStep.RULE
+    rows = [
+        [(context.t(f"calendar.audience.{choice}"), pack(FEATURE, "aud", choice.value))]
+        for choice in AUDIENCE_CHOICES
+    ]
+    await say(update, context, context.t("broadcast.choose_audience"), keyboard(*rows))
+    return AddStep.AUDIENCE
+
+
+async def add_audience(update: Update, context: UnionContext) -> int:
+    """Who receives it."""
+    query = update.callback_query
+    assert query is not None
+    choice = unpack(query.data).arg(0)
+    if choice not in {value.value for value in AUDIENCE_CHOICES}:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return AddStep.AUDIENCE
+    await context.answer(update)
+    _new(context)["audience"] = choice
+    await say(update, context, context.t("calendar.add_rule"))
+    return AddStep.RULE
+
+
+async def add_rule(update: Update, context: UnionContext) -> int:
+    """The date, as typed (3-12, 农历8-15, 春节-7, 每月1, 5月第2个周日)."""
+    assert update.message is not None
+    try:
+        rule = parse_rule_text(update.message.text or "")
+    except RuleError:
+        await say(update, context, context.t("calendar.bad_rule"))
+        return AddStep.RULE
+    _new(context)["rule"] = rule
+    await say(update, context, context.t("calendar.ask_time"))
+    return AddStep.TIME
+
+
+async def add_time(update: Update, context: UnionContext) -> int:
+    """The time of day."""
+    assert update.message is not None
+    try:
+        _new(context)["time"] = parse_time_of_day(update.message.text or "")
+    except DomainError as error:
+        await refuse(update, context, error)
+        return AddStep.TIME
+    await say(update, context, context.t("calendar.add_title", limit=TITLE_LIMIT))
+    return AddStep.TITLE
+
+
+async def add_title(update: Update, context: UnionContext) -> int:
+    """A short name for the list."""
+    assert update.message is not None
+    try:
+        _new(context)["title"] = clean_text(update.message.text, limit=TITLE_LIMIT)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return AddStep.TITLE
+    await say(
+        update, context, context.t("calendar.ask_text", language=context.t("language.self_name"))
+    )
+    return AddStep.TEXT
+
+
+async def add_text(update: Update, context: UnionContext) -> int:
+    """The message; then the preview with the next date."""
+    assert update.message is not None
+    try:
+        text = clean_text(update.message.text, limit=MESSAGE_LIMIT, multiline=True)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return AddStep.TEXT
+    draft = _new(context)
+    draft["text"] = text
+    today = datetime.now(context.settings.zone).date()
+    try:
+        next_day = next_occurrence(draft["rule"], today)
+    except RuleError:
+        next_day = None
+    lines = [
+        context.t("calendar.add_preview"),
+        str(draft["title"]),
+        context.t("calendar.card_kind", kind=context.t(f"calendar.kind.{draft['kind']}")),
+        context.t(
+            "calendar.card_audience", audience=context.t(f"calendar.audience.{draft['audience']}")
+        ),
+        context.t("calendar.card_time", time=draft["time"]),
+        context.t("calendar.card_next", day=next_day.isoformat() if next_day else "—"),
+        "",
+        text,
+    ]
+    markup = keyboard(
+        [(context.t("reg.confirm"), pack(FEATURE, "new", "yes"))],
+        [(context.t("common.cancel"), pack(FEATURE, "new", "no"))],
+    )
+    await say(update, context, "\n".join(lines), markup)
+    return AddStep.CONFIRM
+
+
+async def add_confirm(update: Update, context: UnionContext) -> int:
+    """Store the entry and plan it."""
+    query = update.callback_query
+    assert query is not None
+    await context.answer(update)
+    draft = _new(context)
+    actor = await require_committee(update, context)
+    if actor is None or unpack(query.data).arg(0) != "yes" or "text" not in draft:
+        draft.clear()
+        await say(update, context, context.t("profile.edit_cancelled"))
+        return _END
+    try:
+        async with context.db() as session:
+            entry = await add_custom_entry(
+                session,
+                org_id=context.org_id,
+                actor=actor,
+                kind=EntryKind(draft["kind"]),
+                audience=AudienceType(draft["audience"]),
+                rule=draft["rule"],
+                time_of_day=str(draft["time"]),
+                title=str(draft["title"]),
+                text=str(draft["text"]),
+                language=context.tr.language,
+                key=f"custom_{draft.setdefault('token', secrets.token_hex(6))}",
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        draft.clear()
+        return _END
+    draft.clear()
+    logger.info("Calendar entry %s added by member %s", entry.id, actor.id)
+    await _reconcile(context)
+    text, markup = _entry_card(context, entry, await _next_day(context, entry))
+    await say(update, context, context.t("profile.saved") + "\n\n" + text, markup)
+    return _END
+
+
+async def cancel_add(update: Update, context: UnionContext) -> int:
+    """/cancel while adding an entry."""
+    _new(context).clear()
+    await say(update, context, context.t("profile.edit_cancelled"))
+    return _END
+
+
+def _text(callback: Any) -> list[BaseHandler[Any, Any, Any]]:
+    return [
+        MessageHandler(filters.TEXT & ~filters.COMMAND, callback),
+        MessageHandler(~filters.TEXT & ~filters.COMMAND, text_expected),
+    ]
+
+
+def _buttons(callback: Any, action: str) -> list[BaseHandler[Any, Any, Any]]:
+    return [
+        CallbackQueryHandler(callback, pattern=pattern(FEATURE, action)),
+        MessageHandler(~filters.COMMAND, buttons_expected),
+    ]
+
+
 def register(application: Application) -> None:
     """Add /calendar and its buttons."""
     on_menu("calendar", show_calendar)
@@ -288,6 +523,23 @@ def register(application: Application) -> None:
                 ]
             },
             fallbacks=[CommandHandler("cancel", cancel_edit)],
+            allow_reentry=True,
+        )
+    )
+    application.add_handler(
+        conversation(
+            name="calendar_add",
+            entry_points=[CallbackQueryHandler(start_add, pattern=pattern(FEATURE, "add"))],
+            states={
+                AddStep.KIND: _buttons(add_kind, "kind"),
+                AddStep.AUDIENCE: _buttons(add_audience, "aud"),
+                AddStep.RULE: _text(add_rule),
+                AddStep.TIME: _text(add_time),
+                AddStep.TITLE: _text(add_title),
+                AddStep.TEXT: _text(add_text),
+                AddStep.CONFIRM: _buttons(add_confirm, "new"),
+            },
+            fallbacks=[CommandHandler("cancel", cancel_add)],
             allow_reentry=True,
         )
     )

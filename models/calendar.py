@@ -19,6 +19,7 @@ from models.members import Actor
 from models.validation import clean_text
 
 MESSAGE_LIMIT = 1000
+TITLE_LIMIT = 30
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -116,6 +117,42 @@ async def add_entries(session: AsyncSession, entries: Sequence[CalendarEntry]) -
         await session.rollback()  # another process seeded at the same moment
         return 0
     return added
+
+
+async def add_custom_entry(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    actor: Actor,
+    kind: EntryKind,
+    audience: AudienceType,
+    rule: dict[str, Any],
+    time_of_day: str,
+    title: str,
+    text: str,
+    language: str,
+    key: str,
+) -> CalendarEntry:
+    """A committee member adds an entry (the rule was validated by the caller's parser)."""
+    if not actor.is_committee:
+        raise DomainError(N_("desk.not_committee"))
+    entry = CalendarEntry(
+        organization_id=org_id,
+        key=key,
+        kind=kind,
+        rule=rule,
+        time_of_day=parse_time_of_day(time_of_day),
+        audience={"type": AudienceType.COMMITTEE if kind == EntryKind.TASK else audience},
+        titles={language: clean_text(title, limit=TITLE_LIMIT)},
+        messages={language: clean_text(text, limit=MESSAGE_LIMIT, multiline=True)},
+    )
+    session.add(entry)
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise DomainError(N_("calendar.already_added")) from exc
+    return entry
 
 
 async def set_enabled(

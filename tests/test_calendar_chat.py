@@ -174,3 +174,40 @@ async def test_muted_member_gets_no_greeting_but_still_gets_notices(bot: BotHarn
 
     assert not any("妇女节" in text for text in bot.telegram.texts(TEACHER.id))
     assert any("Women's Day" in text for text in bot.telegram.texts(COLLEAGUE.id))
+
+
+async def test_committee_adds_a_lunar_entry_in_chat(bot: BotHarness) -> None:
+    await school(bot)
+    await bot.say(COMMITTEE, "/calendar")
+    await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("新增项目"))
+    await bot.press(COMMITTEE, pack("cal", "kind", "greeting"))
+    await bot.press(COMMITTEE, pack("cal", "aud", "everyone"))
+    await bot.say(COMMITTEE, "明天")
+    assert "没看懂这个日期" in bot.telegram.last(COMMITTEE.id).text
+    await bot.say(COMMITTEE, "农历8-15")
+    await bot.say(COMMITTEE, "9:00")
+    await bot.say(COMMITTEE, "中秋节祝福")
+    await bot.say(COMMITTEE, "{name}老师，中秋快乐！")
+    preview = bot.telegram.last(COMMITTEE.id)
+    assert "中秋节祝福" in preview.text
+    await bot.press(COMMITTEE, preview.button_data("确认"))
+
+    async with bot.db() as session:
+        entries = (await session.exec(select(CalendarEntry))).all()
+    added = [e for e in entries if e.key.startswith("custom_")]
+    assert len(added) == 1
+    assert added[0].rule == {"type": "lunar", "month": 8, "day": 15}
+    assert added[0].time_of_day == "09:00"
+    assert added[0].messages == {"zh-Hans": "{name}老师，中秋快乐！"}
+    assert added[0].audience == {"type": "everyone"}
+
+
+async def test_adding_an_entry_is_committee_only(bot: BotHarness) -> None:
+    await school(bot)
+
+    await bot.press(TEACHER, pack("cal", "add", 0))
+
+    assert bot.telegram.answers()[-1].params["show_alert"] is True
+    async with bot.db() as session:
+        entries = (await session.exec(select(CalendarEntry))).all()
+    assert not [e for e in entries if e.key.startswith("custom_")]

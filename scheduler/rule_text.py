@@ -1,0 +1,79 @@
+"""Date rules typed the way committee members write dates.
+
+3-8 / 3月8日            solar date          农历8-15 / lunar 8-15   lunar date
+春节-21 / 春节+7         days from a holiday  spring_festival -21     (English holiday names)
+每月1 / monthly 1       a day of every month
+5月第2个周日 / nth 5 2 sun   the n-th weekday of a month ("最后一个" / "last" for the last)
+"""
+
+from __future__ import annotations
+
+import re
+
+from scheduler.dates import HOLIDAYS, RuleError, validate_rule
+
+_HOLIDAY_NAMES = {
+    "元旦": "new_year", "妇女节": "womens_day", "三八": "womens_day", "劳动节": "labour_day",
+    "五一": "labour_day", "儿童节": "childrens_day", "教师节": "teachers_day",
+    "國慶": "national_day",
+    "国庆": "national_day", "春节": "spring_festival", "春節": "spring_festival",
+    "元宵": "lantern_festival", "端午": "dragon_boat", "中秋": "mid_autumn",
+    "重阳": "double_ninth", "重陽": "double_ninth", "教師節": "teachers_day",
+    "婦女節": "womens_day", "勞動節": "labour_day", "兒童節": "childrens_day",
+}  # fmt: skip
+_WEEKDAYS = {
+    "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
+    "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
+}  # fmt: skip
+
+_SOLAR = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_LUNAR = re.compile(r"^(?:农历|農曆|lunar)\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$", re.IGNORECASE)
+_OFFSET = re.compile(r"^(\S+?)\s*([+-])\s*(\d{1,3})\s*天?$")
+_MONTHLY = re.compile(r"^(?:每月|monthly)\s*(\d{1,2})\s*[日号號]?$", re.IGNORECASE)
+_NTH_ZH = re.compile(
+    r"^(\d{1,2})\s*月\s*(?:第\s*(\d)\s*个|第\s*(\d)\s*個|(最后一个|最後一個))\s*(?:周|星期|週)([一二三四五六日天])$"
+)
+_NTH_EN = re.compile(r"^nth\s+(\d{1,2})\s+(-?\d)\s+(mon|tue|wed|thu|fri|sat|sun)$", re.IGNORECASE)
+
+
+def parse_rule_text(text: str) -> dict[str, object]:
+    """A date rule from what a person typed; RuleError if it cannot be read or is impossible."""
+    value = " ".join(text.strip().split())
+    rule = _parse(value)
+    if rule is None:
+        raise RuleError(f"cannot read {value!r}")
+    validate_rule(rule)
+    return rule
+
+
+def _parse(value: str) -> dict[str, object] | None:
+    if match := _LUNAR.match(value):
+        return {"type": "lunar", "month": int(match[1]), "day": int(match[2])}
+    if match := _SOLAR.match(value):
+        return {"type": "solar", "month": int(match[1]), "day": int(match[2])}
+    if match := _MONTHLY.match(value):
+        return {"type": "monthly", "day": int(match[1])}
+    if match := _NTH_ZH.match(value):
+        n = -1 if match[4] else int(match[2] or match[3])
+        return {
+            "type": "nth_weekday",
+            "month": int(match[1]),
+            "weekday": _WEEKDAYS[match[5]],
+            "n": n,
+        }
+    if match := _NTH_EN.match(value):
+        weekday = _WEEKDAYS[match[3].lower()]
+        return {
+            "type": "nth_weekday",
+            "month": int(match[1]),
+            "weekday": weekday,
+            "n": int(match[2]),
+        }
+    if match := _OFFSET.match(value):
+        name = match[1]
+        base = _HOLIDAY_NAMES.get(name, name if name in HOLIDAYS else None)
+        if base is None:
+            return None
+        days = int(match[3]) * (-1 if match[2] == "-" else 1)
+        return {"type": "offset", "base": base, "days": days}
+    return None
