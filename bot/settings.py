@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     # Nothing goes to members in this local window; it waits until the window ends.
     quiet_hours: str = "22:00-07:30"
     # Messages per second the broadcast outbox sends at most (Telegram allows about 30).
-    outbox_per_second: float = Field(default=25.0, gt=0, le=30)
+    outbox_per_second: float = Field(default=28.0, gt=0, le=30)
     # Run the calendar scheduler and the outbox sender (tests drive them by hand instead).
     background_tasks: bool = True
 
