@@ -66,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # httpx logs every request URL at INFO, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # At DEBUG these log chat ids beside message texts and SQL parameters: never below INFO.
+    for noisy in ("telegram", "aiosqlite", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.INFO)
     try:
         settings = Settings()
         if args.command == "run":

@@ -22,6 +22,7 @@ from models.calendar import add_entries
 from models.organizations import get_organization
 from models.outbox import Broadcast, BroadcastKind, DeliveryCounts, Recipient, enqueue
 from models.suggestions import unanswered_for_days
+from models.updates import forget_processed_before
 from scheduler.calendar_defaults import default_entries
 from scheduler.calendar_jobs import reconcile
 from scheduler.runtime import Runtime, current
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 JOBS_TABLE = "apscheduler_jobs"
 DIGEST_JOB = "digest:suggestions"
+HOUSEKEEPING_JOB = "housekeeping"
 
 
 def sync_url(url: str) -> str:
@@ -74,7 +76,23 @@ async def start(runtime: Runtime) -> AsyncIOScheduler:
         misfire_grace_time=6 * 3600,
         coalesce=True,
     )
+    scheduler.add_job(
+        "scheduler.setup:run_housekeeping",
+        trigger=CronTrigger(hour=3, minute=30, timezone=runtime.settings.zone),
+        id=HOUSEKEEPING_JOB,
+        replace_existing=True,
+        misfire_grace_time=12 * 3600,
+        coalesce=True,
+    )
     return scheduler
+
+
+async def run_housekeeping() -> None:
+    """The nightly job: forget handled update ids older than a week."""
+    runtime = current()
+    async with runtime.db() as session:
+        forgotten = await forget_processed_before(session, days=7)
+    logger.info("Housekeeping: forgot %s handled update ids", forgotten)
 
 
 def stop(runtime: Runtime) -> None:
