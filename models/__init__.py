@@ -8,6 +8,15 @@ from models.desk import DeskCard
 from models.members import JoinRequest, Member, MemberRole
 from models.organizations import Organization
 from models.outbox import Broadcast, OutboxMessage
+from models.proposals import (
+    CongressSession,
+    Department,
+    Proposal,
+    ProposalAnswer,
+    ProposalAssignment,
+    ProposalRating,
+    ProposalSigner,
+)
 from models.suggestions import (
     AnonymousQuota,
     Suggestion,
@@ -21,6 +30,8 @@ __all__ = [
     "AnonymousQuota",
     "Broadcast",
     "CalendarEntry",
+    "CongressSession",
+    "Department",
     "DeskCard",
     "JoinRequest",
     "Member",
@@ -28,6 +39,11 @@ __all__ = [
     "Organization",
     "OutboxMessage",
     "ProcessedUpdate",
+    "Proposal",
+    "ProposalAnswer",
+    "ProposalAssignment",
+    "ProposalRating",
+    "ProposalSigner",
     "Suggestion",
     "SuggestionCategory",
     "SuggestionEntry",

@@ -22,6 +22,9 @@ NOT_KEYS = {
     "sqlalchemy.url",
     "suggestion.id",
     "broadcast.id",
+    "congress_session.id",
+    "department.id",
+    "proposal.id",
     "suggestion_category.id",
 }
 
