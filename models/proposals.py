@@ -387,33 +387,36 @@ async def _submit_if_ready(
     ).one()
     if int(signed) < congress.min_cosigners:
         return proposal
+    # Read before any rollback below: a rollback expires the instance (no lazy loads in async).
+    proposal_id, congress_id = proposal.id, congress.id
     for _attempt in range(5):
-        number = (
-            await session.exec(
-                select(func.max(Proposal.number)).where(Proposal.session_id == congress.id)
-            )
-        ).one()
-        result = await session.exec(
-            update(Proposal)
-            .where(
-                col(Proposal.id) == proposal.id,
-                col(Proposal.status) == ProposalStatus.COSIGNING,
-            )
-            .values(
-                status=ProposalStatus.SUBMITTED,
-                number=int(number or 0) + 1,
-                submitted_at=utcnow(),
-                version=Proposal.version + 1,
-            )
-        )
         try:
+            number = (
+                await session.exec(
+                    select(func.max(Proposal.number)).where(Proposal.session_id == congress_id)
+                )
+            ).one()
+            result = await session.exec(
+                update(Proposal)
+                .where(
+                    col(Proposal.id) == proposal_id,
+                    col(Proposal.status) == ProposalStatus.COSIGNING,
+                )
+                .values(
+                    status=ProposalStatus.SUBMITTED,
+                    number=int(number or 0) + 1,
+                    submitted_at=utcnow(),
+                    version=Proposal.version + 1,
+                )
+            )
             await session.commit()
         except IntegrityError:
-            await session.rollback()  # two submitted at once took the same number
+            await session.rollback()  # another proposal took this number at the same moment
             continue
-        await session.refresh(proposal)
-        if result.rowcount == 1 or proposal.status == ProposalStatus.SUBMITTED:
-            return proposal
+        stored = await session.get(Proposal, proposal_id, populate_existing=True)
+        assert stored is not None
+        if result.rowcount == 1 or stored.status != ProposalStatus.COSIGNING:
+            return stored
     raise DomainError(N_("suggestion.busy"))
 
 
