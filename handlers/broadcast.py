@@ -14,20 +14,20 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
-    MessageHandler,
     filters,
 )
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from handlers.common import (
-    buttons_expected,
+    button_step,
     conversation,
     keyboard,
     refuse,
     require_committee,
     say,
-    text_expected,
+    text_step,
+    user_draft,
 )
 from models.audiences import audience_members
 from models.base import utcnow
@@ -52,19 +52,16 @@ CHOICES = (
 )
 
 
+def _draft(context: UnionContext) -> dict[str, Any]:
+    return user_draft(context, "broadcast")
+
+
 class Step(IntEnum):
     """Steps of writing a broadcast."""
 
     AUDIENCE = 1
     TEXT = 2
     CONFIRM = 3
-
-
-def _draft(context: UnionContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft = context.user_data.setdefault("broadcast", {})
-    assert isinstance(draft, dict)
-    return draft
 
 
 async def start(update: Update, context: UnionContext) -> int:
@@ -198,18 +195,9 @@ def register(application: Application) -> None:
                 CallbackQueryHandler(start, pattern=pattern("menu", "broadcast")),
             ],
             states={
-                Step.AUDIENCE: [
-                    CallbackQueryHandler(got_audience, pattern=pattern(FEATURE, "aud")),
-                    MessageHandler(~filters.COMMAND, buttons_expected),
-                ],
-                Step.TEXT: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, got_text),
-                    MessageHandler(~filters.TEXT & ~filters.COMMAND, text_expected),
-                ],
-                Step.CONFIRM: [
-                    CallbackQueryHandler(confirm, pattern=pattern(FEATURE, "confirm")),
-                    MessageHandler(~filters.COMMAND, buttons_expected),
-                ],
+                Step.AUDIENCE: button_step(got_audience, FEATURE, "aud"),
+                Step.TEXT: text_step(got_text),
+                Step.CONFIRM: button_step(confirm, FEATURE, "confirm"),
             },
             fallbacks=[CommandHandler("cancel", cancel)],
             allow_reentry=True,

@@ -12,24 +12,23 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
-    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
-    MessageHandler,
     filters,
 )
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from handlers.common import (
-    buttons_expected,
+    button_step,
     conversation,
     keyboard,
     refuse,
     require_committee,
     say,
-    text_expected,
+    text_step,
+    user_draft,
 )
 from handlers.menu import on_menu
 from handlers.review_desk import committee_press
@@ -59,6 +58,10 @@ logger = logging.getLogger(__name__)
 FEATURE = "cal"
 DAYS_AHEAD = 60
 _END = ConversationHandler.END
+
+
+def _draft(context: UnionContext) -> dict[str, Any]:
+    return user_draft(context, "calendar_new")
 
 
 class EditStep(IntEnum):
@@ -315,20 +318,13 @@ async def cancel_edit(update: Update, context: UnionContext) -> int:
 # ---- adding an entry ---------------------------------------------------------------------
 
 
-def _new(context: UnionContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft = context.user_data.setdefault("calendar_new", {})
-    assert isinstance(draft, dict)
-    return draft
-
-
 async def start_add(update: Update, context: UnionContext) -> int:
     """➕ pressed on /calendar: what kind of entry."""
     pressed = await committee_press(update, context)
     if pressed is None:
         return _END
     await context.answer(update)
-    _new(context).clear()
+    _draft(context).clear()
     rows = [
         [(context.t(f"calendar.kind.{kind}"), pack(FEATURE, "kind", kind.value))]
         for kind in EntryKind
@@ -346,9 +342,9 @@ async def add_kind(update: Update, context: UnionContext) -> int:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return AddStep.KIND
     await context.answer(update)
-    _new(context)["kind"] = kind
+    _draft(context)["kind"] = kind
     if kind == EntryKind.TASK:
-        _new(context)["audience"] = AudienceType.COMMITTEE.value
+        _draft(context)["audience"] = AudienceType.COMMITTEE.value
         await say(update, context, context.t("calendar.add_rule"))
         return AddStep.RULE
     rows = [
@@ -368,7 +364,7 @@ async def add_audience(update: Update, context: UnionContext) -> int:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return AddStep.AUDIENCE
     await context.answer(update)
-    _new(context)["audience"] = choice
+    _draft(context)["audience"] = choice
     await say(update, context, context.t("calendar.add_rule"))
     return AddStep.RULE
 
@@ -381,7 +377,7 @@ async def add_rule(update: Update, context: UnionContext) -> int:
     except RuleError:
         await say(update, context, context.t("calendar.bad_rule"))
         return AddStep.RULE
-    _new(context)["rule"] = rule
+    _draft(context)["rule"] = rule
     await say(update, context, context.t("calendar.ask_time"))
     return AddStep.TIME
 
@@ -390,7 +386,7 @@ async def add_time(update: Update, context: UnionContext) -> int:
     """The time of day."""
     assert update.message is not None
     try:
-        _new(context)["time"] = parse_time_of_day(update.message.text or "")
+        _draft(context)["time"] = parse_time_of_day(update.message.text or "")
     except DomainError as error:
         await refuse(update, context, error)
         return AddStep.TIME
@@ -402,7 +398,7 @@ async def add_title(update: Update, context: UnionContext) -> int:
     """A short name for the list."""
     assert update.message is not None
     try:
-        _new(context)["title"] = clean_text(update.message.text, limit=TITLE_LIMIT)
+        _draft(context)["title"] = clean_text(update.message.text, limit=TITLE_LIMIT)
     except DomainError as error:
         await refuse(update, context, error)
         return AddStep.TITLE
@@ -420,7 +416,7 @@ async def add_text(update: Update, context: UnionContext) -> int:
     except DomainError as error:
         await refuse(update, context, error)
         return AddStep.TEXT
-    draft = _new(context)
+    draft = _draft(context)
     draft["text"] = text
     today = datetime.now(context.settings.zone).date()
     try:
@@ -452,7 +448,7 @@ async def add_confirm(update: Update, context: UnionContext) -> int:
     query = update.callback_query
     assert query is not None
     await context.answer(update)
-    draft = _new(context)
+    draft = _draft(context)
     actor = await require_committee(update, context)
     if actor is None or unpack(query.data).arg(0) != "yes" or "text" not in draft:
         draft.clear()
@@ -487,23 +483,9 @@ async def add_confirm(update: Update, context: UnionContext) -> int:
 
 async def cancel_add(update: Update, context: UnionContext) -> int:
     """/cancel while adding an entry."""
-    _new(context).clear()
+    _draft(context).clear()
     await say(update, context, context.t("profile.edit_cancelled"))
     return _END
-
-
-def _text(callback: Any) -> list[BaseHandler[Any, Any, Any]]:
-    return [
-        MessageHandler(filters.TEXT & ~filters.COMMAND, callback),
-        MessageHandler(~filters.TEXT & ~filters.COMMAND, text_expected),
-    ]
-
-
-def _buttons(callback: Any, action: str) -> list[BaseHandler[Any, Any, Any]]:
-    return [
-        CallbackQueryHandler(callback, pattern=pattern(FEATURE, action)),
-        MessageHandler(~filters.COMMAND, buttons_expected),
-    ]
 
 
 def register(application: Application) -> None:
@@ -516,12 +498,7 @@ def register(application: Application) -> None:
                 CallbackQueryHandler(start_edit, pattern=pattern(FEATURE, "time")),
                 CallbackQueryHandler(start_edit, pattern=pattern(FEATURE, "text")),
             ],
-            states={
-                EditStep.VALUE: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, save_edit),
-                    MessageHandler(~filters.TEXT & ~filters.COMMAND, text_expected),
-                ]
-            },
+            states={EditStep.VALUE: text_step(save_edit)},
             fallbacks=[CommandHandler("cancel", cancel_edit)],
             allow_reentry=True,
         )
@@ -531,13 +508,13 @@ def register(application: Application) -> None:
             name="calendar_add",
             entry_points=[CallbackQueryHandler(start_add, pattern=pattern(FEATURE, "add"))],
             states={
-                AddStep.KIND: _buttons(add_kind, "kind"),
-                AddStep.AUDIENCE: _buttons(add_audience, "aud"),
-                AddStep.RULE: _text(add_rule),
-                AddStep.TIME: _text(add_time),
-                AddStep.TITLE: _text(add_title),
-                AddStep.TEXT: _text(add_text),
-                AddStep.CONFIRM: _buttons(add_confirm, "new"),
+                AddStep.KIND: button_step(add_kind, FEATURE, "kind"),
+                AddStep.AUDIENCE: button_step(add_audience, FEATURE, "aud"),
+                AddStep.RULE: text_step(add_rule),
+                AddStep.TIME: text_step(add_time),
+                AddStep.TITLE: text_step(add_title),
+                AddStep.TEXT: text_step(add_text),
+                AddStep.CONFIRM: button_step(add_confirm, FEATURE, "new"),
             },
             fallbacks=[CommandHandler("cancel", cancel_add)],
             allow_reentry=True,

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, ConversationHandler
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 from telegram.warnings import PTBUserWarning
 
+from bot.callback import pattern
 from bot.context import UnionContext
 from bot.i18n import Translator
 from models.errors import DomainError
@@ -138,3 +145,32 @@ async def text_expected(update: Update, context: UnionContext) -> None:
 async def buttons_expected(update: Update, context: UnionContext) -> None:
     """Typing where a button press is needed."""
     await say(update, context, context.t("input.use_buttons"))
+
+
+def user_draft(context: UnionContext, name: str) -> dict[str, Any]:
+    """The person's draft called `name` (kept in user_data, so it survives a restart)."""
+    assert context.user_data is not None
+    draft = context.user_data.setdefault(name, {})
+    assert isinstance(draft, dict)
+    return draft
+
+
+StepCallback = Callable[[Update, UnionContext], Coroutine[Any, Any, int]]
+
+
+def text_step(callback: StepCallback) -> list[BaseHandler[Any, Any, Any]]:
+    """A conversation step that wants typed text (anything else gets a prompt)."""
+    return [
+        MessageHandler(filters.TEXT & ~filters.COMMAND, callback),
+        MessageHandler(~filters.TEXT & ~filters.COMMAND, text_expected),
+    ]
+
+
+def button_step(
+    callback: StepCallback, feature: str, action: str
+) -> list[BaseHandler[Any, Any, Any]]:
+    """A conversation step that wants a press on one of our buttons (typing gets a prompt)."""
+    return [
+        CallbackQueryHandler(callback, pattern=pattern(feature, action)),
+        MessageHandler(~filters.COMMAND, buttons_expected),
+    ]

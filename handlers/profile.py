@@ -12,7 +12,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
-    MessageHandler,
     filters,
 )
 
@@ -26,7 +25,7 @@ from handlers.common import (
     refuse,
     require_member,
     say,
-    text_expected,
+    text_step,
 )
 from handlers.menu import on_menu, publish_member_commands
 from handlers.start import language_keyboard
@@ -245,12 +244,7 @@ def register(application: Application) -> None:
     application.add_handler(
         conversation(
             entry_points=[CallbackQueryHandler(ask_value, pattern=pattern(FEATURE, "edit"))],
-            states={
-                Edit.VALUE: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, save_value),
-                    MessageHandler(~filters.TEXT & ~filters.COMMAND, text_expected),
-                ]
-            },
+            states={Edit.VALUE: text_step(save_value)},
             fallbacks=[CommandHandler("cancel", cancel_edit)],
             name="profile_edit",
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
@@ -23,14 +22,15 @@ from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.i18n import CODE_OF, LANGUAGES, SHORT_CODES
 from handlers.common import (
-    buttons_expected,
+    button_step,
     conversation,
     keyboard,
     profile_lines,
     refuse,
     say,
     say_receipt,
-    text_expected,
+    text_step,
+    user_draft,
 )
 from handlers.join_requests import announce_join_request
 from handlers.menu import show_menu
@@ -53,6 +53,10 @@ INVITE_PREFIX = "inv-"
 Step = BaseHandler[Any, Any, Any]
 
 
+def _draft(context: UnionContext) -> dict[str, Any]:
+    return user_draft(context, "registration")
+
+
 class Reg(IntEnum):
     """Steps of the registration conversation."""
 
@@ -63,13 +67,6 @@ class Reg(IntEnum):
     BIRTHDAY = 5
     RETIRED = 6
     CONFIRM = 7
-
-
-def _draft(context: UnionContext) -> dict[str, object]:
-    assert context.user_data is not None
-    draft = context.user_data.setdefault("registration", {})
-    assert isinstance(draft, dict)
-    return draft
 
 
 def language_keyboard(context: UnionContext, feature: str, action: str) -> InlineKeyboardMarkup:
@@ -340,40 +337,21 @@ async def command_in_conversation(update: Update, context: UnionContext) -> None
     await say(update, context, context.t("reg.finish_first"))
 
 
-def _text_step(callback: Callable[[Update, UnionContext], Awaitable[int]]) -> list[Step]:
-    return [
-        MessageHandler(filters.TEXT & ~filters.COMMAND, callback),  # type: ignore[arg-type]
-        MessageHandler(~filters.TEXT & ~filters.COMMAND, text_expected),
-    ]
-
-
-def _button_step(*handlers: Step) -> list[Step]:
-    return [*handlers, MessageHandler(~filters.COMMAND, buttons_expected)]
-
-
 def build_conversation() -> ConversationHandler:
     """The registration conversation."""
     return conversation(
         entry_points=[CommandHandler("start", start, filters=filters.ChatType.PRIVATE)],
         states={
-            Reg.LANGUAGE: _button_step(
-                CallbackQueryHandler(choose_language, pattern=pattern(FEATURE, "lang"))
-            ),
-            Reg.NAME: _text_step(got_name),
-            Reg.DEPARTMENT: _text_step(got_department),
-            Reg.GENDER: _button_step(
-                CallbackQueryHandler(got_gender, pattern=pattern(FEATURE, "gender"))
-            ),
+            Reg.LANGUAGE: button_step(choose_language, FEATURE, "lang"),
+            Reg.NAME: text_step(got_name),
+            Reg.DEPARTMENT: text_step(got_department),
+            Reg.GENDER: button_step(got_gender, FEATURE, "gender"),
             Reg.BIRTHDAY: [
                 CallbackQueryHandler(skip_birthday, pattern=pattern(FEATURE, "birthday")),
-                *_text_step(got_birthday),
+                *text_step(got_birthday),
             ],
-            Reg.RETIRED: _button_step(
-                CallbackQueryHandler(got_retired, pattern=pattern(FEATURE, "retired"))
-            ),
-            Reg.CONFIRM: _button_step(
-                CallbackQueryHandler(confirm, pattern=pattern(FEATURE, "confirm"))
-            ),
+            Reg.RETIRED: button_step(got_retired, FEATURE, "retired"),
+            Reg.CONFIRM: button_step(confirm, FEATURE, "confirm"),
         },
         fallbacks=[
             CommandHandler("cancel", cancel),

@@ -22,14 +22,15 @@ from telegram.ext import (
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from handlers.common import (
-    buttons_expected,
+    button_step,
     conversation,
     keyboard,
     refuse,
     require_member,
     say,
     say_receipt,
-    text_expected,
+    text_step,
+    user_draft,
 )
 from handlers.menu import on_menu
 from handlers.review_desk import post_under_cards
@@ -58,6 +59,10 @@ _END = ConversationHandler.END
 Step = BaseHandler[Any, Any, Any]
 
 
+def _draft(context: UnionContext) -> dict[str, Any]:
+    return user_draft(context, "suggestion")
+
+
 class Filing(IntEnum):
     """Steps of filing an item."""
 
@@ -72,13 +77,6 @@ class FollowUp(IntEnum):
     """The one step of writing a follow-up."""
 
     TEXT = 1
-
-
-def _draft(context: UnionContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft = context.user_data.setdefault("suggestion", {})
-    assert isinstance(draft, dict)
-    return draft
 
 
 async def start_filing(update: Update, context: UnionContext) -> int:
@@ -431,13 +429,6 @@ async def cancel_followup(update: Update, context: UnionContext) -> int:
     return _END
 
 
-def _text_step(callback: Any) -> list[Step]:
-    return [
-        MessageHandler(filters.TEXT & ~filters.COMMAND, callback),
-        MessageHandler(~filters.TEXT & ~filters.COMMAND, text_expected),
-    ]
-
-
 def register(application: Application) -> None:
     """Add the member side of the suggestion box."""
     on_menu("mine", show_mine)
@@ -450,24 +441,15 @@ def register(application: Application) -> None:
                 CallbackQueryHandler(start_filing, pattern=pattern("menu", "suggest")),
             ],
             states={
-                Filing.CATEGORY: [
-                    CallbackQueryHandler(got_category, pattern=pattern(FILING, "cat")),
-                    MessageHandler(~filters.COMMAND, buttons_expected),
-                ],
-                Filing.BODY: _text_step(got_body),
+                Filing.CATEGORY: button_step(got_category, FILING, "cat"),
+                Filing.BODY: text_step(got_body),
                 Filing.PHOTOS: [
                     MessageHandler(filters.PHOTO, got_photo),
                     CallbackQueryHandler(photos_done, pattern=pattern(FILING, "photos")),
                     MessageHandler(~filters.COMMAND, photos_only),
                 ],
-                Filing.ANONYMITY: [
-                    CallbackQueryHandler(got_anonymity, pattern=pattern(FILING, "anon")),
-                    MessageHandler(~filters.COMMAND, buttons_expected),
-                ],
-                Filing.CONFIRM: [
-                    CallbackQueryHandler(confirm, pattern=pattern(FILING, "confirm")),
-                    MessageHandler(~filters.COMMAND, buttons_expected),
-                ],
+                Filing.ANONYMITY: button_step(got_anonymity, FILING, "anon"),
+                Filing.CONFIRM: button_step(confirm, FILING, "confirm"),
             },
             fallbacks=[CommandHandler("cancel", cancel)],
             allow_reentry=True,
@@ -477,7 +459,7 @@ def register(application: Application) -> None:
         conversation(
             name="suggestion_followup",
             entry_points=[CallbackQueryHandler(start_followup, pattern=pattern(AUTHOR, "more"))],
-            states={FollowUp.TEXT: _text_step(send_followup)},
+            states={FollowUp.TEXT: text_step(send_followup)},
             fallbacks=[CommandHandler("cancel", cancel_followup)],
             allow_reentry=True,
         )
