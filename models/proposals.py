@@ -186,7 +186,8 @@ class ProposalRating(SQLModel, table=True):
 class Figures:
     """The rates every union reports for a session."""
 
-    submitted: int
+    collected: int  # submitted, merged ones included ("36 collected ...")
+    submitted: int  # merged ones count once, as their survivor ("... merged into 18")
     filed: int
     answered: int
     closed: int
@@ -436,6 +437,10 @@ async def start_waiting_drafts(
         draft.status = ProposalStatus.COSIGNING
         session.add(draft)
     await session.commit()
+    if congress.min_cosigners == 0:
+        return [
+            await _submit_if_ready(session, proposal=draft, congress=congress) for draft in drafts
+        ]
     return drafts
 
 
@@ -525,8 +530,9 @@ async def merge(
     ]
     if not others:
         raise DomainError(N_("proposal.merge_needs_two"))
-    existing = {row.member_id for row in await signers_of(session, proposal_id=survivor_id)}
-    existing.add(survivor.proposer_member_id)
+    if any(other.session_id != survivor.session_id for other in others):
+        raise DomainError(N_("proposal.merge_other_session"))
+    signers = {row.member_id: row for row in await signers_of(session, proposal_id=survivor_id)}
     for other in others:
         result = await session.exec(
             update(Proposal)
@@ -546,11 +552,15 @@ async def merge(
             row.member_id for row in await signers_of(session, proposal_id=other.id or 0)
         ]
         for member_id in people:
-            if member_id not in existing:
-                session.add(
-                    ProposalSigner(proposal_id=survivor_id, member_id=member_id, coauthor=True)
-                )
-                existing.add(member_id)
+            if member_id == survivor.proposer_member_id:
+                continue
+            row = signers.get(member_id)
+            if row is None:
+                row = ProposalSigner(proposal_id=survivor_id, member_id=member_id, coauthor=True)
+                signers[member_id] = row
+            # A co-signer of the survivor who also proposed or signed a duplicate: co-author.
+            row.coauthor = True
+            session.add(row)
     await session.commit()
     await session.refresh(survivor)
     return survivor
@@ -824,6 +834,7 @@ async def session_figures(session: AsyncSession, *, session_id: int) -> Figures:
     verdicts = await _proposer_verdicts(session, session_id=session_id)
     good = {Rating.SATISFIED, Rating.BASIC}
     return Figures(
+        collected=total(_SUBMITTED_OR_LATER) + by_status.get(ProposalStatus.MERGED, 0),
         submitted=total(_SUBMITTED_OR_LATER),
         filed=total(_FILED_OR_LATER),
         answered=total((ProposalStatus.ANSWERED, ProposalStatus.CLOSED)),
