@@ -21,21 +21,20 @@ from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from handlers.common import (
     button_step,
+    chosen_option,
     conversation,
     keyboard,
-    refuse,
     require_committee,
     say,
     text_step,
+    typed_text,
     user_draft,
 )
 from models.audiences import audience_members
 from models.base import utcnow
 from models.calendar import MESSAGE_LIMIT, AudienceType
-from models.errors import DomainError
 from models.organizations import get_organization
 from models.outbox import BroadcastKind, Recipient, enqueue
-from models.validation import clean_text
 from scheduler.render import fill
 
 logger = logging.getLogger(__name__)
@@ -81,13 +80,9 @@ async def start(update: Update, context: UnionContext) -> int:
 
 async def got_audience(update: Update, context: UnionContext) -> int:
     """An audience button."""
-    query = update.callback_query
-    assert query is not None
-    choice = unpack(query.data).arg(0)
-    if choice not in {value.value for value in CHOICES}:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
+    choice = await chosen_option(update, context, CHOICES)
+    if choice is None:
         return Step.AUDIENCE
-    await context.answer(update)
     _draft(context)["audience"] = choice
     await say(update, context, context.t("broadcast.write", limit=MESSAGE_LIMIT))
     return Step.TEXT
@@ -115,11 +110,8 @@ async def _recipients(context: UnionContext, audience: str, text: str) -> list[R
 
 async def got_text(update: Update, context: UnionContext) -> int:
     """The text; then the preview with the number of recipients."""
-    assert update.message is not None
-    try:
-        text = clean_text(update.message.text, limit=MESSAGE_LIMIT, multiline=True)
-    except DomainError as error:
-        await refuse(update, context, error)
+    text = await typed_text(update, context, limit=MESSAGE_LIMIT, multiline=True)
+    if text is None:
         return Step.TEXT
     draft = _draft(context)
     draft.update(text=text, token=secrets.token_hex(8))

@@ -22,12 +22,14 @@ from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from handlers.common import (
     button_step,
+    chosen_option,
     conversation,
     keyboard,
     refuse,
     require_committee,
     say,
     text_step,
+    typed_text,
     user_draft,
 )
 from handlers.menu import on_menu
@@ -47,7 +49,6 @@ from models.calendar import (
     set_time,
 )
 from models.errors import DomainError
-from models.validation import clean_text
 from scheduler.calendar_jobs import reconcile, task_figures, upcoming
 from scheduler.dates import RuleError, next_occurrence
 from scheduler.render import fill, pick
@@ -335,13 +336,9 @@ async def start_add(update: Update, context: UnionContext) -> int:
 
 async def add_kind(update: Update, context: UnionContext) -> int:
     """Greeting, task or announcement."""
-    query = update.callback_query
-    assert query is not None
-    kind = unpack(query.data).arg(0)
-    if kind not in {value.value for value in EntryKind}:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
+    kind = await chosen_option(update, context, EntryKind)
+    if kind is None:
         return AddStep.KIND
-    await context.answer(update)
     _draft(context)["kind"] = kind
     if kind == EntryKind.TASK:
         _draft(context)["audience"] = AudienceType.COMMITTEE.value
@@ -357,13 +354,9 @@ async def add_kind(update: Update, context: UnionContext) -> int:
 
 async def add_audience(update: Update, context: UnionContext) -> int:
     """Who receives it."""
-    query = update.callback_query
-    assert query is not None
-    choice = unpack(query.data).arg(0)
-    if choice not in {value.value for value in AUDIENCE_CHOICES}:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
+    choice = await chosen_option(update, context, AUDIENCE_CHOICES)
+    if choice is None:
         return AddStep.AUDIENCE
-    await context.answer(update)
     _draft(context)["audience"] = choice
     await say(update, context, context.t("calendar.add_rule"))
     return AddStep.RULE
@@ -396,12 +389,10 @@ async def add_time(update: Update, context: UnionContext) -> int:
 
 async def add_title(update: Update, context: UnionContext) -> int:
     """A short name for the list."""
-    assert update.message is not None
-    try:
-        _draft(context)["title"] = clean_text(update.message.text, limit=TITLE_LIMIT)
-    except DomainError as error:
-        await refuse(update, context, error)
+    title = await typed_text(update, context, limit=TITLE_LIMIT)
+    if title is None:
         return AddStep.TITLE
+    _draft(context)["title"] = title
     await say(
         update, context, context.t("calendar.ask_text", language=context.t("language.self_name"))
     )
@@ -410,11 +401,8 @@ async def add_title(update: Update, context: UnionContext) -> int:
 
 async def add_text(update: Update, context: UnionContext) -> int:
     """The message; then the preview with the next date."""
-    assert update.message is not None
-    try:
-        text = clean_text(update.message.text, limit=MESSAGE_LIMIT, multiline=True)
-    except DomainError as error:
-        await refuse(update, context, error)
+    text = await typed_text(update, context, limit=MESSAGE_LIMIT, multiline=True)
+    if text is None:
         return AddStep.TEXT
     draft = _draft(context)
     draft["text"] = text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -19,11 +19,12 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.callback import pattern
+from bot.callback import pattern, unpack
 from bot.context import UnionContext
 from bot.i18n import Translator
 from models.errors import DomainError
 from models.members import Actor, MemberStatus, Profile
+from models.validation import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -174,3 +175,29 @@ def button_step(
         CallbackQueryHandler(callback, pattern=pattern(feature, action)),
         MessageHandler(~filters.COMMAND, buttons_expected),
     ]
+
+
+async def typed_text(
+    update: Update, context: UnionContext, *, limit: int, multiline: bool = False
+) -> str | None:
+    """The message's cleaned text, or None after telling the person why it was refused."""
+    assert update.message is not None
+    try:
+        return clean_text(update.message.text, limit=limit, multiline=multiline)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return None
+
+
+async def chosen_option(
+    update: Update, context: UnionContext, allowed: Iterable[str]
+) -> str | None:
+    """The choice a button carries if it is one of `allowed` (the press is answered), else
+    None after a stale-button alert."""
+    assert update.callback_query is not None
+    choice = unpack(update.callback_query.data).arg(0)
+    if choice not in set(allowed):
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return None
+    await context.answer(update)
+    return choice

@@ -30,6 +30,7 @@ from handlers.common import (
     say,
     say_receipt,
     text_step,
+    typed_text,
     user_draft,
 )
 from handlers.join_requests import announce_join_request
@@ -44,7 +45,7 @@ from models.members import (
     bind_invite,
     submit_registration,
 )
-from models.validation import Birthday, clean_text, parse_birthday
+from models.validation import Birthday, parse_birthday
 
 logger = logging.getLogger(__name__)
 
@@ -152,24 +153,20 @@ async def choose_language(update: Update, context: UnionContext) -> int:
 
 async def got_name(update: Update, context: UnionContext) -> int:
     """The real name."""
-    assert update.message is not None
-    try:
-        _draft(context)["real_name"] = clean_text(update.message.text, limit=NAME_LIMIT)
-    except DomainError as error:
-        await refuse(update, context, error)
+    name = await typed_text(update, context, limit=NAME_LIMIT)
+    if name is None:
         return Reg.NAME
+    _draft(context)["real_name"] = name
     await say(update, context, context.t("reg.ask_department", limit=DEPARTMENT_LIMIT))
     return Reg.DEPARTMENT
 
 
 async def got_department(update: Update, context: UnionContext) -> int:
     """The department or teaching group."""
-    assert update.message is not None
-    try:
-        _draft(context)["department"] = clean_text(update.message.text, limit=DEPARTMENT_LIMIT)
-    except DomainError as error:
-        await refuse(update, context, error)
+    department = await typed_text(update, context, limit=DEPARTMENT_LIMIT)
+    if department is None:
         return Reg.DEPARTMENT
+    _draft(context)["department"] = department
     await _ask_gender(update, context)
     return Reg.GENDER
 

@@ -30,6 +30,7 @@ from handlers.common import (
     say,
     say_receipt,
     text_step,
+    typed_text,
     user_draft,
 )
 from handlers.menu import on_menu
@@ -49,7 +50,6 @@ from models.suggestions import (
     list_categories,
     submit_suggestion,
 )
-from models.validation import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -127,12 +127,10 @@ async def got_category(update: Update, context: UnionContext) -> int:
 
 async def got_body(update: Update, context: UnionContext) -> int:
     """The text of the item."""
-    assert update.message is not None
-    try:
-        _draft(context)["body"] = clean_text(update.message.text, limit=BODY_LIMIT, multiline=True)
-    except DomainError as error:
-        await refuse(update, context, error)
+    body = await typed_text(update, context, limit=BODY_LIMIT, multiline=True)
+    if body is None:
         return Filing.BODY
+    _draft(context)["body"] = body
     await say(
         update,
         context,
