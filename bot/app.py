@@ -29,10 +29,14 @@ from handlers import (
     broadcast,
     calendar,
     committee,
+    congress,
     fallback,
     join_requests,
     menu,
     profile,
+    proposal_answers,
+    proposal_desk,
+    proposals,
     start,
     suggestion_desk,
     suggestions,
@@ -113,9 +117,13 @@ def register_handlers(application: Application) -> None:
     fallback.register_first(application)
     start.register(application)
     suggestion_desk.register(application)
+    proposal_answers.register(application)
+    proposal_desk.register(application)
+    congress.register(application)
     broadcast.register(application)
     calendar.register(application)
     suggestions.register(application)
+    proposals.register(application)
     profile.register(application)
     menu.register(application)
     join_requests.register(application)

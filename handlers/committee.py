@@ -154,6 +154,7 @@ def _member_card(
             held = role in roles
             label = ("✓ " if held else "+ ") + context.t(f"role.{role}")
             rows.append([(label, pack(FEATURE, "revoke" if held else "grant", member_id, role))])
+        rows.append([(context.t("members.handler_button"), pack("cg", "hpick", member_id))])
     if member.status == MemberStatus.ACTIVE:
         rows.append([(context.t("members.deactivate"), pack(FEATURE, "deact", member_id))])
     elif member.status == MemberStatus.INACTIVE:

@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -24,6 +24,7 @@ from bot.context import UnionContext
 from bot.i18n import Translator
 from models.errors import DomainError
 from models.members import Actor, MemberStatus, Profile
+from models.members_queries import members_by_id
 from models.validation import clean_text
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,38 @@ async def say_receipt(update: Update, context: UnionContext, text: str) -> None:
 async def refuse(update: Update, context: UnionContext, error: DomainError) -> None:
     """Tell the person, in their language, why a rule said no (as an alert for a button)."""
     await context.answer(update, context.t(error.key, **error.params), alert=True)
+
+
+Render = Callable[[Translator], str]
+RenderMarkup = Callable[[Translator], InlineKeyboardMarkup | None]
+
+
+async def tell_members(
+    context: UnionContext,
+    member_ids: Iterable[int],
+    render: Render,
+    markup: RenderMarkup | None = None,
+) -> int:
+    """Message active members privately, each in their own language; returns how many got it.
+
+    A member who blocked the bot or never opened a chat is skipped (and logged by id only).
+    """
+    async with context.db() as session:
+        members = await members_by_id(session, list(dict.fromkeys(member_ids)))
+    sent = 0
+    for member in members.values():
+        if member.telegram_user_id is None or member.status != MemberStatus.ACTIVE:
+            continue
+        tr = context.i18n.get(member.language)
+        try:
+            await context.bot.send_message(
+                member.telegram_user_id, render(tr), reply_markup=markup(tr) if markup else None
+            )
+        except (Forbidden, BadRequest):
+            logger.info("Member %s could not be told", member.id)
+            continue
+        sent += 1
+    return sent
 
 
 def deep_link(context: UnionContext, payload: str = "") -> str:

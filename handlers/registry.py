@@ -42,6 +42,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", N_("cmd.start"), Audience.EVERYONE),
     CommandSpec("menu", N_("cmd.menu"), Audience.MEMBER),
     CommandSpec("suggest", N_("cmd.suggest"), Audience.MEMBER),
+    CommandSpec("propose", N_("cmd.propose"), Audience.MEMBER),
+    CommandSpec("cosign", N_("cmd.cosign"), Audience.MEMBER),
     CommandSpec("mine", N_("cmd.mine"), Audience.MEMBER),
     CommandSpec("me", N_("cmd.me"), Audience.MEMBER),
     CommandSpec("language", N_("cmd.language"), Audience.EVERYONE),
@@ -51,6 +53,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("joins", N_("cmd.joins"), Audience.COMMITTEE),
     CommandSpec("suggestions", N_("cmd.suggestions"), Audience.COMMITTEE),
     CommandSpec("categories", N_("cmd.categories"), Audience.COMMITTEE),
+    CommandSpec("proposals", N_("cmd.proposals"), Audience.COMMITTEE),
+    CommandSpec("congress", N_("cmd.congress"), Audience.COMMITTEE),
+    CommandSpec("departments", N_("cmd.departments"), Audience.COMMITTEE),
     CommandSpec("calendar", N_("cmd.calendar"), Audience.COMMITTEE),
     CommandSpec("broadcast", N_("cmd.broadcast"), Audience.COMMITTEE),
     CommandSpec("bindchannel", N_("cmd.bindchannel"), Audience.CHAIR),
@@ -61,6 +66,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
 
 MENU: tuple[MenuItem, ...] = (
     MenuItem("suggest", N_("menu.suggest"), Audience.MEMBER),
+    MenuItem("propose", N_("menu.propose"), Audience.MEMBER),
     MenuItem("mine", N_("menu.mine"), Audience.MEMBER),
     MenuItem("me", N_("menu.me"), Audience.MEMBER),
     MenuItem("language", N_("menu.language"), Audience.EVERYONE),
@@ -68,6 +74,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("members", N_("menu.members"), Audience.COMMITTEE),
     MenuItem("joins", N_("menu.joins"), Audience.COMMITTEE),
     MenuItem("suggestions", N_("menu.suggestions"), Audience.COMMITTEE),
+    MenuItem("proposals", N_("menu.proposals"), Audience.COMMITTEE),
     MenuItem("calendar", N_("menu.calendar"), Audience.COMMITTEE),
     MenuItem("broadcast", N_("menu.broadcast"), Audience.COMMITTEE),
 )

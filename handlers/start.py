@@ -35,6 +35,7 @@ from handlers.common import (
 )
 from handlers.join_requests import announce_join_request
 from handlers.menu import show_menu
+from handlers.proposals import COSIGN_PREFIX, show_for_cosign
 from models.errors import DomainError
 from models.members import (
     DEPARTMENT_LIMIT,
@@ -95,6 +96,10 @@ async def start(update: Update, context: UnionContext) -> int:
         return ConversationHandler.END
     if actor is not None and actor.member.status == MemberStatus.INACTIVE:
         await say(update, context, context.t("join.inactive"))
+        return ConversationHandler.END
+    if actor is not None and actor.is_active and payload.startswith(COSIGN_PREFIX):
+        target = payload.removeprefix(COSIGN_PREFIX)
+        await show_for_cosign(update, context, int(target) if target.isdigit() else 0)
         return ConversationHandler.END
     if actor is not None and actor.is_active:
         if payload:

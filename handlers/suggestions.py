@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
@@ -34,6 +35,7 @@ from handlers.common import (
     user_draft,
 )
 from handlers.menu import on_menu
+from handlers.proposals import mine_section
 from handlers.review_desk import post_under_cards
 from handlers.suggestion_desk import KIND, announce, category_label, refresh
 from models.errors import DomainError
@@ -42,6 +44,7 @@ from models.suggestions import (
     MAX_PHOTOS,
     Draft,
     EntryKind,
+    Suggestion,
     author_responds,
     ensure_default_categories,
     get_category,
@@ -307,9 +310,17 @@ async def show_mine(update: Update, context: UnionContext) -> None:
         replies = {
             item.id: await latest_reply(session, suggestion_id=item.id or 0) for item in items
         }
-    if not items:
+    proposals = await mine_section(context, actor)
+    if not items and proposals is None:
         await say(update, context, context.t("suggestion.mine_empty"))
         return
+    if items:
+        await say(update, context, _mine_text(context, items, replies))
+    if proposals is not None:
+        await say(update, context, *proposals)
+
+
+def _mine_text(context: UnionContext, items: Sequence[Suggestion], replies: dict[Any, Any]) -> str:
     blocks = [context.t("suggestion.mine_title")]
     for item in items:
         flag = context.t("suggestion.anonymous_tag") if item.anonymous else ""
@@ -319,7 +330,7 @@ async def show_mine(update: Update, context: UnionContext) -> None:
         if reply is not None and reply.body:
             block.append(context.t("suggestion.mine_reply", text=_shorten(reply.body, 120)))
         blocks.append("\n".join(block))
-    await say(update, context, "\n\n".join(blocks))
+    return "\n\n".join(blocks)
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -22,3 +22,11 @@ async def pending_join_requests(
         .limit(limit)
     )
     return [(request, member) for request, member in (await session.exec(statement)).all()]
+
+
+async def members_by_id(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, Member]:
+    """Members looked up by id (missing ids are left out)."""
+    if not member_ids:
+        return {}
+    rows = (await session.exec(select(Member).where(col(Member.id).in_(member_ids)))).all()
+    return {row.id or 0: row for row in rows}

@@ -28,6 +28,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError
 from models.members import Actor, Role
+from models.suggestions import BODY_LIMIT as SUGGESTION_BODY_LIMIT
+from models.suggestions import Suggestion, add_named_suggestion
 from models.validation import clean_text
 
 TITLE_LIMIT = 60
@@ -62,6 +64,26 @@ class Rating(StrEnum):
     SATISFIED = "satisfied"  # 满意
     BASIC = "basic"  # 基本满意
     DISSATISFIED = "dissatisfied"  # 不满意
+
+
+class ProposalCategory(StrEnum):
+    """What a proposal is about (the congress groups them this way)."""
+
+    TEACHING = "teaching"  # 教育教学
+    MANAGEMENT = "management"  # 学校管理
+    WELFARE = "welfare"  # 福利待遇
+    FACILITIES = "facilities"  # 后勤保障
+    OTHER = "other"
+
+
+# The suggestion-box category a converted proposal continues under.
+SUGGESTION_CATEGORY = {
+    ProposalCategory.TEACHING: "teaching",
+    ProposalCategory.MANAGEMENT: "other",
+    ProposalCategory.WELFARE: "pay",
+    ProposalCategory.FACILITIES: "facilities",
+    ProposalCategory.OTHER: "other",
+}
 
 
 class Filers(StrEnum):
@@ -107,6 +129,7 @@ class Proposal(SQLModel, table=True):
     title: str = Field(max_length=TITLE_LIMIT)
     reasons: str = Field(sa_type=Text)
     measures: str = Field(sa_type=Text)
+    category: str = Field(default=ProposalCategory.OTHER, sa_type=String(16))
     client_token: str = Field(sa_type=String(32))
     status: str = Field(default=ProposalStatus.DRAFT, sa_type=String(16), index=True)
     version: int = 0
@@ -242,6 +265,17 @@ async def open_session(
         raise DomainError(N_("proposal.window_backwards"))
     if not 1 <= reply_days <= 365 or not 0 <= min_cosigners <= 20:
         raise DomainError(N_("proposal.window_limits"))
+    overlapping = (
+        await session.exec(
+            select(CongressSession).where(
+                CongressSession.organization_id == org_id,
+                col(CongressSession.opens_on) <= closes_on,
+                col(CongressSession.closes_on) >= opens_on,
+            )
+        )
+    ).first()
+    if overlapping is not None:
+        raise DomainError(N_("proposal.window_overlaps"), name=overlapping.name)
     congress = CongressSession(
         organization_id=org_id,
         name=clean_text(name, limit=SESSION_NAME_LIMIT),
@@ -286,6 +320,24 @@ async def next_session(
     ).first()
 
 
+async def rule_session(
+    session: AsyncSession, *, org_id: int, today: date
+) -> CongressSession | None:
+    """The session whose filing rule applies today: the open one, else the next, else the last."""
+    congress = await current_session(session, org_id=org_id, today=today)
+    if congress is None:
+        congress = await next_session(session, org_id=org_id, today=today)
+    if congress is None:
+        congress = (
+            await session.exec(
+                select(CongressSession)
+                .where(CongressSession.organization_id == org_id)
+                .order_by(col(CongressSession.closes_on).desc())
+            )
+        ).first()
+    return congress
+
+
 def may_file(actor: Actor, congress: CongressSession | None) -> bool:
     """Whether this member may file or co-sign under the session's rule."""
     if not actor.is_active:
@@ -308,10 +360,11 @@ async def create_draft(
     measures: str,
     client_token: str,
     today: date,
+    category: ProposalCategory = ProposalCategory.OTHER,
 ) -> Proposal:
     """Store a confirmed proposal: co-signing starts if a window is open, else it waits."""
     congress = await current_session(session, org_id=org_id, today=today)
-    if not may_file(actor, congress):
+    if not may_file(actor, congress or await rule_session(session, org_id=org_id, today=today)):
         raise DomainError(N_("proposal.not_allowed"))
     proposal = Proposal(
         organization_id=org_id,
@@ -320,6 +373,7 @@ async def create_draft(
         title=clean_text(title, limit=TITLE_LIMIT),
         reasons=clean_text(reasons, limit=TEXT_LIMIT, multiline=True),
         measures=clean_text(measures, limit=TEXT_LIMIT, multiline=True),
+        category=category,
         client_token=client_token,
         status=ProposalStatus.COSIGNING if congress else ProposalStatus.DRAFT,
     )
@@ -444,6 +498,30 @@ async def start_waiting_drafts(
     return drafts
 
 
+async def return_unfinished(
+    session: AsyncSession, *, org_id: int, today: date
+) -> Sequence[Proposal]:
+    """Proposals still gathering co-signers when their window closed become drafts again; they
+    start co-signing (signatures kept) when the next window opens."""
+    stale = (
+        await session.exec(
+            select(Proposal)
+            .join(CongressSession, col(CongressSession.id) == Proposal.session_id)
+            .where(
+                Proposal.organization_id == org_id,
+                Proposal.status == ProposalStatus.COSIGNING,
+                col(CongressSession.closes_on) < today,
+            )
+        )
+    ).all()
+    for proposal in stale:
+        proposal.status = ProposalStatus.DRAFT
+        proposal.session_id = None
+        session.add(proposal)
+    await session.commit()
+    return stale
+
+
 async def withdraw(
     session: AsyncSession, *, org_id: int, proposal_id: int, actor: Actor
 ) -> Proposal:
@@ -469,6 +547,7 @@ async def _guarded(
     proposal: Proposal,
     allowed: tuple[ProposalStatus, ...],
     values: dict[str, object],
+    commit: bool = True,
 ) -> None:
     result = await session.exec(
         update(Proposal)
@@ -478,8 +557,9 @@ async def _guarded(
     if result.rowcount != 1:
         await session.rollback()
         raise DomainError(N_("proposal.already_decided"))
-    await session.commit()
-    await session.refresh(proposal)
+    if commit:
+        await session.commit()
+        await session.refresh(proposal)
 
 
 async def triage(
@@ -512,6 +592,49 @@ async def triage(
         },
     )
     return proposal
+
+
+async def convert_to_suggestion(
+    session: AsyncSession, *, org_id: int, proposal_id: int, actor: Actor, today: date
+) -> tuple[Proposal, Suggestion]:
+    """转为意见建议: the proposal becomes a named item of the suggestion box, in one transaction
+    (no converted proposal without its item, no item twice)."""
+    if not actor.is_committee:
+        raise DomainError(N_("desk.not_committee"))
+    proposal = await get_proposal(session, org_id=org_id, proposal_id=proposal_id)
+    proposer, category = proposal.proposer_member_id, ProposalCategory(proposal.category)
+    body = f"{proposal.title}\n\n{proposal.reasons}\n\n{proposal.measures}"
+    for _attempt in range(5):
+        await _guarded(
+            session,
+            proposal=proposal,
+            allowed=(ProposalStatus.SUBMITTED,),
+            values={
+                "status": ProposalStatus.CONVERTED,
+                "decided_by_member_id": actor.id,
+                "decided_at": utcnow(),
+            },
+            commit=False,
+        )
+        try:
+            item = await add_named_suggestion(
+                session,
+                org_id=org_id,
+                author_member_id=proposer,
+                category_code=SUGGESTION_CATEGORY[category],
+                # The suggestion box's limit is shorter than a proposal's three parts.
+                body=body[:SUGGESTION_BODY_LIMIT],
+                client_token=f"proposal-{proposal_id}",
+                today=today,
+            )
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()  # another item took this number at the same moment
+            proposal = await get_proposal(session, org_id=org_id, proposal_id=proposal_id)
+            continue
+        await session.refresh(proposal)
+        return proposal, item
+    raise DomainError(N_("suggestion.busy"))
 
 
 async def merge(

@@ -317,6 +317,42 @@ async def submit_suggestion(
     raise DomainError(N_("suggestion.busy"))
 
 
+async def add_named_suggestion(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    author_member_id: int,
+    category_code: str,
+    body: str,
+    client_token: str,
+    today: date,
+) -> Suggestion:
+    """Add a named item inside the caller's transaction (the caller commits, or rolls back and
+    retries when two items took the same number)."""
+    await ensure_default_categories(session, org_id=org_id)
+    category = (
+        await session.exec(
+            select(SuggestionCategory).where(
+                SuggestionCategory.organization_id == org_id,
+                SuggestionCategory.code == category_code,
+            )
+        )
+    ).one()
+    item = Suggestion(
+        organization_id=org_id,
+        year=today.year,
+        seq=await _next_seq(session, org_id=org_id, year=today.year),
+        category_id=category.id or 0,
+        body=clean_text(body, limit=BODY_LIMIT, multiline=True),
+        anonymous=False,
+        author_member_id=author_member_id,
+        client_token=client_token,
+    )
+    session.add(item)
+    await session.flush()
+    return item
+
+
 async def _next_seq(session: AsyncSession, *, org_id: int, year: int) -> int:
     current = (
         await session.exec(

@@ -25,6 +25,7 @@ from models.suggestions import unanswered_for_days
 from models.updates import forget_processed_before
 from scheduler.calendar_defaults import default_entries
 from scheduler.calendar_jobs import reconcile
+from scheduler.proposal_jobs import PROPOSAL_JOB
 from scheduler.runtime import Runtime, current
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ async def seed_default_calendar(runtime: Runtime) -> int:
 
 
 async def start(runtime: Runtime) -> AsyncIOScheduler:
-    """Start the scheduler, plan every entry, and schedule the daily suggestion digest."""
+    """Start the scheduler, plan every entry, and schedule the daily digests and proposal job."""
     scheduler = build_scheduler(runtime.settings.database_url, runtime.settings.zone)
     runtime.scheduler = scheduler
     scheduler.start()
@@ -74,6 +75,14 @@ async def start(runtime: Runtime) -> AsyncIOScheduler:
         id=DIGEST_JOB,
         replace_existing=True,
         misfire_grace_time=6 * 3600,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        "scheduler.proposal_jobs:run_proposal_day",
+        trigger=CronTrigger(hour=8, minute=5, timezone=runtime.settings.zone),
+        id=PROPOSAL_JOB,
+        replace_existing=True,
+        misfire_grace_time=12 * 3600,
         coalesce=True,
     )
     scheduler.add_job(

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from bot.settings import Settings
 from models.calendar import CalendarEntry
 from scheduler.calendar_jobs import job_id
+from scheduler.proposal_jobs import PROPOSAL_JOB
 from scheduler.setup import DIGEST_JOB, HOUSEKEEPING_JOB
 from tests.support.harness import make_settings, running_bot
 
@@ -27,7 +28,11 @@ async def test_background_tasks_start_plan_every_entry_and_stop(
                 await session.exec(select(CalendarEntry).where(col(CalendarEntry.enabled)))
             ).all()
         job_ids = {job.id for job in runtime.scheduler.get_jobs()}
-        expected = {job_id(entry.id or 0) for entry in entries} | {DIGEST_JOB, HOUSEKEEPING_JOB}
+        expected = {job_id(entry.id or 0) for entry in entries} | {
+            DIGEST_JOB,
+            HOUSEKEEPING_JOB,
+            PROPOSAL_JOB,
+        }
         assert expected == job_ids
         sender_task = bot.app.state.sender_task
     assert not runtime.scheduler.running

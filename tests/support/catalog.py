@@ -8,6 +8,7 @@ from pathlib import Path
 
 from models.calendar import AudienceType, EntryKind
 from models.members import Gender, MemberStatus, Role
+from models.proposals import Filers, ProposalCategory, ProposalStatus, Rating
 from models.suggestions import DEFAULT_CATEGORIES, SuggestionStatus
 from scheduler.calendar_defaults import DEFAULTS
 
@@ -58,6 +59,10 @@ def dynamic_keys() -> set[str]:
         | {f"calendar.{entry.key}.{part}" for entry in DEFAULTS for part in ("title", "text")}
         | {f"calendar.kind.{value}" for value in EntryKind}
         | {f"calendar.audience.{value}" for value in AudienceType}
+        | {f"proposal.status.{value}" for value in ProposalStatus}
+        | {f"proposal.category.{value}" for value in ProposalCategory}
+        | {f"proposal.rating.{value}" for value in Rating}
+        | {f"congress.filers.{value}" for value in Filers}
     )
 
 

@@ -1,0 +1,364 @@
+"""Proposal steps that need typed text after a button: the reason for 不立案, the committee's
+closing note, the department's answer (答复), and the comment with a 不满意 rating; plus the
+rating buttons themselves.
+
+The button may be pressed in the committee group but the text is typed in the presser's private
+chat, so this conversation is keyed per user, not per chat (like the suggestion reply).
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import IntEnum
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import Forbidden
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.callback import pack, pattern, unpack
+from bot.context import UnionContext
+from bot.i18n import Translator
+from handlers.common import conversation, keyboard, refuse, say, tell_members
+from handlers.proposal_desk import (
+    DESK,
+    KIND,
+    RATER,
+    authors,
+    committee_tr,
+    quiet_refresh,
+    refresh,
+    tell_everyone,
+    tell_handlers,
+    today,
+)
+from handlers.proposal_text import label
+from handlers.review_desk import post_under_cards
+from models.errors import DomainError
+from models.members import Actor
+from models.proposal_queries import assignments_of
+from models.proposals import (
+    Proposal,
+    ProposalStatus,
+    Rating,
+    answer,
+    close_by_committee,
+    get_proposal,
+    lead_department,
+    rate,
+    triage,
+)
+
+logger = logging.getLogger(__name__)
+
+_END = ConversationHandler.END
+PENDING = "pd_text"
+# Which statuses each typed step starts from (a stale button is refused before typing).
+_STARTS_FROM = {
+    "nofile": (ProposalStatus.SUBMITTED,),
+    "close": (ProposalStatus.ASSIGNED, ProposalStatus.ANSWERED),
+    "ans": (ProposalStatus.ASSIGNED,),
+}
+_PROMPTS = {
+    "nofile": "proposal.write_not_filed_reason",
+    "close": "proposal.write_closing_note",
+    "ans": "proposal.write_answer",
+}
+_RATINGS = {"s": Rating.SATISFIED, "b": Rating.BASIC, "d": Rating.DISSATISFIED}
+
+
+class TextStep(IntEnum):
+    """The one step: the typed text."""
+
+    TEXT = 1
+
+
+def rating_buttons(tr: Translator, proposal_id: int) -> InlineKeyboardMarkup:
+    """满意 / 基本满意 / 不满意 under an answer."""
+    return keyboard(
+        [
+            (tr("proposal.rating.satisfied"), pack(RATER, "rate", proposal_id, "s")),
+            (tr("proposal.rating.basic"), pack(RATER, "rate", proposal_id, "b")),
+        ],
+        [(tr("proposal.rating.dissatisfied"), pack(RATER, "rate", proposal_id, "d"))],
+    )
+
+
+async def _may_answer(context: UnionContext, actor: Actor, proposal_id: int) -> bool:
+    """The committee, or the member named handler of the lead department."""
+    if actor.is_committee:
+        return True
+    async with context.db() as session:
+        lead = await lead_department(session, proposal_id=proposal_id)
+    return lead is not None and lead.handler_member_id == actor.id and actor.is_active
+
+
+async def start_typing(update: Update, context: UnionContext) -> int:
+    """不立案 / 办结 / 答复 pressed: check, then ask for the text in the private chat."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    try:
+        data = unpack(query.data)
+        proposal_id = data.int_arg()
+    except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return _END
+    actor = context.actor
+    allowed = actor is not None and (
+        actor.is_committee
+        if data.action != "ans"
+        else await _may_answer(context, actor, proposal_id)
+    )
+    if actor is None or not allowed:
+        logger.warning("Refused %s:%s press by user %s", DESK, data.action, query.from_user.id)
+        key = "proposal.not_handler" if data.action == "ans" else "desk.not_committee"
+        await context.answer(update, context.t(key), alert=True)
+        return _END
+    try:
+        async with context.db() as session:
+            proposal = await get_proposal(session, org_id=context.org_id, proposal_id=proposal_id)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return _END
+    if proposal.status not in _STARTS_FROM[data.action]:
+        await context.answer(update, context.t("proposal.already_decided"), alert=True)
+        await quiet_refresh(context, proposal_id)
+        return _END
+    prompt = context.t(_PROMPTS[data.action], label=label(context.tr, proposal))
+    try:
+        await context.bot.send_message(actor.member.telegram_user_id or query.from_user.id, prompt)
+    except Forbidden:
+        await context.answer(update, context.t("suggestion.open_private_first"), alert=True)
+        return _END
+    context.user_data[PENDING] = {"what": data.action, "id": proposal_id}
+    await context.answer(update, context.t("suggestion.reply_in_private"))
+    return TextStep.TEXT
+
+
+async def rate_pressed(update: Update, context: UnionContext) -> int:
+    """满意 / 基本满意 recorded at once; 不满意 asks for a comment first."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    try:
+        data = unpack(query.data)
+        proposal_id, rating = data.int_arg(0), _RATINGS[data.arg(1)]
+    except (ValueError, KeyError):
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return _END
+    actor = context.actor
+    if actor is None or not actor.is_active:
+        await context.answer(update, context.t("member.not_registered"), alert=True)
+        return _END
+    if rating == Rating.DISSATISFIED:
+        try:
+            async with context.db() as session:
+                proposal = await get_proposal(
+                    session, org_id=context.org_id, proposal_id=proposal_id
+                )
+        except DomainError as error:
+            await refuse(update, context, error)
+            return _END
+        if proposal.status != ProposalStatus.ANSWERED:
+            await context.answer(update, context.t("proposal.nothing_to_rate"), alert=True)
+            return _END
+        context.user_data[PENDING] = {"what": "rate", "id": proposal_id}
+        await context.answer(update)
+        await say(
+            update,
+            context,
+            context.t("proposal.write_dissatisfied", label=label(context.tr, proposal)),
+        )
+        return TextStep.TEXT
+    await _rate(update, context, actor, proposal_id, rating, None)
+    return _END
+
+
+async def text_typed(update: Update, context: UnionContext) -> int:
+    """The reason, note, answer or comment, typed in the private chat."""
+    assert update.message is not None and context.user_data is not None
+    pending = context.user_data.get(PENDING) or {}
+    what, proposal_id = str(pending.get("what", "")), int(pending.get("id", 0))
+    actor = context.actor
+    if actor is None or what not in (*_STARTS_FROM, "rate"):
+        context.user_data.pop(PENDING, None)
+        await say(update, context, context.t("desk.stale_button"))
+        return _END
+    text = update.message.text or ""
+    if what == "rate":
+        done = await _rate(update, context, actor, proposal_id, Rating.DISSATISFIED, text)
+    else:
+        done = await _committee_text(update, context, actor, what, proposal_id, text)
+    if done:
+        context.user_data.pop(PENDING, None)
+        return _END
+    return TextStep.TEXT
+
+
+async def _committee_text(
+    update: Update, context: UnionContext, actor: Actor, what: str, proposal_id: int, text: str
+) -> bool:
+    """Store the committee's or handler's text; False lets the person type it again."""
+    try:
+        async with context.db() as session:
+            if what == "nofile":
+                proposal = await triage(
+                    session,
+                    org_id=context.org_id,
+                    proposal_id=proposal_id,
+                    actor=actor,
+                    outcome=ProposalStatus.NOT_FILED,
+                    reason=text,
+                )
+            elif what == "close":
+                proposal = await close_by_committee(
+                    session, org_id=context.org_id, proposal_id=proposal_id, actor=actor, note=text
+                )
+            else:
+                proposal = await answer(
+                    session, org_id=context.org_id, proposal_id=proposal_id, actor=actor, body=text
+                )
+    except DomainError as error:
+        await refuse(update, context, error)
+        # Empty or too long: type again. Anything else (decided meanwhile, role gone): stop.
+        return error.key not in ("input.empty", "input.too_long")
+    logger.info("Proposal %s: %s by member %s", proposal_id, what, actor.id)
+    await say(update, context, context.t("proposal.text_stored", label=label(context.tr, proposal)))
+    await refresh(context, proposal_id)
+    if what == "nofile":
+        await tell_everyone(
+            context, proposal, "proposal.told_not_filed", reason=proposal.decision_reason or ""
+        )
+    elif what == "close":
+        await tell_members(
+            context,
+            await authors(context, proposal),
+            lambda tr: tr(
+                "proposal.told_closed", label=label(tr, proposal), note=proposal.closing_note or ""
+            ),
+        )
+    else:
+        await deliver_answer(context, proposal, text.strip())
+    return True
+
+
+async def deliver_answer(context: UnionContext, proposal: Proposal, text: str) -> None:
+    """The answer goes to the proposer and co-authors with the rating buttons, and under the
+    card for the committee."""
+    proposal_id = proposal.id or 0
+    await tell_members(
+        context,
+        await authors(context, proposal),
+        lambda tr: (
+            tr("proposal.answer_to_author", label=label(tr, proposal), round=proposal.rounds)
+            + "\n\n"
+            + text
+        ),
+        lambda tr: rating_buttons(tr, proposal_id),
+    )
+    tr = committee_tr(context)
+    await post_under_cards(
+        context,
+        kind=KIND,
+        item_id=proposal_id,
+        text=tr("proposal.desk_answered", label=label(tr, proposal), round=proposal.rounds)
+        + "\n\n"
+        + text,
+    )
+
+
+async def _rate(
+    update: Update,
+    context: UnionContext,
+    actor: Actor,
+    proposal_id: int,
+    rating: Rating,
+    comment: str | None,
+) -> bool:
+    """Record a verdict and tell whoever needs to know; False lets the person type again."""
+    try:
+        async with context.db() as session:
+            proposal = await rate(
+                session,
+                org_id=context.org_id,
+                proposal_id=proposal_id,
+                actor=actor,
+                rating=rating,
+                comment=comment,
+                today=today(context),
+            )
+            handling = await assignments_of(session, proposal_id=proposal_id)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return error.key not in ("input.empty", "input.too_long")
+    if update.callback_query is not None:
+        await context.answer(update, context.t("proposal.rated_toast"))
+    tr = committee_tr(context)
+    verdict = tr(f"proposal.rating.{rating}")
+    note = tr(
+        "proposal.desk_rated",
+        label=label(tr, proposal),
+        who=actor.member.real_name,
+        rating=verdict,
+    )
+    if comment:
+        note += "\n" + comment.strip()
+    await post_under_cards(context, kind=KIND, item_id=proposal_id, text=note)
+    await refresh(context, proposal_id)
+    if proposal.proposer_member_id != actor.id:
+        key = "proposal.rated_recorded"
+    elif proposal.status == ProposalStatus.ASSIGNED:
+        key = "proposal.rated_back"
+        await tell_handlers(context, proposal, handling=handling, comment=comment or "")
+    else:
+        key = "proposal.rated_closed"
+    await say(update, context, context.t(key, label=label(context.tr, proposal)))
+    return True
+
+
+async def cancel_typing(update: Update, context: UnionContext) -> int:
+    """/cancel while typing a reason, note, answer or comment."""
+    if context.user_data is not None:
+        context.user_data.pop(PENDING, None)
+    await say(update, context, context.t("proposal.typing_cancelled"))
+    return _END
+
+
+async def needs_text(update: Update, context: UnionContext) -> int:
+    """A photo or sticker instead of the text."""
+    await say(update, context, context.t("input.text_expected"))
+    return TextStep.TEXT
+
+
+def typing_conversation() -> object:
+    """Buttons anywhere, text in private: one conversation per user."""
+    private = filters.ChatType.PRIVATE
+    entry_points: list[BaseHandler[Any, Any, Any]] = [
+        CallbackQueryHandler(start_typing, pattern=pattern(DESK, action)) for action in _STARTS_FROM
+    ]
+    entry_points.append(CallbackQueryHandler(rate_pressed, pattern=pattern(RATER, "rate")))
+    return conversation(
+        name="proposal_text",
+        entry_points=entry_points,
+        states={
+            TextStep.TEXT: [
+                MessageHandler(private & filters.TEXT & ~filters.COMMAND, text_typed),
+                MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, needs_text),
+            ]
+        },
+        fallbacks=[CommandHandler("cancel", cancel_typing)],
+        allow_reentry=True,
+        per_chat=False,
+    )
+
+
+def register(application: Application) -> None:
+    """Add the typed proposal steps."""
+    application.add_handler(typing_conversation())  # type: ignore[arg-type]
