@@ -116,15 +116,18 @@ def register_handlers(application: Application) -> None:
     """Every feature's handlers, in order: the first match in group 0 wins."""
     fallback.register_first(application)
     start.register(application)
-    suggestion_desk.register(application)
-    proposal_answers.register(application)
-    proposal_desk.register(application)
-    congress.register(application)
     broadcast.register(application)
     calendar.register(application)
+    congress.register(application)
     suggestions.register(application)
     proposals.register(application)
     profile.register(application)
+    # Text typed after a desk button (a reply, a reason, an answer) comes after the
+    # conversations people start themselves: a desk prompt left unanswered must not swallow
+    # the text of a /suggest or /propose started later.
+    suggestion_desk.register(application)
+    proposal_answers.register(application)
+    proposal_desk.register(application)
     menu.register(application)
     join_requests.register(application)
     committee.register(application)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.callback import pack
+from models.members import Member, MemberRole, Role
 from models.proposals import ProposalAnswer, ProposalRating, ProposalSigner, ProposalStatus
 from tests.support.fake_telegram import BOT_USERNAME
 from tests.support.harness import BotHarness
@@ -174,3 +175,23 @@ async def test_merge_makes_everyone_a_coauthor(bot: BotHarness) -> None:
         ).all()
     assert {row.coauthor for row in rows} == {True}
     assert "合并" in bot.telegram.last(SIGNER_A.id).text
+
+
+async def test_an_unanswered_desk_prompt_does_not_swallow_a_later_proposal(
+    bot: BotHarness,
+) -> None:
+    """A committee member presses 不立案, never types the reason, then writes a proposal of
+    their own: the title goes to the new proposal, not into a decision."""
+    await setup_congress(bot)
+    proposal = await file_and_submit(bot)
+    async with bot.db() as session:
+        member = (await session.exec(select(Member).where(Member.real_name == "刘委员"))).one()
+        session.add(MemberRole(member_id=member.id or 0, role=Role.REPRESENTATIVE))
+        await session.commit()
+
+    await bot.press(COMMITTEE, pack("pd", "nofile", proposal.id or 0), chat=GROUP)
+    await write_proposal(bot, COMMITTEE, title="建议增加教师体检项目")
+
+    assert (await reload(bot, proposal.id)).status == ProposalStatus.SUBMITTED
+    titles = [p.title for p in await proposals(bot)]
+    assert titles[-1] == "建议增加教师体检项目"
