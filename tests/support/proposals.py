@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -166,7 +167,7 @@ async def reload(bot: BotHarness, proposal_id: int | None) -> Proposal:
     return proposal
 
 
-async def file_and_submit(bot: BotHarness, **fields: str) -> Proposal:
+async def file_and_submit(bot: BotHarness, **fields: Any) -> Proposal:
     """PROPOSER writes a proposal and both signers co-sign it: it is submitted."""
     await write_proposal(bot, **fields)
     proposal = (await proposals(bot))[-1]
