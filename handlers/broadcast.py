@@ -22,6 +22,7 @@ from bot.context import UnionContext
 from handlers.common import (
     button_step,
     chosen_option,
+    confirm_or_cancel,
     conversation,
     keyboard,
     require_committee,
@@ -121,10 +122,7 @@ async def got_text(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("broadcast.preview", audience=audience, count=len(recipients)) + "\n\n" + text,
-        keyboard(
-            [(context.t("reg.confirm"), pack(FEATURE, "confirm", "yes"))],
-            [(context.t("common.cancel"), pack(FEATURE, "confirm", "no"))],
-        ),
+        confirm_or_cancel(context, FEATURE, "confirm", cancel="no"),
     )
     return Step.CONFIRM
 

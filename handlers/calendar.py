@@ -23,6 +23,7 @@ from bot.context import UnionContext
 from handlers.common import (
     button_step,
     chosen_option,
+    confirm_or_cancel,
     conversation,
     keyboard,
     refuse,
@@ -423,10 +424,7 @@ async def add_text(update: Update, context: UnionContext) -> int:
         "",
         text,
     ]
-    markup = keyboard(
-        [(context.t("reg.confirm"), pack(FEATURE, "new", "yes"))],
-        [(context.t("common.cancel"), pack(FEATURE, "new", "no"))],
-    )
+    markup = confirm_or_cancel(context, FEATURE, "new", cancel="no")
     await say(update, context, "\n".join(lines), markup)
     return AddStep.CONFIRM
 

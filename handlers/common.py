@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.callback import pattern, unpack
+from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.i18n import Translator
 from models.errors import DomainError
@@ -36,6 +36,16 @@ def keyboard(*rows: ButtonRow) -> InlineKeyboardMarkup:
     """Inline keyboard from rows of (label, callback data)."""
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def confirm_or_cancel(
+    context: UnionContext, feature: str, action: str, *, cancel: str = "cancel"
+) -> InlineKeyboardMarkup:
+    """The Confirm / Cancel pair under a preview (`feature:action:yes` or `...:<cancel>`)."""
+    return keyboard(
+        [(context.t("reg.confirm"), pack(feature, action, "yes"))],
+        [(context.t("common.cancel"), pack(feature, action, cancel))],
     )
 
 

@@ -24,6 +24,7 @@ from bot.i18n import Translator
 from handlers.common import (
     button_step,
     chosen_option,
+    confirm_or_cancel,
     conversation,
     deep_link,
     keyboard,
@@ -267,10 +268,7 @@ async def got_filers(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("congress.preview") + "\n\n" + session_line(context.tr, preview, today(context)),
-        keyboard(
-            [(context.t("reg.confirm"), pack(FEATURE, "ok", "yes"))],
-            [(context.t("common.cancel"), pack(FEATURE, "ok", "cancel"))],
-        ),
+        confirm_or_cancel(context, FEATURE, "ok"),
     )
     return Opening.CONFIRM
 

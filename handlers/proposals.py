@@ -23,6 +23,7 @@ from bot.i18n import Translator
 from handlers.common import (
     button_step,
     chosen_option,
+    confirm_or_cancel,
     conversation,
     deep_link,
     keyboard,
@@ -212,10 +213,7 @@ async def got_category(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("proposal.preview_title") + "\n\n" + body(context.tr, preview),
-        keyboard(
-            [(context.t("reg.confirm"), pack(FILING, "confirm", "yes"))],
-            [(context.t("common.cancel"), pack(FILING, "confirm", "cancel"))],
-        ),
+        confirm_or_cancel(context, FILING, "confirm"),
     )
     return Filing.CONFIRM
 

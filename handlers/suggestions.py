@@ -24,6 +24,7 @@ from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from handlers.common import (
     button_step,
+    confirm_or_cancel,
     conversation,
     keyboard,
     refuse,
@@ -226,10 +227,7 @@ async def _preview(update: Update, context: UnionContext) -> int:
         update,
         context,
         "\n".join(lines),
-        keyboard(
-            [(context.t("reg.confirm"), pack(FILING, "confirm", "yes"))],
-            [(context.t("common.cancel"), pack(FILING, "confirm", "cancel"))],
-        ),
+        confirm_or_cancel(context, FILING, "confirm"),
     )
     return Filing.CONFIRM
 
