@@ -107,7 +107,9 @@ async def start(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t("start.welcome_back", name=actor.member.real_name))
         await show_menu(update, context)
         return ConversationHandler.END
-    if payload:
+    if payload.startswith(COSIGN_PREFIX):
+        await say(update, context, context.t("proposal.cosign_join_first"))
+    elif payload:
         await say(update, context, context.t("start.link_unknown"))
     _draft(context).clear()
     await say(
