@@ -166,6 +166,9 @@ async def rate_pressed(update: Update, context: UnionContext) -> int:
         except DomainError as error:
             await refuse(update, context, error)
             return _END
+        if actor.id not in await authors(context, proposal):
+            await context.answer(update, context.t("proposal.not_yours"), alert=True)
+            return _END
         if proposal.status != ProposalStatus.ANSWERED:
             await context.answer(update, context.t("proposal.nothing_to_rate"), alert=True)
             return _END
