@@ -27,7 +27,7 @@ from telegram.ext import (
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.i18n import Translator
-from handlers.common import conversation, keyboard, refuse, say, tell_members
+from handlers.common import conversation, is_private, keyboard, refuse, say, tell_members
 from handlers.proposal_desk import (
     DESK,
     KIND,
@@ -139,7 +139,10 @@ async def start_typing(update: Update, context: UnionContext) -> int:
         await context.answer(update, context.t("suggestion.open_private_first"), alert=True)
         return _END
     context.user_data[PENDING] = {"what": data.action, "id": proposal_id}
-    await context.answer(update, context.t("suggestion.reply_in_private"))
+    # Pressed in the group: point to the private chat; pressed there, the prompt is enough.
+    await context.answer(
+        update, None if is_private(update) else context.t("suggestion.reply_in_private")
+    )
     return TextStep.TEXT
 
 
