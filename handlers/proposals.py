@@ -307,7 +307,9 @@ async def show_for_cosign(update: Update, context: UnionContext, proposal_id: in
         async with context.db() as session:
             proposal = await get_proposal(session, org_id=context.org_id, proposal_id=proposal_id)
             signed = {row.member_id for row in await signers_of(session, proposal_id=proposal_id)}
-            congress = await session.get(CongressSession, proposal.session_id)
+            congress = None
+            if proposal.session_id is not None:  # a draft waiting for a window has none
+                congress = await session.get(CongressSession, proposal.session_id)
     except DomainError as error:
         await say(update, context, context.t(error.key, **error.params))
         return

@@ -491,11 +491,8 @@ async def start_waiting_drafts(
         draft.status = ProposalStatus.COSIGNING
         session.add(draft)
     await session.commit()
-    if congress.min_cosigners == 0:
-        return [
-            await _submit_if_ready(session, proposal=draft, congress=congress) for draft in drafts
-        ]
-    return drafts
+    # A draft back from a closed window keeps its signatures: they may already be enough.
+    return [await _submit_if_ready(session, proposal=draft, congress=congress) for draft in drafts]
 
 
 async def return_unfinished(

@@ -42,7 +42,7 @@ async def test_the_whole_cycle_from_draft_to_satisfied(bot: BotHarness) -> None:
     invite = bot.telegram.last(SIGNER_A.id)
     assert "建议食堂延长晚餐供应时间" in invite.text
     await bot.press(SIGNER_A, invite.button_data("附议"))
-    assert "赵老师 附议了" in bot.telegram.last(PROPOSER.id).text
+    assert "赵老师附议了" in bot.telegram.last(PROPOSER.id).text
     assert (await reload(bot, draft.id)).status == ProposalStatus.COSIGNING
 
     await bot.say(SIGNER_B, f"/cosign {draft.id}")
@@ -68,7 +68,7 @@ async def test_the_whole_cycle_from_draft_to_satisfied(bot: BotHarness) -> None:
     assigned = await reload(bot, draft.id)
     assert assigned.status == ProposalStatus.ASSIGNED and assigned.rounds == 1
     to_handler = bot.telegram.last(HANDLER.id)
-    assert "总务处 主办" in to_handler.text
+    assert "总务处主办" in to_handler.text
     assert "晚餐供应延长到七点" in to_handler.text
 
     # The handler answers in chat.

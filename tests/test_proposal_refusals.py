@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.callback import pack
+from models.desk import cards_for
 from models.members import Member, Role
 from models.proposals import (
     CongressSession,
@@ -183,7 +184,7 @@ async def test_second_cosign_press_is_refused_and_keeps_one_row(bot: BotHarness)
     assert len(await signer_rows(bot, draft.id)) == 1
     assert (await reload(bot, draft.id)).status == ProposalStatus.COSIGNING
     # The proposer heard of the one signature only.
-    assert sum("赵老师 附议了" in text for text in texts_to(bot, PROPOSER)) == 1
+    assert sum("赵老师附议了" in text for text in texts_to(bot, PROPOSER)) == 1
 
 
 async def test_cosign_command_after_signing_says_already_signed(bot: BotHarness) -> None:
@@ -296,7 +297,7 @@ async def test_any_member_may_cosign_when_the_session_allows_members(bot: BotHar
 
     assert await signer_ids(bot, draft.id) == {school.outsider.id}
     assert NOT_ALLOWED not in " ".join(alerts(bot))
-    assert "吴老师 附议了" in bot.telegram.last(PROPOSER.id).text
+    assert "吴老师附议了" in bot.telegram.last(PROPOSER.id).text
 
 
 # ---- 5. links and arguments that lead nowhere ---------------------------------------------
@@ -341,7 +342,7 @@ async def test_unregistered_user_opening_a_cosign_link_is_told_to_register(
     await bot.say(STRANGER, f"/start cosign-{draft.id}")
 
     received = "\n".join(texts_to(bot, STRANGER))
-    assert NOT_REGISTERED in received
+    assert "要附议提案，先要加入工会助手" in received
     assert "链接无效" not in received
     async with bot.db() as session:
         stranger = (
@@ -681,7 +682,7 @@ async def test_withdrawing_a_submitted_proposal_updates_the_desk_card(bot: BotHa
     await setup_congress(bot)
     proposal = await file_and_submit(bot)
     pid = proposal.id or 0
-    posted = card(bot)
+    assert "已提交" in card(bot).text
 
     await bot.press(PROPOSER, pack("pp", "wd", pid))
     await bot.press(PROPOSER, pack("pp", "wdyes", pid))
@@ -692,8 +693,10 @@ async def test_withdrawing_a_submitted_proposal_updates_the_desk_card(bot: BotHa
     edited = bot.telegram.last(COMMITTEE_GROUP_ID, method="editMessageText")
     assert "已撤回" in edited.text
     assert edited.buttons() == []
-    sent_id = posted.params.get("message_id")
-    assert sent_id is None or edited.params["message_id"] == sent_id
+    async with bot.db() as session:
+        (desk_card,) = await cards_for(session, kind="prop", item_id=pid)
+    assert desk_card.chat_id == COMMITTEE_GROUP_ID
+    assert int(edited.params["message_id"]) == desk_card.message_id
     assert "提案人撤回了" in card(bot).text
 
 
