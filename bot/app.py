@@ -26,11 +26,15 @@ from bot.i18n import I18n
 from bot.settings import Settings
 from bot.state import AlertLimiter, AppState
 from handlers import (
+    aid,
+    aid_admin,
+    aid_desk,
     broadcast,
     calendar,
     committee,
     congress,
     fallback,
+    hardship,
     join_requests,
     menu,
     profile,
@@ -121,6 +125,9 @@ def register_handlers(application: Application) -> None:
     congress.register(application)
     suggestions.register(application)
     proposals.register(application)
+    aid.register(application)
+    aid_admin.register(application)
+    hardship.register(application)
     profile.register(application)
     # Text typed after a desk button (a reply, a reason, an answer) comes after the
     # conversations people start themselves: a desk prompt left unanswered must not swallow
@@ -128,6 +135,7 @@ def register_handlers(application: Application) -> None:
     suggestion_desk.register(application)
     proposal_answers.register(application)
     proposal_desk.register(application)
+    aid_desk.register(application)
     menu.register(application)
     join_requests.register(application)
     committee.register(application)

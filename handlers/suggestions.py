@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from handlers.aid import mine_section as aid_section
 from handlers.common import (
     button_step,
     confirm_or_cancel,
@@ -309,13 +310,16 @@ async def show_mine(update: Update, context: UnionContext) -> None:
             item.id: await latest_reply(session, suggestion_id=item.id or 0) for item in items
         }
     proposals = await mine_section(context, actor)
-    if not items and proposals is None:
+    aid = await aid_section(context, actor.id)
+    if not items and proposals is None and aid is None:
         await say(update, context, context.t("suggestion.mine_empty"))
         return
     if items:
         await say(update, context, _mine_text(context, items, replies))
     if proposals is not None:
         await say(update, context, *proposals)
+    if aid is not None:
+        await say(update, context, *aid)
 
 
 def _mine_text(context: UnionContext, items: Sequence[Suggestion], replies: dict[Any, Any]) -> str:

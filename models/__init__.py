@@ -3,8 +3,17 @@
 Importing this package registers every table on `SQLModel.metadata` (Alembic relies on it).
 """
 
+from models.aid import (
+    AidApproval,
+    AidCase,
+    AidEvidence,
+    AidLedgerEntry,
+    AidPolicy,
+    AidStandard,
+)
 from models.calendar import CalendarEntry
 from models.desk import DeskCard
+from models.hardship import HardshipFile
 from models.members import JoinRequest, Member, MemberRole
 from models.organizations import Organization
 from models.outbox import Broadcast, OutboxMessage
@@ -27,12 +36,19 @@ from models.suggestions import (
 from models.updates import ProcessedUpdate
 
 __all__ = [
+    "AidApproval",
+    "AidCase",
+    "AidEvidence",
+    "AidLedgerEntry",
+    "AidPolicy",
+    "AidStandard",
     "AnonymousQuota",
     "Broadcast",
     "CalendarEntry",
     "CongressSession",
     "Department",
     "DeskCard",
+    "HardshipFile",
     "JoinRequest",
     "Member",
     "MemberRole",

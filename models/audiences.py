@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.calendar import AudienceType
+from models.hardship import FileStatus, HardshipFile
 from models.members import Gender, Member, MemberRole, MemberStatus, Role
 
 
@@ -62,6 +63,8 @@ async def audience_members(
         ids = [int(value) for value in audience.get("ids", [])]
         statement = statement.where(col(Member.id).in_(ids))
     elif kind == AudienceType.HARDSHIP:
-        # Hardship files arrive with the aid feature; until then nobody is on one.
-        return []
+        on_file = select(HardshipFile.member_id).where(
+            HardshipFile.organization_id == org_id, HardshipFile.status == FileStatus.ACTIVE
+        )
+        statement = statement.where(col(Member.id).in_(on_file))
     return (await session.exec(statement.order_by(col(Member.id)))).all()

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.audiences import audience_members
 from models.base import utcnow
 from models.calendar import AudienceType, CalendarEntry, EntryKind, get_entry, list_entries
+from models.hardship import active_files
 from models.members import Gender, Member, MemberStatus
 from models.organizations import get_organization
 from models.outbox import Broadcast, BroadcastKind, Recipient, enqueue
@@ -229,7 +230,7 @@ async def task_figures(
         "members": int((await session.exec(active)).one()),
         "women": int((await session.exec(women)).one()),
         "retirees": int((await session.exec(retirees)).one()),
-        "hardship": 0,  # hardship files arrive with the aid feature
+        "hardship": len(await active_files(session, org_id=org_id)),
         "date": occurrence.isoformat(),
     }
 

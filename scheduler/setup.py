@@ -23,6 +23,7 @@ from models.organizations import get_organization
 from models.outbox import Broadcast, BroadcastKind, DeliveryCounts, Recipient, enqueue
 from models.suggestions import unanswered_for_days
 from models.updates import forget_processed_before
+from scheduler.aid_jobs import AID_JOB
 from scheduler.calendar_defaults import default_entries
 from scheduler.calendar_jobs import reconcile
 from scheduler.proposal_jobs import PROPOSAL_JOB
@@ -81,6 +82,14 @@ async def start(runtime: Runtime) -> AsyncIOScheduler:
         "scheduler.proposal_jobs:run_proposal_day",
         trigger=CronTrigger(hour=8, minute=5, timezone=runtime.settings.zone),
         id=PROPOSAL_JOB,
+        replace_existing=True,
+        misfire_grace_time=12 * 3600,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        "scheduler.aid_jobs:run_aid_day",
+        trigger=CronTrigger(hour=8, minute=10, timezone=runtime.settings.zone),
+        id=AID_JOB,
         replace_existing=True,
         misfire_grace_time=12 * 3600,
         coalesce=True,

@@ -779,6 +779,8 @@ async def bind_group(bot: BotHarness) -> None:
 
 # ---- pacing (real time, lower bounds only) ------------------------------------------------
 
+JITTER = 0.1  # how late a send may reach the wire after its slot on a busy machine
+
 
 async def test_the_overall_rate_is_kept(bot: BotHarness, wire: Wire, wire_bot: Bot) -> None:
     await put(bot, key="thirty", to=chats(30))
@@ -794,7 +796,8 @@ async def test_the_overall_rate_is_kept(bot: BotHarness, wire: Wire, wire_bot: B
     assert elapsed >= 1.3  # 29 gaps of 1/20 s
     moments = [moment for moment, _ in wire.arrived]
     assert all(
-        later - earlier >= 0.8 for earlier, later in zip(moments, moments[20:], strict=False)
+        later - earlier >= 1.0 - 2 * JITTER
+        for earlier, later in zip(moments, moments[20:], strict=False)
     )
 
 
@@ -811,7 +814,9 @@ async def test_one_chat_gets_its_messages_spaced(
     await drain_until_settled(sender, bot, limit=2.0)
 
     assert wire.per_chat() == Counter({COMMITTEE_GROUP_ID: 2, private: 2})
+    # Slots are kept on the sender's clock; the arrival of the first message may lag its slot
+    # on a loaded machine, so allow 0.1 s of jitter (without pacing the gap would be ~0).
     first, second = wire.arrivals(COMMITTEE_GROUP_ID)
-    assert second - first >= 0.28
+    assert second - first >= 0.3 - JITTER
     first, second = wire.arrivals(private)
-    assert second - first >= 0.18
+    assert second - first >= 0.2 - JITTER

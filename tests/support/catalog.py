@@ -6,7 +6,9 @@ import ast
 import re
 from pathlib import Path
 
+from models.aid import AidType, CaseStatus, ChairReason, LedgerKind
 from models.calendar import AudienceType, EntryKind
+from models.hardship import HardshipLevel
 from models.members import Gender, MemberStatus, Role
 from models.proposals import Filers, ProposalCategory, ProposalStatus, Rating
 from models.suggestions import DEFAULT_CATEGORIES, SuggestionStatus
@@ -26,6 +28,7 @@ NOT_KEYS = {
     "congress_session.id",
     "department.id",
     "proposal.id",
+    "aid_case.id",
     "suggestion_category.id",
 }
 
@@ -63,6 +66,12 @@ def dynamic_keys() -> set[str]:
         | {f"proposal.category.{value}" for value in ProposalCategory}
         | {f"proposal.rating.{value}" for value in Rating}
         | {f"congress.filers.{value}" for value in Filers}
+        | {f"aid.type.{value}" for value in AidType}
+        | {f"aid.evidence.{value}" for value in AidType}
+        | {f"aid.status.{value}" for value in CaseStatus}
+        | {f"aid.ledger.{value}" for value in LedgerKind}
+        | {f"aid.reason.{value}" for value in ChairReason}
+        | {f"hardship.level.{value}" for value in HardshipLevel}
     )
 
 

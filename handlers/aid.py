@@ -1,0 +1,550 @@
+"""Hardship and care aid for members: /aid for oneself or to report a colleague, answering the
+committee's question, withdrawing, and the aid section of /mine.
+
+Descriptions and evidence stay in the private chat and the database: nothing here writes them
+to the group or to the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import date
+from enum import IntEnum
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.callback import pack, pattern, unpack
+from bot.context import UnionContext
+from bot.i18n import Translator
+from handlers.aid_desk import announce, case_label, refresh, today
+from handlers.common import (
+    button_step,
+    chosen_option,
+    confirm_or_cancel,
+    conversation,
+    keyboard,
+    refuse,
+    require_member,
+    say,
+    say_receipt,
+    tell_members,
+    text_step,
+    typed_text,
+    user_draft,
+)
+from handlers.review_desk import post_under_cards
+from models.aid import (
+    DESCRIPTION_LIMIT,
+    MAX_EVIDENCE,
+    REPORTABLE,
+    AidCase,
+    AidType,
+    CaseDraft,
+    CaseStatus,
+    cases_of_member,
+    check_amount,
+    file_case,
+    give_information,
+    last_asker,
+    parse_amount,
+    parse_day,
+    policy_for,
+    standard_for,
+    withdraw_case,
+    yuan,
+)
+from models.errors import DomainError
+from models.members import MemberStatus, search_members
+
+logger = logging.getLogger(__name__)
+
+FEATURE = "ad"
+_END = ConversationHandler.END
+# Telegram lets a bot fetch files up to 20 MB; larger evidence could never be opened.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+ALLOWED_DOCUMENTS = {"application/pdf", "image/jpeg", "image/png"}
+
+
+class Asking(IntEnum):
+    """Steps of asking for aid."""
+
+    WHO = 1
+    COLLEAGUE = 2
+    TYPE = 3
+    DESCRIPTION = 4
+    DAY = 5
+    AMOUNT = 6
+    EVIDENCE = 7
+    CONFIRM = 8
+
+
+class Answering(IntEnum):
+    """The one step of answering the committee's question."""
+
+    TEXT = 1
+
+
+def _draft(context: UnionContext) -> dict[str, Any]:
+    return user_draft(context, "aid")
+
+
+def type_name(tr: Translator, aid_type: str) -> str:
+    """An aid type in words."""
+    return tr(f"aid.type.{aid_type}")
+
+
+async def start_asking(update: Update, context: UnionContext) -> int:
+    """/aid or the menu: for oneself, or to tell the union about a colleague."""
+    if update.callback_query is not None:
+        await context.answer(update)
+    if await require_member(update, context) is None:
+        return _END
+    draft = _draft(context)
+    draft.clear()
+    draft.update(client_token=secrets.token_hex(8), evidence=[])
+    await say(
+        update,
+        context,
+        context.t("aid.intro"),
+        keyboard(
+            [(context.t("aid.for_me"), pack(FEATURE, "who", "me"))],
+            [(context.t("aid.for_colleague"), pack(FEATURE, "who", "other"))],
+        ),
+    )
+    return Asking.WHO
+
+
+async def got_who(update: Update, context: UnionContext) -> int:
+    """For me: choose the type. For a colleague: who is it?"""
+    choice = await chosen_option(update, context, ("me", "other"))
+    if choice is None:
+        return Asking.WHO
+    if choice == "other":
+        await say(update, context, context.t("aid.colleague_name"))
+        return Asking.COLLEAGUE
+    return await _ask_type(update, context, list(AidType))
+
+
+async def got_colleague_name(update: Update, context: UnionContext) -> int:
+    """A name (or part of one): matching members as buttons."""
+    actor = await require_member(update, context)
+    if actor is None:
+        return _END
+    text = await typed_text(update, context, limit=20)
+    if text is None:
+        return Asking.COLLEAGUE
+    async with context.db() as session:
+        found, _total = await search_members(
+            session, org_id=context.org_id, query=text, offset=0, limit=8
+        )
+    people = [m for m in found if m.status == MemberStatus.ACTIVE and m.id != actor.id]
+    if not people:
+        await say(update, context, context.t("aid.colleague_none"))
+        return Asking.COLLEAGUE
+    rows = [[(f"{m.real_name} · {m.department}", pack(FEATURE, "subj", m.id or 0))] for m in people]
+    await say(update, context, context.t("aid.colleague_pick"), keyboard(*rows))
+    return Asking.COLLEAGUE
+
+
+async def got_colleague(update: Update, context: UnionContext) -> int:
+    """The colleague chosen: only the kinds of news a colleague may bring."""
+    assert update.callback_query is not None
+    await context.answer(update)
+    try:
+        member_id = unpack(update.callback_query.data).int_arg()
+    except ValueError:
+        return Asking.COLLEAGUE
+    _draft(context)["subject"] = member_id
+    return await _ask_type(update, context, list(REPORTABLE))
+
+
+async def _ask_type(update: Update, context: UnionContext, types: list[AidType]) -> int:
+    rows = [[(type_name(context.tr, t), pack(FEATURE, "type", t))] for t in types]
+    await say(update, context, context.t("aid.choose_type"), keyboard(*rows))
+    return Asking.TYPE
+
+
+async def got_type(update: Update, context: UnionContext) -> int:
+    """A type: its standard and the evidence usually needed, then what happened."""
+    draft = _draft(context)
+    allowed = REPORTABLE if draft.get("subject") else tuple(AidType)
+    choice = await chosen_option(update, context, (t.value for t in allowed))
+    if choice is None:
+        return Asking.TYPE
+    draft["type"] = choice
+    async with context.db() as session:
+        standard = await standard_for(session, org_id=context.org_id, aid_type=AidType(choice))
+    await say(
+        update,
+        context,
+        context.t(
+            "aid.standard",
+            type=type_name(context.tr, choice),
+            amount=yuan(standard.amount),
+            evidence=context.t(f"aid.evidence.{choice}"),
+        )
+        + "\n\n"
+        + context.t("aid.write_description", limit=DESCRIPTION_LIMIT),
+    )
+    return Asking.DESCRIPTION
+
+
+async def got_description(update: Update, context: UnionContext) -> int:
+    """What happened."""
+    text = await typed_text(update, context, limit=DESCRIPTION_LIMIT, multiline=True)
+    if text is None:
+        return Asking.DESCRIPTION
+    _draft(context)["description"] = text
+    await say(update, context, context.t("aid.write_day"))
+    return Asking.DAY
+
+
+async def got_day(update: Update, context: UnionContext) -> int:
+    """When it happened; then the amount (a report asks for none: the committee decides)."""
+    text = await typed_text(update, context, limit=20)
+    if text is None:
+        return Asking.DAY
+    try:
+        day = parse_day(text, today(context))
+    except DomainError as error:
+        await refuse(update, context, error)
+        return Asking.DAY
+    if day > today(context):
+        await say(update, context, context.t("aid.date_future"))
+        return Asking.DAY
+    draft = _draft(context)
+    draft["day"] = day.isoformat()
+    if draft.get("subject"):
+        return await _ask_evidence(update, context)
+    await say(
+        update,
+        context,
+        context.t("aid.write_amount"),
+        keyboard([(context.t("aid.use_standard"), pack(FEATURE, "amt", "std"))]),
+    )
+    return Asking.AMOUNT
+
+
+async def got_amount(update: Update, context: UnionContext) -> int:
+    """A typed amount in yuan."""
+    text = await typed_text(update, context, limit=20)
+    if text is None:
+        return Asking.AMOUNT
+    try:
+        amount = parse_amount(text)
+        async with context.db() as session:
+            policy = await policy_for(session, org_id=context.org_id, year=today(context).year)
+        check_amount(amount, policy)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return Asking.AMOUNT
+    _draft(context)["amount"] = amount
+    return await _ask_evidence(update, context)
+
+
+async def amount_standard(update: Update, context: UnionContext) -> int:
+    """The standard amount: nothing typed."""
+    await context.answer(update)
+    _draft(context).pop("amount", None)
+    return await _ask_evidence(update, context)
+
+
+async def _ask_evidence(update: Update, context: UnionContext) -> int:
+    await say(
+        update,
+        context,
+        context.t("aid.ask_evidence", limit=MAX_EVIDENCE),
+        keyboard([(context.t("aid.evidence_done"), pack(FEATURE, "ev", "done"))]),
+    )
+    return Asking.EVIDENCE
+
+
+async def got_file(update: Update, context: UnionContext) -> int:
+    """A photo, or a PDF / JPEG / PNG document within Telegram's limits."""
+    message = update.message
+    assert message is not None
+    evidence: list[list[str]] = _draft(context).setdefault("evidence", [])
+    if len(evidence) >= MAX_EVIDENCE:
+        await say(update, context, context.t("aid.too_many_files", limit=MAX_EVIDENCE))
+        return await _preview(update, context)
+    if message.photo:
+        evidence.append([message.photo[-1].file_id, "photo"])
+    else:
+        document = message.document
+        assert document is not None
+        if document.mime_type not in ALLOWED_DOCUMENTS:
+            await say(update, context, context.t("aid.file_type"))
+            return Asking.EVIDENCE
+        if (document.file_size or 0) > MAX_FILE_BYTES:
+            await say(update, context, context.t("aid.file_too_big"))
+            return Asking.EVIDENCE
+        evidence.append([document.file_id, "document"])
+    await say(
+        update,
+        context,
+        context.t("aid.file_received", count=len(evidence), limit=MAX_EVIDENCE),
+        keyboard([(context.t("aid.evidence_done"), pack(FEATURE, "ev", "done"))]),
+    )
+    return Asking.EVIDENCE
+
+
+async def not_a_file(update: Update, context: UnionContext) -> int:
+    """Text, a sticker or a voice note where evidence is expected."""
+    await say(
+        update,
+        context,
+        context.t("aid.files_only"),
+        keyboard([(context.t("aid.evidence_done"), pack(FEATURE, "ev", "done"))]),
+    )
+    return Asking.EVIDENCE
+
+
+async def evidence_done(update: Update, context: UnionContext) -> int:
+    """Done with evidence (or none): the preview."""
+    await context.answer(update)
+    return await _preview(update, context)
+
+
+async def _preview(update: Update, context: UnionContext) -> int:
+    draft = _draft(context)
+    if not all(key in draft for key in ("type", "description", "day")):
+        await say(update, context, context.t("aid.draft_lost"))
+        return _END
+    amount = draft.get("amount")
+    lines = [
+        context.t("aid.preview_title"),
+        context.t("aid.field_type", value=type_name(context.tr, draft["type"])),
+        context.t("aid.field_day", value=draft["day"]),
+        context.t(
+            "aid.field_amount",
+            value=yuan(amount) if amount else context.t("aid.amount_standard_word"),
+        ),
+        context.t("aid.field_files", count=len(draft.get("evidence", []))),
+    ]
+    if draft.get("subject"):
+        lines.insert(1, context.t("aid.preview_report"))
+    lines += ["", str(draft["description"])]
+    await say(update, context, "\n".join(lines), confirm_or_cancel(context, FEATURE, "ok"))
+    return Asking.CONFIRM
+
+
+async def confirm(update: Update, context: UnionContext) -> int:
+    """Confirm: stored at once with its evidence; the committee gets a masked card."""
+    choice = await chosen_option(update, context, ("yes", "cancel"))
+    if choice is None:
+        return Asking.CONFIRM
+    if choice == "cancel":
+        return await cancel(update, context)
+    actor = await require_member(update, context)
+    if actor is None:
+        return _END
+    draft = _draft(context)
+    if not all(key in draft for key in ("type", "description", "day", "client_token")):
+        await say(update, context, context.t("aid.draft_lost"))
+        return _END
+    try:
+        async with context.db() as session:
+            case = await file_case(
+                session,
+                org_id=context.org_id,
+                actor=actor,
+                draft=CaseDraft(
+                    aid_type=AidType(draft["type"]),
+                    description=str(draft["description"]),
+                    happened_on=date.fromisoformat(draft["day"]),
+                    amount_asked=draft.get("amount"),
+                    evidence=tuple((f, k) for f, k in draft.get("evidence", [])),
+                    client_token=str(draft["client_token"]),
+                    subject_member_id=draft.get("subject"),
+                ),
+                today=today(context),
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        draft.clear()
+        return _END
+    draft.clear()
+    logger.info("Aid case %s filed (reported=%s)", case.id, case.reported)
+    await announce(context, case)
+    key = "aid.receipt_report" if case.reported else "aid.receipt"
+    await say_receipt(update, context, context.t(key, number=case.number))
+    return _END
+
+
+async def cancel(update: Update, context: UnionContext) -> int:
+    """/cancel while asking."""
+    _draft(context).clear()
+    await say(update, context, context.t("aid.cancelled"))
+    return _END
+
+
+# ---- answering the committee's question ---------------------------------------------------
+
+
+async def start_answer(update: Update, context: UnionContext) -> int:
+    """Reply pressed under the committee's question."""
+    assert update.callback_query is not None and context.user_data is not None
+    await context.answer(update)
+    if await require_member(update, context) is None:
+        return _END
+    try:
+        context.user_data["aid_answer"] = unpack(update.callback_query.data).int_arg()
+    except ValueError:
+        return _END
+    await say(update, context, context.t("aid.write_answer", limit=DESCRIPTION_LIMIT))
+    return Answering.TEXT
+
+
+async def send_answer(update: Update, context: UnionContext) -> int:
+    """The answer goes to the case (privately); the group only hears that one came."""
+    assert update.message is not None and context.user_data is not None
+    actor = await require_member(update, context)
+    if actor is None:
+        return _END
+    try:
+        async with context.db() as session:
+            case = await give_information(
+                session,
+                org_id=context.org_id,
+                case_id=int(context.user_data.get("aid_answer", 0)),
+                actor=actor,
+                answer=update.message.text or "",
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        if error.key in ("input.empty", "input.too_long"):
+            return Answering.TEXT
+        context.user_data.pop("aid_answer", None)
+        return _END
+    context.user_data.pop("aid_answer", None)
+    answer = (update.message.text or "").strip()
+    async with context.db() as session:
+        asker = await last_asker(session, case_id=case.id or 0)
+    if asker is not None:  # the answer itself goes only to the one who asked, privately
+        await tell_members(
+            context,
+            [asker],
+            lambda tr: tr("aid.answer_to_asker", number=case.number) + "\n\n" + answer,
+        )
+    tr = context.i18n.get(context.settings.default_language)
+    await post_under_cards(
+        context, kind="aid", item_id=case.id or 0, text=tr("aid.desk_answered", number=case.number)
+    )
+    await refresh(context, case.id or 0)
+    await say(update, context, context.t("aid.answer_sent", number=case.number))
+    return _END
+
+
+async def cancel_answer(update: Update, context: UnionContext) -> int:
+    """/cancel while answering."""
+    if context.user_data is not None:
+        context.user_data.pop("aid_answer", None)
+    await say(update, context, context.t("aid.cancelled"))
+    return _END
+
+
+# ---- withdrawing and /mine ---------------------------------------------------------------
+
+
+async def withdraw_pressed(update: Update, context: UnionContext) -> None:
+    """Withdraw pressed in /mine (before a decision)."""
+    actor = await require_member(update, context)
+    if actor is None:
+        return
+    assert update.callback_query is not None
+    try:
+        case_id = unpack(update.callback_query.data).int_arg()
+        async with context.db() as session:
+            case = await withdraw_case(session, org_id=context.org_id, case_id=case_id, actor=actor)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
+    await context.answer(update, context.t("aid.withdrawn_toast"))
+    await refresh(context, case_id)
+    await say(update, context, context.t("aid.withdrawn", number=case.number))
+
+
+async def mine_section(
+    context: UnionContext, member_id: int
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """The member's own aid cases with status (None when there are none)."""
+    async with context.db() as session:
+        cases = await cases_of_member(session, org_id=context.org_id, member_id=member_id)
+    if not cases:
+        return None
+    tr = context.tr
+    lines = [tr("aid.mine_title")]
+    buttons: list[list[tuple[str, str]]] = []
+    for case in cases[:20]:
+        lines.append(_mine_line(tr, case))
+        if case.status in (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED):
+            buttons.append(
+                [(tr("aid.btn_withdraw", number=case.number), pack(FEATURE, "wd", case.id or 0))]
+            )
+    return "\n".join(lines), keyboard(*buttons) if buttons else None
+
+
+def _mine_line(tr: Translator, case: AidCase) -> str:
+    line = f"• {case_label(tr, case)} · {tr(f'aid.status.{case.status}')}"
+    if case.approved_amount is not None:
+        line += f" · ¥{yuan(case.approved_amount)}"
+    return line
+
+
+def register(application: Application) -> None:
+    """Add the member side of aid."""
+    private = filters.ChatType.PRIVATE
+    application.add_handler(
+        conversation(
+            name="aid_asking",
+            entry_points=[
+                CommandHandler("aid", start_asking, filters=private),
+                CallbackQueryHandler(start_asking, pattern=pattern("menu", "aid")),
+            ],
+            states={
+                Asking.WHO: button_step(got_who, FEATURE, "who"),
+                Asking.COLLEAGUE: [
+                    CallbackQueryHandler(got_colleague, pattern=pattern(FEATURE, "subj")),
+                    *text_step(got_colleague_name),
+                ],
+                Asking.TYPE: button_step(got_type, FEATURE, "type"),
+                Asking.DESCRIPTION: text_step(got_description),
+                Asking.DAY: text_step(got_day),
+                Asking.AMOUNT: [
+                    CallbackQueryHandler(amount_standard, pattern=pattern(FEATURE, "amt")),
+                    *text_step(got_amount),
+                ],
+                Asking.EVIDENCE: [
+                    MessageHandler(filters.PHOTO | filters.Document.ALL, got_file),
+                    CallbackQueryHandler(evidence_done, pattern=pattern(FEATURE, "ev")),
+                    MessageHandler(~filters.COMMAND, not_a_file),
+                ],
+                Asking.CONFIRM: button_step(confirm, FEATURE, "ok"),
+            },
+            fallbacks=[CommandHandler("cancel", cancel)],
+            allow_reentry=True,
+        )
+    )
+    application.add_handler(
+        conversation(
+            name="aid_answer",
+            entry_points=[CallbackQueryHandler(start_answer, pattern=pattern(FEATURE, "info"))],
+            states={Answering.TEXT: text_step(send_answer)},
+            fallbacks=[CommandHandler("cancel", cancel_answer)],
+            allow_reentry=True,
+        )
+    )
+    application.add_handler(CallbackQueryHandler(withdraw_pressed, pattern=pattern(FEATURE, "wd")))

@@ -1,0 +1,469 @@
+"""Aid cases on the review desk: a masked card in the group (number, type, 王*, amount; never
+the story or the evidence), the full case privately to the committee member who opens it, and
+the decisions: approve, ask for information, reject, record the payment.
+
+Typed steps (another amount, a question, a reason, payment details) continue in the presser's
+private chat, one conversation per user.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.callback import pack, pattern, unpack
+from bot.context import UnionContext
+from bot.i18n import Translator
+from handlers.common import conversation, is_private, keyboard, refuse, say, tell_members
+from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
+from models.aid import (
+    AidCase,
+    AidType,
+    ApprovalOutcome,
+    CaseStatus,
+    ChairReason,
+    approve,
+    ask_information,
+    chair_reasons,
+    evidence_of,
+    get_case,
+    ledger_of,
+    mark_paid,
+    masked,
+    may_pay,
+    parse_amount,
+    parse_day,
+    policy_for,
+    reject,
+    standard_for,
+    usage,
+    yuan,
+)
+from models.errors import DomainError
+from models.members import Actor, Member
+from models.members_queries import members_by_id
+
+logger = logging.getLogger(__name__)
+
+KIND = "aid"
+DESK = "ak"
+_END = ConversationHandler.END
+PENDING = "aid_desk"
+_TYPED = ("amt", "ask", "no", "pay")
+# What the requester hears: (their own case, a colleague they reported).
+_TOLD = {
+    "approved": ("aid.told_approved", "aid.told_approved_report"),
+    "asked": ("aid.told_asked", "aid.told_asked_report"),
+    "rejected": ("aid.told_rejected", "aid.told_rejected_report"),
+    "paid": ("aid.told_paid", "aid.told_paid_report"),
+}
+_DESK_NOTES = {"asked": "aid.desk_asked", "rejected": "aid.desk_rejected", "paid": "aid.desk_paid"}
+_PROMPTS = {
+    "amt": "aid.write_amount_desk",
+    "ask": "aid.write_question",
+    "no": "aid.write_reason",
+    "pay": "aid.write_payment",
+}
+
+
+class DeskStep(IntEnum):
+    """The one step: typed text."""
+
+    TEXT = 1
+
+
+def today(context: UnionContext) -> Any:
+    """Today in the union's time zone."""
+    return datetime.now(context.settings.zone).date()
+
+
+def case_label(tr: Translator, case: AidCase) -> str:
+    """助-2026-0007 住院慰问."""
+    return tr("aid.label", number=case.number, type=tr(f"aid.type.{case.aid_type}"))
+
+
+def _committee_tr(context: UnionContext) -> Translator:
+    return context.i18n.get(context.settings.default_language)
+
+
+async def _amount_to_approve(context: UnionContext, case: AidCase) -> int:
+    """What the approve button offers: the asked amount, else the type's standard."""
+    if case.amount_asked is not None:
+        return case.amount_asked
+    async with context.db() as session:
+        standard = await standard_for(
+            session, org_id=context.org_id, aid_type=AidType(case.aid_type)
+        )
+    return standard.amount
+
+
+async def render_card(
+    context: UnionContext, case: AidCase
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The masked card: number, type, 王*, amounts, flags; no description, no evidence."""
+    tr = _committee_tr(context)
+    amount = await _amount_to_approve(context, case)
+    async with context.db() as session:
+        subject = await session.get(Member, case.subject_member_id)
+        policy = await policy_for(session, org_id=context.org_id, year=case.happened_on.year)
+        standard = await standard_for(
+            session, org_id=context.org_id, aid_type=AidType(case.aid_type)
+        )
+        used = await usage(session, org_id=context.org_id, case=case, year=case.happened_on.year)
+    lines = [
+        tr("aid.card_title", label=case_label(tr, case)),
+        tr("aid.card_who", name=masked(subject.real_name if subject else "")),
+        tr(
+            "aid.card_amount",
+            asked=yuan(case.amount_asked) if case.amount_asked else "-",
+            standard=yuan(standard.amount),
+        ),
+    ]
+    if case.reported:
+        lines.append(tr("aid.card_reported"))
+    lines.append(tr("aid.card_status", status=tr(f"aid.status.{case.status}")))
+    if case.approved_amount is not None:
+        lines.append(tr("aid.card_approved", amount=yuan(case.approved_amount)))
+    if used.budget_left is not None:
+        lines.append(tr("aid.card_budget", amount=yuan(used.budget_left)))
+    if case.status in (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED):
+        for reason in chair_reasons(amount, standard, used, policy):
+            lines.append("⚠️ " + tr(f"aid.reason.{reason}", count=used.count))
+    return "\n".join(lines), _buttons(tr, case, amount)
+
+
+def _buttons(tr: Translator, case: AidCase, amount: int) -> InlineKeyboardMarkup:
+    cid = case.id or 0
+    rows = [[(tr("aid.btn_open"), pack(DESK, "open", cid))]]
+    if case.status in (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED):
+        rows.append(
+            [
+                (tr("aid.btn_approve", amount=yuan(amount)), pack(DESK, "yes", cid, amount)),
+                (tr("aid.btn_other_amount"), pack(DESK, "amt", cid)),
+            ]
+        )
+        rows.append(
+            [
+                (tr("aid.btn_ask"), pack(DESK, "ask", cid)),
+                (tr("aid.btn_reject"), pack(DESK, "no", cid)),
+            ]
+        )
+    elif case.status == CaseStatus.APPROVED:
+        rows.append([(tr("aid.btn_paid"), pack(DESK, "pay", cid))])
+    return keyboard(*rows)
+
+
+async def announce(context: UnionContext, case: AidCase) -> None:
+    """A new case on the desk (masked)."""
+    text, markup = await render_card(context, case)
+    await post_card(context, kind=KIND, item_id=case.id or 0, text=text, markup=markup)
+
+
+async def refresh(context: UnionContext, case_id: int) -> None:
+    """Edit every copy of the case's card."""
+    async with context.db() as session:
+        case = await get_case(session, org_id=context.org_id, case_id=case_id)
+    text, markup = await render_card(context, case)
+    await refresh_cards(context, kind=KIND, item_id=case_id, text=text, markup=markup)
+
+
+# ---- open: the whole case, privately -----------------------------------------------------
+
+
+async def open_case(update: Update, context: UnionContext) -> None:
+    """Open pressed: the full case and its evidence go to the presser's private chat."""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return
+    actor, data = pressed
+    try:
+        async with context.db() as session:
+            case = await get_case(session, org_id=context.org_id, case_id=data.int_arg())
+            files = await evidence_of(session, case_id=case.id or 0)
+            history = await ledger_of(session, case_id=case.id or 0)
+            people = await members_by_id(
+                session,
+                [case.subject_member_id, case.requester_member_id]
+                + [entry.actor_member_id for entry in history],
+            )
+    except (DomainError, ValueError):
+        await context.answer(update, context.t("desk.item_not_found"), alert=True)
+        return
+    if actor.id in (case.subject_member_id, case.requester_member_id):
+        await context.answer(update, context.t("aid.conflict_of_interest"), alert=True)
+        return
+    user_id = actor.member.telegram_user_id or 0
+    tr = context.tr
+    text, markup = await render_card(context, case)
+    subject, requester = people.get(case.subject_member_id), people.get(case.requester_member_id)
+    lines = [case_label(tr, case), tr("aid.full_subject", name=_who(subject))]
+    if case.reported:
+        lines.append(tr("aid.full_reporter", name=_who(requester)))
+    lines += [
+        tr("aid.field_day", value=case.happened_on.isoformat()),
+        "",
+        case.description,
+        "",
+        tr("aid.full_history"),
+    ]
+    for entry in history:
+        step = tr(f"aid.ledger.{entry.kind}")
+        who = people.get(entry.actor_member_id)
+        amount = f" ¥{yuan(entry.amount)}" if entry.amount is not None else ""
+        note = f"：{entry.note}" if entry.note else ""
+        lines.append(f"• {entry.created_at:%Y-%m-%d} {step}{amount}（{_who(who)}）{note}")
+    try:
+        await context.bot.send_message(user_id, "\n".join(lines)[:4000])
+        for file in files:
+            if file.kind == "photo":
+                await context.bot.send_photo(user_id, file.file_id)
+            else:
+                await context.bot.send_document(user_id, file.file_id)
+        await context.bot.send_message(user_id, text, reply_markup=markup)
+    except Forbidden:
+        await context.answer(update, context.t("suggestion.open_private_first"), alert=True)
+        return
+    except TelegramError:
+        logger.warning("Aid case %s could not be sent in full to member %s", case.id, actor.id)
+    logger.info("Aid case %s opened by member %s", case.id, actor.id)
+    await context.answer(update, None if is_private(update) else context.t("aid.opened_privately"))
+
+
+def _who(member: Member | None) -> str:
+    return f"{member.real_name}（{member.department}）" if member else "-"
+
+
+# ---- approve -----------------------------------------------------------------------------
+
+
+async def approve_pressed(update: Update, context: UnionContext) -> None:
+    """批准 ¥N pressed."""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return
+    actor, data = pressed
+    try:
+        case_id, amount = data.int_arg(0), data.int_arg(1)
+    except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
+    outcome = await _approve(update, context, actor, case_id, amount)
+    if outcome is not None:
+        await context.answer(update, _outcome_text(context, outcome))
+
+
+async def _approve(
+    update: Update, context: UnionContext, actor: Actor, case_id: int, amount: int
+) -> ApprovalOutcome | None:
+    try:
+        async with context.db() as session:
+            outcome = await approve(
+                session,
+                org_id=context.org_id,
+                case_id=case_id,
+                actor=actor,
+                amount=amount,
+                today=today(context),
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return None
+    logger.info("Aid case %s approval by member %s", case_id, actor.id)
+    await refresh(context, case_id)
+    if outcome.approved:
+        await _tell_requester(context, outcome.case, "approved")
+    return outcome
+
+
+def _outcome_text(context: UnionContext, outcome: ApprovalOutcome) -> str:
+    if outcome.approved:
+        return context.t("aid.approved_toast")
+    if list(outcome.reasons) == [ChairReason.OVER_THRESHOLD]:
+        return context.t("aid.needs_second", count=outcome.approvals)
+    return context.t("aid.needs_chair")
+
+
+async def _tell_requester(
+    context: UnionContext, case: AidCase, outcome: str, note: str = ""
+) -> None:
+    """The requester (or reporter) hears the outcome in their language; the subject of a
+    colleague's report is not messaged."""
+    key = _TOLD[outcome][1 if case.reported else 0]
+    amount = yuan(case.approved_amount) if case.approved_amount is not None else "-"
+
+    def render(tr: Translator) -> str:
+        return tr(key, number=case.number, amount=amount, note=note)
+
+    markup = None
+    if outcome == "asked":
+
+        def markup(tr: Translator) -> InlineKeyboardMarkup:
+            return keyboard([(tr("aid.btn_answer"), pack("ad", "info", case.id or 0))])
+
+    await tell_members(context, [case.requester_member_id], render, markup)
+
+
+# ---- typed steps -------------------------------------------------------------------------
+
+
+async def start_typing(update: Update, context: UnionContext) -> int:
+    """Another amount / Ask / Reject / Paid pressed: the text is typed privately."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    try:
+        data = unpack(query.data)
+        case_id = data.int_arg()
+    except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return _END
+    actor = context.actor
+    paying = data.action == "pay"
+    # The treasurer records payments without being a committee member.
+    if actor is None or not (may_pay(actor) if paying else actor.is_committee):
+        logger.warning("Refused %s:%s press by user %s", DESK, data.action, query.from_user.id)
+        key = "aid.treasurer_only" if paying else "desk.not_committee"
+        await context.answer(update, context.t(key), alert=True)
+        return _END
+    try:
+        async with context.db() as session:
+            case = await get_case(session, org_id=context.org_id, case_id=case_id)
+    except DomainError:
+        await context.answer(update, context.t("desk.item_not_found"), alert=True)
+        return _END
+    if not paying and actor.id in (case.subject_member_id, case.requester_member_id):
+        await context.answer(update, context.t("aid.conflict_of_interest"), alert=True)
+        return _END
+    undecided = (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED)
+    wanted = (CaseStatus.APPROVED,) if paying else undecided
+    if case.status not in wanted:
+        await context.answer(update, context.t("aid.already_decided"), alert=True)
+        await refresh(context, case.id or 0)
+        return _END
+    prompt = context.t(_PROMPTS[data.action], number=case.number)
+    try:
+        await context.bot.send_message(actor.member.telegram_user_id or 0, prompt)
+    except Forbidden:
+        await context.answer(update, context.t("suggestion.open_private_first"), alert=True)
+        return _END
+    context.user_data[PENDING] = {"what": data.action, "id": case.id}
+    await context.answer(update, None if is_private(update) else context.t("aid.opened_privately"))
+    return DeskStep.TEXT
+
+
+async def text_typed(update: Update, context: UnionContext) -> int:
+    """The amount, question, reason or payment details."""
+    assert update.message is not None and context.user_data is not None
+    pending = context.user_data.get(PENDING) or {}
+    what, case_id = str(pending.get("what", "")), int(pending.get("id", 0))
+    actor = context.actor
+    text = update.message.text or ""
+    allowed = actor is not None and (may_pay(actor) if what == "pay" else actor.is_committee)
+    if actor is None or not allowed or what not in _TYPED:
+        context.user_data.pop(PENDING, None)
+        await say(update, context, context.t("desk.not_committee"))
+        return _END
+    try:
+        if what == "amt":
+            approval = await _approve(update, context, actor, case_id, parse_amount(text))
+            if approval is not None:
+                await say(update, context, _outcome_text(context, approval))
+            context.user_data.pop(PENDING, None)
+            return _END
+        async with context.db() as session:
+            if what == "ask":
+                case = await ask_information(
+                    session, org_id=context.org_id, case_id=case_id, actor=actor, question=text
+                )
+            elif what == "no":
+                case = await reject(
+                    session, org_id=context.org_id, case_id=case_id, actor=actor, reason=text
+                )
+            else:
+                day, _, note = text.strip().partition(" ")
+                method, _, note = note.strip().partition(" ")
+                case = await mark_paid(
+                    session,
+                    org_id=context.org_id,
+                    case_id=case_id,
+                    actor=actor,
+                    paid_on=parse_day(day, today(context)),
+                    method=method or "-",
+                    note=note or None,
+                    today=today(context),
+                )
+    except DomainError as error:
+        await refuse(update, context, error)
+        if error.key in ("input.empty", "input.too_long", "aid.amount_invalid", "aid.date_format"):
+            return DeskStep.TEXT
+        context.user_data.pop(PENDING, None)
+        return _END
+    context.user_data.pop(PENDING, None)
+    logger.info("Aid case %s: %s by member %s", case_id, what, actor.id)
+    await refresh(context, case_id)
+    outcome = {"ask": "asked", "no": "rejected", "pay": "paid"}[what]
+    await _tell_requester(context, case, outcome, note=text.strip())
+    tr = _committee_tr(context)
+    await post_under_cards(
+        context,
+        kind=KIND,
+        item_id=case_id,
+        text=tr(_DESK_NOTES[outcome], number=case.number, who=actor.member.real_name),
+    )
+    await say(update, context, context.t("aid.stored", number=case.number))
+    return _END
+
+
+async def cancel_typing(update: Update, context: UnionContext) -> int:
+    """/cancel while typing."""
+    if context.user_data is not None:
+        context.user_data.pop(PENDING, None)
+    await say(update, context, context.t("aid.cancelled"))
+    return _END
+
+
+async def needs_text(update: Update, context: UnionContext) -> int:
+    """Anything but text."""
+    await say(update, context, context.t("input.text_expected"))
+    return DeskStep.TEXT
+
+
+def typing_conversation() -> object:
+    """Buttons in the group, text in private: per user."""
+    private = filters.ChatType.PRIVATE
+    entry_points: list[BaseHandler[Any, Any, Any]] = [
+        CallbackQueryHandler(start_typing, pattern=pattern(DESK, action)) for action in _TYPED
+    ]
+    return conversation(
+        name="aid_desk_text",
+        entry_points=entry_points,
+        states={
+            DeskStep.TEXT: [
+                MessageHandler(private & filters.TEXT & ~filters.COMMAND, text_typed),
+                MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, needs_text),
+            ]
+        },
+        fallbacks=[CommandHandler("cancel", cancel_typing)],
+        allow_reentry=True,
+        per_chat=False,
+    )
+
+
+def register(application: Application) -> None:
+    """Add the committee's aid buttons."""
+    application.add_handler(typing_conversation())  # type: ignore[arg-type]
+    application.add_handler(CallbackQueryHandler(open_case, pattern=pattern(DESK, "open")))
+    application.add_handler(CallbackQueryHandler(approve_pressed, pattern=pattern(DESK, "yes")))
