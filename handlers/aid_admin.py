@@ -21,12 +21,15 @@ from handlers.menu import on_menu
 from models.aid import (
     AidType,
     CaseStatus,
+    case_by_number,
     cases_with_status,
     committed_in_year,
+    correct,
     ensure_standards,
     may_pay,
     notice_lines,
     parse_amount,
+    parse_change,
     policy_for,
     set_policy,
     set_standard,
@@ -338,6 +341,45 @@ async def publish_notice(update: Update, context: UnionContext) -> None:
     await context.answer(update, context.t("aid.notice_published"))
 
 
+# ---- /aidcorrect -------------------------------------------------------------------------
+
+
+async def correct_payment(update: Update, context: UnionContext) -> None:
+    """/aidcorrect NUMBER CHANGE REASON: a correction of a paid amount, as a new ledger row."""
+    actor = await require_member(update, context)
+    if actor is None:
+        return
+    args = list(context.args or [])
+    if len(args) < 3:
+        await say(update, context, context.t("aid.correct_usage"))
+        return
+    try:
+        change = parse_change(args[1])
+        async with context.db() as session:
+            case = await case_by_number(session, org_id=context.org_id, number=args[0])
+            await correct(
+                session,
+                org_id=context.org_id,
+                case_id=case.id or 0,
+                actor=actor,
+                change=change,
+                note=" ".join(args[2:]),
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    logger.info("Aid case %s corrected by member %s", case.id, actor.id)
+    await say(
+        update,
+        context,
+        context.t(
+            "aid.corrected",
+            number=case.number,
+            change=("+" if change > 0 else "-") + yuan(abs(change)),
+        ),
+    )
+
+
 def register(application: Application) -> None:
     """Add /aidbooks, /aidrules and /aidnotice."""
     on_menu("aidbooks", show_books)
@@ -345,4 +387,5 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("aidbooks", show_books, filters=private))
     application.add_handler(CommandHandler("aidrules", rules, filters=private))
     application.add_handler(CommandHandler("aidnotice", show_notice, filters=private))
+    application.add_handler(CommandHandler("aidcorrect", correct_payment, filters=private))
     application.add_handler(CallbackQueryHandler(publish_notice, pattern=pattern(NOTICE, "pub")))

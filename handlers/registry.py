@@ -60,6 +60,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("aidbooks", N_("cmd.aidbooks"), Audience.COMMITTEE),
     CommandSpec("aidrules", N_("cmd.aidrules"), Audience.COMMITTEE),
     CommandSpec("aidnotice", N_("cmd.aidnotice"), Audience.COMMITTEE),
+    CommandSpec("aidcorrect", N_("cmd.aidcorrect"), Audience.COMMITTEE),
     CommandSpec("hardship", N_("cmd.hardship"), Audience.COMMITTEE),
     CommandSpec("calendar", N_("cmd.calendar"), Audience.COMMITTEE),
     CommandSpec("broadcast", N_("cmd.broadcast"), Audience.COMMITTEE),

@@ -944,3 +944,22 @@ async def last_asker(session: AsyncSession, *, case_id: int) -> int | None:
         )
     ).first()
     return entry.actor_member_id if entry else None
+
+
+async def case_by_number(session: AsyncSession, *, org_id: int, number: str) -> AidCase:
+    """A case by the number people see (助-2026-0007)."""
+    case = (
+        await session.exec(
+            select(AidCase).where(AidCase.organization_id == org_id, AidCase.number == number)
+        )
+    ).first()
+    if case is None:
+        raise DomainError(N_("aid.not_found"))
+    return case
+
+
+def parse_change(text: str) -> int:
+    """A signed correction in yuan (-50, +20.5) into fen."""
+    cleaned = text.strip()
+    sign = -1 if cleaned.startswith(("-", "－")) else 1
+    return sign * parse_amount(cleaned.lstrip("+-＋－"))

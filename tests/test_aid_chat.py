@@ -244,3 +244,29 @@ async def test_one_person_pressing_twice_at_once_counts_once(bot: BotHarness) ->
         ).all()
     assert stored is not None and stored.status == CaseStatus.OPEN
     assert len(approvals) == 1
+
+
+async def test_a_correction_is_a_new_ledger_row(bot: BotHarness) -> None:
+    await setup_school(bot)
+    case = await ask(bot)
+    cid = case.id or 0
+    await bot.press(COMMITTEE, pack("ak", "yes", cid, 25000), chat=GROUP)
+    await bot.press(TREASURER, pack("ak", "pay", cid), chat=GROUP)
+    await bot.say(TREASURER, "今天 现金")
+
+    await bot.say(MEMBER, f"/aidcorrect {case.number} -50 多发")
+    assert "只有经费管理员" in bot.telegram.last(MEMBER.id).text
+    await bot.say(TREASURER, f"/aidcorrect {case.number} abc 多发")
+    assert "金额要写成正数" in bot.telegram.last(TREASURER.id).text
+    await bot.say(TREASURER, f"/aidcorrect {case.number} -50 多发了50元已退回")
+
+    assert "-50" in bot.telegram.last(TREASURER.id).text
+    async with bot.db() as session:
+        ledger = (
+            await session.exec(
+                select(AidLedgerEntry)
+                .where(AidLedgerEntry.case_id == cid)
+                .order_by(col(AidLedgerEntry.id))
+            )
+        ).all()
+    assert [(e.kind, e.amount) for e in ledger[-2:]] == [("paid", 25000), ("correction", -5000)]
