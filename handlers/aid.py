@@ -325,10 +325,9 @@ async def _preview(update: Update, context: UnionContext) -> int:
         context.t("aid.preview_title"),
         context.t("aid.field_type", value=type_name(context.tr, draft["type"])),
         context.t("aid.field_day", value=draft["day"]),
-        context.t(
-            "aid.field_amount",
-            value=yuan(amount) if amount else context.t("aid.amount_standard_word"),
-        ),
+        context.t("aid.field_amount", value=f"¥{yuan(amount)}")
+        if amount
+        else context.t("aid.amount_standard_word"),
         context.t("aid.field_files", count=len(draft.get("evidence", []))),
     ]
     if draft.get("subject"):

@@ -53,6 +53,7 @@ from models.aid import (
     usage,
     yuan,
 )
+from models.desk import record_card
 from models.errors import DomainError
 from models.members import Actor, Member
 from models.members_queries import members_by_id
@@ -127,11 +128,9 @@ async def render_card(
     lines = [
         tr("aid.card_title", label=case_label(tr, case)),
         tr("aid.card_who", name=masked(subject.real_name if subject else "")),
-        tr(
-            "aid.card_amount",
-            asked=yuan(case.amount_asked) if case.amount_asked else "-",
-            standard=yuan(standard.amount),
-        ),
+        tr("aid.card_amount", asked=yuan(case.amount_asked), standard=yuan(standard.amount))
+        if case.amount_asked
+        else tr("aid.card_amount_standard", standard=yuan(standard.amount)),
     ]
     if case.reported:
         lines.append(tr("aid.card_reported"))
@@ -233,7 +232,16 @@ async def open_case(update: Update, context: UnionContext) -> None:
                 await context.bot.send_photo(user_id, file.file_id)
             else:
                 await context.bot.send_document(user_id, file.file_id)
-        await context.bot.send_message(user_id, text, reply_markup=markup)
+        copy = await context.bot.send_message(user_id, text, reply_markup=markup)
+        async with context.db() as session:  # this copy is kept up to date like the group's
+            await record_card(
+                session,
+                org_id=context.org_id,
+                kind=KIND,
+                item_id=case.id or 0,
+                chat_id=user_id,
+                message_id=copy.message_id,
+            )
     except Forbidden:
         await context.answer(update, context.t("suggestion.open_private_first"), alert=True)
         return
