@@ -211,7 +211,7 @@ async def _change_rule(context: UnionContext, actor: Actor, args: list[str]) -> 
             return True
         if word == "notice" and rest in (["on"], ["off"]):
             if not actor.is_chair:
-                raise DomainError(N_("roles.chair_only"))
+                raise DomainError(N_("aid.chair_only"))
             policy = await policy_for(session, org_id=context.org_id, year=year)
             policy.public_notice = rest == ["on"]
             session.add(policy)

@@ -315,7 +315,7 @@ async def set_policy(
 ) -> AidPolicy:
     """The chair sets the year's budget and approval rules."""
     if not actor.is_chair:
-        raise DomainError(N_("roles.chair_only"))
+        raise DomainError(N_("aid.chair_only"))
     policy = await policy_for(session, org_id=org_id, year=year)
     for value in (budget, single_approval_limit, max_amount):
         if value is not None and value <= 0:

@@ -531,7 +531,7 @@ async def test_an_approval_over_the_budget_left_needs_the_chair(union: Union) ->
     def budget(actor: Actor) -> Awaitable[AidPolicy]:
         return union.call(set_policy, actor=actor, year=YEAR, budget=1500 * YUAN)
 
-    await refused("roles.chair_only", budget(union.committee))
+    await refused("aid.chair_only", budget(union.committee))
     await refused(
         "aid.amount_invalid", union.call(set_policy, actor=union.chair, year=YEAR, budget=0)
     )
