@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck pytest test-pg setup translations migrate bench bench-broadcast clean
+.PHONY: run test check lint typecheck pytest test-pg setup translations migrate bench bench-broadcast bench-rush clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ bench: setup
 # About three minutes: 5,000 recipients at the outbox's pace, against Telegram's limits.
 bench-broadcast: setup
 	$(BIN)/python -m bench.broadcast
+
+# A sign-up rush: 1,000 members within one second, 100 seats, 100 ms per Telegram call; then the
+# same rush strictly one update at a time (about two minutes).
+bench-rush: setup
+	$(BIN)/python -m bench.rush
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

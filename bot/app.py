@@ -23,9 +23,12 @@ from bot.context import UnionContext
 from bot.db import create_engine, create_session_factory
 from bot.errors import handle_error
 from bot.i18n import I18n
+from bot.processor import PerUserOrderedProcessor
 from bot.settings import Settings
 from bot.state import AlertLimiter, AppState
 from handlers import (
+    activities,
+    activity_admin,
     aid,
     aid_admin,
     aid_desk,
@@ -48,6 +51,7 @@ from handlers import (
 from handlers.menu import publish_default_commands
 from models.anonymity import AuthorSeal
 from models.organizations import ensure_default_organization
+from models.signup_batch import SignupBatcher
 from scheduler.outbox import OutboxSender, Pace
 from scheduler.quiet import QuietHours
 from scheduler.runtime import Runtime, install
@@ -58,18 +62,23 @@ from scheduler.setup import stop as stop_scheduler
 logger = logging.getLogger(__name__)
 
 
+PERSISTENCE_SECONDS = 10  # how often conversations in progress are saved to disk
+
+
 def build_state(settings: Settings) -> AppState:
     """Engine, sessions, catalogs and limits for one application."""
     engine = create_engine(settings.database_url)
+    db = create_session_factory(engine)
     secret = settings.secret_bytes()
     return AppState(
         settings=settings,
         engine=engine,
-        db=create_session_factory(engine),
+        db=db,
         i18n=I18n(settings.default_language),
         secret=secret,
         alerts=AlertLimiter(interval_seconds=settings.alert_interval_seconds),
         seal=AuthorSeal(secret),
+        signups=SignupBatcher(db),
     )
 
 
@@ -92,6 +101,10 @@ def build_application(
         settings.persistence_path,
         # Our state holds an engine; only conversations and per-user drafts are pickled.
         store_data=PersistenceInput(bot_data=False, chat_data=False, callback_data=False),
+        # Written once per round (UnionApplication.update_persistence), not once per changed
+        # person: after a rush of a thousand people that is one file write, not a thousand.
+        on_flush=True,
+        update_interval=PERSISTENCE_SECONDS,
     )
     builder = (
         ApplicationBuilder()
@@ -101,6 +114,7 @@ def build_application(
         .persistence(persistence)
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
+        .concurrent_updates(PerUserOrderedProcessor(settings.max_concurrent_updates))
     )
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)
@@ -126,6 +140,8 @@ def register_handlers(application: Application) -> None:
     suggestions.register(application)
     proposals.register(application)
     aid.register(application)
+    activities.register(application)
+    activity_admin.register(application)
     aid_admin.register(application)
     hardship.register(application)
     profile.register(application)
@@ -195,6 +211,7 @@ async def on_shutdown(application: Application) -> None:
     """Stop the scheduler and the sender, close database connections."""
     assert isinstance(application, UnionApplication)
     state = application.state
+    await application.flush_processed()
     if state.runtime is not None:
         stop_scheduler(state.runtime)
     if state.sender_task is not None:

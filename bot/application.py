@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application
 
 from bot.state import AppState
-from models.updates import highest_processed, mark_processed, was_processed
+from models.updates import highest_processed, mark_processed_many, was_processed
 
 logger = logging.getLogger(__name__)
+
+# Handled update ids are written in small batches: one transaction for many updates instead of
+# one each, which matters in a rush. An id not yet written is still known in memory; a crash
+# can lose the last fraction of a second of them, and what those updates confirmed is still
+# protected by the unique keys of the records themselves.
+FLUSH_SECONDS = 0.25
+FLUSH_SIZE = 100
 
 
 class UnionApplication(Application):
@@ -23,6 +32,15 @@ class UnionApplication(Application):
         # Telegram's update ids only grow, so an id above every id seen so far (before this
         # start and during it) cannot be a redelivery: only the others need a database look-up.
         self._horizon: int | None = None
+        self._pending: set[int] = set()
+        self._flushed_at = time.monotonic()
+        self._flush_lock = asyncio.Lock()
+
+    async def update_persistence(self) -> None:
+        """Hand the changed conversations and drafts to the persistence, then write it once."""
+        await super().update_persistence()
+        if self.persistence is not None:
+            await self.persistence.flush()
 
     async def load_redelivery_horizon(self) -> None:
         """Remember the highest update id handled before this start."""
@@ -40,6 +58,8 @@ class UnionApplication(Application):
             await self._remember(update_id)
 
     async def _seen(self, update_id: int) -> bool:
+        if update_id in self._pending:
+            return True
         horizon = self._horizon
         if horizon is not None and update_id > horizon:
             self._horizon = update_id
@@ -53,8 +73,22 @@ class UnionApplication(Application):
             return False
 
     async def _remember(self, update_id: int) -> None:
-        try:
-            async with self.state.db() as session:
-                await mark_processed(session, update_id=update_id)
-        except Exception:
-            logger.warning("Could not record update %s as processed", update_id)
+        self._pending.add(update_id)
+        due = time.monotonic() - self._flushed_at >= FLUSH_SECONDS
+        if due or len(self._pending) >= FLUSH_SIZE:
+            await self.flush_processed()
+
+    async def flush_processed(self) -> None:
+        """Write the handled update ids kept in memory (also at shut-down)."""
+        async with self._flush_lock:
+            ids = sorted(self._pending)
+            self._flushed_at = time.monotonic()
+            if not ids:
+                return
+            try:
+                async with self.state.db() as session:
+                    await mark_processed_many(session, update_ids=ids)
+            except Exception:
+                logger.warning("Could not record %s updates as processed", len(ids))
+                return
+            self._pending.difference_update(ids)

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     quiet_hours: str = "22:00-07:30"
     # Messages per second the broadcast outbox sends at most (Telegram allows about 30).
     outbox_per_second: float = Field(default=28.0, gt=0, le=30)
+    # Reminders to activity participants, in hours before the start.
+    activity_reminder_hours: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [24, 2])
+    # Updates handled at the same time (different people; one person's stay in order).
+    max_concurrent_updates: int = Field(default=256, ge=1, le=4096)
     # Run the calendar scheduler and the outbox sender (tests drive them by hand instead).
     background_tasks: bool = True
 
@@ -63,7 +67,7 @@ class Settings(BaseSettings):
             raise ValueError("QUIET_HOURS must look like 22:00-07:30")
         return value.strip()
 
-    @field_validator("owner_ids", mode="before")
+    @field_validator("owner_ids", "activity_reminder_hours", mode="before")
     @classmethod
     def _split_owner_ids(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -12,6 +12,7 @@ from bot.db import SessionFactory
 from bot.i18n import I18n
 from bot.settings import Settings
 from models.anonymity import AuthorSeal
+from models.signup_batch import SignupBatcher
 from scheduler.runtime import Runtime
 
 
@@ -52,3 +53,5 @@ class AppState:
     # The calendar and outbox, set up at start (they need the started bot).
     runtime: Runtime | None = None
     sender_task: asyncio.Task[None] | None = None
+    # Sign-up presses, written in batches per activity (see models/signup_batch.py).
+    signups: SignupBatcher | None = None

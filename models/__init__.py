@@ -3,6 +3,7 @@
 Importing this package registers every table on `SQLModel.metadata` (Alembic relies on it).
 """
 
+from models.activities import Activity, Signup, Team
 from models.aid import (
     AidApproval,
     AidCase,
@@ -36,6 +37,7 @@ from models.suggestions import (
 from models.updates import ProcessedUpdate
 
 __all__ = [
+    "Activity",
     "AidApproval",
     "AidCase",
     "AidEvidence",
@@ -60,8 +62,10 @@ __all__ = [
     "ProposalAssignment",
     "ProposalRating",
     "ProposalSigner",
+    "Signup",
     "Suggestion",
     "SuggestionCategory",
     "SuggestionEntry",
     "SuggestionPhoto",
+    "Team",
 ]

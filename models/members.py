@@ -194,17 +194,21 @@ async def roles_of(session: AsyncSession, member_id: int) -> frozenset[Role]:
 
 
 async def load_actor(session: AsyncSession, *, org_id: int, telegram_user_id: int) -> Actor | None:
-    """The member bound to this Telegram account, with roles; None for strangers."""
-    member = (
+    """The member bound to this Telegram account, with roles; None for strangers.
+
+    One query (member and roles joined): it runs for every update, so it is kept cheap.
+    """
+    rows = (
         await session.exec(
-            select(Member).where(
-                Member.organization_id == org_id, Member.telegram_user_id == telegram_user_id
-            )
+            select(Member, MemberRole.role)
+            .join(MemberRole, col(MemberRole.member_id) == Member.id, isouter=True)
+            .where(Member.organization_id == org_id, Member.telegram_user_id == telegram_user_id)
         )
-    ).first()
-    if member is None or member.id is None:
+    ).all()
+    if not rows or rows[0][0].id is None:
         return None
-    return Actor(member=member, roles=await roles_of(session, member.id))
+    roles = frozenset(Role(role) for _, role in rows if role is not None)
+    return Actor(member=rows[0][0], roles=roles)
 
 
 async def get_member(session: AsyncSession, *, org_id: int, member_id: int) -> Member:

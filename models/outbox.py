@@ -8,6 +8,7 @@ or may not have reached Telegram; it becomes `uncertain` and is never sent again
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,6 +72,8 @@ class OutboxMessage(SQLModel, table=True):
     chat_id: int = Field(sa_type=BigInteger)
     member_id: int | None = Field(default=None, foreign_key="member.id")
     text: str = Field(sa_type=Text)
+    # Inline buttons as JSON rows of [label, callback data] (e.g. Sign up), or none.
+    buttons: str | None = Field(default=None, sa_type=Text, nullable=True)
     # Member messages respect quiet hours; committee tasks and reports do not.
     quiet: bool = True
     status: str = Field(default=OutboxStatus.PENDING, sa_type=String(16), index=True)
@@ -87,6 +90,7 @@ class Recipient:
     chat_id: int
     text: str
     member_id: int | None = None
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()  # rows of (label, callback data)
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,9 @@ async def enqueue(
                 chat_id=recipient.chat_id,
                 member_id=recipient.member_id,
                 text=recipient.text,
+                buttons=json.dumps(recipient.buttons, ensure_ascii=False)
+                if recipient.buttons
+                else None,
                 quiet=quiet,
                 not_before=not_before,
             )

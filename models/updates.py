@@ -45,6 +45,28 @@ async def mark_processed(session: AsyncSession, *, update_id: int) -> bool:
     return True
 
 
+async def mark_processed_many(session: AsyncSession, *, update_ids: list[int]) -> int:
+    """Record several handled updates in one transaction (ids already there are skipped)."""
+    known = set(
+        (
+            await session.exec(
+                select(ProcessedUpdate.update_id).where(
+                    col(ProcessedUpdate.update_id).in_(update_ids)
+                )
+            )
+        ).all()
+    )
+    fresh = sorted(set(update_ids) - known)
+    session.add_all([ProcessedUpdate(update_id=update_id) for update_id in fresh])
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()  # another flush recorded one of them meanwhile: one by one
+        for update_id in fresh:
+            await mark_processed(session, update_id=update_id)
+    return len(fresh)
+
+
 async def forget_processed_before(session: AsyncSession, *, days: int = 7) -> int:
     """Drop marks older than `days` (Telegram keeps undelivered updates for 24 hours)."""
     cutoff = utcnow() - timedelta(days=days)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -210,7 +211,9 @@ class OutboxSender:
         self, message: OutboxMessage
     ) -> tuple[OutboxStatus, str | None, datetime | None]:
         try:
-            await self.bot.send_message(message.chat_id, message.text)
+            await self.bot.send_message(
+                message.chat_id, message.text, reply_markup=_markup(message.buttons)
+            )
         except RetryAfter as exc:
             pause = _seconds(exc.retry_after)
             self._paused_until = max(self._paused_until, time.monotonic() + pause)
@@ -265,3 +268,13 @@ class OutboxSender:
 
 def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _markup(buttons: str | None) -> InlineKeyboardMarkup | None:
+    """Inline buttons stored with a message (JSON rows of [label, callback data])."""
+    if not buttons:
+        return None
+    rows = json.loads(buttons)
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )

@@ -23,6 +23,7 @@ from models.organizations import get_organization
 from models.outbox import Broadcast, BroadcastKind, DeliveryCounts, Recipient, enqueue
 from models.suggestions import unanswered_for_days
 from models.updates import forget_processed_before
+from scheduler.activity_jobs import ACTIVITY_JOB
 from scheduler.aid_jobs import AID_JOB
 from scheduler.calendar_defaults import default_entries
 from scheduler.calendar_jobs import reconcile
@@ -92,6 +93,16 @@ async def start(runtime: Runtime) -> AsyncIOScheduler:
         id=AID_JOB,
         replace_existing=True,
         misfire_grace_time=12 * 3600,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        "scheduler.activity_jobs:run_activity_tick",
+        # Every five minutes on the clock (not "five minutes after start"): a restart keeps the
+        # same plan.
+        trigger=CronTrigger(minute="*/5", timezone=runtime.settings.zone),
+        id=ACTIVITY_JOB,
+        replace_existing=True,
+        misfire_grace_time=3600,
         coalesce=True,
     )
     scheduler.add_job(

@@ -347,6 +347,7 @@ async def test_the_same_update_delivered_twice_is_answered_once(bot: BotHarness)
     await bot.feed(update)  # redelivered, e.g. after a crash before the offset was confirmed
 
     assert len(bot.telegram.texts(TEACHER.id)) == 1
+    await bot.app.flush_processed()  # ids are written in small batches
     async with bot.db() as session:
         marked = await session.get(ProcessedUpdate, update["update_id"])
     assert marked is not None

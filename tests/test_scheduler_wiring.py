@@ -8,6 +8,7 @@ from sqlmodel import col, select
 
 from bot.settings import Settings
 from models.calendar import CalendarEntry
+from scheduler.activity_jobs import ACTIVITY_JOB
 from scheduler.aid_jobs import AID_JOB
 from scheduler.calendar_jobs import job_id
 from scheduler.proposal_jobs import PROPOSAL_JOB
@@ -34,6 +35,7 @@ async def test_background_tasks_start_plan_every_entry_and_stop(
             HOUSEKEEPING_JOB,
             PROPOSAL_JOB,
             AID_JOB,
+            ACTIVITY_JOB,
         }
         assert expected == job_ids
         sender_task = bot.app.state.sender_task

@@ -6,6 +6,7 @@ import ast
 import re
 from pathlib import Path
 
+from models.activities import ActivityCategory, SelectionMode, SignupStatus
 from models.aid import AidType, CaseStatus, ChairReason, LedgerKind
 from models.calendar import AudienceType, EntryKind
 from models.hardship import HardshipLevel
@@ -29,6 +30,7 @@ NOT_KEYS = {
     "department.id",
     "proposal.id",
     "aid_case.id",
+    "activity.id",
     "suggestion_category.id",
 }
 
@@ -72,6 +74,26 @@ def dynamic_keys() -> set[str]:
         | {f"aid.ledger.{value}" for value in LedgerKind}
         | {f"aid.reason.{value}" for value in ChairReason}
         | {f"hardship.level.{value}" for value in HardshipLevel}
+        | {f"activity.category.{value}" for value in ActivityCategory}
+        | {f"activity.mode.{value}" for value in SelectionMode}
+        | {f"activity.signup.{value}" for value in SignupStatus}
+        | {
+            f"activity.who.{value}"
+            for value in ("everyone", "women", "retirees", "age", "departments")
+        }
+        | {
+            f"activity.column.{value}"
+            for value in (
+                "no",
+                "name",
+                "status",
+                "choice",
+                "family",
+                "checked_in",
+                "department",
+                "names",
+            )
+        }
     )
 
 

@@ -1,0 +1,439 @@
+"""Activities for members: one press to sign up (the answer is the button's own reply, which
+Telegram does not rate-limit), one press to cancel, family members, check-in, /activities."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    filters,
+)
+
+from bot.callback import pack, pattern, unpack
+from bot.context import UnionContext
+from bot.i18n import Translator
+from handlers.common import (
+    conversation,
+    keyboard,
+    refuse,
+    require_member,
+    say,
+    tell_members,
+    text_step,
+)
+from handlers.menu import on_menu
+from models.activities import (
+    CHECK_IN_AFTER,
+    CHECK_IN_BEFORE,
+    TEAM_NAMES_MAX,
+    Activity,
+    ActivityCategory,
+    ActivityStatus,
+    Signup,
+    SignupRequest,
+    SignupStatus,
+    cancel_signup,
+    check_in,
+    get_activity,
+    open_activities,
+    register_team,
+    set_family,
+    signup_of,
+    split_names,
+    waitlist_position,
+    withdraw_team,
+)
+from models.base import utcnow
+from models.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+FEATURE = "av"
+
+
+def when(context: UnionContext, moment: datetime) -> str:
+    """A moment in the union's time zone, as people read it."""
+    return moment.astimezone(context.settings.zone).strftime("%Y-%m-%d %H:%M")
+
+
+def summary(context: UnionContext, tr: Translator, activity: Activity) -> str:
+    """Title, time, place, seats, deadline, who may come, choices."""
+    seats = (
+        tr("activity.unlimited")
+        if activity.capacity is None
+        else tr("activity.seats", taken=activity.seats_taken, capacity=activity.capacity)
+    )
+    lines = [
+        tr("activity.card_title", title=activity.title),
+        tr("activity.card_when", when=when(context, activity.starts_at), place=activity.place),
+        tr("activity.card_seats", seats=seats, deadline=when(context, activity.deadline)),
+        tr(f"activity.mode.{activity.mode}"),
+    ]
+    if activity.choice_list():
+        lines.append(tr("activity.card_choices", choices="、".join(activity.choice_list())))
+    if activity.family_max:
+        lines.append(tr("activity.card_family", count=activity.family_max))
+    if activity.status == ActivityStatus.CANCELLED:
+        lines.append(tr("activity.card_cancelled"))
+    if activity.description:
+        lines += ["", activity.description]
+    return "\n".join(lines)
+
+
+def signup_buttons(tr: Translator, activity: Activity) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """Sign up (one per choice) and Cancel, as rows of (label, callback data)."""
+    aid = activity.id or 0
+    choices = activity.choice_list()
+    rows: list[tuple[tuple[str, str], ...]] = []
+    if choices:
+        rows += [
+            ((tr("activity.btn_sign_up_for", choice=choice), pack(FEATURE, "su", aid, index)),)
+            for index, choice in enumerate(choices)
+        ]
+    else:
+        rows.append(((tr("activity.btn_sign_up"), pack(FEATURE, "su", aid)),))
+    if activity.category == ActivityCategory.CONTEST:
+        rows.append(((tr("activity.btn_team"), pack(FEATURE, "team", aid)),))
+    rows.append(((tr("activity.btn_cancel"), pack(FEATURE, "cx", aid)),))
+    return tuple(rows)
+
+
+def _place_text(
+    context: UnionContext, activity: Activity, signup: Signup, position: int | None
+) -> str:
+    if signup.status == SignupStatus.SEAT:
+        return context.t("activity.got_seat", title=activity.title)
+    if signup.status == SignupStatus.APPLIED:
+        return context.t(
+            "activity.applied", title=activity.title, deadline=when(context, activity.deadline)
+        )
+    return context.t("activity.waitlisted", title=activity.title, position=position or 0)
+
+
+async def sign_up_pressed(update: Update, context: UnionContext) -> None:
+    """报名: the seat or waitlist place comes back at once, as the button's answer."""
+    query = update.callback_query
+    assert query is not None
+    actor = context.actor
+    if actor is None or not actor.is_active:
+        await context.answer(update, context.t("member.not_registered"), alert=True)
+        return
+    try:
+        data = unpack(query.data)
+        activity_id = data.int_arg(0)
+        index = int(data.args[1]) if len(data.args) > 1 and data.args[1].isdigit() else None
+    except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
+    batcher = context.state.signups
+    assert batcher is not None
+    try:
+        # No read here: the batch reads the activity once for everyone pressing now.
+        place = await batcher.sign_up(
+            org_id=context.org_id,
+            activity_id=activity_id,
+            request=SignupRequest(actor, choice_index=index, arrival=update.update_id),
+            now=utcnow(),
+        )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    activity = place.activity
+    assert activity is not None
+    logger.info("Activity %s: member %s signed up (%s)", activity_id, actor.id, place.signup.status)
+    await context.answer(
+        update, _place_text(context, activity, place.signup, place.position), alert=True
+    )
+    if activity.family_max and place.signup.status != SignupStatus.CANCELLED:
+        rows = [
+            [
+                (context.t("activity.btn_family", count=n), pack(FEATURE, "fam", activity_id, n))
+                for n in range(activity.family_max + 1)
+            ]
+        ]
+        await say(
+            update, context, context.t("activity.ask_family", title=activity.title), keyboard(*rows)
+        )
+
+
+async def family_pressed(update: Update, context: UnionContext) -> None:
+    """How many family members come along."""
+    query = update.callback_query
+    assert query is not None
+    actor = await require_member(update, context)
+    if actor is None:
+        return
+    try:
+        data = unpack(query.data)
+        activity_id, count = data.int_arg(0), int(data.arg(1))
+        async with context.db() as session:
+            await set_family(
+                session,
+                org_id=context.org_id,
+                activity_id=activity_id,
+                member_id=actor.id,
+                count=count,
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
+    await context.answer(update, context.t("activity.family_noted", count=count))
+
+
+async def cancel_pressed(update: Update, context: UnionContext) -> None:
+    """取消报名: the seat goes to the first on the waitlist, who is told."""
+    query = update.callback_query
+    assert query is not None
+    actor = context.actor
+    if actor is None or not actor.is_active:
+        await context.answer(update, context.t("member.not_registered"), alert=True)
+        return
+    try:
+        activity_id = unpack(query.data).int_arg()
+        async with context.db() as session:
+            activity = await get_activity(session, org_id=context.org_id, activity_id=activity_id)
+            result = await cancel_signup(
+                session,
+                org_id=context.org_id,
+                activity_id=activity_id,
+                actor=actor,
+                now=utcnow(),
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
+    logger.info("Activity %s: member %s cancelled", activity_id, actor.id)
+    await context.answer(
+        update, context.t("activity.cancelled_yours", title=activity.title), alert=True
+    )
+    title = activity.title
+    if result.promoted is not None:
+        await tell_members(
+            context,
+            [result.promoted.member_id],
+            lambda tr: tr("activity.promoted", title=title),
+        )
+    if result.waitlist_to_tell:
+        await tell_members(
+            context,
+            result.waitlist_to_tell,
+            lambda tr: tr("activity.seat_freed_late", title=title),
+        )
+
+
+async def check_in_pressed(update: Update, context: UnionContext) -> None:
+    """签到 at the activity."""
+    query = update.callback_query
+    assert query is not None
+    actor = await require_member(update, context)
+    if actor is None:
+        return
+    now = utcnow()
+    try:
+        activity_id = unpack(query.data).int_arg()
+        async with context.db() as session:
+            activity = await get_activity(session, org_id=context.org_id, activity_id=activity_id)
+            await check_in(
+                session, org_id=context.org_id, activity_id=activity_id, member_id=actor.id, now=now
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
+    await context.answer(update, context.t("activity.checked_in", title=activity.title), alert=True)
+
+
+# ---- /activities -------------------------------------------------------------------------
+
+
+async def list_activities(update: Update, context: UnionContext) -> None:
+    """/activities: what is coming up, with the member's own status and buttons."""
+    if update.callback_query is not None:
+        await context.answer(update)
+    actor = await require_member(update, context)
+    if actor is None:
+        return
+    now = utcnow()
+    async with context.db() as session:
+        activities = await open_activities(session, org_id=context.org_id, now=now - CHECK_IN_AFTER)
+        mine = {
+            activity.id: await signup_of(session, activity_id=activity.id or 0, member_id=actor.id)
+            for activity in activities
+        }
+        positions = {
+            aid: await waitlist_position(session, signup=signup)
+            for aid, signup in mine.items()
+            if signup is not None and signup.status == SignupStatus.WAITLIST
+        }
+    if not activities:
+        await say(update, context, context.t("activity.none"))
+        return
+    for activity in activities[:10]:
+        signup = mine.get(activity.id)
+        status = (
+            context.t("activity.status_none")
+            if signup is None
+            else context.t(
+                f"activity.signup.{signup.status}", position=positions.get(activity.id, 0)
+            )
+        )
+        text = (
+            summary(context, context.tr, activity)
+            + "\n\n"
+            + context.t("activity.your_status", status=status)
+        )
+        await say(update, context, text, _member_markup(context, activity, signup, now))
+
+
+def _member_markup(
+    context: UnionContext, activity: Activity, signup: Signup | None, now: datetime
+) -> InlineKeyboardMarkup | None:
+    rows: list[list[tuple[str, str]]] = []
+    if activity.status == ActivityStatus.CANCELLED:
+        return None
+    aid = activity.id or 0
+    if signup is None and activity.status == ActivityStatus.OPEN and now <= activity.deadline:
+        rows += [list(row) for row in signup_buttons(context.tr, activity)[:-1]]
+    if signup is not None:
+        rows.append([(context.t("activity.btn_cancel"), pack(FEATURE, "cx", aid))])
+        if signup.status == SignupStatus.SEAT and activity.starts_at - CHECK_IN_BEFORE <= now:
+            rows.append([(context.t("activity.btn_check_in"), pack(FEATURE, "in", aid))])
+    actor = context.actor
+    if actor is not None and actor.is_committee:
+        rows.append([(context.t("activity.btn_manage"), pack("ag", "mgr", aid))])
+    return keyboard(*rows) if rows else None
+
+
+# ---- team sign-ups -----------------------------------------------------------------------
+
+TEAM_NAMES = 1
+
+
+async def start_team(update: Update, context: UnionContext) -> int:
+    """部门团体报名 pressed: the players' names."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    await context.answer(update)
+    actor = await require_member(update, context)
+    if actor is None:
+        return ConversationHandler.END
+    try:
+        context.user_data["activity_team"] = unpack(query.data).int_arg()
+    except ValueError:
+        return ConversationHandler.END
+    await say(
+        update,
+        context,
+        context.t("activity.write_team", department=actor.member.department, max=TEAM_NAMES_MAX),
+    )
+    return TEAM_NAMES
+
+
+async def got_team(update: Update, context: UnionContext) -> int:
+    """The names: the department's team is entered (one per department)."""
+    assert update.message is not None and context.user_data is not None
+    actor = await require_member(update, context)
+    if actor is None:
+        return ConversationHandler.END
+    activity_id = int(context.user_data.get("activity_team", 0))
+    try:
+        names = split_names(update.message.text or "")
+        async with context.db() as session:
+            team = await register_team(
+                session,
+                org_id=context.org_id,
+                activity_id=activity_id,
+                actor=actor,
+                names=names,
+                now=utcnow(),
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        if error.key in ("input.empty", "input.too_long", "activity.team_names_invalid"):
+            return TEAM_NAMES
+        context.user_data.pop("activity_team", None)
+        return ConversationHandler.END
+    context.user_data.pop("activity_team", None)
+    logger.info(
+        "Activity %s: team of %s entered by member %s", activity_id, team.department, actor.id
+    )
+    await say(
+        update,
+        context,
+        context.t("activity.team_entered", department=team.department, count=len(team.name_list())),
+        keyboard([(context.t("activity.btn_team_withdraw"), pack(FEATURE, "teamx", activity_id))]),
+    )
+    return ConversationHandler.END
+
+
+async def team_withdrawn(update: Update, context: UnionContext) -> None:
+    """The contact withdraws the department's team."""
+    query = update.callback_query
+    assert query is not None
+    actor = await require_member(update, context)
+    if actor is None:
+        return
+    try:
+        async with context.db() as session:
+            team = await withdraw_team(
+                session,
+                org_id=context.org_id,
+                activity_id=unpack(query.data).int_arg(),
+                actor=actor,
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
+    await context.answer(
+        update, context.t("activity.team_withdrawn", department=team.department), alert=True
+    )
+
+
+async def cancel_team(update: Update, context: UnionContext) -> int:
+    """/cancel while typing the team."""
+    if context.user_data is not None:
+        context.user_data.pop("activity_team", None)
+    await say(update, context, context.t("activity.creating_cancelled"))
+    return ConversationHandler.END
+
+
+def register(application: Application) -> None:
+    """Add the member side of activities."""
+    on_menu("activities", list_activities)
+    application.add_handler(
+        conversation(
+            name="activity_team",
+            entry_points=[CallbackQueryHandler(start_team, pattern=pattern(FEATURE, "team"))],
+            states={TEAM_NAMES: text_step(got_team)},
+            fallbacks=[CommandHandler("cancel", cancel_team)],
+            allow_reentry=True,
+        )
+    )
+    application.add_handler(
+        CommandHandler("activities", list_activities, filters=filters.ChatType.PRIVATE)
+    )
+    for action, callback in (
+        ("su", sign_up_pressed),
+        ("fam", family_pressed),
+        ("cx", cancel_pressed),
+        ("in", check_in_pressed),
+        ("teamx", team_withdrawn),
+    ):
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern(FEATURE, action)))
