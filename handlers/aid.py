@@ -33,6 +33,7 @@ from handlers.common import (
     confirm_or_cancel,
     conversation,
     keyboard,
+    member_buttons,
     refuse,
     require_member,
     say,
@@ -64,7 +65,6 @@ from models.aid import (
     yuan,
 )
 from models.errors import DomainError
-from models.members import MemberStatus, search_members
 
 logger = logging.getLogger(__name__)
 
@@ -143,16 +143,11 @@ async def got_colleague_name(update: Update, context: UnionContext) -> int:
     text = await typed_text(update, context, limit=20)
     if text is None:
         return Asking.COLLEAGUE
-    async with context.db() as session:
-        found, _total = await search_members(
-            session, org_id=context.org_id, query=text, offset=0, limit=8
-        )
-    people = [m for m in found if m.status == MemberStatus.ACTIVE and m.id != actor.id]
-    if not people:
+    markup = await member_buttons(context, text, FEATURE, "subj", exclude=actor.id)
+    if markup is None:
         await say(update, context, context.t("aid.colleague_none"))
         return Asking.COLLEAGUE
-    rows = [[(f"{m.real_name} · {m.department}", pack(FEATURE, "subj", m.id or 0))] for m in people]
-    await say(update, context, context.t("aid.colleague_pick"), keyboard(*rows))
+    await say(update, context, context.t("aid.colleague_pick"), markup)
     return Asking.COLLEAGUE
 
 

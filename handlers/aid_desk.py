@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from enum import IntEnum
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -19,16 +18,21 @@ from telegram.ext import (
     Application,
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.i18n import Translator
-from handlers.common import conversation, is_private, keyboard, refuse, say, tell_members
+from handlers.common import (
+    TYPED_TEXT,
+    is_private,
+    keyboard,
+    private_text_conversation,
+    refuse,
+    say,
+    tell_members,
+)
 from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from models.aid import (
     AidCase,
@@ -79,12 +83,6 @@ _PROMPTS = {
     "no": "aid.write_reason",
     "pay": "aid.write_payment",
 }
-
-
-class DeskStep(IntEnum):
-    """The one step: typed text."""
-
-    TEXT = 1
 
 
 def today(context: UnionContext) -> Any:
@@ -369,7 +367,7 @@ async def start_typing(update: Update, context: UnionContext) -> int:
         return _END
     context.user_data[PENDING] = {"what": data.action, "id": case.id}
     await context.answer(update, None if is_private(update) else context.t("aid.opened_privately"))
-    return DeskStep.TEXT
+    return TYPED_TEXT
 
 
 async def text_typed(update: Update, context: UnionContext) -> int:
@@ -416,7 +414,7 @@ async def text_typed(update: Update, context: UnionContext) -> int:
     except DomainError as error:
         await refuse(update, context, error)
         if error.key in ("input.empty", "input.too_long", "aid.amount_invalid", "aid.date_format"):
-            return DeskStep.TEXT
+            return TYPED_TEXT
         context.user_data.pop(PENDING, None)
         return _END
     context.user_data.pop(PENDING, None)
@@ -443,30 +441,13 @@ async def cancel_typing(update: Update, context: UnionContext) -> int:
     return _END
 
 
-async def needs_text(update: Update, context: UnionContext) -> int:
-    """Anything but text."""
-    await say(update, context, context.t("input.text_expected"))
-    return DeskStep.TEXT
-
-
 def typing_conversation() -> object:
     """Buttons in the group, text in private: per user."""
-    private = filters.ChatType.PRIVATE
     entry_points: list[BaseHandler[Any, Any, Any]] = [
         CallbackQueryHandler(start_typing, pattern=pattern(DESK, action)) for action in _TYPED
     ]
-    return conversation(
-        name="aid_desk_text",
-        entry_points=entry_points,
-        states={
-            DeskStep.TEXT: [
-                MessageHandler(private & filters.TEXT & ~filters.COMMAND, text_typed),
-                MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, needs_text),
-            ]
-        },
-        fallbacks=[CommandHandler("cancel", cancel_typing)],
-        allow_reentry=True,
-        per_chat=False,
+    return private_text_conversation(
+        name="aid_desk_text", entry_points=entry_points, on_text=text_typed, on_cancel=cancel_typing
     )
 
 

@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
+    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -23,7 +24,7 @@ from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.i18n import Translator
 from models.errors import DomainError
-from models.members import Actor, MemberStatus, Profile
+from models.members import Actor, MemberStatus, Profile, search_members
 from models.members_queries import members_by_id
 from models.validation import clean_text
 
@@ -244,3 +245,52 @@ async def chosen_option(
         return None
     await context.answer(update)
     return choice
+
+
+TYPED_TEXT = 1  # the one state of a private-text conversation
+
+
+async def _text_expected_again(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("input.text_expected"))
+    return TYPED_TEXT
+
+
+def private_text_conversation(
+    *,
+    name: str,
+    entry_points: list[BaseHandler[Any, Any, Any]],
+    on_text: StepCallback,
+    on_cancel: StepCallback,
+) -> ConversationHandler[Any]:
+    """A button pressed anywhere (often the committee group), then text typed in the presser's
+    private chat: one conversation per user, whose one state is TYPED_TEXT."""
+    private = filters.ChatType.PRIVATE
+    return conversation(
+        name=name,
+        entry_points=entry_points,
+        states={
+            TYPED_TEXT: [
+                MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
+                MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, _text_expected_again),
+            ]
+        },
+        fallbacks=[CommandHandler("cancel", on_cancel)],
+        allow_reentry=True,
+        per_chat=False,
+    )
+
+
+async def member_buttons(
+    context: UnionContext, query: str, feature: str, action: str, *, exclude: int | None = None
+) -> InlineKeyboardMarkup | None:
+    """Active members whose name or department matches, as buttons `feature:action:<id>`."""
+    async with context.db() as session:
+        found, _total = await search_members(
+            session, org_id=context.org_id, query=query, offset=0, limit=8
+        )
+    rows = [
+        [(f"{m.real_name} · {m.department}", pack(feature, action, m.id or 0))]
+        for m in found
+        if m.status == MemberStatus.ACTIVE and m.id != exclude
+    ]
+    return keyboard(*rows) if rows else None

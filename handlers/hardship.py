@@ -24,6 +24,7 @@ from handlers.common import (
     chosen_option,
     conversation,
     keyboard,
+    member_buttons,
     refuse,
     require_committee,
     say,
@@ -42,7 +43,6 @@ from models.hardship import (
     open_file,
     review_file,
 )
-from models.members import MemberStatus, search_members
 from models.members_queries import members_by_id
 
 logger = logging.getLogger(__name__)
@@ -153,16 +153,11 @@ async def got_name(update: Update, context: UnionContext) -> int:
     text = await typed_text(update, context, limit=20)
     if text is None:
         return FileSteps.NAME
-    async with context.db() as session:
-        found, _total = await search_members(
-            session, org_id=context.org_id, query=text, offset=0, limit=8
-        )
-    people = [member for member in found if member.status == MemberStatus.ACTIVE]
-    if not people:
+    markup = await member_buttons(context, text, FEATURE, "who")
+    if markup is None:
         await say(update, context, context.t("aid.colleague_none"))
         return FileSteps.NAME
-    rows = [[(f"{m.real_name} · {m.department}", pack(FEATURE, "who", m.id or 0))] for m in people]
-    await say(update, context, context.t("aid.colleague_pick"), keyboard(*rows))
+    await say(update, context, context.t("aid.colleague_pick"), markup)
     return FileSteps.NAME
 
 

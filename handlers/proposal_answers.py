@@ -9,7 +9,6 @@ chat, so this conversation is keyed per user, not per chat (like the suggestion 
 from __future__ import annotations
 
 import logging
-from enum import IntEnum
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -18,16 +17,21 @@ from telegram.ext import (
     Application,
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.i18n import Translator
-from handlers.common import conversation, is_private, keyboard, refuse, say, tell_members
+from handlers.common import (
+    TYPED_TEXT,
+    is_private,
+    keyboard,
+    private_text_conversation,
+    refuse,
+    say,
+    tell_members,
+)
 from handlers.proposal_desk import (
     DESK,
     KIND,
@@ -73,12 +77,6 @@ _PROMPTS = {
     "ans": "proposal.write_answer",
 }
 _RATINGS = {"s": Rating.SATISFIED, "b": Rating.BASIC, "d": Rating.DISSATISFIED}
-
-
-class TextStep(IntEnum):
-    """The one step: the typed text."""
-
-    TEXT = 1
 
 
 def rating_buttons(tr: Translator, proposal_id: int) -> InlineKeyboardMarkup:
@@ -143,7 +141,7 @@ async def start_typing(update: Update, context: UnionContext) -> int:
     await context.answer(
         update, None if is_private(update) else context.t("suggestion.reply_in_private")
     )
-    return TextStep.TEXT
+    return TYPED_TEXT
 
 
 async def rate_pressed(update: Update, context: UnionContext) -> int:
@@ -182,7 +180,7 @@ async def rate_pressed(update: Update, context: UnionContext) -> int:
             context,
             context.t("proposal.write_dissatisfied", label=label(context.tr, proposal)),
         )
-        return TextStep.TEXT
+        return TYPED_TEXT
     await _rate(update, context, actor, proposal_id, rating, None)
     return _END
 
@@ -205,7 +203,7 @@ async def text_typed(update: Update, context: UnionContext) -> int:
     if done:
         context.user_data.pop(PENDING, None)
         return _END
-    return TextStep.TEXT
+    return TYPED_TEXT
 
 
 async def _committee_text(
@@ -337,31 +335,14 @@ async def cancel_typing(update: Update, context: UnionContext) -> int:
     return _END
 
 
-async def needs_text(update: Update, context: UnionContext) -> int:
-    """A photo or sticker instead of the text."""
-    await say(update, context, context.t("input.text_expected"))
-    return TextStep.TEXT
-
-
 def typing_conversation() -> object:
     """Buttons anywhere, text in private: one conversation per user."""
-    private = filters.ChatType.PRIVATE
     entry_points: list[BaseHandler[Any, Any, Any]] = [
         CallbackQueryHandler(start_typing, pattern=pattern(DESK, action)) for action in _STARTS_FROM
     ]
     entry_points.append(CallbackQueryHandler(rate_pressed, pattern=pattern(RATER, "rate")))
-    return conversation(
-        name="proposal_text",
-        entry_points=entry_points,
-        states={
-            TextStep.TEXT: [
-                MessageHandler(private & filters.TEXT & ~filters.COMMAND, text_typed),
-                MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, needs_text),
-            ]
-        },
-        fallbacks=[CommandHandler("cancel", cancel_typing)],
-        allow_reentry=True,
-        per_chat=False,
+    return private_text_conversation(
+        name="proposal_text", entry_points=entry_points, on_text=text_typed, on_cancel=cancel_typing
     )
 
 

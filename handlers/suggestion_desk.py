@@ -10,7 +10,6 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
-from enum import IntEnum
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
@@ -26,7 +25,14 @@ from telegram.ext import (
 from bot.callback import pack, pattern
 from bot.context import UnionContext
 from bot.i18n import Translator
-from handlers.common import conversation, keyboard, refuse, require_committee, say
+from handlers.common import (
+    TYPED_TEXT,
+    keyboard,
+    private_text_conversation,
+    refuse,
+    require_committee,
+    say,
+)
 from handlers.menu import on_menu
 from handlers.review_desk import committee_press, post_card, refresh_cards
 from models.errors import N_, DomainError
@@ -62,12 +68,6 @@ PAGE_SIZE = 6
 
 
 _END = ConversationHandler.END
-
-
-class ReplyStep(IntEnum):
-    """The one step of writing a reply."""
-
-    TEXT = 1
 
 
 def category_label(tr: Translator, category: SuggestionCategory) -> str:
@@ -196,7 +196,7 @@ async def start_reply(update: Update, context: UnionContext) -> int:
     assert context.user_data is not None
     context.user_data["sug_reply"] = {"id": item.id, "version": item.version}
     await context.answer(update, context.t("suggestion.reply_in_private"))
-    return ReplyStep.TEXT
+    return TYPED_TEXT
 
 
 async def send_reply(update: Update, context: UnionContext) -> int:
@@ -223,7 +223,7 @@ async def send_reply(update: Update, context: UnionContext) -> int:
         if error.key == "suggestion.changed_meanwhile":
             context.user_data.pop("sug_reply", None)
             return _END
-        return ReplyStep.TEXT  # empty or too long: let them try again
+        return TYPED_TEXT  # empty or too long: let them try again
     context.user_data.pop("sug_reply", None)
     logger.info("Suggestion %s answered by member %s", item.id, actor.id)
     delivered = await deliver_to_author(context, item, update.message.text or "")
@@ -266,12 +266,6 @@ async def cancel_reply(update: Update, context: UnionContext) -> int:
         context.user_data.pop("sug_reply", None)
     await say(update, context, context.t("suggestion.reply_cancelled"))
     return _END
-
-
-async def reply_needs_text(update: Update, context: UnionContext) -> int:
-    """A photo or sticker instead of the reply text."""
-    await say(update, context, context.t("input.text_expected"))
-    return ReplyStep.TEXT
 
 
 # ---- Close / Reopen / Publish ------------------------------------------------------------
@@ -566,22 +560,11 @@ async def bind_channel_finish(update: Update, context: UnionContext) -> None:
 
 def reply_conversation() -> object:
     """Reply pressed in the group, text typed in private: one conversation per user."""
-    return conversation(
+    return private_text_conversation(
         name="suggestion_reply",
         entry_points=[CallbackQueryHandler(start_reply, pattern=pattern(KIND, "reply"))],
-        states={
-            ReplyStep.TEXT: [
-                MessageHandler(
-                    filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, send_reply
-                ),
-                MessageHandler(
-                    filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.COMMAND, reply_needs_text
-                ),
-            ]
-        },
-        fallbacks=[CommandHandler("cancel", cancel_reply)],
-        allow_reentry=True,
-        per_chat=False,
+        on_text=send_reply,
+        on_cancel=cancel_reply,
     )
 
 
