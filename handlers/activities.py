@@ -200,7 +200,6 @@ async def cancel_pressed(update: Update, context: UnionContext) -> None:
     try:
         activity_id = unpack(query.data).int_arg()
         async with context.db() as session:
-            activity = await get_activity(session, org_id=context.org_id, activity_id=activity_id)
             result = await cancel_signup(
                 session,
                 org_id=context.org_id,
@@ -215,10 +214,8 @@ async def cancel_pressed(update: Update, context: UnionContext) -> None:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     logger.info("Activity %s: member %s cancelled", activity_id, actor.id)
-    await context.answer(
-        update, context.t("activity.cancelled_yours", title=activity.title), alert=True
-    )
-    title = activity.title
+    title = result.title
+    await context.answer(update, context.t("activity.cancelled_yours", title=title), alert=True)
     if result.promoted is not None:
         await tell_members(
             context,

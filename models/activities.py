@@ -470,6 +470,7 @@ class Cancellation:
     signup: Signup
     promoted: Signup | None  # the first on the waitlist, now seated
     waitlist_to_tell: tuple[int, ...]  # member ids told a seat freed (after the deadline)
+    title: str = ""  # the activity's title, for the messages
 
 
 async def cancel_signup(
@@ -477,28 +478,37 @@ async def cancel_signup(
 ) -> Cancellation:
     """Cancel one's own sign-up; before the deadline the first on the waitlist gets the seat."""
     activity = await get_activity(session, org_id=org_id, activity_id=activity_id)
-    signup = (
-        await session.exec(
-            select(Signup).where(
-                Signup.activity_id == activity_id,
-                Signup.member_id == actor.id,
-                col(Signup.status) != SignupStatus.CANCELLED,
+    # Read now: a rollback below expires the loaded activity (no lazy loads in async).
+    promote = activity.status == ActivityStatus.OPEN and now <= activity.deadline
+    title = activity.title
+    for _attempt in range(3):
+        signup = (
+            await session.exec(
+                select(Signup)
+                .where(
+                    Signup.activity_id == activity_id,
+                    Signup.member_id == actor.id,
+                    col(Signup.status) != SignupStatus.CANCELLED,
+                )
+                .execution_options(populate_existing=True)
             )
+        ).first()
+        if signup is None:
+            raise DomainError(N_("activity.no_signup"))
+        # Read before the UPDATE: the ORM brings the loaded object up to date with it.
+        was = signup.status
+        guarded = await session.exec(
+            update(Signup)
+            .where(col(Signup.id) == signup.id, col(Signup.status) == was)
+            .values(status=SignupStatus.CANCELLED)
         )
-    ).first()
-    if signup is None:
-        raise DomainError(N_("activity.no_signup"))
-    # Read before the UPDATE: the ORM brings the loaded object up to date with it.
-    was = signup.status
-    had_seat = was == SignupStatus.SEAT
-    guarded = await session.exec(
-        update(Signup)
-        .where(col(Signup.id) == signup.id, col(Signup.status) == was)
-        .values(status=SignupStatus.CANCELLED)
-    )
-    if guarded.rowcount != 1:
+        if guarded.rowcount == 1:
+            break
+        # Promoted (or drawn) at this very moment: read the new place and cancel that.
         await session.rollback()
-        raise DomainError(N_("activity.no_signup"))
+    else:
+        raise DomainError(N_("suggestion.busy"))
+    had_seat = was == SignupStatus.SEAT
     promoted: Signup | None = None
     told: tuple[int, ...] = ()
     if had_seat:
@@ -507,13 +517,13 @@ async def cancel_signup(
             .where(col(Activity.id) == activity_id)
             .values(seats_taken=Activity.seats_taken - 1)
         )
-        if activity.status == ActivityStatus.OPEN and now <= activity.deadline:
+        if promote:
             promoted = await _promote_first(session, activity_id)
         else:
             told = tuple(await _waitlisted_ids(session, activity_id))
     await session.commit()
     await session.refresh(signup)
-    return Cancellation(signup, promoted, told)
+    return Cancellation(signup, promoted, told, title)
 
 
 async def _waitlisted_ids(session: AsyncSession, activity_id: int) -> list[int]:

@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import SessionFactory
-from models.activities import Place, SignupRequest, sign_up, sign_up_many
-from models.errors import DomainError
+from models.activities import Place, SignupRequest, sign_up_many
+from models.errors import N_, DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -85,16 +85,12 @@ class SignupBatcher:
     async def _one(
         self, org_id: int, activity_id: int, request: SignupRequest, now: datetime
     ) -> Place | DomainError:
+        """A press on its own (the batch it came in was rolled back)."""
         try:
             async with self._db() as session:
-                return await sign_up(
-                    session,
-                    org_id=org_id,
-                    activity_id=activity_id,
-                    actor=request.actor,
-                    choice=request.choice,
-                    family=request.family,
-                    now=now,
+                (result,) = await sign_up_many(
+                    session, org_id=org_id, activity_id=activity_id, requests=[request], now=now
                 )
-        except DomainError as error:
-            return error
+        except IntegrityError:
+            return DomainError(N_("activity.signed_up_already"))
+        return result

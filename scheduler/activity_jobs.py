@@ -41,7 +41,12 @@ async def activity_tick(runtime: Runtime, *, now: datetime, rng: random.Random) 
                 select(Activity).where(
                     Activity.organization_id == runtime.org_id,
                     col(Activity.status) != ActivityStatus.CANCELLED,
-                    col(Activity.starts_at) > now,
+                    # A lottery whose deadline is its start is drawn after the start, too.
+                    (col(Activity.starts_at) > now)
+                    | (
+                        (col(Activity.mode) == SelectionMode.LOTTERY)
+                        & col(Activity.drawn).is_(False)
+                    ),
                 )
             )
         ).all()
@@ -54,7 +59,7 @@ async def activity_tick(runtime: Runtime, *, now: datetime, rng: random.Random) 
         ):
             queued += await _draw(runtime, activity, now, rng)
         for hours in runtime.settings.activity_reminder_hours:
-            if activity.starts_at - timedelta(hours=hours) <= now:
+            if activity.starts_at - timedelta(hours=hours) <= now < activity.starts_at:
                 queued += await _remind(runtime, activity, hours)
     if queued:
         runtime.sender.wake()
