@@ -65,54 +65,32 @@ async def seed_default_calendar(runtime: Runtime) -> int:
         return await add_entries(session, default_entries(runtime.org_id, runtime.i18n))
 
 
+# The jobs besides the calendar entries: (id, function path, cron fields, misfire grace in s).
+# Cron times, not intervals, so a restart keeps the same plan.
+_FIXED_JOBS: tuple[tuple[str, str, dict[str, object], int], ...] = (
+    (DIGEST_JOB, "scheduler.setup:run_digest", {"hour": 9, "minute": 0}, 6 * 3600),
+    (PROPOSAL_JOB, "scheduler.proposal_jobs:run_proposal_day", {"hour": 8, "minute": 5}, 12 * 3600),
+    (AID_JOB, "scheduler.aid_jobs:run_aid_day", {"hour": 8, "minute": 10}, 12 * 3600),
+    (ACTIVITY_JOB, "scheduler.activity_jobs:run_activity_tick", {"minute": "*/5"}, 3600),
+    (HOUSEKEEPING_JOB, "scheduler.setup:run_housekeeping", {"hour": 3, "minute": 30}, 12 * 3600),
+)
+
+
 async def start(runtime: Runtime) -> AsyncIOScheduler:
-    """Start the scheduler, plan every entry, and schedule the daily digests and proposal job."""
+    """Start the scheduler, plan every calendar entry, and schedule the fixed jobs."""
     scheduler = build_scheduler(runtime.settings.database_url, runtime.settings.zone)
     runtime.scheduler = scheduler
     scheduler.start()
     await reconcile(runtime, scheduler)
-    scheduler.add_job(
-        "scheduler.setup:run_digest",
-        trigger=CronTrigger(hour=9, minute=0, timezone=runtime.settings.zone),
-        id=DIGEST_JOB,
-        replace_existing=True,
-        misfire_grace_time=6 * 3600,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        "scheduler.proposal_jobs:run_proposal_day",
-        trigger=CronTrigger(hour=8, minute=5, timezone=runtime.settings.zone),
-        id=PROPOSAL_JOB,
-        replace_existing=True,
-        misfire_grace_time=12 * 3600,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        "scheduler.aid_jobs:run_aid_day",
-        trigger=CronTrigger(hour=8, minute=10, timezone=runtime.settings.zone),
-        id=AID_JOB,
-        replace_existing=True,
-        misfire_grace_time=12 * 3600,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        "scheduler.activity_jobs:run_activity_tick",
-        # Every five minutes on the clock (not "five minutes after start"): a restart keeps the
-        # same plan.
-        trigger=CronTrigger(minute="*/5", timezone=runtime.settings.zone),
-        id=ACTIVITY_JOB,
-        replace_existing=True,
-        misfire_grace_time=3600,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        "scheduler.setup:run_housekeeping",
-        trigger=CronTrigger(hour=3, minute=30, timezone=runtime.settings.zone),
-        id=HOUSEKEEPING_JOB,
-        replace_existing=True,
-        misfire_grace_time=12 * 3600,
-        coalesce=True,
-    )
+    for job_id, path, when, grace in _FIXED_JOBS:
+        scheduler.add_job(
+            path,
+            trigger=CronTrigger(timezone=runtime.settings.zone, **when),
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=grace,
+            coalesce=True,
+        )
     return scheduler
 
 
