@@ -601,7 +601,7 @@ async def export(update: Update, context: UnionContext) -> None:
     await context.answer(update)
     book = Workbook()
     sheet = book.active
-    sheet.title = "报名"
+    sheet.title = context.t("activity.sheet_signups")
     sheet.append(
         [
             context.t(f"activity.column.{c}")
@@ -622,7 +622,7 @@ async def export(update: Update, context: UnionContext) -> None:
     async with context.db() as session:
         teams = await teams_of(session, activity_id=activity.id or 0)
     if teams:
-        team_sheet = book.create_sheet("团体")
+        team_sheet = book.create_sheet(context.t("activity.sheet_teams"))
         team_sheet.append(
             [context.t("activity.column.department"), context.t("activity.column.names")]
         )
