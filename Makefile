@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck pytest test-pg setup translations migrate bench bench-broadcast bench-rush clean
+.PHONY: run sandbox test check lint typecheck pytest test-pg setup translations migrate e2e-deps bench bench-broadcast bench-rush clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,17 +23,35 @@ migrate: setup
 run: migrate
 	$(BIN)/unionbot run
 
+# The real bot in a terminal chat, on its own database (data/sandbox.db): no token needed.
+sandbox: setup
+	$(BIN)/unionbot sandbox
+
 lint: setup
 	$(BIN)/ruff check .
 
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup
+# The Bot API emulator (npm telegram-test-api) the end-to-end tests run the bot against. Without
+# node or npm the end-to-end tests are skipped, and say so.
+E2E := tests/e2e
+E2E_STAMP := $(E2E)/node_modules/.installed
+
+$(E2E_STAMP): $(E2E)/package.json $(E2E)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(E2E) --no-audit --no-fund --loglevel=error && touch $(E2E_STAMP); \
+	else \
+		echo "npm is not installed: the end-to-end tests against the Bot API emulator will be skipped."; \
+	fi
+
+e2e-deps: $(E2E_STAMP)
+
+pytest: setup e2e-deps
 	$(BIN)/pytest -q
 
 # The same suite against PostgreSQL, when a server answers on 127.0.0.1:5432.
-test-pg: setup
+test-pg: setup e2e-deps
 	@url=$$($(BIN)/python -m tests.support.postgres); \
 	if [ -n "$$url" ]; then \
 		echo "== tests on PostgreSQL ($$url)"; \
@@ -57,4 +75,4 @@ bench-rush: setup
 	$(BIN)/python -m bench.rush
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(E2E)/node_modules

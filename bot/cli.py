@@ -35,6 +35,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="run the bot (long polling)")
+    sandbox = commands.add_parser(
+        "sandbox", help="try the bot in a terminal chat, without Telegram (no token needed)"
+    )
+    sandbox.add_argument(
+        "--fresh", action="store_true", help="delete the sandbox's data and seed a new school"
+    )
+    sandbox.add_argument(
+        "--database", type=Path, default=Path("data/sandbox.db"), help="the sandbox's SQLite file"
+    )
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", metavar="TASK")
     db_commands.add_parser("upgrade", help="migrate the database to the latest schema")
@@ -73,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings()
         if args.command == "run":
             return _run(settings)
+        if args.command == "sandbox":
+            return _sandbox(settings, args)
         if args.command == "db" and args.db_command == "upgrade":
             upgrade(settings.database_url)
             print(_translator(settings.default_language)("cli.db_upgraded"))
@@ -113,6 +124,14 @@ def _run(settings: Settings) -> int:
         allowed_updates=["message", "callback_query", "channel_post", "my_chat_member"]
     )
     return 0
+
+
+def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.sandbox import run_terminal
+
+    # The terminal is the chat: only warnings and errors are logged beside it.
+    logging.getLogger().setLevel(logging.WARNING)
+    return run_terminal(settings, database=args.database, fresh=args.fresh)
 
 
 async def _members(settings: Settings, args: argparse.Namespace) -> int:
