@@ -1,20 +1,27 @@
 """One APScheduler beside PTB: started in post_init, stopped in post_shutdown.
 
-Jobs live in a SQLAlchemyJobStore in the bot's own database (APScheduler creates its table
-`apscheduler_jobs`; our migrations leave it alone). PTB's JobQueue is not used: its jobs cannot
-be stored in a database.
+Jobs are held in memory and planned again from our own tables at every start: each calendar
+entry from its rule and the broadcasts already sent (calendar_jobs.reconcile), each fixed job from
+its cron time, run at once if its latest time fell within its grace while the bot was down. Every
+job is idempotent (its broadcasts have a key per day), so a catch-up run after a restart never
+sends twice.
+
+APScheduler's SQLAlchemyJobStore is not used: it is synchronous, so each job-store write blocked
+the event loop, and on SQLite a write waiting for a lock held by one of our own async
+transactions (which needs that loop to commit) could only time out: a restart after a crash once
+failed so with "database is locked" (tests/test_crash_restart.py). Its old table
+`apscheduler_jobs` is left alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.engine import make_url
 
 from handlers.suggestion_desk import render_digest
 from models.base import utcnow
@@ -32,27 +39,14 @@ from scheduler.runtime import Runtime, current
 
 logger = logging.getLogger(__name__)
 
-JOBS_TABLE = "apscheduler_jobs"
 DIGEST_JOB = "digest:suggestions"
 HOUSEKEEPING_JOB = "housekeeping"
 
 
-def sync_url(url: str) -> str:
-    """APScheduler's job store is synchronous: the same database through a sync driver."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    driver = "pysqlite" if backend == "sqlite" else "psycopg"
-    return parsed.set(drivername=f"{backend}+{driver}").render_as_string(hide_password=False)
-
-
-def build_scheduler(database_url: str, zone: object) -> AsyncIOScheduler:
-    """The scheduler with its database job store and safe defaults."""
-    options = {"connect_args": {"timeout": 10}} if database_url.startswith("sqlite") else {}
-    store = SQLAlchemyJobStore(
-        url=sync_url(database_url), tablename=JOBS_TABLE, engine_options=options
-    )
+def build_scheduler(zone: object) -> AsyncIOScheduler:
+    """The scheduler with safe defaults."""
     return AsyncIOScheduler(
-        jobstores={"default": store},
+        jobstores={"default": MemoryJobStore()},
         # APScheduler's default grace of 1 s would drop anything due while the bot restarted.
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         timezone=zone,
@@ -76,22 +70,41 @@ _FIXED_JOBS: tuple[tuple[str, str, dict[str, object], int], ...] = (
 )
 
 
-async def start(runtime: Runtime) -> AsyncIOScheduler:
+async def start(runtime: Runtime, *, now: datetime | None = None) -> AsyncIOScheduler:
     """Start the scheduler, plan every calendar entry, and schedule the fixed jobs."""
-    scheduler = build_scheduler(runtime.settings.database_url, runtime.settings.zone)
+    scheduler = build_scheduler(runtime.settings.zone)
     runtime.scheduler = scheduler
     scheduler.start()
     await reconcile(runtime, scheduler)
+    now = now or utcnow()
     for job_id, path, when, grace in _FIXED_JOBS:
+        trigger = CronTrigger(timezone=runtime.settings.zone, **when)
         scheduler.add_job(
             path,
-            trigger=CronTrigger(timezone=runtime.settings.zone, **when),
+            trigger=trigger,
             id=job_id,
             replace_existing=True,
             misfire_grace_time=grace,
             coalesce=True,
+            next_run_time=missed_run(trigger, now=now, grace_seconds=grace),
         )
     return scheduler
+
+
+def missed_run(trigger: CronTrigger, *, now: datetime, grace_seconds: int) -> datetime:
+    """The latest time the trigger fired within the grace before `now` (the bot may have been
+    down then: run it at once), else its next time."""
+    window_start = now - timedelta(seconds=grace_seconds)
+    latest: datetime | None = None
+    moment = trigger.get_next_fire_time(None, window_start)
+    while moment is not None and moment <= now:
+        latest = moment
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+    if latest is not None:
+        return latest
+    upcoming = trigger.get_next_fire_time(None, now)
+    assert upcoming is not None  # cron times repeat for ever
+    return upcoming
 
 
 async def run_housekeeping() -> None:

@@ -46,7 +46,7 @@ from scheduler.calendar_jobs import (
 )
 from scheduler.outbox import OutboxSender, Pace
 from scheduler.runtime import Runtime, current
-from scheduler.setup import build_scheduler, seed_default_calendar, send_digest, sync_url
+from scheduler.setup import build_scheduler, seed_default_calendar, send_digest
 from tests.support.factories import make_member
 from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
 from tests.support.updates import Person
@@ -495,12 +495,10 @@ async def test_after_an_occurrence_is_sent_reconcile_plans_the_next(
     assert run_dates(scheduler)[job_id(womens_day.id or 0)] == sh(2028, 3, 8, 8, 30)
 
 
-async def test_the_production_scheduler_holds_the_same_jobs(
-    bot: BotHarness, database_url: str
-) -> None:
-    """build_scheduler's scheduler, not started (jobs stay pending; the database store is not
-    touched): the time zone and the jobs reconcile gives it."""
-    production = build_scheduler(database_url, SHANGHAI)
+async def test_the_production_scheduler_holds_the_same_jobs(bot: BotHarness) -> None:
+    """build_scheduler's scheduler, not started (jobs stay pending): the time zone and the jobs
+    reconcile gives it."""
+    production = build_scheduler(SHANGHAI)
     assert production.timezone == SHANGHAI
     assert not production.running
 
@@ -894,24 +892,3 @@ async def test_upcoming_leaves_out_disabled_entries(bot: BotHarness) -> None:
         )
     found = await upcoming(runtime_of(bot), start=date(2027, 1, 1), days=60)
     assert "annual_summary" not in [item.key for _, item in found]
-
-
-# ---- the job store's URL ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        (
-            "sqlite+aiosqlite:////var/lib/unionbot/bot.db",
-            "sqlite+pysqlite:////var/lib/unionbot/bot.db",
-        ),
-        ("sqlite+aiosqlite:///relative.db", "sqlite+pysqlite:///relative.db"),
-        (
-            "postgresql+asyncpg://union:s3cr%40t@db.example:5432/unionbot",
-            "postgresql+psycopg://union:s3cr%40t@db.example:5432/unionbot",
-        ),
-    ],
-)
-def test_sync_url_uses_the_synchronous_driver(url: str, expected: str) -> None:
-    assert sync_url(url) == expected

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pytest
+from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import col, select
 
 from bot.settings import Settings
@@ -12,8 +16,8 @@ from scheduler.activity_jobs import ACTIVITY_JOB
 from scheduler.aid_jobs import AID_JOB
 from scheduler.calendar_jobs import job_id
 from scheduler.proposal_jobs import PROPOSAL_JOB
-from scheduler.setup import DIGEST_JOB, HOUSEKEEPING_JOB
-from tests.support.harness import make_settings, running_bot
+from scheduler.setup import DIGEST_JOB, HOUSEKEEPING_JOB, missed_run
+from tests.support.harness import BotHarness, make_settings, running_bot
 
 
 async def test_background_tasks_start_plan_every_entry_and_stop(
@@ -43,17 +47,61 @@ async def test_background_tasks_start_plan_every_entry_and_stop(
     assert sender_task.done()
 
 
-async def test_jobs_survive_a_restart_in_the_database_job_store(
+async def test_a_restart_plans_the_same_calendar_jobs_again(
     clean_database: str, tmp_path: Path
 ) -> None:
     settings: Settings = make_settings(clean_database, tmp_path, background_tasks=True)
+
+    def calendar_jobs(bot: BotHarness) -> dict[str, object]:
+        runtime = bot.app.state.runtime
+        assert runtime is not None and runtime.scheduler is not None
+        return {
+            job.id: job.next_run_time
+            for job in runtime.scheduler.get_jobs()
+            if job.id.startswith("calendar:")
+        }
+
     async with running_bot(settings) as bot:
-        assert bot.app.state.runtime is not None and bot.app.state.runtime.scheduler is not None
-        first = {job.id: job.next_run_time for job in bot.app.state.runtime.scheduler.get_jobs()}
+        first = calendar_jobs(bot)
     async with running_bot(settings) as bot:
-        assert bot.app.state.runtime is not None and bot.app.state.runtime.scheduler is not None
-        again = {job.id: job.next_run_time for job in bot.app.state.runtime.scheduler.get_jobs()}
-    assert again == first  # same ids, same times: reconciled, not duplicated
+        again = calendar_jobs(bot)
+    assert again == first and first  # planned from our tables: same ids, same times
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def sh(day: int, hour: int, minute: int = 0) -> datetime:
+    """A time in December 2026, Shanghai."""
+    return datetime(2026, 12, day, hour, minute, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # Down at 09:00, started at 10:30: the digest (grace 6 h) runs at once.
+        (sh(1, 10, 30), sh(1, 9)),
+        # Started at 08:30: not due yet today; it waits for 09:00.
+        (sh(1, 8, 30), sh(1, 9)),
+        # Started at 16:00: beyond the grace, yesterday's is not caught up; tomorrow's waits.
+        (sh(1, 16), sh(2, 9)),
+    ],
+)
+def test_a_fixed_job_missed_within_its_grace_runs_at_start(
+    now: datetime, expected: datetime
+) -> None:
+    trigger = CronTrigger(hour=9, minute=0, timezone=SHANGHAI)
+
+    planned = missed_run(trigger, now=now, grace_seconds=6 * 3600)
+
+    assert planned == expected
+
+
+def test_the_five_minute_tick_catches_up_its_latest_time_only() -> None:
+    trigger = CronTrigger(minute="*/5", timezone=SHANGHAI)
+    now = sh(1, 10, 7)
+
+    assert missed_run(trigger, now=now, grace_seconds=3600) == now.replace(minute=5)
 
 
 async def test_housekeeping_forgets_old_update_ids_only(bot: object) -> None:
