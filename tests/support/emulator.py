@@ -181,7 +181,8 @@ class Adapter:
         self._server.server_close()
 
     def hold(self, method: str, chat_id: int, *, drop: bool = True) -> Held:
-        """Hold the next `method` call to `chat_id` (answered with an error once released)."""
+        """Hold the next `method` call to `chat_id` (0: any), answered with an error once
+        released: the bot may be killed while it waits."""
         held = Held(method, chat_id, drop=drop)
         with self._lock:
             self.holds.append(held)
@@ -228,7 +229,7 @@ class Adapter:
                     for h in self.holds
                     if not h.reached.is_set()
                     and h.method == method
-                    and str(params.get("chat_id")) == str(h.chat_id)
+                    and (h.chat_id == 0 or str(params.get("chat_id")) == str(h.chat_id))
                 ),
                 None,
             )
