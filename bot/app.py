@@ -63,6 +63,23 @@ logger = logging.getLogger(__name__)
 
 
 PERSISTENCE_SECONDS = 10  # how often conversations in progress are saved to disk
+RATE_LIMITER_LOGGER = "telegram.ext.AIORateLimiter"
+
+
+class RetriesExhaustedFilter(logging.Filter):
+    """Drops AIORateLimiter's own ERROR when it gives up on a 429: the call then raises
+    RetryAfter and our code that made it logs the failure once, so one 429 is one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for "Rate limit hit after maximum of N retries", True for anything else."""
+        return not str(record.msg).startswith("Rate limit hit after maximum")
+
+
+def quiet_rate_limiter_give_up() -> None:
+    """Install RetriesExhaustedFilter on PTB's rate limiter logger (once per process)."""
+    limiter_logger = logging.getLogger(RATE_LIMITER_LOGGER)
+    if not any(isinstance(f, RetriesExhaustedFilter) for f in limiter_logger.filters):
+        limiter_logger.addFilter(RetriesExhaustedFilter())
 
 
 def build_state(settings: Settings) -> AppState:
@@ -124,6 +141,7 @@ def build_application(
         builder = builder.rate_limiter(rate_limiter)
     elif use_default_rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        quiet_rate_limiter_give_up()
     application = builder.build()
     assert isinstance(application, UnionApplication)
     register_handlers(application)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.db import SessionFactory
@@ -15,6 +17,8 @@ from models.members import Actor, ensure_owner_is_chair, load_actor, mark_reacha
 if TYPE_CHECKING:
     from bot.application import UnionApplication
     from bot.state import AppState
+
+logger = logging.getLogger(__name__)
 
 
 class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -74,13 +78,23 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         """Answer the button press once; later answers (or long texts) go to the chat instead.
 
         Telegram accepts one answer per press, and a menu may answer before the feature it
-        opens does, so every handler answers through here.
+        opens does, so every handler answers through here. A refused answer (the press is too
+        old, or the request timed out) does not stop the action: an alert's text then goes to
+        the chat instead.
         """
         query = update.callback_query
         fits = text is None or len(text) <= 190
         if query is not None and not self._answered:
             self._answered = True
-            await query.answer(text if fits else None, show_alert=alert and fits)
+            try:
+                await query.answer(text if fits else None, show_alert=alert and fits)
+            except TelegramError as exc:
+                logger.warning(
+                    "A button press by user %s could not be answered: %s",
+                    query.from_user.id,
+                    type(exc).__name__,
+                )
+                fits = fits and not alert
             if fits:
                 return
         if text is not None and (alert or not fits or query is None):

@@ -77,6 +77,12 @@ _TOLD = {
     "paid": ("aid.told_paid", "aid.told_paid_report"),
 }
 _DESK_NOTES = {"asked": "aid.desk_asked", "rejected": "aid.desk_rejected", "paid": "aid.desk_paid"}
+# The same notes when the requester could not be told (blocked the bot, left Telegram...).
+_DESK_NOTES_UNDELIVERED = {
+    "asked": "aid.desk_asked_undelivered",
+    "rejected": "aid.desk_rejected_undelivered",
+    "paid": "aid.desk_paid_undelivered",
+}
 _PROMPTS = {
     "amt": "aid.write_amount_desk",
     "ask": "aid.write_question",
@@ -267,14 +273,18 @@ async def approve_pressed(update: Update, context: UnionContext) -> None:
     except ValueError:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
-    outcome = await _approve(update, context, actor, case_id, amount)
-    if outcome is not None:
-        await context.answer(update, _outcome_text(context, outcome))
+    approval = await _approve(update, context, actor, case_id, amount)
+    if approval is not None:
+        outcome, told = approval
+        # Not told: an alert the presser has to acknowledge, so somebody contacts the requester.
+        await context.answer(update, _outcome_text(context, outcome, told), alert=not told)
 
 
 async def _approve(
     update: Update, context: UnionContext, actor: Actor, case_id: int, amount: int
-) -> ApprovalOutcome | None:
+) -> tuple[ApprovalOutcome, bool] | None:
+    """Record one approval; returns the outcome and whether the requester could be told (true
+    when there was nothing to tell yet), or None after a refusal."""
     try:
         async with context.db() as session:
             outcome = await approve(
@@ -290,14 +300,15 @@ async def _approve(
         return None
     logger.info("Aid case %s approval by member %s", case_id, actor.id)
     await refresh(context, case_id)
+    told = True
     if outcome.approved:
-        await _tell_requester(context, outcome.case, "approved")
-    return outcome
+        told = await _tell_requester(context, outcome.case, "approved")
+    return outcome, told
 
 
-def _outcome_text(context: UnionContext, outcome: ApprovalOutcome) -> str:
+def _outcome_text(context: UnionContext, outcome: ApprovalOutcome, told: bool = True) -> str:
     if outcome.approved:
-        return context.t("aid.approved_toast")
+        return context.t("aid.approved_toast" if told else "aid.approved_undelivered")
     if list(outcome.reasons) == [ChairReason.OVER_THRESHOLD]:
         return context.t("aid.needs_second", count=outcome.approvals)
     return context.t("aid.needs_chair")
@@ -305,9 +316,9 @@ def _outcome_text(context: UnionContext, outcome: ApprovalOutcome) -> str:
 
 async def _tell_requester(
     context: UnionContext, case: AidCase, outcome: str, note: str = ""
-) -> None:
+) -> bool:
     """The requester (or reporter) hears the outcome in their language; the subject of a
-    colleague's report is not messaged."""
+    colleague's report is not messaged. Returns whether the requester got the message."""
     key = _TOLD[outcome][1 if case.reported else 0]
     amount = yuan(case.approved_amount) if case.approved_amount is not None else "-"
 
@@ -320,7 +331,7 @@ async def _tell_requester(
         def markup(tr: Translator) -> InlineKeyboardMarkup:
             return keyboard([(tr("aid.btn_answer"), pack("ad", "info", case.id or 0))])
 
-    await tell_members(context, [case.requester_member_id], render, markup)
+    return await tell_members(context, [case.requester_member_id], render, markup) > 0
 
 
 # ---- typed steps -------------------------------------------------------------------------
@@ -386,7 +397,7 @@ async def text_typed(update: Update, context: UnionContext) -> int:
         if what == "amt":
             approval = await _approve(update, context, actor, case_id, parse_amount(text))
             if approval is not None:
-                await say(update, context, _outcome_text(context, approval))
+                await say(update, context, _outcome_text(context, *approval))
             context.user_data.pop(PENDING, None)
             return _END
         async with context.db() as session:
@@ -421,15 +432,17 @@ async def text_typed(update: Update, context: UnionContext) -> int:
     logger.info("Aid case %s: %s by member %s", case_id, what, actor.id)
     await refresh(context, case_id)
     outcome = {"ask": "asked", "no": "rejected", "pay": "paid"}[what]
-    await _tell_requester(context, case, outcome, note=text.strip())
+    told = await _tell_requester(context, case, outcome, note=text.strip())
     tr = _committee_tr(context)
+    note_key = _DESK_NOTES[outcome] if told else _DESK_NOTES_UNDELIVERED[outcome]
     await post_under_cards(
         context,
         kind=KIND,
         item_id=case_id,
-        text=tr(_DESK_NOTES[outcome], number=case.number, who=actor.member.real_name),
+        text=tr(note_key, number=case.number, who=actor.member.real_name),
     )
-    await say(update, context, context.t("aid.stored", number=case.number))
+    stored_key = "aid.stored" if told else "aid.stored_undelivered"
+    await say(update, context, context.t(stored_key, number=case.number))
     return _END
 
 

@@ -6,14 +6,14 @@ import logging
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.callback import pack, pattern
 from bot.context import UnionContext
 from handlers.common import keyboard, profile_lines, refuse, require_committee, say
 from handlers.menu import on_menu
-from handlers.review_desk import committee_press, post_card, refresh_cards
+from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from models.errors import DomainError
 from models.members import (
     JoinRequest,
@@ -95,7 +95,12 @@ async def decide_join(update: Update, context: UnionContext) -> None:
     logger.info("Join request %s decided by member %s: %s", request_id, actor.id, data.action)
     text, markup = render_card(context, request, member, actor.member)
     await refresh_cards(context, kind=KIND, item_id=request_id, text=text, markup=markup)
-    await _tell_applicant(context, member, approve)
+    if not await _tell_applicant(context, member, approve):
+        # The presser's toast is gone already: a note under the card tells the whole committee.
+        tr = context.i18n.get(context.settings.default_language)
+        await post_under_cards(
+            context, kind=KIND, item_id=request_id, text=tr("join.desk_undelivered", id=request_id)
+        )
 
 
 async def _refresh(context: UnionContext, request_id: int) -> None:
@@ -114,15 +119,18 @@ async def _refresh(context: UnionContext, request_id: int) -> None:
     await refresh_cards(context, kind=KIND, item_id=request_id, text=text, markup=markup)
 
 
-async def _tell_applicant(context: UnionContext, member: Member, approved: bool) -> None:
+async def _tell_applicant(context: UnionContext, member: Member, approved: bool) -> bool:
+    """Tell the applicant the outcome; returns whether Telegram accepted the message."""
     if member.telegram_user_id is None:
-        return
+        return False
     tr = context.i18n.get(member.language)
     key = "join.you_are_approved" if approved else "join.you_are_rejected"
     try:
         await context.bot.send_message(member.telegram_user_id, tr(key, name=member.real_name))
-    except Forbidden:
-        logger.info("Applicant member %s has blocked the bot", member.id)
+    except (Forbidden, BadRequest):
+        logger.info("Applicant member %s could not be told the outcome", member.id)
+        return False
+    return True
 
 
 async def list_join_requests(update: Update, context: UnionContext) -> None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardMarkup, ReplyParameters, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram.error import BadRequest, TelegramError
 
 from bot.callback import CallbackData, CallbackDataError, unpack
 from bot.context import UnionContext
-from models.desk import cards_for, record_card
+from models.desk import DeskCard, cards_for, record_card
 from models.members import Actor, committee_telegram_ids
 from models.organizations import get_organization
 
@@ -43,25 +43,34 @@ async def post_card(
     """Post a card (and its photos, as replies to it) to the desk; returns how many chats got it."""
     delivered = 0
     for chat_id in await desk_chats(context):
+        # Whatever Telegram answers (blocked, timeout, 5xx), the item is stored already: a lost
+        # card is logged, and the other chats and the caller's receipt still go ahead.
         try:
             message = await context.bot.send_message(chat_id, text, reply_markup=markup)
+        except TelegramError as exc:
+            logger.warning(
+                "Desk card %s:%s could not be posted to chat %s: %s",
+                kind,
+                item_id,
+                chat_id,
+                type(exc).__name__,
+            )
+            continue
+        await _record(context, kind=kind, item_id=item_id, chat_id=chat_id, message=message)
+        delivered += 1
+        try:
             for file_id in photos:
                 await context.bot.send_photo(
                     chat_id, file_id, reply_parameters=ReplyParameters(message.message_id)
                 )
-        except (Forbidden, BadRequest):
-            logger.warning("Desk card %s:%s could not be posted to chat %s", kind, item_id, chat_id)
-            continue
-        async with context.db() as session:
-            await record_card(
-                session,
-                org_id=context.org_id,
-                kind=kind,
-                item_id=item_id,
-                chat_id=chat_id,
-                message_id=message.message_id,
+        except TelegramError as exc:
+            logger.warning(
+                "Photos of desk card %s:%s could not be posted to chat %s: %s",
+                kind,
+                item_id,
+                chat_id,
+                type(exc).__name__,
             )
-        delivered += 1
     if delivered == 0:
         logger.warning("Desk card %s:%s reached no committee chat", kind, item_id)
     return delivered
@@ -84,10 +93,56 @@ async def refresh_cards(
                 text, chat_id=card.chat_id, message_id=card.message_id, reply_markup=markup
             )
         except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
+            reason = str(exc).lower()
+            if "message to edit not found" in reason:
+                await _post_again(
+                    context, kind=kind, item_id=item_id, card=card, text=text, markup=markup
+                )
+            elif "not modified" not in reason:
                 logger.info("Desk card %s:%s in chat %s not edited", kind, item_id, card.chat_id)
         except TelegramError:
             logger.warning("Desk card %s:%s in chat %s not edited", kind, item_id, card.chat_id)
+
+
+async def _post_again(
+    context: UnionContext,
+    *,
+    kind: str,
+    item_id: int,
+    card: DeskCard,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+) -> None:
+    """Someone deleted the card from its chat: post it there again and edit that one later."""
+    try:
+        message = await context.bot.send_message(card.chat_id, text, reply_markup=markup)
+    except TelegramError as exc:
+        logger.warning(
+            "Desk card %s:%s was deleted from chat %s and could not be posted again: %s",
+            kind,
+            item_id,
+            card.chat_id,
+            type(exc).__name__,
+        )
+        return
+    await _record(context, kind=kind, item_id=item_id, chat_id=card.chat_id, message=message)
+    logger.warning(
+        "Desk card %s:%s was deleted from chat %s and was posted again", kind, item_id, card.chat_id
+    )
+
+
+async def _record(
+    context: UnionContext, *, kind: str, item_id: int, chat_id: int, message: Message
+) -> None:
+    async with context.db() as session:
+        await record_card(
+            session,
+            org_id=context.org_id,
+            kind=kind,
+            item_id=item_id,
+            chat_id=chat_id,
+            message_id=message.message_id,
+        )
 
 
 async def post_under_cards(context: UnionContext, *, kind: str, item_id: int, text: str) -> None:

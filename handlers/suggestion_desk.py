@@ -32,6 +32,7 @@ from handlers.common import (
     refuse,
     require_committee,
     say,
+    say_receipt,
 )
 from handlers.menu import on_menu
 from handlers.review_desk import committee_press, post_card, refresh_cards
@@ -227,9 +228,10 @@ async def send_reply(update: Update, context: UnionContext) -> int:
     context.user_data.pop("sug_reply", None)
     logger.info("Suggestion %s answered by member %s", item.id, actor.id)
     delivered = await deliver_to_author(context, item, update.message.text or "")
-    key = "suggestion.reply_sent" if delivered else "suggestion.reply_stored_undelivered"
-    await say(update, context, context.t(key, number=item.number))
     await refresh(context, item.id or 0)
+    key = "suggestion.reply_sent" if delivered else "suggestion.reply_stored_undelivered"
+    # The reply is stored and delivered: a lost confirmation must not report it as failed.
+    await say_receipt(update, context, context.t(key, number=item.number))
     return _END
 
 

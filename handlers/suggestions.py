@@ -40,6 +40,7 @@ from handlers.menu import on_menu
 from handlers.proposals import mine_section
 from handlers.review_desk import post_under_cards
 from handlers.suggestion_desk import KIND, announce, category_label, refresh
+from models.desk import cards_for
 from models.errors import DomainError
 from models.suggestions import (
     BODY_LIMIT,
@@ -49,6 +50,7 @@ from models.suggestions import (
     Suggestion,
     author_responds,
     ensure_default_categories,
+    find_by_client_token,
     get_category,
     items_of_member,
     latest_reply,
@@ -265,6 +267,8 @@ async def confirm(update: Update, context: UnionContext) -> int:
                 anonymous_daily_limit=context.settings.anonymous_daily_limit,
             )
     except DomainError as error:
+        if error.key == "suggestion.already_submitted":
+            return await _finish_stored(update, context, draft)
         await refuse(update, context, error)
         if error.key == "suggestion.anonymous_limit":
             return Filing.ANONYMITY  # they may still send it with their name
@@ -273,12 +277,38 @@ async def confirm(update: Update, context: UnionContext) -> int:
             return Filing.CATEGORY
         draft.clear()
         return _END
-    draft.clear()
     # No member id here: for anonymous items even the log must not link author and item.
     logger.info("Suggestion %s filed (anonymous=%s)", item.id, item.anonymous)
     await announce(context, item)
     await say_receipt(update, context, context.t("suggestion.receipt", number=item.number))
+    # Only now: if anything above failed (the database went away after the commit), the
+    # member's next Confirm finds the stored item by the draft's token and finishes the job.
+    draft.clear()
     return _END
+
+
+async def _finish_stored(update: Update, context: UnionContext, draft: dict[str, Any]) -> int:
+    """Confirm again for a draft stored by an earlier press that did not finish: put the card
+    on the desk if it never got there, and give the receipt."""
+    async with context.db() as session:
+        item = await find_by_client_token(session, client_token=str(draft["client_token"]))
+        cards = [] if item is None else await cards_for(session, kind=KIND, item_id=item.id or 0)
+    if item is None:  # cannot happen: the token was just found
+        draft.clear()
+        await say(update, context, context.t("suggestion.draft_lost"))
+        return _END
+    if not cards:
+        logger.info("Suggestion %s is put on the desk on a repeated confirm", item.id)
+        await announce(context, item)
+    await say_receipt(update, context, context.t("suggestion.receipt", number=item.number))
+    draft.clear()
+    return _END
+
+
+async def confirm_after_end(update: Update, context: UnionContext) -> None:
+    """Confirm (or Cancel) under a preview whose filing has ended, e.g. pressed again because
+    the receipt never came: point to /mine rather than suggest filing it again."""
+    await context.answer(update, context.t("suggestion.draft_lost"), alert=True)
 
 
 async def cancel(update: Update, context: UnionContext) -> int:
@@ -465,6 +495,10 @@ def register(application: Application) -> None:
             fallbacks=[CommandHandler("cancel", cancel)],
             allow_reentry=True,
         )
+    )
+    # After the filing conversation: it only sees presses the conversation did not take.
+    application.add_handler(
+        CallbackQueryHandler(confirm_after_end, pattern=pattern(FILING, "confirm"))
     )
     application.add_handler(
         conversation(

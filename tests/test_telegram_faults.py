@@ -5,9 +5,6 @@ Every test drives the real application (production's factory) over the recording
 transport, extended below with the failures Telegram and the network really produce, and
 asserts on the calls sent, the rows stored and the log records. The outbox sender's own
 handling of these errors is tested in tests/test_outbox.py and not repeated here.
-
-Where the product does not yet behave as a person would expect, the test states the expected
-behaviour and is marked xfail(strict=True) with the reason.
 """
 
 from __future__ import annotations
@@ -394,11 +391,6 @@ async def test_a_lost_receipt_leaves_one_item_one_card_and_one_warning(
     assert not apologies(bot)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after a lost receipt, pressing Confirm again says only 'this button is no longer "
-    "valid, send /menu to start again': nothing tells the member the item was received",
-)
 async def test_confirming_again_after_a_lost_receipt_tells_the_member_it_was_received(
     bot: BotHarness, wire: FaultyTelegram
 ) -> None:
@@ -438,12 +430,6 @@ async def test_a_failed_desk_card_does_not_store_the_item_twice(
     assert len([c for c in calls_to(bot, COMMITTEE_GROUP_ID) if BODY in c.text]) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="post_card catches only Forbidden/BadRequest: a timeout or 5xx on the desk card "
-    "escapes confirm() after the item is stored, so the member gets 'your action was not "
-    "completed' instead of the receipt, and an ERROR is logged",
-)
 async def test_a_failed_desk_card_still_gives_the_member_the_receipt(
     bot: BotHarness, wire: FaultyTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -451,6 +437,7 @@ async def test_a_failed_desk_card_still_gives_the_member_the_receipt(
     await setup_school(bot)
     await to_suggestion_preview(bot)
     caplog.clear()
+    wire.clear()
     wire.fail("sendMessage", chat_id=COMMITTEE_GROUP_ID, status=502, description="Bad Gateway")
 
     await bot.press(AUTHOR, CONFIRM)
@@ -523,11 +510,6 @@ async def test_a_429_that_persists_is_given_up_after_three_retries_without_an_ap
     assert_private(caplog, BODY, AUTHOR_NAME)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PTB's AIORateLimiter logs its own ERROR ('Rate limit hit after maximum of 3 "
-    "retries', with traceback) before the handler's WARNING: one failure, two alerting lines",
-)
 async def test_a_429_that_persists_is_logged_once(
     limited_bot: BotHarness, wire: FaultyTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -738,26 +720,7 @@ async def test_a_member_who_blocked_the_bot_does_not_stop_the_committee(
     assert_private(caplog, *DECISIONS[feature].secrets)
 
 
-_SILENT = "the committee is not told: the handler logs at INFO and shows the same toast, card"
-_SILENT_REASONS = {
-    "join approval": f"{_SILENT} and messages as when the applicant was told (join_requests."
-    "_tell_applicant swallows Forbidden)",
-    "aid approval": f"{_SILENT} and messages as when the requester was told (common.tell_members"
-    " returns the count, aid_desk._tell_requester drops it)",
-    "aid rejection": "the group is told 'the reason was told to the requester privately' and the "
-    "presser 'the people concerned will be notified' although the requester blocked the bot",
-}
-
-
-@pytest.mark.parametrize(
-    "feature",
-    [
-        pytest.param(feature, marks=pytest.mark.xfail(strict=True, reason=_SILENT_REASONS[feature]))
-        if feature in _SILENT_REASONS
-        else feature
-        for feature in DECISIONS
-    ],
-)
+@pytest.mark.parametrize("feature", list(DECISIONS))
 async def test_the_committee_learns_that_the_member_could_not_be_reached(
     bot: BotHarness, wire: FaultyTelegram, caplog: pytest.LogCaptureFixture, feature: str
 ) -> None:
@@ -927,11 +890,6 @@ async def test_a_deleted_card_does_not_undo_or_repeat_the_decision(
     assert_private(caplog, BODY, APPLICANT_NAME)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review_desk.refresh_cards logs 'not edited' at INFO and drops the card: it is not "
-    "posted again and the committee is not told, so the group has no card for the item",
-)
 @pytest.mark.parametrize("kind", ["sug", "join"])
 async def test_a_deleted_card_is_posted_again_or_the_committee_is_told(
     bot: BotHarness, wire: FaultyTelegram, caplog: pytest.LogCaptureFixture, kind: str
@@ -970,16 +928,10 @@ async def test_a_committee_decision_is_stored_once_when_its_answer_fails(
             await session.exec(select(Member).where(Member.telegram_user_id == COMMITTEE.id))
         ).one()
     assert decided.decided_by_member_id == committee.id
-    # Never told twice (whether told at all is the xfail test below).
+    # Never told twice (whether told at all is the test below).
     assert len([t for t in bot.telegram.texts(APPLICANTS[0].id) if APPROVED_EN in t]) <= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="UnionContext.answer lets the BadRequest (query too old) escape after the decision is "
-    "stored: the group gets 'your action was not completed', the owner an alert, an ERROR is "
-    "logged, and the card refresh and the applicant's message are skipped",
-)
 async def test_a_committee_decision_goes_through_when_its_answer_fails(
     bot: BotHarness, wire: FaultyTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -1018,11 +970,6 @@ async def test_a_member_confirmation_is_stored_once_when_its_answer_fails(
     assert len([c for c in calls_to(bot, COMMITTEE_GROUP_ID) if BODY in c.text]) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="confirm() answers the press first through UnionContext.answer, which raises when "
-    "Telegram refuses the answer: nothing is stored and the member gets an apology",
-)
 async def test_a_member_confirmation_goes_through_when_its_answer_fails(
     bot: BotHarness, wire: FaultyTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -1066,12 +1013,6 @@ async def test_a_reply_whose_confirmation_times_out_reaches_the_author_once(
     assert len([t for t in bot.telegram.texts(AUTHOR.id) if REPLY in t]) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="send_reply sends 'reply delivered' with say(), not say_receipt(): the TimedOut "
-    "escapes after the reply is stored and delivered, so the committee member is told the "
-    "action was not completed and the card is not refreshed",
-)
 async def test_a_reply_whose_confirmation_times_out_is_not_reported_as_failed(
     bot: BotHarness, wire: FaultyTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
