@@ -220,7 +220,6 @@ async def start_calendar(application: UnionApplication) -> None:
     install(runtime)
     await seed_default_calendar(runtime)
     if settings.background_tasks:
-        await sender.recover()
         state.sender_task = start_sender(runtime)
         await start_scheduler(runtime)
 

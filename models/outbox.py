@@ -216,6 +216,27 @@ async def mark_member_unreachable(session: AsyncSession, *, member_id: int) -> N
     await session.commit()
 
 
+async def release_claims(session: AsyncSession, *, message_ids: Sequence[int]) -> int:
+    """Put back to `pending` claimed messages that were never handed to Telegram.
+
+    For claims whose COMMIT may have taken effect though the sender saw an error: only rows
+    still in `sending` change (a claim that never took effect left the row `pending`), and the
+    attempt the claim counted is taken back. Safe because one sender serves a database.
+    """
+    if not message_ids:
+        return 0
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id).in_(message_ids),
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
+        )
+        .values(status=OutboxStatus.PENDING, attempts=OutboxMessage.attempts - 1)
+    )
+    await session.commit()
+    return int(result.rowcount or 0)
+
+
 async def recover_after_crash(session: AsyncSession) -> int:
     """Rows left in `sending` by a stopped bot become `uncertain`: never sent twice."""
     result = await session.exec(

@@ -5,6 +5,10 @@ to one private chat, and 20 a minute to a group. A 429 pauses everything for `re
 member who blocked the bot is marked unreachable; transient errors are retried with back-off.
 Each message is claimed just before it is sent and marked just after, so a crash leaves at most
 the messages in flight `uncertain` (never re-sent) and everything else to send after restart.
+
+When the database goes away for a while (the process goes on), what Telegram answered is kept in
+memory and recorded at the start of the next pass, and a claim that failed (it may have committed,
+its answer lost) is put back to `pending` then: Telegram was never asked for it.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from models.outbox import (
     mark_member_unreachable,
     mark_reported,
     recover_after_crash,
+    release_claims,
 )
 from scheduler.quiet import QuietHours
 
@@ -76,6 +81,16 @@ class DrainResult:
     deferred: int = 0
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """What Telegram answered for one message, to record in its row."""
+
+    status: OutboxStatus
+    error: str | None
+    retry_at: datetime | None
+    member_id: int | None
+
+
 @dataclass
 class OutboxSender:
     """Sends what the outbox holds; one per application."""
@@ -90,6 +105,10 @@ class OutboxSender:
     _paused_until: float = 0.0
     _last_start: float = 0.0
     _next_for_chat: dict[int, float] = field(default_factory=dict)
+    # Outcomes Telegram gave that the database did not take (it was away): recorded next pass.
+    _unrecorded: dict[int, _Outcome] = field(default_factory=dict)
+    # Messages whose claim failed: maybe committed, never sent; back to pending next pass.
+    _doubtful_claims: set[int] = field(default_factory=set)
 
     def wake(self) -> None:
         """Something was enqueued: drain now rather than at the next poll."""
@@ -105,7 +124,14 @@ class OutboxSender:
 
     async def run(self, poll_seconds: float = 5.0) -> None:
         """Drain forever (a background task started with the application)."""
-        await self.recover()
+        # No pass before recovery: it would turn this process's own sends `uncertain`.
+        while True:
+            try:
+                await self.recover()
+                break
+            except Exception:
+                logger.exception("Outbox recovery failed; trying again shortly")
+            await asyncio.sleep(poll_seconds)
         while True:
             try:
                 result = await self.drain()
@@ -119,8 +145,14 @@ class OutboxSender:
                 await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
 
     async def drain(self, batch: int = 200) -> DrainResult:
-        """Send everything due now (respecting quiet hours and pace); report finished ones."""
+        """Send everything due now (respecting quiet hours and pace); report finished ones.
+
+        Raises the first database error a send met, once every send of the pass has ended; no
+        new send starts after it.
+        """
         result = DrainResult()
+        await self._settle_earlier_failures(result)
+        failures: list[Exception] = []
         semaphore = asyncio.Semaphore(self.pace.in_flight)
         moment = time.monotonic()
         self._next_for_chat = {c: t for c, t in self._next_for_chat.items() if t > moment}
@@ -139,9 +171,12 @@ class OutboxSender:
                     if not self._chat_ready(message.chat_id):
                         result.deferred += 1
                         continue
-                    self._reserve_chat(message.chat_id)
                     await semaphore.acquire()
-                    task = asyncio.create_task(self._send(message, result, semaphore))
+                    if failures:  # the database is likely away: leave the rest pending
+                        semaphore.release()
+                        break
+                    self._reserve_chat(message.chat_id)
+                    task = asyncio.create_task(self._send(message, result, semaphore, failures))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
                     started += 1
@@ -155,6 +190,8 @@ class OutboxSender:
                 for task in tasks:
                     task.cancel()
                 raise
+            if failures:
+                raise failures[0]
             if started == 0 or len(due) < batch:
                 break
         await self._report_finished()
@@ -187,25 +224,71 @@ class OutboxSender:
                 return
 
     async def _send(
-        self, message: OutboxMessage, result: DrainResult, semaphore: asyncio.Semaphore
+        self,
+        message: OutboxMessage,
+        result: DrainResult,
+        semaphore: asyncio.Semaphore,
+        failures: list[Exception],
     ) -> None:
+        """Claim, deliver and record one message; a database error goes to `failures`."""
         try:
             assert message.id is not None
-            async with self.db() as session:
-                if not await claim(session, message_id=message.id):
-                    return
+            try:
+                async with self.db() as session:
+                    claimed = await claim(session, message_id=message.id)
+            except BaseException:
+                # The COMMIT may have taken effect with its answer lost: the row would stay
+                # `sending` though Telegram was never asked.
+                self._doubtful_claims.add(message.id)
+                raise
+            if not claimed:
+                return
             # Paced right before the request: a slow commit above cannot become a burst.
             await self._wait_for_slot()
             status, error, retry_at = await self._deliver(message)
-            async with self.db() as session:
-                await finish(
-                    session, message_id=message.id, status=status, error=error, retry_at=retry_at
-                )
-                if status == OutboxStatus.UNREACHABLE and message.member_id is not None:
-                    await mark_member_unreachable(session, member_id=message.member_id)
+            outcome = _Outcome(status, error, retry_at, message.member_id)
+            try:
+                await self._record(message.id, outcome)
+            except BaseException:
+                self._unrecorded[message.id] = outcome
+                raise
             self._count(result, status, retry_at)
+        except Exception as exc:
+            failures.append(exc)
         finally:
             semaphore.release()
+
+    async def _record(self, message_id: int, outcome: _Outcome) -> None:
+        """Store what Telegram answered (a no-op if it was stored already)."""
+        async with self.db() as session:
+            await finish(
+                session,
+                message_id=message_id,
+                status=outcome.status,
+                error=outcome.error,
+                retry_at=outcome.retry_at,
+            )
+            if outcome.status == OutboxStatus.UNREACHABLE and outcome.member_id is not None:
+                await mark_member_unreachable(session, member_id=outcome.member_id)
+
+    async def _settle_earlier_failures(self, result: DrainResult) -> None:
+        """Record outcomes an earlier pass could not store; release its doubtful claims.
+
+        Raises while the database is still away, keeping what is left for the next pass.
+        """
+        for message_id, outcome in list(self._unrecorded.items()):
+            await self._record(message_id, outcome)
+            del self._unrecorded[message_id]
+            self._count(result, outcome.status, outcome.retry_at)
+        if self._doubtful_claims:
+            doubtful = sorted(self._doubtful_claims)
+            async with self.db() as session:
+                released = await release_claims(session, message_ids=doubtful)
+            self._doubtful_claims.difference_update(doubtful)
+            if released:
+                logger.warning(
+                    "%s outbox messages claimed but never sent are pending again", released
+                )
 
     async def _deliver(
         self, message: OutboxMessage

@@ -6,16 +6,13 @@ it no chance to flush anything, as a power cut or an out-of-memory kill would no
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlmodel import col, func, select
 
-from bot.db import SessionFactory, create_engine, create_session_factory
+from bot.db import SessionFactory
 from models.members import Member, MemberStatus, Role
 from models.outbox import OutboxMessage
 from models.suggestions import Suggestion
@@ -26,6 +23,7 @@ from tests.support.e2e_stack import (
     running_stack,
     seed,
     skip_without_emulator,
+    with_db,
 )
 from tests.support.emulator import Seen, wait_until
 from tests.support.updates import Person
@@ -50,17 +48,6 @@ def url(tmp_path: Path) -> str:
     return database_url(tmp_path)
 
 
-def _with_db(url: str, work: Callable[[SessionFactory], Awaitable[Any]]) -> Any:
-    async def run() -> Any:
-        engine = create_engine(url)
-        try:
-            return await work(create_session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
 def _seed_crowd(url: str, org_id: int) -> None:
     async def work(db: SessionFactory) -> None:
         async with db() as session:
@@ -77,7 +64,7 @@ def _seed_crowd(url: str, org_id: int) -> None:
             )
             await session.commit()
 
-    _with_db(url, work)
+    with_db(url, work)
 
 
 def _outbox_by_status(url: str) -> dict[str, int]:
@@ -88,7 +75,7 @@ def _outbox_by_status(url: str) -> dict[str, int]:
             )
             return {str(status): int(number) for status, number in rows.all()}
 
-    result: dict[str, int] = _with_db(url, work)
+    result: dict[str, int] = with_db(url, work)
     return result
 
 
@@ -97,7 +84,7 @@ def _suggestions(url: str) -> list[Suggestion]:
         async with db() as session:
             return list((await session.exec(select(Suggestion))).all())
 
-    result: list[Suggestion] = _with_db(url, work)
+    result: list[Suggestion] = with_db(url, work)
     return result
 
 

@@ -396,11 +396,6 @@ async def test_cut_in_the_middle_of_the_transaction_stores_nothing_half(
 
 
 @postgres_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="confirm clears the draft before announcing: a stored item is reported as not saved, "
-    "Confirm again says the draft is lost, and the committee never gets the card",
-)
 async def test_cut_right_after_the_commit_keeps_the_item_and_its_card(
     pg_bot: BotHarness, proxy: TcpProxy, direct: SessionFactory
 ) -> None:
@@ -601,11 +596,6 @@ async def test_message_in_flight_when_the_server_stops_is_sent_once(
 
 
 @postgres_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="a message Telegram accepted while the database was away stays 'sending' until the "
-    "next restart: its broadcast never finishes (no delivery report) without a restart",
-)
 async def test_message_in_flight_is_recorded_as_sent_once_the_server_is_back(
     pg_bot: BotHarness, proxy: TcpProxy, direct: SessionFactory
 ) -> None:
@@ -617,11 +607,6 @@ async def test_message_in_flight_is_recorded_as_sent_once_the_server_is_back(
 
 
 @postgres_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="a claim whose COMMIT took effect but whose answer was lost leaves the row 'sending' "
-    "though Telegram was never asked: that member never gets the message",
-)
 async def test_claim_with_a_lost_commit_answer_is_still_delivered(
     pg_bot: BotHarness, proxy: TcpProxy, direct: SessionFactory
 ) -> None:

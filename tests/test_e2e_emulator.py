@@ -7,9 +7,7 @@ reads what the emulator stored and what the bot's database holds.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.db import SessionFactory, create_engine, create_session_factory
+from bot.db import SessionFactory
 from models.activities import Activity, Signup, SignupStatus
 from models.aid import AidCase
 from models.calendar import CalendarEntry
@@ -32,6 +30,7 @@ from tests.support.e2e_stack import (
     running_stack,
     seed,
     skip_without_emulator,
+    with_db,
 )
 from tests.support.emulator import wait_until
 from tests.support.updates import Person
@@ -53,23 +52,12 @@ def url(tmp_path: Path) -> str:
     return database_url(tmp_path)
 
 
-def _with_db(url: str, work: Callable[[SessionFactory], Awaitable[Any]]) -> Any:
-    async def run() -> Any:
-        engine = create_engine(url)
-        try:
-            return await work(create_session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
 def _rows(url: str, model: type) -> list[Any]:
     async def load(db: SessionFactory) -> list[Any]:
         async with db() as session:
             return list((await session.exec(select(model))).all())
 
-    result: list[Any] = _with_db(url, load)
+    result: list[Any] = with_db(url, load)
     return result
 
 
@@ -171,7 +159,7 @@ def _open_congress(url: str, org_id: int) -> None:
                 min_cosigners=2,
             )
 
-    _with_db(url, work)
+    with_db(url, work)
 
 
 def test_proposal_with_cosigners_through_triage_and_rating(tmp_path: Path, url: str) -> None:

@@ -9,21 +9,30 @@ Only the pacing and 429 tests use real time, and only as lower bounds on a rate 
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import col, func, select
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.error import TimedOut
 from telegram.request import RequestData
 
+from bot.db import SessionFactory, create_engine
 from models.audiences import audience_members
 from models.base import utcnow
 from models.calendar import AudienceType
@@ -36,6 +45,7 @@ from models.outbox import (
     OutboxMessage,
     OutboxStatus,
     Recipient,
+    claim,
     enqueue,
 )
 from scheduler.outbox import DrainResult, OutboxSender, Pace
@@ -91,6 +101,7 @@ class Wire(FakeTelegram):
     notify_after: int | None = None  # set `notified` once this many sendMessage were answered
     notified: asyncio.Event = field(default_factory=asyncio.Event)
     raise_on_send: BaseException | None = None  # raised (once) instead of answering
+    hold: dict[int, asyncio.Event] = field(default_factory=dict)  # answer a chat once set
 
     async def do_request(
         self,
@@ -106,6 +117,9 @@ class Wire(FakeTelegram):
         if not url.endswith("/sendMessage"):
             return await super().do_request(url, method, request_data)
         params = dict(request_data.parameters) if request_data else {}
+        held = self.hold.get(Call("sendMessage", params).chat_id or 0)
+        if held is not None:
+            await held.wait()
         if self.die_after is not None and len(self.sent()) >= self.die_after:
             self.calls.append(Call("sendMessage", params))
             task = asyncio.current_task()
@@ -690,6 +704,267 @@ async def test_a_crash_between_two_sends_loses_nothing_and_sends_nothing_twice(
     assert result.sent == total - sent_before
     assert await statuses(bot) == Counter({OutboxStatus.SENT: total})
     assert wire.per_chat() == Counter(chats(total))
+
+
+# ---- the database away for a while (the process goes on) ---------------------------------
+
+
+@dataclass
+class FlakyDatabase:
+    """The sender's own engine on the test database, which "goes away" when the test says.
+
+    The faults are injected where the driver meets the server: a statement refused before it
+    runs (the server is gone), or a commit that takes effect whose answer never comes back.
+    The bot's engine is untouched, so the test reads and writes the rows as usual.
+    """
+
+    url: str
+    down: bool = False  # every statement is refused
+    refused: int = 0  # statements refused so far
+    fired: asyncio.Event = field(default_factory=asyncio.Event)  # a fault was injected
+    _fail_next: re.Pattern[str] | None = None
+    _lose_next_commit: bool = False
+    _engine: Any = None
+    db: SessionFactory = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._engine = create_engine(self.url)
+        event.listen(self._engine.sync_engine, "before_cursor_execute", self._before_execute)
+        sync_maker = sessionmaker(class_=Session)
+        event.listen(sync_maker, "after_commit", self._after_commit)
+        self.db = async_sessionmaker(
+            self._engine,
+            class_=AsyncSession,
+            sync_session_class=cast(Any, sync_maker),
+            expire_on_commit=False,
+        )
+
+    def fail_next(self, pattern: str) -> None:
+        """The next statement whose SQL matches `pattern` is refused (once)."""
+        self._fail_next = re.compile(pattern)
+
+    def lose_next_commit_answer(self) -> None:
+        """The next commit takes effect; then the connection breaks before the answer."""
+        self._lose_next_commit = True
+
+    async def close(self) -> None:
+        """Release the engine's connections."""
+        await self._engine.dispose()
+
+    def _gone(self, statement: str) -> OperationalError:
+        self.refused += 1
+        self.fired.set()
+        return OperationalError(statement, None, ConnectionResetError("server closed"))
+
+    def _before_execute(self, _conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        if self.down:
+            raise self._gone(statement)
+        if self._fail_next is not None and self._fail_next.search(statement):
+            self._fail_next = None
+            raise self._gone(statement)
+
+    def _after_commit(self, _session: Session) -> None:
+        if self._lose_next_commit:
+            self._lose_next_commit = False
+            raise self._gone("COMMIT")
+
+
+@pytest.fixture
+async def flaky(bot: BotHarness) -> AsyncIterator[FlakyDatabase]:
+    """A breakable way to the bot's database, for the sender under test."""
+    database = FlakyDatabase(bot.app.state.settings.database_url)
+    yield database
+    await database.close()
+
+
+def flaky_sender(
+    bot: BotHarness, flaky: FlakyDatabase, *, transport: Bot | None = None, **kwargs: Any
+) -> OutboxSender:
+    """A sender reaching the database through `flaky`."""
+    return replace(sender_for(bot, transport=transport, **kwargs), db=flaky.db)
+
+
+ONE_AT_A_TIME = Pace(per_second=1000, private_chat_interval=0, group_interval=0, in_flight=1)
+# The UPDATE that records a delivered message (the only statement that sets sent_at).
+RECORD_SENT = r"^UPDATE outbox_message SET .*sent_at"
+
+
+async def wait_until(condition: Callable[[], bool | Awaitable[bool]], what: str) -> None:
+    """Let other tasks run until `condition()` holds (a generous bound against hangs)."""
+    for _ in range(400):
+        holds = condition()
+        if holds if isinstance(holds, bool) else await holds:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_an_answer_the_database_missed_is_recorded_next_pass_and_reported(
+    bot: BotHarness, flaky: FlakyDatabase
+) -> None:
+    """Telegram took the message, the database was away: the row does not wait for a restart."""
+    await bind_group(bot)
+    recipients = chats(51)
+    broadcast = await put(
+        bot,
+        key="cal:9:2027-03-08",
+        to=recipients,
+        report_chat_id=COMMITTEE_GROUP_ID,
+        not_before=utcnow() - timedelta(minutes=1),
+    )
+    sender = flaky_sender(bot, flaky, now=daytime_clock(), report=True)
+    flaky.fail_next(RECORD_SENT)
+
+    with pytest.raises(OperationalError):
+        await sender.drain()
+
+    first_pass = bot.telegram.sent()
+    after_outage = await statuses(bot)
+    assert send_tasks() == set()  # the pass ended every send it started before raising
+    assert after_outage[OutboxStatus.SENDING] == 1
+    assert after_outage[OutboxStatus.SENT] == len(first_pass) - 1
+    # Nothing new started after the failure: at most the sends already in flight went out.
+    assert 0 < len(first_pass) <= FAST.in_flight
+    assert report_texts(bot) == []
+
+    result = await sender.drain()  # the database is back
+    await sender.drain()  # the report goes out
+
+    assert result.sent == 51 - after_outage[OutboxStatus.SENT]  # the missed one counts here
+    assert await statuses(bot) == Counter({OutboxStatus.SENT: 52})  # 51 and the report
+    assert Counter(call.chat_id for call in bot.telegram.sent() if call.chat_id in recipients) == (
+        Counter(recipients)
+    )
+    tr = runtime_of(bot).i18n.get("zh-Hans")
+    expected = tr("outbox.report", key=broadcast.key, total=51, sent=51, unreachable=0, failed=0)
+    assert report_texts(bot) == [expected]
+
+
+async def test_an_answer_is_kept_until_the_database_takes_it(
+    bot: BotHarness, flaky: FlakyDatabase
+) -> None:
+    """A pass that starts while the database is still away fails, and forgets nothing."""
+    await put(bot, key="kept", to=[811, 812])
+    sender = flaky_sender(bot, flaky, pace=ONE_AT_A_TIME)
+    flaky.fail_next(RECORD_SENT)
+    with pytest.raises(OperationalError):
+        await sender.drain()
+
+    flaky.down = True
+    with pytest.raises(OperationalError):
+        await sender.drain()
+    assert [call.chat_id for call in bot.telegram.sent()] == [811]  # nothing new meanwhile
+    assert (await row_to(bot, 811)).status == OutboxStatus.SENDING
+    flaky.down = False
+    result = await sender.drain()
+
+    assert result.sent == 2
+    assert sorted(call.chat_id or 0 for call in bot.telegram.sent()) == [811, 812]
+    for chat in (811, 812):
+        row = await row_to(bot, chat)
+        assert (row.status, row.attempts) == (OutboxStatus.SENT, 1)
+        assert row.sent_at is not None
+
+
+async def test_a_claim_that_took_effect_unheard_is_sent_next_pass(
+    bot: BotHarness, flaky: FlakyDatabase
+) -> None:
+    """The claim committed but the sender saw an error: Telegram was never asked, so it is."""
+    await put(bot, key="unheard", to=[821, 822, 823])
+    sender = flaky_sender(bot, flaky, pace=ONE_AT_A_TIME)
+    flaky.lose_next_commit_answer()  # the first claim
+
+    with pytest.raises(OperationalError):
+        await sender.drain()
+
+    assert bot.telegram.sent() == []
+    first = await row_to(bot, 821)
+    assert (first.status, first.attempts) == (OutboxStatus.SENDING, 1)  # it did take effect
+    assert (await statuses(bot))[OutboxStatus.PENDING] == 2  # nothing new after the failure
+
+    result = await sender.drain()
+
+    assert result.sent == 3
+    assert sorted(call.chat_id or 0 for call in bot.telegram.sent()) == [821, 822, 823]
+    for row in await rows(bot):
+        # The attempt the lost claim counted was given back: Telegram was asked once.
+        assert (row.status, row.attempts) == (OutboxStatus.SENT, 1)
+
+
+async def test_a_claim_refused_before_it_ran_is_simply_sent_next_pass(
+    bot: BotHarness, flaky: FlakyDatabase
+) -> None:
+    """A claim that never reached the database leaves its row pending, attempts untouched."""
+    await put(bot, key="refused", to=[826])
+    sender = flaky_sender(bot, flaky)
+    flaky.fail_next(r"^UPDATE outbox_message SET status=\S+, attempts=")
+
+    with pytest.raises(OperationalError):
+        await sender.drain()
+    untouched = await row_to(bot, 826)
+    assert (untouched.status, untouched.attempts) == (OutboxStatus.PENDING, 0)
+    await sender.drain()
+
+    sent = await row_to(bot, 826)
+    assert (sent.status, sent.attempts) == (OutboxStatus.SENT, 1)
+    assert [call.chat_id for call in bot.telegram.sent()] == [826]
+
+
+async def test_a_failed_pass_waits_for_its_other_sends_before_raising(
+    bot: BotHarness, flaky: FlakyDatabase, wire: Wire, wire_bot: Bot
+) -> None:
+    """No send runs on unwatched after its pass has failed."""
+    await put(bot, key="two", to=[831, 832])
+    answer_832 = asyncio.Event()
+    wire.hold[832] = answer_832  # Telegram is slow to answer 832
+    sender = flaky_sender(bot, flaky, transport=wire_bot)
+    flaky.fail_next(RECORD_SENT)  # 831 is answered first; recording it fails
+
+    draining = asyncio.create_task(sender.drain())
+    await asyncio.wait_for(flaky.fired.wait(), timeout=10)
+    answer_832.set()
+    with pytest.raises(OperationalError):
+        await draining
+
+    assert send_tasks() == set()
+    assert (await row_to(bot, 832)).status == OutboxStatus.SENT  # recorded before the raise
+    assert (await row_to(bot, 831)).status == OutboxStatus.SENDING  # recorded next pass
+    await sender.drain()
+    assert (await row_to(bot, 831)).status == OutboxStatus.SENT
+    assert wire.per_chat() == Counter({831: 1, 832: 1})
+
+
+async def test_the_sender_starts_while_the_database_is_away(
+    bot: BotHarness, flaky: FlakyDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Recovery is retried until the database answers; only then does sending begin."""
+    caplog.set_level(logging.WARNING)
+    await put(bot, key="start", to=[841, 842])
+    left_mid_send = (await row_to(bot, 841)).id
+    assert left_mid_send is not None
+    async with bot.db() as session:
+        assert await claim(session, message_id=left_mid_send)  # as a stopped bot left it
+    sender = flaky_sender(bot, flaky)
+    flaky.down = True
+
+    runner = asyncio.create_task(sender.run(poll_seconds=0.01))
+    try:
+        await wait_until(lambda: flaky.refused >= 3, "three refused recoveries")
+        assert not runner.done()
+        assert bot.telegram.sent() == []
+        flaky.down = False
+
+        async def recorded() -> bool:
+            return (await row_to(bot, 842)).status == OutboxStatus.SENT
+
+        await wait_until(recorded, "a message sent and recorded")
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+    assert [call.chat_id for call in bot.telegram.sent()] == [842]
+    assert (await row_to(bot, 841)).status == OutboxStatus.UNCERTAIN  # never sent twice
+    assert any("Outbox recovery failed" in record.getMessage() for record in caplog.records)
 
 
 # ---- reports ------------------------------------------------------------------------------

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.db import create_engine, create_session_factory, is_sqlite, upgrade
+from bot.db import SessionFactory, create_engine, create_session_factory, is_sqlite, upgrade
 from models.members import Role
 from models.organizations import ensure_default_organization
 from tests.support.emulator import (
@@ -86,6 +87,19 @@ async def _seed(
     finally:
         await engine.dispose()
     return org_id
+
+
+def with_db(url: str, work: Callable[[SessionFactory], Awaitable[Any]]) -> Any:
+    """Run `work` with a session factory on the bot's database, from a plain (sync) test."""
+
+    async def run() -> Any:
+        engine = create_engine(url)
+        try:
+            return await work(create_session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 def seed(url: str, people: Iterable[tuple[Person, str, tuple[Role, ...], str | None]]) -> int:
