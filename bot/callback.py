@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 MAX_BYTES = 64
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one cannot be ours
 _TOKEN = re.compile(r"[a-z0-9_-]+")
 
 
@@ -30,7 +31,7 @@ class CallbackData:
     def int_arg(self, index: int = 0) -> int:
         """The argument at `index` as a positive integer, else CallbackDataError."""
         text = self.arg(index)
-        if not text.isdigit() or int(text) <= 0:
+        if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
             raise CallbackDataError("bad argument")
         return int(text)
 

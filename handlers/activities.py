@@ -324,14 +324,16 @@ async def start_team(update: Update, context: UnionContext) -> int:
     """部门团体报名 pressed: the players' names."""
     query = update.callback_query
     assert query is not None and context.user_data is not None
+    try:
+        activity_id = unpack(query.data).int_arg()
+    except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return ConversationHandler.END
     await context.answer(update)
     actor = await require_member(update, context)
     if actor is None:
         return ConversationHandler.END
-    try:
-        context.user_data["activity_team"] = unpack(query.data).int_arg()
-    except ValueError:
-        return ConversationHandler.END
+    context.user_data["activity_team"] = activity_id
     await say(
         update,
         context,

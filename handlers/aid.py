@@ -388,13 +388,15 @@ async def cancel(update: Update, context: UnionContext) -> int:
 async def start_answer(update: Update, context: UnionContext) -> int:
     """Reply pressed under the committee's question."""
     assert update.callback_query is not None and context.user_data is not None
+    try:
+        case_id = unpack(update.callback_query.data).int_arg()
+    except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return _END
     await context.answer(update)
     if await require_member(update, context) is None:
         return _END
-    try:
-        context.user_data["aid_answer"] = unpack(update.callback_query.data).int_arg()
-    except ValueError:
-        return _END
+    context.user_data["aid_answer"] = case_id
     await say(update, context, context.t("aid.write_answer", limit=DESCRIPTION_LIMIT))
     return Answering.TEXT
 

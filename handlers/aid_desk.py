@@ -361,7 +361,7 @@ async def start_typing(update: Update, context: UnionContext) -> int:
     except DomainError:
         await context.answer(update, context.t("desk.item_not_found"), alert=True)
         return _END
-    if not paying and actor.id in (case.subject_member_id, case.requester_member_id):
+    if actor.id in (case.subject_member_id, case.requester_member_id):
         await context.answer(update, context.t("aid.conflict_of_interest"), alert=True)
         return _END
     undecided = (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED)

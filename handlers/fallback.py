@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -78,9 +79,19 @@ async def stale_button(update: Update, context: UnionContext) -> None:
     await context.answer(update, context.t("desk.stale_button"), alert=True)
 
 
+async def edited_message(update: Update, context: UnionContext) -> None:
+    """An edit of an earlier message: we act on what was sent, so say so (in private) and
+    stop, rather than let a step that waits for a new message see an edit."""
+    chat = update.effective_chat
+    if chat is not None and chat.type == ChatType.PRIVATE:
+        await say(update, context, context.t("fallback.edit_not_read"))
+    raise ApplicationHandlerStop
+
+
 def register_first(application: Application) -> None:
     """Handlers that run before every feature."""
     application.add_handler(TypeHandler(Update, prepare_context), group=-100)
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED, edited_message), group=-99)
 
 
 def register_last(application: Application) -> None:

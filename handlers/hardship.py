@@ -226,15 +226,16 @@ async def got_reason(update: Update, context: UnionContext) -> int:
 
 async def start_close(update: Update, context: UnionContext) -> int:
     """撤档 pressed: why?"""
-    if update.callback_query is not None:
-        await context.answer(update)
-    if await require_committee(update, context) is None:
-        return _END
     assert update.callback_query is not None
     try:
-        _draft(context)["closing"] = unpack(update.callback_query.data).int_arg()
+        file_id = unpack(update.callback_query.data).int_arg()
     except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return _END
+    await context.answer(update)
+    if await require_committee(update, context) is None:
+        return _END
+    _draft(context)["closing"] = file_id
     await say(update, context, context.t("hardship.write_closing", limit=REASON_LIMIT))
     return FileSteps.CLOSING
 

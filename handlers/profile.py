@@ -151,11 +151,14 @@ async def gender_pressed(update: Update, context: UnionContext) -> None:
     """Gender: `ask` shows the choices; a choice saves it."""
     query = update.callback_query
     assert query is not None
+    choice = unpack(query.data).arg(0)
+    if choice not in ("ask", "none", Gender.FEMALE, Gender.MALE):
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
     await context.answer(update)
     actor = await require_member(update, context)
     if actor is None:
         return
-    choice = unpack(query.data).arg(0)
     if choice == "ask":
         await say(
             update,

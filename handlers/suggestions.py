@@ -418,13 +418,15 @@ async def start_followup(update: Update, context: UnionContext) -> int:
     """Follow up pressed under a reply: ask for the text."""
     query = update.callback_query
     assert query is not None and context.user_data is not None
+    try:
+        item_id = unpack(query.data).int_arg()
+    except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return _END
     await context.answer(update)
     if await require_member(update, context) is None:
         return _END
-    try:
-        context.user_data["followup_for"] = unpack(query.data).int_arg()
-    except ValueError:
-        return _END
+    context.user_data["followup_for"] = item_id
     await say(update, context, context.t("suggestion.write_followup", limit=BODY_LIMIT))
     return FollowUp.TEXT
 
