@@ -505,31 +505,9 @@ async def test_a_429_that_persists_is_given_up_after_three_retries_without_an_ap
     assert len(calls_to(bot, AUTHOR.id)) == 4  # the first try and max_retries=3
     assert len([c for c in calls_to(bot, COMMITTEE_GROUP_ID) if BODY in c.text]) == 1
     assert not apologies(bot) and not owner_alerts(bot)
-    ours = [r for r in problems(caplog) if not r.name.startswith("telegram")]
-    assert [r.levelno for r in ours] == [logging.WARNING]
+    # Logged once, by us: PTB's rate limiter's own ERROR for the same failure is filtered out.
+    assert [r.levelno for r in problems(caplog)] == [logging.WARNING]
     assert_private(caplog, BODY, AUTHOR_NAME)
-
-
-async def test_a_429_that_persists_is_logged_once(
-    limited_bot: BotHarness, wire: FaultyTelegram, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO)
-    bot = limited_bot
-    await setup_school(bot)
-    await to_suggestion_preview(bot)
-    caplog.clear()
-    wire.fail(
-        "sendMessage",
-        chat_id=AUTHOR.id,
-        status=429,
-        description="Too Many Requests: retry after 1",
-        retry_after=1,
-        times=10,
-    )
-
-    await bot.press(AUTHOR, CONFIRM)
-
-    assert len(problems(caplog)) == 1, [r.getMessage() for r in problems(caplog)]
 
 
 # ==== 3. the member blocked the bot when the committee acts ====================================
