@@ -19,6 +19,7 @@ from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.i18n import Translator
 from handlers.common import (
+    button_id,
     conversation,
     keyboard,
     refuse,
@@ -324,10 +325,8 @@ async def start_team(update: Update, context: UnionContext) -> int:
     """部门团体报名 pressed: the players' names."""
     query = update.callback_query
     assert query is not None and context.user_data is not None
-    try:
-        activity_id = unpack(query.data).int_arg()
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
+    activity_id = await button_id(update, context)
+    if activity_id is None:
         return ConversationHandler.END
     await context.answer(update)
     actor = await require_member(update, context)

@@ -28,6 +28,7 @@ from bot.context import UnionContext
 from bot.i18n import Translator
 from handlers.aid_desk import announce, case_label, refresh, today
 from handlers.common import (
+    button_id,
     button_step,
     chosen_option,
     confirm_or_cancel,
@@ -387,11 +388,9 @@ async def cancel(update: Update, context: UnionContext) -> int:
 
 async def start_answer(update: Update, context: UnionContext) -> int:
     """Reply pressed under the committee's question."""
-    assert update.callback_query is not None and context.user_data is not None
-    try:
-        case_id = unpack(update.callback_query.data).int_arg()
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
+    assert context.user_data is not None
+    case_id = await button_id(update, context)
+    if case_id is None:
         return _END
     await context.answer(update)
     if await require_member(update, context) is None:

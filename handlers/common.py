@@ -247,6 +247,17 @@ async def chosen_option(
     return choice
 
 
+async def button_id(update: Update, context: UnionContext) -> int | None:
+    """The id a button carries (the press not answered yet), else None after a stale-button
+    alert: a malformed id is refused on the button, never dropped silently."""
+    assert update.callback_query is not None
+    try:
+        return unpack(update.callback_query.data).int_arg()
+    except ValueError:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return None
+
+
 TYPED_TEXT = 1  # the one state of a private-text conversation
 
 

@@ -20,6 +20,7 @@ from telegram.ext import (
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from handlers.common import (
+    button_id,
     button_step,
     chosen_option,
     conversation,
@@ -226,11 +227,8 @@ async def got_reason(update: Update, context: UnionContext) -> int:
 
 async def start_close(update: Update, context: UnionContext) -> int:
     """撤档 pressed: why?"""
-    assert update.callback_query is not None
-    try:
-        file_id = unpack(update.callback_query.data).int_arg()
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
+    file_id = await button_id(update, context)
+    if file_id is None:
         return _END
     await context.answer(update)
     if await require_committee(update, context) is None:

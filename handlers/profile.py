@@ -19,6 +19,7 @@ from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.i18n import SHORT_CODES
 from handlers.common import (
+    chosen_option,
     conversation,
     keyboard,
     profile_lines,
@@ -151,11 +152,9 @@ async def gender_pressed(update: Update, context: UnionContext) -> None:
     """Gender: `ask` shows the choices; a choice saves it."""
     query = update.callback_query
     assert query is not None
-    choice = unpack(query.data).arg(0)
-    if choice not in ("ask", "none", Gender.FEMALE, Gender.MALE):
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
+    choice = await chosen_option(update, context, ("ask", "none", Gender.FEMALE, Gender.MALE))
+    if choice is None:
         return
-    await context.answer(update)
     actor = await require_member(update, context)
     if actor is None:
         return

@@ -24,6 +24,7 @@ from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from handlers.aid import mine_section as aid_section
 from handlers.common import (
+    button_id,
     button_step,
     confirm_or_cancel,
     conversation,
@@ -418,10 +419,8 @@ async def start_followup(update: Update, context: UnionContext) -> int:
     """Follow up pressed under a reply: ask for the text."""
     query = update.callback_query
     assert query is not None and context.user_data is not None
-    try:
-        item_id = unpack(query.data).int_arg()
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
+    item_id = await button_id(update, context)
+    if item_id is None:
         return _END
     await context.answer(update)
     if await require_member(update, context) is None:

@@ -522,6 +522,22 @@ async def test_cancel_leaves_the_name_alone(bot: BotHarness) -> None:
     assert (await stored_member(bot, teacher)).real_name == "王芳"
 
 
+async def test_gender_is_chosen_from_the_buttons_and_can_be_cleared(bot: BotHarness) -> None:
+    teacher = await add_teacher(bot)
+
+    await bot.press(TEACHER, pack("me", "gender", "ask"))
+    choices = bot.telegram.last(TEACHER.id)
+    assert tr()("reg.ask_gender") == choices.text
+    await bot.press(TEACHER, choices.button_data(tr()("gender.female")))
+
+    assert (await stored_member(bot, teacher)).gender == "female"
+
+    await bot.press(TEACHER, pack("me", "gender", "none"))
+
+    assert (await stored_member(bot, teacher)).gender is None
+    assert tr()("profile.saved") in bot.telegram.texts(TEACHER.id)
+
+
 # ---- /language -------------------------------------------------------------------------------
 
 
