@@ -90,7 +90,8 @@ async def tell_members(
 ) -> int:
     """Message active members privately, each in their own language; returns how many got it.
 
-    A member who blocked the bot or never opened a chat is skipped (and logged by id only).
+    A member who blocked the bot or never opened a chat is skipped (and logged by id only), and
+    so is one Telegram could not reach just now: what they are told of is stored already.
     """
     async with context.db() as session:
         members = await members_by_id(session, list(dict.fromkeys(member_ids)))
@@ -99,15 +100,40 @@ async def tell_members(
         if member.telegram_user_id is None or member.status != MemberStatus.ACTIVE:
             continue
         tr = context.i18n.get(member.language)
-        try:
-            await context.bot.send_message(
-                member.telegram_user_id, render(tr), reply_markup=markup(tr) if markup else None
-            )
-        except (Forbidden, BadRequest):
-            logger.info("Member %s could not be told", member.id)
-            continue
-        sent += 1
+        if await send_privately(
+            context,
+            member.telegram_user_id,
+            render(tr),
+            reply_markup=markup(tr) if markup else None,
+            who=f"member {member.id}",
+        ):
+            sent += 1
     return sent
+
+
+async def send_privately(
+    context: UnionContext,
+    chat_id: int,
+    text: str,
+    *,
+    who: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """Tell one member something already decided; returns whether Telegram took it.
+
+    Never raises for Telegram: a block is expected (logged at INFO), a timeout or a 5xx is not
+    (WARNING), and neither may turn a stored decision into an apology. `who` names them in the
+    log by id only ("member 12", "the author of suggestion 7").
+    """
+    try:
+        await context.bot.send_message(chat_id, text, reply_markup=reply_markup)
+    except (Forbidden, BadRequest):
+        logger.info("%s could not be told", who.capitalize())
+        return False
+    except TelegramError as exc:
+        logger.warning("%s could not be told just now: %s", who.capitalize(), type(exc).__name__)
+        return False
+    return True
 
 
 def deep_link(context: UnionContext, payload: str = "") -> str:

@@ -6,12 +6,11 @@ import logging
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.callback import pack, pattern
 from bot.context import UnionContext
-from handlers.common import keyboard, profile_lines, refuse, require_committee, say
+from handlers.common import keyboard, profile_lines, refuse, require_committee, say, send_privately
 from handlers.menu import on_menu
 from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from models.errors import DomainError
@@ -125,12 +124,9 @@ async def _tell_applicant(context: UnionContext, member: Member, approved: bool)
         return False
     tr = context.i18n.get(member.language)
     key = "join.you_are_approved" if approved else "join.you_are_rejected"
-    try:
-        await context.bot.send_message(member.telegram_user_id, tr(key, name=member.real_name))
-    except (Forbidden, BadRequest):
-        logger.info("Applicant member %s could not be told the outcome", member.id)
-        return False
-    return True
+    return await send_privately(
+        context, member.telegram_user_id, tr(key, name=member.real_name), who=f"member {member.id}"
+    )
 
 
 async def list_join_requests(update: Update, context: UnionContext) -> None:

@@ -33,6 +33,7 @@ from handlers.common import (
     require_committee,
     say,
     say_receipt,
+    send_privately,
 )
 from handlers.menu import on_menu
 from handlers.review_desk import committee_press, post_card, refresh_cards
@@ -254,12 +255,14 @@ async def deliver_to_author(context: UnionContext, item: Suggestion, reply: str)
         ],
     )
     text = tr("suggestion.reply_to_author", number=item.number) + "\n\n" + reply
-    try:
-        await context.bot.send_message(author.telegram_user_id, text, reply_markup=markup)
-    except Forbidden:
-        logger.info("The author of suggestion %s cannot be reached", item.id)
-        return False
-    return True
+    # Logged by the item's id only: for an anonymous item the author's id must not meet it.
+    return await send_privately(
+        context,
+        author.telegram_user_id,
+        text,
+        reply_markup=markup,
+        who=f"the author of suggestion {item.id}",
+    )
 
 
 async def cancel_reply(update: Update, context: UnionContext) -> int:

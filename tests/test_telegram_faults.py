@@ -651,11 +651,15 @@ async def decide(
     subject: Person,
     *,
     blocked: bool,
+    fault: dict[str, Any] | None = None,
 ) -> Run:
-    """Prepare an item for `subject`, then let the committee act on it."""
+    """Prepare an item for `subject`, then let the committee act on it (the subject blocked
+    the bot, or Telegram answers with `fault`, or neither)."""
     item_id = await decision.prepare(bot, subject)
     if blocked:
-        wire.fail("sendMessage", chat_id=subject.id, status=403, description=BLOCKED, times=99)
+        fault = {"status": 403, "description": BLOCKED}
+    if fault is not None:
+        wire.fail("sendMessage", chat_id=subject.id, times=99, **fault)
     wire.clear()
     caplog.clear()
     await decision.act(bot, item_id)
@@ -707,6 +711,41 @@ async def test_the_committee_learns_that_the_member_could_not_be_reached(
     # Same action, same kind of item: only the delivery differs, so what the committee sees
     # must differ too, or nobody knows to phone the member.
     assert blocked.view != normal.view, blocked.view
+
+
+TRANSIENT: dict[str, dict[str, Any]] = {
+    "timed out": {"error": TimedOut()},
+    "502": {"status": 502, "description": "Bad Gateway"},
+}
+
+
+@pytest.mark.parametrize("failure", list(TRANSIENT))
+@pytest.mark.parametrize("feature", list(DECISIONS))
+async def test_a_member_out_of_reach_for_a_moment_does_not_undo_the_decision(
+    bot: BotHarness,
+    wire: FaultyTelegram,
+    caplog: pytest.LogCaptureFixture,
+    feature: str,
+    failure: str,
+) -> None:
+    """A timeout or a 5xx telling the member comes after the decision was stored: the
+    committee is not told its action failed, and learns the member may not have heard."""
+    caplog.set_level(logging.INFO)
+    decision = DECISIONS[feature]
+    await decision.setup(bot)
+    reachable, other = decision.subjects
+    normal = await decide(bot, wire, caplog, decision, reachable, blocked=False)
+    failed = await decide(
+        bot, wire, caplog, decision, other, blocked=False, fault=TRANSIENT[failure]
+    )
+
+    assert failed.stored == normal.stored
+    assert failed.apologies == 0 and not owner_alerts(bot)
+    assert [r for r in failed.problems if r.levelno >= logging.ERROR] == []
+    assert failed.view != normal.view, failed.view
+    [line] = extra_lines(failed.lines, normal.lines)
+    assert line[1] == logging.WARNING
+    assert_private(caplog, *decision.secrets)
 
 
 # ==== 4. editing a desk card fails ==============================================================
