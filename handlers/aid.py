@@ -28,12 +28,12 @@ from bot.context import UnionContext
 from bot.i18n import Translator
 from handlers.aid_desk import announce, case_label, refresh, today
 from handlers.common import (
-    button_id,
     button_step,
     chosen_option,
     confirm_or_cancel,
     conversation,
     keyboard,
+    member_asked_to_type,
     member_buttons,
     refuse,
     require_member,
@@ -388,15 +388,9 @@ async def cancel(update: Update, context: UnionContext) -> int:
 
 async def start_answer(update: Update, context: UnionContext) -> int:
     """Reply pressed under the committee's question."""
-    assert context.user_data is not None
-    case_id = await button_id(update, context)
-    if case_id is None:
+    prompt = context.t("aid.write_answer", limit=DESCRIPTION_LIMIT)
+    if not await member_asked_to_type(update, context, remember="aid_answer", prompt=prompt):
         return _END
-    await context.answer(update)
-    if await require_member(update, context) is None:
-        return _END
-    context.user_data["aid_answer"] = case_id
-    await say(update, context, context.t("aid.write_answer", limit=DESCRIPTION_LIMIT))
     return Answering.TEXT
 
 

@@ -284,6 +284,23 @@ async def button_id(update: Update, context: UnionContext) -> int | None:
         return None
 
 
+async def member_asked_to_type(
+    update: Update, context: UnionContext, *, remember: str, prompt: str
+) -> bool:
+    """A member's button that carries an id and asks for text (a follow-up, an answer): keep
+    the id under `remember` and ask; False after a clear answer for a bad id or a non-member."""
+    assert context.user_data is not None
+    item_id = await button_id(update, context)
+    if item_id is None:
+        return False
+    await context.answer(update)
+    if await require_member(update, context) is None:
+        return False
+    context.user_data[remember] = item_id
+    await say(update, context, prompt)
+    return True
+
+
 TYPED_TEXT = 1  # the one state of a private-text conversation
 
 

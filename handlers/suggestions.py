@@ -24,11 +24,11 @@ from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from handlers.aid import mine_section as aid_section
 from handlers.common import (
-    button_id,
     button_step,
     confirm_or_cancel,
     conversation,
     keyboard,
+    member_asked_to_type,
     refuse,
     require_member,
     say,
@@ -417,16 +417,9 @@ async def verdict(update: Update, context: UnionContext) -> None:
 
 async def start_followup(update: Update, context: UnionContext) -> int:
     """Follow up pressed under a reply: ask for the text."""
-    query = update.callback_query
-    assert query is not None and context.user_data is not None
-    item_id = await button_id(update, context)
-    if item_id is None:
+    prompt = context.t("suggestion.write_followup", limit=BODY_LIMIT)
+    if not await member_asked_to_type(update, context, remember="followup_for", prompt=prompt):
         return _END
-    await context.answer(update)
-    if await require_member(update, context) is None:
-        return _END
-    context.user_data["followup_for"] = item_id
-    await say(update, context, context.t("suggestion.write_followup", limit=BODY_LIMIT))
     return FollowUp.TEXT
 
 
