@@ -259,10 +259,13 @@ def test_activity_sign_up_with_waitlist_promotion(tmp_path: Path, url: str) -> N
         client.tap(COMMITTEE, "ag:desc:none")
         client.tap(COMMITTEE, "ag:ok:yes")
 
-        answered = len(stack.adapter.answers())
         client.tap(TEACHER, "av:su:")
-        # Different people's presses are handled concurrently: the seat first, then the next.
-        wait_until(lambda: len(stack.adapter.answers()) > answered, "the seat to be confirmed")
+        # Different people's presses are handled concurrently, so wait for the teacher's own seat
+        # alert; counting answers raced with the committee's last press being answered late.
+        wait_until(
+            lambda: any("You have a seat" in str(a.get("text")) for a in stack.adapter.answers()),
+            "the seat to be confirmed",
+        )
         client.tap(COLLEAGUE, "av:su:")
         wait_until(
             lambda: any("候補第 1 位" in str(a.get("text")) for a in stack.adapter.answers()),
