@@ -230,7 +230,7 @@ async def on_shutdown(application: Application) -> None:
     state = application.state
     await application.flush_processed()
     if state.runtime is not None:
-        stop_scheduler(state.runtime)
+        await stop_scheduler(state.runtime)
     if state.sender_task is not None:
         state.sender_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -3,7 +3,7 @@ arguments, so the running application registers itself here when it starts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -12,6 +12,7 @@ from bot.i18n import I18n
 from bot.settings import Settings
 from scheduler.outbox import OutboxSender
 from scheduler.quiet import QuietHours
+from scheduler.stopping import RunningJobs
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Runtime:
     quiet: QuietHours
     org_id: int
     scheduler: AsyncIOScheduler | None = None
+    running_jobs: RunningJobs = field(default_factory=RunningJobs)
 
 
 _current: Runtime | None = None

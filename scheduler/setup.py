@@ -36,6 +36,7 @@ from scheduler.calendar_defaults import default_entries
 from scheduler.calendar_jobs import reconcile
 from scheduler.proposal_jobs import PROPOSAL_JOB
 from scheduler.runtime import Runtime, current
+from scheduler.stopping import stop_gracefully
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ async def start(runtime: Runtime, *, now: datetime | None = None) -> AsyncIOSche
     """Start the scheduler, plan every calendar entry, and schedule the fixed jobs."""
     scheduler = build_scheduler(runtime.settings.zone)
     runtime.scheduler = scheduler
+    runtime.running_jobs.watch(scheduler)
     scheduler.start()
     await reconcile(runtime, scheduler)
     now = now or utcnow()
@@ -115,10 +117,10 @@ async def run_housekeeping() -> None:
     logger.info("Housekeeping: forgot %s handled update ids", forgotten)
 
 
-def stop(runtime: Runtime) -> None:
-    """Stop the scheduler without waiting for running jobs."""
-    if runtime.scheduler is not None and runtime.scheduler.running:
-        runtime.scheduler.shutdown(wait=False)
+async def stop(runtime: Runtime) -> None:
+    """Stop the scheduler, letting running jobs end first (scheduler/stopping.py)."""
+    if runtime.scheduler is not None:
+        await stop_gracefully(runtime.scheduler, runtime.running_jobs)
 
 
 async def run_digest() -> None:

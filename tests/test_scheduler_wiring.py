@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.events import EVENT_SCHEDULER_PAUSED
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import col, select
 
@@ -17,7 +19,8 @@ from scheduler.activity_jobs import ACTIVITY_JOB
 from scheduler.aid_jobs import AID_JOB
 from scheduler.calendar_jobs import job_id
 from scheduler.proposal_jobs import PROPOSAL_JOB
-from scheduler.setup import DIGEST_JOB, HOUSEKEEPING_JOB, missed_run
+from scheduler.setup import DIGEST_JOB, HOUSEKEEPING_JOB, build_scheduler, missed_run
+from scheduler.stopping import RunningJobs, stop_gracefully
 from tests.support.harness import BotHarness, make_settings, running_bot
 
 
@@ -68,11 +71,97 @@ async def test_a_restart_plans_the_same_calendar_jobs_again(
             if job.id.startswith("calendar:")
         }
 
+    async def settled(bot: BotHarness) -> dict[str, object]:
+        # A time passed today within its grace runs at start and is planned again when it
+        # ends: compare the plans once no job is due or running.
+        runtime = bot.app.state.runtime
+        assert runtime is not None and runtime.scheduler is not None
+        for _ in range(200):
+            now = datetime.now(SHANGHAI)
+            due = [j for j in runtime.scheduler.get_jobs() if j.next_run_time <= now]
+            if not due and not runtime.running_jobs.ids():
+                break
+            await asyncio.sleep(0.02)
+        return calendar_jobs(bot)
+
     async with running_bot(settings) as bot:
-        first = calendar_jobs(bot)
+        first = await settled(bot)
     async with running_bot(settings) as bot:
-        again = calendar_jobs(bot)
+        again = await settled(bot)
     assert again == first and first  # planned from our tables: same ids, same times
+
+
+async def _started(scheduler: object, started: asyncio.Event) -> None:
+    for _ in range(200):
+        if started.is_set():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the job never started on {scheduler}")
+
+
+async def test_stopping_lets_a_running_job_end_and_logs_no_error(
+    clean_database: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings: Settings = make_settings(clean_database, tmp_path, background_tasks=True)
+    started, release = asyncio.Event(), asyncio.Event()
+    ended: list[str] = []
+
+    async def slow_job() -> None:
+        started.set()
+        await release.wait()
+        ended.append("ended")
+
+    caplog.set_level(logging.INFO)
+    async with running_bot(settings) as bot:
+        runtime = bot.app.state.runtime
+        assert runtime is not None and runtime.scheduler is not None
+        scheduler = runtime.scheduler
+        scheduler.add_job(slow_job, id="slow", next_run_time=datetime.now(SHANGHAI))
+        await _started(scheduler, started)
+        # The job may end once the bot is stopping: the scheduler is paused first.
+        scheduler.add_listener(lambda _: release.set(), EVENT_SCHEDULER_PAUSED)
+
+    assert ended == ["ended"]  # the bot stopped after the job ended, not in its middle
+    assert not scheduler.running
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_a_job_still_running_after_the_grace_is_cancelled_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    scheduler = build_scheduler(SHANGHAI)
+    running = RunningJobs()
+    running.watch(scheduler)
+    scheduler.start()
+    started = asyncio.Event()
+    cancelled: list[str] = []
+
+    async def stuck_job() -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append("cancelled")
+            raise
+
+    scheduler.add_job(stuck_job, id="stuck", next_run_time=datetime.now(SHANGHAI))
+    await _started(scheduler, started)
+    caplog.set_level(logging.INFO)
+
+    cut_short = await stop_gracefully(scheduler, running, grace=0.2)
+    for _ in range(10):  # the executor hears of the cancellation on the next loop turns
+        await asyncio.sleep(0)
+
+    assert cut_short == ["stuck"] and cancelled == ["cancelled"]
+    loud = [(r.name, r.levelname, r.getMessage()) for r in caplog.records if r.levelno >= 30]
+    assert loud == [
+        (
+            "scheduler.stopping",
+            "WARNING",
+            "Stopping: job(s) stuck still running after 0 s are cancelled; "
+            "they are planned again at the next start",
+        )
+    ]
 
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

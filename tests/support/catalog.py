@@ -32,6 +32,7 @@ NOT_KEYS = {
     "aid_case.id",
     "activity.id",
     "suggestion_category.id",
+    "apscheduler.executors.default",  # a logger name (scheduler/stopping.py)
 }
 
 
