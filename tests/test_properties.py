@@ -20,6 +20,7 @@ author's secrecy, and every receipt number against exactly one stored row.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import string
 from collections import Counter
@@ -52,7 +53,8 @@ from tests.support.hostile import Someone
 from tests.support.proposals import COMMITTEE, PROPOSER, SIGNER_A, SIGNER_B, setup_congress
 from tests.support.updates import Person, button, group_chat, private_chat
 
-MAX_EXAMPLES = 50
+# `make test` tries 50 sequences; PROPERTY_EXAMPLES=500 soaks longer by hand.
+MAX_EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "50"))
 MAX_STEPS = 25
 
 GROUP = group_chat(COMMITTEE_GROUP_ID)
