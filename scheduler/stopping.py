@@ -41,17 +41,19 @@ class RunningJobs:
     def watch(self, scheduler: AsyncIOScheduler) -> None:
         """Follow `scheduler`'s job submissions and endings."""
         scheduler.add_listener(
-            self._on_event,
+            self.on_event,
             EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED,
         )
 
-    def _on_event(self, event: JobEvent) -> None:
+    def on_event(self, event: JobEvent) -> None:
+        """Count a submission up and an ending down. One run may end with several events (a
+        missed time and the run itself), so the count never goes below zero."""
         if event.code == EVENT_JOB_SUBMITTED:
             self._running[event.job_id] += 1
-        elif self._running[event.job_id] > 0:
+        elif self._running[event.job_id] > 1:
             self._running[event.job_id] -= 1
-        if self._running[event.job_id] == 0:
-            del self._running[event.job_id]
+        else:
+            self._running.pop(event.job_id, None)
         if self._running:
             self._idle.clear()
         else:

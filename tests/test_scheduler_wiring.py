@@ -9,7 +9,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from apscheduler.events import EVENT_SCHEDULER_PAUSED
+from apscheduler.events import (
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    EVENT_SCHEDULER_PAUSED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import col, select
 
@@ -162,6 +169,21 @@ async def test_a_job_still_running_after_the_grace_is_cancelled_with_one_warning
             "they are planned again at the next start",
         )
     ]
+
+
+def test_running_jobs_counts_one_run_once_whatever_events_end_it() -> None:
+    running = RunningJobs()
+    at = datetime(2026, 12, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    running.on_event(JobSubmissionEvent(EVENT_JOB_SUBMITTED, "digest", "default", [at]))
+    running.on_event(JobSubmissionEvent(EVENT_JOB_SUBMITTED, "tick", "default", [at]))
+    assert running.ids() == ["digest", "tick"]
+
+    # A run that missed one time and ran the next ends with two events.
+    running.on_event(JobExecutionEvent(EVENT_JOB_MISSED, "digest", "default", at))
+    running.on_event(JobExecutionEvent(EVENT_JOB_EXECUTED, "digest", "default", at))
+    running.on_event(JobExecutionEvent(EVENT_JOB_EXECUTED, "never-submitted", "default", at))
+
+    assert running.ids() == ["tick"]
 
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
