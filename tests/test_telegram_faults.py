@@ -453,11 +453,11 @@ async def test_a_failed_desk_card_still_gives_the_member_the_receipt(
 # ==== 2. 429 with retry_after, under production's rate limiter ================================
 
 
-async def test_a_429_on_the_receipt_is_retried_and_the_member_gets_it_once(
-    limited_bot: BotHarness, wire: FaultyTelegram, caplog: pytest.LogCaptureFixture
+async def _confirm_against_429s(
+    bot: BotHarness, wire: FaultyTelegram, caplog: pytest.LogCaptureFixture, *, times: int
 ) -> None:
+    """The author confirms a suggestion while Telegram answers their chat `times` 429s."""
     caplog.set_level(logging.INFO)
-    bot = limited_bot
     await setup_school(bot)
     await to_suggestion_preview(bot)
     wire.clear()
@@ -468,9 +468,16 @@ async def test_a_429_on_the_receipt_is_retried_and_the_member_gets_it_once(
         status=429,
         description="Too Many Requests: retry after 1",
         retry_after=1,
+        times=times,
     )
-
     await bot.press(AUTHOR, CONFIRM)
+
+
+async def test_a_429_on_the_receipt_is_retried_and_the_member_gets_it_once(
+    limited_bot: BotHarness, wire: FaultyTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = limited_bot
+    await _confirm_against_429s(bot, wire, caplog, times=1)
 
     [item] = await suggestions(bot)
     refused, delivered = calls_to(bot, AUTHOR.id)  # refused once, then accepted
@@ -484,22 +491,8 @@ async def test_a_429_on_the_receipt_is_retried_and_the_member_gets_it_once(
 async def test_a_429_that_persists_is_given_up_after_three_retries_without_an_apology(
     limited_bot: BotHarness, wire: FaultyTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO)
     bot = limited_bot
-    await setup_school(bot)
-    await to_suggestion_preview(bot)
-    wire.clear()
-    caplog.clear()
-    wire.fail(
-        "sendMessage",
-        chat_id=AUTHOR.id,
-        status=429,
-        description="Too Many Requests: retry after 1",
-        retry_after=1,
-        times=10,
-    )
-
-    await bot.press(AUTHOR, CONFIRM)
+    await _confirm_against_429s(bot, wire, caplog, times=10)
 
     assert len(await suggestions(bot)) == 1
     assert len(calls_to(bot, AUTHOR.id)) == 4  # the first try and max_retries=3
