@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections.abc import Sequence
 
 from telegram.ext import (
     AIORateLimiter,
@@ -22,32 +23,13 @@ from bot.application import UnionApplication
 from bot.context import UnionContext
 from bot.db import create_engine, create_session_factory
 from bot.errors import handle_error
+from bot.forms import FORM_GATE_GROUP, FormEngine, FormGate
 from bot.i18n import I18n
 from bot.processor import PerUserOrderedProcessor
 from bot.settings import Settings
 from bot.state import AlertLimiter, AppState
-from handlers import (
-    activities,
-    activity_admin,
-    aid,
-    aid_admin,
-    aid_desk,
-    broadcast,
-    calendar,
-    committee,
-    congress,
-    fallback,
-    hardship,
-    join_requests,
-    menu,
-    profile,
-    proposal_answers,
-    proposal_desk,
-    proposals,
-    start,
-    suggestion_desk,
-    suggestions,
-)
+from handlers import fallback
+from handlers.features import FEATURES, Feature
 from handlers.menu import publish_default_commands
 from models.anonymity import AuthorSeal
 from models.organizations import ensure_default_organization
@@ -148,31 +130,23 @@ def build_application(
     return application
 
 
-def register_handlers(application: Application) -> None:
-    """Every feature's handlers, in order: the first match in group 0 wins."""
+def register_handlers(
+    application: UnionApplication, features: Sequence[Feature] = FEATURES
+) -> None:
+    """Every feature's handlers and forms. Order carries no meaning: each command, button
+    family and form belongs to one feature, and typed text goes only to the active form."""
+    settings = application.state.settings
+    engine = FormEngine(
+        [form for feature in features for form in feature.forms()],
+        member_idle_seconds=settings.member_form_idle_hours * 3600,
+        committee_idle_seconds=settings.committee_form_idle_minutes * 60,
+    )
+    application.state.forms = engine
     fallback.register_first(application)
-    start.register(application)
-    broadcast.register(application)
-    calendar.register(application)
-    congress.register(application)
-    suggestions.register(application)
-    proposals.register(application)
-    aid.register(application)
-    activities.register(application)
-    activity_admin.register(application)
-    aid_admin.register(application)
-    hardship.register(application)
-    profile.register(application)
-    # Text typed after a desk button (a reply, a reason, an answer) comes after the
-    # conversations people start themselves: a desk prompt left unanswered must not swallow
-    # the text of a /suggest or /propose started later.
-    suggestion_desk.register(application)
-    proposal_answers.register(application)
-    proposal_desk.register(application)
-    aid_desk.register(application)
-    menu.register(application)
-    join_requests.register(application)
-    committee.register(application)
+    application.add_handler(FormGate(engine), group=FORM_GATE_GROUP)
+    engine.attach(application)
+    for feature in features:
+        feature.register(application)
     fallback.register_last(application)
     application.add_error_handler(handle_error)
 

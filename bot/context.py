@@ -102,6 +102,16 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
             if chat is not None:
                 await self.bot.send_message(chat.id, text)
 
+    async def notice(self, text: str) -> None:
+        """A line for the person behind this update in their private chat (never a group):
+        a form ended, expired or was cancelled. Telegram refusing it changes nothing."""
+        if self._user_id is None:
+            return
+        try:
+            await self.bot.send_message(self._user_id, text)
+        except TelegramError as exc:
+            logger.info("A form notice could not be sent: %s", type(exc).__name__)
+
     async def prepare(self, update: Update) -> None:
         """Load the member behind the update (once), making owners chair on first contact."""
         if self._prepared:

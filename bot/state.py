@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,6 +15,9 @@ from bot.settings import Settings
 from models.anonymity import AuthorSeal
 from models.signup_batch import SignupBatcher
 from scheduler.runtime import Runtime
+
+if TYPE_CHECKING:
+    from bot.forms import FormEngine
 
 
 @dataclass
@@ -55,3 +59,5 @@ class AppState:
     sender_task: asyncio.Task[None] | None = None
     # Sign-up presses, written in batches per activity (see models/signup_batch.py).
     signups: SignupBatcher | None = None
+    # The form engine: which one form each person is in (set when the handlers are added).
+    forms: FormEngine | None = None

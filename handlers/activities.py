@@ -17,6 +17,7 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.forms import Form
 from bot.i18n import Translator
 from handlers.common import (
     button_id,
@@ -416,15 +417,6 @@ def register(application: Application) -> None:
     """Add the member side of activities."""
     on_menu("activities", list_activities)
     application.add_handler(
-        conversation(
-            name="activity_team",
-            entry_points=[CallbackQueryHandler(start_team, pattern=pattern(FEATURE, "team"))],
-            states={TEAM_NAMES: text_step(got_team)},
-            fallbacks=[CommandHandler("cancel", cancel_team)],
-            allow_reentry=True,
-        )
-    )
-    application.add_handler(
         CommandHandler("activities", list_activities, filters=filters.ChatType.PRIVATE)
     )
     for action, callback in (
@@ -435,3 +427,20 @@ def register(application: Application) -> None:
         ("teamx", team_withdrawn),
     ):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern(FEATURE, action)))
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    return [
+        Form(
+            conversation(
+                name="activity_team",
+                entry_points=[CallbackQueryHandler(start_team, pattern=pattern(FEATURE, "team"))],
+                states={TEAM_NAMES: text_step(got_team)},
+                fallbacks=[CommandHandler("cancel", cancel_team)],
+                allow_reentry=True,
+            ),
+            label_key="form.label.activity_team",
+            drafts=("activity_team",),
+        ),
+    ]

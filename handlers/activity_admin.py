@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.forms import Form
 from handlers.activities import signup_buttons, summary, when
 from handlers.common import (
     button_step,
@@ -991,58 +992,6 @@ async def period_stats(update: Update, context: UnionContext) -> None:
 
 def register(application: Application) -> None:
     """Add the committee side of activities."""
-    private = filters.ChatType.PRIVATE
-    application.add_handler(
-        conversation(
-            name="activity_creating",
-            entry_points=[CommandHandler("newactivity", start_creating, filters=private)],
-            states={
-                Creating.TITLE: text_step(got_title),
-                Creating.CATEGORY: button_step(got_category, FEATURE, "cat"),
-                Creating.WHEN: text_step(got_when),
-                Creating.PLACE: text_step(got_place),
-                Creating.CAPACITY: [
-                    CallbackQueryHandler(got_capacity_none, pattern=pattern(FEATURE, "cap")),
-                    *text_step(got_capacity_text),
-                ],
-                Creating.DEADLINE: [
-                    CallbackQueryHandler(got_deadline_start, pattern=pattern(FEATURE, "dl")),
-                    *text_step(got_deadline_text),
-                ],
-                Creating.WHO: button_step(got_who, FEATURE, "who"),
-                Creating.WHO_DETAIL: text_step(got_who_detail),
-                Creating.CHOICES: [
-                    CallbackQueryHandler(got_no_choices, pattern=pattern(FEATURE, "ch")),
-                    *text_step(got_choices_text),
-                ],
-                Creating.FAMILY: button_step(got_family, FEATURE, "fam"),
-                Creating.MODE: button_step(got_mode, FEATURE, "mode"),
-                Creating.DESCRIPTION: [
-                    CallbackQueryHandler(got_no_description, pattern=pattern(FEATURE, "desc")),
-                    *text_step(got_description_text),
-                ],
-                Creating.CONFIRM: button_step(confirm_creating, FEATURE, "ok"),
-            },
-            fallbacks=[CommandHandler("cancel", cancel_creating)],
-            allow_reentry=True,
-        )
-    )
-    application.add_handler(
-        conversation(
-            name="activity_managing",
-            entry_points=[
-                CallbackQueryHandler(start_move, pattern=pattern(FEATURE, "move")),
-                CallbackQueryHandler(start_capacity, pattern=pattern(FEATURE, "cap2")),
-            ],
-            states={
-                Managing.MOVE_TIME: text_step(got_new_time),
-                Managing.MOVE_PLACE: text_step(got_new_place),
-                Managing.CAPACITY: text_step(got_new_capacity),
-            },
-            fallbacks=[CommandHandler("cancel", cancel_managing)],
-            allow_reentry=True,
-        )
-    )
     application.add_handler(
         CommandHandler("activitystats", period_stats, filters=filters.ChatType.PRIVATE)
     )
@@ -1059,3 +1008,68 @@ def register(application: Application) -> None:
         ("capno", capacity_kept),
     ):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern(FEATURE, action)))
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    private = filters.ChatType.PRIVATE
+    return [
+        Form(
+            conversation(
+                name="activity_creating",
+                entry_points=[CommandHandler("newactivity", start_creating, filters=private)],
+                states={
+                    Creating.TITLE: text_step(got_title),
+                    Creating.CATEGORY: button_step(got_category, FEATURE, "cat"),
+                    Creating.WHEN: text_step(got_when),
+                    Creating.PLACE: text_step(got_place),
+                    Creating.CAPACITY: [
+                        CallbackQueryHandler(got_capacity_none, pattern=pattern(FEATURE, "cap")),
+                        *text_step(got_capacity_text),
+                    ],
+                    Creating.DEADLINE: [
+                        CallbackQueryHandler(got_deadline_start, pattern=pattern(FEATURE, "dl")),
+                        *text_step(got_deadline_text),
+                    ],
+                    Creating.WHO: button_step(got_who, FEATURE, "who"),
+                    Creating.WHO_DETAIL: text_step(got_who_detail),
+                    Creating.CHOICES: [
+                        CallbackQueryHandler(got_no_choices, pattern=pattern(FEATURE, "ch")),
+                        *text_step(got_choices_text),
+                    ],
+                    Creating.FAMILY: button_step(got_family, FEATURE, "fam"),
+                    Creating.MODE: button_step(got_mode, FEATURE, "mode"),
+                    Creating.DESCRIPTION: [
+                        CallbackQueryHandler(got_no_description, pattern=pattern(FEATURE, "desc")),
+                        *text_step(got_description_text),
+                    ],
+                    Creating.CONFIRM: button_step(confirm_creating, FEATURE, "ok"),
+                },
+                fallbacks=[CommandHandler("cancel", cancel_creating)],
+                allow_reentry=True,
+            ),
+            label_key="form.label.activity_creating",
+            drafts=("activity",),
+            committee=True,
+        ),
+        Form(
+            conversation(
+                name="activity_managing",
+                entry_points=[
+                    CallbackQueryHandler(start_move, pattern=pattern(FEATURE, "move")),
+                    CallbackQueryHandler(start_capacity, pattern=pattern(FEATURE, "cap2")),
+                ],
+                states={
+                    Managing.MOVE_TIME: text_step(got_new_time),
+                    Managing.MOVE_PLACE: text_step(got_new_place),
+                    Managing.CAPACITY: text_step(got_new_capacity),
+                },
+                fallbacks=[CommandHandler("cancel", cancel_managing)],
+                allow_reentry=True,
+            ),
+            label_key="form.label.activity_managing",
+            drafts=("activity_move", "activity_capacity"),
+            committee=True,
+            prompt=True,
+        ),
+    ]

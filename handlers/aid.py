@@ -25,9 +25,11 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.forms import Form
 from bot.i18n import Translator
 from handlers.aid_desk import announce, case_label, refresh, today
 from handlers.common import (
+    TYPED_TEXT,
     button_step,
     chosen_option,
     confirm_or_cancel,
@@ -35,6 +37,7 @@ from handlers.common import (
     keyboard,
     member_asked_to_type,
     member_buttons,
+    private_text_conversation,
     refuse,
     require_member,
     say,
@@ -87,12 +90,6 @@ class Asking(IntEnum):
     AMOUNT = 6
     EVIDENCE = 7
     CONFIRM = 8
-
-
-class Answering(IntEnum):
-    """The one step of answering the committee's question."""
-
-    TEXT = 1
 
 
 def _draft(context: UnionContext) -> dict[str, Any]:
@@ -389,14 +386,17 @@ async def cancel(update: Update, context: UnionContext) -> int:
 async def start_answer(update: Update, context: UnionContext) -> int:
     """Reply pressed under the committee's question."""
     prompt = context.t("aid.write_answer", limit=DESCRIPTION_LIMIT)
-    if not await member_asked_to_type(update, context, remember="aid_answer", prompt=prompt):
-        return _END
-    return Answering.TEXT
+    purpose = context.t("purpose.aid_answer")
+    asked = await member_asked_to_type(
+        update, context, remember="aid_answer", purpose=purpose, prompt=prompt
+    )
+    return TYPED_TEXT if asked else _END
 
 
-async def send_answer(update: Update, context: UnionContext) -> int:
-    """The answer goes to the case (privately); the group only hears that one came."""
-    assert update.message is not None and context.user_data is not None
+async def send_answer(update: Update, context: UnionContext, text: str) -> int:
+    """The answer, checked by its writer, goes to the case (privately); the group only hears
+    that one came."""
+    assert context.user_data is not None
     actor = await require_member(update, context)
     if actor is None:
         return _END
@@ -407,16 +407,16 @@ async def send_answer(update: Update, context: UnionContext) -> int:
                 org_id=context.org_id,
                 case_id=int(context.user_data.get("aid_answer", 0)),
                 actor=actor,
-                answer=update.message.text or "",
+                answer=text,
             )
     except DomainError as error:
         await refuse(update, context, error)
         if error.key in ("input.empty", "input.too_long"):
-            return Answering.TEXT
+            return TYPED_TEXT
         context.user_data.pop("aid_answer", None)
         return _END
     context.user_data.pop("aid_answer", None)
-    answer = (update.message.text or "").strip()
+    answer = text.strip()
     async with context.db() as session:
         asker = await last_asker(session, case_id=case.id or 0)
     if asker is not None:  # the answer itself goes only to the one who asked, privately
@@ -424,6 +424,7 @@ async def send_answer(update: Update, context: UnionContext) -> int:
             context,
             [asker],
             lambda tr: tr("aid.answer_to_asker", number=case.number) + "\n\n" + answer,
+            committee_only=True,
         )
     tr = context.i18n.get(context.settings.default_language)
     await post_under_cards(
@@ -495,45 +496,54 @@ def _mine_line(tr: Translator, case: AidCase) -> str:
 
 def register(application: Application) -> None:
     """Add the member side of aid."""
-    private = filters.ChatType.PRIVATE
-    application.add_handler(
-        conversation(
-            name="aid_asking",
-            entry_points=[
-                CommandHandler("aid", start_asking, filters=private),
-                CallbackQueryHandler(start_asking, pattern=pattern("menu", "aid")),
-            ],
-            states={
-                Asking.WHO: button_step(got_who, FEATURE, "who"),
-                Asking.COLLEAGUE: [
-                    CallbackQueryHandler(got_colleague, pattern=pattern(FEATURE, "subj")),
-                    *text_step(got_colleague_name),
-                ],
-                Asking.TYPE: button_step(got_type, FEATURE, "type"),
-                Asking.DESCRIPTION: text_step(got_description),
-                Asking.DAY: text_step(got_day),
-                Asking.AMOUNT: [
-                    CallbackQueryHandler(amount_standard, pattern=pattern(FEATURE, "amt")),
-                    *text_step(got_amount),
-                ],
-                Asking.EVIDENCE: [
-                    MessageHandler(filters.PHOTO | filters.Document.ALL, got_file),
-                    CallbackQueryHandler(evidence_done, pattern=pattern(FEATURE, "ev")),
-                    MessageHandler(~filters.COMMAND, not_a_file),
-                ],
-                Asking.CONFIRM: button_step(confirm, FEATURE, "ok"),
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-        )
-    )
-    application.add_handler(
-        conversation(
-            name="aid_answer",
-            entry_points=[CallbackQueryHandler(start_answer, pattern=pattern(FEATURE, "info"))],
-            states={Answering.TEXT: text_step(send_answer)},
-            fallbacks=[CommandHandler("cancel", cancel_answer)],
-            allow_reentry=True,
-        )
-    )
     application.add_handler(CallbackQueryHandler(withdraw_pressed, pattern=pattern(FEATURE, "wd")))
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    private = filters.ChatType.PRIVATE
+    return [
+        Form(
+            conversation(
+                name="aid_asking",
+                entry_points=[
+                    CommandHandler("aid", start_asking, filters=private),
+                    CallbackQueryHandler(start_asking, pattern=pattern("menu", "aid")),
+                ],
+                states={
+                    Asking.WHO: button_step(got_who, FEATURE, "who"),
+                    Asking.COLLEAGUE: [
+                        CallbackQueryHandler(got_colleague, pattern=pattern(FEATURE, "subj")),
+                        *text_step(got_colleague_name),
+                    ],
+                    Asking.TYPE: button_step(got_type, FEATURE, "type"),
+                    Asking.DESCRIPTION: text_step(got_description),
+                    Asking.DAY: text_step(got_day),
+                    Asking.AMOUNT: [
+                        CallbackQueryHandler(amount_standard, pattern=pattern(FEATURE, "amt")),
+                        *text_step(got_amount),
+                    ],
+                    Asking.EVIDENCE: [
+                        MessageHandler(filters.PHOTO | filters.Document.ALL, got_file),
+                        CallbackQueryHandler(evidence_done, pattern=pattern(FEATURE, "ev")),
+                        MessageHandler(~filters.COMMAND, not_a_file),
+                    ],
+                    Asking.CONFIRM: button_step(confirm, FEATURE, "ok"),
+                },
+                fallbacks=[CommandHandler("cancel", cancel)],
+                allow_reentry=True,
+            ),
+            label_key="form.label.aid_asking",
+            drafts=("aid",),
+        ),
+        Form(
+            private_text_conversation(
+                name="aid_answer",
+                entry_points=[CallbackQueryHandler(start_answer, pattern=pattern(FEATURE, "info"))],
+                on_text=send_answer,
+                on_cancel=cancel_answer,
+            ),
+            label_key="form.label.aid_answer",
+            drafts=("aid_answer",),
+        ),
+    ]

@@ -23,9 +23,11 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.forms import Form
 from bot.i18n import Translator
 from handlers.common import (
     TYPED_TEXT,
+    expect_text,
     is_private,
     keyboard,
     private_text_conversation,
@@ -82,6 +84,12 @@ _DESK_NOTES_UNDELIVERED = {
     "asked": "aid.desk_asked_undelivered",
     "rejected": "aid.desk_rejected_undelivered",
     "paid": "aid.desk_paid_undelivered",
+}
+_PURPOSES = {
+    "amt": "purpose.aid_amount",
+    "ask": "purpose.aid_question",
+    "no": "purpose.aid_rejection",
+    "pay": "purpose.aid_payment",
 }
 _PROMPTS = {
     "amt": "aid.write_amount_desk",
@@ -370,7 +378,13 @@ async def start_typing(update: Update, context: UnionContext) -> int:
         await context.answer(update, context.t("aid.already_decided"), alert=True)
         await refresh(context, case.id or 0)
         return _END
-    prompt = context.t(_PROMPTS[data.action], number=case.number)
+    purpose = context.t(_PURPOSES[data.action], number=case.number)
+    shown_back = data.action in ("ask", "no")  # these go to the requester as typed
+    prompt = (
+        expect_text(context, purpose, shown_back=shown_back)
+        + "\n"
+        + context.t(_PROMPTS[data.action], number=case.number)
+    )
     try:
         await context.bot.send_message(actor.member.telegram_user_id or 0, prompt)
     except Forbidden:
@@ -381,13 +395,12 @@ async def start_typing(update: Update, context: UnionContext) -> int:
     return TYPED_TEXT
 
 
-async def text_typed(update: Update, context: UnionContext) -> int:
+async def text_typed(update: Update, context: UnionContext, text: str) -> int:
     """The amount, question, reason or payment details."""
-    assert update.message is not None and context.user_data is not None
+    assert context.user_data is not None
     pending = context.user_data.get(PENDING) or {}
     what, case_id = str(pending.get("what", "")), int(pending.get("id", 0))
     actor = context.actor
-    text = update.message.text or ""
     allowed = actor is not None and (may_pay(actor) if what == "pay" else actor.is_committee)
     if actor is None or not allowed or what not in _TYPED:
         context.user_data.pop(PENDING, None)
@@ -454,7 +467,7 @@ async def cancel_typing(update: Update, context: UnionContext) -> int:
     return _END
 
 
-def typing_conversation() -> object:
+def typing_conversation() -> ConversationHandler[Any]:
     """Buttons in the group, text in private: per user."""
     entry_points: list[BaseHandler[Any, Any, Any]] = [
         CallbackQueryHandler(start_typing, pattern=pattern(DESK, action)) for action in _TYPED
@@ -466,6 +479,18 @@ def typing_conversation() -> object:
 
 def register(application: Application) -> None:
     """Add the committee's aid buttons."""
-    application.add_handler(typing_conversation())  # type: ignore[arg-type]
     application.add_handler(CallbackQueryHandler(open_case, pattern=pattern(DESK, "open")))
     application.add_handler(CallbackQueryHandler(approve_pressed, pattern=pattern(DESK, "yes")))
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    return [
+        Form(
+            typing_conversation(),
+            label_key="form.label.aid_desk_text",
+            drafts=("aid_desk",),
+            committee=True,
+            prompt=True,
+        ),
+    ]

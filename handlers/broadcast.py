@@ -19,6 +19,7 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.forms import Form
 from handlers.common import (
     button_step,
     chosen_option,
@@ -177,19 +178,28 @@ async def cancel(update: Update, context: UnionContext) -> int:
 
 def register(application: Application) -> None:
     """Add /broadcast."""
-    application.add_handler(
-        conversation(
-            name="broadcast",
-            entry_points=[
-                CommandHandler("broadcast", start, filters=filters.ChatType.PRIVATE),
-                CallbackQueryHandler(start, pattern=pattern("menu", "broadcast")),
-            ],
-            states={
-                Step.AUDIENCE: button_step(got_audience, FEATURE, "aud"),
-                Step.TEXT: text_step(got_text),
-                Step.CONFIRM: button_step(confirm, FEATURE, "confirm"),
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-        )
-    )
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    return [
+        Form(
+            conversation(
+                name="broadcast",
+                entry_points=[
+                    CommandHandler("broadcast", start, filters=filters.ChatType.PRIVATE),
+                    CallbackQueryHandler(start, pattern=pattern("menu", "broadcast")),
+                ],
+                states={
+                    Step.AUDIENCE: button_step(got_audience, FEATURE, "aud"),
+                    Step.TEXT: text_step(got_text),
+                    Step.CONFIRM: button_step(confirm, FEATURE, "confirm"),
+                },
+                fallbacks=[CommandHandler("cancel", cancel)],
+                allow_reentry=True,
+            ),
+            label_key="form.label.broadcast",
+            drafts=("broadcast",),
+            committee=True,
+        ),
+    ]

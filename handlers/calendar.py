@@ -20,6 +20,7 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.forms import Form
 from handlers.common import (
     button_step,
     chosen_option,
@@ -478,38 +479,51 @@ def register(application: Application) -> None:
     """Add /calendar and its buttons."""
     on_menu("calendar", show_calendar)
     application.add_handler(
-        conversation(
-            name="calendar_edit",
-            entry_points=[
-                CallbackQueryHandler(start_edit, pattern=pattern(FEATURE, "time")),
-                CallbackQueryHandler(start_edit, pattern=pattern(FEATURE, "text")),
-            ],
-            states={EditStep.VALUE: text_step(save_edit)},
-            fallbacks=[CommandHandler("cancel", cancel_edit)],
-            allow_reentry=True,
-        )
-    )
-    application.add_handler(
-        conversation(
-            name="calendar_add",
-            entry_points=[CallbackQueryHandler(start_add, pattern=pattern(FEATURE, "add"))],
-            states={
-                AddStep.KIND: button_step(add_kind, FEATURE, "kind"),
-                AddStep.AUDIENCE: button_step(add_audience, FEATURE, "aud"),
-                AddStep.RULE: text_step(add_rule),
-                AddStep.TIME: text_step(add_time),
-                AddStep.TITLE: text_step(add_title),
-                AddStep.TEXT: text_step(add_text),
-                AddStep.CONFIRM: button_step(add_confirm, FEATURE, "new"),
-            },
-            fallbacks=[CommandHandler("cancel", cancel_add)],
-            allow_reentry=True,
-        )
-    )
-    application.add_handler(
         CommandHandler("calendar", show_calendar, filters=filters.ChatType.PRIVATE)
     )
     for action in ("open", "toggle", "preview", "test"):
         application.add_handler(
             CallbackQueryHandler(entry_pressed, pattern=pattern(FEATURE, action))
         )
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    return [
+        Form(
+            conversation(
+                name="calendar_edit",
+                entry_points=[
+                    CallbackQueryHandler(start_edit, pattern=pattern(FEATURE, "time")),
+                    CallbackQueryHandler(start_edit, pattern=pattern(FEATURE, "text")),
+                ],
+                states={EditStep.VALUE: text_step(save_edit)},
+                fallbacks=[CommandHandler("cancel", cancel_edit)],
+                allow_reentry=True,
+            ),
+            label_key="form.label.calendar_edit",
+            drafts=("calendar_edit",),
+            committee=True,
+            prompt=True,
+        ),
+        Form(
+            conversation(
+                name="calendar_add",
+                entry_points=[CallbackQueryHandler(start_add, pattern=pattern(FEATURE, "add"))],
+                states={
+                    AddStep.KIND: button_step(add_kind, FEATURE, "kind"),
+                    AddStep.AUDIENCE: button_step(add_audience, FEATURE, "aud"),
+                    AddStep.RULE: text_step(add_rule),
+                    AddStep.TIME: text_step(add_time),
+                    AddStep.TITLE: text_step(add_title),
+                    AddStep.TEXT: text_step(add_text),
+                    AddStep.CONFIRM: button_step(add_confirm, FEATURE, "new"),
+                },
+                fallbacks=[CommandHandler("cancel", cancel_add)],
+                allow_reentry=True,
+            ),
+            label_key="form.label.calendar_add",
+            drafts=("calendar_new",),
+            committee=True,
+        ),
+    ]

@@ -16,6 +16,7 @@ from handlers.menu import on_menu, publish_member_commands
 from handlers.review_desk import committee_press
 from models.errors import DomainError
 from models.members import (
+    Actor,
     Member,
     MemberStatus,
     Role,
@@ -210,9 +211,22 @@ async def change_role(update: Update, context: UnionContext) -> None:
     logger.info("Member %s %s role %s for member %s", actor.id, data.action, role, member_id)
     await _edit_card(update, context, member, chair=True)
     if changed and subject is not None:
+        _end_prompts_of_former_committee(context, subject)
         await publish_member_commands(context.bot, context.i18n, subject)
         key = "roles.you_got" if data.action == "grant" else "roles.you_lost"
         await _tell_member(context, member, key, role)
+
+
+def _end_prompts_of_former_committee(context: UnionContext, subject: Actor) -> None:
+    """Someone no longer on the committee loses the committee prompt they were in (a reply,
+    a reason, a question): nothing they type afterwards goes anywhere as the committee's."""
+    user_id = subject.member.telegram_user_id
+    forms = context.state.forms
+    if user_id is None or forms is None or subject.is_committee:
+        return
+    ended = forms.end_committee_forms(user_id)
+    if ended is not None:
+        logger.info("A committee form of member %s ended with the role", subject.id)
 
 
 async def _tell_member(context: UnionContext, member: Member, key: str, role: Role) -> None:
@@ -247,6 +261,9 @@ async def change_status(update: Update, context: UnionContext) -> None:
         return
     await context.answer(update, context.t("members.status_changed"))
     logger.info("Member %s set member %s to %s", actor.id, member.id, member.status)
+    forms = context.state.forms
+    if data.action != "react" and forms is not None and member.telegram_user_id is not None:
+        forms.end(member.telegram_user_id)  # a deactivated member is in no form any more
     await _edit_card(update, context, member, chair=actor.is_chair)
 
 

@@ -22,9 +22,16 @@ from telegram.warnings import PTBUserWarning
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.forms import OUTGOING
 from bot.i18n import Translator
 from models.errors import DomainError
-from models.members import Actor, MemberStatus, Profile, search_members
+from models.members import (
+    Actor,
+    MemberStatus,
+    Profile,
+    committee_telegram_ids,
+    search_members,
+)
 from models.members_queries import members_by_id
 from models.validation import clean_text
 
@@ -87,17 +94,29 @@ async def tell_members(
     member_ids: Iterable[int],
     render: Render,
     markup: RenderMarkup | None = None,
+    *,
+    committee_only: bool = False,
 ) -> int:
     """Message active members privately, each in their own language; returns how many got it.
 
     A member who blocked the bot or never opened a chat is skipped (and logged by id only), and
-    so is one Telegram could not reach just now: what they are told of is stored already.
+    so is one Telegram could not reach just now: what they are told of is stored already. With
+    `committee_only` (an answer to a committee question), only people on the committee at this
+    moment receive it: a role removed since the question was asked stops the delivery.
     """
     async with context.db() as session:
         members = await members_by_id(session, list(dict.fromkeys(member_ids)))
+        committee = (
+            set(await committee_telegram_ids(session, org_id=context.org_id))
+            if committee_only
+            else set()
+        )
     sent = 0
     for member in members.values():
         if member.telegram_user_id is None or member.status != MemberStatus.ACTIVE:
+            continue
+        if committee_only and member.telegram_user_id not in committee:
+            logger.info("Member %s is no longer on the committee: not told", member.id)
             continue
         tr = context.i18n.get(member.language)
         if await send_privately(
@@ -285,10 +304,11 @@ async def button_id(update: Update, context: UnionContext) -> int | None:
 
 
 async def member_asked_to_type(
-    update: Update, context: UnionContext, *, remember: str, prompt: str
+    update: Update, context: UnionContext, *, remember: str, purpose: str, prompt: str
 ) -> bool:
-    """A member's button that carries an id and asks for text (a follow-up, an answer): keep
-    the id under `remember` and ask; False after a clear answer for a bad id or a non-member."""
+    """A member's button that carries an id and asks for text for someone else (a follow-up,
+    an answer): keep the id under `remember` and ask, naming the `purpose`; False after a
+    clear answer for a bad id or a non-member."""
     assert context.user_data is not None
     item_id = await button_id(update, context)
     if item_id is None:
@@ -297,11 +317,90 @@ async def member_asked_to_type(
     if await require_member(update, context) is None:
         return False
     context.user_data[remember] = item_id
-    await say(update, context, prompt)
+    await say(update, context, expect_text(context, purpose) + "\n" + prompt)
     return True
 
 
-TYPED_TEXT = 1  # the one state of a private-text conversation
+TYPED_TEXT = 1  # a private-text conversation waits for the text
+SHOWN_BACK = 2  # ... or for Send / Edit / Cancel under the text shown back
+OUTGOING_BUTTONS = ("send", "edit", "cancel")
+TextCallback = Callable[[Update, UnionContext, str], Coroutine[Any, Any, int]]
+
+
+def expect_text(context: UnionContext, purpose: str, *, shown_back: bool = True) -> str:
+    """Remember what the next typed text is for; returns the line that names it for the prompt.
+
+    With `shown_back` (any text that leaves its writer for someone else: an answer, a
+    question, a reason, a follow-up), the text is shown back with Send / Edit / Cancel first.
+    """
+    assert context.user_data is not None
+    context.user_data[OUTGOING] = {"purpose": purpose, "check": shown_back}
+    return context.t("form.writing", purpose=purpose)
+
+
+def _outgoing(context: UnionContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    value = context.user_data.get(OUTGOING)
+    return value if isinstance(value, dict) else {}
+
+
+async def _show_back(update: Update, context: UnionContext, text: str) -> int:
+    outgoing = _outgoing(context)
+    outgoing["text"] = text
+    header = context.t("form.check_before_sending", purpose=str(outgoing.get("purpose", "")))
+    markup = keyboard(
+        [
+            (context.t("form.send"), pack("form", "out", "send")),
+            (context.t("form.edit"), pack("form", "out", "edit")),
+        ],
+        [(context.t("common.cancel"), pack("form", "out", "cancel"))],
+    )
+    combined = f"{header}\n\n{text}"
+    if len(combined) <= 4096:
+        await say(update, context, combined, markup)
+    else:
+        await say(update, context, header)
+        await say(update, context, text, markup)
+    return SHOWN_BACK
+
+
+def _on_typed(on_text: TextCallback) -> StepCallback:
+    async def typed(update: Update, context: UnionContext) -> int:
+        assert update.message is not None
+        text = update.message.text or ""
+        if _outgoing(context).get("check"):
+            return await _show_back(update, context, text)
+        return await _finish(update, context, on_text, text)
+
+    return typed
+
+
+async def _finish(update: Update, context: UnionContext, on_text: TextCallback, text: str) -> int:
+    state = await on_text(update, context, text)
+    if state != TYPED_TEXT and context.user_data is not None:
+        context.user_data.pop(OUTGOING, None)
+    return state
+
+
+def _on_shown_back(on_text: TextCallback, on_cancel: StepCallback) -> StepCallback:
+    async def pressed(update: Update, context: UnionContext) -> int:
+        choice = await chosen_option(update, context, OUTGOING_BUTTONS)
+        outgoing = _outgoing(context)
+        text = outgoing.pop("text", None)
+        if choice is None:
+            outgoing["text"] = text
+            return SHOWN_BACK
+        if choice == "cancel" or not isinstance(text, str):
+            if context.user_data is not None:
+                context.user_data.pop(OUTGOING, None)
+            return await on_cancel(update, context)
+        if choice == "edit":
+            purpose = str(outgoing.get("purpose", ""))
+            await say(update, context, context.t("form.type_again", purpose=purpose))
+            return TYPED_TEXT
+        return await _finish(update, context, on_text, text)
+
+    return pressed
 
 
 async def _text_expected_again(update: Update, context: UnionContext) -> int:
@@ -309,24 +408,36 @@ async def _text_expected_again(update: Update, context: UnionContext) -> int:
     return TYPED_TEXT
 
 
+async def _buttons_expected_again(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("form.use_send_buttons"))
+    return SHOWN_BACK
+
+
 def private_text_conversation(
     *,
     name: str,
     entry_points: list[BaseHandler[Any, Any, Any]],
-    on_text: StepCallback,
+    on_text: TextCallback,
     on_cancel: StepCallback,
 ) -> ConversationHandler[Any]:
     """A button pressed anywhere (often the committee group), then text typed in the presser's
-    private chat: one conversation per user, whose one state is TYPED_TEXT."""
+    private chat: one conversation per user. A text for someone else (see `expect_text`) is
+    shown back with Send / Edit / Cancel before `on_text` gets it."""
     private = filters.ChatType.PRIVATE
     return conversation(
         name=name,
         entry_points=entry_points,
         states={
             TYPED_TEXT: [
-                MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
+                MessageHandler(private & filters.TEXT & ~filters.COMMAND, _on_typed(on_text)),
                 MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, _text_expected_again),
-            ]
+            ],
+            SHOWN_BACK: [
+                CallbackQueryHandler(
+                    _on_shown_back(on_text, on_cancel), pattern=pattern("form", "out")
+                ),
+                MessageHandler(private & ~filters.COMMAND, _buttons_expected_again),
+            ],
         },
         fallbacks=[CommandHandler("cancel", on_cancel)],
         allow_reentry=True,

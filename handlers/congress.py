@@ -20,6 +20,7 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern
 from bot.context import UnionContext
+from bot.forms import Form
 from bot.i18n import Translator
 from handlers.common import (
     button_step,
@@ -592,22 +593,6 @@ def register(application: Application) -> None:
     """Add the committee's proposal tools."""
     on_menu("proposals", list_proposals)
     private = filters.ChatType.PRIVATE
-    application.add_handler(
-        conversation(
-            name="congress_opening",
-            entry_points=[CallbackQueryHandler(start_opening, pattern=pattern(FEATURE, "new"))],
-            states={
-                Opening.NAME: text_step(got_name),
-                Opening.DATES: text_step(got_dates),
-                Opening.REPLY_DAYS: button_step(got_reply_days, FEATURE, "days"),
-                Opening.COSIGNERS: button_step(got_cosigners, FEATURE, "cos"),
-                Opening.FILERS: button_step(got_filers, FEATURE, "filers"),
-                Opening.CONFIRM: button_step(confirm_opening, FEATURE, "ok"),
-            },
-            fallbacks=[CommandHandler("cancel", cancel_opening)],
-            allow_reentry=True,
-        )
-    )
     application.add_handler(CommandHandler("congress", show_sessions, filters=private))
     application.add_handler(CommandHandler("proposals", list_proposals, filters=private))
     application.add_handler(CommandHandler("departments", manage_departments, filters=private))
@@ -617,3 +602,28 @@ def register(application: Application) -> None:
         ("hset", handler_set),
     ):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern(FEATURE, action)))
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    return [
+        Form(
+            conversation(
+                name="congress_opening",
+                entry_points=[CallbackQueryHandler(start_opening, pattern=pattern(FEATURE, "new"))],
+                states={
+                    Opening.NAME: text_step(got_name),
+                    Opening.DATES: text_step(got_dates),
+                    Opening.REPLY_DAYS: button_step(got_reply_days, FEATURE, "days"),
+                    Opening.COSIGNERS: button_step(got_cosigners, FEATURE, "cos"),
+                    Opening.FILERS: button_step(got_filers, FEATURE, "filers"),
+                    Opening.CONFIRM: button_step(confirm_opening, FEATURE, "ok"),
+                },
+                fallbacks=[CommandHandler("cancel", cancel_opening)],
+                allow_reentry=True,
+            ),
+            label_key="form.label.congress_opening",
+            drafts=("congress",),
+            committee=True,
+        ),
+    ]

@@ -47,6 +47,39 @@ async def prepare_context(update: Update, context: UnionContext) -> None:
         raise ApplicationHandlerStop from exc
 
 
+# Buttons that work in the committee group: the desk cards. Every other button (the menu, lists,
+# forms, a member's own buttons) shows or asks for something private, so a press of it in a
+# group, even with forged data under a desk card, is refused before any feature sees it.
+GROUP_BUTTONS: dict[str, frozenset[str] | None] = {
+    "sug": frozenset({"reply", "close", "reopen", "pub"}),
+    "pd": None,  # every action of the proposal desk
+    "ak": None,  # every action of the aid desk
+    "join": None,
+}
+
+
+def works_in_groups(feature: str, action: str) -> bool:
+    """Whether a button of this family may be pressed in a group chat."""
+    if feature not in GROUP_BUTTONS:
+        return False
+    actions = GROUP_BUTTONS[feature]
+    return actions is None or action in actions
+
+
+async def private_buttons_in_groups(update: Update, context: UnionContext) -> None:
+    """A private button pressed in a group: refused with a pointer to the private chat."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None or chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return
+    data = unpack(query.data)  # prepare_context refused malformed data already
+    if works_in_groups(data.feature, data.action):
+        return
+    logger.info("Refused private button %s:%s in a group", data.feature, data.action)
+    await context.answer(update, context.t("group.private_only"), alert=True)
+    raise ApplicationHandlerStop
+
+
 async def private_only(update: Update, context: UnionContext) -> None:
     """A private command sent in a group: point to the private chat with a link button."""
     tr = context.i18n.get(context.settings.default_language)
@@ -92,6 +125,7 @@ def register_first(application: Application) -> None:
     """Handlers that run before every feature."""
     application.add_handler(TypeHandler(Update, prepare_context), group=-100)
     application.add_handler(MessageHandler(filters.UpdateType.EDITED, edited_message), group=-99)
+    application.add_handler(TypeHandler(Update, private_buttons_in_groups), group=-98)
 
 
 def register_last(application: Application) -> None:

@@ -19,6 +19,7 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.forms import Form
 from handlers.common import (
     button_id,
     button_step,
@@ -277,25 +278,34 @@ def register(application: Application) -> None:
     """Add /hardship."""
     on_menu("hardship", list_files)
     private = filters.ChatType.PRIVATE
-    application.add_handler(
-        conversation(
-            name="hardship_files",
-            entry_points=[
-                CallbackQueryHandler(start_new, pattern=pattern(FEATURE, "new")),
-                CallbackQueryHandler(start_close, pattern=pattern(FEATURE, "close")),
-            ],
-            states={
-                FileSteps.NAME: [
-                    CallbackQueryHandler(got_member, pattern=pattern(FEATURE, "who")),
-                    *text_step(got_name),
-                ],
-                FileSteps.LEVEL: button_step(got_level, FEATURE, "lvl"),
-                FileSteps.REASON: text_step(got_reason),
-                FileSteps.CLOSING: text_step(got_closing),
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-        )
-    )
     application.add_handler(CommandHandler("hardship", list_files, filters=private))
     application.add_handler(CallbackQueryHandler(reviewed, pattern=pattern(FEATURE, "rev")))
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    return [
+        Form(
+            conversation(
+                name="hardship_files",
+                entry_points=[
+                    CallbackQueryHandler(start_new, pattern=pattern(FEATURE, "new")),
+                    CallbackQueryHandler(start_close, pattern=pattern(FEATURE, "close")),
+                ],
+                states={
+                    FileSteps.NAME: [
+                        CallbackQueryHandler(got_member, pattern=pattern(FEATURE, "who")),
+                        *text_step(got_name),
+                    ],
+                    FileSteps.LEVEL: button_step(got_level, FEATURE, "lvl"),
+                    FileSteps.REASON: text_step(got_reason),
+                    FileSteps.CLOSING: text_step(got_closing),
+                },
+                fallbacks=[CommandHandler("cancel", cancel)],
+                allow_reentry=True,
+            ),
+            label_key="form.label.hardship_files",
+            drafts=("hardship",),
+            committee=True,
+        ),
+    ]

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ExtBot
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ExtBot, filters
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
@@ -121,6 +121,6 @@ async def publish_member_commands(bot: ExtBot[None], i18n: I18n, actor: Actor) -
 def register(application: Application) -> None:
     """Add /menu, /help and the main-menu buttons."""
     on_menu("help", show_help)
-    application.add_handler(CommandHandler("menu", menu_command))
+    application.add_handler(CommandHandler("menu", menu_command, filters=filters.ChatType.PRIVATE))
     application.add_handler(CommandHandler("help", show_help))
     application.add_handler(CallbackQueryHandler(menu_pressed, pattern=pattern(FEATURE)))

@@ -17,6 +17,7 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.forms import Form
 from bot.i18n import SHORT_CODES
 from handlers.common import (
     chosen_option,
@@ -243,14 +244,6 @@ def register(application: Application) -> None:
     """Add /me, /language and their buttons."""
     on_menu("me", show_profile)
     on_menu("language", ask_language)
-    application.add_handler(
-        conversation(
-            entry_points=[CallbackQueryHandler(ask_value, pattern=pattern(FEATURE, "edit"))],
-            states={Edit.VALUE: text_step(save_value)},
-            fallbacks=[CommandHandler("cancel", cancel_edit)],
-            name="profile_edit",
-        )
-    )
     application.add_handler(CommandHandler("me", show_profile, filters=filters.ChatType.PRIVATE))
     application.add_handler(
         CommandHandler("language", ask_language, filters=filters.ChatType.PRIVATE)
@@ -266,3 +259,19 @@ def register(application: Application) -> None:
         CallbackQueryHandler(ask_language, pattern=pattern(FEATURE, "language"))
     )
     application.add_handler(CallbackQueryHandler(language_chosen, pattern=pattern("lang", "set")))
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    return [
+        Form(
+            conversation(
+                entry_points=[CallbackQueryHandler(ask_value, pattern=pattern(FEATURE, "edit"))],
+                states={Edit.VALUE: text_step(save_value)},
+                fallbacks=[CommandHandler("cancel", cancel_edit)],
+                name="profile_edit",
+            ),
+            label_key="form.label.profile_edit",
+            drafts=("editing",),
+        ),
+    ]

@@ -22,9 +22,11 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.forms import Form
 from bot.i18n import Translator
 from handlers.common import (
     TYPED_TEXT,
+    expect_text,
     is_private,
     keyboard,
     private_text_conversation,
@@ -75,6 +77,11 @@ _PROMPTS = {
     "nofile": "proposal.write_not_filed_reason",
     "close": "proposal.write_closing_note",
     "ans": "proposal.write_answer",
+}
+_PURPOSES = {
+    "nofile": "purpose.proposal_not_filed",
+    "close": "purpose.proposal_closing",
+    "ans": "purpose.proposal_answer",
 }
 _RATINGS = {"s": Rating.SATISFIED, "b": Rating.BASIC, "d": Rating.DISSATISFIED}
 
@@ -130,7 +137,12 @@ async def start_typing(update: Update, context: UnionContext) -> int:
         await context.answer(update, context.t("proposal.already_decided"), alert=True)
         await quiet_refresh(context, proposal_id)
         return _END
-    prompt = context.t(_PROMPTS[data.action], label=label(context.tr, proposal))
+    purpose = context.t(_PURPOSES[data.action], label=label(context.tr, proposal))
+    prompt = (
+        expect_text(context, purpose)
+        + "\n"
+        + context.t(_PROMPTS[data.action], label=label(context.tr, proposal))
+    )
     try:
         await context.bot.send_message(actor.member.telegram_user_id or query.from_user.id, prompt)
     except Forbidden:
@@ -175,19 +187,22 @@ async def rate_pressed(update: Update, context: UnionContext) -> int:
             return _END
         context.user_data[PENDING] = {"what": "rate", "id": proposal_id}
         await context.answer(update)
+        purpose = context.t("purpose.proposal_dissatisfied", label=label(context.tr, proposal))
         await say(
             update,
             context,
-            context.t("proposal.write_dissatisfied", label=label(context.tr, proposal)),
+            expect_text(context, purpose)
+            + "\n"
+            + context.t("proposal.write_dissatisfied", label=label(context.tr, proposal)),
         )
         return TYPED_TEXT
     await _rate(update, context, actor, proposal_id, rating, None)
     return _END
 
 
-async def text_typed(update: Update, context: UnionContext) -> int:
-    """The reason, note, answer or comment, typed in the private chat."""
-    assert update.message is not None and context.user_data is not None
+async def text_typed(update: Update, context: UnionContext, text: str) -> int:
+    """The reason, note, answer or comment, typed in the private chat and checked."""
+    assert context.user_data is not None
     pending = context.user_data.get(PENDING) or {}
     what, proposal_id = str(pending.get("what", "")), int(pending.get("id", 0))
     actor = context.actor
@@ -195,7 +210,6 @@ async def text_typed(update: Update, context: UnionContext) -> int:
         context.user_data.pop(PENDING, None)
         await say(update, context, context.t("desk.stale_button"))
         return _END
-    text = update.message.text or ""
     if what == "rate":
         done = await _rate(update, context, actor, proposal_id, Rating.DISSATISFIED, text)
     else:
@@ -335,7 +349,7 @@ async def cancel_typing(update: Update, context: UnionContext) -> int:
     return _END
 
 
-def typing_conversation() -> object:
+def typing_conversation() -> ConversationHandler[Any]:
     """Buttons anywhere, text in private: one conversation per user."""
     entry_points: list[BaseHandler[Any, Any, Any]] = [
         CallbackQueryHandler(start_typing, pattern=pattern(DESK, action)) for action in _STARTS_FROM
@@ -348,4 +362,16 @@ def typing_conversation() -> object:
 
 def register(application: Application) -> None:
     """Add the typed proposal steps."""
-    application.add_handler(typing_conversation())  # type: ignore[arg-type]
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    return [
+        Form(
+            typing_conversation(),
+            label_key="form.label.proposal_text",
+            drafts=("pd_text",),
+            committee=True,
+            prompt=True,
+        ),
+    ]

@@ -19,6 +19,7 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.forms import Form
 from bot.i18n import Translator
 from handlers.common import (
     button_step,
@@ -529,25 +530,6 @@ def _mine_line(tr: Translator, row: MemberProposal) -> str:
 def register(application: Application) -> None:
     """Add the member side of proposals."""
     private = filters.ChatType.PRIVATE
-    application.add_handler(
-        conversation(
-            name="proposal_filing",
-            entry_points=[
-                CommandHandler("propose", start_filing, filters=private),
-                CallbackQueryHandler(start_filing, pattern=pattern("menu", "propose")),
-            ],
-            states={
-                Filing.TITLE: text_step(got_title),
-                Filing.SIMILAR: button_step(similar_chosen, FILING, "sim"),
-                Filing.REASONS: text_step(got_reasons),
-                Filing.MEASURES: text_step(got_measures),
-                Filing.CATEGORY: button_step(got_category, FILING, "cat"),
-                Filing.CONFIRM: button_step(confirm, FILING, "confirm"),
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-        )
-    )
     application.add_handler(CommandHandler("cosign", cosign_command, filters=private))
     application.add_handler(CallbackQueryHandler(cosign_pressed, pattern=pattern(FILING, "cosign")))
     application.add_handler(CallbackQueryHandler(withdraw_pressed, pattern=pattern(FILING, "wd")))
@@ -555,3 +537,31 @@ def register(application: Application) -> None:
         CallbackQueryHandler(withdraw_confirmed, pattern=pattern(FILING, "wdyes"))
     )
     application.add_handler(CallbackQueryHandler(keep_pressed, pattern=pattern(FILING, "keep")))
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    private = filters.ChatType.PRIVATE
+    return [
+        Form(
+            conversation(
+                name="proposal_filing",
+                entry_points=[
+                    CommandHandler("propose", start_filing, filters=private),
+                    CallbackQueryHandler(start_filing, pattern=pattern("menu", "propose")),
+                ],
+                states={
+                    Filing.TITLE: text_step(got_title),
+                    Filing.SIMILAR: button_step(similar_chosen, FILING, "sim"),
+                    Filing.REASONS: text_step(got_reasons),
+                    Filing.MEASURES: text_step(got_measures),
+                    Filing.CATEGORY: button_step(got_category, FILING, "cat"),
+                    Filing.CONFIRM: button_step(confirm, FILING, "confirm"),
+                },
+                fallbacks=[CommandHandler("cancel", cancel)],
+                allow_reentry=True,
+            ),
+            label_key="form.label.proposal_filing",
+            drafts=("proposal",),
+        ),
+    ]

@@ -15,7 +15,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.callback import CallbackData, CallbackDataError, unpack
 from bot.context import UnionContext
-from models.desk import DeskCard, cards_for, record_card
+from models.desk import DeskCard, deliverable_cards, record_card
 from models.members import Actor, committee_telegram_ids
 from models.organizations import get_organization
 
@@ -84,9 +84,10 @@ async def refresh_cards(
     text: str,
     markup: InlineKeyboardMarkup | None,
 ) -> None:
-    """Edit every copy of an item's card in place (tolerating deleted or unchanged ones)."""
+    """Edit every copy of an item's card in place (tolerating deleted or unchanged ones); only
+    copies whose holders may see it now (see `deliverable_cards`)."""
     async with context.db() as session:
-        cards = await cards_for(session, kind=kind, item_id=item_id)
+        cards = await deliverable_cards(session, org_id=context.org_id, kind=kind, item_id=item_id)
     for card in cards:
         try:
             await context.bot.edit_message_text(
@@ -146,9 +147,10 @@ async def _record(
 
 
 async def post_under_cards(context: UnionContext, *, kind: str, item_id: int, text: str) -> None:
-    """Post a message as a reply to every copy of an item's card (e.g. an author's follow-up)."""
+    """Post a message as a reply to every copy of an item's card (e.g. an author's follow-up),
+    for the people who may see it now."""
     async with context.db() as session:
-        cards = await cards_for(session, kind=kind, item_id=item_id)
+        cards = await deliverable_cards(session, org_id=context.org_id, kind=kind, item_id=item_id)
     for card in cards:
         try:
             await context.bot.send_message(

@@ -14,12 +14,12 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
-    MessageHandler,
     filters,
 )
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.forms import Form
 from bot.i18n import CODE_OF, LANGUAGES, SHORT_CODES
 from handlers.common import (
     button_step,
@@ -336,11 +336,6 @@ async def _abandon(update: Update, context: UnionContext) -> int:
     return ConversationHandler.END
 
 
-async def command_in_conversation(update: Update, context: UnionContext) -> None:
-    """Another command in the middle of registration."""
-    await say(update, context, context.t("reg.finish_first"))
-
-
 def build_conversation() -> ConversationHandler:
     """The registration conversation."""
     return conversation(
@@ -359,7 +354,6 @@ def build_conversation() -> ConversationHandler:
         },
         fallbacks=[
             CommandHandler("cancel", cancel),
-            MessageHandler(filters.COMMAND, command_in_conversation),
         ],
         allow_reentry=True,
         name="registration",
@@ -368,4 +362,14 @@ def build_conversation() -> ConversationHandler:
 
 def register(application: Application) -> None:
     """Add the /start and registration handlers."""
-    application.add_handler(build_conversation())
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    return [
+        Form(
+            build_conversation(),
+            label_key="form.label.registration",
+            drafts=("registration",),
+        ),
+    ]

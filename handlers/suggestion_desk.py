@@ -10,6 +10,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
@@ -24,9 +25,11 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern
 from bot.context import UnionContext
+from bot.forms import Form
 from bot.i18n import Translator
 from handlers.common import (
     TYPED_TEXT,
+    expect_text,
     keyboard,
     private_text_conversation,
     refuse,
@@ -187,10 +190,20 @@ async def start_reply(update: Update, context: UnionContext) -> int:
         await refresh(context, item.id or 0)
         return _END
     user_id = actor.member.telegram_user_id or query.from_user.id
+    who = (
+        context.t("suggestion.anonymous_author")
+        if item.anonymous
+        else await _author_name(context, item)
+    )
+    purpose = context.t("purpose.suggestion_reply", number=item.number, who=who)
     try:
         await context.bot.send_message(
             user_id,
-            context.t("suggestion.write_reply", number=item.number) + "\n\n" + item.body,
+            expect_text(context, purpose)
+            + "\n"
+            + context.t("suggestion.write_reply", number=item.number)
+            + "\n\n"
+            + item.body,
         )
     except Forbidden:
         await context.answer(update, context.t("suggestion.open_private_first"), alert=True)
@@ -201,9 +214,15 @@ async def start_reply(update: Update, context: UnionContext) -> int:
     return TYPED_TEXT
 
 
-async def send_reply(update: Update, context: UnionContext) -> int:
-    """The reply text, typed in the private chat."""
-    assert update.message is not None and context.user_data is not None
+async def _author_name(context: UnionContext, item: Suggestion) -> str:
+    async with context.db() as session:
+        author = await session.get(Member, item.author_member_id)
+    return author.real_name if author is not None else "?"
+
+
+async def send_reply(update: Update, context: UnionContext, text: str) -> int:
+    """The reply text, typed in the private chat and checked by its writer."""
+    assert context.user_data is not None
     pending = context.user_data.get("sug_reply") or {}
     actor = context.actor
     if actor is None or not actor.is_committee:
@@ -217,7 +236,7 @@ async def send_reply(update: Update, context: UnionContext) -> int:
                 org_id=context.org_id,
                 suggestion_id=int(pending.get("id", 0)),
                 actor=actor,
-                body=update.message.text or "",
+                body=text,
                 expected_version=int(pending.get("version", -1)),
             )
     except DomainError as error:
@@ -228,7 +247,7 @@ async def send_reply(update: Update, context: UnionContext) -> int:
         return TYPED_TEXT  # empty or too long: let them try again
     context.user_data.pop("sug_reply", None)
     logger.info("Suggestion %s answered by member %s", item.id, actor.id)
-    delivered = await deliver_to_author(context, item, update.message.text or "")
+    delivered = await deliver_to_author(context, item, text)
     await refresh(context, item.id or 0)
     key = "suggestion.reply_sent" if delivered else "suggestion.reply_stored_undelivered"
     # The reply is stored and delivered: a lost confirmation must not report it as failed.
@@ -563,7 +582,7 @@ async def bind_channel_finish(update: Update, context: UnionContext) -> None:
         logger.warning("Could not confirm the channel binding in chat %s", message.chat.id)
 
 
-def reply_conversation() -> object:
+def reply_conversation() -> ConversationHandler[Any]:
     """Reply pressed in the group, text typed in private: one conversation per user."""
     return private_text_conversation(
         name="suggestion_reply",
@@ -576,7 +595,6 @@ def reply_conversation() -> object:
 def register(application: Application) -> None:
     """Add the committee side of the suggestion box."""
     on_menu("suggestions", list_items)
-    application.add_handler(reply_conversation())  # type: ignore[arg-type]
     for action in ("close", "reopen", "pub"):
         application.add_handler(CallbackQueryHandler(change_state, pattern=pattern(KIND, action)))
     for action in ("fstatus", "fcat", "page", "show"):
@@ -597,3 +615,16 @@ def register(application: Application) -> None:
             bind_channel_finish,
         )
     )
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    return [
+        Form(
+            reply_conversation(),
+            label_key="form.label.suggestion_reply",
+            drafts=("sug_reply",),
+            committee=True,
+            prompt=True,
+        ),
+    ]

@@ -22,13 +22,16 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.forms import Form
 from handlers.aid import mine_section as aid_section
 from handlers.common import (
+    TYPED_TEXT,
     button_step,
     confirm_or_cancel,
     conversation,
     keyboard,
     member_asked_to_type,
+    private_text_conversation,
     refuse,
     require_member,
     say,
@@ -79,12 +82,6 @@ class Filing(IntEnum):
     PHOTOS = 3
     ANONYMITY = 4
     CONFIRM = 5
-
-
-class FollowUp(IntEnum):
-    """The one step of writing a follow-up."""
-
-    TEXT = 1
 
 
 async def start_filing(update: Update, context: UnionContext) -> int:
@@ -418,14 +415,17 @@ async def verdict(update: Update, context: UnionContext) -> None:
 async def start_followup(update: Update, context: UnionContext) -> int:
     """Follow up pressed under a reply: ask for the text."""
     prompt = context.t("suggestion.write_followup", limit=BODY_LIMIT)
-    if not await member_asked_to_type(update, context, remember="followup_for", prompt=prompt):
-        return _END
-    return FollowUp.TEXT
+    purpose = context.t("purpose.suggestion_followup")
+    asked = await member_asked_to_type(
+        update, context, remember="followup_for", purpose=purpose, prompt=prompt
+    )
+    return TYPED_TEXT if asked else _END
 
 
-async def send_followup(update: Update, context: UnionContext) -> int:
-    """The follow-up text: stored, the item reopened, posted under its card."""
-    assert update.message is not None and context.user_data is not None
+async def send_followup(update: Update, context: UnionContext, body: str) -> int:
+    """The follow-up text, checked by its author: stored, the item reopened, posted under
+    its card."""
+    assert context.user_data is not None
     actor = await require_member(update, context)
     if actor is None:
         return _END
@@ -438,18 +438,18 @@ async def send_followup(update: Update, context: UnionContext) -> int:
                 actor=actor,
                 seal=context.state.seal,
                 kind=EntryKind.FOLLOWUP,
-                body=update.message.text,
+                body=body,
             )
     except DomainError as error:
         await refuse(update, context, error)
         if error.key in ("input.empty", "input.too_long"):
-            return FollowUp.TEXT
+            return TYPED_TEXT
         context.user_data.pop("followup_for", None)
         return _END
     # Forget the link between this person and the item as soon as it is not needed.
     context.user_data.pop("followup_for", None)
     tr = context.i18n.get(context.settings.default_language)
-    text = tr("suggestion.desk_followup", number=item.number) + "\n\n" + (update.message.text or "")
+    text = tr("suggestion.desk_followup", number=item.number) + "\n\n" + body
     await post_under_cards(context, kind=KIND, item_id=item.id or 0, text=text)
     await refresh(context, item.id or 0)
     await say(update, context, context.t("suggestion.followup_sent", number=item.number))
@@ -468,41 +468,53 @@ def register(application: Application) -> None:
     """Add the member side of the suggestion box."""
     on_menu("mine", show_mine)
     private = filters.ChatType.PRIVATE
-    application.add_handler(
-        conversation(
-            name="suggestion_filing",
-            entry_points=[
-                CommandHandler("suggest", start_filing, filters=private),
-                CallbackQueryHandler(start_filing, pattern=pattern("menu", "suggest")),
-            ],
-            states={
-                Filing.CATEGORY: button_step(got_category, FILING, "cat"),
-                Filing.BODY: text_step(got_body),
-                Filing.PHOTOS: [
-                    MessageHandler(filters.PHOTO, got_photo),
-                    CallbackQueryHandler(photos_done, pattern=pattern(FILING, "photos")),
-                    MessageHandler(~filters.COMMAND, photos_only),
-                ],
-                Filing.ANONYMITY: button_step(got_anonymity, FILING, "anon"),
-                Filing.CONFIRM: button_step(confirm, FILING, "confirm"),
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-        )
-    )
     # After the filing conversation: it only sees presses the conversation did not take.
     application.add_handler(
         CallbackQueryHandler(confirm_after_end, pattern=pattern(FILING, "confirm"))
     )
-    application.add_handler(
-        conversation(
-            name="suggestion_followup",
-            entry_points=[CallbackQueryHandler(start_followup, pattern=pattern(AUTHOR, "more"))],
-            states={FollowUp.TEXT: text_step(send_followup)},
-            fallbacks=[CommandHandler("cancel", cancel_followup)],
-            allow_reentry=True,
-        )
-    )
     application.add_handler(CallbackQueryHandler(verdict, pattern=pattern(AUTHOR, "ok")))
     application.add_handler(CallbackQueryHandler(verdict, pattern=pattern(AUTHOR, "notok")))
     application.add_handler(CommandHandler("mine", show_mine, filters=private))
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    private = filters.ChatType.PRIVATE
+    return [
+        Form(
+            conversation(
+                name="suggestion_filing",
+                entry_points=[
+                    CommandHandler("suggest", start_filing, filters=private),
+                    CallbackQueryHandler(start_filing, pattern=pattern("menu", "suggest")),
+                ],
+                states={
+                    Filing.CATEGORY: button_step(got_category, FILING, "cat"),
+                    Filing.BODY: text_step(got_body),
+                    Filing.PHOTOS: [
+                        MessageHandler(filters.PHOTO, got_photo),
+                        CallbackQueryHandler(photos_done, pattern=pattern(FILING, "photos")),
+                        MessageHandler(~filters.COMMAND, photos_only),
+                    ],
+                    Filing.ANONYMITY: button_step(got_anonymity, FILING, "anon"),
+                    Filing.CONFIRM: button_step(confirm, FILING, "confirm"),
+                },
+                fallbacks=[CommandHandler("cancel", cancel)],
+                allow_reentry=True,
+            ),
+            label_key="form.label.suggestion_filing",
+            drafts=("suggestion",),
+        ),
+        Form(
+            private_text_conversation(
+                name="suggestion_followup",
+                entry_points=[
+                    CallbackQueryHandler(start_followup, pattern=pattern(AUTHOR, "more"))
+                ],
+                on_text=send_followup,
+                on_cancel=cancel_followup,
+            ),
+            label_key="form.label.suggestion_followup",
+            drafts=("followup_for",),
+        ),
+    ]
