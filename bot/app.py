@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import Sequence
@@ -23,20 +24,20 @@ from bot.application import UnionApplication
 from bot.context import UnionContext
 from bot.db import create_engine, create_session_factory
 from bot.errors import handle_error
+from bot.features import Feature, check_unique
 from bot.forms import FORM_GATE_GROUP, FormEngine, FormGate
 from bot.i18n import I18n
 from bot.processor import PerUserOrderedProcessor
 from bot.settings import Settings
 from bot.state import AlertLimiter, AppState
-from handlers import fallback
-from handlers.features import FEATURES, Feature
-from handlers.menu import publish_default_commands
+from handlers import FEATURES, fallback
+from handlers.menu.commands import publish_default_commands
 from models.anonymity import AuthorSeal
 from models.organizations import ensure_default_organization
 from models.signup_batch import SignupBatcher
 from scheduler.outbox import OutboxSender, Pace
 from scheduler.quiet import QuietHours
-from scheduler.runtime import Runtime, install
+from scheduler.runtime import Runtime
 from scheduler.setup import seed_default_calendar, start_sender, write_report
 from scheduler.setup import start as start_scheduler
 from scheduler.setup import stop as stop_scheduler
@@ -135,7 +136,9 @@ def register_handlers(
 ) -> None:
     """Every feature's handlers and forms. Order carries no meaning: each command, button
     family and form belongs to one feature, and typed text goes only to the active form."""
+    check_unique(features)
     settings = application.state.settings
+    application.state.features = tuple(features)
     engine = FormEngine(
         [form for feature in features for form in feature.forms()],
         member_idle_seconds=settings.member_form_idle_hours * 3600,
@@ -147,7 +150,7 @@ def register_handlers(
     engine.attach(application)
     for feature in features:
         feature.register(application)
-    fallback.register_last(application)
+    fallback.register_last(application, features)
     application.add_error_handler(handle_error)
 
 
@@ -165,7 +168,7 @@ async def on_startup(application: Application) -> None:
     state.org_id = org.id
     await application.load_redelivery_horizon()
     state.bot_username = application.bot.username
-    await publish_default_commands(application.bot, state.i18n)
+    await publish_default_commands(application.bot, state.i18n, state.features)
     await start_calendar(application)
     logger.info("Union Desk ready as @%s for organization %s", state.bot_username, org.id)
 
@@ -180,7 +183,6 @@ async def start_calendar(application: UnionApplication) -> None:
         bot=application.bot,
         quiet=quiet,
         pace=Pace(per_second=settings.outbox_per_second),
-        report=write_report,
     )
     runtime = Runtime(
         db=state.db,
@@ -190,12 +192,12 @@ async def start_calendar(application: UnionApplication) -> None:
         quiet=quiet,
         org_id=state.org_id,
     )
+    sender.report = functools.partial(write_report, runtime)
     state.runtime = runtime
-    install(runtime)
     await seed_default_calendar(runtime)
     if settings.background_tasks:
         state.sender_task = start_sender(runtime)
-        await start_scheduler(runtime)
+        await start_scheduler(runtime, [job for f in state.features for job in f.jobs])
 
 
 async def on_shutdown(application: Application) -> None:

@@ -17,6 +17,7 @@ from models.signup_batch import SignupBatcher
 from scheduler.runtime import Runtime
 
 if TYPE_CHECKING:
+    from bot.features import Feature
     from bot.forms import FormEngine
 
 
@@ -61,3 +62,5 @@ class AppState:
     signups: SignupBatcher | None = None
     # The form engine: which one form each person is in (set when the handlers are added).
     forms: FormEngine | None = None
+    # The features the application was built with (bot/features.py), for menus, /help, /mine.
+    features: tuple[Feature, ...] = ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
@@ -19,9 +20,9 @@ from telegram.ext import (
 from bot.callback import CallbackDataError, unpack
 from bot.context import UnionContext
 from bot.errors import report_error
+from bot.features import Feature, private_commands
 from handlers.common import deep_link, say
-from handlers.menu import show_menu
-from handlers.registry import PRIVATE_ONLY
+from handlers.menu.commands import show_menu
 
 logger = logging.getLogger(__name__)
 
@@ -128,10 +129,10 @@ def register_first(application: Application) -> None:
     application.add_handler(TypeHandler(Update, private_buttons_in_groups), group=-98)
 
 
-def register_last(application: Application) -> None:
+def register_last(application: Application, features: Sequence[Feature]) -> None:
     """Catch-alls, added after every feature so they only see what nobody claimed."""
     application.add_handler(
-        CommandHandler(list(PRIVATE_ONLY), private_only, filters=filters.ChatType.GROUPS)
+        CommandHandler(private_commands(features), private_only, filters=filters.ChatType.GROUPS)
     )
     application.add_handler(
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command)

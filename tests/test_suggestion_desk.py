@@ -19,10 +19,10 @@ import pytest
 from sqlmodel import col, select
 
 from bot.callback import pack
-from handlers.suggestion_desk import render_digest
 from models.desk import DeskCard
 from models.members import Member, Role
 from models.organizations import Organization, bind_disclosure_chat
+from models.suggestion_text import render_digest
 from models.suggestions import (
     Suggestion,
     SuggestionCategory,

@@ -322,7 +322,7 @@ async def test_same_confirmation_twice_stores_one_item(bot: BotHarness) -> None:
 async def test_digest_lists_only_old_open_items(bot: BotHarness) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from handlers.suggestion_desk import render_digest
+    from models.suggestion_text import render_digest
     from models.suggestions import unanswered_for_days
 
     await setup_school(bot)

@@ -17,10 +17,9 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.callback import pack, pattern
 from bot.context import UnionContext
 from bot.i18n import Translator
-from handlers import suggestion_desk
 from handlers.common import keyboard, refuse, say, tell_members
-from handlers.proposal_text import CARD_PART_LIMIT, body, chunks, is_clipped, label, status_name
 from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
+from handlers.suggestions import desk as suggestion_desk
 from models.errors import DomainError
 from models.members_queries import members_by_id
 from models.proposal_queries import (
@@ -30,6 +29,7 @@ from models.proposal_queries import (
     proposals_of_session,
     ratings_of,
 )
+from models.proposal_text import CARD_PART_LIMIT, body, chunks, is_clipped, label, status_name
 from models.proposals import (
     CongressSession,
     Proposal,

@@ -27,7 +27,7 @@ from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
-from handlers.aid_desk import announce, case_label, refresh, today
+from handlers.aid.desk import announce, case_label, refresh, today
 from handlers.common import (
     TYPED_TEXT,
     button_step,
@@ -69,6 +69,7 @@ from models.aid import (
     yuan,
 )
 from models.errors import DomainError
+from models.members import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -468,9 +469,10 @@ async def withdraw_pressed(update: Update, context: UnionContext) -> None:
 
 
 async def mine_section(
-    context: UnionContext, member_id: int
+    context: UnionContext, actor: Actor
 ) -> tuple[str, InlineKeyboardMarkup | None] | None:
     """The member's own aid cases with status (None when there are none)."""
+    member_id = actor.id
     async with context.db() as session:
         cases = await cases_of_member(session, org_id=context.org_id, member_id=member_id)
     if not cases:

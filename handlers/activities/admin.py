@@ -23,7 +23,7 @@ from telegram.ext import (
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.forms import Form
-from handlers.activities import signup_buttons, summary, when
+from handlers.activities.signup import signup_buttons, summary, when
 from handlers.common import (
     button_step,
     chosen_option,

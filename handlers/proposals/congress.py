@@ -37,10 +37,8 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
-from handlers.menu import on_menu
-from handlers.proposal_desk import render_card, submitted, today
-from handlers.proposal_text import label, status_name
-from handlers.proposals import COSIGN_PREFIX
+from handlers.proposals.desk import render_card, submitted, today
+from handlers.proposals.filing import COSIGN_PREFIX
 from handlers.review_desk import committee_press
 from models.desk import record_card
 from models.errors import DomainError
@@ -53,6 +51,7 @@ from models.proposal_queries import (
     list_sessions,
     proposals_of_session,
 )
+from models.proposal_text import label, status_name
 from models.proposals import (
     DEFAULT_MIN_COSIGNERS,
     DEFAULT_REPLY_DAYS,
@@ -591,7 +590,6 @@ async def handler_set(update: Update, context: UnionContext) -> None:
 
 def register(application: Application) -> None:
     """Add the committee's proposal tools."""
-    on_menu("proposals", list_proposals)
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("congress", show_sessions, filters=private))
     application.add_handler(CommandHandler("proposals", list_proposals, filters=private))

@@ -29,8 +29,8 @@ from handlers.common import (
     say,
     text_step,
 )
-from handlers.menu import on_menu, publish_member_commands
-from handlers.start import language_keyboard
+from handlers.members.registration import language_keyboard
+from handlers.menu.commands import publish_member_commands
 from models.errors import DomainError
 from models.members import (
     DEPARTMENT_LIMIT,
@@ -236,14 +236,12 @@ async def language_chosen(update: Update, context: UnionContext) -> None:
         async with context.db() as session:
             await set_language(session, member=actor.member, language=language)
         if actor.is_committee:
-            await publish_member_commands(context.bot, context.i18n, actor)
+            await publish_member_commands(context.bot, context.i18n, context.state.features, actor)
     await say(update, context, context.t("language.saved"))
 
 
 def register(application: Application) -> None:
     """Add /me, /language and their buttons."""
-    on_menu("me", show_profile)
-    on_menu("language", ask_language)
     application.add_handler(CommandHandler("me", show_profile, filters=filters.ChatType.PRIVATE))
     application.add_handler(
         CommandHandler("language", ask_language, filters=filters.ChatType.PRIVATE)

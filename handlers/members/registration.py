@@ -33,9 +33,8 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
-from handlers.join_requests import announce_join_request
-from handlers.menu import show_menu
-from handlers.proposals import COSIGN_PREFIX, show_for_cosign
+from handlers.members.joining import announce_join_request
+from handlers.menu.commands import show_menu
 from models.errors import DomainError
 from models.members import (
     DEPARTMENT_LIMIT,
@@ -97,9 +96,17 @@ async def start(update: Update, context: UnionContext) -> int:
     if actor is not None and actor.member.status == MemberStatus.INACTIVE:
         await say(update, context, context.t("join.inactive"))
         return ConversationHandler.END
-    if actor is not None and actor.is_active and payload.startswith(COSIGN_PREFIX):
-        target = payload.removeprefix(COSIGN_PREFIX)
-        await show_for_cosign(update, context, int(target) if target.isdigit() else 0)
+    link = next(
+        (
+            link
+            for feature in context.state.features
+            for link in feature.deep_links
+            if payload.startswith(link.prefix)
+        ),
+        None,
+    )
+    if actor is not None and actor.is_active and link is not None:
+        await link.open(update, context, payload.removeprefix(link.prefix))
         return ConversationHandler.END
     if actor is not None and actor.is_active:
         if payload:
@@ -107,8 +114,8 @@ async def start(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t("start.welcome_back", name=actor.member.real_name))
         await show_menu(update, context)
         return ConversationHandler.END
-    if payload.startswith(COSIGN_PREFIX):
-        await say(update, context, context.t("proposal.cosign_join_first"))
+    if link is not None:
+        await say(update, context, context.t(link.join_first_key))
     elif payload:
         await say(update, context, context.t("start.link_unknown"))
     _draft(context).clear()

@@ -37,12 +37,12 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
-from handlers.proposal_desk import KIND, everyone_on, refresh, submitted, today
-from handlers.proposal_text import body, label, status_name
+from handlers.proposals.desk import KIND, everyone_on, refresh, submitted, today
 from handlers.review_desk import post_under_cards
 from models.errors import DomainError
 from models.members import Actor
 from models.proposal_queries import MemberProposal, proposals_of_member, similar_proposals
+from models.proposal_text import body, label, status_name
 from models.proposals import (
     TEXT_LIMIT,
     TITLE_LIMIT,
@@ -297,6 +297,11 @@ async def cosign_command(update: Update, context: UnionContext) -> None:
         await say(update, context, context.t("proposal.cosign_usage"))
         return
     await show_for_cosign(update, context, int(argument.lstrip("#")))
+
+
+async def open_cosign_link(update: Update, context: UnionContext, target: str) -> None:
+    """A `cosign-<id>` deep link opened by an active member."""
+    await show_for_cosign(update, context, int(target) if target.isdigit() else 0)
 
 
 async def show_for_cosign(update: Update, context: UnionContext, proposal_id: int) -> None:

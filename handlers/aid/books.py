@@ -15,9 +15,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.i18n import LANGUAGES, Translator
-from handlers.aid_desk import DESK
+from handlers.aid.desk import DESK
 from handlers.common import keyboard, refuse, require_member, say
-from handlers.menu import on_menu
 from models.aid import (
     AidType,
     CaseStatus,
@@ -382,7 +381,6 @@ async def correct_payment(update: Update, context: UnionContext) -> None:
 
 def register(application: Application) -> None:
     """Add /aidbooks, /aidrules and /aidnotice."""
-    on_menu("aidbooks", show_books)
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("aidbooks", show_books, filters=private))
     application.add_handler(CommandHandler("aidrules", rules, filters=private))

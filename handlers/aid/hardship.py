@@ -34,7 +34,6 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
-from handlers.menu import on_menu
 from models.errors import DomainError
 from models.hardship import (
     REASON_LIMIT,
@@ -276,7 +275,6 @@ async def cancel(update: Update, context: UnionContext) -> int:
 
 def register(application: Application) -> None:
     """Add /hardship."""
-    on_menu("hardship", list_files)
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("hardship", list_files, filters=private))
     application.add_handler(CallbackQueryHandler(reviewed, pattern=pattern(FEATURE, "rev")))

@@ -12,7 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.callback import pack, pattern
 from bot.context import UnionContext
 from handlers.common import keyboard, refuse, require_committee, say
-from handlers.menu import on_menu, publish_member_commands
+from handlers.menu.commands import publish_member_commands
 from handlers.review_desk import committee_press
 from models.errors import DomainError
 from models.members import (
@@ -212,7 +212,7 @@ async def change_role(update: Update, context: UnionContext) -> None:
     await _edit_card(update, context, member, chair=True)
     if changed and subject is not None:
         _end_prompts_of_former_committee(context, subject)
-        await publish_member_commands(context.bot, context.i18n, subject)
+        await publish_member_commands(context.bot, context.i18n, context.state.features, subject)
         key = "roles.you_got" if data.action == "grant" else "roles.you_lost"
         await _tell_member(context, member, key, role)
 
@@ -269,7 +269,6 @@ async def change_status(update: Update, context: UnionContext) -> None:
 
 def register(application: Application) -> None:
     """Add the committee tools."""
-    on_menu("members", list_members)
     application.add_handler(CommandHandler("bindgroup", bind_group))
     application.add_handler(
         CommandHandler("members", list_members, filters=filters.ChatType.PRIVATE)

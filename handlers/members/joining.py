@@ -11,7 +11,6 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.callback import pack, pattern
 from bot.context import UnionContext
 from handlers.common import keyboard, profile_lines, refuse, require_committee, say, send_privately
-from handlers.menu import on_menu
 from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from models.errors import DomainError
 from models.members import (
@@ -147,7 +146,6 @@ async def list_join_requests(update: Update, context: UnionContext) -> None:
 
 def register(application: Application) -> None:
     """Add the join-request handlers."""
-    on_menu("joins", list_join_requests)
     application.add_handler(CallbackQueryHandler(decide_join, pattern=pattern(KIND)))
     application.add_handler(
         CommandHandler("joins", list_join_requests, filters=filters.ChatType.PRIVATE)

@@ -22,8 +22,8 @@ from telegram.ext import (
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.features import Section
 from bot.forms import Form
-from handlers.aid import mine_section as aid_section
 from handlers.common import (
     TYPED_TEXT,
     button_step,
@@ -40,12 +40,11 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
-from handlers.menu import on_menu
-from handlers.proposals import mine_section
 from handlers.review_desk import post_under_cards
-from handlers.suggestion_desk import KIND, announce, category_label, refresh
+from handlers.suggestions.desk import KIND, announce, category_label, refresh
 from models.desk import cards_for
 from models.errors import DomainError
+from models.members import Actor
 from models.suggestions import (
     BODY_LIMIT,
     MAX_PHOTOS,
@@ -323,13 +322,8 @@ async def _abandon(update: Update, context: UnionContext) -> int:
 # ---- /mine -------------------------------------------------------------------------------
 
 
-async def show_mine(update: Update, context: UnionContext) -> None:
-    """/mine: the member's own items, anonymous ones included, with the latest reply."""
-    if update.callback_query is not None:
-        await context.answer(update)
-    actor = await require_member(update, context)
-    if actor is None:
-        return
+async def mine_section(context: UnionContext, actor: Actor) -> Section | None:
+    """The member's own items for /mine, anonymous ones included, with the latest reply."""
     async with context.db() as session:
         items = await items_of_member(
             session, org_id=context.org_id, member_id=actor.id, seal=context.state.seal
@@ -337,17 +331,7 @@ async def show_mine(update: Update, context: UnionContext) -> None:
         replies = {
             item.id: await latest_reply(session, suggestion_id=item.id or 0) for item in items
         }
-    proposals = await mine_section(context, actor)
-    aid = await aid_section(context, actor.id)
-    if not items and proposals is None and aid is None:
-        await say(update, context, context.t("suggestion.mine_empty"))
-        return
-    if items:
-        await say(update, context, _mine_text(context, items, replies))
-    if proposals is not None:
-        await say(update, context, *proposals)
-    if aid is not None:
-        await say(update, context, *aid)
+    return (_mine_text(context, items, replies), None) if items else None
 
 
 def _mine_text(context: UnionContext, items: Sequence[Suggestion], replies: dict[Any, Any]) -> str:
@@ -466,15 +450,12 @@ async def cancel_followup(update: Update, context: UnionContext) -> int:
 
 def register(application: Application) -> None:
     """Add the member side of the suggestion box."""
-    on_menu("mine", show_mine)
-    private = filters.ChatType.PRIVATE
     # After the filing conversation: it only sees presses the conversation did not take.
     application.add_handler(
         CallbackQueryHandler(confirm_after_end, pattern=pattern(FILING, "confirm"))
     )
     application.add_handler(CallbackQueryHandler(verdict, pattern=pattern(AUTHOR, "ok")))
     application.add_handler(CallbackQueryHandler(verdict, pattern=pattern(AUTHOR, "notok")))
-    application.add_handler(CommandHandler("mine", show_mine, filters=private))
 
 
 def forms() -> list[Form]:

@@ -29,7 +29,6 @@ from handlers.common import (
     tell_members,
     text_step,
 )
-from handlers.menu import on_menu
 from models.activities import (
     CHECK_IN_AFTER,
     CHECK_IN_BEFORE,
@@ -415,7 +414,6 @@ async def cancel_team(update: Update, context: UnionContext) -> int:
 
 def register(application: Application) -> None:
     """Add the member side of activities."""
-    on_menu("activities", list_activities)
     application.add_handler(
         CommandHandler("activities", list_activities, filters=filters.ChatType.PRIVATE)
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +37,6 @@ from handlers.common import (
     say_receipt,
     send_privately,
 )
-from handlers.menu import on_menu
 from handlers.review_desk import committee_press, post_card, refresh_cards
 from models.errors import N_, DomainError
 from models.members import Actor, Member
@@ -366,25 +364,6 @@ async def publish(context: UnionContext, *, suggestion_id: int, actor: Actor) ->
 # ---- the daily digest --------------------------------------------------------------------
 
 
-def render_digest(
-    tr: Translator, items: Sequence[Suggestion], *, days: int, now: datetime
-) -> str | None:
-    """The committee digest of items unanswered for `days` days, or None when there are none.
-
-    The calendar schedules it daily; it names numbers, ages and a snippet, never an author.
-    """
-    if not items:
-        return None
-    lines = [tr("suggestion.digest_title", count=len(items), days=days)]
-    for item in items:
-        age = (now - item.created_at).days
-        flat = " ".join(item.body.split())  # one line per item, whatever the author typed
-        snippet = flat if len(flat) <= 30 else flat[:29] + "…"
-        lines.append(tr("suggestion.digest_line", number=item.number, age=age, snippet=snippet))
-    lines.append(tr("suggestion.digest_hint"))
-    return "\n".join(lines)
-
-
 # ---- /suggestions ------------------------------------------------------------------------
 
 
@@ -594,7 +573,6 @@ def reply_conversation() -> ConversationHandler[Any]:
 
 def register(application: Application) -> None:
     """Add the committee side of the suggestion box."""
-    on_menu("suggestions", list_items)
     for action in ("close", "reopen", "pub"):
         application.add_handler(CallbackQueryHandler(change_state, pattern=pattern(KIND, action)))
     for action in ("fstatus", "fcat", "page", "show"):

@@ -34,7 +34,6 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
-from handlers.menu import on_menu
 from handlers.review_desk import committee_press
 from models.calendar import (
     MESSAGE_LIMIT,
@@ -477,7 +476,6 @@ async def cancel_add(update: Update, context: UnionContext) -> int:
 
 def register(application: Application) -> None:
     """Add /calendar and its buttons."""
-    on_menu("calendar", show_calendar)
     application.add_handler(
         CommandHandler("calendar", show_calendar, filters=filters.ChatType.PRIVATE)
     )

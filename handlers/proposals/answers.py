@@ -34,7 +34,7 @@ from handlers.common import (
     say,
     tell_members,
 )
-from handlers.proposal_desk import (
+from handlers.proposals.desk import (
     DESK,
     KIND,
     RATER,
@@ -46,11 +46,11 @@ from handlers.proposal_desk import (
     tell_handlers,
     today,
 )
-from handlers.proposal_text import label
 from handlers.review_desk import post_under_cards
 from models.errors import DomainError
 from models.members import Actor
 from models.proposal_queries import assignments_of
+from models.proposal_text import label
 from models.proposals import (
     Proposal,
     ProposalStatus,

@@ -1,9 +1,9 @@
-"""/help, /menu and the command menu (setMyCommands), all from handlers.registry."""
+"""/help, /menu and the command menu (setMyCommands), all from the features' declarations."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat, Update
 from telegram.error import TelegramError
@@ -11,26 +11,20 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ExtB
 
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
+from bot.features import Audience, Feature, audience_of, commands_for, menu_for
 from bot.i18n import LANGUAGES, I18n, Translator
 from handlers.common import keyboard, say
-from handlers.registry import Audience, audience_of, commands_for, menu_for
+from handlers.menu.mine import show_mine
 from models.members import Actor
 
 logger = logging.getLogger(__name__)
 
 FEATURE = "menu"
-MenuAction = Callable[[Update, UnionContext], Awaitable[None]]
-_ACTIONS: dict[str, MenuAction] = {}
-
-
-def on_menu(action: str, callback: MenuAction) -> None:
-    """Let a feature answer its main-menu button."""
-    _ACTIONS[action] = callback
 
 
 async def show_menu(update: Update, context: UnionContext) -> None:
     """The main menu: one button per thing this person can do."""
-    items = menu_for(audience_of(context.actor))
+    items = menu_for(context.state.features, audience_of(context.actor))
     rows = [[(context.t(item.label_key), pack(FEATURE, item.action))] for item in items]
     await say(update, context, context.t("menu.title"), keyboard(*rows))
 
@@ -45,20 +39,23 @@ async def menu_pressed(update: Update, context: UnionContext) -> None:
     query = update.callback_query
     assert query is not None
     action = unpack(query.data).action
-    allowed = {item.action for item in menu_for(audience_of(context.actor))}
-    callback = _ACTIONS.get(action)
-    if action not in allowed or callback is None:
+    allowed = {e.action: e for e in menu_for(context.state.features, audience_of(context.actor))}
+    entry = allowed.get(action)
+    callback = entry.open if entry is not None else None
+    if callback is None:
         await context.answer(update, context.t("menu.not_for_you"), alert=True)
         return
     await context.answer(update)
     await callback(update, context)
 
 
-def help_text(tr: Translator, actor: Actor | None, *, in_group: bool) -> str:
+def help_text(
+    tr: Translator, features: Sequence[Feature], actor: Actor | None, *, in_group: bool
+) -> str:
     """What this person may do, one command a line."""
     audience = audience_of(actor)
     lines = [tr("help.title")]
-    for spec in commands_for(audience):
+    for spec in commands_for(features, audience):
         if in_group and not spec.in_group:
             continue
         lines.append(f"/{spec.name} - {tr(spec.description_key)}")
@@ -71,32 +68,42 @@ async def show_help(update: Update, context: UnionContext) -> None:
     """/help: the commands this person may use, in their language."""
     chat = update.effective_chat
     in_group = chat is not None and chat.type != "private"
-    await say(update, context, help_text(context.tr, context.actor, in_group=in_group))
+    await say(
+        update,
+        context,
+        help_text(context.tr, context.state.features, context.actor, in_group=in_group),
+    )
 
 
-def _bot_commands(tr: Translator, audience: Audience) -> list[BotCommand]:
-    return [BotCommand(spec.name, tr(spec.description_key)) for spec in commands_for(audience)]
+def _bot_commands(
+    tr: Translator, features: Sequence[Feature], audience: Audience
+) -> list[BotCommand]:
+    return [
+        BotCommand(spec.name, tr(spec.description_key)) for spec in commands_for(features, audience)
+    ]
 
 
 def _telegram_language(language: str) -> str:
     return "en" if language == "en" else "zh"
 
 
-async def publish_default_commands(bot: ExtBot[None], i18n: I18n) -> None:
+async def publish_default_commands(
+    bot: ExtBot[None], i18n: I18n, features: Sequence[Feature]
+) -> None:
     """Command menus for everyone (per language) and for groups; failures are only logged."""
     try:
         default = i18n.get(i18n.default_language)
-        await bot.set_my_commands(_bot_commands(default, Audience.MEMBER))
+        await bot.set_my_commands(_bot_commands(default, features, Audience.MEMBER))
         for language in LANGUAGES:
             if language == "zh-Hant" and i18n.default_language != "zh-Hant":
                 continue  # Telegram has one "zh" menu; the default Chinese script wins
             await bot.set_my_commands(
-                _bot_commands(i18n.get(language), Audience.MEMBER),
+                _bot_commands(i18n.get(language), features, Audience.MEMBER),
                 language_code=_telegram_language(language),
             )
         group = [
             BotCommand(spec.name, default(spec.description_key))
-            for spec in commands_for(Audience.CHAIR)
+            for spec in commands_for(features, Audience.CHAIR)
             if spec.in_group
         ]
         await bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats())
@@ -104,7 +111,9 @@ async def publish_default_commands(bot: ExtBot[None], i18n: I18n) -> None:
         logger.warning("Could not set the command menu: %s", type(exc).__name__)
 
 
-async def publish_member_commands(bot: ExtBot[None], i18n: I18n, actor: Actor) -> None:
+async def publish_member_commands(
+    bot: ExtBot[None], i18n: I18n, features: Sequence[Feature], actor: Actor
+) -> None:
     """A committee member's or chair's own command menu, in their language."""
     user_id = actor.member.telegram_user_id
     if user_id is None:
@@ -112,7 +121,7 @@ async def publish_member_commands(bot: ExtBot[None], i18n: I18n, actor: Actor) -
     try:
         tr = i18n.get(actor.member.language)
         await bot.set_my_commands(
-            _bot_commands(tr, audience_of(actor)), scope=BotCommandScopeChat(user_id)
+            _bot_commands(tr, features, audience_of(actor)), scope=BotCommandScopeChat(user_id)
         )
     except TelegramError as exc:
         logger.warning("Could not set a member's command menu: %s", type(exc).__name__)
@@ -120,7 +129,7 @@ async def publish_member_commands(bot: ExtBot[None], i18n: I18n, actor: Actor) -
 
 def register(application: Application) -> None:
     """Add /menu, /help and the main-menu buttons."""
-    on_menu("help", show_help)
     application.add_handler(CommandHandler("menu", menu_command, filters=filters.ChatType.PRIVATE))
     application.add_handler(CommandHandler("help", show_help))
+    application.add_handler(CommandHandler("mine", show_mine, filters=filters.ChatType.PRIVATE))
     application.add_handler(CallbackQueryHandler(menu_pressed, pattern=pattern(FEATURE)))

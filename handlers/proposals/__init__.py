@@ -1,0 +1,48 @@
+"""Proposals to the staff congress (教代会提案): filing and co-signing, the review desk, the
+departments' answers and the authors' ratings, and the congress sessions."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from bot.features import Audience, CommandSpec, DeepLink, Feature, MenuEntry
+from bot.forms import Form
+from handlers.proposals import answers, congress, desk, filing
+from models.errors import N_
+from scheduler.proposal_jobs import PROPOSAL_DAY
+
+
+def _register(application: Application) -> None:
+    filing.register(application)
+    desk.register(application)
+    answers.register(application)
+    congress.register(application)
+
+
+def _forms() -> list[Form]:
+    return [*filing.forms(), *answers.forms(), *congress.forms()]
+
+
+FEATURE = Feature(
+    name="proposals",
+    register=_register,
+    forms=_forms,
+    commands=(
+        CommandSpec("propose", N_("cmd.propose"), Audience.MEMBER, order=3),
+        CommandSpec("cosign", N_("cmd.cosign"), Audience.MEMBER, order=4),
+        CommandSpec("proposals", N_("cmd.proposals"), Audience.COMMITTEE, order=16),
+        CommandSpec("congress", N_("cmd.congress"), Audience.COMMITTEE, order=17),
+        CommandSpec("departments", N_("cmd.departments"), Audience.COMMITTEE, order=18),
+    ),
+    menu=(
+        MenuEntry("propose", N_("menu.propose"), Audience.MEMBER, order=1),
+        MenuEntry(
+            "proposals", N_("menu.proposals"), Audience.COMMITTEE, congress.list_proposals, 11
+        ),
+    ),
+    mine=filing.mine_section,
+    jobs=(PROPOSAL_DAY,),
+    deep_links=(
+        DeepLink(filing.COSIGN_PREFIX, filing.open_cosign_link, N_("proposal.cosign_join_first")),
+    ),
+)
