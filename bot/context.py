@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.state import AppState
 
 logger = logging.getLogger(__name__)
+ButtonT = TypeVar("ButtonT")
 
 
 class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -36,6 +37,12 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         self._answered = False
         self.language_code: str | None = None
         self._prepared = False
+        self.button: object | None = None  # the parsed press (bot.buttons.ButtonHandler)
+
+    def button_as(self, family: type[ButtonT]) -> ButtonT:
+        """The parsed button of this press, of the family its handler was made for."""
+        assert isinstance(self.button, family), "not a press handled by a ButtonHandler"
+        return self.button
 
     @property
     def state(self) -> AppState:
