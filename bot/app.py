@@ -27,6 +27,7 @@ from bot.errors import handle_error
 from bot.features import Feature, check_unique
 from bot.forms import FORM_GATE_GROUP, FormEngine, FormGate
 from bot.i18n import I18n
+from bot.notifier import Notifier
 from bot.processor import PerUserOrderedProcessor
 from bot.settings import Settings
 from bot.state import AlertLimiter, AppState
@@ -127,6 +128,7 @@ def build_application(
         quiet_rate_limiter_give_up()
     application = builder.build()
     assert isinstance(application, UnionApplication)
+    state.notifier = Notifier(state, application.bot)
     register_handlers(application)
     return application
 

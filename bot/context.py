@@ -16,6 +16,7 @@ from models.members import Actor, ensure_owner_is_chair, load_actor, mark_reacha
 
 if TYPE_CHECKING:
     from bot.application import UnionApplication
+    from bot.notifier import Notifier
     from bot.state import AppState
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,12 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     def state(self) -> AppState:
         """The application's shared state."""
         return self._union_app.state
+
+    @property
+    def notifier(self) -> Notifier:
+        """Tell people: direct messages and the outbox (bot/notifier.py)."""
+        assert self.state.notifier is not None
+        return self.state.notifier
 
     @property
     def settings(self) -> Settings:

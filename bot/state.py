@@ -19,6 +19,7 @@ from scheduler.runtime import Runtime
 if TYPE_CHECKING:
     from bot.features import Feature
     from bot.forms import FormEngine
+    from bot.notifier import Notifier
 
 
 @dataclass
@@ -64,3 +65,5 @@ class AppState:
     forms: FormEngine | None = None
     # The features the application was built with (bot/features.py), for menus, /help, /mine.
     features: tuple[Feature, ...] = ()
+    # Telling people (bot/notifier.py), set when the application is built.
+    notifier: Notifier | None = None

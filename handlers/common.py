@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -29,10 +29,8 @@ from models.members import (
     Actor,
     MemberStatus,
     Profile,
-    committee_telegram_ids,
     search_members,
 )
-from models.members_queries import members_by_id
 from models.validation import clean_text
 
 logger = logging.getLogger(__name__)
@@ -83,76 +81,6 @@ async def say_receipt(update: Update, context: UnionContext, text: str) -> None:
 async def refuse(update: Update, context: UnionContext, error: DomainError) -> None:
     """Tell the person, in their language, why a rule said no (as an alert for a button)."""
     await context.answer(update, context.t(error.key, **error.params), alert=True)
-
-
-Render = Callable[[Translator], str]
-RenderMarkup = Callable[[Translator], InlineKeyboardMarkup | None]
-
-
-async def tell_members(
-    context: UnionContext,
-    member_ids: Iterable[int],
-    render: Render,
-    markup: RenderMarkup | None = None,
-    *,
-    committee_only: bool = False,
-) -> int:
-    """Message active members privately, each in their own language; returns how many got it.
-
-    A member who blocked the bot or never opened a chat is skipped (and logged by id only), and
-    so is one Telegram could not reach just now: what they are told of is stored already. With
-    `committee_only` (an answer to a committee question), only people on the committee at this
-    moment receive it: a role removed since the question was asked stops the delivery.
-    """
-    async with context.db() as session:
-        members = await members_by_id(session, list(dict.fromkeys(member_ids)))
-        committee = (
-            set(await committee_telegram_ids(session, org_id=context.org_id))
-            if committee_only
-            else set()
-        )
-    sent = 0
-    for member in members.values():
-        if member.telegram_user_id is None or member.status != MemberStatus.ACTIVE:
-            continue
-        if committee_only and member.telegram_user_id not in committee:
-            logger.info("Member %s is no longer on the committee: not told", member.id)
-            continue
-        tr = context.i18n.get(member.language)
-        if await send_privately(
-            context,
-            member.telegram_user_id,
-            render(tr),
-            reply_markup=markup(tr) if markup else None,
-            who=f"member {member.id}",
-        ):
-            sent += 1
-    return sent
-
-
-async def send_privately(
-    context: UnionContext,
-    chat_id: int,
-    text: str,
-    *,
-    who: str,
-    reply_markup: InlineKeyboardMarkup | None = None,
-) -> bool:
-    """Tell one member something already decided; returns whether Telegram took it.
-
-    Never raises for Telegram: a block is expected (logged at INFO), a timeout or a 5xx is not
-    (WARNING), and neither may turn a stored decision into an apology. `who` names them in the
-    log by id only ("member 12", "the author of suggestion 7").
-    """
-    try:
-        await context.bot.send_message(chat_id, text, reply_markup=reply_markup)
-    except (Forbidden, BadRequest):
-        logger.info("%s could not be told", who.capitalize())
-        return False
-    except TelegramError as exc:
-        logger.warning("%s could not be told just now: %s", who.capitalize(), type(exc).__name__)
-        return False
-    return True
 
 
 def deep_link(context: UnionContext, payload: str = "") -> str:

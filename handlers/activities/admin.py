@@ -33,7 +33,6 @@ from handlers.common import (
     refuse,
     require_committee,
     say,
-    tell_members,
     text_step,
     typed_text,
     user_draft,
@@ -65,7 +64,7 @@ from models.base import utcnow
 from models.errors import DomainError
 from models.members_queries import members_by_id
 from models.organizations import get_organization
-from models.outbox import BroadcastKind, Recipient, enqueue
+from models.outbox import BroadcastKind, Recipient
 
 logger = logging.getLogger(__name__)
 
@@ -463,23 +462,14 @@ async def announce(context: UnionContext, activity: Activity) -> int:
         tr = context.i18n.get(context.settings.default_language)
         text = summary(context, tr, activity) + "\n\n" + tr("activity.channel_hint")
         recipients.append(Recipient(chat_id=org.disclosure_chat_id, text=text))
-    async with context.db() as session:
-        await enqueue(
-            session,
-            org_id=context.org_id,
-            key=f"activity:{activity.id}:announce",
-            kind=BroadcastKind.ANNOUNCEMENT,
-            recipients=recipients,
-            not_before=_now(),
-            quiet=True,
-        )
-    _wake(context)
+    await context.notifier.queue(
+        key=f"activity:{activity.id}:announce",
+        kind=BroadcastKind.ANNOUNCEMENT,
+        recipients=recipients,
+        not_before=_now(),
+        quiet=True,
+    )
     return len(members)
-
-
-def _wake(context: UnionContext) -> None:
-    if context.state.runtime is not None:
-        context.state.runtime.sender.wake()
 
 
 async def cancel_creating(update: Update, context: UnionContext) -> int:
@@ -754,17 +744,13 @@ async def tell_signed_up(
     ]
     if not recipients:
         return 0
-    async with context.db() as session:
-        await enqueue(
-            session,
-            org_id=context.org_id,
-            key=f"activity:{activity.id}:{key}:{_now().isoformat()}",
-            kind=BroadcastKind.ANNOUNCEMENT,
-            recipients=recipients,
-            not_before=_now(),
-            quiet=False,
-        )
-    _wake(context)
+    await context.notifier.queue(
+        key=f"activity:{activity.id}:{key}:{_now().isoformat()}",
+        kind=BroadcastKind.ANNOUNCEMENT,
+        recipients=recipients,
+        not_before=_now(),
+        quiet=False,
+    )
     return len(recipients)
 
 
@@ -925,12 +911,12 @@ async def _apply_capacity(
         return
     title = change.activity.title
     if change.moved:
-        await tell_members(
-            context, change.moved, lambda tr: tr("activity.moved_to_waitlist", title=title)
+        await context.notifier.tell(
+            change.moved, lambda tr: tr("activity.moved_to_waitlist", title=title)
         )
     if change.promoted:
-        await tell_members(
-            context, change.promoted, lambda tr: tr("activity.promoted", title=title)
+        await context.notifier.tell(
+            change.promoted, lambda tr: tr("activity.promoted", title=title)
         )
     await say(
         update,

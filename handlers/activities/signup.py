@@ -26,7 +26,6 @@ from handlers.common import (
     refuse,
     require_member,
     say,
-    tell_members,
     text_step,
 )
 from models.activities import (
@@ -218,14 +217,12 @@ async def cancel_pressed(update: Update, context: UnionContext) -> None:
     title = result.title
     await context.answer(update, context.t("activity.cancelled_yours", title=title), alert=True)
     if result.promoted is not None:
-        await tell_members(
-            context,
+        await context.notifier.tell(
             [result.promoted.member_id],
             lambda tr: tr("activity.promoted", title=title),
         )
     if result.waitlist_to_tell:
-        await tell_members(
-            context,
+        await context.notifier.tell(
             result.waitlist_to_tell,
             lambda tr: tr("activity.seat_freed_late", title=title),
         )

@@ -42,7 +42,6 @@ from handlers.common import (
     require_member,
     say,
     say_receipt,
-    tell_members,
     text_step,
     typed_text,
     user_draft,
@@ -421,8 +420,7 @@ async def send_answer(update: Update, context: UnionContext, text: str) -> int:
     async with context.db() as session:
         asker = await last_asker(session, case_id=case.id or 0)
     if asker is not None:  # the answer itself goes only to the one who asked, privately
-        await tell_members(
-            context,
+        await context.notifier.tell(
             [asker],
             lambda tr: tr("aid.answer_to_asker", number=case.number) + "\n\n" + answer,
             committee_only=True,

@@ -33,7 +33,6 @@ from handlers.common import (
     private_text_conversation,
     refuse,
     say,
-    tell_members,
 )
 from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from models.aid import (
@@ -339,7 +338,7 @@ async def _tell_requester(
         def markup(tr: Translator) -> InlineKeyboardMarkup:
             return keyboard([(tr("aid.btn_answer"), pack("ad", "info", case.id or 0))])
 
-    return await tell_members(context, [case.requester_member_id], render, markup) > 0
+    return await context.notifier.tell([case.requester_member_id], render, markup) > 0
 
 
 # ---- typed steps -------------------------------------------------------------------------

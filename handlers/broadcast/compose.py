@@ -33,10 +33,9 @@ from handlers.common import (
     user_draft,
 )
 from models.audiences import audience_members
-from models.base import utcnow
 from models.calendar import MESSAGE_LIMIT, AudienceType
 from models.organizations import get_organization
-from models.outbox import BroadcastKind, Recipient, enqueue
+from models.outbox import BroadcastKind, Recipient
 from scheduler.render import fill
 
 logger = logging.getLogger(__name__)
@@ -144,18 +143,13 @@ async def confirm(update: Update, context: UnionContext) -> int:
     recipients = await _recipients(context, str(draft["audience"]), str(draft["text"]))
     async with context.db() as session:
         org = await get_organization(session, context.org_id)
-        broadcast = await enqueue(
-            session,
-            org_id=context.org_id,
-            key=f"manual:{draft['token']}",
-            kind=BroadcastKind.ANNOUNCEMENT,
-            recipients=recipients,
-            not_before=context.state.runtime.quiet.next_allowed(utcnow())
-            if context.state.runtime
-            else utcnow(),
-            quiet=True,
-            report_chat_id=org.committee_chat_id,
-        )
+    broadcast = await context.notifier.queue(
+        key=f"manual:{draft['token']}",
+        kind=BroadcastKind.ANNOUNCEMENT,
+        recipients=recipients,
+        quiet=True,
+        report_chat_id=org.committee_chat_id,
+    )
     draft.clear()
     if broadcast is None:
         await say(update, context, context.t("broadcast.already_sent"))
@@ -163,8 +157,6 @@ async def confirm(update: Update, context: UnionContext) -> int:
     logger.info(
         "Broadcast %s to %s recipients by member %s", broadcast.id, broadcast.total, actor.id
     )
-    if context.state.runtime is not None:
-        context.state.runtime.sender.wake()
     await say(update, context, context.t("broadcast.queued", count=broadcast.total))
     return _END
 

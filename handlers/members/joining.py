@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.callback import pack, pattern
 from bot.context import UnionContext
-from handlers.common import keyboard, profile_lines, refuse, require_committee, say, send_privately
+from handlers.common import keyboard, profile_lines, refuse, require_committee, say
 from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from models.errors import DomainError
 from models.members import (
@@ -123,8 +123,8 @@ async def _tell_applicant(context: UnionContext, member: Member, approved: bool)
         return False
     tr = context.i18n.get(member.language)
     key = "join.you_are_approved" if approved else "join.you_are_rejected"
-    return await send_privately(
-        context, member.telegram_user_id, tr(key, name=member.real_name), who=f"member {member.id}"
+    return await context.notifier.tell_chat(
+        member.telegram_user_id, tr(key, name=member.real_name), who=f"member {member.id}"
     )
 
 

@@ -32,7 +32,6 @@ from handlers.common import (
     private_text_conversation,
     refuse,
     say,
-    tell_members,
 )
 from handlers.proposals.desk import (
     DESK,
@@ -255,8 +254,7 @@ async def _committee_text(
             context, proposal, "proposal.told_not_filed", reason=proposal.decision_reason or ""
         )
     elif what == "close":
-        await tell_members(
-            context,
+        await context.notifier.tell(
             await authors(context, proposal),
             lambda tr: tr(
                 "proposal.told_closed", label=label(tr, proposal), note=proposal.closing_note or ""
@@ -271,8 +269,7 @@ async def deliver_answer(context: UnionContext, proposal: Proposal, text: str) -
     """The answer goes to the proposer and co-authors with the rating buttons, and under the
     card for the committee."""
     proposal_id = proposal.id or 0
-    await tell_members(
-        context,
+    await context.notifier.tell(
         await authors(context, proposal),
         lambda tr: (
             tr("proposal.answer_to_author", label=label(tr, proposal), round=proposal.rounds)

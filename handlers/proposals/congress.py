@@ -32,7 +32,6 @@ from handlers.common import (
     refuse,
     require_committee,
     say,
-    tell_members,
     text_step,
     typed_text,
     user_draft,
@@ -332,7 +331,7 @@ async def open_waiting_drafts(context: UnionContext, congress: CongressSession) 
                 id=proposal.id,
             )
 
-        await tell_members(context, [proposal.proposer_member_id], render)
+        await context.notifier.tell([proposal.proposer_member_id], render)
     return len(moved)
 
 
@@ -581,8 +580,7 @@ async def handler_set(update: Update, context: UnionContext) -> None:
     await context.answer(update, context.t(key, name=member.real_name, department=department.name))
     logger.info("Department %s handler set to %s", department_id, department.handler_member_id)
     if not clearing:
-        await tell_members(
-            context,
+        await context.notifier.tell(
             [member_id],
             lambda tr: tr("departments.you_handle", department=department.name),
         )

@@ -17,7 +17,7 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.callback import pack, pattern
 from bot.context import UnionContext
 from bot.i18n import Translator
-from handlers.common import keyboard, refuse, say, tell_members
+from handlers.common import keyboard, refuse, say
 from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from handlers.suggestions import desk as suggestion_desk
 from models.errors import DomainError
@@ -85,8 +85,7 @@ async def authors(context: UnionContext, proposal: Proposal) -> list[int]:
 
 async def tell_everyone(context: UnionContext, proposal: Proposal, key: str, **params: str) -> None:
     """Tell the proposer and co-signers about a step, each in their language."""
-    await tell_members(
-        context,
+    await context.notifier.tell(
         await everyone_on(context, proposal),
         lambda tr: tr(key, label=label(tr, proposal), **params),
     )
@@ -360,8 +359,7 @@ async def merge_into(update: Update, context: UnionContext) -> None:
         item_id=survivor_id,
         text=tr("proposal.desk_merged_in", label=label(tr, merged)),
     )
-    await tell_members(
-        context,
+    await context.notifier.tell(
         people,
         lambda tr: tr(
             "proposal.told_merged", label=label(tr, merged), survivor=label(tr, survivor)
@@ -537,7 +535,7 @@ async def tell_handlers(
             def markup(tr: Translator) -> InlineKeyboardMarkup:
                 return keyboard([(tr("proposal.btn_answer"), pack(DESK, "ans", proposal.id or 0))])
 
-        await tell_members(context, [department.handler_member_id], render, markup)
+        await context.notifier.tell([department.handler_member_id], render, markup)
 
 
 # ---- excellent ---------------------------------------------------------------------------
@@ -569,8 +567,7 @@ async def toggle_excellent(update: Update, context: UnionContext) -> None:
     await context.answer(update, context.t("proposal.done_toast"))
     await refresh(context, proposal_id)
     if proposal.excellent:
-        await tell_members(
-            context,
+        await context.notifier.tell(
             await authors(context, proposal),
             lambda tr: tr("proposal.told_excellent", label=label(tr, proposal)),
         )

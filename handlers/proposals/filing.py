@@ -32,7 +32,6 @@ from handlers.common import (
     require_member,
     say,
     say_receipt,
-    tell_members,
     text_step,
     typed_text,
     user_draft,
@@ -404,8 +403,7 @@ async def cosign_pressed(update: Update, context: UnionContext) -> None:
         await submitted(context, proposal)
         return
     who = actor.member.real_name
-    await tell_members(
-        context,
+    await context.notifier.tell(
         [proposal.proposer_member_id],
         lambda tr: tr(
             "proposal.told_cosigned",
@@ -480,8 +478,8 @@ async def withdraw_confirmed(update: Update, context: UnionContext) -> None:
     logger.info("Proposal %s withdrawn by its proposer", proposal_id)
     await say(update, context, context.t("proposal.withdrawn", label=label(context.tr, proposal)))
     others = [m for m in await everyone_on(context, proposal) if m != actor.id]
-    await tell_members(
-        context, others, lambda tr: tr("proposal.told_withdrawn", label=label(tr, proposal))
+    await context.notifier.tell(
+        others, lambda tr: tr("proposal.told_withdrawn", label=label(tr, proposal))
     )
     if was_on_desk:
         await refresh(context, proposal_id)

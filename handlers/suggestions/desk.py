@@ -35,7 +35,6 @@ from handlers.common import (
     require_committee,
     say,
     say_receipt,
-    send_privately,
 )
 from handlers.review_desk import committee_press, post_card, refresh_cards
 from models.errors import N_, DomainError
@@ -273,8 +272,7 @@ async def deliver_to_author(context: UnionContext, item: Suggestion, reply: str)
     )
     text = tr("suggestion.reply_to_author", number=item.number) + "\n\n" + reply
     # Logged by the item's id only: for an anonymous item the author's id must not meet it.
-    return await send_privately(
-        context,
+    return await context.notifier.tell_chat(
         author.telegram_user_id,
         text,
         reply_markup=markup,
