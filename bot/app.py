@@ -89,6 +89,7 @@ def build_application(
     request: BaseRequest | None = None,
     rate_limiter: BaseRateLimiter | None = None,
     use_default_rate_limiter: bool = True,
+    features: Sequence[Feature] = FEATURES,
 ) -> UnionApplication:
     """Build the bot: handlers, persistence, error handler, start-up and shut-down hooks.
 
@@ -129,7 +130,7 @@ def build_application(
     application = builder.build()
     assert isinstance(application, UnionApplication)
     state.notifier = Notifier(state, application.bot)
-    register_handlers(application)
+    register_handlers(application, features)
     return application
 
 
