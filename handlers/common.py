@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -20,6 +21,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.buttons import Button, ButtonHandler
 from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.forms import OUTGOING
@@ -35,13 +37,21 @@ from models.validation import clean_text
 
 logger = logging.getLogger(__name__)
 
-ButtonRow = Sequence[tuple[str, str]]
+ButtonRow = Sequence[tuple[str, "str | Button"]]
 
 
 def keyboard(*rows: ButtonRow) -> InlineKeyboardMarkup:
-    """Inline keyboard from rows of (label, callback data)."""
+    """Inline keyboard from rows of (label, button): a typed `Button`, or packed data."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+        [
+            [
+                InlineKeyboardButton(
+                    label, callback_data=data.pack() if isinstance(data, Button) else data
+                )
+                for label, data in row
+            ]
+            for row in rows
+        ]
     )
 
 
@@ -53,6 +63,13 @@ def confirm_or_cancel(
         [(context.t("reg.confirm"), pack(feature, action, "yes"))],
         [(context.t("common.cancel"), pack(feature, action, cancel))],
     )
+
+
+def confirm_or_cancel_buttons(
+    context: UnionContext, confirm: Button, cancel: Button
+) -> InlineKeyboardMarkup:
+    """The Confirm / Cancel pair under a preview, as typed buttons."""
+    return keyboard([(context.t("reg.confirm"), confirm)], [(context.t("common.cancel"), cancel)])
 
 
 def is_private(update: Update) -> bool:
@@ -184,6 +201,17 @@ def text_step(callback: StepCallback) -> list[BaseHandler[Any, Any, Any]]:
     ]
 
 
+def family_step(
+    callback: StepCallback, family: type[Button], first: str | None = None
+) -> list[BaseHandler[Any, Any, Any]]:
+    """A conversation step that wants a press of one typed button family (typing gets a
+    prompt); the callback reads the press with `context.button_as(family)`."""
+    return [
+        ButtonHandler(family, callback, first),
+        MessageHandler(~filters.COMMAND, buttons_expected),
+    ]
+
+
 def button_step(
     callback: StepCallback, feature: str, action: str
 ) -> list[BaseHandler[Any, Any, Any]]:
@@ -251,7 +279,15 @@ async def member_asked_to_type(
 
 TYPED_TEXT = 1  # a private-text conversation waits for the text
 SHOWN_BACK = 2  # ... or for Send / Edit / Cancel under the text shown back
-OUTGOING_BUTTONS = ("send", "edit", "cancel")
+
+
+@dataclass(frozen=True)
+class OutgoingChoice(Button, prefix="form:out"):
+    """Send / Edit / Cancel under a text shown back before it leaves its writer."""
+
+    choice: Literal["send", "edit", "cancel"]
+
+
 TextCallback = Callable[[Update, UnionContext, str], Coroutine[Any, Any, int]]
 
 
@@ -278,10 +314,10 @@ async def _show_back(update: Update, context: UnionContext, text: str) -> int:
     header = context.t("form.check_before_sending", purpose=str(outgoing.get("purpose", "")))
     markup = keyboard(
         [
-            (context.t("form.send"), pack("form", "out", "send")),
-            (context.t("form.edit"), pack("form", "out", "edit")),
+            (context.t("form.send"), OutgoingChoice("send")),
+            (context.t("form.edit"), OutgoingChoice("edit")),
         ],
-        [(context.t("common.cancel"), pack("form", "out", "cancel"))],
+        [(context.t("common.cancel"), OutgoingChoice("cancel"))],
     )
     combined = f"{header}\n\n{text}"
     if len(combined) <= 4096:
@@ -312,21 +348,23 @@ async def _finish(update: Update, context: UnionContext, on_text: TextCallback, 
 
 def _on_shown_back(on_text: TextCallback, on_cancel: StepCallback) -> StepCallback:
     async def pressed(update: Update, context: UnionContext) -> int:
-        choice = await chosen_option(update, context, OUTGOING_BUTTONS)
+        choice = context.button_as(OutgoingChoice).choice
         outgoing = _outgoing(context)
         text = outgoing.pop("text", None)
-        if choice is None:
-            outgoing["text"] = text
-            return SHOWN_BACK
         if choice == "cancel" or not isinstance(text, str):
+            await context.answer(update)
             if context.user_data is not None:
                 context.user_data.pop(OUTGOING, None)
             return await on_cancel(update, context)
         if choice == "edit":
+            await context.answer(update)
             purpose = str(outgoing.get("purpose", ""))
             await say(update, context, context.t("form.type_again", purpose=purpose))
             return TYPED_TEXT
-        return await _finish(update, context, on_text, text)
+        # Not answered yet: a refusal of the text (empty, too long) is the press's alert.
+        state = await _finish(update, context, on_text, text)
+        await context.answer(update)
+        return state
 
     return pressed
 
@@ -361,9 +399,7 @@ def private_text_conversation(
                 MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, _text_expected_again),
             ],
             SHOWN_BACK: [
-                CallbackQueryHandler(
-                    _on_shown_back(on_text, on_cancel), pattern=pattern("form", "out")
-                ),
+                ButtonHandler(OutgoingChoice, _on_shown_back(on_text, on_cancel)),
                 MessageHandler(private & ~filters.COMMAND, _buttons_expected_again),
             ],
         },
@@ -371,6 +407,26 @@ def private_text_conversation(
         allow_reentry=True,
         per_chat=False,
     )
+
+
+async def member_choice_buttons(
+    context: UnionContext,
+    query: str,
+    make: Callable[[int], Button],
+    *,
+    exclude: int | None = None,
+) -> InlineKeyboardMarkup | None:
+    """Active members whose name or department matches, one typed button each (`make(id)`)."""
+    async with context.db() as session:
+        found, _total = await search_members(
+            session, org_id=context.org_id, query=query, offset=0, limit=8
+        )
+    rows = [
+        [(f"{m.real_name} · {m.department}", make(m.id or 0))]
+        for m in found
+        if m.status == MemberStatus.ACTIVE and m.id != exclude
+    ]
+    return keyboard(*rows) if rows else None
 
 
 async def member_buttons(

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ExtBot, filters
+from telegram.ext import Application, CommandHandler, ExtBot, filters
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.features import Audience, Feature, audience_of, commands_for, menu_for
 from bot.i18n import LANGUAGES, I18n, Translator
 from handlers.common import keyboard, say
+from handlers.menu.buttons import MenuButton
 from handlers.menu.mine import show_mine
 from models.members import Actor
 
@@ -25,7 +26,7 @@ FEATURE = "menu"
 async def show_menu(update: Update, context: UnionContext) -> None:
     """The main menu: one button per thing this person can do."""
     items = menu_for(context.state.features, audience_of(context.actor))
-    rows = [[(context.t(item.label_key), pack(FEATURE, item.action))] for item in items]
+    rows = [[(context.t(item.label_key), MenuButton(item.action))] for item in items]
     await say(update, context, context.t("menu.title"), keyboard(*rows))
 
 
@@ -38,7 +39,7 @@ async def menu_pressed(update: Update, context: UnionContext) -> None:
     """A main-menu button."""
     query = update.callback_query
     assert query is not None
-    action = unpack(query.data).action
+    action = context.button_as(MenuButton).action
     allowed = {e.action: e for e in menu_for(context.state.features, audience_of(context.actor))}
     entry = allowed.get(action)
     callback = entry.open if entry is not None else None
@@ -132,4 +133,4 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("menu", menu_command, filters=filters.ChatType.PRIVATE))
     application.add_handler(CommandHandler("help", show_help))
     application.add_handler(CommandHandler("mine", show_mine, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CallbackQueryHandler(menu_pressed, pattern=pattern(FEATURE)))
+    application.add_handler(ButtonHandler(MenuButton, menu_pressed))
