@@ -298,9 +298,7 @@ async def test_start_again_after_cancel_begins_with_an_empty_draft(bot: BotHarne
 
 
 @pytest.mark.parametrize("command", ["/me", "/members", "/help", "/menu"])
-async def test_another_command_during_registration_leaves_it(
-    bot: BotHarness, command: str
-) -> None:
+async def test_another_command_during_registration_leaves_it(bot: BotHarness, command: str) -> None:
     """One rule for every form: a command leaves the form, and one line says so."""
     await to_name_step(bot)
 
