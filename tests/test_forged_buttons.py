@@ -61,7 +61,7 @@ from models.suggestions import (
     SuggestionStatus,
 )
 from tests.support.fake_telegram import Call
-from tests.support.harness import CHAIR, COMMITTEE_GROUP_ID, BotHarness
+from tests.support.harness import CHAIR, COMMITTEE_GROUP_ID, SEND, BotHarness
 from tests.support.updates import Person, button, group_chat
 
 # ---- the people ---------------------------------------------------------------------------
@@ -994,9 +994,12 @@ async def press_then_type_refused(
     data: str,
     typed: str,
     key: str,
+    *,
+    shown_back: bool = False,
 ) -> None:
     """Some buttons only ask for text and check the id when it comes: the typed text is
-    refused in the presser's language and nothing changes."""
+    refused in the presser's language and nothing changes. A text meant for someone else
+    (`shown_back`) is shown back first, and the refusal comes when Send is pressed."""
     before = await snapshot(bot)
     bot.telegram.clear()
     caplog.clear()
@@ -1004,6 +1007,12 @@ async def press_then_type_refused(
 
     await bot.feed(update)
     await bot.say(presser, typed)
+    if shown_back:
+        shown = bot.telegram.last(presser.id)
+        assert typed in shown.text and SEND in [choice for _, choice in shown.buttons()]
+        send = button(presser, SEND)
+        await bot.feed(send)
+        assert len(answers_to(bot, send["callback_query"]["id"])) == 1
 
     assert len(answers_to(bot, update["callback_query"]["id"])) == 1
     assert bot.telegram.texts(presser.id)[-1] == translate(bot, presser, key)
@@ -1017,6 +1026,7 @@ TYPED_LATER = [
         forged("sga", "more", other("suggestion")),
         "Still too early.",
         NOT_FOUND,
+        True,
         id="sga-follow-up-theirs",
     ),
     pytest.param(
@@ -1024,6 +1034,7 @@ TYPED_LATER = [
         forged("sga", "more", ours("suggestion")),
         "Me too.",
         "suggestion.not_yours",
+        True,
         id="sga-follow-up-not-author",
     ),
     pytest.param(
@@ -1031,6 +1042,7 @@ TYPED_LATER = [
         forged("ad", "info", other("case")),
         "Here it is.",
         "aid.not_found",
+        True,
         id="ad-answer-theirs",
     ),
     pytest.param(
@@ -1038,6 +1050,7 @@ TYPED_LATER = [
         forged("ad", "info", ours("teacher_case")),
         "Here it is.",
         "aid.not_yours",
+        True,
         id="ad-answer-not-requester",
     ),
     pytest.param(
@@ -1045,6 +1058,7 @@ TYPED_LATER = [
         forged("hf", "close", other("hardship")),
         "Recovered.",
         "hardship.not_found",
+        False,
         id="hf-close-theirs",
     ),
     pytest.param(
@@ -1052,6 +1066,7 @@ TYPED_LATER = [
         forged("cal", "time", other("entry")),
         "08:30",
         "calendar.not_found",
+        False,
         id="cal-time-theirs",
     ),
     pytest.param(
@@ -1059,6 +1074,7 @@ TYPED_LATER = [
         forged("cal", "text", other("entry")),
         "Hello",
         "calendar.not_found",
+        False,
         id="cal-text-theirs",
     ),
     pytest.param(
@@ -1066,12 +1082,13 @@ TYPED_LATER = [
         forged("av", "team", other("activity")),
         "Wang Fang、Li Na",
         ACTIVITY_NOT_FOUND,
+        False,
         id="av-team-theirs",
     ),
 ]
 
 
-@pytest.mark.parametrize(("presser", "data", "typed", "key"), TYPED_LATER)
+@pytest.mark.parametrize(("presser", "data", "typed", "key", "shown_back"), TYPED_LATER)
 async def test_forged_id_is_refused_when_the_text_comes(
     bot: BotHarness,
     world: World,
@@ -1080,8 +1097,11 @@ async def test_forged_id_is_refused_when_the_text_comes(
     data: Data,
     typed: str,
     key: str,
+    shown_back: bool,
 ) -> None:
-    await press_then_type_refused(bot, caplog, presser, data(world), typed, key)
+    await press_then_type_refused(
+        bot, caplog, presser, data(world), typed, key, shown_back=shown_back
+    )
 
 
 # ---- forged buttons inside conversations ---------------------------------------------------
