@@ -246,12 +246,11 @@ class FormEngine(BaseHandler[Update, "UnionContext", None]):
         assert isinstance(check_result, tuple) and update.effective_user is not None
         user_id = update.effective_user.id
         form = cast(Form, check_result[1])
-        if check_result[0] == "enter":
-            previous = self.end(user_id)
-            if previous is not None and previous.name != form.name:
-                await context.notice(
-                    context.t("form.left", form=context.t(self.label_of(previous)))
-                )
+        entering = check_result[0] == "enter"
+        if entering:
+            current = self.active(user_id)
+            if current is not None and current.name == form.name:
+                self.end(user_id)  # the same form again: it starts afresh
             check = form.conversation.check_update(update)
             if check is None:  # the entry no longer matches (cannot happen after an END)
                 return None
@@ -262,6 +261,14 @@ class FormEngine(BaseHandler[Update, "UnionContext", None]):
         try:
             await conversation.handle_update(update, application, check, context)
         finally:
+            started = self._conversation_state(form, key) is not None
+            previous = self.active(user_id)
+            if entering and started and previous is not None and previous.name != form.name:
+                # Only a form that really started ends the one before: a refused press (not
+                # on the committee, a stale card) leaves the person's work as it was.
+                self.end(user_id)
+                label = context.t(self.label_of(previous))
+                await context.notice(context.t("form.left", form=label))
             self._record(user_id, form, key, update)
         return None
 
