@@ -943,8 +943,9 @@ async def test_over_long_reply_is_refused_with_counts_and_keeps_waiting(bot: Bot
 
     await bot.write(COMMITTEE, "答" * 2001)
 
-    refusal = bot.telegram.last(COMMITTEE.id).text
-    assert "最多 2000 个字，你输入了 2001 个" in refusal
+    refusal = bot.telegram.answers()[-1]  # the alert on Send
+    assert "最多 2000 个字，你输入了 2001 个" in refusal.text
+    assert refusal.params.get("show_alert") is True
     assert await replies_stored(bot) == []
     assert (await only_item(bot)).status == SuggestionStatus.OPEN
     await bot.write(COMMITTEE, "答" * 2000)
