@@ -150,15 +150,3 @@ class ButtonHandler(CallbackQueryHandler[Any, Any]):
     ) -> None:
         """Hand the parsed button to the callback."""
         context.button = check_result
-
-
-def family_of(data: str | None) -> type[Button] | None:
-    """The family whose prefix this data carries (the longest match), if any."""
-    if not data:
-        return None
-    parts = data.split(":")
-    for candidate in (":".join(parts[:2]), parts[0]):
-        family = _PREFIXES.get(candidate)
-        if family is not None:
-            return family
-    return None
