@@ -14,21 +14,35 @@ from openpyxl import Workbook
 from telegram import InputFile, Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     filters,
 )
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
+from handlers.activities.buttons import (
+    AUDIENCES,
+    FAMILY_OPTIONS,
+    AudienceChoice,
+    CategoryChoice,
+    CreateConfirm,
+    DeadlineAtStart,
+    FamilyAllowed,
+    ManageActivity,
+    MarkPresent,
+    ModeChoice,
+    NoChoices,
+    NoDescription,
+    ShrinkCapacity,
+    UnlimitedSeats,
+)
 from handlers.activities.signup import signup_buttons, summary, when
 from handlers.common import (
-    button_step,
-    chosen_option,
-    confirm_or_cancel,
+    confirm_or_cancel_buttons,
     conversation,
+    family_step,
     keyboard,
     refuse,
     require_committee,
@@ -68,9 +82,7 @@ from models.outbox import BroadcastKind, Recipient
 
 logger = logging.getLogger(__name__)
 
-FEATURE = "ag"
 _END = ConversationHandler.END
-_AUDIENCES = ("everyone", "women", "retirees", "age", "departments")
 _LIVE = (SignupStatus.SEAT, SignupStatus.WAITLIST, SignupStatus.APPLIED)
 
 
@@ -128,19 +140,15 @@ async def got_title(update: Update, context: UnionContext) -> int:
     if title is None:
         return Creating.TITLE
     _draft(context)["title"] = title
-    rows = [
-        [(context.t(f"activity.category.{c}"), pack(FEATURE, "cat", c))] for c in ActivityCategory
-    ]
+    rows = [[(context.t(f"activity.category.{c}"), CategoryChoice(c))] for c in ActivityCategory]
     await say(update, context, context.t("activity.choose_category"), keyboard(*rows))
     return Creating.CATEGORY
 
 
 async def got_category(update: Update, context: UnionContext) -> int:
     """The category; then the start time."""
-    choice = await chosen_option(update, context, (c.value for c in ActivityCategory))
-    if choice is None:
-        return Creating.CATEGORY
-    _draft(context)["category"] = choice
+    await context.answer(update)
+    _draft(context)["category"] = context.button_as(CategoryChoice).category.value
     await say(update, context, context.t("activity.write_when"))
     return Creating.WHEN
 
@@ -180,7 +188,7 @@ async def got_place(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("activity.write_capacity"),
-        keyboard([(context.t("activity.unlimited"), pack(FEATURE, "cap", "none"))]),
+        keyboard([(context.t("activity.unlimited"), UnlimitedSeats("none"))]),
     )
     return Creating.CAPACITY
 
@@ -209,7 +217,7 @@ async def _ask_deadline(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("activity.write_deadline"),
-        keyboard([(context.t("activity.deadline_at_start"), pack(FEATURE, "dl", "start"))]),
+        keyboard([(context.t("activity.deadline_at_start"), DeadlineAtStart("start"))]),
     )
     return Creating.DEADLINE
 
@@ -236,16 +244,15 @@ async def got_deadline_start(update: Update, context: UnionContext) -> int:
 
 
 async def _ask_who(update: Update, context: UnionContext) -> int:
-    rows = [[(context.t(f"activity.who.{a}"), pack(FEATURE, "who", a))] for a in _AUDIENCES]
+    rows = [[(context.t(f"activity.who.{a}"), AudienceChoice(a))] for a in AUDIENCES]
     await say(update, context, context.t("activity.choose_who"), keyboard(*rows))
     return Creating.WHO
 
 
 async def got_who(update: Update, context: UnionContext) -> int:
     """Who may sign up; age ranges and departments are typed next."""
-    choice = await chosen_option(update, context, _AUDIENCES)
-    if choice is None:
-        return Creating.WHO
+    await context.answer(update)
+    choice = context.button_as(AudienceChoice).audience
     draft = _draft(context)
     draft["who"] = {"type": choice}
     if choice == "age":
@@ -282,7 +289,7 @@ async def _ask_choices(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("activity.write_choices"),
-        keyboard([(context.t("activity.no_choices"), pack(FEATURE, "ch", "none"))]),
+        keyboard([(context.t("activity.no_choices"), NoChoices("none"))]),
     )
     return Creating.CHOICES
 
@@ -311,7 +318,7 @@ async def got_no_choices(update: Update, context: UnionContext) -> int:
 
 async def _ask_family(update: Update, context: UnionContext) -> int:
     rows = [
-        [(context.t("activity.family_option", count=n), pack(FEATURE, "fam", n)) for n in (0, 1, 2)]
+        [(context.t("activity.family_option", count=n), FamilyAllowed(n)) for n in FAMILY_OPTIONS]
     ]
     await say(update, context, context.t("activity.choose_family"), keyboard(*rows))
     return Creating.FAMILY
@@ -319,26 +326,26 @@ async def _ask_family(update: Update, context: UnionContext) -> int:
 
 async def got_family(update: Update, context: UnionContext) -> int:
     """Family members allowed; then the selection mode."""
-    choice = await chosen_option(update, context, ("0", "1", "2"))
-    if choice is None:
+    count = context.button_as(FamilyAllowed).count
+    if count not in FAMILY_OPTIONS:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return Creating.FAMILY
-    _draft(context)["family"] = int(choice)
-    rows = [[(context.t(f"activity.mode.{m}"), pack(FEATURE, "mode", m))] for m in SelectionMode]
+    await context.answer(update)
+    _draft(context)["family"] = count
+    rows = [[(context.t(f"activity.mode.{m}"), ModeChoice(m))] for m in SelectionMode]
     await say(update, context, context.t("activity.choose_mode"), keyboard(*rows))
     return Creating.MODE
 
 
 async def got_mode(update: Update, context: UnionContext) -> int:
     """First come or lottery; then the description."""
-    choice = await chosen_option(update, context, (m.value for m in SelectionMode))
-    if choice is None:
-        return Creating.MODE
-    _draft(context)["mode"] = choice
+    await context.answer(update)
+    _draft(context)["mode"] = context.button_as(ModeChoice).mode.value
     await say(
         update,
         context,
         context.t("activity.write_description", limit=DESCRIPTION_LIMIT),
-        keyboard([(context.t("activity.no_description"), pack(FEATURE, "desc", "none"))]),
+        keyboard([(context.t("activity.no_description"), NoDescription("none"))]),
     )
     return Creating.DESCRIPTION
 
@@ -406,16 +413,15 @@ async def _preview(update: Update, context: UnionContext) -> int:
             context.t("activity.preview_who", who=who),
         ]
     )
-    await say(update, context, text, confirm_or_cancel(context, FEATURE, "ok"))
+    markup = confirm_or_cancel_buttons(context, CreateConfirm("yes"), CreateConfirm("cancel"))
+    await say(update, context, text, markup)
     return Creating.CONFIRM
 
 
 async def confirm_creating(update: Update, context: UnionContext) -> int:
     """Confirm: stored, then announced to every eligible member through the outbox."""
-    choice = await chosen_option(update, context, ("yes", "cancel"))
-    if choice is None:
-        return Creating.CONFIRM
-    if choice == "cancel":
+    await context.answer(update)
+    if context.button_as(CreateConfirm).choice == "cancel":
         return await cancel_creating(update, context)
     actor = await require_committee(update, context)
     if actor is None:
@@ -488,12 +494,11 @@ async def _pressed_activity(update: Update, context: UnionContext) -> Activity |
     if actor is None or not actor.is_committee:
         await context.answer(update, context.t("desk.not_committee"), alert=True)
         return None
-    assert update.callback_query is not None
+    activity_id = context.button_as(ManageActivity).activity_id
     try:
-        activity_id = unpack(update.callback_query.data).int_arg()
         async with context.db() as session:
             return await get_activity(session, org_id=context.org_id, activity_id=activity_id)
-    except (DomainError, ValueError):
+    except DomainError:
         await context.answer(update, context.t("activity.not_found"), alert=True)
         return None
 
@@ -526,16 +531,16 @@ async def _send_card(update: Update, context: UnionContext, activity: Activity) 
     )
     rows = [
         [
-            (context.t("activity.btn_list"), pack(FEATURE, "list", aid)),
-            (context.t("activity.btn_export"), pack(FEATURE, "xlsx", aid)),
-            (context.t("activity.btn_attendance"), pack(FEATURE, "att", aid)),
+            (context.t("activity.btn_list"), ManageActivity("list", aid)),
+            (context.t("activity.btn_export"), ManageActivity("xlsx", aid)),
+            (context.t("activity.btn_attendance"), ManageActivity("att", aid)),
         ],
         [
-            (context.t("activity.btn_close"), pack(FEATURE, "close", aid)),
-            (context.t("activity.btn_move"), pack(FEATURE, "move", aid)),
-            (context.t("activity.btn_capacity"), pack(FEATURE, "cap2", aid)),
+            (context.t("activity.btn_close"), ManageActivity("close", aid)),
+            (context.t("activity.btn_move"), ManageActivity("move", aid)),
+            (context.t("activity.btn_capacity"), ManageActivity("cap2", aid)),
         ],
-        [(context.t("activity.btn_cancel_activity"), pack(FEATURE, "cxa", aid))],
+        [(context.t("activity.btn_cancel_activity"), ManageActivity("cxa", aid))],
     ]
     await say(update, context, text, keyboard(*rows))
 
@@ -638,7 +643,7 @@ async def attendance(update: Update, context: UnionContext) -> None:
         [
             (
                 ("✅ " if signup.checked_in_at else "") + name,
-                pack(FEATURE, "mark", activity.id or 0, signup.member_id),
+                MarkPresent(activity.id or 0, signup.member_id),
             )
         ]
         for status, name, signup in await _people(context, activity)
@@ -656,23 +661,22 @@ async def mark_present(update: Update, context: UnionContext) -> None:
     if actor is None or not actor.is_committee:
         await context.answer(update, context.t("desk.not_committee"), alert=True)
         return
-    assert update.callback_query is not None
+    button = context.button_as(MarkPresent)
+    if 0 in (button.activity_id, button.member_id):
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
     try:
-        data = unpack(update.callback_query.data)
         async with context.db() as session:
             await check_in(
                 session,
                 org_id=context.org_id,
-                activity_id=data.int_arg(0),
-                member_id=data.int_arg(1),
+                activity_id=button.activity_id,
+                member_id=button.member_id,
                 now=_now(),
                 by_committee=True,
             )
     except DomainError as error:
         await refuse(update, context, error)
-        return
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     await context.answer(update, context.t("activity.marked_present"))
 
@@ -704,7 +708,7 @@ async def cancel_pressed(update: Update, context: UnionContext) -> None:
         context,
         context.t("activity.cancel_confirm", title=activity.title),
         keyboard(
-            [(context.t("activity.btn_cancel_yes"), pack(FEATURE, "cxyes", activity.id or 0))]
+            [(context.t("activity.btn_cancel_yes"), ManageActivity("cxyes", activity.id or 0))]
         ),
     )
 
@@ -858,10 +862,10 @@ async def got_new_capacity(update: Update, context: UnionContext) -> int:
                 [
                     (
                         context.t("activity.btn_shrink", count=extra),
-                        pack(FEATURE, "capok", activity_id, capacity),
+                        ShrinkCapacity(activity_id, capacity),
                     )
                 ],
-                [(context.t("activity.btn_keep_capacity"), pack(FEATURE, "capno", activity_id))],
+                [(context.t("activity.btn_keep_capacity"), ManageActivity("capno", activity_id))],
             ),
         )
         return _END
@@ -875,15 +879,12 @@ async def capacity_confirmed(update: Update, context: UnionContext) -> None:
     if actor is None or not actor.is_committee:
         await context.answer(update, context.t("desk.not_committee"), alert=True)
         return
-    assert update.callback_query is not None
-    try:
-        data = unpack(update.callback_query.data)
-        activity_id, capacity = data.int_arg(0), data.int_arg(1)
-    except ValueError:
+    button = context.button_as(ShrinkCapacity)
+    if 0 in (button.activity_id, button.capacity):
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     await context.answer(update)
-    await _apply_capacity(update, context, activity_id, capacity)
+    await _apply_capacity(update, context, button.activity_id, button.capacity)
 
 
 async def capacity_kept(update: Update, context: UnionContext) -> None:
@@ -986,14 +987,14 @@ def register(application: Application) -> None:
         ("list", list_people),
         ("xlsx", export),
         ("att", attendance),
-        ("mark", mark_present),
         ("close", close_pressed),
         ("cxa", cancel_pressed),
         ("cxyes", cancel_confirmed),
-        ("capok", capacity_confirmed),
         ("capno", capacity_kept),
     ):
-        application.add_handler(CallbackQueryHandler(callback, pattern=pattern(FEATURE, action)))
+        application.add_handler(ButtonHandler(ManageActivity, callback, action))
+    application.add_handler(ButtonHandler(MarkPresent, mark_present))
+    application.add_handler(ButtonHandler(ShrinkCapacity, capacity_confirmed))
 
 
 def forms() -> list[Form]:
@@ -1006,30 +1007,30 @@ def forms() -> list[Form]:
                 entry_points=[CommandHandler("newactivity", start_creating, filters=private)],
                 states={
                     Creating.TITLE: text_step(got_title),
-                    Creating.CATEGORY: button_step(got_category, FEATURE, "cat"),
+                    Creating.CATEGORY: family_step(got_category, CategoryChoice),
                     Creating.WHEN: text_step(got_when),
                     Creating.PLACE: text_step(got_place),
                     Creating.CAPACITY: [
-                        CallbackQueryHandler(got_capacity_none, pattern=pattern(FEATURE, "cap")),
+                        ButtonHandler(UnlimitedSeats, got_capacity_none),
                         *text_step(got_capacity_text),
                     ],
                     Creating.DEADLINE: [
-                        CallbackQueryHandler(got_deadline_start, pattern=pattern(FEATURE, "dl")),
+                        ButtonHandler(DeadlineAtStart, got_deadline_start),
                         *text_step(got_deadline_text),
                     ],
-                    Creating.WHO: button_step(got_who, FEATURE, "who"),
+                    Creating.WHO: family_step(got_who, AudienceChoice),
                     Creating.WHO_DETAIL: text_step(got_who_detail),
                     Creating.CHOICES: [
-                        CallbackQueryHandler(got_no_choices, pattern=pattern(FEATURE, "ch")),
+                        ButtonHandler(NoChoices, got_no_choices),
                         *text_step(got_choices_text),
                     ],
-                    Creating.FAMILY: button_step(got_family, FEATURE, "fam"),
-                    Creating.MODE: button_step(got_mode, FEATURE, "mode"),
+                    Creating.FAMILY: family_step(got_family, FamilyAllowed),
+                    Creating.MODE: family_step(got_mode, ModeChoice),
                     Creating.DESCRIPTION: [
-                        CallbackQueryHandler(got_no_description, pattern=pattern(FEATURE, "desc")),
+                        ButtonHandler(NoDescription, got_no_description),
                         *text_step(got_description_text),
                     ],
-                    Creating.CONFIRM: button_step(confirm_creating, FEATURE, "ok"),
+                    Creating.CONFIRM: family_step(confirm_creating, CreateConfirm),
                 },
                 fallbacks=[CommandHandler("cancel", cancel_creating)],
                 allow_reentry=True,
@@ -1042,8 +1043,8 @@ def forms() -> list[Form]:
             conversation(
                 name="activity_managing",
                 entry_points=[
-                    CallbackQueryHandler(start_move, pattern=pattern(FEATURE, "move")),
-                    CallbackQueryHandler(start_capacity, pattern=pattern(FEATURE, "cap2")),
+                    ButtonHandler(ManageActivity, start_move, "move"),
+                    ButtonHandler(ManageActivity, start_capacity, "cap2"),
                 ],
                 states={
                     Managing.MOVE_TIME: text_step(got_new_time),

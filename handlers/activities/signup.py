@@ -9,18 +9,17 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     filters,
 )
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import Button, ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
+from handlers.activities.buttons import ActivityButton, FamilyCount, ManageActivity, SignUpFor
 from handlers.common import (
-    button_id,
     conversation,
     keyboard,
     refuse,
@@ -54,8 +53,6 @@ from models.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
-FEATURE = "av"
-
 
 def when(context: UnionContext, moment: datetime) -> str:
     """A moment in the union's time zone, as people read it."""
@@ -86,22 +83,27 @@ def summary(context: UnionContext, tr: Translator, activity: Activity) -> str:
     return "\n".join(lines)
 
 
-def signup_buttons(tr: Translator, activity: Activity) -> tuple[tuple[tuple[str, str], ...], ...]:
-    """Sign up (one per choice) and Cancel, as rows of (label, callback data)."""
+def _signup_rows(tr: Translator, activity: Activity) -> list[tuple[str, Button]]:
+    """Sign up (one per choice) and Cancel, one (label, button) per row."""
     aid = activity.id or 0
     choices = activity.choice_list()
-    rows: list[tuple[tuple[str, str], ...]] = []
+    rows: list[tuple[str, Button]] = []
     if choices:
         rows += [
-            ((tr("activity.btn_sign_up_for", choice=choice), pack(FEATURE, "su", aid, index)),)
+            (tr("activity.btn_sign_up_for", choice=choice), SignUpFor(aid, index))
             for index, choice in enumerate(choices)
         ]
     else:
-        rows.append(((tr("activity.btn_sign_up"), pack(FEATURE, "su", aid)),))
+        rows.append((tr("activity.btn_sign_up"), ActivityButton("su", aid)))
     if activity.category == ActivityCategory.CONTEST:
-        rows.append(((tr("activity.btn_team"), pack(FEATURE, "team", aid)),))
-    rows.append(((tr("activity.btn_cancel"), pack(FEATURE, "cx", aid)),))
-    return tuple(rows)
+        rows.append((tr("activity.btn_team"), ActivityButton("team", aid)))
+    rows.append((tr("activity.btn_cancel"), ActivityButton("cx", aid)))
+    return rows
+
+
+def signup_buttons(tr: Translator, activity: Activity) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """Sign up (one per choice) and Cancel, as rows of (label, callback data) for the outbox."""
+    return tuple(((label, button.pack()),) for label, button in _signup_rows(tr, activity))
 
 
 def _place_text(
@@ -117,18 +119,25 @@ def _place_text(
 
 
 async def sign_up_pressed(update: Update, context: UnionContext) -> None:
-    """报名: the seat or waitlist place comes back at once, as the button's answer."""
-    query = update.callback_query
-    assert query is not None
+    """报名 (an activity without choices)."""
+    await _sign_up(update, context, context.button_as(ActivityButton).activity_id, None)
+
+
+async def sign_up_for_pressed(update: Update, context: UnionContext) -> None:
+    """报名 for one of the activity's choices."""
+    button = context.button_as(SignUpFor)
+    await _sign_up(update, context, button.activity_id, button.choice_index)
+
+
+async def _sign_up(
+    update: Update, context: UnionContext, activity_id: int, index: int | None
+) -> None:
+    """The seat or waitlist place comes back at once, as the button's answer."""
     actor = context.actor
     if actor is None or not actor.is_active:
         await context.answer(update, context.t("member.not_registered"), alert=True)
         return
-    try:
-        data = unpack(query.data)
-        activity_id = data.int_arg(0)
-        index = int(data.args[1]) if len(data.args) > 1 and data.args[1].isdigit() else None
-    except ValueError:
+    if activity_id == 0:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     batcher = context.state.signups
@@ -153,7 +162,7 @@ async def sign_up_pressed(update: Update, context: UnionContext) -> None:
     if activity.family_max and place.signup.status != SignupStatus.CANCELLED:
         rows = [
             [
-                (context.t("activity.btn_family", count=n), pack(FEATURE, "fam", activity_id, n))
+                (context.t("activity.btn_family", count=n), FamilyCount(activity_id, str(n)))
                 for n in range(activity.family_max + 1)
             ]
         ]
@@ -164,41 +173,43 @@ async def sign_up_pressed(update: Update, context: UnionContext) -> None:
 
 async def family_pressed(update: Update, context: UnionContext) -> None:
     """How many family members come along."""
-    query = update.callback_query
-    assert query is not None
+    button = context.button_as(FamilyCount)
     actor = await require_member(update, context)
     if actor is None:
         return
     try:
-        data = unpack(query.data)
-        activity_id, count = data.int_arg(0), int(data.arg(1))
+        count = int(button.count)  # a forged count reaches the model, which refuses it
+    except ValueError:
+        count = None
+    if button.activity_id == 0 or count is None:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
+    try:
         async with context.db() as session:
             await set_family(
                 session,
                 org_id=context.org_id,
-                activity_id=activity_id,
+                activity_id=button.activity_id,
                 member_id=actor.id,
                 count=count,
             )
     except DomainError as error:
         await refuse(update, context, error)
         return
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return
     await context.answer(update, context.t("activity.family_noted", count=count))
 
 
 async def cancel_pressed(update: Update, context: UnionContext) -> None:
     """取消报名: the seat goes to the first on the waitlist, who is told."""
-    query = update.callback_query
-    assert query is not None
+    activity_id = context.button_as(ActivityButton).activity_id
     actor = context.actor
     if actor is None or not actor.is_active:
         await context.answer(update, context.t("member.not_registered"), alert=True)
         return
+    if activity_id == 0:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
     try:
-        activity_id = unpack(query.data).int_arg()
         async with context.db() as session:
             result = await cancel_signup(
                 session,
@@ -209,9 +220,6 @@ async def cancel_pressed(update: Update, context: UnionContext) -> None:
             )
     except DomainError as error:
         await refuse(update, context, error)
-        return
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     logger.info("Activity %s: member %s cancelled", activity_id, actor.id)
     title = result.title
@@ -230,14 +238,15 @@ async def cancel_pressed(update: Update, context: UnionContext) -> None:
 
 async def check_in_pressed(update: Update, context: UnionContext) -> None:
     """签到 at the activity."""
-    query = update.callback_query
-    assert query is not None
+    activity_id = context.button_as(ActivityButton).activity_id
     actor = await require_member(update, context)
     if actor is None:
         return
+    if activity_id == 0:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
     now = utcnow()
     try:
-        activity_id = unpack(query.data).int_arg()
         async with context.db() as session:
             activity = await get_activity(session, org_id=context.org_id, activity_id=activity_id)
             await check_in(
@@ -245,9 +254,6 @@ async def check_in_pressed(update: Update, context: UnionContext) -> None:
             )
     except DomainError as error:
         await refuse(update, context, error)
-        return
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     await context.answer(update, context.t("activity.checked_in", title=activity.title), alert=True)
 
@@ -297,19 +303,19 @@ async def list_activities(update: Update, context: UnionContext) -> None:
 def _member_markup(
     context: UnionContext, activity: Activity, signup: Signup | None, now: datetime
 ) -> InlineKeyboardMarkup | None:
-    rows: list[list[tuple[str, str]]] = []
+    rows: list[list[tuple[str, Button]]] = []
     if activity.status == ActivityStatus.CANCELLED:
         return None
     aid = activity.id or 0
     if signup is None and activity.status == ActivityStatus.OPEN and now <= activity.deadline:
-        rows += [list(row) for row in signup_buttons(context.tr, activity)[:-1]]
+        rows += [[row] for row in _signup_rows(context.tr, activity)[:-1]]
     if signup is not None:
-        rows.append([(context.t("activity.btn_cancel"), pack(FEATURE, "cx", aid))])
+        rows.append([(context.t("activity.btn_cancel"), ActivityButton("cx", aid))])
         if signup.status == SignupStatus.SEAT and activity.starts_at - CHECK_IN_BEFORE <= now:
-            rows.append([(context.t("activity.btn_check_in"), pack(FEATURE, "in", aid))])
+            rows.append([(context.t("activity.btn_check_in"), ActivityButton("in", aid))])
     actor = context.actor
     if actor is not None and actor.is_committee:
-        rows.append([(context.t("activity.btn_manage"), pack("ag", "mgr", aid))])
+        rows.append([(context.t("activity.btn_manage"), ManageActivity("mgr", aid))])
     return keyboard(*rows) if rows else None
 
 
@@ -320,10 +326,10 @@ TEAM_NAMES = 1
 
 async def start_team(update: Update, context: UnionContext) -> int:
     """部门团体报名 pressed: the players' names."""
-    query = update.callback_query
-    assert query is not None and context.user_data is not None
-    activity_id = await button_id(update, context)
-    if activity_id is None:
+    assert context.user_data is not None
+    activity_id = context.button_as(ActivityButton).activity_id
+    if activity_id == 0:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return ConversationHandler.END
     await context.answer(update)
     actor = await require_member(update, context)
@@ -370,31 +376,27 @@ async def got_team(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("activity.team_entered", department=team.department, count=len(team.name_list())),
-        keyboard([(context.t("activity.btn_team_withdraw"), pack(FEATURE, "teamx", activity_id))]),
+        keyboard([(context.t("activity.btn_team_withdraw"), ActivityButton("teamx", activity_id))]),
     )
     return ConversationHandler.END
 
 
 async def team_withdrawn(update: Update, context: UnionContext) -> None:
     """The contact withdraws the department's team."""
-    query = update.callback_query
-    assert query is not None
+    activity_id = context.button_as(ActivityButton).activity_id
     actor = await require_member(update, context)
     if actor is None:
+        return
+    if activity_id == 0:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     try:
         async with context.db() as session:
             team = await withdraw_team(
-                session,
-                org_id=context.org_id,
-                activity_id=unpack(query.data).int_arg(),
-                actor=actor,
+                session, org_id=context.org_id, activity_id=activity_id, actor=actor
             )
     except DomainError as error:
         await refuse(update, context, error)
-        return
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     await context.answer(
         update, context.t("activity.team_withdrawn", department=team.department), alert=True
@@ -416,12 +418,13 @@ def register(application: Application) -> None:
     )
     for action, callback in (
         ("su", sign_up_pressed),
-        ("fam", family_pressed),
         ("cx", cancel_pressed),
         ("in", check_in_pressed),
         ("teamx", team_withdrawn),
     ):
-        application.add_handler(CallbackQueryHandler(callback, pattern=pattern(FEATURE, action)))
+        application.add_handler(ButtonHandler(ActivityButton, callback, action))
+    application.add_handler(ButtonHandler(SignUpFor, sign_up_for_pressed))
+    application.add_handler(ButtonHandler(FamilyCount, family_pressed))
 
 
 def forms() -> list[Form]:
@@ -430,7 +433,7 @@ def forms() -> list[Form]:
         Form(
             conversation(
                 name="activity_team",
-                entry_points=[CallbackQueryHandler(start_team, pattern=pattern(FEATURE, "team"))],
+                entry_points=[ButtonHandler(ActivityButton, start_team, "team")],
                 states={TEAM_NAMES: text_step(got_team)},
                 fallbacks=[CommandHandler("cancel", cancel_team)],
                 allow_reentry=True,

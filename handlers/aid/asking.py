@@ -16,27 +16,35 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
+from handlers.aid.buttons import (
+    AidAnswer,
+    AidColleague,
+    AidConfirm,
+    AidEvidenceDone,
+    AidFor,
+    AidStandardAmount,
+    AidTypeChoice,
+    AidWithdraw,
+)
 from handlers.aid.desk import announce, case_label, refresh, today
 from handlers.common import (
     TYPED_TEXT,
-    button_step,
-    chosen_option,
-    confirm_or_cancel,
+    confirm_or_cancel_buttons,
     conversation,
+    expect_text,
+    family_step,
     keyboard,
-    member_asked_to_type,
-    member_buttons,
+    member_choice_buttons,
     private_text_conversation,
     refuse,
     require_member,
@@ -46,6 +54,7 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
+from handlers.menu.buttons import MenuButton
 from handlers.review_desk import post_under_cards
 from models.aid import (
     DESCRIPTION_LIMIT,
@@ -72,7 +81,6 @@ from models.members import Actor
 
 logger = logging.getLogger(__name__)
 
-FEATURE = "ad"
 _END = ConversationHandler.END
 # Telegram lets a bot fetch files up to 20 MB; larger evidence could never be opened.
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -115,8 +123,8 @@ async def start_asking(update: Update, context: UnionContext) -> int:
         context,
         context.t("aid.intro"),
         keyboard(
-            [(context.t("aid.for_me"), pack(FEATURE, "who", "me"))],
-            [(context.t("aid.for_colleague"), pack(FEATURE, "who", "other"))],
+            [(context.t("aid.for_me"), AidFor("me"))],
+            [(context.t("aid.for_colleague"), AidFor("other"))],
         ),
     )
     return Asking.WHO
@@ -124,9 +132,8 @@ async def start_asking(update: Update, context: UnionContext) -> int:
 
 async def got_who(update: Update, context: UnionContext) -> int:
     """For me: choose the type. For a colleague: who is it?"""
-    choice = await chosen_option(update, context, ("me", "other"))
-    if choice is None:
-        return Asking.WHO
+    choice = context.button_as(AidFor).choice
+    await context.answer(update)
     if choice == "other":
         await say(update, context, context.t("aid.colleague_name"))
         return Asking.COLLEAGUE
@@ -141,7 +148,7 @@ async def got_colleague_name(update: Update, context: UnionContext) -> int:
     text = await typed_text(update, context, limit=20)
     if text is None:
         return Asking.COLLEAGUE
-    markup = await member_buttons(context, text, FEATURE, "subj", exclude=actor.id)
+    markup = await member_choice_buttons(context, text, AidColleague, exclude=actor.id)
     if markup is None:
         await say(update, context, context.t("aid.colleague_none"))
         return Asking.COLLEAGUE
@@ -151,18 +158,16 @@ async def got_colleague_name(update: Update, context: UnionContext) -> int:
 
 async def got_colleague(update: Update, context: UnionContext) -> int:
     """The colleague chosen: only the kinds of news a colleague may bring."""
-    assert update.callback_query is not None
+    member_id = context.button_as(AidColleague).member_id
     await context.answer(update)
-    try:
-        member_id = unpack(update.callback_query.data).int_arg()
-    except ValueError:
+    if not member_id:
         return Asking.COLLEAGUE
     _draft(context)["subject"] = member_id
     return await _ask_type(update, context, list(REPORTABLE))
 
 
 async def _ask_type(update: Update, context: UnionContext, types: list[AidType]) -> int:
-    rows = [[(type_name(context.tr, t), pack(FEATURE, "type", t))] for t in types]
+    rows = [[(type_name(context.tr, t), AidTypeChoice(t))] for t in types]
     await say(update, context, context.t("aid.choose_type"), keyboard(*rows))
     return Asking.TYPE
 
@@ -171,12 +176,15 @@ async def got_type(update: Update, context: UnionContext) -> int:
     """A type: its standard and the evidence usually needed, then what happened."""
     draft = _draft(context)
     allowed = REPORTABLE if draft.get("subject") else tuple(AidType)
-    choice = await chosen_option(update, context, (t.value for t in allowed))
-    if choice is None:
+    aid_type = context.button_as(AidTypeChoice).aid_type
+    if aid_type not in allowed:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return Asking.TYPE
+    await context.answer(update)
+    choice = aid_type.value
     draft["type"] = choice
     async with context.db() as session:
-        standard = await standard_for(session, org_id=context.org_id, aid_type=AidType(choice))
+        standard = await standard_for(session, org_id=context.org_id, aid_type=aid_type)
     await say(
         update,
         context,
@@ -223,7 +231,7 @@ async def got_day(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("aid.write_amount"),
-        keyboard([(context.t("aid.use_standard"), pack(FEATURE, "amt", "std"))]),
+        keyboard([(context.t("aid.use_standard"), AidStandardAmount("std"))]),
     )
     return Asking.AMOUNT
 
@@ -257,7 +265,7 @@ async def _ask_evidence(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("aid.ask_evidence", limit=MAX_EVIDENCE),
-        keyboard([(context.t("aid.evidence_done"), pack(FEATURE, "ev", "done"))]),
+        keyboard([(context.t("aid.evidence_done"), AidEvidenceDone("done"))]),
     )
     return Asking.EVIDENCE
 
@@ -286,7 +294,7 @@ async def got_file(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("aid.file_received", count=len(evidence), limit=MAX_EVIDENCE),
-        keyboard([(context.t("aid.evidence_done"), pack(FEATURE, "ev", "done"))]),
+        keyboard([(context.t("aid.evidence_done"), AidEvidenceDone("done"))]),
     )
     return Asking.EVIDENCE
 
@@ -297,7 +305,7 @@ async def not_a_file(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("aid.files_only"),
-        keyboard([(context.t("aid.evidence_done"), pack(FEATURE, "ev", "done"))]),
+        keyboard([(context.t("aid.evidence_done"), AidEvidenceDone("done"))]),
     )
     return Asking.EVIDENCE
 
@@ -326,15 +334,15 @@ async def _preview(update: Update, context: UnionContext) -> int:
     if draft.get("subject"):
         lines.insert(1, context.t("aid.preview_report"))
     lines += ["", str(draft["description"])]
-    await say(update, context, "\n".join(lines), confirm_or_cancel(context, FEATURE, "ok"))
+    markup = confirm_or_cancel_buttons(context, AidConfirm("yes"), AidConfirm("cancel"))
+    await say(update, context, "\n".join(lines), markup)
     return Asking.CONFIRM
 
 
 async def confirm(update: Update, context: UnionContext) -> int:
     """Confirm: stored at once with its evidence; the committee gets a masked card."""
-    choice = await chosen_option(update, context, ("yes", "cancel"))
-    if choice is None:
-        return Asking.CONFIRM
+    choice = context.button_as(AidConfirm).choice
+    await context.answer(update)
     if choice == "cancel":
         return await cancel(update, context)
     actor = await require_member(update, context)
@@ -384,13 +392,21 @@ async def cancel(update: Update, context: UnionContext) -> int:
 
 
 async def start_answer(update: Update, context: UnionContext) -> int:
-    """Reply pressed under the committee's question."""
+    """Reply pressed under the committee's question: the case is checked when the answer
+    comes."""
+    assert context.user_data is not None
+    case_id = context.button_as(AidAnswer).case_id
+    if not case_id:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return _END
+    await context.answer(update)
+    if await require_member(update, context) is None:
+        return _END
+    context.user_data["aid_answer"] = case_id
+    writing = expect_text(context, context.t("purpose.aid_answer"))
     prompt = context.t("aid.write_answer", limit=DESCRIPTION_LIMIT)
-    purpose = context.t("purpose.aid_answer")
-    asked = await member_asked_to_type(
-        update, context, remember="aid_answer", purpose=purpose, prompt=prompt
-    )
-    return TYPED_TEXT if asked else _END
+    await say(update, context, writing + "\n" + prompt)
+    return TYPED_TEXT
 
 
 async def send_answer(update: Update, context: UnionContext, text: str) -> int:
@@ -450,16 +466,15 @@ async def withdraw_pressed(update: Update, context: UnionContext) -> None:
     actor = await require_member(update, context)
     if actor is None:
         return
-    assert update.callback_query is not None
+    case_id = context.button_as(AidWithdraw).case_id
+    if not case_id:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
     try:
-        case_id = unpack(update.callback_query.data).int_arg()
         async with context.db() as session:
             case = await withdraw_case(session, org_id=context.org_id, case_id=case_id, actor=actor)
     except DomainError as error:
         await refuse(update, context, error)
-        return
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     await context.answer(update, context.t("aid.withdrawn_toast"))
     await refresh(context, case_id)
@@ -477,12 +492,12 @@ async def mine_section(
         return None
     tr = context.tr
     lines = [tr("aid.mine_title")]
-    buttons: list[list[tuple[str, str]]] = []
+    buttons: list[list[tuple[str, AidWithdraw]]] = []
     for case in cases[:20]:
         lines.append(_mine_line(tr, case))
         if case.status in (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED):
             buttons.append(
-                [(tr("aid.btn_withdraw", number=case.number), pack(FEATURE, "wd", case.id or 0))]
+                [(tr("aid.btn_withdraw", number=case.number), AidWithdraw(case.id or 0))]
             )
     return "\n".join(lines), keyboard(*buttons) if buttons else None
 
@@ -496,7 +511,7 @@ def _mine_line(tr: Translator, case: AidCase) -> str:
 
 def register(application: Application) -> None:
     """Add the member side of aid."""
-    application.add_handler(CallbackQueryHandler(withdraw_pressed, pattern=pattern(FEATURE, "wd")))
+    application.add_handler(ButtonHandler(AidWithdraw, withdraw_pressed))
 
 
 def forms() -> list[Form]:
@@ -508,27 +523,27 @@ def forms() -> list[Form]:
                 name="aid_asking",
                 entry_points=[
                     CommandHandler("aid", start_asking, filters=private),
-                    CallbackQueryHandler(start_asking, pattern=pattern("menu", "aid")),
+                    ButtonHandler(MenuButton, start_asking, "aid"),
                 ],
                 states={
-                    Asking.WHO: button_step(got_who, FEATURE, "who"),
+                    Asking.WHO: family_step(got_who, AidFor),
                     Asking.COLLEAGUE: [
-                        CallbackQueryHandler(got_colleague, pattern=pattern(FEATURE, "subj")),
+                        ButtonHandler(AidColleague, got_colleague),
                         *text_step(got_colleague_name),
                     ],
-                    Asking.TYPE: button_step(got_type, FEATURE, "type"),
+                    Asking.TYPE: family_step(got_type, AidTypeChoice),
                     Asking.DESCRIPTION: text_step(got_description),
                     Asking.DAY: text_step(got_day),
                     Asking.AMOUNT: [
-                        CallbackQueryHandler(amount_standard, pattern=pattern(FEATURE, "amt")),
+                        ButtonHandler(AidStandardAmount, amount_standard),
                         *text_step(got_amount),
                     ],
                     Asking.EVIDENCE: [
                         MessageHandler(filters.PHOTO | filters.Document.ALL, got_file),
-                        CallbackQueryHandler(evidence_done, pattern=pattern(FEATURE, "ev")),
+                        ButtonHandler(AidEvidenceDone, evidence_done),
                         MessageHandler(~filters.COMMAND, not_a_file),
                     ],
-                    Asking.CONFIRM: button_step(confirm, FEATURE, "ok"),
+                    Asking.CONFIRM: family_step(confirm, AidConfirm),
                 },
                 fallbacks=[CommandHandler("cancel", cancel)],
                 allow_reentry=True,
@@ -539,7 +554,7 @@ def forms() -> list[Form]:
         Form(
             private_text_conversation(
                 name="aid_answer",
-                entry_points=[CallbackQueryHandler(start_answer, pattern=pattern(FEATURE, "info"))],
+                entry_points=[ButtonHandler(AidAnswer, start_answer)],
                 on_text=send_answer,
                 on_cancel=cancel_answer,
             ),

@@ -10,12 +10,12 @@ from datetime import datetime
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CommandHandler, filters
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.i18n import LANGUAGES, Translator
-from handlers.aid.desk import DESK
+from handlers.aid.buttons import AidDeskCard, AidNoticePublish
 from handlers.common import keyboard, refuse, require_member, say
 from models.aid import (
     AidType,
@@ -42,8 +42,6 @@ from models.members_queries import members_by_id
 from models.organizations import get_organization
 
 logger = logging.getLogger(__name__)
-
-NOTICE = "an"
 
 
 def _today(context: UnionContext) -> datetime:
@@ -123,7 +121,7 @@ async def show_books(update: Update, context: UnionContext) -> None:
         member = people.get(case.subject_member_id)
         name = member.real_name if member else "-"
         label = f"💰 {case.number} {name} ¥{yuan(case.approved_amount or 0)}"
-        rows.append([(label[:60], pack(DESK, "pay", case.id or 0))])
+        rows.append([(label[:60], AidDeskCard("pay", case.id or 0))])
     await say(update, context, "\n".join(text), keyboard(*rows) if rows else None)
 
 
@@ -304,7 +302,7 @@ async def show_notice(update: Update, context: UnionContext) -> None:
     elif org.disclosure_chat_id is None:
         text += "\n\n" + context.t("aid.notice_no_channel")
     else:
-        markup = keyboard([(context.t("aid.btn_publish_notice"), pack(NOTICE, "pub", year))])
+        markup = keyboard([(context.t("aid.btn_publish_notice"), AidNoticePublish(year))])
     await say(update, context, text, markup)
 
 
@@ -314,10 +312,8 @@ async def publish_notice(update: Update, context: UnionContext) -> None:
     if actor is None or not actor.is_committee:
         await context.answer(update, context.t("desk.not_committee"), alert=True)
         return
-    assert update.callback_query is not None
-    try:
-        year = unpack(update.callback_query.data).int_arg()
-    except ValueError:
+    year = context.button_as(AidNoticePublish).year
+    if not year:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     async with context.db() as session:
@@ -386,4 +382,4 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("aidrules", rules, filters=private))
     application.add_handler(CommandHandler("aidnotice", show_notice, filters=private))
     application.add_handler(CommandHandler("aidcorrect", correct_payment, filters=private))
-    application.add_handler(CallbackQueryHandler(publish_notice, pattern=pattern(NOTICE, "pub")))
+    application.add_handler(ButtonHandler(AidNoticePublish, publish_notice))

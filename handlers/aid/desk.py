@@ -17,14 +17,14 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
     BaseHandler,
-    CallbackQueryHandler,
     ConversationHandler,
 )
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
+from handlers.aid.buttons import AidAnswer, AidApproval, AidDeskCard
 from handlers.common import (
     TYPED_TEXT,
     expect_text,
@@ -66,7 +66,6 @@ from models.members_queries import members_by_id
 logger = logging.getLogger(__name__)
 
 KIND = "aid"
-DESK = "ak"
 _END = ConversationHandler.END
 PENDING = "aid_desk"
 _TYPED = ("amt", "ask", "no", "pay")
@@ -158,22 +157,24 @@ async def render_card(
 
 def _buttons(tr: Translator, case: AidCase, amount: int) -> InlineKeyboardMarkup:
     cid = case.id or 0
-    rows = [[(tr("aid.btn_open"), pack(DESK, "open", cid))]]
+    rows: list[list[tuple[str, AidDeskCard | AidApproval]]] = [
+        [(tr("aid.btn_open"), AidDeskCard("open", cid))]
+    ]
     if case.status in (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED):
         rows.append(
             [
-                (tr("aid.btn_approve", amount=yuan(amount)), pack(DESK, "yes", cid, amount)),
-                (tr("aid.btn_other_amount"), pack(DESK, "amt", cid)),
+                (tr("aid.btn_approve", amount=yuan(amount)), AidApproval(cid, amount)),
+                (tr("aid.btn_other_amount"), AidDeskCard("amt", cid)),
             ]
         )
         rows.append(
             [
-                (tr("aid.btn_ask"), pack(DESK, "ask", cid)),
-                (tr("aid.btn_reject"), pack(DESK, "no", cid)),
+                (tr("aid.btn_ask"), AidDeskCard("ask", cid)),
+                (tr("aid.btn_reject"), AidDeskCard("no", cid)),
             ]
         )
     elif case.status == CaseStatus.APPROVED:
-        rows.append([(tr("aid.btn_paid"), pack(DESK, "pay", cid))])
+        rows.append([(tr("aid.btn_paid"), AidDeskCard("pay", cid))])
     return keyboard(*rows)
 
 
@@ -199,10 +200,11 @@ async def open_case(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
+    actor, _ = pressed
+    case_id = context.button_as(AidDeskCard).case_id
     try:
         async with context.db() as session:
-            case = await get_case(session, org_id=context.org_id, case_id=data.int_arg())
+            case = await get_case(session, org_id=context.org_id, case_id=case_id)
             files = await evidence_of(session, case_id=case.id or 0)
             history = await ledger_of(session, case_id=case.id or 0)
             people = await members_by_id(
@@ -210,7 +212,7 @@ async def open_case(update: Update, context: UnionContext) -> None:
                 [case.subject_member_id, case.requester_member_id]
                 + [entry.actor_member_id for entry in history],
             )
-    except (DomainError, ValueError):
+    except DomainError:
         await context.answer(update, context.t("desk.item_not_found"), alert=True)
         return
     if actor.id in (case.subject_member_id, case.requester_member_id):
@@ -274,10 +276,10 @@ async def approve_pressed(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
-    try:
-        case_id, amount = data.int_arg(0), data.int_arg(1)
-    except ValueError:
+    actor, _ = pressed
+    button = context.button_as(AidApproval)
+    case_id, amount = button.case_id, button.amount
+    if not case_id or not amount:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     approval = await _approve(update, context, actor, case_id, amount)
@@ -336,7 +338,7 @@ async def _tell_requester(
     if outcome == "asked":
 
         def markup(tr: Translator) -> InlineKeyboardMarkup:
-            return keyboard([(tr("aid.btn_answer"), pack("ad", "info", case.id or 0))])
+            return keyboard([(tr("aid.btn_answer"), AidAnswer(case.id or 0))])
 
     return await context.notifier.tell([case.requester_member_id], render, markup) > 0
 
@@ -348,17 +350,16 @@ async def start_typing(update: Update, context: UnionContext) -> int:
     """Another amount / Ask / Reject / Paid pressed: the text is typed privately."""
     query = update.callback_query
     assert query is not None and context.user_data is not None
-    try:
-        data = unpack(query.data)
-        case_id = data.int_arg()
-    except ValueError:
+    button = context.button_as(AidDeskCard)
+    action, case_id = button.action, button.case_id
+    if not case_id:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return _END
     actor = context.actor
-    paying = data.action == "pay"
+    paying = action == "pay"
     # The treasurer records payments without being a committee member.
     if actor is None or not (may_pay(actor) if paying else actor.is_committee):
-        logger.warning("Refused %s:%s press by user %s", DESK, data.action, query.from_user.id)
+        logger.warning("Refused %s:%s press by user %s", button.prefix, action, query.from_user.id)
         key = "aid.treasurer_only" if paying else "desk.not_committee"
         await context.answer(update, context.t(key), alert=True)
         return _END
@@ -377,19 +378,19 @@ async def start_typing(update: Update, context: UnionContext) -> int:
         await context.answer(update, context.t("aid.already_decided"), alert=True)
         await refresh(context, case.id or 0)
         return _END
-    purpose = context.t(_PURPOSES[data.action], number=case.number)
-    shown_back = data.action in ("ask", "no")  # these go to the requester as typed
+    purpose = context.t(_PURPOSES[action], number=case.number)
+    shown_back = action in ("ask", "no")  # these go to the requester as typed
     prompt = (
         expect_text(context, purpose, shown_back=shown_back)
         + "\n"
-        + context.t(_PROMPTS[data.action], number=case.number)
+        + context.t(_PROMPTS[action], number=case.number)
     )
     try:
         await context.bot.send_message(actor.member.telegram_user_id or 0, prompt)
     except Forbidden:
         await context.answer(update, context.t("suggestion.open_private_first"), alert=True)
         return _END
-    context.user_data[PENDING] = {"what": data.action, "id": case.id}
+    context.user_data[PENDING] = {"what": action, "id": case.id}
     await context.answer(update, None if is_private(update) else context.t("aid.opened_privately"))
     return TYPED_TEXT
 
@@ -469,7 +470,7 @@ async def cancel_typing(update: Update, context: UnionContext) -> int:
 def typing_conversation() -> ConversationHandler[Any]:
     """Buttons in the group, text in private: per user."""
     entry_points: list[BaseHandler[Any, Any, Any]] = [
-        CallbackQueryHandler(start_typing, pattern=pattern(DESK, action)) for action in _TYPED
+        ButtonHandler(AidDeskCard, start_typing, action) for action in _TYPED
     ]
     return private_text_conversation(
         name="aid_desk_text", entry_points=entry_points, on_text=text_typed, on_cancel=cancel_typing
@@ -478,8 +479,8 @@ def typing_conversation() -> ConversationHandler[Any]:
 
 def register(application: Application) -> None:
     """Add the committee's aid buttons."""
-    application.add_handler(CallbackQueryHandler(open_case, pattern=pattern(DESK, "open")))
-    application.add_handler(CallbackQueryHandler(approve_pressed, pattern=pattern(DESK, "yes")))
+    application.add_handler(ButtonHandler(AidDeskCard, open_case, "open"))
+    application.add_handler(ButtonHandler(AidApproval, approve_pressed))
 
 
 def forms() -> list[Form]:

@@ -11,22 +11,25 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     filters,
 )
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
+from handlers.aid.buttons import (
+    HardshipFileButton,
+    HardshipLevelChoice,
+    HardshipMember,
+    HardshipNew,
+)
 from handlers.common import (
-    button_id,
-    button_step,
-    chosen_option,
     conversation,
+    family_step,
     keyboard,
-    member_buttons,
+    member_choice_buttons,
     refuse,
     require_committee,
     say,
@@ -48,7 +51,6 @@ from models.members_queries import members_by_id
 
 logger = logging.getLogger(__name__)
 
-FEATURE = "hf"
 _END = ConversationHandler.END
 
 
@@ -79,7 +81,7 @@ async def list_files(update: Update, context: UnionContext) -> None:
         files = await active_files(session, org_id=context.org_id)
         people = await members_by_id(session, [record.member_id for record in files])
     lines = [context.t("hardship.title", count=len(files))]
-    rows: list[list[tuple[str, str]]] = []
+    rows: list[list[tuple[str, HardshipFileButton | HardshipNew]]] = []
     today = _today(context)
     for record in files[:30]:
         member = people.get(record.member_id)
@@ -97,17 +99,17 @@ async def list_files(update: Update, context: UnionContext) -> None:
             [
                 (
                     context.t("hardship.btn_review", number=file_number(record)),
-                    pack(FEATURE, "rev", record.id or 0),
+                    HardshipFileButton("rev", record.id or 0),
                 ),
                 (
                     context.t("hardship.btn_close", number=file_number(record)),
-                    pack(FEATURE, "close", record.id or 0),
+                    HardshipFileButton("close", record.id or 0),
                 ),
             ]
         )
     if not files:
         lines.append(context.t("hardship.none"))
-    rows.append([(context.t("hardship.btn_new"), pack(FEATURE, "new"))])
+    rows.append([(context.t("hardship.btn_new"), HardshipNew())])
     await say(update, context, "\n".join(lines), keyboard(*rows))
 
 
@@ -117,18 +119,17 @@ async def reviewed(update: Update, context: UnionContext) -> None:
     if actor is None or not actor.is_committee:
         await context.answer(update, context.t("desk.not_committee"), alert=True)
         return
-    assert update.callback_query is not None
+    file_id = context.button_as(HardshipFileButton).file_id
+    if not file_id:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
     try:
-        file_id = unpack(update.callback_query.data).int_arg()
         async with context.db() as session:
             record = await review_file(
                 session, org_id=context.org_id, file_id=file_id, actor=actor, today=_today(context)
             )
     except DomainError as error:
         await refuse(update, context, error)
-        return
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     await context.answer(
         update,
@@ -154,7 +155,7 @@ async def got_name(update: Update, context: UnionContext) -> int:
     text = await typed_text(update, context, limit=20)
     if text is None:
         return FileSteps.NAME
-    markup = await member_buttons(context, text, FEATURE, "who")
+    markup = await member_choice_buttons(context, text, HardshipMember)
     if markup is None:
         await say(update, context, context.t("aid.colleague_none"))
         return FileSteps.NAME
@@ -164,14 +165,13 @@ async def got_name(update: Update, context: UnionContext) -> int:
 
 async def got_member(update: Update, context: UnionContext) -> int:
     """The member chosen: how hard are things?"""
-    assert update.callback_query is not None
+    member_id = context.button_as(HardshipMember).member_id
     await context.answer(update)
-    try:
-        _draft(context)["member"] = unpack(update.callback_query.data).int_arg()
-    except ValueError:
+    if not member_id:
         return FileSteps.NAME
+    _draft(context)["member"] = member_id
     rows = [
-        [(context.t(f"hardship.level.{level}"), pack(FEATURE, "lvl", level))]
+        [(context.t(f"hardship.level.{level}"), HardshipLevelChoice(level))]
         for level in HardshipLevel
     ]
     await say(update, context, context.t("hardship.choose_level"), keyboard(*rows))
@@ -180,10 +180,9 @@ async def got_member(update: Update, context: UnionContext) -> int:
 
 async def got_level(update: Update, context: UnionContext) -> int:
     """The level; then the reason."""
-    choice = await chosen_option(update, context, (level.value for level in HardshipLevel))
-    if choice is None:
-        return FileSteps.LEVEL
-    _draft(context)["level"] = choice
+    level = context.button_as(HardshipLevelChoice).level
+    await context.answer(update)
+    _draft(context)["level"] = level.value
     await say(update, context, context.t("hardship.write_reason", limit=REASON_LIMIT))
     return FileSteps.REASON
 
@@ -227,8 +226,9 @@ async def got_reason(update: Update, context: UnionContext) -> int:
 
 async def start_close(update: Update, context: UnionContext) -> int:
     """撤档 pressed: why?"""
-    file_id = await button_id(update, context)
-    if file_id is None:
+    file_id = context.button_as(HardshipFileButton).file_id
+    if not file_id:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return _END
     await context.answer(update)
     if await require_committee(update, context) is None:
@@ -277,7 +277,7 @@ def register(application: Application) -> None:
     """Add /hardship."""
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("hardship", list_files, filters=private))
-    application.add_handler(CallbackQueryHandler(reviewed, pattern=pattern(FEATURE, "rev")))
+    application.add_handler(ButtonHandler(HardshipFileButton, reviewed, "rev"))
 
 
 def forms() -> list[Form]:
@@ -287,15 +287,15 @@ def forms() -> list[Form]:
             conversation(
                 name="hardship_files",
                 entry_points=[
-                    CallbackQueryHandler(start_new, pattern=pattern(FEATURE, "new")),
-                    CallbackQueryHandler(start_close, pattern=pattern(FEATURE, "close")),
+                    ButtonHandler(HardshipNew, start_new),
+                    ButtonHandler(HardshipFileButton, start_close, "close"),
                 ],
                 states={
                     FileSteps.NAME: [
-                        CallbackQueryHandler(got_member, pattern=pattern(FEATURE, "who")),
+                        ButtonHandler(HardshipMember, got_member),
                         *text_step(got_name),
                     ],
-                    FileSteps.LEVEL: button_step(got_level, FEATURE, "lvl"),
+                    FileSteps.LEVEL: family_step(got_level, HardshipLevelChoice),
                     FileSteps.REASON: text_step(got_reason),
                     FileSteps.CLOSING: text_step(got_closing),
                 },

@@ -11,20 +11,19 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     filters,
 )
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
+from handlers.broadcast.buttons import BroadcastAudience, BroadcastConfirm
 from handlers.common import (
-    button_step,
-    chosen_option,
-    confirm_or_cancel,
+    confirm_or_cancel_buttons,
     conversation,
+    family_step,
     keyboard,
     require_committee,
     say,
@@ -32,6 +31,7 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
+from handlers.menu.buttons import MenuButton
 from models.audiences import audience_members
 from models.calendar import MESSAGE_LIMIT, AudienceType
 from models.organizations import get_organization
@@ -40,7 +40,6 @@ from scheduler.render import fill
 
 logger = logging.getLogger(__name__)
 
-FEATURE = "bc"
 _END = ConversationHandler.END
 # Audiences a committee member can pick by button (explicit lists come from the calendar).
 CHOICES = (
@@ -72,7 +71,7 @@ async def start(update: Update, context: UnionContext) -> int:
         return _END
     _draft(context).clear()
     rows = [
-        [(context.t(f"calendar.audience.{choice}"), pack(FEATURE, "aud", choice.value))]
+        [(context.t(f"calendar.audience.{choice}"), BroadcastAudience(choice))]
         for choice in CHOICES
     ]
     await say(update, context, context.t("broadcast.choose_audience"), keyboard(*rows))
@@ -81,10 +80,12 @@ async def start(update: Update, context: UnionContext) -> int:
 
 async def got_audience(update: Update, context: UnionContext) -> int:
     """An audience button."""
-    choice = await chosen_option(update, context, CHOICES)
-    if choice is None:
+    audience = context.button_as(BroadcastAudience).audience
+    if audience not in CHOICES:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return Step.AUDIENCE
-    _draft(context)["audience"] = choice
+    await context.answer(update)
+    _draft(context)["audience"] = audience.value
     await say(update, context, context.t("broadcast.write", limit=MESSAGE_LIMIT))
     return Step.TEXT
 
@@ -122,18 +123,17 @@ async def got_text(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("broadcast.preview", audience=audience, count=len(recipients)) + "\n\n" + text,
-        confirm_or_cancel(context, FEATURE, "confirm", cancel="no"),
+        confirm_or_cancel_buttons(context, BroadcastConfirm("yes"), BroadcastConfirm("no")),
     )
     return Step.CONFIRM
 
 
 async def confirm(update: Update, context: UnionContext) -> int:
     """Confirm: enqueue in the outbox (once per draft), report when done."""
-    query = update.callback_query
-    assert query is not None
+    choice = context.button_as(BroadcastConfirm).choice
     await context.answer(update)
     draft = _draft(context)
-    if unpack(query.data).arg(0) != "yes" or "text" not in draft:
+    if choice != "yes" or "text" not in draft:
         draft.clear()
         await say(update, context, context.t("broadcast.cancelled"))
         return _END
@@ -180,12 +180,12 @@ def forms() -> list[Form]:
                 name="broadcast",
                 entry_points=[
                     CommandHandler("broadcast", start, filters=filters.ChatType.PRIVATE),
-                    CallbackQueryHandler(start, pattern=pattern("menu", "broadcast")),
+                    ButtonHandler(MenuButton, start, "broadcast"),
                 ],
                 states={
-                    Step.AUDIENCE: button_step(got_audience, FEATURE, "aud"),
+                    Step.AUDIENCE: family_step(got_audience, BroadcastAudience),
                     Step.TEXT: text_step(got_text),
-                    Step.CONFIRM: button_step(confirm, FEATURE, "confirm"),
+                    Step.CONFIRM: family_step(confirm, BroadcastConfirm),
                 },
                 fallbacks=[CommandHandler("cancel", cancel)],
                 allow_reentry=True,

@@ -12,20 +12,24 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     filters,
 )
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
+from handlers.calendar.buttons import (
+    CalendarEntryButton,
+    EntryAudienceChoice,
+    EntryKindChoice,
+    NewEntryConfirm,
+)
 from handlers.common import (
-    button_step,
-    chosen_option,
-    confirm_or_cancel,
+    confirm_or_cancel_buttons,
     conversation,
+    family_step,
     keyboard,
     refuse,
     require_committee,
@@ -57,7 +61,6 @@ from scheduler.rule_text import parse_rule_text
 
 logger = logging.getLogger(__name__)
 
-FEATURE = "cal"
 DAYS_AHEAD = 60
 _END = ConversationHandler.END
 
@@ -119,12 +122,12 @@ async def show_calendar(update: Update, context: UnionContext) -> None:
         [
             (
                 ("✓ " if entry.enabled else "✗ ") + _title(context, entry),
-                pack(FEATURE, "open", entry.id or 0),
+                CalendarEntryButton("open", entry.id or 0),
             )
         ]
         for entry in entries
     ]
-    rows.append([(context.t("calendar.add"), pack(FEATURE, "add", 0))])
+    rows.append([(context.t("calendar.add"), CalendarEntryButton("add", 0))])
     await say(update, context, "\n".join(lines), keyboard(*rows))
 
 
@@ -150,15 +153,15 @@ def _entry_card(
         [
             (
                 context.t("calendar.turn_off" if entry.enabled else "calendar.turn_on"),
-                pack(FEATURE, "toggle", entry_id),
+                CalendarEntryButton("toggle", entry_id),
             ),
-            (context.t("calendar.preview"), pack(FEATURE, "preview", entry_id)),
+            (context.t("calendar.preview"), CalendarEntryButton("preview", entry_id)),
         ],
         [
-            (context.t("calendar.edit_time"), pack(FEATURE, "time", entry_id)),
-            (context.t("calendar.edit_text"), pack(FEATURE, "text", entry_id)),
+            (context.t("calendar.edit_time"), CalendarEntryButton("time", entry_id)),
+            (context.t("calendar.edit_text"), CalendarEntryButton("text", entry_id)),
         ],
-        [(context.t("calendar.test_to_me"), pack(FEATURE, "test", entry_id))],
+        [(context.t("calendar.test_to_me"), CalendarEntryButton("test", entry_id))],
     )
     return "\n".join(lines), markup
 
@@ -178,11 +181,15 @@ async def entry_pressed(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
+    actor, _ = pressed
+    button = context.button_as(CalendarEntryButton)
+    if button.entry_id == 0:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
     try:
         async with context.db() as session:
-            entry = await get_entry(session, org_id=context.org_id, entry_id=data.int_arg())
-            if data.action == "toggle":
+            entry = await get_entry(session, org_id=context.org_id, entry_id=button.entry_id)
+            if button.action == "toggle":
                 entry = await set_enabled(
                     session,
                     org_id=context.org_id,
@@ -194,19 +201,19 @@ async def entry_pressed(update: Update, context: UnionContext) -> None:
         await refuse(update, context, error)
         return
     await context.answer(update)
-    if data.action == "toggle":
+    if button.action == "toggle":
         logger.info("Calendar entry %s switched %s by member %s", entry.id, entry.enabled, actor.id)
         await _reconcile(context)
-    if data.action in ("open", "toggle"):
+    if button.action in ("open", "toggle"):
         text, markup = _entry_card(context, entry, await _next_day(context, entry))
         await say(update, context, text, markup)
-    elif data.action == "preview":
+    elif button.action == "preview":
         await say(
             update,
             context,
             context.t("calendar.preview_title") + "\n\n" + await _sample(context, entry),
         )
-    elif data.action == "test":
+    elif button.action == "test":
         await _send_test(update, context, entry)
 
 
@@ -253,16 +260,14 @@ async def start_edit(update: Update, context: UnionContext) -> int:
     pressed = await committee_press(update, context)
     if pressed is None:
         return _END
-    _, data = pressed
     assert context.user_data is not None
-    try:
-        entry_id = data.int_arg()
-    except ValueError:
+    button = context.button_as(CalendarEntryButton)
+    if button.entry_id == 0:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return _END
     await context.answer(update)
-    context.user_data["calendar_edit"] = {"id": entry_id, "field": data.action}
-    key = "calendar.ask_time" if data.action == "time" else "calendar.ask_text"
+    context.user_data["calendar_edit"] = {"id": button.entry_id, "field": button.action}
+    key = "calendar.ask_time" if button.action == "time" else "calendar.ask_text"
     await say(update, context, context.t(key, language=context.t("language.self_name")))
     return EditStep.VALUE
 
@@ -327,26 +332,22 @@ async def start_add(update: Update, context: UnionContext) -> int:
         return _END
     await context.answer(update)
     _draft(context).clear()
-    rows = [
-        [(context.t(f"calendar.kind.{kind}"), pack(FEATURE, "kind", kind.value))]
-        for kind in EntryKind
-    ]
+    rows = [[(context.t(f"calendar.kind.{kind}"), EntryKindChoice(kind))] for kind in EntryKind]
     await say(update, context, context.t("calendar.add_kind"), keyboard(*rows))
     return AddStep.KIND
 
 
 async def add_kind(update: Update, context: UnionContext) -> int:
     """Greeting, task or announcement."""
-    kind = await chosen_option(update, context, EntryKind)
-    if kind is None:
-        return AddStep.KIND
-    _draft(context)["kind"] = kind
+    await context.answer(update)
+    kind = context.button_as(EntryKindChoice).kind
+    _draft(context)["kind"] = kind.value
     if kind == EntryKind.TASK:
         _draft(context)["audience"] = AudienceType.COMMITTEE.value
         await say(update, context, context.t("calendar.add_rule"))
         return AddStep.RULE
     rows = [
-        [(context.t(f"calendar.audience.{choice}"), pack(FEATURE, "aud", choice.value))]
+        [(context.t(f"calendar.audience.{choice}"), EntryAudienceChoice(choice))]
         for choice in AUDIENCE_CHOICES
     ]
     await say(update, context, context.t("broadcast.choose_audience"), keyboard(*rows))
@@ -355,10 +356,12 @@ async def add_kind(update: Update, context: UnionContext) -> int:
 
 async def add_audience(update: Update, context: UnionContext) -> int:
     """Who receives it."""
-    choice = await chosen_option(update, context, AUDIENCE_CHOICES)
-    if choice is None:
+    choice = context.button_as(EntryAudienceChoice).audience
+    if choice not in AUDIENCE_CHOICES:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return AddStep.AUDIENCE
-    _draft(context)["audience"] = choice
+    await context.answer(update)
+    _draft(context)["audience"] = choice.value
     await say(update, context, context.t("calendar.add_rule"))
     return AddStep.RULE
 
@@ -424,19 +427,18 @@ async def add_text(update: Update, context: UnionContext) -> int:
         "",
         text,
     ]
-    markup = confirm_or_cancel(context, FEATURE, "new", cancel="no")
+    markup = confirm_or_cancel_buttons(context, NewEntryConfirm("yes"), NewEntryConfirm("no"))
     await say(update, context, "\n".join(lines), markup)
     return AddStep.CONFIRM
 
 
 async def add_confirm(update: Update, context: UnionContext) -> int:
     """Store the entry and plan it."""
-    query = update.callback_query
-    assert query is not None
+    confirmed = context.button_as(NewEntryConfirm).choice == "yes"
     await context.answer(update)
     draft = _draft(context)
     actor = await require_committee(update, context)
-    if actor is None or unpack(query.data).arg(0) != "yes" or "text" not in draft:
+    if actor is None or not confirmed or "text" not in draft:
         draft.clear()
         await say(update, context, context.t("profile.edit_cancelled"))
         return _END
@@ -480,9 +482,7 @@ def register(application: Application) -> None:
         CommandHandler("calendar", show_calendar, filters=filters.ChatType.PRIVATE)
     )
     for action in ("open", "toggle", "preview", "test"):
-        application.add_handler(
-            CallbackQueryHandler(entry_pressed, pattern=pattern(FEATURE, action))
-        )
+        application.add_handler(ButtonHandler(CalendarEntryButton, entry_pressed, action))
 
 
 def forms() -> list[Form]:
@@ -492,8 +492,8 @@ def forms() -> list[Form]:
             conversation(
                 name="calendar_edit",
                 entry_points=[
-                    CallbackQueryHandler(start_edit, pattern=pattern(FEATURE, "time")),
-                    CallbackQueryHandler(start_edit, pattern=pattern(FEATURE, "text")),
+                    ButtonHandler(CalendarEntryButton, start_edit, "time"),
+                    ButtonHandler(CalendarEntryButton, start_edit, "text"),
                 ],
                 states={EditStep.VALUE: text_step(save_edit)},
                 fallbacks=[CommandHandler("cancel", cancel_edit)],
@@ -507,15 +507,15 @@ def forms() -> list[Form]:
         Form(
             conversation(
                 name="calendar_add",
-                entry_points=[CallbackQueryHandler(start_add, pattern=pattern(FEATURE, "add"))],
+                entry_points=[ButtonHandler(CalendarEntryButton, start_add, "add")],
                 states={
-                    AddStep.KIND: button_step(add_kind, FEATURE, "kind"),
-                    AddStep.AUDIENCE: button_step(add_audience, FEATURE, "aud"),
+                    AddStep.KIND: family_step(add_kind, EntryKindChoice),
+                    AddStep.AUDIENCE: family_step(add_audience, EntryAudienceChoice),
                     AddStep.RULE: text_step(add_rule),
                     AddStep.TIME: text_step(add_time),
                     AddStep.TITLE: text_step(add_title),
                     AddStep.TEXT: text_step(add_text),
-                    AddStep.CONFIRM: button_step(add_confirm, FEATURE, "new"),
+                    AddStep.CONFIRM: family_step(add_confirm, NewEntryConfirm),
                 },
                 fallbacks=[CommandHandler("cancel", cancel_add)],
                 allow_reentry=True,

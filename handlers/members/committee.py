@@ -7,12 +7,14 @@ import logging
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CommandHandler, filters
 
-from bot.callback import pack, pattern
+from bot.buttons import Button, ButtonHandler
 from bot.context import UnionContext
 from handlers.common import keyboard, refuse, require_committee, say
+from handlers.members.buttons import MemberCard, MemberPage, RoleGrant, RoleRevoke
 from handlers.menu.commands import publish_member_commands
+from handlers.proposals.buttons import HandlerPick
 from handlers.review_desk import committee_press
 from models.errors import DomainError
 from models.members import (
@@ -33,7 +35,6 @@ from models.validation import clean_text
 
 logger = logging.getLogger(__name__)
 
-FEATURE = "mem"
 PAGE_SIZE = 8
 _ROLE_ORDER = (Role.REPRESENTATIVE, Role.COMMITTEE, Role.TREASURER, Role.CHAIR)
 
@@ -76,13 +77,10 @@ async def list_members(update: Update, context: UnionContext) -> None:
 
 async def page_pressed(update: Update, context: UnionContext) -> None:
     """Next / previous page of /members."""
-    pressed = await committee_press(update, context)
-    if pressed is None:
+    offset = context.button_as(MemberPage).offset
+    if await committee_press(update, context) is None:
         return
-    _, data = pressed
-    assert update.callback_query is not None
     await context.answer(update)
-    offset = int(data.args[0]) if data.args and data.args[0].isdigit() else 0
     await _send_page(update, context, offset=offset)
 
 
@@ -96,16 +94,15 @@ async def _send_page(update: Update, context: UnionContext, *, offset: int) -> N
     if not members:
         await say(update, context, context.t("members.none_found"))
         return
-    rows: list[list[tuple[str, str]]] = [
-        [(_member_label(context, member), pack(FEATURE, "view", member.id or 0))]
-        for member in members
+    rows: list[list[tuple[str, Button]]] = [
+        [(_member_label(context, member), MemberCard("view", member.id or 0))] for member in members
     ]
-    paging: list[tuple[str, str]] = []
+    paging: list[tuple[str, Button]] = []
     if offset > 0:
         previous = max(0, offset - PAGE_SIZE)
-        paging.append((context.t("common.previous"), pack(FEATURE, "page", previous)))
+        paging.append((context.t("common.previous"), MemberPage(previous)))
     if offset + PAGE_SIZE < total:
-        paging.append((context.t("common.next"), pack(FEATURE, "page", offset + PAGE_SIZE)))
+        paging.append((context.t("common.next"), MemberPage(offset + PAGE_SIZE)))
     if paging:
         rows.append(paging)
     header = context.t("members.page", first=offset + 1, last=offset + len(members), total=total)
@@ -124,10 +121,12 @@ async def view_member(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
-    assert update.callback_query is not None
+    actor, _ = pressed
+    member_id = context.button_as(MemberCard).member_id
+    if member_id == 0:  # not a database id: a malformed button
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
     try:
-        member_id = data.int_arg()
         async with context.db() as session:
             member = await get_member(session, org_id=context.org_id, member_id=member_id)
             roles = await roles_of(session, member_id)
@@ -149,17 +148,18 @@ def _member_card(
         context.t("members.roles", value=role_names or context.t("role.none")),
     ]
     member_id = member.id or 0
-    rows: list[list[tuple[str, str]]] = []
+    rows: list[list[tuple[str, Button]]] = []
     if chair_view and member.status == MemberStatus.ACTIVE:
         for role in _ROLE_ORDER:
             held = role in roles
             label = ("✓ " if held else "+ ") + context.t(f"role.{role}")
-            rows.append([(label, pack(FEATURE, "revoke" if held else "grant", member_id, role))])
-        rows.append([(context.t("members.handler_button"), pack("cg", "hpick", member_id))])
+            change = RoleRevoke(member_id, role) if held else RoleGrant(member_id, role)
+            rows.append([(label, change)])
+        rows.append([(context.t("members.handler_button"), HandlerPick(member_id))])
     if member.status == MemberStatus.ACTIVE:
-        rows.append([(context.t("members.deactivate"), pack(FEATURE, "deact", member_id))])
+        rows.append([(context.t("members.deactivate"), MemberCard("deact", member_id))])
     elif member.status == MemberStatus.INACTIVE:
-        rows.append([(context.t("members.reactivate"), pack(FEATURE, "react", member_id))])
+        rows.append([(context.t("members.reactivate"), MemberCard("react", member_id))])
     return "\n".join(lines), keyboard(*rows)
 
 
@@ -178,21 +178,29 @@ async def _edit_card(update: Update, context: UnionContext, member: Member, *, c
     )
 
 
-async def change_role(update: Update, context: UnionContext) -> None:
-    """Grant or revoke a role from a member card (chair only)."""
+async def grant_pressed(update: Update, context: UnionContext) -> None:
+    """Grant a role from a member card (chair only)."""
+    button = context.button_as(RoleGrant)
+    await _change_role(update, context, button.member_id, button.role, grant=True)
+
+
+async def revoke_pressed(update: Update, context: UnionContext) -> None:
+    """Revoke a role from a member card (chair only)."""
+    button = context.button_as(RoleRevoke)
+    await _change_role(update, context, button.member_id, button.role, grant=False)
+
+
+async def _change_role(
+    update: Update, context: UnionContext, member_id: int, role: Role, *, grant: bool
+) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
-    query = update.callback_query
-    assert query is not None
-    try:
-        member_id = data.int_arg()
-        role = Role(data.args[1])
-    except (ValueError, IndexError):
+    actor, _ = pressed
+    if member_id == 0:  # not a database id: a malformed button
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
-    change = grant_role if data.action == "grant" else revoke_role
+    change = grant_role if grant else revoke_role
     try:
         async with context.db() as session:
             changed = await change(
@@ -208,12 +216,13 @@ async def change_role(update: Update, context: UnionContext) -> None:
         await refuse(update, context, error)
         return
     await context.answer(update, context.t("roles.changed" if changed else "roles.unchanged"))
-    logger.info("Member %s %s role %s for member %s", actor.id, data.action, role, member_id)
+    action = "grant" if grant else "revoke"
+    logger.info("Member %s %s role %s for member %s", actor.id, action, role, member_id)
     await _edit_card(update, context, member, chair=True)
     if changed and subject is not None:
         _end_prompts_of_former_committee(context, subject)
         await publish_member_commands(context.bot, context.i18n, context.state.features, subject)
-        key = "roles.you_got" if data.action == "grant" else "roles.you_lost"
+        key = "roles.you_got" if grant else "roles.you_lost"
         await _tell_member(context, member, key, role)
 
 
@@ -244,17 +253,19 @@ async def change_status(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
-    query = update.callback_query
-    assert query is not None
+    actor, _ = pressed
+    button = context.button_as(MemberCard)
+    if button.member_id == 0:  # not a database id: a malformed button
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
     try:
         async with context.db() as session:
             member = await set_active(
                 session,
                 org_id=context.org_id,
                 actor=actor,
-                member_id=data.int_arg(),
-                active=data.action == "react",
+                member_id=button.member_id,
+                active=button.action == "react",
             )
     except DomainError as error:
         await refuse(update, context, error)
@@ -262,7 +273,7 @@ async def change_status(update: Update, context: UnionContext) -> None:
     await context.answer(update, context.t("members.status_changed"))
     logger.info("Member %s set member %s to %s", actor.id, member.id, member.status)
     forms = context.state.forms
-    if data.action != "react" and forms is not None and member.telegram_user_id is not None:
+    if button.action != "react" and forms is not None and member.telegram_user_id is not None:
         forms.end(member.telegram_user_id)  # a deactivated member is in no form any more
     await _edit_card(update, context, member, chair=actor.is_chair)
 
@@ -273,12 +284,9 @@ def register(application: Application) -> None:
     application.add_handler(
         CommandHandler("members", list_members, filters=filters.ChatType.PRIVATE)
     )
-    for action, callback in (
-        ("page", page_pressed),
-        ("view", view_member),
-        ("grant", change_role),
-        ("revoke", change_role),
-        ("deact", change_status),
-        ("react", change_status),
-    ):
-        application.add_handler(CallbackQueryHandler(callback, pattern=pattern(FEATURE, action)))
+    application.add_handler(ButtonHandler(MemberPage, page_pressed))
+    application.add_handler(ButtonHandler(MemberCard, view_member, "view"))
+    application.add_handler(ButtonHandler(RoleGrant, grant_pressed))
+    application.add_handler(ButtonHandler(RoleRevoke, revoke_pressed))
+    application.add_handler(ButtonHandler(MemberCard, change_status, "deact"))
+    application.add_handler(ButtonHandler(MemberCard, change_status, "react"))

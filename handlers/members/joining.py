@@ -6,11 +6,12 @@ import logging
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CommandHandler, filters
 
-from bot.callback import pack, pattern
+from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from handlers.common import keyboard, profile_lines, refuse, require_committee, say
+from handlers.members.buttons import JoinDecision
 from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from models.errors import DomainError
 from models.members import (
@@ -26,7 +27,7 @@ from models.members_queries import pending_join_requests
 
 logger = logging.getLogger(__name__)
 
-KIND = "join"
+KIND = "join"  # the kind of desk card (models.desk)
 
 
 def _local(context: UnionContext, moment: datetime | None) -> str:
@@ -43,8 +44,8 @@ def render_card(
         assert request.id is not None
         markup = keyboard(
             [
-                (tr("join.approve"), pack(KIND, "approve", request.id)),
-                (tr("join.reject"), pack(KIND, "reject", request.id)),
+                (tr("join.approve"), JoinDecision("approve", request.id)),
+                (tr("join.reject"), JoinDecision("reject", request.id)),
             ]
         )
         return "\n".join([*lines, tr("join.card_pending")]), markup
@@ -68,12 +69,14 @@ async def decide_join(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
-    query = update.callback_query
-    assert query is not None
-    approve = data.action == "approve"
+    actor, _ = pressed
+    button = context.button_as(JoinDecision)
+    request_id = button.request_id
+    if request_id == 0:  # not a database id: a malformed button
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
+    approve = button.action == "approve"
     try:
-        request_id = data.int_arg()
         async with context.db() as session:
             request, member = await decide_join_request(
                 session,
@@ -84,13 +87,10 @@ async def decide_join(update: Update, context: UnionContext) -> None:
             )
     except DomainError as error:
         await refuse(update, context, error)
-        await _refresh(context, data.int_arg())
-        return
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        await _refresh(context, request_id)
         return
     await context.answer(update, context.t("join.decided_toast"))
-    logger.info("Join request %s decided by member %s: %s", request_id, actor.id, data.action)
+    logger.info("Join request %s decided by member %s: %s", request_id, actor.id, button.action)
     text, markup = render_card(context, request, member, actor.member)
     await refresh_cards(context, kind=KIND, item_id=request_id, text=text, markup=markup)
     if not await _tell_applicant(context, member, approve):
@@ -146,7 +146,7 @@ async def list_join_requests(update: Update, context: UnionContext) -> None:
 
 def register(application: Application) -> None:
     """Add the join-request handlers."""
-    application.add_handler(CallbackQueryHandler(decide_join, pattern=pattern(KIND)))
+    application.add_handler(ButtonHandler(JoinDecision, decide_join))
     application.add_handler(
         CommandHandler("joins", list_join_requests, filters=filters.ChatType.PRIVATE)
     )

@@ -9,18 +9,16 @@ from enum import IntEnum
 from telegram import Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     filters,
 )
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import SHORT_CODES
 from handlers.common import (
-    chosen_option,
     conversation,
     keyboard,
     profile_lines,
@@ -28,6 +26,14 @@ from handlers.common import (
     require_member,
     say,
     text_step,
+)
+from handlers.members.buttons import (
+    LanguageChoice,
+    ProfileEdit,
+    ProfileGender,
+    ProfileLanguage,
+    ProfileMute,
+    ProfileRetired,
 )
 from handlers.members.registration import language_keyboard
 from handlers.menu.commands import publish_member_commands
@@ -42,9 +48,6 @@ from models.members import (
     update_profile,
 )
 from models.validation import clean_text, parse_birthday
-
-FEATURE = "me"
-TEXT_FIELDS = ("name", "dept", "birthday")
 
 
 class Edit(IntEnum):
@@ -70,21 +73,21 @@ async def show_profile(update: Update, context: UnionContext) -> None:
     ]
     markup = keyboard(
         [
-            (context.t("profile.edit_name"), pack(FEATURE, "edit", "name")),
-            (context.t("profile.edit_department"), pack(FEATURE, "edit", "dept")),
+            (context.t("profile.edit_name"), ProfileEdit("name")),
+            (context.t("profile.edit_department"), ProfileEdit("dept")),
         ],
         [
-            (context.t("profile.edit_birthday"), pack(FEATURE, "edit", "birthday")),
-            (context.t("profile.edit_gender"), pack(FEATURE, "gender", "ask")),
+            (context.t("profile.edit_birthday"), ProfileEdit("birthday")),
+            (context.t("profile.edit_gender"), ProfileGender("ask")),
         ],
         [
-            (context.t("profile.toggle_retired"), pack(FEATURE, "retired", "toggle")),
-            (context.t("menu.language"), pack(FEATURE, "language", "ask")),
+            (context.t("profile.toggle_retired"), ProfileRetired("toggle")),
+            (context.t("menu.language"), ProfileLanguage("ask")),
         ],
         [
             (
                 context.t("profile.unmute" if member.mute_greetings else "profile.mute"),
-                pack(FEATURE, "mute", "toggle"),
+                ProfileMute("toggle"),
             )
         ],
     )
@@ -93,13 +96,10 @@ async def show_profile(update: Update, context: UnionContext) -> None:
 
 async def ask_value(update: Update, context: UnionContext) -> int:
     """An edit button for a text field: ask for the new value."""
-    query = update.callback_query
-    assert query is not None and context.user_data is not None
+    assert context.user_data is not None
+    field = context.button_as(ProfileEdit).field
     await context.answer(update)
     if await require_member(update, context) is None:
-        return ConversationHandler.END
-    field = unpack(query.data).arg(0)
-    if field not in TEXT_FIELDS:
         return ConversationHandler.END
     context.user_data["editing"] = field
     prompts = {
@@ -151,11 +151,8 @@ async def cancel_edit(update: Update, context: UnionContext) -> int:
 
 async def gender_pressed(update: Update, context: UnionContext) -> None:
     """Gender: `ask` shows the choices; a choice saves it."""
-    query = update.callback_query
-    assert query is not None
-    choice = await chosen_option(update, context, ("ask", "none", Gender.FEMALE, Gender.MALE))
-    if choice is None:
-        return
+    choice = context.button_as(ProfileGender).choice
+    await context.answer(update)
     actor = await require_member(update, context)
     if actor is None:
         return
@@ -166,14 +163,14 @@ async def gender_pressed(update: Update, context: UnionContext) -> None:
             context.t("reg.ask_gender"),
             keyboard(
                 [
-                    (context.t("gender.female"), pack(FEATURE, "gender", "female")),
-                    (context.t("gender.male"), pack(FEATURE, "gender", "male")),
+                    (context.t("gender.female"), ProfileGender("female")),
+                    (context.t("gender.male"), ProfileGender("male")),
                 ],
-                [(context.t("profile.not_given"), pack(FEATURE, "gender", "none"))],
+                [(context.t("profile.not_given"), ProfileGender("none"))],
             ),
         )
         return
-    gender = Gender(choice) if choice in (Gender.FEMALE, Gender.MALE) else None
+    gender = None if choice == "none" else Gender(choice)
     current = profile_of(actor.member)
     async with context.db() as session:
         await update_profile(session, member=actor.member, profile=replace(current, gender=gender))
@@ -183,8 +180,6 @@ async def gender_pressed(update: Update, context: UnionContext) -> None:
 
 async def retired_toggled(update: Update, context: UnionContext) -> None:
     """Flip the retired flag."""
-    query = update.callback_query
-    assert query is not None
     await context.answer(update)
     actor = await require_member(update, context)
     if actor is None:
@@ -217,17 +212,16 @@ async def ask_language(update: Update, context: UnionContext) -> None:
     if update.callback_query is not None:
         await context.answer(update)
     await say(
-        update, context, context.t("language.choose"), language_keyboard(context, "lang", "set")
+        update, context, context.t("language.choose"), language_keyboard(context, LanguageChoice)
     )
 
 
 async def language_chosen(update: Update, context: UnionContext) -> None:
     """A language button outside registration."""
-    query = update.callback_query
-    assert query is not None and context.user_data is not None
+    assert context.user_data is not None
+    code = context.button_as(LanguageChoice).code
     await context.answer(update)
-    args = unpack(query.data).args
-    language = SHORT_CODES.get(args[0]) if args else None
+    language = SHORT_CODES.get(code)
     if language is None:
         return
     context.user_data["language"] = language
@@ -246,17 +240,11 @@ def register(application: Application) -> None:
     application.add_handler(
         CommandHandler("language", ask_language, filters=filters.ChatType.PRIVATE)
     )
-    application.add_handler(
-        CallbackQueryHandler(gender_pressed, pattern=pattern(FEATURE, "gender"))
-    )
-    application.add_handler(
-        CallbackQueryHandler(retired_toggled, pattern=pattern(FEATURE, "retired"))
-    )
-    application.add_handler(CallbackQueryHandler(mute_toggled, pattern=pattern(FEATURE, "mute")))
-    application.add_handler(
-        CallbackQueryHandler(ask_language, pattern=pattern(FEATURE, "language"))
-    )
-    application.add_handler(CallbackQueryHandler(language_chosen, pattern=pattern("lang", "set")))
+    application.add_handler(ButtonHandler(ProfileGender, gender_pressed))
+    application.add_handler(ButtonHandler(ProfileRetired, retired_toggled))
+    application.add_handler(ButtonHandler(ProfileMute, mute_toggled))
+    application.add_handler(ButtonHandler(ProfileLanguage, ask_language))
+    application.add_handler(ButtonHandler(LanguageChoice, language_chosen))
 
 
 def forms() -> list[Form]:
@@ -264,7 +252,7 @@ def forms() -> list[Form]:
     return [
         Form(
             conversation(
-                entry_points=[CallbackQueryHandler(ask_value, pattern=pattern(FEATURE, "edit"))],
+                entry_points=[ButtonHandler(ProfileEdit, ask_value)],
                 states={Edit.VALUE: text_step(save_value)},
                 fallbacks=[CommandHandler("cancel", cancel_edit)],
                 name="profile_edit",

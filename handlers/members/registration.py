@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
@@ -11,19 +12,18 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     BaseHandler,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     filters,
 )
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import Button, ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import CODE_OF, LANGUAGES, SHORT_CODES
 from handlers.common import (
-    button_step,
     conversation,
+    family_step,
     keyboard,
     profile_lines,
     refuse,
@@ -32,6 +32,13 @@ from handlers.common import (
     text_step,
     typed_text,
     user_draft,
+)
+from handlers.members.buttons import (
+    RegistrationBirthday,
+    RegistrationConfirm,
+    RegistrationGender,
+    RegistrationLanguage,
+    RegistrationRetired,
 )
 from handlers.members.joining import announce_join_request
 from handlers.menu.commands import show_menu
@@ -49,7 +56,6 @@ from models.validation import Birthday, parse_birthday
 
 logger = logging.getLogger(__name__)
 
-FEATURE = "reg"
 INVITE_PREFIX = "inv-"
 Step = BaseHandler[Any, Any, Any]
 
@@ -70,14 +76,11 @@ class Reg(IntEnum):
     CONFIRM = 7
 
 
-def language_keyboard(context: UnionContext, feature: str, action: str) -> InlineKeyboardMarkup:
-    """Buttons naming each language in that language."""
+def language_keyboard(context: UnionContext, make: Callable[[str], Button]) -> InlineKeyboardMarkup:
+    """Buttons naming each language in that language (`make(short code)` for each)."""
     return keyboard(
         [
-            (
-                context.i18n.get(language)("language.self_name"),
-                pack(feature, action, CODE_OF[language]),
-            )
+            (context.i18n.get(language)("language.self_name"), make(CODE_OF[language]))
             for language in LANGUAGES
         ]
     )
@@ -123,7 +126,7 @@ async def start(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("start.welcome", org=context.settings.organization_name),
-        language_keyboard(context, FEATURE, "lang"),
+        language_keyboard(context, RegistrationLanguage),
     )
     return Reg.LANGUAGE
 
@@ -152,10 +155,9 @@ async def _bind_invitation(update: Update, context: UnionContext, code: str) -> 
 
 async def choose_language(update: Update, context: UnionContext) -> int:
     """A language button during registration."""
-    query = update.callback_query
-    assert query is not None and context.user_data is not None
+    assert context.user_data is not None
+    code = context.button_as(RegistrationLanguage).code
     await context.answer(update)
-    code = unpack(query.data).arg(0)
     language = SHORT_CODES.get(code)
     if language is None:
         return Reg.LANGUAGE
@@ -192,26 +194,24 @@ async def _ask_gender(update: Update, context: UnionContext) -> None:
         context.t("reg.ask_gender"),
         keyboard(
             [
-                (context.t("gender.female"), pack(FEATURE, "gender", "female")),
-                (context.t("gender.male"), pack(FEATURE, "gender", "male")),
+                (context.t("gender.female"), RegistrationGender("female")),
+                (context.t("gender.male"), RegistrationGender("male")),
             ],
-            [(context.t("reg.skip"), pack(FEATURE, "gender", "skip"))],
+            [(context.t("reg.skip"), RegistrationGender("skip"))],
         ),
     )
 
 
 async def got_gender(update: Update, context: UnionContext) -> int:
     """Gender button (or skip)."""
-    query = update.callback_query
-    assert query is not None
+    choice = context.button_as(RegistrationGender).choice
     await context.answer(update)
-    choice = unpack(query.data).arg(0)
     _draft(context)["gender"] = choice if choice in (Gender.FEMALE, Gender.MALE) else None
     await say(
         update,
         context,
         context.t("reg.ask_birthday"),
-        keyboard([(context.t("reg.skip"), pack(FEATURE, "birthday", "skip"))]),
+        keyboard([(context.t("reg.skip"), RegistrationBirthday("skip"))]),
     )
     return Reg.BIRTHDAY
 
@@ -246,8 +246,8 @@ async def _ask_retired(update: Update, context: UnionContext) -> None:
         context.t("reg.ask_retired"),
         keyboard(
             [
-                (context.t("common.no"), pack(FEATURE, "retired", "no")),
-                (context.t("common.yes"), pack(FEATURE, "retired", "yes")),
+                (context.t("common.no"), RegistrationRetired("no")),
+                (context.t("common.yes"), RegistrationRetired("yes")),
             ]
         ),
     )
@@ -255,10 +255,9 @@ async def _ask_retired(update: Update, context: UnionContext) -> None:
 
 async def got_retired(update: Update, context: UnionContext) -> int:
     """Retired yes/no, then the preview."""
-    query = update.callback_query
-    assert query is not None
+    choice = context.button_as(RegistrationRetired).choice
     await context.answer(update)
-    _draft(context)["retired"] = unpack(query.data).arg(0) == "yes"
+    _draft(context)["retired"] = choice == "yes"
     profile = _profile_from_draft(_draft(context))
     lines = [context.t("reg.preview_title"), *profile_lines(context.tr, profile)]
     await say(
@@ -266,10 +265,10 @@ async def got_retired(update: Update, context: UnionContext) -> int:
         context,
         "\n".join(lines),
         keyboard(
-            [(context.t("reg.confirm"), pack(FEATURE, "confirm", "yes"))],
+            [(context.t("reg.confirm"), RegistrationConfirm("yes"))],
             [
-                (context.t("reg.restart"), pack(FEATURE, "confirm", "restart")),
-                (context.t("common.cancel"), pack(FEATURE, "confirm", "cancel")),
+                (context.t("reg.restart"), RegistrationConfirm("restart")),
+                (context.t("common.cancel"), RegistrationConfirm("cancel")),
             ],
         ),
     )
@@ -291,11 +290,10 @@ def _profile_from_draft(draft: dict[str, object]) -> Profile:
 
 async def confirm(update: Update, context: UnionContext) -> int:
     """Confirm, start over or cancel at the preview."""
-    query = update.callback_query
     user = update.effective_user
-    assert query is not None and user is not None
+    assert user is not None
+    choice = context.button_as(RegistrationConfirm).choice
     await context.answer(update)
-    choice = unpack(query.data).arg(0)
     if choice == "restart":
         await say(update, context, context.t("reg.ask_name", limit=NAME_LIMIT))
         return Reg.NAME
@@ -348,16 +346,16 @@ def build_conversation() -> ConversationHandler:
     return conversation(
         entry_points=[CommandHandler("start", start, filters=filters.ChatType.PRIVATE)],
         states={
-            Reg.LANGUAGE: button_step(choose_language, FEATURE, "lang"),
+            Reg.LANGUAGE: family_step(choose_language, RegistrationLanguage),
             Reg.NAME: text_step(got_name),
             Reg.DEPARTMENT: text_step(got_department),
-            Reg.GENDER: button_step(got_gender, FEATURE, "gender"),
+            Reg.GENDER: family_step(got_gender, RegistrationGender),
             Reg.BIRTHDAY: [
-                CallbackQueryHandler(skip_birthday, pattern=pattern(FEATURE, "birthday")),
+                ButtonHandler(RegistrationBirthday, skip_birthday),
                 *text_step(got_birthday),
             ],
-            Reg.RETIRED: button_step(got_retired, FEATURE, "retired"),
-            Reg.CONFIRM: button_step(confirm, FEATURE, "confirm"),
+            Reg.RETIRED: family_step(got_retired, RegistrationRetired),
+            Reg.CONFIRM: family_step(confirm, RegistrationConfirm),
         },
         fallbacks=[
             CommandHandler("cancel", cancel),

@@ -16,11 +16,10 @@ from telegram.error import Forbidden
 from telegram.ext import (
     Application,
     BaseHandler,
-    CallbackQueryHandler,
     ConversationHandler,
 )
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
@@ -33,10 +32,9 @@ from handlers.common import (
     refuse,
     say,
 )
+from handlers.proposals.buttons import ProposalDesk, ProposalRating, Verdict
 from handlers.proposals.desk import (
-    DESK,
     KIND,
-    RATER,
     authors,
     committee_tr,
     quiet_refresh,
@@ -82,17 +80,21 @@ _PURPOSES = {
     "close": "purpose.proposal_closing",
     "ans": "purpose.proposal_answer",
 }
-_RATINGS = {"s": Rating.SATISFIED, "b": Rating.BASIC, "d": Rating.DISSATISFIED}
+_RATINGS: dict[Verdict, Rating] = {
+    "s": Rating.SATISFIED,
+    "b": Rating.BASIC,
+    "d": Rating.DISSATISFIED,
+}
 
 
 def rating_buttons(tr: Translator, proposal_id: int) -> InlineKeyboardMarkup:
     """满意 / 基本满意 / 不满意 under an answer."""
     return keyboard(
         [
-            (tr("proposal.rating.satisfied"), pack(RATER, "rate", proposal_id, "s")),
-            (tr("proposal.rating.basic"), pack(RATER, "rate", proposal_id, "b")),
+            (tr("proposal.rating.satisfied"), ProposalRating(proposal_id, "s")),
+            (tr("proposal.rating.basic"), ProposalRating(proposal_id, "b")),
         ],
-        [(tr("proposal.rating.dissatisfied"), pack(RATER, "rate", proposal_id, "d"))],
+        [(tr("proposal.rating.dissatisfied"), ProposalRating(proposal_id, "d"))],
     )
 
 
@@ -109,21 +111,17 @@ async def start_typing(update: Update, context: UnionContext) -> int:
     """不立案 / 办结 / 答复 pressed: check, then ask for the text in the private chat."""
     query = update.callback_query
     assert query is not None and context.user_data is not None
-    try:
-        data = unpack(query.data)
-        proposal_id = data.int_arg()
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return _END
+    button = context.button_as(ProposalDesk)
+    what, proposal_id = button.action, button.proposal_id
     actor = context.actor
     allowed = actor is not None and (
-        actor.is_committee
-        if data.action != "ans"
-        else await _may_answer(context, actor, proposal_id)
+        actor.is_committee if what != "ans" else await _may_answer(context, actor, proposal_id)
     )
     if actor is None or not allowed:
-        logger.warning("Refused %s:%s press by user %s", DESK, data.action, query.from_user.id)
-        key = "proposal.not_handler" if data.action == "ans" else "desk.not_committee"
+        logger.warning(
+            "Refused %s:%s press by user %s", ProposalDesk.prefix, what, query.from_user.id
+        )
+        key = "proposal.not_handler" if what == "ans" else "desk.not_committee"
         await context.answer(update, context.t(key), alert=True)
         return _END
     try:
@@ -132,22 +130,22 @@ async def start_typing(update: Update, context: UnionContext) -> int:
     except DomainError as error:
         await refuse(update, context, error)
         return _END
-    if proposal.status not in _STARTS_FROM[data.action]:
+    if proposal.status not in _STARTS_FROM[what]:
         await context.answer(update, context.t("proposal.already_decided"), alert=True)
         await quiet_refresh(context, proposal_id)
         return _END
-    purpose = context.t(_PURPOSES[data.action], label=label(context.tr, proposal))
+    purpose = context.t(_PURPOSES[what], label=label(context.tr, proposal))
     prompt = (
         expect_text(context, purpose)
         + "\n"
-        + context.t(_PROMPTS[data.action], label=label(context.tr, proposal))
+        + context.t(_PROMPTS[what], label=label(context.tr, proposal))
     )
     try:
         await context.bot.send_message(actor.member.telegram_user_id or query.from_user.id, prompt)
     except Forbidden:
         await context.answer(update, context.t("suggestion.open_private_first"), alert=True)
         return _END
-    context.user_data[PENDING] = {"what": data.action, "id": proposal_id}
+    context.user_data[PENDING] = {"what": what, "id": proposal_id}
     # Pressed in the group: point to the private chat; pressed there, the prompt is enough.
     await context.answer(
         update, None if is_private(update) else context.t("suggestion.reply_in_private")
@@ -157,14 +155,9 @@ async def start_typing(update: Update, context: UnionContext) -> int:
 
 async def rate_pressed(update: Update, context: UnionContext) -> int:
     """满意 / 基本满意 recorded at once; 不满意 asks for a comment first."""
-    query = update.callback_query
-    assert query is not None and context.user_data is not None
-    try:
-        data = unpack(query.data)
-        proposal_id, rating = data.int_arg(0), _RATINGS[data.arg(1)]
-    except (ValueError, KeyError):
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return _END
+    assert context.user_data is not None
+    button = context.button_as(ProposalRating)
+    proposal_id, rating = button.proposal_id, _RATINGS[button.verdict]
     actor = context.actor
     if actor is None or not actor.is_active:
         await context.answer(update, context.t("member.not_registered"), alert=True)
@@ -349,9 +342,9 @@ async def cancel_typing(update: Update, context: UnionContext) -> int:
 def typing_conversation() -> ConversationHandler[Any]:
     """Buttons anywhere, text in private: one conversation per user."""
     entry_points: list[BaseHandler[Any, Any, Any]] = [
-        CallbackQueryHandler(start_typing, pattern=pattern(DESK, action)) for action in _STARTS_FROM
+        ButtonHandler(ProposalDesk, start_typing, action) for action in _STARTS_FROM
     ]
-    entry_points.append(CallbackQueryHandler(rate_pressed, pattern=pattern(RATER, "rate")))
+    entry_points.append(ButtonHandler(ProposalRating, rate_pressed))
     return private_text_conversation(
         name="proposal_text", entry_points=entry_points, on_text=text_typed, on_cancel=cancel_typing
     )

@@ -12,22 +12,20 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     filters,
 )
 
-from bot.callback import pack, pattern
+from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
 from handlers.common import (
-    button_step,
-    chosen_option,
-    confirm_or_cancel,
+    confirm_or_cancel_buttons,
     conversation,
     deep_link,
+    family_step,
     keyboard,
     refuse,
     require_committee,
@@ -35,6 +33,18 @@ from handlers.common import (
     text_step,
     typed_text,
     user_draft,
+)
+from handlers.proposals.buttons import (
+    CongressConfirm,
+    CongressCosigners,
+    CongressFigures,
+    CongressFilers,
+    CongressOpen,
+    CongressReplyDays,
+    Cosigners,
+    HandlerPick,
+    HandlerSet,
+    ReplyDays,
 )
 from handlers.proposals.desk import render_card, submitted, today
 from handlers.proposals.filing import COSIGN_PREFIX
@@ -71,12 +81,11 @@ from models.proposals import (
 
 logger = logging.getLogger(__name__)
 
-FEATURE = "cg"
 _END = ConversationHandler.END
 IMPLEMENTATION_TARGET = 95.0
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-_REPLY_DAYS = ("15", "30", "60")
-_COSIGNERS = ("0", "1", "2", "3", "5")
+_REPLY_DAYS: tuple[ReplyDays, ...] = ("15", "30", "60")
+_COSIGNERS: tuple[Cosigners, ...] = ("0", "1", "2", "3", "5")
 # The order of statuses in the committee's list: what needs a decision first.
 _LIST_ORDER = (
     ProposalStatus.SUBMITTED,
@@ -146,7 +155,7 @@ async def show_sessions(update: Update, context: UnionContext) -> None:
         update,
         context,
         "\n\n".join(lines),
-        keyboard([(context.t("congress.btn_open"), pack(FEATURE, "new"))]),
+        keyboard([(context.t("congress.btn_open"), CongressOpen())]),
     )
 
 
@@ -205,7 +214,7 @@ async def got_dates(update: Update, context: UnionContext) -> int:
             (
                 context.t("congress.days", days=days)
                 + (" ✓" if int(days) == DEFAULT_REPLY_DAYS else ""),
-                pack(FEATURE, "days", days),
+                CongressReplyDays(days),
             )
             for days in _REPLY_DAYS
         ]
@@ -216,15 +225,14 @@ async def got_dates(update: Update, context: UnionContext) -> int:
 
 async def got_reply_days(update: Update, context: UnionContext) -> int:
     """How many days the departments have to answer."""
-    choice = await chosen_option(update, context, _REPLY_DAYS)
-    if choice is None:
-        return Opening.REPLY_DAYS
+    choice = context.button_as(CongressReplyDays).days
+    await context.answer(update)
     _draft(context)["reply_days"] = int(choice)
     rows = [
         [
             (
                 count + (" ✓" if int(count) == DEFAULT_MIN_COSIGNERS else ""),
-                pack(FEATURE, "cos", count),
+                CongressCosigners(count),
             )
             for count in _COSIGNERS
         ]
@@ -235,22 +243,20 @@ async def got_reply_days(update: Update, context: UnionContext) -> int:
 
 async def got_cosigners(update: Update, context: UnionContext) -> int:
     """How many co-signers a proposal needs."""
-    choice = await chosen_option(update, context, _COSIGNERS)
-    if choice is None:
-        return Opening.COSIGNERS
+    choice = context.button_as(CongressCosigners).count
+    await context.answer(update)
     _draft(context)["min_cosigners"] = int(choice)
-    rows = [[(context.t(f"congress.filers.{f}"), pack(FEATURE, "filers", f))] for f in Filers]
+    rows = [[(context.t(f"congress.filers.{f}"), CongressFilers(f))] for f in Filers]
     await say(update, context, context.t("congress.choose_filers"), keyboard(*rows))
     return Opening.FILERS
 
 
 async def got_filers(update: Update, context: UnionContext) -> int:
     """Who may file and co-sign; then the preview."""
-    choice = await chosen_option(update, context, (f.value for f in Filers))
-    if choice is None:
-        return Opening.FILERS
+    choice = context.button_as(CongressFilers).filers
+    await context.answer(update)
     draft = _draft(context)
-    draft["filers"] = choice
+    draft["filers"] = choice.value
     if not all(key in draft for key in ("name", "opens", "closes", "reply_days", "min_cosigners")):
         await say(update, context, context.t("proposal.draft_lost"))
         return _END
@@ -267,16 +273,15 @@ async def got_filers(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("congress.preview") + "\n\n" + session_line(context.tr, preview, today(context)),
-        confirm_or_cancel(context, FEATURE, "ok"),
+        confirm_or_cancel_buttons(context, CongressConfirm("yes"), CongressConfirm("cancel")),
     )
     return Opening.CONFIRM
 
 
 async def confirm_opening(update: Update, context: UnionContext) -> int:
     """Confirm: the window is stored; if it opens today, waiting drafts start at once."""
-    choice = await chosen_option(update, context, ("yes", "cancel"))
-    if choice is None:
-        return Opening.CONFIRM
+    choice = context.button_as(CongressConfirm).choice
+    await context.answer(update)
     if choice == "cancel":
         return await cancel_opening(update, context)
     actor = await require_committee(update, context)
@@ -399,11 +404,11 @@ async def session_pressed(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    _, data = pressed
+    session_id = context.button_as(CongressFigures).session_id
     try:
         async with context.db() as session:
-            congress = await get_session(session, org_id=context.org_id, session_id=data.int_arg())
-    except (DomainError, ValueError):
+            congress = await get_session(session, org_id=context.org_id, session_id=session_id)
+    except DomainError:
         await context.answer(update, context.t("desk.item_not_found"), alert=True)
         return
     await context.answer(update)
@@ -429,7 +434,7 @@ async def _send_session(update: Update, context: UnionContext, congress: Congres
         parts.append(tr("congress.list_empty"))
     parts.append(tr("congress.open_hint"))
     others = [
-        [(other.name, pack(FEATURE, "fig", other.id or 0))]
+        [(other.name, CongressFigures(other.id or 0))]
         for other in sessions
         if other.id != congress.id
     ]
@@ -516,19 +521,19 @@ async def handler_pick(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
+    actor, _ = pressed
     if not actor.is_chair:
         await context.answer(update, context.t("roles.chair_only"), alert=True)
         return
+    member_id = context.button_as(HandlerPick).member_id
     try:
-        member_id = data.int_arg()
         async with context.db() as session:
             member = await get_member(session, org_id=context.org_id, member_id=member_id)
             departments = await departments_of(session, org_id=context.org_id)
             current = {
                 d.id for d in await handled_by(session, org_id=context.org_id, member_id=member_id)
             }
-    except (DomainError, ValueError):
+    except DomainError:
         await context.answer(update, context.t("desk.item_not_found"), alert=True)
         return
     if not departments:
@@ -539,7 +544,7 @@ async def handler_pick(update: Update, context: UnionContext) -> None:
         [
             (
                 ("✓ " if d.id in current else "+ ") + d.name,
-                pack(FEATURE, "hset", member_id, d.id or 0),
+                HandlerSet(member_id, d.id or 0),
             )
         ]
         for d in departments
@@ -554,9 +559,10 @@ async def handler_set(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
+    actor, _ = pressed
+    button = context.button_as(HandlerSet)
+    member_id, department_id = button.member_id, button.department_id
     try:
-        member_id, department_id = data.int_arg(0), data.int_arg(1)
         async with context.db() as session:
             member = await get_member(session, org_id=context.org_id, member_id=member_id)
             department = await get_department(
@@ -572,9 +578,6 @@ async def handler_set(update: Update, context: UnionContext) -> None:
             )
     except DomainError as error:
         await refuse(update, context, error)
-        return
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     key = "departments.handler_cleared" if clearing else "departments.handler_set"
     await context.answer(update, context.t(key, name=member.real_name, department=department.name))
@@ -592,12 +595,9 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("congress", show_sessions, filters=private))
     application.add_handler(CommandHandler("proposals", list_proposals, filters=private))
     application.add_handler(CommandHandler("departments", manage_departments, filters=private))
-    for action, callback in (
-        ("fig", session_pressed),
-        ("hpick", handler_pick),
-        ("hset", handler_set),
-    ):
-        application.add_handler(CallbackQueryHandler(callback, pattern=pattern(FEATURE, action)))
+    application.add_handler(ButtonHandler(CongressFigures, session_pressed))
+    application.add_handler(ButtonHandler(HandlerPick, handler_pick))
+    application.add_handler(ButtonHandler(HandlerSet, handler_set))
 
 
 def forms() -> list[Form]:
@@ -606,14 +606,14 @@ def forms() -> list[Form]:
         Form(
             conversation(
                 name="congress_opening",
-                entry_points=[CallbackQueryHandler(start_opening, pattern=pattern(FEATURE, "new"))],
+                entry_points=[ButtonHandler(CongressOpen, start_opening)],
                 states={
                     Opening.NAME: text_step(got_name),
                     Opening.DATES: text_step(got_dates),
-                    Opening.REPLY_DAYS: button_step(got_reply_days, FEATURE, "days"),
-                    Opening.COSIGNERS: button_step(got_cosigners, FEATURE, "cos"),
-                    Opening.FILERS: button_step(got_filers, FEATURE, "filers"),
-                    Opening.CONFIRM: button_step(confirm_opening, FEATURE, "ok"),
+                    Opening.REPLY_DAYS: family_step(got_reply_days, CongressReplyDays),
+                    Opening.COSIGNERS: family_step(got_cosigners, CongressCosigners),
+                    Opening.FILERS: family_step(got_filers, CongressFilers),
+                    Opening.CONFIRM: family_step(confirm_opening, CongressConfirm),
                 },
                 fallbacks=[CommandHandler("cancel", cancel_opening)],
                 allow_reentry=True,

@@ -12,12 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
-from bot.callback import pack, pattern
+from bot.buttons import Button, ButtonHandler
 from bot.context import UnionContext
 from bot.i18n import Translator
 from handlers.common import keyboard, refuse, say
+from handlers.proposals.buttons import ProposalCoHandler, ProposalDesk, ProposalLead, ProposalMerge
 from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from handlers.suggestions import desk as suggestion_desk
 from models.errors import DomainError
@@ -47,8 +48,6 @@ from models.proposals import (
 logger = logging.getLogger(__name__)
 
 KIND = "prop"
-DESK = "pd"  # callback feature of the desk buttons
-RATER = "pr"  # callback feature of the authors' rating buttons
 _EXCELLENT_ALLOWED = (
     ProposalStatus.FILED,
     ProposalStatus.ASSIGNED,
@@ -165,34 +164,34 @@ def card_buttons(tr: Translator, proposal: Proposal) -> InlineKeyboardMarkup | N
     """The decisions open at this status."""
     pid = proposal.id or 0
     status = proposal.status
-    rows: list[list[tuple[str, str]]] = []
+    rows: list[list[tuple[str, Button]]] = []
     if status == ProposalStatus.SUBMITTED:
         rows.append(
             [
-                (tr("proposal.btn_file"), pack(DESK, "file", pid)),
-                (tr("proposal.btn_convert"), pack(DESK, "conv", pid)),
+                (tr("proposal.btn_file"), ProposalDesk("file", pid)),
+                (tr("proposal.btn_convert"), ProposalDesk("conv", pid)),
             ]
         )
         rows.append(
             [
-                (tr("proposal.btn_not_file"), pack(DESK, "nofile", pid)),
-                (tr("proposal.btn_merge"), pack(DESK, "merge", pid)),
+                (tr("proposal.btn_not_file"), ProposalDesk("nofile", pid)),
+                (tr("proposal.btn_merge"), ProposalDesk("merge", pid)),
             ]
         )
     elif status == ProposalStatus.FILED:
-        rows.append([(tr("proposal.btn_assign"), pack(DESK, "asg", pid))])
+        rows.append([(tr("proposal.btn_assign"), ProposalDesk("asg", pid))])
     elif status == ProposalStatus.ASSIGNED:
         rows.append(
             [
-                (tr("proposal.btn_answer_for"), pack(DESK, "ans", pid)),
-                (tr("proposal.btn_close"), pack(DESK, "close", pid)),
+                (tr("proposal.btn_answer_for"), ProposalDesk("ans", pid)),
+                (tr("proposal.btn_close"), ProposalDesk("close", pid)),
             ]
         )
     elif status == ProposalStatus.ANSWERED:
-        rows.append([(tr("proposal.btn_close"), pack(DESK, "close", pid))])
+        rows.append([(tr("proposal.btn_close"), ProposalDesk("close", pid))])
     if status in _EXCELLENT_ALLOWED:
         key = "proposal.btn_unmark_excellent" if proposal.excellent else "proposal.btn_excellent"
-        rows.append([(tr(key), pack(DESK, "exc", pid))])
+        rows.append([(tr(key), ProposalDesk("exc", pid))])
     return keyboard(*rows) if rows else None
 
 
@@ -236,15 +235,12 @@ async def file_or_convert(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
-    try:
-        proposal_id = data.int_arg()
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return
+    actor, _ = pressed
+    button = context.button_as(ProposalDesk)
+    proposal_id = button.proposal_id
     try:
         async with context.db() as session:
-            if data.action == "file":
+            if button.action == "file":
                 proposal = await triage(
                     session,
                     org_id=context.org_id,
@@ -266,7 +262,7 @@ async def file_or_convert(update: Update, context: UnionContext) -> None:
         await quiet_refresh(context, proposal_id)
         return
     await context.answer(update, context.t("proposal.done_toast"))
-    logger.info("Proposal %s: %s by member %s", proposal_id, data.action, actor.id)
+    logger.info("Proposal %s: %s by member %s", proposal_id, button.action, actor.id)
     await refresh(context, proposal_id)
     if item is None:
         await tell_everyone(context, proposal, "proposal.told_filed")
@@ -283,12 +279,10 @@ async def merge_pick(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    _, data = pressed
+    proposal_id = context.button_as(ProposalDesk).proposal_id
     try:
         async with context.db() as session:
-            proposal = await get_proposal(
-                session, org_id=context.org_id, proposal_id=data.int_arg()
-            )
+            proposal = await get_proposal(session, org_id=context.org_id, proposal_id=proposal_id)
             session_id = proposal.session_id or 0
             candidates = [
                 other
@@ -296,7 +290,7 @@ async def merge_pick(update: Update, context: UnionContext) -> None:
                 if other.id != proposal.id
                 and other.status in (ProposalStatus.SUBMITTED, ProposalStatus.FILED)
             ]
-    except (DomainError, ValueError):
+    except DomainError:
         await context.answer(update, context.t("desk.item_not_found"), alert=True)
         return
     if proposal.status != ProposalStatus.SUBMITTED:
@@ -308,7 +302,7 @@ async def merge_pick(update: Update, context: UnionContext) -> None:
         return
     await context.answer(update)
     rows = [
-        [(label(context.tr, other)[:60], pack(DESK, "mrg", proposal.id or 0, other.id or 0))]
+        [(label(context.tr, other)[:60], ProposalMerge(proposal.id or 0, other.id or 0))]
         for other in candidates[:20]
     ]
     await say(
@@ -324,12 +318,9 @@ async def merge_into(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
-    try:
-        merged_id, survivor_id = data.int_arg(0), data.int_arg(1)
-    except (ValueError, IndexError):
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return
+    actor, _ = pressed
+    button = context.button_as(ProposalMerge)
+    merged_id, survivor_id = button.merged_id, button.survivor_id
     try:
         async with context.db() as session:
             merged = await get_proposal(session, org_id=context.org_id, proposal_id=merged_id)
@@ -383,14 +374,13 @@ async def assign_start(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    _, data = pressed
+    proposal_id = context.button_as(ProposalDesk).proposal_id
     assert context.user_data is not None
     try:
-        proposal_id = data.int_arg()
         async with context.db() as session:
             proposal = await get_proposal(session, org_id=context.org_id, proposal_id=proposal_id)
             departments = await departments_of(session, org_id=context.org_id)
-    except (DomainError, ValueError):
+    except DomainError:
         await context.answer(update, context.t("desk.item_not_found"), alert=True)
         return
     if proposal.status != ProposalStatus.FILED:
@@ -403,7 +393,7 @@ async def assign_start(update: Update, context: UnionContext) -> None:
     await context.answer(update)
     context.user_data["pd_assign"] = {"id": proposal_id, "lead": None, "co": []}
     rows = [
-        [(department.name, pack(DESK, "lead", proposal_id, department.id or 0))]
+        [(department.name, ProposalLead(proposal_id, department.id or 0))]
         for department in departments
     ]
     await say(
@@ -414,24 +404,31 @@ async def assign_start(update: Update, context: UnionContext) -> None:
     )
 
 
-async def assign_pick(update: Update, context: UnionContext) -> None:
-    """A lead chosen, or a co-handler (协办) toggled: show the choice so far."""
+async def assign_lead(update: Update, context: UnionContext) -> None:
+    """A lead chosen: show the choice so far."""
+    button = context.button_as(ProposalLead)
+    await _assign_pick(update, context, button.proposal_id, button.department_id, lead=True)
+
+
+async def assign_co(update: Update, context: UnionContext) -> None:
+    """A co-handler (协办) toggled: show the choice so far."""
+    button = context.button_as(ProposalCoHandler)
+    await _assign_pick(update, context, button.proposal_id, button.department_id, lead=False)
+
+
+async def _assign_pick(
+    update: Update, context: UnionContext, proposal_id: int, department_id: int, *, lead: bool
+) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    _, data = pressed
     query = update.callback_query
     assert query is not None and query.message is not None
-    try:
-        proposal_id, department_id = data.int_arg(0), data.int_arg(1)
-    except (ValueError, IndexError):
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return
     pending = _assignment(context, proposal_id)
     if pending is None:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
-    if data.action == "lead":
+    if lead:
         pending.update(lead=department_id, co=[])
     elif department_id != pending.get("lead"):
         co: list[int] = pending.setdefault("co", [])
@@ -443,17 +440,17 @@ async def assign_pick(update: Update, context: UnionContext) -> None:
     async with context.db() as session:
         departments = await departments_of(session, org_id=context.org_id)
     names = {department.id: department.name for department in departments}
-    rows = [
+    rows: list[list[tuple[str, Button]]] = [
         [
             (
                 ("✓ " if department.id in pending["co"] else "+ ") + department.name,
-                pack(DESK, "co", proposal_id, department.id or 0),
+                ProposalCoHandler(proposal_id, department.id or 0),
             )
         ]
         for department in departments
         if department.id != pending["lead"]
     ]
-    rows.append([(context.t("proposal.btn_assign_confirm"), pack(DESK, "asgok", proposal_id))])
+    rows.append([(context.t("proposal.btn_assign_confirm"), ProposalDesk("asgok", proposal_id))])
     text = context.t(
         "proposal.choose_co",
         lead=names.get(pending["lead"], "?"),
@@ -472,12 +469,9 @@ async def assign_confirm(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
+    actor, _ = pressed
     assert context.user_data is not None
-    try:
-        proposal_id = data.int_arg()
-    except ValueError:
-        proposal_id = 0
+    proposal_id = context.button_as(ProposalDesk).proposal_id
     pending = _assignment(context, proposal_id)
     if pending is None or pending.get("lead") is None:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
@@ -533,7 +527,8 @@ async def tell_handlers(
         if is_lead:
 
             def markup(tr: Translator) -> InlineKeyboardMarkup:
-                return keyboard([(tr("proposal.btn_answer"), pack(DESK, "ans", proposal.id or 0))])
+                answer_button = ProposalDesk("ans", proposal.id or 0)
+                return keyboard([(tr("proposal.btn_answer"), answer_button)])
 
         await context.notifier.tell([department.handler_member_id], render, markup)
 
@@ -546,9 +541,9 @@ async def toggle_excellent(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
+    actor, _ = pressed
+    proposal_id = context.button_as(ProposalDesk).proposal_id
     try:
-        proposal_id = data.int_arg()
         async with context.db() as session:
             proposal = await get_proposal(session, org_id=context.org_id, proposal_id=proposal_id)
             proposal = await mark_excellent(
@@ -560,9 +555,6 @@ async def toggle_excellent(update: Update, context: UnionContext) -> None:
             )
     except DomainError as error:
         await refuse(update, context, error)
-        return
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     await context.answer(update, context.t("proposal.done_toast"))
     await refresh(context, proposal_id)
@@ -579,11 +571,11 @@ def register(application: Application) -> None:
         ("file", file_or_convert),
         ("conv", file_or_convert),
         ("merge", merge_pick),
-        ("mrg", merge_into),
         ("asg", assign_start),
-        ("lead", assign_pick),
-        ("co", assign_pick),
         ("asgok", assign_confirm),
         ("exc", toggle_excellent),
     ):
-        application.add_handler(CallbackQueryHandler(callback, pattern=pattern(DESK, action)))
+        application.add_handler(ButtonHandler(ProposalDesk, callback, action))
+    application.add_handler(ButtonHandler(ProposalMerge, merge_into))
+    application.add_handler(ButtonHandler(ProposalLead, assign_lead))
+    application.add_handler(ButtonHandler(ProposalCoHandler, assign_co))

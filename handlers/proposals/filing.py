@@ -11,22 +11,20 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     filters,
 )
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import Button, ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
 from handlers.common import (
-    button_step,
-    chosen_option,
-    confirm_or_cancel,
+    confirm_or_cancel_buttons,
     conversation,
     deep_link,
+    family_step,
     keyboard,
     refuse,
     require_member,
@@ -35,6 +33,13 @@ from handlers.common import (
     text_step,
     typed_text,
     user_draft,
+)
+from handlers.menu.buttons import MenuButton
+from handlers.proposals.buttons import (
+    FilingCategory,
+    FilingConfirm,
+    FilingSimilar,
+    ProposalOfMember,
 )
 from handlers.proposals.desk import KIND, everyone_on, refresh, submitted, today
 from handlers.review_desk import post_under_cards
@@ -62,7 +67,6 @@ from models.proposals import (
 
 logger = logging.getLogger(__name__)
 
-FILING = "pp"
 COSIGN_PREFIX = "cosign-"
 _END = ConversationHandler.END
 _WITHDRAWABLE = (ProposalStatus.DRAFT, ProposalStatus.COSIGNING, ProposalStatus.SUBMITTED)
@@ -138,11 +142,11 @@ async def got_title(update: Update, context: UnionContext) -> int:
             similar = await similar_proposals(session, session_id=int(draft["window"]), text=title)
     if not similar:
         return await _ask_reasons(update, context)
-    rows = [
-        [(context.t("proposal.btn_cosign_instead", id=p.id), pack(FILING, "sim", p.id or 0))]
+    rows: list[list[tuple[str, Button]]] = [
+        [(context.t("proposal.btn_cosign_instead", id=p.id), FilingSimilar(str(p.id or 0)))]
         for p in similar
     ]
-    rows.append([(context.t("proposal.btn_continue_mine"), pack(FILING, "sim", "mine"))])
+    rows.append([(context.t("proposal.btn_continue_mine"), FilingSimilar("mine"))])
     lines = [context.t("proposal.similar_found")]
     lines += [f"• {label(context.tr, p)} · {status_name(context.tr, p)}" for p in similar]
     await say(update, context, "\n".join(lines), keyboard(*rows))
@@ -151,8 +155,7 @@ async def got_title(update: Update, context: UnionContext) -> int:
 
 async def similar_chosen(update: Update, context: UnionContext) -> int:
     """Continue with one's own proposal, or co-sign a similar one instead."""
-    assert update.callback_query is not None
-    choice = unpack(update.callback_query.data).arg(0)
+    choice = context.button_as(FilingSimilar).choice
     await context.answer(update)
     if choice == "mine":
         return await _ask_reasons(update, context)
@@ -183,7 +186,7 @@ async def got_measures(update: Update, context: UnionContext) -> int:
         return Filing.MEASURES
     _draft(context)["measures"] = measures
     rows = [
-        [(context.t(f"proposal.category.{category}"), pack(FILING, "cat", category))]
+        [(context.t(f"proposal.category.{category}"), FilingCategory(category))]
         for category in ProposalCategory
     ]
     await say(update, context, context.t("proposal.choose_category"), keyboard(*rows))
@@ -192,14 +195,13 @@ async def got_measures(update: Update, context: UnionContext) -> int:
 
 async def got_category(update: Update, context: UnionContext) -> int:
     """A category; then the preview."""
-    choice = await chosen_option(update, context, (category.value for category in ProposalCategory))
-    if choice is None:
-        return Filing.CATEGORY
+    choice = context.button_as(FilingCategory).category
+    await context.answer(update)
     draft = _draft(context)
     if not all(part in draft for part in ("title", "reasons", "measures")):
         await say(update, context, context.t("proposal.draft_lost"))
         return _END
-    draft["category"] = choice
+    draft["category"] = choice.value
     preview = Proposal(
         organization_id=context.org_id,
         proposer_member_id=0,
@@ -213,16 +215,15 @@ async def got_category(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("proposal.preview_title") + "\n\n" + body(context.tr, preview),
-        confirm_or_cancel(context, FILING, "confirm"),
+        confirm_or_cancel_buttons(context, FilingConfirm("yes"), FilingConfirm("cancel")),
     )
     return Filing.CONFIRM
 
 
 async def confirm(update: Update, context: UnionContext) -> int:
     """Confirm: stored at once; co-signing starts if a window is open, else it waits."""
-    choice = await chosen_option(update, context, ("yes", "cancel"))
-    if choice is None:
-        return Filing.CONFIRM
+    choice = context.button_as(FilingConfirm).choice
+    await context.answer(update)
     if choice == "cancel":
         return await cancel(update, context)
     actor = await require_member(update, context)
@@ -339,7 +340,7 @@ async def show_for_cosign(update: Update, context: UnionContext, proposal_id: in
         update,
         context,
         text,
-        keyboard([(context.t("proposal.btn_cosign"), pack(FILING, "cosign", proposal_id))]),
+        keyboard([(context.t("proposal.btn_cosign"), ProposalOfMember("cosign", proposal_id))]),
     )
 
 
@@ -366,13 +367,11 @@ def _cosign_refusal(
 
 async def cosign_pressed(update: Update, context: UnionContext) -> None:
     """附议 pressed: sign; the proposer hears of it; enough signatures submit it."""
-    query = update.callback_query
-    assert query is not None
+    proposal_id = context.button_as(ProposalOfMember).proposal_id
     actor = await require_member(update, context)
     if actor is None:
         return
     try:
-        proposal_id = unpack(query.data).int_arg()
         async with context.db() as session:
             proposal = await cosign(
                 session,
@@ -385,9 +384,6 @@ async def cosign_pressed(update: Update, context: UnionContext) -> None:
             congress = await session.get(CongressSession, proposal.session_id)
     except DomainError as error:
         await refuse(update, context, error)
-        return
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     await context.answer(update, context.t("proposal.cosigned_toast"))
     logger.info("Proposal %s co-signed by member %s", proposal_id, actor.id)
@@ -420,16 +416,14 @@ async def cosign_pressed(update: Update, context: UnionContext) -> None:
 
 async def withdraw_pressed(update: Update, context: UnionContext) -> None:
     """撤回 pressed in /mine: ask to confirm."""
-    query = update.callback_query
-    assert query is not None
+    proposal_id = context.button_as(ProposalOfMember).proposal_id
     actor = await require_member(update, context)
     if actor is None:
         return
     try:
-        proposal_id = unpack(query.data).int_arg()
         async with context.db() as session:
             proposal = await get_proposal(session, org_id=context.org_id, proposal_id=proposal_id)
-    except (DomainError, ValueError):
+    except DomainError:
         await context.answer(update, context.t("proposal.not_found"), alert=True)
         return
     if proposal.proposer_member_id != actor.id:
@@ -444,21 +438,19 @@ async def withdraw_pressed(update: Update, context: UnionContext) -> None:
         context,
         context.t("proposal.withdraw_confirm", label=label(context.tr, proposal)),
         keyboard(
-            [(context.t("proposal.btn_withdraw_yes"), pack(FILING, "wdyes", proposal_id))],
-            [(context.t("proposal.btn_keep"), pack(FILING, "keep", proposal_id))],
+            [(context.t("proposal.btn_withdraw_yes"), ProposalOfMember("wdyes", proposal_id))],
+            [(context.t("proposal.btn_keep"), ProposalOfMember("keep", proposal_id))],
         ),
     )
 
 
 async def withdraw_confirmed(update: Update, context: UnionContext) -> None:
     """Withdrawal confirmed: guarded in the database; co-signers and the desk are told."""
-    query = update.callback_query
-    assert query is not None
+    proposal_id = context.button_as(ProposalOfMember).proposal_id
     actor = await require_member(update, context)
     if actor is None:
         return
     try:
-        proposal_id = unpack(query.data).int_arg()
         async with context.db() as session:
             before = await get_proposal(session, org_id=context.org_id, proposal_id=proposal_id)
             was_on_desk = before.status == ProposalStatus.SUBMITTED
@@ -470,9 +462,6 @@ async def withdraw_confirmed(update: Update, context: UnionContext) -> None:
             await context.answer(update, context.t("proposal.withdraw_too_late"), alert=True)
         else:
             await refuse(update, context, error)
-        return
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     await context.answer(update, context.t("proposal.done_toast"))
     logger.info("Proposal %s withdrawn by its proposer", proposal_id)
@@ -510,7 +499,7 @@ async def mine_section(
         return None
     tr = context.tr
     lines = [tr("proposal.mine_title")]
-    buttons: list[list[tuple[str, str]]] = []
+    buttons: list[list[tuple[str, Button]]] = []
     for row in rows[:30]:
         lines.append(_mine_line(tr, row))
         if row.own and row.proposal.status in _WITHDRAWABLE:
@@ -518,7 +507,7 @@ async def mine_section(
                 [
                     (
                         tr("proposal.btn_withdraw", id=row.proposal.id),
-                        pack(FILING, "wd", row.proposal.id or 0),
+                        ProposalOfMember("wd", row.proposal.id or 0),
                     )
                 ]
             )
@@ -534,12 +523,10 @@ def register(application: Application) -> None:
     """Add the member side of proposals."""
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("cosign", cosign_command, filters=private))
-    application.add_handler(CallbackQueryHandler(cosign_pressed, pattern=pattern(FILING, "cosign")))
-    application.add_handler(CallbackQueryHandler(withdraw_pressed, pattern=pattern(FILING, "wd")))
-    application.add_handler(
-        CallbackQueryHandler(withdraw_confirmed, pattern=pattern(FILING, "wdyes"))
-    )
-    application.add_handler(CallbackQueryHandler(keep_pressed, pattern=pattern(FILING, "keep")))
+    application.add_handler(ButtonHandler(ProposalOfMember, cosign_pressed, "cosign"))
+    application.add_handler(ButtonHandler(ProposalOfMember, withdraw_pressed, "wd"))
+    application.add_handler(ButtonHandler(ProposalOfMember, withdraw_confirmed, "wdyes"))
+    application.add_handler(ButtonHandler(ProposalOfMember, keep_pressed, "keep"))
 
 
 def forms() -> list[Form]:
@@ -551,15 +538,15 @@ def forms() -> list[Form]:
                 name="proposal_filing",
                 entry_points=[
                     CommandHandler("propose", start_filing, filters=private),
-                    CallbackQueryHandler(start_filing, pattern=pattern("menu", "propose")),
+                    ButtonHandler(MenuButton, start_filing, "propose"),
                 ],
                 states={
                     Filing.TITLE: text_step(got_title),
-                    Filing.SIMILAR: button_step(similar_chosen, FILING, "sim"),
+                    Filing.SIMILAR: family_step(similar_chosen, FilingSimilar),
                     Filing.REASONS: text_step(got_reasons),
                     Filing.MEASURES: text_step(got_measures),
-                    Filing.CATEGORY: button_step(got_category, FILING, "cat"),
-                    Filing.CONFIRM: button_step(confirm, FILING, "confirm"),
+                    Filing.CATEGORY: family_step(got_category, FilingCategory),
+                    Filing.CONFIRM: family_step(confirm, FilingConfirm),
                 },
                 fallbacks=[CommandHandler("cancel", cancel)],
                 allow_reentry=True,

@@ -15,14 +15,13 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
-from bot.callback import pack, pattern
+from bot.buttons import Button, ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
@@ -37,6 +36,15 @@ from handlers.common import (
     say_receipt,
 )
 from handlers.review_desk import committee_press, post_card, refresh_cards
+from handlers.suggestions.buttons import (
+    AuthorButton,
+    CategoryToggle,
+    SuggestionCard,
+    SuggestionCategoryFilter,
+    SuggestionPage,
+    SuggestionShow,
+    SuggestionStatusFilter,
+)
 from models.errors import N_, DomainError
 from models.members import Actor, Member
 from models.organizations import bind_disclosure_chat, get_organization
@@ -64,8 +72,7 @@ from models.suggestions import (
 
 logger = logging.getLogger(__name__)
 
-KIND = "sug"
-AUTHOR = "sga"  # the author's buttons under a reply
+KIND = "sug"  # the kind of desk card (models.desk)
 PAGE_SIZE = 6
 
 
@@ -131,15 +138,15 @@ async def render_card(
 
 def _card_buttons(tr: Translator, item: Suggestion, *, channel_bound: bool) -> InlineKeyboardMarkup:
     item_id = item.id or 0
-    row: list[tuple[str, str]] = []
+    row: list[tuple[str, Button]] = []
     if item.status in (SuggestionStatus.OPEN, SuggestionStatus.ANSWERED):
-        row.append((tr("suggestion.reply"), pack(KIND, "reply", item_id)))
-        row.append((tr("suggestion.close"), pack(KIND, "close", item_id)))
+        row.append((tr("suggestion.reply"), SuggestionCard("reply", item_id)))
+        row.append((tr("suggestion.close"), SuggestionCard("close", item_id)))
     else:
-        row.append((tr("suggestion.reopen"), pack(KIND, "reopen", item_id)))
+        row.append((tr("suggestion.reopen"), SuggestionCard("reopen", item_id)))
     rows = [row]
     if channel_bound and item.answered_at and not item.published_at:
-        rows.append([(tr("suggestion.publish"), pack(KIND, "pub", item_id))])
+        rows.append([(tr("suggestion.publish"), SuggestionCard("pub", item_id))])
     return keyboard(*rows)
 
 
@@ -171,13 +178,12 @@ async def start_reply(update: Update, context: UnionContext) -> int:
     assert query is not None
     if pressed is None:
         return _END
-    actor, data = pressed
+    actor, _ = pressed
+    suggestion_id = context.button_as(SuggestionCard).item_id
     try:
         async with context.db() as session:
-            item = await get_suggestion(
-                session, org_id=context.org_id, suggestion_id=data.int_arg()
-            )
-    except (DomainError, ValueError):
+            item = await get_suggestion(session, org_id=context.org_id, suggestion_id=suggestion_id)
+    except DomainError:
         await context.answer(update, context.t("desk.item_not_found"), alert=True)
         return _END
     if item.status == SuggestionStatus.CLOSED:
@@ -264,10 +270,10 @@ async def deliver_to_author(context: UnionContext, item: Suggestion, reply: str)
     tr = context.i18n.get(author.language)
     item_id = item.id or 0
     markup = keyboard(
-        [(tr("suggestion.author_followup"), pack(AUTHOR, "more", item_id))],
+        [(tr("suggestion.author_followup"), AuthorButton("more", item_id))],
         [
-            (tr("suggestion.author_resolved"), pack(AUTHOR, "ok", item_id)),
-            (tr("suggestion.author_not_resolved"), pack(AUTHOR, "notok", item_id)),
+            (tr("suggestion.author_resolved"), AuthorButton("ok", item_id)),
+            (tr("suggestion.author_not_resolved"), AuthorButton("notok", item_id)),
         ],
     )
     text = tr("suggestion.reply_to_author", number=item.number) + "\n\n" + reply
@@ -296,35 +302,34 @@ async def change_state(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
-    query = update.callback_query
-    assert query is not None
-    actions = {"close": close_suggestion, "reopen": reopen_suggestion}
+    actor, _ = pressed
+    button = context.button_as(SuggestionCard)
+    suggestion_id = button.item_id
+    if suggestion_id == 0:  # not a database id: a malformed button
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
     try:
-        suggestion_id = data.int_arg()
-        if data.action == "pub":
+        if button.action == "pub":
             await publish(context, suggestion_id=suggestion_id, actor=actor)
-        else:
+        else:  # registered for close, reopen and pub only
+            change = close_suggestion if button.action == "close" else reopen_suggestion
             async with context.db() as session:
-                await actions[data.action](
+                await change(
                     session, org_id=context.org_id, suggestion_id=suggestion_id, actor=actor
                 )
     except DomainError as error:
         await refuse(update, context, error)
-        await _quiet_refresh(context, data.args)
-        return
-    except (ValueError, KeyError):
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        await _quiet_refresh(context, suggestion_id)
         return
     await context.answer(update, context.t("suggestion.done_toast"))
-    logger.info("Suggestion %s: %s by member %s", suggestion_id, data.action, actor.id)
+    logger.info("Suggestion %s: %s by member %s", suggestion_id, button.action, actor.id)
     await refresh(context, suggestion_id)
 
 
-async def _quiet_refresh(context: UnionContext, args: tuple[str, ...]) -> None:
+async def _quiet_refresh(context: UnionContext, suggestion_id: int) -> None:
     try:
-        await refresh(context, int(args[0]))
-    except (DomainError, ValueError, IndexError):
+        await refresh(context, suggestion_id)
+    except DomainError:
         return
 
 
@@ -376,34 +381,59 @@ async def list_items(update: Update, context: UnionContext) -> None:
     await _send_list(update, context, offset=0)
 
 
-async def list_pressed(update: Update, context: UnionContext) -> None:
-    """Filter, page or open buttons of /suggestions."""
-    pressed = await committee_press(update, context)
-    if pressed is None:
-        return
-    _, data = pressed
-    query = update.callback_query
-    assert query is not None and context.user_data is not None
+async def _list_press(update: Update, context: UnionContext) -> dict[str, Any] | None:
+    """A button of /suggestions pressed by a committee member: answered; the list's filters
+    (None after refusing anyone else)."""
+    if await committee_press(update, context) is None:
+        return None
+    assert context.user_data is not None
     await context.answer(update)
     current = context.user_data.setdefault("sug_filter", {"status": "", "category": 0})
-    arg = data.args[0] if data.args else ""
-    if data.action == "fstatus":
-        current["status"] = arg if arg in set(SuggestionStatus) else ""
-        await _send_list(update, context, offset=0)
-    elif data.action == "fcat":
-        current["category"] = int(arg) if arg.isdigit() else 0
-        await _send_list(update, context, offset=0)
-    elif data.action == "page":
-        await _send_list(update, context, offset=int(arg) if arg.isdigit() else 0)
-    elif data.action == "show":
-        try:
-            async with context.db() as session:
-                item = await get_suggestion(session, org_id=context.org_id, suggestion_id=int(arg))
-        except (DomainError, ValueError):
-            await say(update, context, context.t("desk.item_not_found"))
-            return
-        text, markup = await render_card(context, item)
-        await say(update, context, text, markup)
+    assert isinstance(current, dict)
+    return current
+
+
+async def status_filter_pressed(update: Update, context: UnionContext) -> None:
+    """A status filter of /suggestions (or all statuses)."""
+    status = context.button_as(SuggestionStatusFilter).status
+    current = await _list_press(update, context)
+    if current is None:
+        return
+    current["status"] = "" if status == "all" else status
+    await _send_list(update, context, offset=0)
+
+
+async def category_filter_pressed(update: Update, context: UnionContext) -> None:
+    """A category filter of /suggestions (or all categories)."""
+    category_id = context.button_as(SuggestionCategoryFilter).category_id
+    current = await _list_press(update, context)
+    if current is None:
+        return
+    current["category"] = category_id
+    await _send_list(update, context, offset=0)
+
+
+async def page_pressed(update: Update, context: UnionContext) -> None:
+    """Previous / next page of /suggestions."""
+    offset = context.button_as(SuggestionPage).offset
+    if await _list_press(update, context) is None:
+        return
+    await _send_list(update, context, offset=offset)
+
+
+async def show_pressed(update: Update, context: UnionContext) -> None:
+    """An item of /suggestions: its card, with its buttons."""
+    suggestion_id = context.button_as(SuggestionShow).item_id
+    if await _list_press(update, context) is None:
+        return
+    try:
+        async with context.db() as session:
+            item = await get_suggestion(session, org_id=context.org_id, suggestion_id=suggestion_id)
+    except DomainError:
+        await say(update, context, context.t("desk.item_not_found"))
+        return
+    text, markup = await render_card(context, item)
+    await say(update, context, text, markup)
 
 
 async def _send_list(update: Update, context: UnionContext, *, offset: int) -> None:
@@ -422,32 +452,31 @@ async def _send_list(update: Update, context: UnionContext, *, offset: int) -> N
         )
         categories = await list_categories(session, org_id=context.org_id, include_inactive=True)
     names = {category.id: category_label(context.tr, category) for category in categories}
-    rows: list[list[tuple[str, str]]] = [
-        [
-            (context.t(f"suggestion.status.{value}"), pack(KIND, "fstatus", value))
-            for value in SuggestionStatus
-        ]
-        + [(context.t("suggestion.filter_all"), pack(KIND, "fstatus", "all"))]
+    statuses: list[tuple[str, Button]] = [
+        (context.t(f"suggestion.status.{value}"), SuggestionStatusFilter(value.value))
+        for value in SuggestionStatus
     ]
-    category_buttons = [
-        (name, pack(KIND, "fcat", category_id))
+    statuses.append((context.t("suggestion.filter_all"), SuggestionStatusFilter("all")))
+    rows = [statuses]
+    category_buttons: list[tuple[str, Button]] = [
+        (name, SuggestionCategoryFilter(category_id))
         for category_id, name in names.items()
         if category_id
     ]
-    category_buttons.append((context.t("suggestion.filter_all_categories"), pack(KIND, "fcat", 0)))
+    category_buttons.append(
+        (context.t("suggestion.filter_all_categories"), SuggestionCategoryFilter(0))
+    )
     rows.extend(category_buttons[start : start + 3] for start in range(0, len(category_buttons), 3))
     for item in items:
         label = (
             f"{item.number} · {context.t(f'suggestion.status.{item.status}')} · {item.body[:24]}"
         )
-        rows.append([(label, pack(KIND, "show", item.id or 0))])
-    paging: list[tuple[str, str]] = []
+        rows.append([(label, SuggestionShow(item.id or 0))])
+    paging: list[tuple[str, Button]] = []
     if offset > 0:
-        paging.append(
-            (context.t("common.previous"), pack(KIND, "page", max(0, offset - PAGE_SIZE)))
-        )
+        paging.append((context.t("common.previous"), SuggestionPage(max(0, offset - PAGE_SIZE))))
     if offset + PAGE_SIZE < total:
-        paging.append((context.t("common.next"), pack(KIND, "page", offset + PAGE_SIZE)))
+        paging.append((context.t("common.next"), SuggestionPage(offset + PAGE_SIZE)))
     if paging:
         rows.append(paging)
     header = (
@@ -488,7 +517,7 @@ async def _send_categories(update: Update, context: UnionContext) -> None:
         [
             (
                 ("✓ " if category.active else "✗ ") + category_label(context.tr, category),
-                pack("sgc", "toggle", category.id or 0),
+                CategoryToggle(category.id or 0),
             )
         ]
         for category in categories
@@ -501,14 +530,11 @@ async def toggle_category(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, data = pressed
-    query = update.callback_query
-    assert query is not None
+    actor, _ = pressed
+    category_id = context.button_as(CategoryToggle).category_id
     try:
         async with context.db() as session:
-            category = await get_category(
-                session, org_id=context.org_id, category_id=data.int_arg()
-            )
+            category = await get_category(session, org_id=context.org_id, category_id=category_id)
             await set_category_active(
                 session,
                 org_id=context.org_id,
@@ -516,7 +542,7 @@ async def toggle_category(update: Update, context: UnionContext) -> None:
                 category_id=category.id or 0,
                 active=not category.active,
             )
-    except (DomainError, ValueError):
+    except DomainError:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     await context.answer(update, context.t("suggestion.done_toast"))
@@ -563,7 +589,7 @@ def reply_conversation() -> ConversationHandler[Any]:
     """Reply pressed in the group, text typed in private: one conversation per user."""
     return private_text_conversation(
         name="suggestion_reply",
-        entry_points=[CallbackQueryHandler(start_reply, pattern=pattern(KIND, "reply"))],
+        entry_points=[ButtonHandler(SuggestionCard, start_reply, "reply")],
         on_text=send_reply,
         on_cancel=cancel_reply,
     )
@@ -572,10 +598,12 @@ def reply_conversation() -> ConversationHandler[Any]:
 def register(application: Application) -> None:
     """Add the committee side of the suggestion box."""
     for action in ("close", "reopen", "pub"):
-        application.add_handler(CallbackQueryHandler(change_state, pattern=pattern(KIND, action)))
-    for action in ("fstatus", "fcat", "page", "show"):
-        application.add_handler(CallbackQueryHandler(list_pressed, pattern=pattern(KIND, action)))
-    application.add_handler(CallbackQueryHandler(toggle_category, pattern=pattern("sgc", "toggle")))
+        application.add_handler(ButtonHandler(SuggestionCard, change_state, action))
+    application.add_handler(ButtonHandler(SuggestionStatusFilter, status_filter_pressed))
+    application.add_handler(ButtonHandler(SuggestionCategoryFilter, category_filter_pressed))
+    application.add_handler(ButtonHandler(SuggestionPage, page_pressed))
+    application.add_handler(ButtonHandler(SuggestionShow, show_pressed))
+    application.add_handler(ButtonHandler(CategoryToggle, toggle_category))
     application.add_handler(
         CommandHandler("suggestions", list_items, filters=filters.ChatType.PRIVATE)
     )

@@ -13,24 +13,23 @@ from telegram import Update
 from telegram.ext import (
     Application,
     BaseHandler,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.features import Section
 from bot.forms import Form
 from handlers.common import (
     TYPED_TEXT,
-    button_step,
-    confirm_or_cancel,
+    confirm_or_cancel_buttons,
     conversation,
+    expect_text,
+    family_step,
     keyboard,
-    member_asked_to_type,
     private_text_conversation,
     refuse,
     require_member,
@@ -40,7 +39,15 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
+from handlers.menu.buttons import MenuButton
 from handlers.review_desk import post_under_cards
+from handlers.suggestions.buttons import (
+    AuthorButton,
+    FilingAnonymity,
+    FilingCategory,
+    FilingConfirm,
+    FilingPhotos,
+)
 from handlers.suggestions.desk import KIND, announce, category_label, refresh
 from models.desk import cards_for
 from models.errors import DomainError
@@ -63,8 +70,6 @@ from models.suggestions import (
 
 logger = logging.getLogger(__name__)
 
-FILING = "sgf"
-AUTHOR = "sga"
 _END = ConversationHandler.END
 Step = BaseHandler[Any, Any, Any]
 
@@ -102,7 +107,7 @@ async def _ask_category(update: Update, context: UnionContext) -> None:
     async with context.db() as session:
         categories = await list_categories(session, org_id=context.org_id)
     rows = [
-        [(category_label(context.tr, category), pack(FILING, "cat", category.id or 0))]
+        [(category_label(context.tr, category), FilingCategory(category.id or 0))]
         for category in categories
     ]
     await say(update, context, context.t("suggestion.choose_category"), keyboard(*rows))
@@ -110,15 +115,12 @@ async def _ask_category(update: Update, context: UnionContext) -> None:
 
 async def got_category(update: Update, context: UnionContext) -> int:
     """A category button."""
-    query = update.callback_query
-    assert query is not None
+    category_id = context.button_as(FilingCategory).category_id
     await context.answer(update)
     try:
         async with context.db() as session:
-            category = await get_category(
-                session, org_id=context.org_id, category_id=unpack(query.data).int_arg()
-            )
-    except (DomainError, ValueError):
+            category = await get_category(session, org_id=context.org_id, category_id=category_id)
+    except DomainError:
         await say(update, context, context.t("suggestion.category_unknown"))
         return Filing.CATEGORY
     draft = _draft(context)
@@ -139,7 +141,7 @@ async def got_body(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("suggestion.ask_photos", limit=MAX_PHOTOS),
-        keyboard([(context.t("suggestion.no_photos"), pack(FILING, "photos", "done"))]),
+        keyboard([(context.t("suggestion.no_photos"), FilingPhotos("done"))]),
     )
     return Filing.PHOTOS
 
@@ -158,7 +160,7 @@ async def got_photo(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("suggestion.photo_received", count=len(photos), limit=MAX_PHOTOS),
-        keyboard([(context.t("suggestion.photos_done"), pack(FILING, "photos", "done"))]),
+        keyboard([(context.t("suggestion.photos_done"), FilingPhotos("done"))]),
     )
     return Filing.PHOTOS
 
@@ -176,7 +178,7 @@ async def photos_only(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("suggestion.photos_only", limit=MAX_PHOTOS),
-        keyboard([(context.t("suggestion.photos_done"), pack(FILING, "photos", "done"))]),
+        keyboard([(context.t("suggestion.photos_done"), FilingPhotos("done"))]),
     )
     return Filing.PHOTOS
 
@@ -187,8 +189,8 @@ async def _ask_anonymity(update: Update, context: UnionContext) -> int:
         context,
         context.t("suggestion.ask_anonymity", limit=context.settings.anonymous_daily_limit),
         keyboard(
-            [(context.t("suggestion.named"), pack(FILING, "anon", "named"))],
-            [(context.t("suggestion.anonymous"), pack(FILING, "anon", "anon"))],
+            [(context.t("suggestion.named"), FilingAnonymity("named"))],
+            [(context.t("suggestion.anonymous"), FilingAnonymity("anon"))],
         ),
     )
     return Filing.ANONYMITY
@@ -196,10 +198,9 @@ async def _ask_anonymity(update: Update, context: UnionContext) -> int:
 
 async def got_anonymity(update: Update, context: UnionContext) -> int:
     """Named or anonymous; then the preview."""
-    query = update.callback_query
-    assert query is not None
+    choice = context.button_as(FilingAnonymity).choice
     await context.answer(update)
-    _draft(context)["anonymous"] = unpack(query.data).args[:1] == ("anon",)
+    _draft(context)["anonymous"] = choice == "anon"
     return await _preview(update, context)
 
 
@@ -227,17 +228,16 @@ async def _preview(update: Update, context: UnionContext) -> int:
         update,
         context,
         "\n".join(lines),
-        confirm_or_cancel(context, FILING, "confirm"),
+        confirm_or_cancel_buttons(context, FilingConfirm("yes"), FilingConfirm("cancel")),
     )
     return Filing.CONFIRM
 
 
 async def confirm(update: Update, context: UnionContext) -> int:
     """Confirm: store, number, receipt, and the card on the desk."""
-    query = update.callback_query
-    assert query is not None
+    choice = context.button_as(FilingConfirm).choice
     await context.answer(update)
-    if unpack(query.data).args[:1] != ("yes",):
+    if choice != "yes":
         return await _abandon(update, context)
     actor = await require_member(update, context)
     if actor is None:
@@ -356,28 +356,26 @@ def _shorten(text: str, limit: int) -> str:
 
 async def verdict(update: Update, context: UnionContext) -> None:
     """Resolved / Not resolved pressed under a reply."""
-    query = update.callback_query
-    assert query is not None
+    button = context.button_as(AuthorButton)
     actor = await require_member(update, context)
     if actor is None:
         return
-    data = unpack(query.data)
-    kind = EntryKind.RESOLVED if data.action == "ok" else EntryKind.NOT_RESOLVED
+    if button.item_id == 0:  # not a database id: a malformed button
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
+    kind = EntryKind.RESOLVED if button.action == "ok" else EntryKind.NOT_RESOLVED
     try:
         async with context.db() as session:
             item = await author_responds(
                 session,
                 org_id=context.org_id,
-                suggestion_id=data.int_arg(),
+                suggestion_id=button.item_id,
                 actor=actor,
                 seal=context.state.seal,
                 kind=kind,
             )
     except DomainError as error:
         await refuse(update, context, error)
-        return
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     await context.answer(update, context.t("suggestion.done_toast"))
     tr = context.i18n.get(context.settings.default_language)
@@ -397,13 +395,21 @@ async def verdict(update: Update, context: UnionContext) -> None:
 
 
 async def start_followup(update: Update, context: UnionContext) -> int:
-    """Follow up pressed under a reply: ask for the text."""
-    prompt = context.t("suggestion.write_followup", limit=BODY_LIMIT)
+    """Follow up pressed under a reply: keep the item's id and ask for the text (the id is
+    checked when the text comes)."""
+    assert context.user_data is not None
+    item_id = context.button_as(AuthorButton).item_id
+    if item_id == 0:  # not a database id: a malformed button
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return _END
+    await context.answer(update)
+    if await require_member(update, context) is None:
+        return _END
+    context.user_data["followup_for"] = item_id
     purpose = context.t("purpose.suggestion_followup")
-    asked = await member_asked_to_type(
-        update, context, remember="followup_for", purpose=purpose, prompt=prompt
-    )
-    return TYPED_TEXT if asked else _END
+    prompt = context.t("suggestion.write_followup", limit=BODY_LIMIT)
+    await say(update, context, expect_text(context, purpose) + "\n" + prompt)
+    return TYPED_TEXT
 
 
 async def send_followup(update: Update, context: UnionContext, body: str) -> int:
@@ -451,11 +457,9 @@ async def cancel_followup(update: Update, context: UnionContext) -> int:
 def register(application: Application) -> None:
     """Add the member side of the suggestion box."""
     # After the filing conversation: it only sees presses the conversation did not take.
-    application.add_handler(
-        CallbackQueryHandler(confirm_after_end, pattern=pattern(FILING, "confirm"))
-    )
-    application.add_handler(CallbackQueryHandler(verdict, pattern=pattern(AUTHOR, "ok")))
-    application.add_handler(CallbackQueryHandler(verdict, pattern=pattern(AUTHOR, "notok")))
+    application.add_handler(ButtonHandler(FilingConfirm, confirm_after_end))
+    application.add_handler(ButtonHandler(AuthorButton, verdict, "ok"))
+    application.add_handler(ButtonHandler(AuthorButton, verdict, "notok"))
 
 
 def forms() -> list[Form]:
@@ -467,18 +471,18 @@ def forms() -> list[Form]:
                 name="suggestion_filing",
                 entry_points=[
                     CommandHandler("suggest", start_filing, filters=private),
-                    CallbackQueryHandler(start_filing, pattern=pattern("menu", "suggest")),
+                    ButtonHandler(MenuButton, start_filing, "suggest"),
                 ],
                 states={
-                    Filing.CATEGORY: button_step(got_category, FILING, "cat"),
+                    Filing.CATEGORY: family_step(got_category, FilingCategory),
                     Filing.BODY: text_step(got_body),
                     Filing.PHOTOS: [
                         MessageHandler(filters.PHOTO, got_photo),
-                        CallbackQueryHandler(photos_done, pattern=pattern(FILING, "photos")),
+                        ButtonHandler(FilingPhotos, photos_done),
                         MessageHandler(~filters.COMMAND, photos_only),
                     ],
-                    Filing.ANONYMITY: button_step(got_anonymity, FILING, "anon"),
-                    Filing.CONFIRM: button_step(confirm, FILING, "confirm"),
+                    Filing.ANONYMITY: family_step(got_anonymity, FilingAnonymity),
+                    Filing.CONFIRM: family_step(confirm, FilingConfirm),
                 },
                 fallbacks=[CommandHandler("cancel", cancel)],
                 allow_reentry=True,
@@ -489,9 +493,7 @@ def forms() -> list[Form]:
         Form(
             private_text_conversation(
                 name="suggestion_followup",
-                entry_points=[
-                    CallbackQueryHandler(start_followup, pattern=pattern(AUTHOR, "more"))
-                ],
+                entry_points=[ButtonHandler(AuthorButton, start_followup, "more")],
                 on_text=send_followup,
                 on_cancel=cancel_followup,
             ),
