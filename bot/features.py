@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application
 
+from bot.buttons import Button
 from bot.forms import Form
 from models.members import Actor
 
 if TYPE_CHECKING:
-    from scheduler.jobs import FixedJob
-
     from bot.context import UnionContext
+    from scheduler.jobs import FixedJob
 
 
 class Audience(IntEnum):
@@ -111,6 +111,7 @@ class Feature:
     mine: MineSection | None = None
     deep_links: tuple[DeepLink, ...] = ()
     jobs: tuple[FixedJob, ...] = ()
+    group_buttons: tuple[type[Button], ...] = ()  # the families that work in group chats
     catalog_keys: Callable[[], Iterable[str]] = field(default=_no_keys)
 
 

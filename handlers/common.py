@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -13,7 +13,6 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -22,7 +21,6 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.buttons import Button, ButtonHandler
-from bot.callback import pack, pattern, unpack
 from bot.context import UnionContext
 from bot.forms import OUTGOING
 from bot.i18n import Translator
@@ -56,16 +54,6 @@ def keyboard(*rows: ButtonRow) -> InlineKeyboardMarkup:
 
 
 def confirm_or_cancel(
-    context: UnionContext, feature: str, action: str, *, cancel: str = "cancel"
-) -> InlineKeyboardMarkup:
-    """The Confirm / Cancel pair under a preview (`feature:action:yes` or `...:<cancel>`)."""
-    return keyboard(
-        [(context.t("reg.confirm"), pack(feature, action, "yes"))],
-        [(context.t("common.cancel"), pack(feature, action, cancel))],
-    )
-
-
-def confirm_or_cancel_buttons(
     context: UnionContext, confirm: Button, cancel: Button
 ) -> InlineKeyboardMarkup:
     """The Confirm / Cancel pair under a preview, as typed buttons."""
@@ -212,16 +200,6 @@ def family_step(
     ]
 
 
-def button_step(
-    callback: StepCallback, feature: str, action: str
-) -> list[BaseHandler[Any, Any, Any]]:
-    """A conversation step that wants a press on one of our buttons (typing gets a prompt)."""
-    return [
-        CallbackQueryHandler(callback, pattern=pattern(feature, action)),
-        MessageHandler(~filters.COMMAND, buttons_expected),
-    ]
-
-
 async def typed_text(
     update: Update, context: UnionContext, *, limit: int, multiline: bool = False
 ) -> str | None:
@@ -232,49 +210,6 @@ async def typed_text(
     except DomainError as error:
         await refuse(update, context, error)
         return None
-
-
-async def chosen_option(
-    update: Update, context: UnionContext, allowed: Iterable[str]
-) -> str | None:
-    """The choice a button carries if it is one of `allowed` (the press is answered), else
-    None after a stale-button alert."""
-    assert update.callback_query is not None
-    choice = unpack(update.callback_query.data).arg(0)
-    if choice not in set(allowed):
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return None
-    await context.answer(update)
-    return choice
-
-
-async def button_id(update: Update, context: UnionContext) -> int | None:
-    """The id a button carries (the press not answered yet), else None after a stale-button
-    alert: a malformed id is refused on the button, never dropped silently."""
-    assert update.callback_query is not None
-    try:
-        return unpack(update.callback_query.data).int_arg()
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return None
-
-
-async def member_asked_to_type(
-    update: Update, context: UnionContext, *, remember: str, purpose: str, prompt: str
-) -> bool:
-    """A member's button that carries an id and asks for text for someone else (a follow-up,
-    an answer): keep the id under `remember` and ask, naming the `purpose`; False after a
-    clear answer for a bad id or a non-member."""
-    assert context.user_data is not None
-    item_id = await button_id(update, context)
-    if item_id is None:
-        return False
-    await context.answer(update)
-    if await require_member(update, context) is None:
-        return False
-    context.user_data[remember] = item_id
-    await say(update, context, expect_text(context, purpose) + "\n" + prompt)
-    return True
 
 
 TYPED_TEXT = 1  # a private-text conversation waits for the text
@@ -409,7 +344,7 @@ def private_text_conversation(
     )
 
 
-async def member_choice_buttons(
+async def member_buttons(
     context: UnionContext,
     query: str,
     make: Callable[[int], Button],
@@ -423,22 +358,6 @@ async def member_choice_buttons(
         )
     rows = [
         [(f"{m.real_name} · {m.department}", make(m.id or 0))]
-        for m in found
-        if m.status == MemberStatus.ACTIVE and m.id != exclude
-    ]
-    return keyboard(*rows) if rows else None
-
-
-async def member_buttons(
-    context: UnionContext, query: str, feature: str, action: str, *, exclude: int | None = None
-) -> InlineKeyboardMarkup | None:
-    """Active members whose name or department matches, as buttons `feature:action:<id>`."""
-    async with context.db() as session:
-        found, _total = await search_members(
-            session, org_id=context.org_id, query=query, offset=0, limit=8
-        )
-    rows = [
-        [(f"{m.real_name} · {m.department}", pack(feature, action, m.id or 0))]
         for m in found
         if m.status == MemberStatus.ACTIVE and m.id != exclude
     ]

@@ -48,23 +48,18 @@ async def prepare_context(update: Update, context: UnionContext) -> None:
         raise ApplicationHandlerStop from exc
 
 
-# Buttons that work in the committee group: the desk cards. Every other button (the menu, lists,
-# forms, a member's own buttons) shows or asks for something private, so a press of it in a
-# group, even with forged data under a desk card, is refused before any feature sees it.
-GROUP_BUTTONS: dict[str, frozenset[str] | None] = {
-    "sug": frozenset({"reply", "close", "reopen", "pub"}),
-    "pd": None,  # every action of the proposal desk
-    "ak": None,  # every action of the aid desk
-    "join": None,
-}
-
-
-def works_in_groups(feature: str, action: str) -> bool:
-    """Whether a button of this family may be pressed in a group chat."""
-    if feature not in GROUP_BUTTONS:
-        return False
-    actions = GROUP_BUTTONS[feature]
-    return actions is None or action in actions
+def works_in_groups(features: Sequence[Feature], data: str | None) -> bool:
+    """Whether this press is of a family a feature declares for group chats (the desk cards).
+    Every other button (the menu, lists, forms, a member's own buttons) shows or asks for
+    something private, so a press of it in a group, even with forged data, is refused."""
+    for feature in features:
+        for family in feature.group_buttons:
+            try:
+                family.unpack(data)
+            except CallbackDataError:
+                continue
+            return True
+    return False
 
 
 async def private_buttons_in_groups(update: Update, context: UnionContext) -> None:
@@ -73,10 +68,9 @@ async def private_buttons_in_groups(update: Update, context: UnionContext) -> No
     chat = update.effective_chat
     if query is None or chat is None or chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
         return
-    data = unpack(query.data)  # prepare_context refused malformed data already
-    if works_in_groups(data.feature, data.action):
+    if works_in_groups(context.state.features, query.data):
         return
-    logger.info("Refused private button %s:%s in a group", data.feature, data.action)
+    logger.info("Refused a private %s button in a group", (query.data or "").split(":")[0])
     await context.answer(update, context.t("group.private_only"), alert=True)
     raise ApplicationHandlerStop
 

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.error import BadRequest, TelegramError
 
-from bot.callback import CallbackData, CallbackDataError, unpack
 from bot.context import UnionContext
 from models.desk import DeskCard, deliverable_cards, record_card
 from models.members import Actor, committee_telegram_ids
@@ -164,30 +163,22 @@ async def post_under_cards(context: UnionContext, *, kind: str, item_id: int, te
             )
 
 
-async def committee_press(
-    update: Update, context: UnionContext
-) -> tuple[Actor, CallbackData] | None:
-    """Answer a desk button press; return the committee presser and the parsed data, or refuse.
+async def committee_press(update: Update, context: UnionContext) -> Actor | None:
+    """The committee member behind a desk button press, or None after refusing it.
 
     Anyone in the group can press; only an active committee member (checked in the database
-    for this very press) may decide. Refusals are logged with the presser's Telegram id.
+    for this very press) may decide. Refusals are logged with the presser's Telegram id. What
+    was pressed comes parsed from the handler (`context.button_as(...)`).
     """
     query = update.callback_query
     assert query is not None
-    try:
-        data = unpack(query.data)
-    except CallbackDataError:
-        logger.warning("Malformed desk callback from user %s", query.from_user.id)
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return None
     actor = context.actor
     if actor is None or not actor.is_committee:
         logger.warning(
-            "Refused %s:%s press by non-committee user %s",
-            data.feature,
-            data.action,
+            "Refused a %s press by non-committee user %s",
+            (query.data or "").split(":")[0],
             query.from_user.id,
         )
         await context.answer(update, context.t("desk.not_committee"), alert=True)
         return None
-    return actor, data
+    return actor

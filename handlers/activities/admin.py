@@ -40,7 +40,7 @@ from handlers.activities.buttons import (
 )
 from handlers.activities.signup import signup_buttons, summary, when
 from handlers.common import (
-    confirm_or_cancel_buttons,
+    confirm_or_cancel,
     conversation,
     family_step,
     keyboard,
@@ -413,7 +413,7 @@ async def _preview(update: Update, context: UnionContext) -> int:
             context.t("activity.preview_who", who=who),
         ]
     )
-    markup = confirm_or_cancel_buttons(context, CreateConfirm("yes"), CreateConfirm("cancel"))
+    markup = confirm_or_cancel(context, CreateConfirm("yes"), CreateConfirm("cancel"))
     await say(update, context, text, markup)
     return Creating.CONFIRM
 

@@ -8,6 +8,7 @@ from telegram.ext import Application
 from bot.features import Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
 from handlers.aid import asking, books, desk, hardship
+from handlers.aid.buttons import AidApproval, AidDeskCard
 from models.errors import N_
 from scheduler.aid_jobs import AID_DAY
 
@@ -42,4 +43,5 @@ FEATURE = Feature(
     ),
     mine=asking.mine_section,
     jobs=(AID_DAY,),
+    group_buttons=(AidDeskCard, AidApproval),
 )

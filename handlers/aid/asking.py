@@ -39,12 +39,12 @@ from handlers.aid.buttons import (
 from handlers.aid.desk import announce, case_label, refresh, today
 from handlers.common import (
     TYPED_TEXT,
-    confirm_or_cancel_buttons,
+    confirm_or_cancel,
     conversation,
     expect_text,
     family_step,
     keyboard,
-    member_choice_buttons,
+    member_buttons,
     private_text_conversation,
     refuse,
     require_member,
@@ -148,7 +148,7 @@ async def got_colleague_name(update: Update, context: UnionContext) -> int:
     text = await typed_text(update, context, limit=20)
     if text is None:
         return Asking.COLLEAGUE
-    markup = await member_choice_buttons(context, text, AidColleague, exclude=actor.id)
+    markup = await member_buttons(context, text, AidColleague, exclude=actor.id)
     if markup is None:
         await say(update, context, context.t("aid.colleague_none"))
         return Asking.COLLEAGUE
@@ -334,7 +334,7 @@ async def _preview(update: Update, context: UnionContext) -> int:
     if draft.get("subject"):
         lines.insert(1, context.t("aid.preview_report"))
     lines += ["", str(draft["description"])]
-    markup = confirm_or_cancel_buttons(context, AidConfirm("yes"), AidConfirm("cancel"))
+    markup = confirm_or_cancel(context, AidConfirm("yes"), AidConfirm("cancel"))
     await say(update, context, "\n".join(lines), markup)
     return Asking.CONFIRM
 

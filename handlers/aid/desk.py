@@ -200,7 +200,7 @@ async def open_case(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     case_id = context.button_as(AidDeskCard).case_id
     try:
         async with context.db() as session:
@@ -276,7 +276,7 @@ async def approve_pressed(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     button = context.button_as(AidApproval)
     case_id, amount = button.case_id, button.amount
     if not case_id or not amount:

@@ -29,7 +29,7 @@ from handlers.common import (
     conversation,
     family_step,
     keyboard,
-    member_choice_buttons,
+    member_buttons,
     refuse,
     require_committee,
     say,
@@ -155,7 +155,7 @@ async def got_name(update: Update, context: UnionContext) -> int:
     text = await typed_text(update, context, limit=20)
     if text is None:
         return FileSteps.NAME
-    markup = await member_choice_buttons(context, text, HardshipMember)
+    markup = await member_buttons(context, text, HardshipMember)
     if markup is None:
         await say(update, context, context.t("aid.colleague_none"))
         return FileSteps.NAME

@@ -21,7 +21,7 @@ from bot.context import UnionContext
 from bot.forms import Form
 from handlers.broadcast.buttons import BroadcastAudience, BroadcastConfirm
 from handlers.common import (
-    confirm_or_cancel_buttons,
+    confirm_or_cancel,
     conversation,
     family_step,
     keyboard,
@@ -123,7 +123,7 @@ async def got_text(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("broadcast.preview", audience=audience, count=len(recipients)) + "\n\n" + text,
-        confirm_or_cancel_buttons(context, BroadcastConfirm("yes"), BroadcastConfirm("no")),
+        confirm_or_cancel(context, BroadcastConfirm("yes"), BroadcastConfirm("no")),
     )
     return Step.CONFIRM
 

@@ -27,7 +27,7 @@ from handlers.calendar.buttons import (
     NewEntryConfirm,
 )
 from handlers.common import (
-    confirm_or_cancel_buttons,
+    confirm_or_cancel,
     conversation,
     family_step,
     keyboard,
@@ -181,7 +181,7 @@ async def entry_pressed(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     button = context.button_as(CalendarEntryButton)
     if button.entry_id == 0:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
@@ -427,7 +427,7 @@ async def add_text(update: Update, context: UnionContext) -> int:
         "",
         text,
     ]
-    markup = confirm_or_cancel_buttons(context, NewEntryConfirm("yes"), NewEntryConfirm("no"))
+    markup = confirm_or_cancel(context, NewEntryConfirm("yes"), NewEntryConfirm("no"))
     await say(update, context, "\n".join(lines), markup)
     return AddStep.CONFIRM
 

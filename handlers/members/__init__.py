@@ -8,6 +8,7 @@ from telegram.ext import Application
 from bot.features import Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
 from handlers.members import committee, joining, profile, registration
+from handlers.members.buttons import JoinDecision
 from models.errors import N_
 
 
@@ -34,6 +35,7 @@ FEATURE = Feature(
         CommandSpec("joins", N_("cmd.joins"), Audience.COMMITTEE, order=13),
         CommandSpec("bindgroup", N_("cmd.bindgroup"), Audience.CHAIR, False, True, order=29),
     ),
+    group_buttons=(JoinDecision,),
     menu=(
         MenuEntry("me", N_("menu.me"), Audience.MEMBER, profile.show_profile, order=5),
         MenuEntry("language", N_("menu.language"), Audience.EVERYONE, profile.ask_language, 6),

@@ -121,7 +121,7 @@ async def view_member(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     member_id = context.button_as(MemberCard).member_id
     if member_id == 0:  # not a database id: a malformed button
         await context.answer(update, context.t("desk.stale_button"), alert=True)
@@ -196,7 +196,7 @@ async def _change_role(
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     if member_id == 0:  # not a database id: a malformed button
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
@@ -253,7 +253,7 @@ async def change_status(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     button = context.button_as(MemberCard)
     if button.member_id == 0:  # not a database id: a malformed button
         await context.answer(update, context.t("desk.stale_button"), alert=True)

@@ -69,7 +69,7 @@ async def decide_join(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     button = context.button_as(JoinDecision)
     request_id = button.request_id
     if request_id == 0:  # not a database id: a malformed button

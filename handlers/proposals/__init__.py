@@ -8,6 +8,7 @@ from telegram.ext import Application
 from bot.features import Audience, CommandSpec, DeepLink, Feature, MenuEntry
 from bot.forms import Form
 from handlers.proposals import answers, congress, desk, filing
+from handlers.proposals.buttons import ProposalCoHandler, ProposalDesk, ProposalLead, ProposalMerge
 from models.errors import N_
 from scheduler.proposal_jobs import PROPOSAL_DAY
 
@@ -42,6 +43,7 @@ FEATURE = Feature(
     ),
     mine=filing.mine_section,
     jobs=(PROPOSAL_DAY,),
+    group_buttons=(ProposalDesk, ProposalMerge, ProposalLead, ProposalCoHandler),
     deep_links=(
         DeepLink(filing.COSIGN_PREFIX, filing.open_cosign_link, N_("proposal.cosign_join_first")),
     ),

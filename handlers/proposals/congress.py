@@ -22,7 +22,7 @@ from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
 from handlers.common import (
-    confirm_or_cancel_buttons,
+    confirm_or_cancel,
     conversation,
     deep_link,
     family_step,
@@ -273,7 +273,7 @@ async def got_filers(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("congress.preview") + "\n\n" + session_line(context.tr, preview, today(context)),
-        confirm_or_cancel_buttons(context, CongressConfirm("yes"), CongressConfirm("cancel")),
+        confirm_or_cancel(context, CongressConfirm("yes"), CongressConfirm("cancel")),
     )
     return Opening.CONFIRM
 
@@ -521,7 +521,7 @@ async def handler_pick(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     if not actor.is_chair:
         await context.answer(update, context.t("roles.chair_only"), alert=True)
         return
@@ -559,7 +559,7 @@ async def handler_set(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     button = context.button_as(HandlerSet)
     member_id, department_id = button.member_id, button.department_id
     try:

@@ -235,7 +235,7 @@ async def file_or_convert(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     button = context.button_as(ProposalDesk)
     proposal_id = button.proposal_id
     try:
@@ -318,7 +318,7 @@ async def merge_into(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     button = context.button_as(ProposalMerge)
     merged_id, survivor_id = button.merged_id, button.survivor_id
     try:
@@ -469,7 +469,7 @@ async def assign_confirm(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     assert context.user_data is not None
     proposal_id = context.button_as(ProposalDesk).proposal_id
     pending = _assignment(context, proposal_id)
@@ -541,7 +541,7 @@ async def toggle_excellent(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     proposal_id = context.button_as(ProposalDesk).proposal_id
     try:
         async with context.db() as session:

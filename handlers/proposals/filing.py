@@ -21,7 +21,7 @@ from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
 from handlers.common import (
-    confirm_or_cancel_buttons,
+    confirm_or_cancel,
     conversation,
     deep_link,
     family_step,
@@ -215,7 +215,7 @@ async def got_category(update: Update, context: UnionContext) -> int:
         update,
         context,
         context.t("proposal.preview_title") + "\n\n" + body(context.tr, preview),
-        confirm_or_cancel_buttons(context, FilingConfirm("yes"), FilingConfirm("cancel")),
+        confirm_or_cancel(context, FilingConfirm("yes"), FilingConfirm("cancel")),
     )
     return Filing.CONFIRM
 

@@ -8,6 +8,7 @@ from telegram.ext import Application
 from bot.features import Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
 from handlers.suggestions import desk, filing
+from handlers.suggestions.buttons import SuggestionCard
 from models.errors import N_
 from scheduler.suggestion_jobs import DIGEST
 
@@ -37,4 +38,5 @@ FEATURE = Feature(
     ),
     mine=filing.mine_section,
     jobs=(DIGEST,),
+    group_buttons=(SuggestionCard,),
 )

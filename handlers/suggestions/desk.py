@@ -178,7 +178,7 @@ async def start_reply(update: Update, context: UnionContext) -> int:
     assert query is not None
     if pressed is None:
         return _END
-    actor, _ = pressed
+    actor = pressed
     suggestion_id = context.button_as(SuggestionCard).item_id
     try:
         async with context.db() as session:
@@ -302,7 +302,7 @@ async def change_state(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     button = context.button_as(SuggestionCard)
     suggestion_id = button.item_id
     if suggestion_id == 0:  # not a database id: a malformed button
@@ -530,7 +530,7 @@ async def toggle_category(update: Update, context: UnionContext) -> None:
     pressed = await committee_press(update, context)
     if pressed is None:
         return
-    actor, _ = pressed
+    actor = pressed
     category_id = context.button_as(CategoryToggle).category_id
     try:
         async with context.db() as session:

@@ -25,7 +25,7 @@ from bot.features import Section
 from bot.forms import Form
 from handlers.common import (
     TYPED_TEXT,
-    confirm_or_cancel_buttons,
+    confirm_or_cancel,
     conversation,
     expect_text,
     family_step,
@@ -228,7 +228,7 @@ async def _preview(update: Update, context: UnionContext) -> int:
         update,
         context,
         "\n".join(lines),
-        confirm_or_cancel_buttons(context, FilingConfirm("yes"), FilingConfirm("cancel")),
+        confirm_or_cancel(context, FilingConfirm("yes"), FilingConfirm("cancel")),
     )
     return Filing.CONFIRM
 
