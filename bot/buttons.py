@@ -23,7 +23,7 @@ import enum
 import re
 import typing
 from collections.abc import Callable, Coroutine
-from typing import Any, ClassVar, Literal, Self, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args, get_origin
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
@@ -35,8 +35,21 @@ _PREFIX = re.compile(r"[a-z0-9_-]+(:[a-z0-9_-]+)?")
 _PREFIXES: dict[str, type[Button]] = {}
 
 
+class _DatabaseId:
+    """Marks an int field as a database id: 1 or more (0 and negatives are never ours)."""
+
+
+Id = Annotated[int, _DatabaseId]  # a field that carries a row's id; plain `int` allows 0
+
+
 def _decode(kind: Any, text: str) -> object:
     """One field from its text, by its annotation; ValueError if it does not fit."""
+    if get_origin(kind) is Annotated:
+        base, *marks = get_args(kind)
+        value = _decode(base, text)
+        if _DatabaseId in marks and value == 0:
+            raise ValueError("not an id")
+        return value
     if kind is int:
         if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= MAX_ID:
             raise ValueError("not an id")
@@ -76,7 +89,7 @@ class Button:
 
     @classmethod
     def _fields(cls) -> list[tuple[str, Any]]:
-        hints = typing.get_type_hints(cls)
+        hints = typing.get_type_hints(cls, include_extras=True)
         return [(field.name, hints[field.name]) for field in dataclasses.fields(cls)]  # type: ignore[arg-type]
 
     def pack(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from bot.buttons import Button
+from bot.buttons import Button, Id
 from models.activities import ActivityCategory, SelectionMode
 
 # ---- members -----------------------------------------------------------------------------
@@ -17,14 +17,14 @@ class ActivityButton(Button, prefix="av"):
     """A member's button on an activity: sign up, cancel, check in, enter or withdraw a team."""
 
     action: Literal["su", "cx", "in", "team", "teamx"]
-    activity_id: int
+    activity_id: Id
 
 
 @dataclass(frozen=True)
 class SignUpFor(Button, prefix="av:su"):
     """Sign up for one of an activity's choices (its place in the activity's list)."""
 
-    activity_id: int
+    activity_id: Id
     choice_index: int
 
 
@@ -32,7 +32,7 @@ class SignUpFor(Button, prefix="av:su"):
 class FamilyCount(Button, prefix="av:fam"):
     """How many family members come along (a token: the model refuses a count out of range)."""
 
-    activity_id: int
+    activity_id: Id
     count: str
 
 
@@ -114,20 +114,20 @@ class ManageActivity(Button, prefix="ag"):
     """The management card's buttons (and their follow-ups: Yes, cancel it; Keep the seats)."""
 
     action: Literal["mgr", "list", "xlsx", "att", "close", "move", "cap2", "cxa", "cxyes", "capno"]
-    activity_id: int
+    activity_id: Id
 
 
 @dataclass(frozen=True)
 class MarkPresent(Button, prefix="ag:mark"):
     """A seated participant on the attendance list: a press marks them present."""
 
-    activity_id: int
-    member_id: int
+    activity_id: Id
+    member_id: Id
 
 
 @dataclass(frozen=True)
 class ShrinkCapacity(Button, prefix="ag:capok"):
     """Yes, fewer seats than people seated: the latest seated go to the waitlist."""
 
-    activity_id: int
+    activity_id: Id
     capacity: int

@@ -137,9 +137,6 @@ async def _sign_up(
     if actor is None or not actor.is_active:
         await context.answer(update, context.t("member.not_registered"), alert=True)
         return
-    if activity_id == 0:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return
     batcher = context.state.signups
     assert batcher is not None
     try:
@@ -181,7 +178,7 @@ async def family_pressed(update: Update, context: UnionContext) -> None:
         count = int(button.count)  # a forged count reaches the model, which refuses it
     except ValueError:
         count = None
-    if button.activity_id == 0 or count is None:
+    if count is None:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     try:
@@ -205,9 +202,6 @@ async def cancel_pressed(update: Update, context: UnionContext) -> None:
     actor = context.actor
     if actor is None or not actor.is_active:
         await context.answer(update, context.t("member.not_registered"), alert=True)
-        return
-    if activity_id == 0:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     try:
         async with context.db() as session:
@@ -241,9 +235,6 @@ async def check_in_pressed(update: Update, context: UnionContext) -> None:
     activity_id = context.button_as(ActivityButton).activity_id
     actor = await require_member(update, context)
     if actor is None:
-        return
-    if activity_id == 0:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     now = utcnow()
     try:
@@ -328,9 +319,6 @@ async def start_team(update: Update, context: UnionContext) -> int:
     """部门团体报名 pressed: the players' names."""
     assert context.user_data is not None
     activity_id = context.button_as(ActivityButton).activity_id
-    if activity_id == 0:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return ConversationHandler.END
     await context.answer(update)
     actor = await require_member(update, context)
     if actor is None:
@@ -386,9 +374,6 @@ async def team_withdrawn(update: Update, context: UnionContext) -> None:
     activity_id = context.button_as(ActivityButton).activity_id
     actor = await require_member(update, context)
     if actor is None:
-        return
-    if activity_id == 0:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     try:
         async with context.db() as session:

@@ -160,8 +160,6 @@ async def got_colleague(update: Update, context: UnionContext) -> int:
     """The colleague chosen: only the kinds of news a colleague may bring."""
     member_id = context.button_as(AidColleague).member_id
     await context.answer(update)
-    if not member_id:
-        return Asking.COLLEAGUE
     _draft(context)["subject"] = member_id
     return await _ask_type(update, context, list(REPORTABLE))
 
@@ -396,9 +394,6 @@ async def start_answer(update: Update, context: UnionContext) -> int:
     comes."""
     assert context.user_data is not None
     case_id = context.button_as(AidAnswer).case_id
-    if not case_id:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return _END
     await context.answer(update)
     if await require_member(update, context) is None:
         return _END
@@ -467,9 +462,6 @@ async def withdraw_pressed(update: Update, context: UnionContext) -> None:
     if actor is None:
         return
     case_id = context.button_as(AidWithdraw).case_id
-    if not case_id:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return
     try:
         async with context.db() as session:
             case = await withdraw_case(session, org_id=context.org_id, case_id=case_id, actor=actor)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.buttons import Button
+from bot.buttons import Button, Id
 from models.aid import AidType
 from models.hardship import HardshipLevel
 
@@ -24,7 +24,7 @@ class AidFor(Button, prefix="ad:who"):
 class AidColleague(Button, prefix="ad:subj"):
     """The colleague a report is about, picked from the matching members."""
 
-    member_id: int
+    member_id: Id
 
 
 @dataclass(frozen=True)
@@ -59,14 +59,14 @@ class AidConfirm(Button, prefix="ad:ok"):
 class AidAnswer(Button, prefix="ad:info"):
     """The requester answers the committee's question about their case."""
 
-    case_id: int
+    case_id: Id
 
 
 @dataclass(frozen=True)
 class AidWithdraw(Button, prefix="ad:wd"):
     """The requester withdraws an undecided case (in /mine)."""
 
-    case_id: int
+    case_id: Id
 
 
 # ---- the committee's desk (handlers/aid/desk.py, books.py) -------------------------------
@@ -77,14 +77,14 @@ class AidDeskCard(Button, prefix="ak"):
     """A case card's buttons: open it privately, another amount, ask, reject, record payment."""
 
     action: Literal["open", "amt", "ask", "no", "pay"]
-    case_id: int
+    case_id: Id
 
 
 @dataclass(frozen=True)
 class AidApproval(Button, prefix="ak:yes"):
     """Approve a case for the amount the card offers."""
 
-    case_id: int
+    case_id: Id
     amount: int
 
 
@@ -103,7 +103,7 @@ class HardshipFileButton(Button, prefix="hf"):
     """A file in /hardship: reviewed (still in need), or closed (撤档)."""
 
     action: Literal["rev", "close"]
-    file_id: int
+    file_id: Id
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class HardshipNew(Button, prefix="hf:new"):
 class HardshipMember(Button, prefix="hf:who"):
     """The member whose family goes on file, picked from the matching members."""
 
-    member_id: int
+    member_id: Id
 
 
 @dataclass(frozen=True)

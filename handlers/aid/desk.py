@@ -279,7 +279,7 @@ async def approve_pressed(update: Update, context: UnionContext) -> None:
     actor = pressed
     button = context.button_as(AidApproval)
     case_id, amount = button.case_id, button.amount
-    if not case_id or not amount:
+    if not amount:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return
     approval = await _approve(update, context, actor, case_id, amount)
@@ -352,9 +352,6 @@ async def start_typing(update: Update, context: UnionContext) -> int:
     assert query is not None and context.user_data is not None
     button = context.button_as(AidDeskCard)
     action, case_id = button.action, button.case_id
-    if not case_id:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return _END
     actor = context.actor
     paying = action == "pay"
     # The treasurer records payments without being a committee member.

@@ -120,9 +120,6 @@ async def reviewed(update: Update, context: UnionContext) -> None:
         await context.answer(update, context.t("desk.not_committee"), alert=True)
         return
     file_id = context.button_as(HardshipFileButton).file_id
-    if not file_id:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return
     try:
         async with context.db() as session:
             record = await review_file(
@@ -167,8 +164,6 @@ async def got_member(update: Update, context: UnionContext) -> int:
     """The member chosen: how hard are things?"""
     member_id = context.button_as(HardshipMember).member_id
     await context.answer(update)
-    if not member_id:
-        return FileSteps.NAME
     _draft(context)["member"] = member_id
     rows = [
         [(context.t(f"hardship.level.{level}"), HardshipLevelChoice(level))]
@@ -227,9 +222,6 @@ async def got_reason(update: Update, context: UnionContext) -> int:
 async def start_close(update: Update, context: UnionContext) -> int:
     """撤档 pressed: why?"""
     file_id = context.button_as(HardshipFileButton).file_id
-    if not file_id:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return _END
     await context.answer(update)
     if await require_committee(update, context) is None:
         return _END

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.buttons import Button
+from bot.buttons import Button, Id
 from models.members import Role
 
 # ---- registration --------------------------------------------------------------------------
@@ -55,7 +55,7 @@ class JoinDecision(Button, prefix="join"):
     """Approve / Reject on a join request's desk card."""
 
     action: Literal["approve", "reject"]
-    request_id: int
+    request_id: Id
 
 
 # ---- the committee's member tools ----------------------------------------------------------
@@ -73,14 +73,14 @@ class MemberCard(Button, prefix="mem"):
     """A member in /members: open their card; deactivate or reactivate them from it."""
 
     action: Literal["view", "deact", "react"]
-    member_id: int
+    member_id: Id
 
 
 @dataclass(frozen=True)
 class RoleGrant(Button, prefix="mem:grant"):
     """Grant a role from a member's card (chair)."""
 
-    member_id: int
+    member_id: Id
     role: Role
 
 
@@ -88,7 +88,7 @@ class RoleGrant(Button, prefix="mem:grant"):
 class RoleRevoke(Button, prefix="mem:revoke"):
     """Revoke a role from a member's card (chair)."""
 
-    member_id: int
+    member_id: Id
     role: Role
 
 

@@ -123,9 +123,6 @@ async def view_member(update: Update, context: UnionContext) -> None:
         return
     actor = pressed
     member_id = context.button_as(MemberCard).member_id
-    if member_id == 0:  # not a database id: a malformed button
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return
     try:
         async with context.db() as session:
             member = await get_member(session, org_id=context.org_id, member_id=member_id)
@@ -197,9 +194,6 @@ async def _change_role(
     if pressed is None:
         return
     actor = pressed
-    if member_id == 0:  # not a database id: a malformed button
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return
     change = grant_role if grant else revoke_role
     try:
         async with context.db() as session:
@@ -255,9 +249,6 @@ async def change_status(update: Update, context: UnionContext) -> None:
         return
     actor = pressed
     button = context.button_as(MemberCard)
-    if button.member_id == 0:  # not a database id: a malformed button
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return
     try:
         async with context.db() as session:
             member = await set_active(

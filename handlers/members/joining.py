@@ -72,9 +72,6 @@ async def decide_join(update: Update, context: UnionContext) -> None:
     actor = pressed
     button = context.button_as(JoinDecision)
     request_id = button.request_id
-    if request_id == 0:  # not a database id: a malformed button
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return
     approve = button.action == "approve"
     try:
         async with context.db() as session:

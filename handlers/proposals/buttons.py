@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.buttons import Button
+from bot.buttons import Button, Id
 from models.proposals import Filers, ProposalCategory
 
 YesOrCancel = Literal["yes", "cancel"]
@@ -23,7 +23,7 @@ class ProposalOfMember(Button, prefix="pp"):
     """A member's press on a proposal: co-sign, withdraw, confirm or call off the withdrawal."""
 
     action: Literal["cosign", "wd", "wdyes", "keep"]
-    proposal_id: int
+    proposal_id: Id
 
 
 @dataclass(frozen=True)
@@ -55,31 +55,31 @@ class ProposalDesk(Button, prefix="pd"):
     """A decision on a proposal's desk card (and confirming the departments it is assigned to)."""
 
     action: Literal["file", "conv", "nofile", "merge", "asg", "ans", "close", "exc", "asgok"]
-    proposal_id: int
+    proposal_id: Id
 
 
 @dataclass(frozen=True)
 class ProposalMerge(Button, prefix="pd:mrg"):
     """Merge a proposal into the one chosen as the survivor."""
 
-    merged_id: int
-    survivor_id: int
+    merged_id: Id
+    survivor_id: Id
 
 
 @dataclass(frozen=True)
 class ProposalLead(Button, prefix="pd:lead"):
     """Assigning: the lead department (主办)."""
 
-    proposal_id: int
-    department_id: int
+    proposal_id: Id
+    department_id: Id
 
 
 @dataclass(frozen=True)
 class ProposalCoHandler(Button, prefix="pd:co"):
     """Assigning: a co-handling department (协办), toggled."""
 
-    proposal_id: int
-    department_id: int
+    proposal_id: Id
+    department_id: Id
 
 
 # ---- pr: the authors' rating -------------------------------------------------------------
@@ -89,7 +89,7 @@ class ProposalCoHandler(Button, prefix="pd:co"):
 class ProposalRating(Button, prefix="pr:rate"):
     """An author's verdict on an answer."""
 
-    proposal_id: int
+    proposal_id: Id
     verdict: Verdict
 
 
@@ -133,19 +133,19 @@ class CongressConfirm(Button, prefix="cg:ok"):
 class CongressFigures(Button, prefix="cg:fig"):
     """Another session's figures and list."""
 
-    session_id: int
+    session_id: Id
 
 
 @dataclass(frozen=True)
 class HandlerPick(Button, prefix="cg:hpick"):
     """On a member card (chair): choose the departments this member answers for."""
 
-    member_id: int
+    member_id: Id
 
 
 @dataclass(frozen=True)
 class HandlerSet(Button, prefix="cg:hset"):
     """Toggle: this member answers for the department, or the committee does again."""
 
-    member_id: int
-    department_id: int
+    member_id: Id
+    department_id: Id

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.buttons import Button
+from bot.buttons import Button, Id
 
 # ---- filing ------------------------------------------------------------------------------
 
@@ -15,7 +15,7 @@ from bot.buttons import Button
 class FilingCategory(Button, prefix="sgf:cat"):
     """The category chosen while filing an item."""
 
-    category_id: int
+    category_id: Id
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class AuthorButton(Button, prefix="sga"):
     """The author's Follow up / Resolved / Not resolved under a reply to their item."""
 
     action: Literal["more", "ok", "notok"]
-    item_id: int
+    item_id: Id
 
 
 # ---- the review desk -----------------------------------------------------------------------
@@ -58,7 +58,7 @@ class SuggestionCard(Button, prefix="sug"):
     """Reply / Close / Reopen / Publish on an item's desk card."""
 
     action: Literal["reply", "close", "reopen", "pub"]
-    item_id: int
+    item_id: Id
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class SuggestionStatusFilter(Button, prefix="sug:fstatus"):
 class SuggestionCategoryFilter(Button, prefix="sug:fcat"):
     """The category filter of /suggestions (0: every category)."""
 
-    category_id: int
+    category_id: int  # 0: every category
 
 
 @dataclass(frozen=True)
@@ -86,11 +86,11 @@ class SuggestionPage(Button, prefix="sug:page"):
 class SuggestionShow(Button, prefix="sug:show"):
     """An item in /suggestions: show its card."""
 
-    item_id: int
+    item_id: Id
 
 
 @dataclass(frozen=True)
 class CategoryToggle(Button, prefix="sgc:toggle"):
     """Hide or show a category in /categories."""
 
-    category_id: int
+    category_id: Id

@@ -305,9 +305,6 @@ async def change_state(update: Update, context: UnionContext) -> None:
     actor = pressed
     button = context.button_as(SuggestionCard)
     suggestion_id = button.item_id
-    if suggestion_id == 0:  # not a database id: a malformed button
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return
     try:
         if button.action == "pub":
             await publish(context, suggestion_id=suggestion_id, actor=actor)

@@ -360,9 +360,6 @@ async def verdict(update: Update, context: UnionContext) -> None:
     actor = await require_member(update, context)
     if actor is None:
         return
-    if button.item_id == 0:  # not a database id: a malformed button
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return
     kind = EntryKind.RESOLVED if button.action == "ok" else EntryKind.NOT_RESOLVED
     try:
         async with context.db() as session:
@@ -399,9 +396,6 @@ async def start_followup(update: Update, context: UnionContext) -> int:
     checked when the text comes)."""
     assert context.user_data is not None
     item_id = context.button_as(AuthorButton).item_id
-    if item_id == 0:  # not a database id: a malformed button
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return _END
     await context.answer(update)
     if await require_member(update, context) is None:
         return _END
