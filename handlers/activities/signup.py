@@ -49,7 +49,7 @@ from models.activities import (
     withdraw_team,
 )
 from models.base import utcnow
-from models.errors import DomainError
+from models.errors import DomainError, InputError
 
 logger = logging.getLogger(__name__)
 
@@ -352,7 +352,7 @@ async def got_team(update: Update, context: UnionContext) -> int:
             )
     except DomainError as error:
         await refuse(update, context, error)
-        if error.key in ("input.empty", "input.too_long", "activity.team_names_invalid"):
+        if isinstance(error, InputError):
             return TEAM_NAMES
         context.user_data.pop("activity_team", None)
         return ConversationHandler.END

@@ -76,7 +76,7 @@ from models.aid import (
     withdraw_case,
     yuan,
 )
-from models.errors import DomainError
+from models.errors import DomainError, InputError
 from models.members import Actor
 
 logger = logging.getLogger(__name__)
@@ -422,7 +422,7 @@ async def send_answer(update: Update, context: UnionContext, text: str) -> int:
             )
     except DomainError as error:
         await refuse(update, context, error)
-        if error.key in ("input.empty", "input.too_long"):
+        if isinstance(error, InputError):
             return TYPED_TEXT
         context.user_data.pop("aid_answer", None)
         return _END

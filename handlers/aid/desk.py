@@ -59,7 +59,7 @@ from models.aid import (
     yuan,
 )
 from models.desk import record_card
-from models.errors import DomainError
+from models.errors import DomainError, InputError
 from models.members import Actor, Member
 from models.members_queries import members_by_id
 
@@ -434,7 +434,7 @@ async def text_typed(update: Update, context: UnionContext, text: str) -> int:
                 )
     except DomainError as error:
         await refuse(update, context, error)
-        if error.key in ("input.empty", "input.too_long", "aid.amount_invalid", "aid.date_format"):
+        if isinstance(error, InputError):
             return TYPED_TEXT
         context.user_data.pop(PENDING, None)
         return _END

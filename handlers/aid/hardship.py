@@ -37,7 +37,7 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
-from models.errors import DomainError
+from models.errors import DomainError, InputError
 from models.hardship import (
     REASON_LIMIT,
     HardshipLevel,
@@ -205,7 +205,7 @@ async def got_reason(update: Update, context: UnionContext) -> int:
             )
     except DomainError as error:
         await refuse(update, context, error)
-        if error.key in ("input.empty", "input.too_long"):
+        if isinstance(error, InputError):
             return FileSteps.REASON
         draft.clear()
         return _END
@@ -248,7 +248,7 @@ async def got_closing(update: Update, context: UnionContext) -> int:
             )
     except DomainError as error:
         await refuse(update, context, error)
-        if error.key in ("input.empty", "input.too_long"):
+        if isinstance(error, InputError):
             return FileSteps.CLOSING
         draft.clear()
         return _END

@@ -53,7 +53,7 @@ from models.calendar import (
     set_message,
     set_time,
 )
-from models.errors import DomainError
+from models.errors import DomainError, InputError
 from scheduler.calendar_jobs import reconcile, task_figures, upcoming
 from scheduler.dates import RuleError, next_occurrence
 from scheduler.render import fill, pick
@@ -300,11 +300,7 @@ async def save_edit(update: Update, context: UnionContext) -> int:
                 )
     except DomainError as error:
         await refuse(update, context, error)
-        return (
-            EditStep.VALUE
-            if error.key in ("calendar.bad_time", "input.empty", "input.too_long")
-            else _END
-        )
+        return EditStep.VALUE if isinstance(error, InputError) else _END
     context.user_data.pop("calendar_edit", None)
     logger.info("Calendar entry %s edited by member %s", entry.id, actor.id)
     await _reconcile(context)

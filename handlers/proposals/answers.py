@@ -44,7 +44,7 @@ from handlers.proposals.desk import (
     today,
 )
 from handlers.review_desk import post_under_cards
-from models.errors import DomainError
+from models.errors import DomainError, InputError
 from models.members import Actor
 from models.proposal_queries import assignments_of
 from models.proposal_text import label
@@ -238,7 +238,7 @@ async def _committee_text(
     except DomainError as error:
         await refuse(update, context, error)
         # Empty or too long: type again. Anything else (decided meanwhile, role gone): stop.
-        return error.key not in ("input.empty", "input.too_long")
+        return not isinstance(error, InputError)
     logger.info("Proposal %s: %s by member %s", proposal_id, what, actor.id)
     await say(update, context, context.t("proposal.text_stored", label=label(context.tr, proposal)))
     await refresh(context, proposal_id)
@@ -305,7 +305,7 @@ async def _rate(
             handling = await assignments_of(session, proposal_id=proposal_id)
     except DomainError as error:
         await refuse(update, context, error)
-        return error.key not in ("input.empty", "input.too_long")
+        return not isinstance(error, InputError)
     if update.callback_query is not None:
         await context.answer(update, context.t("proposal.rated_toast"))
     tr = committee_tr(context)

@@ -50,7 +50,7 @@ from handlers.suggestions.buttons import (
 )
 from handlers.suggestions.desk import KIND, announce, category_label, refresh
 from models.desk import cards_for
-from models.errors import DomainError
+from models.errors import DomainError, InputError
 from models.members import Actor
 from models.suggestions import (
     BODY_LIMIT,
@@ -426,7 +426,7 @@ async def send_followup(update: Update, context: UnionContext, body: str) -> int
             )
     except DomainError as error:
         await refuse(update, context, error)
-        if error.key in ("input.empty", "input.too_long"):
+        if isinstance(error, InputError):
             return TYPED_TEXT
         context.user_data.pop("followup_for", None)
         return _END
