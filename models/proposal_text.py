@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Protocol
+
 from bot.i18n import Translator
 from models.proposals import Proposal, ProposalStatus
 
@@ -28,7 +31,30 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def body(tr: Translator, proposal: Proposal, *, part_limit: int | None = None) -> str:
+class ProposalWords(Protocol):
+    """What `body` shows: a stored proposal, or the text of one still being written."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def reasons(self) -> str: ...
+    @property
+    def measures(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class ProposalDraftText:
+    """The words of a proposal not stored yet (its preview)."""
+
+    title: str
+    reasons: str
+    measures: str
+    category: str
+
+
+def body(tr: Translator, proposal: ProposalWords, *, part_limit: int | None = None) -> str:
     """Title, category, reasons and measures (each part clipped when `part_limit` is given)."""
     reasons, measures = proposal.reasons, proposal.measures
     if part_limit is not None:

@@ -4,7 +4,6 @@ management card (participants, export, attendance, close early, move, capacity, 
 from __future__ import annotations
 
 import io
-import json
 import logging
 from datetime import datetime
 from enum import IntEnum
@@ -39,6 +38,7 @@ from handlers.activities.buttons import (
     UnlimitedSeats,
 )
 from handlers.activities.signup import signup_buttons, summary, when
+from handlers.activities.views import ActivityFacts, summary_text
 from handlers.common import (
     confirm_or_cancel,
     conversation,
@@ -391,25 +391,11 @@ async def _preview(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t("activity.draft_lost"))
         return _END
     new = _new_activity(draft)
-    sample = Activity(
-        organization_id=context.org_id,
-        title=new.title,
-        description=new.description,
-        category=new.category,
-        starts_at=new.starts_at,
-        place=new.place,
-        capacity=new.capacity,
-        deadline=new.deadline,
-        choices=json.dumps(list(new.choices), ensure_ascii=False),
-        family_max=new.family_max,
-        mode=new.mode,
-        created_by_member_id=0,
-    )
     who = context.t(f"activity.who.{new.eligibility.get('type', 'everyone')}")
     text = "\n".join(
         [
             context.t("activity.preview_title"),
-            summary(context, context.tr, sample),
+            summary_text(context.tr, context.settings.zone, ActivityFacts.of_new(new)),
             context.t("activity.preview_who", who=who),
         ]
     )

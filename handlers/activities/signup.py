@@ -19,6 +19,7 @@ from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
 from handlers.activities.buttons import ActivityButton, FamilyCount, ManageActivity, SignUpFor
+from handlers.activities.views import ActivityFacts, summary_text, when_text
 from handlers.common import (
     conversation,
     keyboard,
@@ -56,31 +57,12 @@ logger = logging.getLogger(__name__)
 
 def when(context: UnionContext, moment: datetime) -> str:
     """A moment in the union's time zone, as people read it."""
-    return moment.astimezone(context.settings.zone).strftime("%Y-%m-%d %H:%M")
+    return when_text(context.settings.zone, moment)
 
 
 def summary(context: UnionContext, tr: Translator, activity: Activity) -> str:
-    """Title, time, place, seats, deadline, who may come, choices."""
-    seats = (
-        tr("activity.unlimited")
-        if activity.capacity is None
-        else tr("activity.seats", taken=activity.seats_taken, capacity=activity.capacity)
-    )
-    lines = [
-        tr("activity.card_title", title=activity.title),
-        tr("activity.card_when", when=when(context, activity.starts_at), place=activity.place),
-        tr("activity.card_seats", seats=seats, deadline=when(context, activity.deadline)),
-        tr(f"activity.mode.{activity.mode}"),
-    ]
-    if activity.choice_list():
-        lines.append(tr("activity.card_choices", choices="、".join(activity.choice_list())))
-    if activity.family_max:
-        lines.append(tr("activity.card_family", count=activity.family_max))
-    if activity.status == ActivityStatus.CANCELLED:
-        lines.append(tr("activity.card_cancelled"))
-    if activity.description:
-        lines += ["", activity.description]
-    return "\n".join(lines)
+    """A stored activity's card text (see views.summary_text)."""
+    return summary_text(tr, context.settings.zone, ActivityFacts.of(activity))
 
 
 def _signup_rows(tr: Translator, activity: Activity) -> list[tuple[str, Button]]:

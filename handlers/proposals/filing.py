@@ -46,7 +46,7 @@ from handlers.review_desk import post_under_cards
 from models.errors import DomainError
 from models.members import Actor
 from models.proposal_queries import MemberProposal, proposals_of_member, similar_proposals
-from models.proposal_text import body, label, status_name
+from models.proposal_text import ProposalDraftText, body, label, status_name
 from models.proposals import (
     TEXT_LIMIT,
     TITLE_LIMIT,
@@ -202,14 +202,8 @@ async def got_category(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t("proposal.draft_lost"))
         return _END
     draft["category"] = choice.value
-    preview = Proposal(
-        organization_id=context.org_id,
-        proposer_member_id=0,
-        title=draft["title"],
-        reasons=draft["reasons"],
-        measures=draft["measures"],
-        category=choice,
-        client_token="",
+    preview = ProposalDraftText(
+        title=draft["title"], reasons=draft["reasons"], measures=draft["measures"], category=choice
     )
     await say(
         update,
