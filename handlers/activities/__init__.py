@@ -8,6 +8,7 @@ from telegram.ext import Application
 from bot.features import Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
 from handlers.activities import admin, signup
+from models.activities import ActivityCategory, SelectionMode, SignupStatus
 from models.errors import N_
 from scheduler.activity_jobs import ACTIVITY_TICK
 
@@ -19,6 +20,21 @@ def _register(application: Application) -> None:
 
 def _forms() -> list[Form]:
     return [*signup.forms(), *admin.forms()]
+
+
+# Audiences of /newactivity and the columns of the sign-up workbook, named in the catalogs.
+_AUDIENCES = ("everyone", "women", "retirees", "age", "departments")
+_COLUMNS = ("no", "name", "status", "choice", "family", "checked_in", "department", "names")
+
+
+def _keys() -> set[str]:
+    return (
+        {f"activity.category.{value}" for value in ActivityCategory}
+        | {f"activity.mode.{value}" for value in SelectionMode}
+        | {f"activity.signup.{value}" for value in SignupStatus}
+        | {f"activity.who.{value}" for value in _AUDIENCES}
+        | {f"activity.column.{value}" for value in _COLUMNS}
+    )
 
 
 FEATURE = Feature(
@@ -34,4 +50,5 @@ FEATURE = Feature(
         MenuEntry("activities", N_("menu.activities"), Audience.MEMBER, signup.list_activities, 2),
     ),
     jobs=(ACTIVITY_TICK,),
+    catalog_keys=_keys,
 )

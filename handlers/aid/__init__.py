@@ -9,7 +9,9 @@ from bot.features import Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
 from handlers.aid import asking, books, desk, hardship
 from handlers.aid.buttons import AidApproval, AidDeskCard
+from models.aid import AidType, CaseStatus, ChairReason, LedgerKind
 from models.errors import N_
+from models.hardship import HardshipLevel
 from scheduler.aid_jobs import AID_DAY
 
 
@@ -22,6 +24,17 @@ def _register(application: Application) -> None:
 
 def _forms() -> list[Form]:
     return [*asking.forms(), *desk.forms(), *hardship.forms()]
+
+
+def _keys() -> set[str]:
+    return (
+        {f"aid.type.{value}" for value in AidType}
+        | {f"aid.evidence.{value}" for value in AidType}
+        | {f"aid.status.{value}" for value in CaseStatus}
+        | {f"aid.ledger.{value}" for value in LedgerKind}
+        | {f"aid.reason.{value}" for value in ChairReason}
+        | {f"hardship.level.{value}" for value in HardshipLevel}
+    )
 
 
 FEATURE = Feature(
@@ -43,5 +56,6 @@ FEATURE = Feature(
     ),
     mine=asking.mine_section,
     jobs=(AID_DAY,),
+    catalog_keys=_keys,
     group_buttons=(AidDeskCard, AidApproval),
 )

@@ -10,6 +10,7 @@ from bot.forms import Form
 from handlers.members import committee, joining, profile, registration
 from handlers.members.buttons import JoinDecision
 from models.errors import N_
+from models.members import Gender, MemberStatus, Role
 
 
 def _register(application: Application) -> None:
@@ -21,6 +22,14 @@ def _register(application: Application) -> None:
 
 def _forms() -> list[Form]:
     return [*registration.forms(), *profile.forms()]
+
+
+def _keys() -> set[str]:
+    return (
+        {f"gender.{value}" for value in Gender}
+        | {f"role.{value}" for value in Role}
+        | {f"status.{value}" for value in MemberStatus}
+    )
 
 
 FEATURE = Feature(
@@ -36,6 +45,7 @@ FEATURE = Feature(
         CommandSpec("bindgroup", N_("cmd.bindgroup"), Audience.CHAIR, False, True, order=29),
     ),
     group_buttons=(JoinDecision,),
+    catalog_keys=_keys,
     menu=(
         MenuEntry("me", N_("menu.me"), Audience.MEMBER, profile.show_profile, order=5),
         MenuEntry("language", N_("menu.language"), Audience.EVERYONE, profile.ask_language, 6),

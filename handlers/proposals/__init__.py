@@ -10,6 +10,7 @@ from bot.forms import Form
 from handlers.proposals import answers, congress, desk, filing
 from handlers.proposals.buttons import ProposalCoHandler, ProposalDesk, ProposalLead, ProposalMerge
 from models.errors import N_
+from models.proposals import Filers, ProposalCategory, ProposalStatus, Rating
 from scheduler.proposal_jobs import PROPOSAL_DAY
 
 
@@ -22,6 +23,15 @@ def _register(application: Application) -> None:
 
 def _forms() -> list[Form]:
     return [*filing.forms(), *answers.forms(), *congress.forms()]
+
+
+def _keys() -> set[str]:
+    return (
+        {f"proposal.status.{value}" for value in ProposalStatus}
+        | {f"proposal.category.{value}" for value in ProposalCategory}
+        | {f"proposal.rating.{value}" for value in Rating}
+        | {f"congress.filers.{value}" for value in Filers}
+    )
 
 
 FEATURE = Feature(
@@ -43,6 +53,7 @@ FEATURE = Feature(
     ),
     mine=filing.mine_section,
     jobs=(PROPOSAL_DAY,),
+    catalog_keys=_keys,
     group_buttons=(ProposalDesk, ProposalMerge, ProposalLead, ProposalCoHandler),
     deep_links=(
         DeepLink(filing.COSIGN_PREFIX, filing.open_cosign_link, N_("proposal.cosign_join_first")),

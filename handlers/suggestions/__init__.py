@@ -10,6 +10,7 @@ from bot.forms import Form
 from handlers.suggestions import desk, filing
 from handlers.suggestions.buttons import SuggestionCard
 from models.errors import N_
+from models.suggestions import DEFAULT_CATEGORIES, SuggestionStatus
 from scheduler.suggestion_jobs import DIGEST
 
 
@@ -20,6 +21,12 @@ def _register(application: Application) -> None:
 
 def _forms() -> list[Form]:
     return [*filing.forms(), *desk.forms()]
+
+
+def _keys() -> set[str]:
+    return {f"category.{code}" for code in DEFAULT_CATEGORIES} | {
+        f"suggestion.status.{value}" for value in SuggestionStatus
+    }
 
 
 FEATURE = Feature(
@@ -39,4 +46,5 @@ FEATURE = Feature(
     mine=filing.mine_section,
     jobs=(DIGEST,),
     group_buttons=(SuggestionCard,),
+    catalog_keys=_keys,
 )
