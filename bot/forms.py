@@ -168,8 +168,9 @@ class FormEngine(BaseHandler[Update, "UnionContext", None]):
         form = self.forms.get(active.name)
         return form.label_key if form else "form.label.unknown"
 
-    def end(self, user_id: int) -> ActiveForm | None:
-        """End this person's active form: its conversation, its draft and the record.
+    def end(self, user_id: int, *, keep_outgoing: bool = False) -> ActiveForm | None:
+        """End this person's active form: its conversation, its draft and the record (and
+        what its typed text was for, unless `keep_outgoing`: a new form wrote that already).
         Returns what was ended (None if nothing was)."""
         data = self._user_data(user_id)
         if data is None:
@@ -180,7 +181,7 @@ class FormEngine(BaseHandler[Update, "UnionContext", None]):
         form = self.forms.get(active.name)
         if form is not None:
             form.conversation._update_state(ConversationHandler.END, active.key)
-            for key in (*form.drafts, OUTGOING):
+            for key in (*form.drafts, *(() if keep_outgoing else (OUTGOING,))):
                 data.pop(key, None)
         if self.application is not None:
             # Ended from another person's update too (a role removed): save it all the same.
@@ -258,19 +259,45 @@ class FormEngine(BaseHandler[Update, "UnionContext", None]):
             check = check_result[2]
         conversation = form.conversation
         key = cast("tuple[int, ...]", conversation._get_key(update))
+        data = self._user_data(user_id)
+        before = data.get(OUTGOING) if data is not None else None
         try:
             await conversation.handle_update(update, application, check, context)
         finally:
             started = self._conversation_state(form, key) is not None
             previous = self.active(user_id)
-            if entering and started and previous is not None and previous.name != form.name:
-                # Only a form that really started ends the one before: a refused press (not
-                # on the committee, a stale card) leaves the person's work as it was.
-                self.end(user_id)
-                label = context.t(self.label_of(previous))
-                await context.notice(context.t("form.left", form=label))
+            if entering and previous is not None and previous.name != form.name:
+                await self._settle_previous(
+                    context, user_id, previous, started=started, before=before
+                )
             self._record(user_id, form, key, update)
         return None
+
+    async def _settle_previous(
+        self,
+        context: UnionContext,
+        user_id: int,
+        previous: ActiveForm,
+        *,
+        started: bool,
+        before: object,
+    ) -> None:
+        """After another form's entry point: only a form that really started ends the one
+        before (a refused press leaves the person's work as it was). What a typed text is for
+        belongs to the form that wrote it last."""
+        data = self._user_data(user_id)
+        if data is None:
+            return
+        wrote = data.get(OUTGOING) is not before
+        if not started:
+            if before is None:
+                data.pop(OUTGOING, None)
+            else:
+                data[OUTGOING] = before
+            return
+        self.end(user_id, keep_outgoing=wrote)
+        label = context.t(self.label_of(previous))
+        await context.notice(context.t("form.left", form=label))
 
     def _record(self, user_id: int, form: Form, key: tuple[int, ...], update: Update) -> None:
         data = self._user_data(user_id)
