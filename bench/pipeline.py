@@ -24,8 +24,16 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot.callback import pack
 from bot.db import upgrade_async
+from handlers.members.buttons import (
+    LanguageChoice,
+    RegistrationBirthday,
+    RegistrationConfirm,
+    RegistrationGender,
+    RegistrationLanguage,
+    RegistrationRetired,
+)
+from handlers.menu.buttons import MenuButton
 from models.members import Role
 from models.organizations import bind_committee_chat
 from tests.support.factories import make_member
@@ -85,13 +93,13 @@ def _mix(members: list[Person], committee: Person, count: int) -> list[dict[str,
         if kind in (0, 1):
             updates.append(text(member, "/menu"))
         elif kind == 2:
-            updates.append(button(member, pack("menu", "me")))
+            updates.append(button(member, MenuButton("me").pack()))
         elif kind == 3:
             updates.append(text(member, "/help"))
         elif kind == 4:
             updates.append(text(member, "你好，请问怎么报名？"))
         elif kind == 5:
-            updates.append(button(member, pack("lang", "set", "zhs")))
+            updates.append(button(member, LanguageChoice("zhs").pack()))
         elif kind == 6:
             updates.append(text(committee, "/joins"))
         else:
@@ -100,13 +108,13 @@ def _mix(members: list[Person], committee: Person, count: int) -> list[dict[str,
             updates.extend(
                 [
                     text(stranger, "/start"),
-                    button(stranger, pack("reg", "lang", "zhs")),
+                    button(stranger, RegistrationLanguage("zhs").pack()),
                     text(stranger, "新老师"),
                     text(stranger, "数学组"),
-                    button(stranger, pack("reg", "gender", "skip")),
-                    button(stranger, pack("reg", "birthday", "skip")),
-                    button(stranger, pack("reg", "retired", "no")),
-                    button(stranger, pack("reg", "confirm", "yes")),
+                    button(stranger, RegistrationGender("skip").pack()),
+                    button(stranger, RegistrationBirthday("skip").pack()),
+                    button(stranger, RegistrationRetired("no").pack()),
+                    button(stranger, RegistrationConfirm("yes").pack()),
                 ]
             )
         step += 1

@@ -29,8 +29,8 @@ from telegram.request import RequestData
 
 from bot.app import build_application
 from bot.application import UnionApplication
-from bot.callback import pack
 from bot.db import create_engine, upgrade_async
+from handlers.activities.buttons import ActivityButton
 from models.activities import Activity, ActivityCategory, Signup, SignupStatus
 from models.base import utcnow
 from models.members import Member, MemberRole, MemberStatus, Role
@@ -175,7 +175,7 @@ async def run(
     try:
         activity_id, people = await _seed(app, members, seats)
         updates = [
-            Update.de_json(button(person, pack("av", "su", activity_id)), app.bot)
+            Update.de_json(button(person, ActivityButton("su", activity_id).pack()), app.bot)
             for person in people
         ]
         pressed_at: dict[str, float] = {}

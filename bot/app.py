@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
+from collections.abc import Sequence
 
 from telegram.ext import (
     AIORateLimiter,
@@ -22,39 +24,21 @@ from bot.application import UnionApplication
 from bot.context import UnionContext
 from bot.db import create_engine, create_session_factory
 from bot.errors import handle_error
+from bot.features import Feature, check_unique
+from bot.forms import FORM_GATE_GROUP, FormEngine, FormGate
 from bot.i18n import I18n
+from bot.notifier import Notifier
 from bot.processor import PerUserOrderedProcessor
 from bot.settings import Settings
 from bot.state import AlertLimiter, AppState
-from handlers import (
-    activities,
-    activity_admin,
-    aid,
-    aid_admin,
-    aid_desk,
-    broadcast,
-    calendar,
-    committee,
-    congress,
-    fallback,
-    hardship,
-    join_requests,
-    menu,
-    profile,
-    proposal_answers,
-    proposal_desk,
-    proposals,
-    start,
-    suggestion_desk,
-    suggestions,
-)
-from handlers.menu import publish_default_commands
+from handlers import FEATURES, fallback
+from handlers.menu.commands import publish_default_commands
 from models.anonymity import AuthorSeal
 from models.organizations import ensure_default_organization
 from models.signup_batch import SignupBatcher
 from scheduler.outbox import OutboxSender, Pace
 from scheduler.quiet import QuietHours
-from scheduler.runtime import Runtime, install
+from scheduler.runtime import Runtime
 from scheduler.setup import seed_default_calendar, start_sender, write_report
 from scheduler.setup import start as start_scheduler
 from scheduler.setup import stop as stop_scheduler
@@ -105,6 +89,7 @@ def build_application(
     request: BaseRequest | None = None,
     rate_limiter: BaseRateLimiter | None = None,
     use_default_rate_limiter: bool = True,
+    features: Sequence[Feature] = FEATURES,
 ) -> UnionApplication:
     """Build the bot: handlers, persistence, error handler, start-up and shut-down hooks.
 
@@ -144,36 +129,31 @@ def build_application(
         quiet_rate_limiter_give_up()
     application = builder.build()
     assert isinstance(application, UnionApplication)
-    register_handlers(application)
+    state.notifier = Notifier(state, application.bot)
+    register_handlers(application, features)
     return application
 
 
-def register_handlers(application: Application) -> None:
-    """Every feature's handlers, in order: the first match in group 0 wins."""
+def register_handlers(
+    application: UnionApplication, features: Sequence[Feature] = FEATURES
+) -> None:
+    """Every feature's handlers and forms. Order carries no meaning: each command, button
+    family and form belongs to one feature, and typed text goes only to the active form."""
+    check_unique(features)
+    settings = application.state.settings
+    application.state.features = tuple(features)
+    engine = FormEngine(
+        [form for feature in features for form in feature.forms()],
+        member_idle_seconds=settings.member_form_idle_hours * 3600,
+        committee_idle_seconds=settings.committee_form_idle_minutes * 60,
+    )
+    application.state.forms = engine
     fallback.register_first(application)
-    start.register(application)
-    broadcast.register(application)
-    calendar.register(application)
-    congress.register(application)
-    suggestions.register(application)
-    proposals.register(application)
-    aid.register(application)
-    activities.register(application)
-    activity_admin.register(application)
-    aid_admin.register(application)
-    hardship.register(application)
-    profile.register(application)
-    # Text typed after a desk button (a reply, a reason, an answer) comes after the
-    # conversations people start themselves: a desk prompt left unanswered must not swallow
-    # the text of a /suggest or /propose started later.
-    suggestion_desk.register(application)
-    proposal_answers.register(application)
-    proposal_desk.register(application)
-    aid_desk.register(application)
-    menu.register(application)
-    join_requests.register(application)
-    committee.register(application)
-    fallback.register_last(application)
+    application.add_handler(FormGate(engine), group=FORM_GATE_GROUP)
+    engine.attach(application)
+    for feature in features:
+        feature.register(application)
+    fallback.register_last(application, features)
     application.add_error_handler(handle_error)
 
 
@@ -191,7 +171,7 @@ async def on_startup(application: Application) -> None:
     state.org_id = org.id
     await application.load_redelivery_horizon()
     state.bot_username = application.bot.username
-    await publish_default_commands(application.bot, state.i18n)
+    await publish_default_commands(application.bot, state.i18n, state.features)
     await start_calendar(application)
     logger.info("Union Desk ready as @%s for organization %s", state.bot_username, org.id)
 
@@ -206,7 +186,6 @@ async def start_calendar(application: UnionApplication) -> None:
         bot=application.bot,
         quiet=quiet,
         pace=Pace(per_second=settings.outbox_per_second),
-        report=write_report,
     )
     runtime = Runtime(
         db=state.db,
@@ -216,12 +195,12 @@ async def start_calendar(application: UnionApplication) -> None:
         quiet=quiet,
         org_id=state.org_id,
     )
+    sender.report = functools.partial(write_report, runtime)
     state.runtime = runtime
-    install(runtime)
     await seed_default_calendar(runtime)
     if settings.background_tasks:
         state.sender_task = start_sender(runtime)
-        await start_scheduler(runtime)
+        await start_scheduler(runtime, [job for f in state.features for job in f.jobs])
 
 
 async def on_shutdown(application: Application) -> None:

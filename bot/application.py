@@ -36,6 +36,12 @@ class UnionApplication(Application):
         self._flushed_at = time.monotonic()
         self._flush_lock = asyncio.Lock()
 
+    async def initialize(self) -> None:
+        """PTB's start-up, then the saved states of the forms (they sit inside the engine)."""
+        await super().initialize()
+        if self.state.forms is not None:
+            await self.state.forms.load_persisted()
+
     async def update_persistence(self) -> None:
         """Hand the changed conversations and drafts to the persistence, then write it once."""
         await super().update_persistence()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -16,9 +16,11 @@ from models.members import Actor, ensure_owner_is_chair, load_actor, mark_reacha
 
 if TYPE_CHECKING:
     from bot.application import UnionApplication
+    from bot.notifier import Notifier
     from bot.state import AppState
 
 logger = logging.getLogger(__name__)
+ButtonT = TypeVar("ButtonT")
 
 
 class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -36,11 +38,23 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         self._answered = False
         self.language_code: str | None = None
         self._prepared = False
+        self.button: object | None = None  # the parsed press (bot.buttons.ButtonHandler)
+
+    def button_as(self, family: type[ButtonT]) -> ButtonT:
+        """The parsed button of this press, of the family its handler was made for."""
+        assert isinstance(self.button, family), "not a press handled by a ButtonHandler"
+        return self.button
 
     @property
     def state(self) -> AppState:
         """The application's shared state."""
         return self._union_app.state
+
+    @property
+    def notifier(self) -> Notifier:
+        """Tell people: direct messages and the outbox (bot/notifier.py)."""
+        assert self.state.notifier is not None
+        return self.state.notifier
 
     @property
     def settings(self) -> Settings:
@@ -101,6 +115,16 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
             chat = update.effective_chat
             if chat is not None:
                 await self.bot.send_message(chat.id, text)
+
+    async def notice(self, text: str) -> None:
+        """A line for the person behind this update in their private chat (never a group):
+        a form ended, expired or was cancelled. Telegram refusing it changes nothing."""
+        if self._user_id is None:
+            return
+        try:
+            await self.bot.send_message(self._user_id, text)
+        except TelegramError as exc:
+            logger.info("A form notice could not be sent: %s", type(exc).__name__)
 
     async def prepare(self, update: Update) -> None:
         """Load the member behind the update (once), making owners chair on first contact."""

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     max_concurrent_updates: int = Field(default=256, ge=1, le=4096)
     # Run the calendar scheduler and the outbox sender (tests drive them by hand instead).
     background_tasks: bool = True
+    # A form nobody touches ends by itself: a committee prompt after a desk button after this
+    # many minutes, a member's own form (a suggestion, an aid request...) after these hours.
+    committee_form_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    member_form_idle_hours: int = Field(default=24, ge=1, le=24 * 14)
 
     @field_validator("quiet_hours")
     @classmethod

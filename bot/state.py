@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,6 +15,11 @@ from bot.settings import Settings
 from models.anonymity import AuthorSeal
 from models.signup_batch import SignupBatcher
 from scheduler.runtime import Runtime
+
+if TYPE_CHECKING:
+    from bot.features import Feature
+    from bot.forms import FormEngine
+    from bot.notifier import Notifier
 
 
 @dataclass
@@ -55,3 +61,9 @@ class AppState:
     sender_task: asyncio.Task[None] | None = None
     # Sign-up presses, written in batches per activity (see models/signup_batch.py).
     signups: SignupBatcher | None = None
+    # The form engine: which one form each person is in (set when the handlers are added).
+    forms: FormEngine | None = None
+    # The features the application was built with (bot/features.py), for menus, /help, /mine.
+    features: tuple[Feature, ...] = ()
+    # Telling people (bot/notifier.py), set when the application is built.
+    notifier: Notifier | None = None

@@ -1,1 +1,27 @@
-"""Telegram I/O, one module per feature: parse the update, call the domain, render the reply."""
+"""Telegram I/O, one package per feature: parse the update, call the domain, render the reply.
+
+FEATURES is the one list the application walks (see bot/features.py and docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from bot.features import Feature
+from handlers.activities import FEATURE as ACTIVITIES
+from handlers.aid import FEATURE as AID
+from handlers.broadcast import FEATURE as BROADCAST
+from handlers.calendar import FEATURE as CALENDAR
+from handlers.members import FEATURE as MEMBERS
+from handlers.menu import FEATURE as MENU
+from handlers.proposals import FEATURE as PROPOSALS
+from handlers.suggestions import FEATURE as SUGGESTIONS
+
+FEATURES: tuple[Feature, ...] = (
+    MEMBERS,
+    MENU,
+    SUGGESTIONS,
+    PROPOSALS,
+    AID,
+    ACTIVITIES,
+    CALENDAR,
+    BROADCAST,
+)

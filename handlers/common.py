@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Coroutine, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -20,34 +20,44 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.callback import pack, pattern, unpack
+from bot.buttons import Button, ButtonHandler
 from bot.context import UnionContext
+from bot.forms import OUTGOING
 from bot.i18n import Translator
 from models.errors import DomainError
-from models.members import Actor, MemberStatus, Profile, search_members
-from models.members_queries import members_by_id
+from models.members import (
+    Actor,
+    MemberStatus,
+    Profile,
+    search_members,
+)
 from models.validation import clean_text
 
 logger = logging.getLogger(__name__)
 
-ButtonRow = Sequence[tuple[str, str]]
+ButtonRow = Sequence[tuple[str, "str | Button"]]
 
 
 def keyboard(*rows: ButtonRow) -> InlineKeyboardMarkup:
-    """Inline keyboard from rows of (label, callback data)."""
+    """Inline keyboard from rows of (label, button): a typed `Button`, or packed data."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+        [
+            [
+                InlineKeyboardButton(
+                    label, callback_data=data.pack() if isinstance(data, Button) else data
+                )
+                for label, data in row
+            ]
+            for row in rows
+        ]
     )
 
 
 def confirm_or_cancel(
-    context: UnionContext, feature: str, action: str, *, cancel: str = "cancel"
+    context: UnionContext, confirm: Button, cancel: Button
 ) -> InlineKeyboardMarkup:
-    """The Confirm / Cancel pair under a preview (`feature:action:yes` or `...:<cancel>`)."""
-    return keyboard(
-        [(context.t("reg.confirm"), pack(feature, action, "yes"))],
-        [(context.t("common.cancel"), pack(feature, action, cancel))],
-    )
+    """The Confirm / Cancel pair under a preview, as typed buttons."""
+    return keyboard([(context.t("reg.confirm"), confirm)], [(context.t("common.cancel"), cancel)])
 
 
 def is_private(update: Update) -> bool:
@@ -76,64 +86,6 @@ async def say_receipt(update: Update, context: UnionContext, text: str) -> None:
 async def refuse(update: Update, context: UnionContext, error: DomainError) -> None:
     """Tell the person, in their language, why a rule said no (as an alert for a button)."""
     await context.answer(update, context.t(error.key, **error.params), alert=True)
-
-
-Render = Callable[[Translator], str]
-RenderMarkup = Callable[[Translator], InlineKeyboardMarkup | None]
-
-
-async def tell_members(
-    context: UnionContext,
-    member_ids: Iterable[int],
-    render: Render,
-    markup: RenderMarkup | None = None,
-) -> int:
-    """Message active members privately, each in their own language; returns how many got it.
-
-    A member who blocked the bot or never opened a chat is skipped (and logged by id only), and
-    so is one Telegram could not reach just now: what they are told of is stored already.
-    """
-    async with context.db() as session:
-        members = await members_by_id(session, list(dict.fromkeys(member_ids)))
-    sent = 0
-    for member in members.values():
-        if member.telegram_user_id is None or member.status != MemberStatus.ACTIVE:
-            continue
-        tr = context.i18n.get(member.language)
-        if await send_privately(
-            context,
-            member.telegram_user_id,
-            render(tr),
-            reply_markup=markup(tr) if markup else None,
-            who=f"member {member.id}",
-        ):
-            sent += 1
-    return sent
-
-
-async def send_privately(
-    context: UnionContext,
-    chat_id: int,
-    text: str,
-    *,
-    who: str,
-    reply_markup: InlineKeyboardMarkup | None = None,
-) -> bool:
-    """Tell one member something already decided; returns whether Telegram took it.
-
-    Never raises for Telegram: a block is expected (logged at INFO), a timeout or a 5xx is not
-    (WARNING), and neither may turn a stored decision into an apology. `who` names them in the
-    log by id only ("member 12", "the author of suggestion 7").
-    """
-    try:
-        await context.bot.send_message(chat_id, text, reply_markup=reply_markup)
-    except (Forbidden, BadRequest):
-        logger.info("%s could not be told", who.capitalize())
-        return False
-    except TelegramError as exc:
-        logger.warning("%s could not be told just now: %s", who.capitalize(), type(exc).__name__)
-        return False
-    return True
 
 
 def deep_link(context: UnionContext, payload: str = "") -> str:
@@ -237,12 +189,13 @@ def text_step(callback: StepCallback) -> list[BaseHandler[Any, Any, Any]]:
     ]
 
 
-def button_step(
-    callback: StepCallback, feature: str, action: str
+def family_step(
+    callback: StepCallback, family: type[Button], first: str | None = None
 ) -> list[BaseHandler[Any, Any, Any]]:
-    """A conversation step that wants a press on one of our buttons (typing gets a prompt)."""
+    """A conversation step that wants a press of one typed button family (typing gets a
+    prompt); the callback reads the press with `context.button_as(family)`."""
     return [
-        CallbackQueryHandler(callback, pattern=pattern(feature, action)),
+        ButtonHandler(family, callback, first),
         MessageHandler(~filters.COMMAND, buttons_expected),
     ]
 
@@ -259,49 +212,96 @@ async def typed_text(
         return None
 
 
-async def chosen_option(
-    update: Update, context: UnionContext, allowed: Iterable[str]
-) -> str | None:
-    """The choice a button carries if it is one of `allowed` (the press is answered), else
-    None after a stale-button alert."""
-    assert update.callback_query is not None
-    choice = unpack(update.callback_query.data).arg(0)
-    if choice not in set(allowed):
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return None
-    await context.answer(update)
-    return choice
+TYPED_TEXT = 1  # a private-text conversation waits for the text
+SHOWN_BACK = 2  # ... or for Send / Edit / Cancel under the text shown back
 
 
-async def button_id(update: Update, context: UnionContext) -> int | None:
-    """The id a button carries (the press not answered yet), else None after a stale-button
-    alert: a malformed id is refused on the button, never dropped silently."""
-    assert update.callback_query is not None
-    try:
-        return unpack(update.callback_query.data).int_arg()
-    except ValueError:
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return None
+@dataclass(frozen=True)
+class OutgoingChoice(Button, prefix="form:out"):
+    """Send / Edit / Cancel under a text shown back before it leaves its writer."""
+
+    choice: Literal["send", "edit", "cancel"]
 
 
-async def member_asked_to_type(
-    update: Update, context: UnionContext, *, remember: str, prompt: str
-) -> bool:
-    """A member's button that carries an id and asks for text (a follow-up, an answer): keep
-    the id under `remember` and ask; False after a clear answer for a bad id or a non-member."""
+TextCallback = Callable[[Update, UnionContext, str], Coroutine[Any, Any, int]]
+
+
+def expect_text(context: UnionContext, purpose: str, *, shown_back: bool = True) -> str:
+    """Remember what the next typed text is for; returns the line that names it for the prompt.
+
+    With `shown_back` (any text that leaves its writer for someone else: an answer, a
+    question, a reason, a follow-up), the text is shown back with Send / Edit / Cancel first.
+    """
     assert context.user_data is not None
-    item_id = await button_id(update, context)
-    if item_id is None:
-        return False
-    await context.answer(update)
-    if await require_member(update, context) is None:
-        return False
-    context.user_data[remember] = item_id
-    await say(update, context, prompt)
-    return True
+    context.user_data[OUTGOING] = {"purpose": purpose, "check": shown_back}
+    return context.t("form.writing", purpose=purpose)
 
 
-TYPED_TEXT = 1  # the one state of a private-text conversation
+def _outgoing(context: UnionContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    value = context.user_data.get(OUTGOING)
+    return value if isinstance(value, dict) else {}
+
+
+async def _show_back(update: Update, context: UnionContext, text: str) -> int:
+    outgoing = _outgoing(context)
+    outgoing["text"] = text
+    header = context.t("form.check_before_sending", purpose=str(outgoing.get("purpose", "")))
+    markup = keyboard(
+        [
+            (context.t("form.send"), OutgoingChoice("send")),
+            (context.t("form.edit"), OutgoingChoice("edit")),
+        ],
+        [(context.t("common.cancel"), OutgoingChoice("cancel"))],
+    )
+    combined = f"{header}\n\n{text}"
+    if len(combined) <= 4096:
+        await say(update, context, combined, markup)
+    else:
+        await say(update, context, header)
+        await say(update, context, text, markup)
+    return SHOWN_BACK
+
+
+def _on_typed(on_text: TextCallback) -> StepCallback:
+    async def typed(update: Update, context: UnionContext) -> int:
+        assert update.message is not None
+        text = update.message.text or ""
+        if _outgoing(context).get("check"):
+            return await _show_back(update, context, text)
+        return await _finish(update, context, on_text, text)
+
+    return typed
+
+
+async def _finish(update: Update, context: UnionContext, on_text: TextCallback, text: str) -> int:
+    state = await on_text(update, context, text)
+    if state != TYPED_TEXT and context.user_data is not None:
+        context.user_data.pop(OUTGOING, None)
+    return state
+
+
+def _on_shown_back(on_text: TextCallback, on_cancel: StepCallback) -> StepCallback:
+    async def pressed(update: Update, context: UnionContext) -> int:
+        choice = context.button_as(OutgoingChoice).choice
+        outgoing = _outgoing(context)
+        text = outgoing.pop("text", None)
+        if choice == "cancel" or not isinstance(text, str):
+            await context.answer(update)
+            if context.user_data is not None:
+                context.user_data.pop(OUTGOING, None)
+            return await on_cancel(update, context)
+        if choice == "edit":
+            await context.answer(update)
+            purpose = str(outgoing.get("purpose", ""))
+            await say(update, context, context.t("form.type_again", purpose=purpose))
+            return TYPED_TEXT
+        # Not answered yet: a refusal of the text (empty, too long) is the press's alert.
+        state = await _finish(update, context, on_text, text)
+        await context.answer(update)
+        return state
+
+    return pressed
 
 
 async def _text_expected_again(update: Update, context: UnionContext) -> int:
@@ -309,24 +309,34 @@ async def _text_expected_again(update: Update, context: UnionContext) -> int:
     return TYPED_TEXT
 
 
+async def _buttons_expected_again(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("form.use_send_buttons"))
+    return SHOWN_BACK
+
+
 def private_text_conversation(
     *,
     name: str,
     entry_points: list[BaseHandler[Any, Any, Any]],
-    on_text: StepCallback,
+    on_text: TextCallback,
     on_cancel: StepCallback,
 ) -> ConversationHandler[Any]:
     """A button pressed anywhere (often the committee group), then text typed in the presser's
-    private chat: one conversation per user, whose one state is TYPED_TEXT."""
+    private chat: one conversation per user. A text for someone else (see `expect_text`) is
+    shown back with Send / Edit / Cancel before `on_text` gets it."""
     private = filters.ChatType.PRIVATE
     return conversation(
         name=name,
         entry_points=entry_points,
         states={
             TYPED_TEXT: [
-                MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
+                MessageHandler(private & filters.TEXT & ~filters.COMMAND, _on_typed(on_text)),
                 MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, _text_expected_again),
-            ]
+            ],
+            SHOWN_BACK: [
+                ButtonHandler(OutgoingChoice, _on_shown_back(on_text, on_cancel)),
+                MessageHandler(private & ~filters.COMMAND, _buttons_expected_again),
+            ],
         },
         fallbacks=[CommandHandler("cancel", on_cancel)],
         allow_reentry=True,
@@ -335,15 +345,19 @@ def private_text_conversation(
 
 
 async def member_buttons(
-    context: UnionContext, query: str, feature: str, action: str, *, exclude: int | None = None
+    context: UnionContext,
+    query: str,
+    make: Callable[[int], Button],
+    *,
+    exclude: int | None = None,
 ) -> InlineKeyboardMarkup | None:
-    """Active members whose name or department matches, as buttons `feature:action:<id>`."""
+    """Active members whose name or department matches, one typed button each (`make(id)`)."""
     async with context.db() as session:
         found, _total = await search_members(
             session, org_id=context.org_id, query=query, offset=0, limit=8
         )
     rows = [
-        [(f"{m.real_name} · {m.department}", pack(feature, action, m.id or 0))]
+        [(f"{m.real_name} · {m.department}", make(m.id or 0))]
         for m in found
         if m.status == MemberStatus.ACTIVE and m.id != exclude
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
@@ -19,9 +20,10 @@ from telegram.ext import (
 from bot.callback import CallbackDataError, unpack
 from bot.context import UnionContext
 from bot.errors import report_error
+from bot.features import Feature, private_commands
 from handlers.common import deep_link, say
-from handlers.menu import show_menu
-from handlers.registry import PRIVATE_ONLY
+from handlers.menu.commands import show_menu
+from models.members import MemberStatus
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,33 @@ async def prepare_context(update: Update, context: UnionContext) -> None:
         raise ApplicationHandlerStop from exc
 
 
+def works_in_groups(features: Sequence[Feature], data: str | None) -> bool:
+    """Whether this press is of a family a feature declares for group chats (the desk cards).
+    Every other button (the menu, lists, forms, a member's own buttons) shows or asks for
+    something private, so a press of it in a group, even with forged data, is refused."""
+    for feature in features:
+        for family in feature.group_buttons:
+            try:
+                family.unpack(data)
+            except CallbackDataError:
+                continue
+            return True
+    return False
+
+
+async def private_buttons_in_groups(update: Update, context: UnionContext) -> None:
+    """A private button pressed in a group: refused with a pointer to the private chat."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None or chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return
+    if works_in_groups(context.state.features, query.data):
+        return
+    logger.info("Refused a private %s button in a group", (query.data or "").split(":")[0])
+    await context.answer(update, context.t("group.private_only"), alert=True)
+    raise ApplicationHandlerStop
+
+
 async def private_only(update: Update, context: UnionContext) -> None:
     """A private command sent in a group: point to the private chat with a link button."""
     tr = context.i18n.get(context.settings.default_language)
@@ -65,7 +94,10 @@ async def unknown_private_message(update: Update, context: UnionContext) -> None
     """Free text, stickers or files outside any conversation."""
     actor = context.actor
     if actor is None or not actor.is_active:
-        await say(update, context, context.t("member.not_registered"))
+        inactive = actor is not None and actor.member.status == MemberStatus.INACTIVE
+        await say(
+            update, context, context.t("join.inactive" if inactive else "member.not_registered")
+        )
         return
     await say(update, context, context.t("fallback.not_understood"))
     await show_menu(update, context)
@@ -92,12 +124,13 @@ def register_first(application: Application) -> None:
     """Handlers that run before every feature."""
     application.add_handler(TypeHandler(Update, prepare_context), group=-100)
     application.add_handler(MessageHandler(filters.UpdateType.EDITED, edited_message), group=-99)
+    application.add_handler(TypeHandler(Update, private_buttons_in_groups), group=-98)
 
 
-def register_last(application: Application) -> None:
+def register_last(application: Application, features: Sequence[Feature]) -> None:
     """Catch-alls, added after every feature so they only see what nobody claimed."""
     application.add_handler(
-        CommandHandler(list(PRIVATE_ONLY), private_only, filters=filters.ChatType.GROUPS)
+        CommandHandler(private_commands(features), private_only, filters=filters.ChatType.GROUPS)
     )
     application.add_handler(
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command)

@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.error import BadRequest, TelegramError
 
-from bot.callback import CallbackData, CallbackDataError, unpack
 from bot.context import UnionContext
-from models.desk import DeskCard, cards_for, record_card
+from models.desk import DeskCard, deliverable_cards, record_card
 from models.members import Actor, committee_telegram_ids
 from models.organizations import get_organization
 
@@ -84,9 +83,10 @@ async def refresh_cards(
     text: str,
     markup: InlineKeyboardMarkup | None,
 ) -> None:
-    """Edit every copy of an item's card in place (tolerating deleted or unchanged ones)."""
+    """Edit every copy of an item's card in place (tolerating deleted or unchanged ones); only
+    copies whose holders may see it now (see `deliverable_cards`)."""
     async with context.db() as session:
-        cards = await cards_for(session, kind=kind, item_id=item_id)
+        cards = await deliverable_cards(session, org_id=context.org_id, kind=kind, item_id=item_id)
     for card in cards:
         try:
             await context.bot.edit_message_text(
@@ -146,9 +146,10 @@ async def _record(
 
 
 async def post_under_cards(context: UnionContext, *, kind: str, item_id: int, text: str) -> None:
-    """Post a message as a reply to every copy of an item's card (e.g. an author's follow-up)."""
+    """Post a message as a reply to every copy of an item's card (e.g. an author's follow-up),
+    for the people who may see it now."""
     async with context.db() as session:
-        cards = await cards_for(session, kind=kind, item_id=item_id)
+        cards = await deliverable_cards(session, org_id=context.org_id, kind=kind, item_id=item_id)
     for card in cards:
         try:
             await context.bot.send_message(
@@ -162,30 +163,22 @@ async def post_under_cards(context: UnionContext, *, kind: str, item_id: int, te
             )
 
 
-async def committee_press(
-    update: Update, context: UnionContext
-) -> tuple[Actor, CallbackData] | None:
-    """Answer a desk button press; return the committee presser and the parsed data, or refuse.
+async def committee_press(update: Update, context: UnionContext) -> Actor | None:
+    """The committee member behind a desk button press, or None after refusing it.
 
     Anyone in the group can press; only an active committee member (checked in the database
-    for this very press) may decide. Refusals are logged with the presser's Telegram id.
+    for this very press) may decide. Refusals are logged with the presser's Telegram id. What
+    was pressed comes parsed from the handler (`context.button_as(...)`).
     """
     query = update.callback_query
     assert query is not None
-    try:
-        data = unpack(query.data)
-    except CallbackDataError:
-        logger.warning("Malformed desk callback from user %s", query.from_user.id)
-        await context.answer(update, context.t("desk.stale_button"), alert=True)
-        return None
     actor = context.actor
     if actor is None or not actor.is_committee:
         logger.warning(
-            "Refused %s:%s press by non-committee user %s",
-            data.feature,
-            data.action,
+            "Refused a %s press by non-committee user %s",
+            (query.data or "").split(":")[0],
             query.from_user.id,
         )
         await context.answer(update, context.t("desk.not_committee"), alert=True)
         return None
-    return actor, data
+    return actor

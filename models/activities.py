@@ -23,7 +23,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, InputError
 from models.members import Actor, Gender, Member, MemberStatus
 from models.validation import clean_text
 
@@ -995,7 +995,7 @@ async def register_team(
     if not is_eligible(activity, actor.member, now.date()):
         raise DomainError(N_("activity.not_eligible"))
     if not 1 <= len(names) <= TEAM_NAMES_MAX or any(len(name) > 20 for name in names):
-        raise DomainError(N_("activity.team_names_invalid"), max=TEAM_NAMES_MAX)
+        raise InputError(N_("activity.team_names_invalid"), max=TEAM_NAMES_MAX)
     team = Team(
         activity_id=activity_id,
         department=actor.member.department,

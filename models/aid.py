@@ -19,7 +19,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, InputError
 from models.members import Actor, Member, MemberStatus, Role
 from models.validation import clean_text
 
@@ -263,7 +263,7 @@ async def set_standard(
     policy = await policy_for(session, org_id=org_id, year=today.year)
     check_amount(amount, policy)
     if cap_count is not None and cap_count < 0:
-        raise DomainError(N_("aid.amount_invalid"))
+        raise InputError(N_("aid.amount_invalid"))
     if cap_total is not None:
         check_amount(cap_total, policy)
     standard = await standard_for(session, org_id=org_id, aid_type=aid_type)
@@ -319,7 +319,7 @@ async def set_policy(
     policy = await policy_for(session, org_id=org_id, year=year)
     for value in (budget, single_approval_limit, max_amount):
         if value is not None and value <= 0:
-            raise DomainError(N_("aid.amount_invalid"))
+            raise InputError(N_("aid.amount_invalid"))
     policy.budget = budget
     if single_approval_limit is not None:
         policy.single_approval_limit = single_approval_limit
@@ -337,14 +337,14 @@ def parse_amount(text: str) -> int:
     whole, _, cents = cleaned.partition(".")
     # ASCII digits only: str.isdigit() also accepts ① and ², which int() cannot read.
     if not _DIGITS.fullmatch(whole) or (cents and not _DIGITS.fullmatch(cents)) or len(cents) > 2:
-        raise DomainError(N_("aid.amount_invalid"))
+        raise InputError(N_("aid.amount_invalid"))
     return int(whole) * FEN + int(cents.ljust(2, "0") or 0)
 
 
 def check_amount(amount: int, policy: AidPolicy) -> None:
     """A positive amount no larger than the organization's maximum."""
     if amount <= 0:
-        raise DomainError(N_("aid.amount_invalid"))
+        raise InputError(N_("aid.amount_invalid"))
     if amount > policy.max_amount:
         raise DomainError(N_("aid.amount_absurd"), max=yuan(policy.max_amount))
 
@@ -782,7 +782,7 @@ async def correct(
     if not may_pay(actor):
         raise DomainError(N_("aid.treasurer_only"))
     if change == 0:
-        raise DomainError(N_("aid.amount_invalid"))
+        raise InputError(N_("aid.amount_invalid"))
     text = clean_text(note, limit=NOTE_LIMIT, multiline=True)
     case = await get_case(session, org_id=org_id, case_id=case_id)
     if actor.id in (case.subject_member_id, case.requester_member_id):
@@ -871,12 +871,12 @@ def parse_day(text: str, today: date) -> date:
         return date.fromordinal(today.toordinal() - 1)
     match = _DAY.match(cleaned)
     if match is None:
-        raise DomainError(N_("aid.date_format"))
+        raise InputError(N_("aid.date_format"))
     year, month, day = match.groups()
     try:
         found = date(int(year) if year else today.year, int(month), int(day))
     except ValueError as exc:
-        raise DomainError(N_("aid.date_format")) from exc
+        raise InputError(N_("aid.date_format")) from exc
     if year is None and found > today:
         found = found.replace(year=today.year - 1)
     return found

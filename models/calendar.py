@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, InputError
 from models.members import Actor
 from models.validation import clean_text
 
@@ -74,7 +74,7 @@ def parse_time_of_day(text: str) -> str:
     """Normalize `8:00` to `08:00`; refuse anything else."""
     match = _TIME.match(text.strip())
     if not match:
-        raise DomainError(N_("calendar.bad_time"))
+        raise InputError(N_("calendar.bad_time"))
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 

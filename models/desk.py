@@ -11,6 +11,8 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
+from models.members import committee_telegram_ids
+from models.organizations import Organization
 
 
 class DeskCard(SQLModel, table=True):
@@ -64,3 +66,25 @@ async def cards_for(session: AsyncSession, *, kind: str, item_id: int) -> Sequen
             select(DeskCard).where(DeskCard.kind == kind, DeskCard.item_id == item_id)
         )
     ).all()
+
+
+async def deliverable_cards(
+    session: AsyncSession, *, org_id: int, kind: str, item_id: int
+) -> list[DeskCard]:
+    """The copies of an item's card that may still be shown, checked now, not when they were
+    posted: the copy in the committee group bound today, and private copies of people who are
+    on the committee today. Any other copy (a removed member's, a group no longer bound) is
+    forgotten, so it is never edited or replied under again."""
+    cards = await cards_for(session, kind=kind, item_id=item_id)
+    if not cards:
+        return []
+    org = await session.get(Organization, org_id)
+    allowed = set(await committee_telegram_ids(session, org_id=org_id))
+    if org is not None and org.committee_chat_id is not None:
+        allowed.add(org.committee_chat_id)
+    stale = [card for card in cards if card.chat_id not in allowed]
+    for card in stale:
+        await session.delete(card)
+    if stale:
+        await session.commit()
+    return [card for card in cards if card.chat_id in allowed]

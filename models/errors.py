@@ -12,6 +12,11 @@ class DomainError(Exception):
         self.params = params
 
 
+class InputError(DomainError):
+    """What was typed cannot be used (empty, too long, not a date or an amount): a form asks
+    for it again. Any other DomainError is a rule refusal, which ends the form."""
+
+
 def N_(key: str) -> str:  # noqa: N802 - gettext's conventional "mark, don't translate"
     """Mark a message key for the catalog check without translating it here."""
     return key

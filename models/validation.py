@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from models.errors import N_, DomainError
+from models.errors import N_, InputError
 
 # Zero-width and bidi controls are invisible and let people forge look-alike text.
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
@@ -17,7 +17,7 @@ _KEEP_CONTROLS = {"\n", "\t"}
 def clean_text(value: str | None, *, limit: int, multiline: bool = False) -> str:
     """Normalize, drop control and zero-width characters, trim; refuse empty or too long."""
     if value is None:
-        raise DomainError(N_("input.empty"))
+        raise InputError(N_("input.empty"))
     text = unicodedata.normalize("NFC", value)
     kept = []
     for char in text:
@@ -32,9 +32,9 @@ def clean_text(value: str | None, *, limit: int, multiline: bool = False) -> str
         text = re.sub(r"\s+", " ", text)
     text = re.sub(r"[ \t]+\n", "\n", text).strip()
     if not text:
-        raise DomainError(N_("input.empty"))
+        raise InputError(N_("input.empty"))
     if len(text) > limit:
-        raise DomainError(N_("input.too_long"), limit=limit, count=len(text))
+        raise InputError(N_("input.too_long"), limit=limit, count=len(text))
     return text
 
 
@@ -82,6 +82,6 @@ def parse_birthday(value: str, *, today: date) -> Birthday:
         except ValueError:
             break
         if year is not None and not (today.year - 100 <= year <= today.year - 16):
-            raise DomainError(N_("input.birthday_year"), min=today.year - 100, max=today.year - 16)
+            raise InputError(N_("input.birthday_year"), min=today.year - 100, max=today.year - 16)
         return Birthday(month=month, day=day, year=year)
-    raise DomainError(N_("input.birthday_format"))
+    raise InputError(N_("input.birthday_format"))

@@ -21,16 +21,17 @@ from models.activities import (
 from models.base import utcnow
 from models.members_queries import members_by_id
 from models.outbox import BroadcastKind, Recipient, broadcast_exists, enqueue
-from scheduler.runtime import Runtime, current
+from scheduler.jobs import FixedJob
+from scheduler.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
 ACTIVITY_JOB = "activities:tick"
 
 
-async def run_activity_tick() -> None:
-    """The periodic job (APScheduler calls it by path)."""
-    await activity_tick(current(), now=utcnow(), rng=random.SystemRandom())
+async def run_activity_tick(runtime: Runtime) -> None:
+    """The periodic job."""
+    await activity_tick(runtime, now=utcnow(), rng=random.SystemRandom())
 
 
 async def activity_tick(runtime: Runtime, *, now: datetime, rng: random.Random) -> int:
@@ -122,3 +123,6 @@ async def _queue(runtime: Runtime, activity: Activity, keys: dict[int, str], *, 
             quiet=key != "draw",
         )
     return 1 if broadcast is not None else 0
+
+
+ACTIVITY_TICK = FixedJob(ACTIVITY_JOB, run_activity_tick, {"minute": "*/5"}, 3600)

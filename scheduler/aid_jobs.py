@@ -12,16 +12,16 @@ from models.hardship import due_for_review, file_number
 from models.members_queries import members_by_id
 from models.organizations import get_organization
 from models.outbox import BroadcastKind, Recipient, enqueue
-from scheduler.runtime import Runtime, current
+from scheduler.jobs import FixedJob
+from scheduler.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
 AID_JOB = "aid:daily"
 
 
-async def run_aid_day() -> None:
-    """The daily job (APScheduler calls it by path)."""
-    runtime = current()
+async def run_aid_day(runtime: Runtime) -> None:
+    """The daily job."""
     await aid_day(runtime, today=datetime.now(runtime.settings.zone).date())
 
 
@@ -60,3 +60,6 @@ async def aid_day(runtime: Runtime, *, today: date) -> bool:
     logger.info("Hardship review reminder: %s files due", len(due))
     runtime.sender.wake()
     return True
+
+
+AID_DAY = FixedJob(AID_JOB, run_aid_day, {"hour": 8, "minute": 10}, 12 * 3600)

@@ -26,7 +26,7 @@ from models.organizations import get_organization
 from models.outbox import Broadcast, BroadcastKind, Recipient, enqueue
 from scheduler.dates import RuleError, next_occurrence, occurrences
 from scheduler.render import fill, pick
-from scheduler.runtime import Runtime, current
+from scheduler.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +114,9 @@ async def reconcile(
         occurrence, run_at = planned
         wanted.add(job_id(entry.id))
         scheduler.add_job(
-            "scheduler.calendar_jobs:run_entry",
+            run_entry,
             trigger=DateTrigger(run_date=run_at),
-            args=[entry.id, occurrence.isoformat()],
+            args=[runtime, entry.id, occurrence.isoformat()],
             id=job_id(entry.id),
             name=entry.key,
             replace_existing=True,
@@ -129,9 +129,8 @@ async def reconcile(
     return len(wanted)
 
 
-async def run_entry(entry_id: int, occurrence: str) -> None:
+async def run_entry(runtime: Runtime, entry_id: int, occurrence: str) -> None:
     """The job: send one occurrence of an entry, then plan the next."""
-    runtime = current()
     async with runtime.db() as session:
         entry = await get_entry(session, org_id=runtime.org_id, entry_id=entry_id)
     if entry.enabled:

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from bot.i18n import Translator
-from handlers.proposal_text import label
 from models.base import utcnow
 from models.members import Member, MemberStatus
 from models.members_queries import members_by_id
 from models.organizations import get_organization
 from models.outbox import BroadcastKind, Recipient, enqueue
+from models.proposal_text import label
 from models.proposals import (
     Proposal,
     ProposalStatus,
@@ -28,7 +28,8 @@ from models.proposals import (
     return_unfinished,
     start_waiting_drafts,
 )
-from scheduler.runtime import Runtime, current
+from scheduler.jobs import FixedJob
+from scheduler.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +37,8 @@ PROPOSAL_JOB = "proposals:daily"
 REMIND_EVERY_DAYS = 7  # a handler is reminded the day after the deadline, then weekly
 
 
-async def run_proposal_day() -> None:
-    """The daily job (APScheduler calls it by path)."""
-    runtime = current()
+async def run_proposal_day(runtime: Runtime) -> None:
+    """The daily job."""
     await proposal_day(runtime, today=datetime.now(runtime.settings.zone).date())
 
 
@@ -157,3 +157,6 @@ async def _queue_committee(
         )
     logger.info("Proposal day %s: %s overdue", today, len(late))
     return 1 if broadcast is not None else 0
+
+
+PROPOSAL_DAY = FixedJob(PROPOSAL_JOB, run_proposal_day, {"hour": 8, "minute": 5}, 12 * 3600)

@@ -1,5 +1,5 @@
-"""What scheduled jobs reach: APScheduler stores jobs as a function path plus primitive
-arguments, so the running application registers itself here when it starts."""
+"""What scheduled jobs reach: the parts of the running bot, handed to each job as its argument
+(jobs live in memory and are planned again at every start, so they may hold objects)."""
 
 from __future__ import annotations
 
@@ -27,19 +27,3 @@ class Runtime:
     org_id: int
     scheduler: AsyncIOScheduler | None = None
     running_jobs: RunningJobs = field(default_factory=RunningJobs)
-
-
-_current: Runtime | None = None
-
-
-def install(runtime: Runtime) -> None:
-    """Make `runtime` the one jobs use (at application start)."""
-    global _current
-    _current = runtime
-
-
-def current() -> Runtime:
-    """The running bot's runtime; jobs fail loudly if the bot has not started."""
-    if _current is None:
-        raise RuntimeError("the union calendar ran before the bot started")
-    return _current

@@ -17,30 +17,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from handlers.suggestion_desk import render_digest
 from models.base import utcnow
 from models.calendar import add_entries
-from models.organizations import get_organization
 from models.outbox import Broadcast, BroadcastKind, DeliveryCounts, Recipient, enqueue
-from models.suggestions import unanswered_for_days
 from models.updates import forget_processed_before
-from scheduler.activity_jobs import ACTIVITY_JOB
-from scheduler.aid_jobs import AID_JOB
 from scheduler.calendar_defaults import default_entries
 from scheduler.calendar_jobs import reconcile
-from scheduler.proposal_jobs import PROPOSAL_JOB
-from scheduler.runtime import Runtime, current
+from scheduler.jobs import FixedJob
+from scheduler.runtime import Runtime
 from scheduler.stopping import stop_gracefully
 
 logger = logging.getLogger(__name__)
 
-DIGEST_JOB = "digest:suggestions"
 HOUSEKEEPING_JOB = "housekeeping"
 
 
@@ -60,35 +55,28 @@ async def seed_default_calendar(runtime: Runtime) -> int:
         return await add_entries(session, default_entries(runtime.org_id, runtime.i18n))
 
 
-# The jobs besides the calendar entries: (id, function path, cron fields, misfire grace in s).
-# Cron times, not intervals, so a restart keeps the same plan.
-_FIXED_JOBS: tuple[tuple[str, str, dict[str, object], int], ...] = (
-    (DIGEST_JOB, "scheduler.setup:run_digest", {"hour": 9, "minute": 0}, 6 * 3600),
-    (PROPOSAL_JOB, "scheduler.proposal_jobs:run_proposal_day", {"hour": 8, "minute": 5}, 12 * 3600),
-    (AID_JOB, "scheduler.aid_jobs:run_aid_day", {"hour": 8, "minute": 10}, 12 * 3600),
-    (ACTIVITY_JOB, "scheduler.activity_jobs:run_activity_tick", {"minute": "*/5"}, 3600),
-    (HOUSEKEEPING_JOB, "scheduler.setup:run_housekeeping", {"hour": 3, "minute": 30}, 12 * 3600),
-)
-
-
-async def start(runtime: Runtime, *, now: datetime | None = None) -> AsyncIOScheduler:
-    """Start the scheduler, plan every calendar entry, and schedule the fixed jobs."""
+async def start(
+    runtime: Runtime, jobs: Sequence[FixedJob], *, now: datetime | None = None
+) -> AsyncIOScheduler:
+    """Start the scheduler, plan every calendar entry, and schedule the fixed jobs (the
+    features' and the core's)."""
     scheduler = build_scheduler(runtime.settings.zone)
     runtime.scheduler = scheduler
     runtime.running_jobs.watch(scheduler)
     scheduler.start()
     await reconcile(runtime, scheduler)
     now = now or utcnow()
-    for job_id, path, when, grace in _FIXED_JOBS:
-        trigger = CronTrigger(timezone=runtime.settings.zone, **when)
+    for job in (*CORE_JOBS, *jobs):
+        trigger = CronTrigger(timezone=runtime.settings.zone, **job.when)
         scheduler.add_job(
-            path,
+            job.run,
             trigger=trigger,
-            id=job_id,
+            args=[runtime],
+            id=job.id,
             replace_existing=True,
-            misfire_grace_time=grace,
+            misfire_grace_time=job.grace_seconds,
             coalesce=True,
-            next_run_time=missed_run(trigger, now=now, grace_seconds=grace),
+            next_run_time=missed_run(trigger, now=now, grace_seconds=job.grace_seconds),
         )
     return scheduler
 
@@ -109,9 +97,8 @@ def missed_run(trigger: CronTrigger, *, now: datetime, grace_seconds: int) -> da
     return upcoming
 
 
-async def run_housekeeping() -> None:
+async def run_housekeeping(runtime: Runtime) -> None:
     """The nightly job: forget handled update ids older than a week."""
-    runtime = current()
     async with runtime.db() as session:
         forgotten = await forget_processed_before(session, days=7)
     logger.info("Housekeeping: forgot %s handled update ids", forgotten)
@@ -123,39 +110,9 @@ async def stop(runtime: Runtime) -> None:
         await stop_gracefully(runtime.scheduler, runtime.running_jobs)
 
 
-async def run_digest() -> None:
-    """The daily job: list suggestions unanswered for N days to the committee."""
-    await send_digest(current(), now=utcnow())
-
-
-async def send_digest(runtime: Runtime, *, now: datetime) -> Broadcast | None:
-    """Enqueue today's digest (once a day), if any item is overdue and a group is bound."""
-    days = runtime.settings.suggestion_digest_days
-    async with runtime.db() as session:
-        org = await get_organization(session, runtime.org_id)
-        items = await unanswered_for_days(session, org_id=runtime.org_id, now=now, days=days)
-    tr = runtime.i18n.get(runtime.settings.default_language)
-    text = render_digest(tr, items, days=days, now=now)
-    if text is None or org.committee_chat_id is None:
-        return None
-    today: date = now.astimezone(runtime.settings.zone).date()
-    async with runtime.db() as session:
-        broadcast = await enqueue(
-            session,
-            org_id=runtime.org_id,
-            key=f"digest:{runtime.org_id}:{today.isoformat()}",
-            kind=BroadcastKind.TASK,
-            recipients=[Recipient(chat_id=org.committee_chat_id, text=text)],
-            not_before=now,
-            quiet=False,
-        )
-    runtime.sender.wake()
-    return broadcast
-
-
-async def write_report(broadcast: Broadcast, figures: DeliveryCounts) -> None:
-    """The outbox's report hook: figures of a finished large broadcast, to the committee."""
-    runtime = current()
+async def write_report(runtime: Runtime, broadcast: Broadcast, figures: DeliveryCounts) -> None:
+    """The outbox's report hook (bound to the runtime): figures of a finished large broadcast,
+    to the committee."""
     tr = runtime.i18n.get(runtime.settings.default_language)
     text = tr(
         "outbox.report",
@@ -181,3 +138,7 @@ async def write_report(broadcast: Broadcast, figures: DeliveryCounts) -> None:
 def start_sender(runtime: Runtime) -> asyncio.Task[None]:
     """Run the outbox sender in the background."""
     return asyncio.create_task(runtime.sender.run(), name="outbox-sender")
+
+
+# The core's own jobs, whatever features the bot has.
+CORE_JOBS = (FixedJob(HOUSEKEEPING_JOB, run_housekeeping, {"hour": 3, "minute": 30}, 12 * 3600),)

@@ -143,11 +143,11 @@ async def test_ask_for_information_and_the_answer_comes_back(bot: BotHarness) ->
     cid = case.id or 0
 
     await bot.press(COMMITTEE, pack("ak", "ask", cid), chat=GROUP)
-    await bot.say(COMMITTEE, "请补充住院证明。")
+    await bot.write(COMMITTEE, "请补充住院证明。")
     told = bot.telegram.last(MEMBER.id)
     assert "请补充住院证明" in told.text
     await bot.press(MEMBER, told.button_data("回复"))
-    await bot.say(MEMBER, "明天补拍。")
+    await bot.write(MEMBER, "明天补拍。")
     async with bot.db() as session:
         assert (await session.get(AidCase, cid)).status == CaseStatus.OPEN  # type: ignore[union-attr]
     assert "明天补拍" in bot.telegram.last(COMMITTEE.id).text
@@ -155,7 +155,7 @@ async def test_ask_for_information_and_the_answer_comes_back(bot: BotHarness) ->
         assert "明天补拍" not in sent and "请补充住院证明" not in sent
 
     await bot.press(COMMITTEE, pack("ak", "no", cid), chat=GROUP)
-    await bot.say(COMMITTEE, "本年度已慰问过。")
+    await bot.write(COMMITTEE, "本年度已慰问过。")
     async with bot.db() as session:
         assert (await session.get(AidCase, cid)).status == CaseStatus.REJECTED  # type: ignore[union-attr]
     assert "本年度已慰问过" in bot.telegram.last(MEMBER.id).text

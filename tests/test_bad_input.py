@@ -31,7 +31,7 @@ EMPTY = "That was empty. Please type some text"
 TEXT_EXPECTED = "This step needs text."
 USE_BUTTONS = "Please choose with the buttons on the message above"
 CANCELLED = "Cancelled; nothing was saved."
-FINISH_FIRST = "You are in the middle of your request to join."
+LEFT_REGISTRATION = '(You left "joining the union" unfinished: nothing was saved or sent.)'
 NOT_REGISTERED = "You are not a member of the union desk yet. Send /start to apply"
 UNKNOWN_COMMAND = "I don't know that command."
 BIRTHDAY_FORMAT = "I could not read that date."
@@ -298,16 +298,18 @@ async def test_start_again_after_cancel_begins_with_an_empty_draft(bot: BotHarne
 
 
 @pytest.mark.parametrize("command", ["/me", "/members", "/help", "/menu"])
-async def test_another_command_during_registration_says_finish_first(
-    bot: BotHarness, command: str
-) -> None:
+async def test_another_command_during_registration_leaves_it(bot: BotHarness, command: str) -> None:
+    """One rule for every form: a command leaves the form, and one line says so."""
     await to_name_step(bot)
 
     await bot.say(TEACHER, command)
 
-    assert FINISH_FIRST in bot.telegram.last(TEACHER.id).text
-    await bot.say(TEACHER, "Wang Fang")  # still at the name step
-    assert ASK_DEPARTMENT in bot.telegram.last(TEACHER.id).text
+    assert LEFT_REGISTRATION in bot.telegram.texts(TEACHER.id)
+    await bot.say(TEACHER, "Wang Fang")  # no longer taken as the name
+    assert ASK_DEPARTMENT not in bot.telegram.last(TEACHER.id).text
+    async with bot.db() as session:
+        stored = await session.exec(select(Member).where(Member.telegram_user_id == TEACHER.id))
+        assert stored.first() is None
 
 
 # ---- registration: birthday ---------------------------------------------------------------

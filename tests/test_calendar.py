@@ -20,7 +20,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlmodel import col, select
 
-from handlers.suggestion_desk import render_digest
 from models.calendar import (
     AudienceType,
     CalendarEntry,
@@ -33,6 +32,7 @@ from models.calendar import (
 from models.members import Actor, Gender, Member, MemberStatus, Role
 from models.organizations import bind_committee_chat
 from models.outbox import Broadcast, BroadcastKind, OutboxMessage, OutboxStatus
+from models.suggestion_text import render_digest
 from models.suggestions import Suggestion, SuggestionCategory, ensure_default_categories
 from scheduler.calendar_defaults import DEFAULTS
 from scheduler.calendar_jobs import (
@@ -45,8 +45,9 @@ from scheduler.calendar_jobs import (
     upcoming,
 )
 from scheduler.outbox import OutboxSender, Pace
-from scheduler.runtime import Runtime, current
-from scheduler.setup import build_scheduler, seed_default_calendar, send_digest
+from scheduler.runtime import Runtime
+from scheduler.setup import build_scheduler, seed_default_calendar
+from scheduler.suggestion_jobs import send_digest
 from tests.support.factories import make_member
 from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
 from tests.support.updates import Person
@@ -265,7 +266,6 @@ async def test_the_default_calendar_is_seeded_at_start_up_in_three_languages(
 
 async def test_seeding_again_adds_nothing(bot: BotHarness) -> None:
     runtime = runtime_of(bot)
-    assert current() is runtime
     assert runtime.scheduler is None  # background tasks are off in tests
     before = await entry(bot, "womens_day")
     async with bot.db() as session:
@@ -405,7 +405,7 @@ async def test_reconcile_gives_every_enabled_entry_one_job(
         job = jobs[job_id(item.id or 0)]
         assert isinstance(job.trigger, DateTrigger)
         assert job.trigger.run_date == run_at, key
-        assert job.args == (item.id, occurrence), key
+        assert job.args == (runtime_of(bot), item.id, occurrence), key
         assert job.name == key
     for item in entries.values():
         job = jobs[job_id(item.id or 0)]
@@ -467,12 +467,15 @@ async def test_reconcile_leaves_other_jobs_alone(
     bot: BotHarness, scheduler: AsyncIOScheduler
 ) -> None:
     scheduler.add_job(
-        "scheduler.setup:run_digest", trigger=DateTrigger(sh(2027, 1, 2, 9)), id="digest:test"
+        "scheduler.suggestion_jobs:run_digest",
+        trigger=DateTrigger(sh(2027, 1, 2, 9)),
+        args=[runtime_of(bot)],
+        id="digest:test",
     )
     scheduler.add_job(
         "scheduler.calendar_jobs:run_entry",
         trigger=DateTrigger(sh(2027, 1, 2, 9)),
-        args=[999_999, "2027-01-02"],
+        args=[runtime_of(bot), 999_999, "2027-01-02"],
         id="calendar:999999",  # an entry that no longer exists
     )
     await reconcile(runtime_of(bot), scheduler, now=NEW_YEARS_EVE)
@@ -773,7 +776,7 @@ async def test_greetings_fired_in_quiet_hours_wait_for_the_morning(bot: BotHarne
 
 
 async def test_run_entry_fires_enabled_entries_only(bot: BotHarness) -> None:
-    """The job itself (as APScheduler calls it, with primitive arguments)."""
+    """The job itself (as APScheduler calls it, with the runtime and primitive arguments)."""
     await add_member(bot, 3801, "王芳", gender=Gender.FEMALE)
     actor = committee_actor(await add_member(bot, 3802, "委员", roles=[Role.COMMITTEE]))
     womens_day = await entry(bot, "womens_day")
@@ -783,8 +786,8 @@ async def test_run_entry_fires_enabled_entries_only(bot: BotHarness) -> None:
             session, org_id=bot.org_id, actor=actor, entry_id=labour_day.id or 0, enabled=False
         )
 
-    await run_entry(womens_day.id or 0, "2027-03-08")
-    await run_entry(labour_day.id or 0, "2027-05-01")
+    await run_entry(runtime_of(bot), womens_day.id or 0, "2027-03-08")
+    await run_entry(runtime_of(bot), labour_day.id or 0, "2027-05-01")
 
     async with bot.db() as session:
         keys = (await session.exec(select(Broadcast.key))).all()

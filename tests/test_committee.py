@@ -13,7 +13,8 @@ from bot.app import build_application
 from bot.callback import pack
 from bot.i18n import I18n, Translator
 from bot.settings import Settings
-from handlers.menu import publish_default_commands
+from handlers import FEATURES
+from handlers.menu.commands import publish_default_commands
 from models.members import Member, MemberRole, MemberStatus, Role
 from models.organizations import Organization
 from tests.support.factories import make_member
@@ -627,11 +628,11 @@ async def test_publish_default_commands_logs_a_failure(
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
     telegram = FakeTelegram(failures=[failure])
     async with ExtBot(TOKEN, request=telegram, get_updates_request=telegram) as bot:
-        with caplog.at_level(logging.WARNING, logger="handlers.menu"):
-            await publish_default_commands(bot, I18n("zh-Hans"))
+        with caplog.at_level(logging.WARNING, logger="handlers.menu.commands"):
+            await publish_default_commands(bot, I18n("zh-Hans"), FEATURES)
 
     assert telegram.sent("setMyCommands")
-    warnings = [r for r in caplog.records if r.name == "handlers.menu"]
+    warnings = [r for r in caplog.records if r.name == "handlers.menu.commands"]
     assert len(warnings) == 1
     assert "command menu" in warnings[0].getMessage()
 
@@ -646,7 +647,7 @@ async def test_command_menu_failure_at_startup_is_not_fatal(
     await application.initialize()
     try:
         assert application.post_init is not None
-        with caplog.at_level(logging.WARNING, logger="handlers.menu"):
+        with caplog.at_level(logging.WARNING, logger="handlers.menu.commands"):
             await application.post_init(application)
         harness = BotHarness(application, telegram)
 

@@ -9,6 +9,7 @@ Only the pacing and 429 tests use real time, and only as lower bounds on a rate 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -188,7 +189,7 @@ def sender_for(
         bot=transport or bot.app.bot,
         quiet=QUIET,
         pace=pace,
-        report=write_report if report else None,
+        report=functools.partial(write_report, runtime_of(bot)) if report else None,
         now=now or Clock(MORNING),
     )
 

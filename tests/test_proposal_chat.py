@@ -73,7 +73,7 @@ async def test_the_whole_cycle_from_draft_to_satisfied(bot: BotHarness) -> None:
 
     # The handler answers in chat.
     await bot.press(HANDLER, to_handler.button_data("答复"))
-    await bot.say(HANDLER, "已与食堂协商，下周起晚餐供应到七点。")
+    await bot.write(HANDLER, "已与食堂协商，下周起晚餐供应到七点。")
     answered = await reload(bot, draft.id)
     assert answered.status == ProposalStatus.ANSWERED
     to_proposer = bot.telegram.last(PROPOSER.id)
@@ -84,12 +84,12 @@ async def test_the_whole_cycle_from_draft_to_satisfied(bot: BotHarness) -> None:
 
     # 不满意 → a second round with the comment to the handler; then 满意 closes it.
     await bot.press(PROPOSER, to_proposer.button_data("不满意"))
-    await bot.say(PROPOSER, "只延长到七点不够，晚自习到九点。")
+    await bot.write(PROPOSER, "只延长到七点不够，晚自习到九点。")
     second = await reload(bot, draft.id)
     assert second.status == ProposalStatus.ASSIGNED and second.rounds == 2
     assert "晚自习到九点" in bot.telegram.last(HANDLER.id).text
     await bot.press(HANDLER, bot.telegram.last(HANDLER.id).button_data("答复"))
-    await bot.say(HANDLER, "增加夜宵窗口，供应到九点。")
+    await bot.write(HANDLER, "增加夜宵窗口，供应到九点。")
     await bot.press(PROPOSER, bot.telegram.last(PROPOSER.id).button_data("满意"))
     closed = await reload(bot, draft.id)
     assert closed.status == ProposalStatus.CLOSED
@@ -120,14 +120,14 @@ async def test_committee_answers_for_a_department_without_handler_and_closes(
     await bot.press(COMMITTEE, pack("pd", "asgok", pid), chat=GROUP)
 
     await bot.press(COMMITTEE, pack("pd", "ans", pid), chat=GROUP)
-    await bot.say(COMMITTEE, "教务处答复：已纳入下学期计划。")
+    await bot.write(COMMITTEE, "教务处答复：已纳入下学期计划。")
     assert (await reload(bot, pid)).status == ProposalStatus.ANSWERED
     await bot.press(PROPOSER, bot.telegram.last(PROPOSER.id).button_data("不满意"))
-    await bot.say(PROPOSER, "没有时间表。")
+    await bot.write(PROPOSER, "没有时间表。")
     assert (await reload(bot, pid)).rounds == 2
 
     await bot.press(COMMITTEE, pack("pd", "close", pid), chat=GROUP)
-    await bot.say(COMMITTEE, "学校经费有限，已说明情况，委员会决定办结。")
+    await bot.write(COMMITTEE, "学校经费有限，已说明情况，委员会决定办结。")
     closed = await reload(bot, pid)
     assert closed.status == ProposalStatus.CLOSED
     assert closed.closing_note == "学校经费有限，已说明情况，委员会决定办结。"
@@ -140,9 +140,9 @@ async def test_not_filed_needs_a_reason_that_everyone_on_it_hears(bot: BotHarnes
     pid = proposal.id or 0
 
     await bot.press(COMMITTEE, pack("pd", "nofile", pid), chat=GROUP)
-    await bot.say(COMMITTEE, "   ")
+    await bot.write(COMMITTEE, "   ")
     assert (await reload(bot, pid)).status == ProposalStatus.SUBMITTED
-    await bot.say(COMMITTEE, "属于个人诉求，请走意见箱。")
+    await bot.write(COMMITTEE, "属于个人诉求，请走意见箱。")
     stored = await reload(bot, pid)
     assert stored.status == ProposalStatus.NOT_FILED
     assert stored.decision_reason == "属于个人诉求，请走意见箱。"

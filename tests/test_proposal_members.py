@@ -218,7 +218,7 @@ async def test_three_languages_through_the_whole_cycle(bot: BotHarness) -> None:
     # The answer reaches every author with rating buttons in their language.
     since = mark(bot)
     await bot.press(HANDLER, to_handler.button_data("答复"))
-    await bot.say(HANDLER, "已与食堂协商，下周起晚餐供应到七点。")
+    await bot.write(HANDLER, "已与食堂协商，下周起晚餐供应到七点。")
     assert (await reload(bot, pid)).status == ProposalStatus.ANSWERED
     (to_proposer,) = received(bot, PROPOSER, since)
     (to_a,) = received(bot, SIGNER_A, since)
@@ -267,7 +267,7 @@ async def test_not_filed_reason_reaches_each_person_in_their_language(bot: BotHa
     await bot.press(COMMITTEE, pack("pd", "nofile", pid), chat=GROUP)
     assert f"请写提案第1号「{CANTEEN}」不立案的理由" in last_text(bot, COMMITTEE)
     since = mark(bot)
-    await bot.say(COMMITTEE, "属于个人诉求，请走意见箱。")
+    await bot.write(COMMITTEE, "属于个人诉求，请走意见箱。")
 
     assert (await reload(bot, pid)).status == ProposalStatus.NOT_FILED
     reason = "属于个人诉求，请走意见箱。"

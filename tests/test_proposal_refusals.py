@@ -22,7 +22,7 @@ from models.proposals import (
 from models.suggestions import Suggestion
 from tests.support.factories import make_member
 from tests.support.fake_telegram import Call
-from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
+from tests.support.harness import COMMITTEE_GROUP_ID, SEND, BotHarness
 from tests.support.proposals import (
     COMMITTEE,
     GROUP,
@@ -90,6 +90,18 @@ def alerts(bot: BotHarness) -> list[str]:
     return [call.text for call in bot.telegram.answers() if call.params.get("show_alert") is True]
 
 
+async def told_at_send(bot: BotHarness, person: Person, body: str) -> str:
+    """`person` types `body` (shown back to them) and presses Send; everything the bot told
+    them after the press (the press's answer, messages to their chat), joined."""
+    await bot.say(person, body)
+    before = len(bot.telegram.calls)
+    await bot.press(person, SEND)
+    after = bot.telegram.calls[before:]
+    told = [call.text for call in after if call.method == "answerCallbackQuery"]
+    told += [call.text for call in after if call.chat_id == person.id]
+    return "\n".join(told)
+
+
 def texts_to(bot: BotHarness, person: Person) -> list[str]:
     """Everything sent to a person's private chat."""
     return bot.telegram.texts(person.id)
@@ -134,7 +146,7 @@ async def answered(bot: BotHarness, school: School, proposal_id: int) -> None:
     await file_it(bot, proposal_id)
     await assign_to(bot, proposal_id, school.logistics.id)
     await bot.press(HANDLER, pack("pd", "ans", proposal_id))
-    await bot.say(HANDLER, "已与食堂协商，下周起晚餐供应到七点。")
+    await bot.write(HANDLER, "已与食堂协商，下周起晚餐供应到七点。")
     assert (await reload(bot, proposal_id)).status == ProposalStatus.ANSWERED
 
 
@@ -401,7 +413,7 @@ async def test_not_filing_after_filing_is_refused_before_asking_for_a_reason(
     assert ALREADY_DECIDED in last_alert(bot)
     assert not any("不立案的理由" in text for text in texts_to(bot, COMMITTEE)[before:])
     # Text typed afterwards is not taken as a reason.
-    await bot.say(COMMITTEE, "属于个人诉求。")
+    await bot.write(COMMITTEE, "属于个人诉求。")
     stored = await reload(bot, pid)
     assert stored.status == ProposalStatus.FILED and stored.decision_reason is None
 
@@ -500,7 +512,7 @@ async def test_non_committee_member_cannot_file_or_reject(bot: BotHarness) -> No
         assert NOT_COMMITTEE in last_alert(bot)
         assert not any("不立案的理由" in text for text in texts_to(bot, person))
 
-    await bot.say(OUTSIDER, "这不是提案。")
+    await bot.write(OUTSIDER, "这不是提案。")
     stored = await reload(bot, pid)
     assert stored.status == ProposalStatus.SUBMITTED
     assert stored.version == proposal.version and stored.decided_by_member_id is None
@@ -534,7 +546,7 @@ async def test_only_the_lead_departments_handler_may_answer(bot: BotHarness) -> 
 
     await bot.press(OUTSIDER, pack("pd", "ans", pid))
     assert NOT_HANDLER in last_alert(bot)
-    await bot.say(OUTSIDER, "我来替总务处答复。")
+    await bot.write(OUTSIDER, "我来替总务处答复。")
 
     stored = await reload(bot, pid)
     assert stored.status == ProposalStatus.ASSIGNED
@@ -556,7 +568,7 @@ async def test_handler_of_a_co_department_may_not_answer(bot: BotHarness) -> Non
 
     await bot.press(HANDLER, pack("pd", "ans", pid))
     assert NOT_HANDLER in last_alert(bot)
-    await bot.say(HANDLER, "总务处意见：同意。")
+    await bot.write(HANDLER, "总务处意见：同意。")
 
     assert (await reload(bot, pid)).status == ProposalStatus.ASSIGNED
     async with bot.db() as session:
@@ -796,13 +808,12 @@ async def test_dissatisfied_with_an_empty_comment_is_refused_and_asked_again(
 
     await bot.press(PROPOSER, pack("pr", "rate", pid, "d"))
     assert "哪里不满意" in bot.telegram.last(PROPOSER.id).text
-    await bot.say(PROPOSER, "   ")
-
-    assert EMPTY in bot.telegram.last(PROPOSER.id).text
+    # The empty comment is shown back; Send refuses it and the comment is asked for again.
+    assert EMPTY in await told_at_send(bot, PROPOSER, "   ")
     assert await ratings(bot) == []
     assert (await reload(bot, pid)).status == ProposalStatus.ANSWERED
 
-    await bot.say(PROPOSER, "只延长到七点不够。")
+    await bot.write(PROPOSER, "只延长到七点不够。")
     (rating,) = await ratings(bot)
     assert rating.rating == "dissatisfied" and rating.comment == "只延长到七点不够。"
     stored = await reload(bot, pid)

@@ -222,10 +222,13 @@ async def test_anonymous_suggestion_is_answered_from_the_group_by_number(
         assert "[1] ✍️ 答复  [2] ✅ 办结" in group_side
 
         mark = len(out.getvalue())
-        await box.repl([":press 1", ":private", "我们会和食堂沟通，下周起减盐。"])
+        await box.repl(
+            [":press 1", ":private", "我们会和食堂沟通，下周起减盐。", ":press 1"]  # ✅ 发送
+        )
         reply_side = since(out, mark)
         assert "💬 请到与我的私聊中写答复。" in reply_side
         assert f"请写下对 {item.number} 的答复" in reply_side
+        assert "（刘强 按下了「✅ 发送」）" in reply_side
         assert "（别处有新消息：王芳 1 条。" in reply_side
 
         mark = len(out.getvalue())

@@ -26,8 +26,9 @@ from scheduler.activity_jobs import ACTIVITY_JOB
 from scheduler.aid_jobs import AID_JOB
 from scheduler.calendar_jobs import job_id
 from scheduler.proposal_jobs import PROPOSAL_JOB
-from scheduler.setup import DIGEST_JOB, HOUSEKEEPING_JOB, build_scheduler, missed_run
+from scheduler.setup import HOUSEKEEPING_JOB, build_scheduler, missed_run
 from scheduler.stopping import RunningJobs, stop_gracefully
+from scheduler.suggestion_jobs import DIGEST_JOB
 from tests.support.harness import BotHarness, make_settings, running_bot
 
 
@@ -236,7 +237,8 @@ async def test_housekeeping_forgets_old_update_ids_only(bot: object) -> None:
         session.add(ProcessedUpdate(update_id=2, processed_at=utcnow() - timedelta(days=1)))
         await session.commit()
 
-    await run_housekeeping()
+    assert bot.app.state.runtime is not None
+    await run_housekeeping(bot.app.state.runtime)
 
     async with bot.db() as session:
         kept = (await session.exec(select(ProcessedUpdate.update_id))).all()

@@ -19,10 +19,10 @@ import pytest
 from sqlmodel import col, select
 
 from bot.callback import pack
-from handlers.suggestion_desk import render_digest
 from models.desk import DeskCard
 from models.members import Member, Role
 from models.organizations import Organization, bind_disclosure_chat
+from models.suggestion_text import render_digest
 from models.suggestions import (
     Suggestion,
     SuggestionCategory,
@@ -152,7 +152,7 @@ async def answer_item(bot: BotHarness, reply: str, *, by: Person = COMMITTEE) ->
     """Press Reply on the latest card and type `reply`; returns the card as edited after it."""
     card = [c for c in bot.telegram.sent("sendMessage", COMMITTEE_GROUP_ID) if c.buttons()][-1]
     await bot.press(by, card.button_data("答复"), chat=GROUP)
-    await bot.say(by, reply)
+    await bot.write(by, reply)
     return bot.telegram.last(COMMITTEE_GROUP_ID, method="editMessageText")
 
 
@@ -630,7 +630,7 @@ async def test_show_sends_the_card_privately_with_its_buttons(bot: BotHarness) -
 
     # The private card's Reply works like the group's.
     await bot.press(COMMITTEE, card.button_data("答复"))
-    await bot.say(COMMITTEE, "下周修。")
+    await bot.write(COMMITTEE, "下周修。")
     assert (await only_item(bot)).status == SuggestionStatus.ANSWERED
     assert "下周修。" in bot.telegram.last(AUTHOR.id).text
 
@@ -899,7 +899,7 @@ async def test_reply_without_a_private_chat_asks_to_open_one(bot: BotHarness) ->
     assert (await only_item(bot)).status == SuggestionStatus.OPEN
     # After opening the chat, Reply works.
     await bot.press(COMMITTEE, card.button_data("答复"), chat=GROUP)
-    await bot.say(COMMITTEE, "现在可以答复了。")
+    await bot.write(COMMITTEE, "现在可以答复了。")
     assert len(await replies_stored(bot)) == 1
 
 
@@ -930,7 +930,7 @@ async def test_sticker_instead_of_reply_text_keeps_waiting(bot: BotHarness) -> N
 
     assert TEXT_EXPECTED in bot.telegram.last(COMMITTEE.id).text
     assert await replies_stored(bot) == []
-    await bot.say(COMMITTEE, "文字答复。")
+    await bot.write(COMMITTEE, "文字答复。")
     assert [e.body for e in await replies_stored(bot)] == ["文字答复。"]
     assert "文字答复。" in bot.telegram.last(AUTHOR.id).text
 
@@ -941,13 +941,14 @@ async def test_over_long_reply_is_refused_with_counts_and_keeps_waiting(bot: Bot
     card = bot.telegram.last(COMMITTEE_GROUP_ID)
     await bot.press(COMMITTEE, card.button_data("答复"), chat=GROUP)
 
-    await bot.say(COMMITTEE, "答" * 2001)
+    await bot.write(COMMITTEE, "答" * 2001)
 
-    refusal = bot.telegram.last(COMMITTEE.id).text
-    assert "最多 2000 个字，你输入了 2001 个" in refusal
+    refusal = bot.telegram.answers()[-1]  # the alert on Send
+    assert "最多 2000 个字，你输入了 2001 个" in refusal.text
+    assert refusal.params.get("show_alert") is True
     assert await replies_stored(bot) == []
     assert (await only_item(bot)).status == SuggestionStatus.OPEN
-    await bot.say(COMMITTEE, "答" * 2000)
+    await bot.write(COMMITTEE, "答" * 2000)
     assert [len(e.body or "") for e in await replies_stored(bot)] == [2000]
     assert (await only_item(bot)).status == SuggestionStatus.ANSWERED
 
@@ -982,7 +983,7 @@ async def test_anonymous_flow_logs_nothing_that_names_the_author(
     await file_item(bot, body="匿名反映的问题。", anonymous=True)
     await answer_item(bot, "第一次答复。")
     await bot.press(AUTHOR, bot.telegram.last(AUTHOR.id).button_data("追问"))
-    await bot.say(AUTHOR, "还有一点补充。")
+    await bot.write(AUTHOR, "还有一点补充。")
     await answer_item(bot, "第二次答复。")
     await bot.press(AUTHOR, bot.telegram.last(AUTHOR.id).button_data("问题已解决"))
 
@@ -1042,7 +1043,7 @@ async def test_follow_up_after_the_item_was_closed_reopens_it(bot: BotHarness) -
     assert (await only_item(bot)).status == SuggestionStatus.CLOSED
 
     await bot.press(AUTHOR, reply.button_data("追问"))
-    await bot.say(AUTHOR, "还是坏的。")
+    await bot.write(AUTHOR, "还是坏的。")
 
     reopened = await only_item(bot)
     assert reopened.status == SuggestionStatus.OPEN

@@ -133,7 +133,7 @@ async def test_reply_reaches_the_anonymous_author_and_the_card_is_edited(bot: Bo
 
     await bot.press(COMMITTEE, card.button_data("答复"), chat=GROUP)
     assert "操场的灯坏了" in bot.telegram.last(COMMITTEE.id).text
-    await bot.say(COMMITTEE, "已报修，本周五前修好。")
+    await bot.write(COMMITTEE, "已报修，本周五前修好。")
 
     delivered = bot.telegram.last(AUTHOR.id)
     assert "已报修，本周五前修好。" in delivered.text
@@ -151,11 +151,11 @@ async def test_author_follow_up_reopens_and_appears_under_the_card(bot: BotHarne
     item = await only_item(bot)
     card = bot.telegram.last(COMMITTEE_GROUP_ID)
     await bot.press(COMMITTEE, card.button_data("答复"), chat=GROUP)
-    await bot.say(COMMITTEE, "已换新打印机。")
+    await bot.write(COMMITTEE, "已换新打印机。")
     reply = bot.telegram.last(AUTHOR.id)
 
     await bot.press(AUTHOR, reply.button_data("追问"))
-    await bot.say(AUTHOR, "三楼的还没换。")
+    await bot.write(AUTHOR, "三楼的还没换。")
 
     reopened = await only_item(bot)
     assert reopened.status == SuggestionStatus.OPEN
@@ -175,7 +175,7 @@ async def test_resolved_closes_and_only_the_author_may_say_so(bot: BotHarness) -
     item = await only_item(bot)
     card = bot.telegram.last(COMMITTEE_GROUP_ID)
     await bot.press(COMMITTEE, card.button_data("答复"), chat=GROUP)
-    await bot.say(COMMITTEE, "下学期起延长十分钟。")
+    await bot.write(COMMITTEE, "下学期起延长十分钟。")
     stranger = Person(3001, "Zhao")
     await make_member(bot.db, org_id=bot.org_id, person=stranger, name="赵老师")
 
@@ -195,9 +195,9 @@ async def test_double_close_and_reply_race_end_in_one_state(bot: BotHarness) -> 
     # Both press Reply; the first to send wins, the second is told and nothing is sent twice.
     await bot.press(COMMITTEE, card.button_data("答复"), chat=GROUP)
     await bot.press(OTHER_COMMITTEE, card.button_data("答复"), chat=GROUP)
-    await bot.say(COMMITTEE, "会和交通公司商量。")
-    await bot.say(OTHER_COMMITTEE, "不行。")
-    assert "刚被别人处理过" in bot.telegram.last(OTHER_COMMITTEE.id).text
+    await bot.write(COMMITTEE, "会和交通公司商量。")
+    await bot.write(OTHER_COMMITTEE, "不行。")
+    assert "刚被别人处理过" in bot.telegram.answers()[-1].text  # the alert on Send
     replies = [t for t in bot.telegram.texts(AUTHOR.id) if "工会委员会对你的意见" in t]
     assert len(replies) == 1 and "会和交通公司商量。" in replies[0]
 
@@ -235,7 +235,7 @@ async def test_reply_by_someone_no_longer_committee_is_refused(bot: BotHarness) 
             await session.delete(row)
         await session.commit()
 
-    await bot.say(COMMITTEE, "好的。")
+    await bot.write(COMMITTEE, "好的。")
 
     assert "只有工会委员" in bot.telegram.last(COMMITTEE.id).text
     assert (await only_item(bot)).status == SuggestionStatus.OPEN
@@ -322,7 +322,7 @@ async def test_same_confirmation_twice_stores_one_item(bot: BotHarness) -> None:
 async def test_digest_lists_only_old_open_items(bot: BotHarness) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from handlers.suggestion_desk import render_digest
+    from models.suggestion_text import render_digest
     from models.suggestions import unanswered_for_days
 
     await setup_school(bot)

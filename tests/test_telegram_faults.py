@@ -32,7 +32,7 @@ from models.members import JoinRequest, JoinStatus, Member, MemberStatus
 from models.suggestions import EntryKind, Suggestion, SuggestionEntry, SuggestionStatus
 from tests.support.factories import make_member
 from tests.support.fake_telegram import Call, FakeTelegram
-from tests.support.harness import CHAIR, COMMITTEE_GROUP_ID, BotHarness
+from tests.support.harness import CHAIR, COMMITTEE_GROUP_ID, SEND, BotHarness
 from tests.support.updates import Person, button, group_chat
 from tests.test_aid_flows import COLLEAGUE as AID_COLLEAGUE
 from tests.test_aid_flows import COMMITTEE as AID_COMMITTEE
@@ -527,7 +527,7 @@ async def _prepare_suggestion(bot: BotHarness, author: Person) -> int:
 async def _reply_to_suggestion(bot: BotHarness, item_id: int) -> None:
     data = pack("sug", "reply", item_id)
     await bot.press(COMMITTEE, data, chat=GROUP, message_id=await card_message(bot, "sug", item_id))
-    await bot.say(COMMITTEE, REPLY)
+    await bot.write(COMMITTEE, REPLY)
 
 
 async def _suggestion_stored(bot: BotHarness, item_id: int) -> object:
@@ -574,7 +574,7 @@ async def _approve_aid(bot: BotHarness, case_id: int) -> None:
 async def _reject_aid(bot: BotHarness, case_id: int) -> None:
     message_id = await card_message(bot, "aid", case_id)
     await bot.press(AID_COMMITTEE, pack("ak", "no", case_id), chat=GROUP, message_id=message_id)
-    await bot.say(AID_COMMITTEE, "不在本年度的慰问范围内。")
+    await bot.write(AID_COMMITTEE, "不在本年度的慰问范围内。")
 
 
 async def _aid_stored(bot: BotHarness, case_id: int) -> object:
@@ -1007,8 +1007,9 @@ async def _reply_while_confirmation_times_out(bot: BotHarness, wire: FaultyTeleg
     message_id = await card_message(bot, "sug", item_id)
     await bot.press(COMMITTEE, pack("sug", "reply", item_id), chat=GROUP, message_id=message_id)
     wire.clear()
+    await bot.say(COMMITTEE, REPLY)  # shown back; the confirmation comes after Send
     wire.fail("sendMessage", chat_id=COMMITTEE.id, error=TimedOut())
-    await bot.say(COMMITTEE, REPLY)
+    await bot.press(COMMITTEE, SEND)
     return item_id
 
 
@@ -1017,7 +1018,7 @@ async def test_a_reply_whose_confirmation_times_out_reaches_the_author_once(
 ) -> None:
     item_id = await _reply_while_confirmation_times_out(bot, wire)
 
-    await bot.say(COMMITTEE, REPLY)  # no confirmation came: the committee member sends it again
+    await bot.write(COMMITTEE, REPLY)  # no confirmation came: the committee member sends it again
 
     assert await entries(bot, item_id, EntryKind.REPLY) == 1
     assert len([t for t in bot.telegram.texts(AUTHOR.id) if REPLY in t]) == 1

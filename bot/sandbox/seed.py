@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from bot.application import UnionApplication
 from bot.context import UnionContext
 from bot.i18n import Translator
-from handlers import activity_admin, aid_desk, suggestion_desk
+from handlers.activities import admin as activity_admin
+from handlers.aid import desk as aid_desk
+from handlers.suggestions import desk as suggestion_desk
 from models.activities import ActivityCategory, NewActivity, create_activity, sign_up
 from models.aid import FEN, AidType, CaseDraft, file_case
 from models.base import utcnow

@@ -41,7 +41,7 @@ from scheduler.calendar_jobs import fire
 from scheduler.outbox import Pace
 from scheduler.proposal_jobs import proposal_day
 from scheduler.runtime import Runtime
-from scheduler.setup import send_digest
+from scheduler.suggestion_jobs import send_digest
 
 BOT_ID = 7000000000
 BOT_USERNAME = "union_desk_sandbox_bot"

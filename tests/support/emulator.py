@@ -501,6 +501,12 @@ class EmulatorClient:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         _post(f"{self.url}/sendMessage", message)
 
+    def write(self, person: Person, body: str) -> Seen:
+        """`person` types a text meant for someone else, waits for it to be shown back, and
+        presses Send under it; returns the shown-back message."""
+        self.say(person, body)
+        return self.tap(person, "form:out:send")
+
     def press(self, person: Person, seen: Seen, label_part: str) -> None:
         """`person` presses the button labelled `label_part` under `seen`."""
         self.press_data(person, seen, seen.button(label_part))

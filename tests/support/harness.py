@@ -12,6 +12,7 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.application import UnionApplication
+from bot.callback import pack
 from bot.db import SessionFactory
 from bot.settings import Settings
 from tests.support.fake_telegram import TOKEN, FakeTelegram
@@ -19,6 +20,7 @@ from tests.support.updates import Person, button, text
 
 CHAIR = Person(1001, "张", "zh-hans")
 COMMITTEE_GROUP_ID = -1001234567890
+SEND = pack("form", "out", "send")  # Send under a text shown back before it leaves
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
@@ -65,6 +67,11 @@ class BotHarness:
     async def press(self, person: Person, data: str, **kwargs: Any) -> None:
         """`person` presses an inline button carrying `data`."""
         await self.feed(button(person, data, **kwargs))
+
+    async def write(self, person: Person, body: str) -> None:
+        """`person` types a text meant for someone else, sees it shown back, and presses Send."""
+        await self.say(person, body)
+        await self.press(person, SEND)
 
 
 @asynccontextmanager

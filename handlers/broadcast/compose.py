@@ -1,0 +1,197 @@
+"""/broadcast for the committee: choose an audience, write, preview, confirm; via the outbox."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CommandHandler,
+    ConversationHandler,
+    filters,
+)
+
+from bot.buttons import ButtonHandler
+from bot.context import UnionContext
+from bot.forms import Form
+from handlers.broadcast.buttons import BroadcastAudience, BroadcastConfirm
+from handlers.common import (
+    confirm_or_cancel,
+    conversation,
+    family_step,
+    keyboard,
+    require_committee,
+    say,
+    text_step,
+    typed_text,
+    user_draft,
+)
+from handlers.menu.buttons import MenuButton
+from models.audiences import audience_members
+from models.calendar import MESSAGE_LIMIT, AudienceType
+from models.organizations import get_organization
+from models.outbox import BroadcastKind, Recipient
+from scheduler.render import fill
+
+logger = logging.getLogger(__name__)
+
+_END = ConversationHandler.END
+# Audiences a committee member can pick by button (explicit lists come from the calendar).
+CHOICES = (
+    AudienceType.EVERYONE,
+    AudienceType.WOMEN,
+    AudienceType.RETIREES,
+    AudienceType.REPRESENTATIVES,
+    AudienceType.COMMITTEE,
+)
+
+
+def _draft(context: UnionContext) -> dict[str, Any]:
+    return user_draft(context, "broadcast")
+
+
+class Step(IntEnum):
+    """Steps of writing a broadcast."""
+
+    AUDIENCE = 1
+    TEXT = 2
+    CONFIRM = 3
+
+
+async def start(update: Update, context: UnionContext) -> int:
+    """/broadcast: choose who receives it."""
+    if update.callback_query is not None:
+        await context.answer(update)
+    if await require_committee(update, context) is None:
+        return _END
+    _draft(context).clear()
+    rows = [
+        [(context.t(f"calendar.audience.{choice}"), BroadcastAudience(choice))]
+        for choice in CHOICES
+    ]
+    await say(update, context, context.t("broadcast.choose_audience"), keyboard(*rows))
+    return Step.AUDIENCE
+
+
+async def got_audience(update: Update, context: UnionContext) -> int:
+    """An audience button."""
+    audience = context.button_as(BroadcastAudience).audience
+    if audience not in CHOICES:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return Step.AUDIENCE
+    await context.answer(update)
+    _draft(context)["audience"] = audience.value
+    await say(update, context, context.t("broadcast.write", limit=MESSAGE_LIMIT))
+    return Step.TEXT
+
+
+async def _recipients(context: UnionContext, audience: str, text: str) -> list[Recipient]:
+    today = datetime.now(context.settings.zone).date()
+    async with context.db() as session:
+        members = await audience_members(
+            session,
+            org_id=context.org_id,
+            audience={"type": audience},
+            today=today,
+            respect_mute=False,
+        )
+    return [
+        Recipient(
+            chat_id=member.telegram_user_id or 0,
+            text=fill(text, {"name": member.real_name, "org": context.settings.organization_name}),
+            member_id=member.id,
+        )
+        for member in members
+    ]
+
+
+async def got_text(update: Update, context: UnionContext) -> int:
+    """The text; then the preview with the number of recipients."""
+    text = await typed_text(update, context, limit=MESSAGE_LIMIT, multiline=True)
+    if text is None:
+        return Step.TEXT
+    draft = _draft(context)
+    draft.update(text=text, token=secrets.token_hex(8))
+    recipients = await _recipients(context, str(draft["audience"]), text)
+    audience = context.t(f"calendar.audience.{draft['audience']}")
+    await say(
+        update,
+        context,
+        context.t("broadcast.preview", audience=audience, count=len(recipients)) + "\n\n" + text,
+        confirm_or_cancel(context, BroadcastConfirm("yes"), BroadcastConfirm("no")),
+    )
+    return Step.CONFIRM
+
+
+async def confirm(update: Update, context: UnionContext) -> int:
+    """Confirm: enqueue in the outbox (once per draft), report when done."""
+    choice = context.button_as(BroadcastConfirm).choice
+    await context.answer(update)
+    draft = _draft(context)
+    if choice != "yes" or "text" not in draft:
+        draft.clear()
+        await say(update, context, context.t("broadcast.cancelled"))
+        return _END
+    actor = await require_committee(update, context)
+    if actor is None:
+        return _END
+    recipients = await _recipients(context, str(draft["audience"]), str(draft["text"]))
+    async with context.db() as session:
+        org = await get_organization(session, context.org_id)
+    broadcast = await context.notifier.queue(
+        key=f"manual:{draft['token']}",
+        kind=BroadcastKind.ANNOUNCEMENT,
+        recipients=recipients,
+        quiet=True,
+        report_chat_id=org.committee_chat_id,
+    )
+    draft.clear()
+    if broadcast is None:
+        await say(update, context, context.t("broadcast.already_sent"))
+        return _END
+    logger.info(
+        "Broadcast %s to %s recipients by member %s", broadcast.id, broadcast.total, actor.id
+    )
+    await say(update, context, context.t("broadcast.queued", count=broadcast.total))
+    return _END
+
+
+async def cancel(update: Update, context: UnionContext) -> int:
+    """/cancel while writing a broadcast."""
+    _draft(context).clear()
+    await say(update, context, context.t("broadcast.cancelled"))
+    return _END
+
+
+def register(application: Application) -> None:
+    """Add /broadcast."""
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    return [
+        Form(
+            conversation(
+                name="broadcast",
+                entry_points=[
+                    CommandHandler("broadcast", start, filters=filters.ChatType.PRIVATE),
+                    ButtonHandler(MenuButton, start, "broadcast"),
+                ],
+                states={
+                    Step.AUDIENCE: family_step(got_audience, BroadcastAudience),
+                    Step.TEXT: text_step(got_text),
+                    Step.CONFIRM: family_step(confirm, BroadcastConfirm),
+                },
+                fallbacks=[CommandHandler("cancel", cancel)],
+                allow_reentry=True,
+            ),
+            label_key="form.label.broadcast",
+            drafts=("broadcast",),
+            committee=True,
+        ),
+    ]

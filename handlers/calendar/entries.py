@@ -1,0 +1,523 @@
+"""/calendar for the committee: the next 60 days, and each entry's switch, time, text, preview."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import date, datetime
+from enum import IntEnum
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CommandHandler,
+    ConversationHandler,
+    filters,
+)
+
+from bot.buttons import ButtonHandler
+from bot.context import UnionContext
+from bot.forms import Form
+from handlers.calendar.buttons import (
+    CalendarEntryButton,
+    EntryAudienceChoice,
+    EntryKindChoice,
+    NewEntryConfirm,
+)
+from handlers.common import (
+    confirm_or_cancel,
+    conversation,
+    family_step,
+    keyboard,
+    refuse,
+    require_committee,
+    say,
+    text_step,
+    typed_text,
+    user_draft,
+)
+from handlers.review_desk import committee_press
+from models.calendar import (
+    MESSAGE_LIMIT,
+    TITLE_LIMIT,
+    AudienceType,
+    CalendarEntry,
+    EntryKind,
+    add_custom_entry,
+    get_entry,
+    list_entries,
+    parse_time_of_day,
+    set_enabled,
+    set_message,
+    set_time,
+)
+from models.errors import DomainError, InputError
+from scheduler.calendar_jobs import reconcile, task_figures, upcoming
+from scheduler.dates import RuleError, next_occurrence
+from scheduler.render import fill, pick
+from scheduler.rule_text import parse_rule_text
+
+logger = logging.getLogger(__name__)
+
+DAYS_AHEAD = 60
+_END = ConversationHandler.END
+
+
+def _draft(context: UnionContext) -> dict[str, Any]:
+    return user_draft(context, "calendar_new")
+
+
+class EditStep(IntEnum):
+    """The one step of editing an entry's time or text."""
+
+    VALUE = 1
+
+
+class AddStep(IntEnum):
+    """Steps of adding an entry."""
+
+    KIND = 1
+    AUDIENCE = 2
+    RULE = 3
+    TIME = 4
+    TITLE = 5
+    TEXT = 6
+    CONFIRM = 7
+
+
+AUDIENCE_CHOICES = (
+    AudienceType.EVERYONE,
+    AudienceType.WOMEN,
+    AudienceType.RETIREES,
+    AudienceType.REPRESENTATIVES,
+)
+
+
+def _title(context: UnionContext, entry: CalendarEntry) -> str:
+    return pick(entry.titles, context.tr.language, context.settings.default_language) or entry.key
+
+
+async def show_calendar(update: Update, context: UnionContext) -> None:
+    """/calendar: what the calendar will send in the next 60 days, and every entry."""
+    if update.callback_query is not None:
+        await context.answer(update)
+    if await require_committee(update, context) is None:
+        return
+    runtime = context.state.runtime
+    assert runtime is not None
+    today = datetime.now(context.settings.zone).date()
+    coming = await upcoming(runtime, start=today, days=DAYS_AHEAD)
+    lines = [context.t("calendar.upcoming_title", days=DAYS_AHEAD)]
+    for day, entry in coming:
+        lines.append(f"{day:%m-%d} {entry.time_of_day} {_title(context, entry)}")
+    if not coming:
+        lines.append(context.t("calendar.nothing_upcoming"))
+    lines.append(context.t("calendar.birthdays_note"))
+    lines.append(context.t("calendar.entries_hint"))
+    async with context.db() as session:
+        entries = await list_entries(session, org_id=context.org_id)
+    rows = [
+        [
+            (
+                ("✓ " if entry.enabled else "✗ ") + _title(context, entry),
+                CalendarEntryButton("open", entry.id or 0),
+            )
+        ]
+        for entry in entries
+    ]
+    rows.append([(context.t("calendar.add"), CalendarEntryButton("add", 0))])
+    await say(update, context, "\n".join(lines), keyboard(*rows))
+
+
+def _entry_card(
+    context: UnionContext, entry: CalendarEntry, next_day: date | None
+) -> tuple[str, InlineKeyboardMarkup]:
+    entry_id = entry.id or 0
+    lines = [
+        _title(context, entry),
+        context.t("calendar.card_kind", kind=context.t(f"calendar.kind.{entry.kind}")),
+        context.t(
+            "calendar.card_audience",
+            audience=context.t(f"calendar.audience.{entry.audience.get('type')}"),
+        ),
+        context.t("calendar.card_time", time=entry.time_of_day),
+        context.t("calendar.card_next", day=next_day.isoformat() if next_day else "—"),
+        context.t(
+            "calendar.card_state",
+            state=context.t("calendar.on" if entry.enabled else "calendar.off"),
+        ),
+    ]
+    markup = keyboard(
+        [
+            (
+                context.t("calendar.turn_off" if entry.enabled else "calendar.turn_on"),
+                CalendarEntryButton("toggle", entry_id),
+            ),
+            (context.t("calendar.preview"), CalendarEntryButton("preview", entry_id)),
+        ],
+        [
+            (context.t("calendar.edit_time"), CalendarEntryButton("time", entry_id)),
+            (context.t("calendar.edit_text"), CalendarEntryButton("text", entry_id)),
+        ],
+        [(context.t("calendar.test_to_me"), CalendarEntryButton("test", entry_id))],
+    )
+    return "\n".join(lines), markup
+
+
+async def _next_day(context: UnionContext, entry: CalendarEntry) -> date | None:
+    runtime = context.state.runtime
+    assert runtime is not None
+    today = datetime.now(context.settings.zone).date()
+    for day, other in await upcoming(runtime, start=today, days=800, enabled_only=False):
+        if other.id == entry.id:
+            return day
+    return today if entry.rule.get("type") == "daily" else None
+
+
+async def entry_pressed(update: Update, context: UnionContext) -> None:
+    """Open, switch on/off, preview or test an entry."""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return
+    actor = pressed
+    button = context.button_as(CalendarEntryButton)
+    if button.entry_id == 0:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
+    try:
+        async with context.db() as session:
+            entry = await get_entry(session, org_id=context.org_id, entry_id=button.entry_id)
+            if button.action == "toggle":
+                entry = await set_enabled(
+                    session,
+                    org_id=context.org_id,
+                    actor=actor,
+                    entry_id=entry.id or 0,
+                    enabled=not entry.enabled,
+                )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    await context.answer(update)
+    if button.action == "toggle":
+        logger.info("Calendar entry %s switched %s by member %s", entry.id, entry.enabled, actor.id)
+        await _reconcile(context)
+    if button.action in ("open", "toggle"):
+        text, markup = _entry_card(context, entry, await _next_day(context, entry))
+        await say(update, context, text, markup)
+    elif button.action == "preview":
+        await say(
+            update,
+            context,
+            context.t("calendar.preview_title") + "\n\n" + await _sample(context, entry),
+        )
+    elif button.action == "test":
+        await _send_test(update, context, entry)
+
+
+async def _sample(context: UnionContext, entry: CalendarEntry) -> str:
+    """The message as the presser would receive it today."""
+    actor = context.actor
+    assert actor is not None
+    values: dict[str, object] = {
+        "name": actor.member.real_name,
+        "org": context.settings.organization_name,
+    }
+    async with context.db() as session:
+        values.update(
+            await task_figures(
+                session,
+                org_id=context.org_id,
+                occurrence=datetime.now(context.settings.zone).date(),
+            )
+        )
+    return fill(
+        pick(entry.messages, context.tr.language, context.settings.default_language), values
+    )
+
+
+async def _send_test(update: Update, context: UnionContext, entry: CalendarEntry) -> None:
+    """A test copy to the presser only (not through the outbox: one message, no occurrence)."""
+    user = update.effective_user
+    assert user is not None
+    text = context.t("calendar.test_prefix") + "\n" + await _sample(context, entry)
+    try:
+        await context.bot.send_message(user.id, text)
+    except TelegramError:
+        await say(update, context, context.t("suggestion.open_private_first"))
+
+
+async def _reconcile(context: UnionContext) -> None:
+    runtime = context.state.runtime
+    if runtime is not None and runtime.scheduler is not None:
+        await reconcile(runtime, runtime.scheduler)
+
+
+async def start_edit(update: Update, context: UnionContext) -> int:
+    """Edit time or text pressed: ask for the new value (in a private chat)."""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return _END
+    assert context.user_data is not None
+    button = context.button_as(CalendarEntryButton)
+    if button.entry_id == 0:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return _END
+    await context.answer(update)
+    context.user_data["calendar_edit"] = {"id": button.entry_id, "field": button.action}
+    key = "calendar.ask_time" if button.action == "time" else "calendar.ask_text"
+    await say(update, context, context.t(key, language=context.t("language.self_name")))
+    return EditStep.VALUE
+
+
+async def save_edit(update: Update, context: UnionContext) -> int:
+    """The new time or text."""
+    assert update.message is not None and context.user_data is not None
+    actor = await require_committee(update, context)
+    pending = context.user_data.get("calendar_edit") or {}
+    if actor is None:
+        return _END
+    try:
+        async with context.db() as session:
+            if pending.get("field") == "time":
+                entry = await set_time(
+                    session,
+                    org_id=context.org_id,
+                    actor=actor,
+                    entry_id=int(pending.get("id", 0)),
+                    text=update.message.text or "",
+                )
+            else:
+                entry = await set_message(
+                    session,
+                    org_id=context.org_id,
+                    actor=actor,
+                    entry_id=int(pending.get("id", 0)),
+                    language=context.tr.language,
+                    text=update.message.text or "",
+                )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return EditStep.VALUE if isinstance(error, InputError) else _END
+    context.user_data.pop("calendar_edit", None)
+    logger.info("Calendar entry %s edited by member %s", entry.id, actor.id)
+    await _reconcile(context)
+    await say(update, context, context.t("profile.saved"))
+    text, markup = _entry_card(context, entry, await _next_day(context, entry))
+    await say(update, context, text, markup)
+    return _END
+
+
+async def cancel_edit(update: Update, context: UnionContext) -> int:
+    """/cancel while editing an entry."""
+    if context.user_data is not None:
+        context.user_data.pop("calendar_edit", None)
+    await say(update, context, context.t("profile.edit_cancelled"))
+    return _END
+
+
+# ---- adding an entry ---------------------------------------------------------------------
+
+
+async def start_add(update: Update, context: UnionContext) -> int:
+    """➕ pressed on /calendar: what kind of entry."""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return _END
+    await context.answer(update)
+    _draft(context).clear()
+    rows = [[(context.t(f"calendar.kind.{kind}"), EntryKindChoice(kind))] for kind in EntryKind]
+    await say(update, context, context.t("calendar.add_kind"), keyboard(*rows))
+    return AddStep.KIND
+
+
+async def add_kind(update: Update, context: UnionContext) -> int:
+    """Greeting, task or announcement."""
+    await context.answer(update)
+    kind = context.button_as(EntryKindChoice).kind
+    _draft(context)["kind"] = kind.value
+    if kind == EntryKind.TASK:
+        _draft(context)["audience"] = AudienceType.COMMITTEE.value
+        await say(update, context, context.t("calendar.add_rule"))
+        return AddStep.RULE
+    rows = [
+        [(context.t(f"calendar.audience.{choice}"), EntryAudienceChoice(choice))]
+        for choice in AUDIENCE_CHOICES
+    ]
+    await say(update, context, context.t("broadcast.choose_audience"), keyboard(*rows))
+    return AddStep.AUDIENCE
+
+
+async def add_audience(update: Update, context: UnionContext) -> int:
+    """Who receives it."""
+    choice = context.button_as(EntryAudienceChoice).audience
+    if choice not in AUDIENCE_CHOICES:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return AddStep.AUDIENCE
+    await context.answer(update)
+    _draft(context)["audience"] = choice.value
+    await say(update, context, context.t("calendar.add_rule"))
+    return AddStep.RULE
+
+
+async def add_rule(update: Update, context: UnionContext) -> int:
+    """The date, as typed (3-12, 农历8-15, 春节-7, 每月1, 5月第2个周日)."""
+    assert update.message is not None
+    try:
+        rule = parse_rule_text(update.message.text or "")
+    except RuleError:
+        await say(update, context, context.t("calendar.bad_rule"))
+        return AddStep.RULE
+    _draft(context)["rule"] = rule
+    await say(update, context, context.t("calendar.ask_time"))
+    return AddStep.TIME
+
+
+async def add_time(update: Update, context: UnionContext) -> int:
+    """The time of day."""
+    assert update.message is not None
+    try:
+        _draft(context)["time"] = parse_time_of_day(update.message.text or "")
+    except DomainError as error:
+        await refuse(update, context, error)
+        return AddStep.TIME
+    await say(update, context, context.t("calendar.add_title", limit=TITLE_LIMIT))
+    return AddStep.TITLE
+
+
+async def add_title(update: Update, context: UnionContext) -> int:
+    """A short name for the list."""
+    title = await typed_text(update, context, limit=TITLE_LIMIT)
+    if title is None:
+        return AddStep.TITLE
+    _draft(context)["title"] = title
+    await say(
+        update, context, context.t("calendar.ask_text", language=context.t("language.self_name"))
+    )
+    return AddStep.TEXT
+
+
+async def add_text(update: Update, context: UnionContext) -> int:
+    """The message; then the preview with the next date."""
+    text = await typed_text(update, context, limit=MESSAGE_LIMIT, multiline=True)
+    if text is None:
+        return AddStep.TEXT
+    draft = _draft(context)
+    draft["text"] = text
+    today = datetime.now(context.settings.zone).date()
+    try:
+        next_day = next_occurrence(draft["rule"], today)
+    except RuleError:
+        next_day = None
+    lines = [
+        context.t("calendar.add_preview"),
+        str(draft["title"]),
+        context.t("calendar.card_kind", kind=context.t(f"calendar.kind.{draft['kind']}")),
+        context.t(
+            "calendar.card_audience", audience=context.t(f"calendar.audience.{draft['audience']}")
+        ),
+        context.t("calendar.card_time", time=draft["time"]),
+        context.t("calendar.card_next", day=next_day.isoformat() if next_day else "—"),
+        "",
+        text,
+    ]
+    markup = confirm_or_cancel(context, NewEntryConfirm("yes"), NewEntryConfirm("no"))
+    await say(update, context, "\n".join(lines), markup)
+    return AddStep.CONFIRM
+
+
+async def add_confirm(update: Update, context: UnionContext) -> int:
+    """Store the entry and plan it."""
+    confirmed = context.button_as(NewEntryConfirm).choice == "yes"
+    await context.answer(update)
+    draft = _draft(context)
+    actor = await require_committee(update, context)
+    if actor is None or not confirmed or "text" not in draft:
+        draft.clear()
+        await say(update, context, context.t("profile.edit_cancelled"))
+        return _END
+    try:
+        async with context.db() as session:
+            entry = await add_custom_entry(
+                session,
+                org_id=context.org_id,
+                actor=actor,
+                kind=EntryKind(draft["kind"]),
+                audience=AudienceType(draft["audience"]),
+                rule=draft["rule"],
+                time_of_day=str(draft["time"]),
+                title=str(draft["title"]),
+                text=str(draft["text"]),
+                language=context.tr.language,
+                key=f"custom_{draft.setdefault('token', secrets.token_hex(6))}",
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        draft.clear()
+        return _END
+    draft.clear()
+    logger.info("Calendar entry %s added by member %s", entry.id, actor.id)
+    await _reconcile(context)
+    text, markup = _entry_card(context, entry, await _next_day(context, entry))
+    await say(update, context, context.t("profile.saved") + "\n\n" + text, markup)
+    return _END
+
+
+async def cancel_add(update: Update, context: UnionContext) -> int:
+    """/cancel while adding an entry."""
+    _draft(context).clear()
+    await say(update, context, context.t("profile.edit_cancelled"))
+    return _END
+
+
+def register(application: Application) -> None:
+    """Add /calendar and its buttons."""
+    application.add_handler(
+        CommandHandler("calendar", show_calendar, filters=filters.ChatType.PRIVATE)
+    )
+    for action in ("open", "toggle", "preview", "test"):
+        application.add_handler(ButtonHandler(CalendarEntryButton, entry_pressed, action))
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    return [
+        Form(
+            conversation(
+                name="calendar_edit",
+                entry_points=[
+                    ButtonHandler(CalendarEntryButton, start_edit, "time"),
+                    ButtonHandler(CalendarEntryButton, start_edit, "text"),
+                ],
+                states={EditStep.VALUE: text_step(save_edit)},
+                fallbacks=[CommandHandler("cancel", cancel_edit)],
+                allow_reentry=True,
+            ),
+            label_key="form.label.calendar_edit",
+            drafts=("calendar_edit",),
+            committee=True,
+            prompt=True,
+        ),
+        Form(
+            conversation(
+                name="calendar_add",
+                entry_points=[ButtonHandler(CalendarEntryButton, start_add, "add")],
+                states={
+                    AddStep.KIND: family_step(add_kind, EntryKindChoice),
+                    AddStep.AUDIENCE: family_step(add_audience, EntryAudienceChoice),
+                    AddStep.RULE: text_step(add_rule),
+                    AddStep.TIME: text_step(add_time),
+                    AddStep.TITLE: text_step(add_title),
+                    AddStep.TEXT: text_step(add_text),
+                    AddStep.CONFIRM: family_step(add_confirm, NewEntryConfirm),
+                },
+                fallbacks=[CommandHandler("cancel", cancel_add)],
+                allow_reentry=True,
+            ),
+            label_key="form.label.calendar_add",
+            drafts=("calendar_new",),
+            committee=True,
+        ),
+    ]

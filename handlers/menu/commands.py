@@ -1,0 +1,136 @@
+"""/help, /menu and the command menu (setMyCommands), all from the features' declarations."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CommandHandler, ExtBot, filters
+
+from bot.buttons import ButtonHandler
+from bot.context import UnionContext
+from bot.features import Audience, Feature, audience_of, commands_for, menu_for
+from bot.i18n import LANGUAGES, I18n, Translator
+from handlers.common import keyboard, say
+from handlers.menu.buttons import MenuButton
+from handlers.menu.mine import show_mine
+from models.members import Actor
+
+logger = logging.getLogger(__name__)
+
+FEATURE = "menu"
+
+
+async def show_menu(update: Update, context: UnionContext) -> None:
+    """The main menu: one button per thing this person can do."""
+    items = menu_for(context.state.features, audience_of(context.actor))
+    rows = [[(context.t(item.label_key), MenuButton(item.action))] for item in items]
+    await say(update, context, context.t("menu.title"), keyboard(*rows))
+
+
+async def menu_command(update: Update, context: UnionContext) -> None:
+    """/menu."""
+    await show_menu(update, context)
+
+
+async def menu_pressed(update: Update, context: UnionContext) -> None:
+    """A main-menu button."""
+    query = update.callback_query
+    assert query is not None
+    action = context.button_as(MenuButton).action
+    allowed = {e.action: e for e in menu_for(context.state.features, audience_of(context.actor))}
+    entry = allowed.get(action)
+    callback = entry.open if entry is not None else None
+    if callback is None:
+        await context.answer(update, context.t("menu.not_for_you"), alert=True)
+        return
+    await context.answer(update)
+    await callback(update, context)
+
+
+def help_text(
+    tr: Translator, features: Sequence[Feature], actor: Actor | None, *, in_group: bool
+) -> str:
+    """What this person may do, one command a line."""
+    audience = audience_of(actor)
+    lines = [tr("help.title")]
+    for spec in commands_for(features, audience):
+        if in_group and not spec.in_group:
+            continue
+        lines.append(f"/{spec.name} - {tr(spec.description_key)}")
+    if audience == Audience.EVERYONE:
+        lines.append(tr("help.join_hint"))
+    return "\n".join(lines)
+
+
+async def show_help(update: Update, context: UnionContext) -> None:
+    """/help: the commands this person may use, in their language."""
+    chat = update.effective_chat
+    in_group = chat is not None and chat.type != "private"
+    await say(
+        update,
+        context,
+        help_text(context.tr, context.state.features, context.actor, in_group=in_group),
+    )
+
+
+def _bot_commands(
+    tr: Translator, features: Sequence[Feature], audience: Audience
+) -> list[BotCommand]:
+    return [
+        BotCommand(spec.name, tr(spec.description_key)) for spec in commands_for(features, audience)
+    ]
+
+
+def _telegram_language(language: str) -> str:
+    return "en" if language == "en" else "zh"
+
+
+async def publish_default_commands(
+    bot: ExtBot[None], i18n: I18n, features: Sequence[Feature]
+) -> None:
+    """Command menus for everyone (per language) and for groups; failures are only logged."""
+    try:
+        default = i18n.get(i18n.default_language)
+        await bot.set_my_commands(_bot_commands(default, features, Audience.MEMBER))
+        for language in LANGUAGES:
+            if language == "zh-Hant" and i18n.default_language != "zh-Hant":
+                continue  # Telegram has one "zh" menu; the default Chinese script wins
+            await bot.set_my_commands(
+                _bot_commands(i18n.get(language), features, Audience.MEMBER),
+                language_code=_telegram_language(language),
+            )
+        group = [
+            BotCommand(spec.name, default(spec.description_key))
+            for spec in commands_for(features, Audience.CHAIR)
+            if spec.in_group
+        ]
+        await bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats())
+    except TelegramError as exc:
+        logger.warning("Could not set the command menu: %s", type(exc).__name__)
+
+
+async def publish_member_commands(
+    bot: ExtBot[None], i18n: I18n, features: Sequence[Feature], actor: Actor
+) -> None:
+    """A committee member's or chair's own command menu, in their language."""
+    user_id = actor.member.telegram_user_id
+    if user_id is None:
+        return
+    try:
+        tr = i18n.get(actor.member.language)
+        await bot.set_my_commands(
+            _bot_commands(tr, features, audience_of(actor)), scope=BotCommandScopeChat(user_id)
+        )
+    except TelegramError as exc:
+        logger.warning("Could not set a member's command menu: %s", type(exc).__name__)
+
+
+def register(application: Application) -> None:
+    """Add /menu, /help and the main-menu buttons."""
+    application.add_handler(CommandHandler("menu", menu_command, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CommandHandler("help", show_help))
+    application.add_handler(CommandHandler("mine", show_mine, filters=filters.ChatType.PRIVATE))
+    application.add_handler(ButtonHandler(MenuButton, menu_pressed))

@@ -1,0 +1,376 @@
+"""Proposal steps that need typed text after a button: the reason for 不立案, the committee's
+closing note, the department's answer (答复), and the comment with a 不满意 rating; plus the
+rating buttons themselves.
+
+The button may be pressed in the committee group but the text is typed in the presser's private
+chat, so this conversation is keyed per user, not per chat (like the suggestion reply).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import Forbidden
+from telegram.ext import (
+    BaseHandler,
+    ConversationHandler,
+)
+
+from bot.buttons import ButtonHandler
+from bot.context import UnionContext
+from bot.forms import Form
+from bot.i18n import Translator
+from handlers.common import (
+    TYPED_TEXT,
+    expect_text,
+    is_private,
+    keyboard,
+    private_text_conversation,
+    refuse,
+    say,
+)
+from handlers.proposals.buttons import ProposalDesk, ProposalRating, Verdict
+from handlers.proposals.desk import (
+    KIND,
+    authors,
+    committee_tr,
+    quiet_refresh,
+    refresh,
+    tell_everyone,
+    tell_handlers,
+    today,
+)
+from handlers.review_desk import post_under_cards
+from models.errors import DomainError, InputError
+from models.members import Actor
+from models.proposal_queries import assignments_of
+from models.proposal_text import label
+from models.proposals import (
+    Proposal,
+    ProposalStatus,
+    Rating,
+    answer,
+    close_by_committee,
+    get_proposal,
+    lead_department,
+    rate,
+    triage,
+)
+
+logger = logging.getLogger(__name__)
+
+_END = ConversationHandler.END
+PENDING = "pd_text"
+# Which statuses each typed step starts from (a stale button is refused before typing).
+_STARTS_FROM = {
+    "nofile": (ProposalStatus.SUBMITTED,),
+    "close": (ProposalStatus.ASSIGNED, ProposalStatus.ANSWERED),
+    "ans": (ProposalStatus.ASSIGNED,),
+}
+_PROMPTS = {
+    "nofile": "proposal.write_not_filed_reason",
+    "close": "proposal.write_closing_note",
+    "ans": "proposal.write_answer",
+}
+_PURPOSES = {
+    "nofile": "purpose.proposal_not_filed",
+    "close": "purpose.proposal_closing",
+    "ans": "purpose.proposal_answer",
+}
+_RATINGS: dict[Verdict, Rating] = {
+    "s": Rating.SATISFIED,
+    "b": Rating.BASIC,
+    "d": Rating.DISSATISFIED,
+}
+
+
+def rating_buttons(tr: Translator, proposal_id: int) -> InlineKeyboardMarkup:
+    """满意 / 基本满意 / 不满意 under an answer."""
+    return keyboard(
+        [
+            (tr("proposal.rating.satisfied"), ProposalRating(proposal_id, "s")),
+            (tr("proposal.rating.basic"), ProposalRating(proposal_id, "b")),
+        ],
+        [(tr("proposal.rating.dissatisfied"), ProposalRating(proposal_id, "d"))],
+    )
+
+
+async def _may_answer(context: UnionContext, actor: Actor, proposal_id: int) -> bool:
+    """The committee, or the member named handler of the lead department."""
+    if actor.is_committee:
+        return True
+    async with context.db() as session:
+        lead = await lead_department(session, proposal_id=proposal_id)
+    return lead is not None and lead.handler_member_id == actor.id and actor.is_active
+
+
+async def start_typing(update: Update, context: UnionContext) -> int:
+    """不立案 / 办结 / 答复 pressed: check, then ask for the text in the private chat."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    button = context.button_as(ProposalDesk)
+    what, proposal_id = button.action, button.proposal_id
+    actor = context.actor
+    allowed = actor is not None and (
+        actor.is_committee if what != "ans" else await _may_answer(context, actor, proposal_id)
+    )
+    if actor is None or not allowed:
+        logger.warning(
+            "Refused %s:%s press by user %s", ProposalDesk.prefix, what, query.from_user.id
+        )
+        key = "proposal.not_handler" if what == "ans" else "desk.not_committee"
+        await context.answer(update, context.t(key), alert=True)
+        return _END
+    try:
+        async with context.db() as session:
+            proposal = await get_proposal(session, org_id=context.org_id, proposal_id=proposal_id)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return _END
+    if proposal.status not in _STARTS_FROM[what]:
+        await context.answer(update, context.t("proposal.already_decided"), alert=True)
+        await quiet_refresh(context, proposal_id)
+        return _END
+    purpose = context.t(_PURPOSES[what], label=label(context.tr, proposal))
+    prompt = (
+        expect_text(context, purpose)
+        + "\n"
+        + context.t(_PROMPTS[what], label=label(context.tr, proposal))
+    )
+    try:
+        await context.bot.send_message(actor.member.telegram_user_id or query.from_user.id, prompt)
+    except Forbidden:
+        await context.answer(update, context.t("suggestion.open_private_first"), alert=True)
+        return _END
+    context.user_data[PENDING] = {"what": what, "id": proposal_id}
+    # Pressed in the group: point to the private chat; pressed there, the prompt is enough.
+    await context.answer(
+        update, None if is_private(update) else context.t("suggestion.reply_in_private")
+    )
+    return TYPED_TEXT
+
+
+async def rate_pressed(update: Update, context: UnionContext) -> int:
+    """满意 / 基本满意 recorded at once; 不满意 asks for a comment first."""
+    assert context.user_data is not None
+    button = context.button_as(ProposalRating)
+    proposal_id, rating = button.proposal_id, _RATINGS[button.verdict]
+    actor = context.actor
+    if actor is None or not actor.is_active:
+        await context.answer(update, context.t("member.not_registered"), alert=True)
+        return _END
+    if rating == Rating.DISSATISFIED:
+        try:
+            async with context.db() as session:
+                proposal = await get_proposal(
+                    session, org_id=context.org_id, proposal_id=proposal_id
+                )
+        except DomainError as error:
+            await refuse(update, context, error)
+            return _END
+        if actor.id not in await authors(context, proposal):
+            await context.answer(update, context.t("proposal.not_yours"), alert=True)
+            return _END
+        if proposal.status != ProposalStatus.ANSWERED:
+            await context.answer(update, context.t("proposal.nothing_to_rate"), alert=True)
+            return _END
+        context.user_data[PENDING] = {"what": "rate", "id": proposal_id}
+        await context.answer(update)
+        purpose = context.t("purpose.proposal_dissatisfied", label=label(context.tr, proposal))
+        await say(
+            update,
+            context,
+            expect_text(context, purpose)
+            + "\n"
+            + context.t("proposal.write_dissatisfied", label=label(context.tr, proposal)),
+        )
+        return TYPED_TEXT
+    await _rate(update, context, actor, proposal_id, rating, None)
+    return _END
+
+
+async def text_typed(update: Update, context: UnionContext, text: str) -> int:
+    """The reason, note, answer or comment, typed in the private chat and checked."""
+    assert context.user_data is not None
+    pending = context.user_data.get(PENDING) or {}
+    what, proposal_id = str(pending.get("what", "")), int(pending.get("id", 0))
+    actor = context.actor
+    if actor is None or what not in (*_STARTS_FROM, "rate"):
+        context.user_data.pop(PENDING, None)
+        await say(update, context, context.t("desk.stale_button"))
+        return _END
+    if what == "rate":
+        done = await _rate(update, context, actor, proposal_id, Rating.DISSATISFIED, text)
+    else:
+        done = await _committee_text(update, context, actor, what, proposal_id, text)
+    if done:
+        context.user_data.pop(PENDING, None)
+        return _END
+    return TYPED_TEXT
+
+
+async def _committee_text(
+    update: Update, context: UnionContext, actor: Actor, what: str, proposal_id: int, text: str
+) -> bool:
+    """Store the committee's or handler's text; False lets the person type it again."""
+    try:
+        async with context.db() as session:
+            if what == "nofile":
+                proposal = await triage(
+                    session,
+                    org_id=context.org_id,
+                    proposal_id=proposal_id,
+                    actor=actor,
+                    outcome=ProposalStatus.NOT_FILED,
+                    reason=text,
+                )
+            elif what == "close":
+                proposal = await close_by_committee(
+                    session, org_id=context.org_id, proposal_id=proposal_id, actor=actor, note=text
+                )
+            else:
+                proposal = await answer(
+                    session, org_id=context.org_id, proposal_id=proposal_id, actor=actor, body=text
+                )
+    except DomainError as error:
+        await refuse(update, context, error)
+        # Empty or too long: type again. Anything else (decided meanwhile, role gone): stop.
+        return not isinstance(error, InputError)
+    logger.info("Proposal %s: %s by member %s", proposal_id, what, actor.id)
+    await say(update, context, context.t("proposal.text_stored", label=label(context.tr, proposal)))
+    await refresh(context, proposal_id)
+    if what == "nofile":
+        await tell_everyone(
+            context, proposal, "proposal.told_not_filed", reason=proposal.decision_reason or ""
+        )
+    elif what == "close":
+        await context.notifier.tell(
+            await authors(context, proposal),
+            lambda tr: tr(
+                "proposal.told_closed", label=label(tr, proposal), note=proposal.closing_note or ""
+            ),
+        )
+    else:
+        await deliver_answer(context, proposal, text.strip())
+    return True
+
+
+async def deliver_answer(context: UnionContext, proposal: Proposal, text: str) -> None:
+    """The answer goes to the proposer and co-authors with the rating buttons, and under the
+    card for the committee."""
+    proposal_id = proposal.id or 0
+    await context.notifier.tell(
+        await authors(context, proposal),
+        lambda tr: (
+            tr("proposal.answer_to_author", label=label(tr, proposal), round=proposal.rounds)
+            + "\n\n"
+            + text
+        ),
+        lambda tr: rating_buttons(tr, proposal_id),
+    )
+    tr = committee_tr(context)
+    await post_under_cards(
+        context,
+        kind=KIND,
+        item_id=proposal_id,
+        text=tr("proposal.desk_answered", label=label(tr, proposal), round=proposal.rounds)
+        + "\n\n"
+        + text,
+    )
+
+
+async def _rate(
+    update: Update,
+    context: UnionContext,
+    actor: Actor,
+    proposal_id: int,
+    rating: Rating,
+    comment: str | None,
+) -> bool:
+    """Record a verdict and tell whoever needs to know; False lets the person type again."""
+    try:
+        async with context.db() as session:
+            proposal = await rate(
+                session,
+                org_id=context.org_id,
+                proposal_id=proposal_id,
+                actor=actor,
+                rating=rating,
+                comment=comment,
+                today=today(context),
+            )
+            handling = await assignments_of(session, proposal_id=proposal_id)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return not isinstance(error, InputError)
+    if update.callback_query is not None:
+        await context.answer(update, context.t("proposal.rated_toast"))
+    tr = committee_tr(context)
+    verdict = tr(f"proposal.rating.{rating}")
+    note = tr(
+        "proposal.desk_rated",
+        label=label(tr, proposal),
+        who=actor.member.real_name,
+        rating=verdict,
+    )
+    if comment:
+        note += "\n" + comment.strip()
+    await post_under_cards(context, kind=KIND, item_id=proposal_id, text=note)
+    await refresh(context, proposal_id)
+    if proposal.proposer_member_id != actor.id:
+        key = "proposal.rated_recorded"
+    elif proposal.status == ProposalStatus.ASSIGNED:
+        key = "proposal.rated_back"
+        await tell_handlers(context, proposal, handling=handling, comment=comment or "")
+    else:
+        key = "proposal.rated_closed"
+    await say(update, context, context.t(key, label=label(context.tr, proposal)))
+    return True
+
+
+async def cancel_typing(update: Update, context: UnionContext) -> int:
+    """/cancel while typing a reason, note, answer or comment."""
+    if context.user_data is not None:
+        context.user_data.pop(PENDING, None)
+    await say(update, context, context.t("proposal.typing_cancelled"))
+    return _END
+
+
+def typing_conversation() -> ConversationHandler[Any]:
+    """The committee's or the handling department's text: buttons anywhere, text in private."""
+    entry_points: list[BaseHandler[Any, Any, Any]] = [
+        ButtonHandler(ProposalDesk, start_typing, action) for action in _STARTS_FROM
+    ]
+    return private_text_conversation(
+        name="proposal_text", entry_points=entry_points, on_text=text_typed, on_cancel=cancel_typing
+    )
+
+
+def rating_conversation() -> ConversationHandler[Any]:
+    """An author's verdict on an answer; 不满意 asks for the comment (the member's own form)."""
+    return private_text_conversation(
+        name="proposal_comment",
+        entry_points=[ButtonHandler(ProposalRating, rate_pressed)],
+        on_text=text_typed,
+        on_cancel=cancel_typing,
+    )
+
+
+def forms() -> list[Form]:
+    """The forms of this feature (run by the form engine, one active per person)."""
+    return [
+        Form(
+            typing_conversation(),
+            label_key="form.label.proposal_text",
+            drafts=("pd_text",),
+            committee=True,
+            prompt=True,
+        ),
+        Form(
+            rating_conversation(),
+            label_key="form.label.proposal_comment",
+            drafts=("pd_text",),
+        ),
+    ]

@@ -1,0 +1,581 @@
+"""Proposals on the review desk: the card, triage (立案 / 转为意见建议 / 不立案), merge, assign,
+excellent, and the people on a proposal told of each step.
+
+Buttons that need typed text (a reason, a note, an answer) continue in the presser's private
+chat; that conversation lives in handlers/proposal_answers.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application
+
+from bot.buttons import Button, ButtonHandler
+from bot.context import UnionContext
+from bot.i18n import Translator
+from handlers.common import keyboard, refuse, say
+from handlers.proposals.buttons import ProposalCoHandler, ProposalDesk, ProposalLead, ProposalMerge
+from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
+from handlers.suggestions import desk as suggestion_desk
+from models.errors import DomainError
+from models.members_queries import members_by_id
+from models.proposal_queries import (
+    assignments_of,
+    departments_of,
+    latest_answer,
+    proposals_of_session,
+    ratings_of,
+)
+from models.proposal_text import CARD_PART_LIMIT, body, chunks, is_clipped, label, status_name
+from models.proposals import (
+    CongressSession,
+    Proposal,
+    ProposalStatus,
+    assign,
+    authors_of,
+    convert_to_suggestion,
+    get_proposal,
+    mark_excellent,
+    merge,
+    signers_of,
+    triage,
+)
+
+logger = logging.getLogger(__name__)
+
+KIND = "prop"
+_EXCELLENT_ALLOWED = (
+    ProposalStatus.FILED,
+    ProposalStatus.ASSIGNED,
+    ProposalStatus.ANSWERED,
+    ProposalStatus.CLOSED,
+)
+
+
+def today(context: UnionContext) -> Any:
+    """Today in the union's time zone."""
+    return datetime.now(context.settings.zone).date()
+
+
+def committee_tr(context: UnionContext) -> Translator:
+    """Cards speak the deployment's default language (one committee, one card)."""
+    return context.i18n.get(context.settings.default_language)
+
+
+# ---- who is on a proposal ----------------------------------------------------------------
+
+
+async def everyone_on(context: UnionContext, proposal: Proposal) -> list[int]:
+    """The proposer and every co-signer or co-author."""
+    async with context.db() as session:
+        signers = await signers_of(session, proposal_id=proposal.id or 0)
+    return [proposal.proposer_member_id, *(row.member_id for row in signers)]
+
+
+async def authors(context: UnionContext, proposal: Proposal) -> list[int]:
+    """The proposer and co-authors: the people who rate an answer."""
+    async with context.db() as session:
+        return await authors_of(session, proposal=proposal)
+
+
+async def tell_everyone(context: UnionContext, proposal: Proposal, key: str, **params: str) -> None:
+    """Tell the proposer and co-signers about a step, each in their language."""
+    await context.notifier.tell(
+        await everyone_on(context, proposal),
+        lambda tr: tr(key, label=label(tr, proposal), **params),
+    )
+
+
+# ---- the card ----------------------------------------------------------------------------
+
+
+async def render_card(
+    context: UnionContext, proposal: Proposal
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The card as the committee sees it now."""
+    tr = committee_tr(context)
+    proposal_id = proposal.id or 0
+    async with context.db() as session:
+        congress = await session.get(CongressSession, proposal.session_id)
+        signers = await signers_of(session, proposal_id=proposal_id)
+        people = await members_by_id(
+            session, [proposal.proposer_member_id, *(row.member_id for row in signers)]
+        )
+        handling = await assignments_of(session, proposal_id=proposal_id)
+        reply = await latest_answer(session, proposal_id=proposal_id)
+        verdicts = await ratings_of(session, proposal_id=proposal_id)
+
+    def name(member_id: int) -> str:
+        member = people.get(member_id)
+        return f"{member.real_name}（{member.department}）" if member else "?"
+
+    lines = [
+        tr(
+            "proposal.card_title",
+            label=label(tr, proposal),
+            session=congress.name if congress else "-",
+        ),
+        tr("proposal.card_proposer", who=name(proposal.proposer_member_id)),
+    ]
+    cosigners = [name(row.member_id) for row in signers if not row.coauthor]
+    coauthors = [name(row.member_id) for row in signers if row.coauthor]
+    if cosigners:
+        lines.append(tr("proposal.card_cosigners", who="、".join(cosigners)))
+    if coauthors:
+        lines.append(tr("proposal.card_coauthors", who="、".join(coauthors)))
+    lines += ["", body(tr, proposal, part_limit=CARD_PART_LIMIT), ""]
+    lines.append(tr("proposal.card_status", status=status_name(tr, proposal)))
+    if proposal.decision_reason:
+        lines.append(tr("proposal.card_reason", text=proposal.decision_reason))
+    if handling:
+        lead = [department.name for department, is_lead in handling if is_lead]
+        co = [department.name for department, is_lead in handling if not is_lead]
+        lines.append(tr("proposal.card_lead", name="、".join(lead)))
+        if co:
+            lines.append(tr("proposal.card_co", names="、".join(co)))
+    if proposal.reply_due and proposal.status == ProposalStatus.ASSIGNED:
+        lines.append(tr("proposal.card_due", date=proposal.reply_due.isoformat()))
+    if reply is not None:
+        lines.append(tr("proposal.card_answer", round=reply.round, text=_snippet(reply.body)))
+    for verdict in verdicts:
+        text = tr(f"proposal.rating.{verdict.rating}")
+        if verdict.comment:
+            text += f"：{_snippet(verdict.comment)}"
+        lines.append(
+            tr("proposal.card_rating", round=verdict.round, who=name(verdict.member_id), text=text)
+        )
+    if proposal.closing_note:
+        lines.append(tr("proposal.card_closing_note", text=proposal.closing_note))
+    if proposal.excellent:
+        lines.append(tr("proposal.card_excellent"))
+    return "\n".join(lines), card_buttons(tr, proposal)
+
+
+def _snippet(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 120 else flat[:119] + "…"
+
+
+def card_buttons(tr: Translator, proposal: Proposal) -> InlineKeyboardMarkup | None:
+    """The decisions open at this status."""
+    pid = proposal.id or 0
+    status = proposal.status
+    rows: list[list[tuple[str, Button]]] = []
+    if status == ProposalStatus.SUBMITTED:
+        rows.append(
+            [
+                (tr("proposal.btn_file"), ProposalDesk("file", pid)),
+                (tr("proposal.btn_convert"), ProposalDesk("conv", pid)),
+            ]
+        )
+        rows.append(
+            [
+                (tr("proposal.btn_not_file"), ProposalDesk("nofile", pid)),
+                (tr("proposal.btn_merge"), ProposalDesk("merge", pid)),
+            ]
+        )
+    elif status == ProposalStatus.FILED:
+        rows.append([(tr("proposal.btn_assign"), ProposalDesk("asg", pid))])
+    elif status == ProposalStatus.ASSIGNED:
+        rows.append(
+            [
+                (tr("proposal.btn_answer_for"), ProposalDesk("ans", pid)),
+                (tr("proposal.btn_close"), ProposalDesk("close", pid)),
+            ]
+        )
+    elif status == ProposalStatus.ANSWERED:
+        rows.append([(tr("proposal.btn_close"), ProposalDesk("close", pid))])
+    if status in _EXCELLENT_ALLOWED:
+        key = "proposal.btn_unmark_excellent" if proposal.excellent else "proposal.btn_excellent"
+        rows.append([(tr(key), ProposalDesk("exc", pid))])
+    return keyboard(*rows) if rows else None
+
+
+async def announce(context: UnionContext, proposal: Proposal) -> None:
+    """Put a submitted proposal on the desk; a long text follows the card in full."""
+    text, markup = await render_card(context, proposal)
+    await post_card(context, kind=KIND, item_id=proposal.id or 0, text=text, markup=markup)
+    if is_clipped(proposal):
+        for part in chunks(body(committee_tr(context), proposal)):
+            await post_under_cards(context, kind=KIND, item_id=proposal.id or 0, text=part)
+
+
+async def refresh(context: UnionContext, proposal_id: int) -> None:
+    """Edit every copy of the proposal's card to show its current state."""
+    async with context.db() as session:
+        proposal = await get_proposal(session, org_id=context.org_id, proposal_id=proposal_id)
+    text, markup = await render_card(context, proposal)
+    await refresh_cards(context, kind=KIND, item_id=proposal_id, text=text, markup=markup)
+
+
+async def quiet_refresh(context: UnionContext, proposal_id: int) -> None:
+    """Refresh a card after a refusal (a stale card shows the state that refused the press)."""
+    try:
+        await refresh(context, proposal_id)
+    except DomainError:
+        return
+
+
+async def submitted(context: UnionContext, proposal: Proposal) -> None:
+    """A proposal just got its number: the desk gets the card, everyone on it is told."""
+    logger.info("Proposal %s submitted as number %s", proposal.id, proposal.number)
+    await announce(context, proposal)
+    await tell_everyone(context, proposal, "proposal.told_submitted")
+
+
+# ---- triage ------------------------------------------------------------------------------
+
+
+async def file_or_convert(update: Update, context: UnionContext) -> None:
+    """立案 or 转为意见建议 pressed on a card."""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return
+    actor = pressed
+    button = context.button_as(ProposalDesk)
+    proposal_id = button.proposal_id
+    try:
+        async with context.db() as session:
+            if button.action == "file":
+                proposal = await triage(
+                    session,
+                    org_id=context.org_id,
+                    proposal_id=proposal_id,
+                    actor=actor,
+                    outcome=ProposalStatus.FILED,
+                )
+                item = None
+            else:
+                proposal, item = await convert_to_suggestion(
+                    session,
+                    org_id=context.org_id,
+                    proposal_id=proposal_id,
+                    actor=actor,
+                    today=today(context),
+                )
+    except DomainError as error:
+        await refuse(update, context, error)
+        await quiet_refresh(context, proposal_id)
+        return
+    await context.answer(update, context.t("proposal.done_toast"))
+    logger.info("Proposal %s: %s by member %s", proposal_id, button.action, actor.id)
+    await refresh(context, proposal_id)
+    if item is None:
+        await tell_everyone(context, proposal, "proposal.told_filed")
+        return
+    await suggestion_desk.announce(context, item)
+    await tell_everyone(context, proposal, "proposal.told_converted", number=item.number)
+
+
+# ---- merge -------------------------------------------------------------------------------
+
+
+async def merge_pick(update: Update, context: UnionContext) -> None:
+    """合并 pressed: which proposal of the session should this one join?"""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return
+    proposal_id = context.button_as(ProposalDesk).proposal_id
+    try:
+        async with context.db() as session:
+            proposal = await get_proposal(session, org_id=context.org_id, proposal_id=proposal_id)
+            session_id = proposal.session_id or 0
+            candidates = [
+                other
+                for other in await proposals_of_session(session, session_id=session_id)
+                if other.id != proposal.id
+                and other.status in (ProposalStatus.SUBMITTED, ProposalStatus.FILED)
+            ]
+    except DomainError:
+        await context.answer(update, context.t("desk.item_not_found"), alert=True)
+        return
+    if proposal.status != ProposalStatus.SUBMITTED:
+        await context.answer(update, context.t("proposal.already_decided"), alert=True)
+        await quiet_refresh(context, proposal.id or 0)
+        return
+    if not candidates:
+        await context.answer(update, context.t("proposal.merge_no_candidates"), alert=True)
+        return
+    await context.answer(update)
+    rows = [
+        [(label(context.tr, other)[:60], ProposalMerge(proposal.id or 0, other.id or 0))]
+        for other in candidates[:20]
+    ]
+    await say(
+        update,
+        context,
+        context.t("proposal.merge_choose", label=label(context.tr, proposal)),
+        keyboard(*rows),
+    )
+
+
+async def merge_into(update: Update, context: UnionContext) -> None:
+    """A survivor chosen: merge, tell the merged proposal's people they are co-authors."""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return
+    actor = pressed
+    button = context.button_as(ProposalMerge)
+    merged_id, survivor_id = button.merged_id, button.survivor_id
+    try:
+        async with context.db() as session:
+            merged = await get_proposal(session, org_id=context.org_id, proposal_id=merged_id)
+            people = [merged.proposer_member_id] + [
+                row.member_id for row in await signers_of(session, proposal_id=merged_id)
+            ]
+            survivor = await merge(
+                session,
+                org_id=context.org_id,
+                survivor_id=survivor_id,
+                merged_ids=[merged_id],
+                actor=actor,
+            )
+            merged = await get_proposal(session, org_id=context.org_id, proposal_id=merged_id)
+    except DomainError as error:
+        await refuse(update, context, error)
+        await quiet_refresh(context, merged_id)
+        return
+    await context.answer(update, context.t("proposal.done_toast"))
+    logger.info("Proposal %s merged into %s by member %s", merged_id, survivor_id, actor.id)
+    await refresh(context, merged_id)
+    await refresh(context, survivor_id)
+    tr = committee_tr(context)
+    await post_under_cards(
+        context,
+        kind=KIND,
+        item_id=survivor_id,
+        text=tr("proposal.desk_merged_in", label=label(tr, merged)),
+    )
+    await context.notifier.tell(
+        people,
+        lambda tr: tr(
+            "proposal.told_merged", label=label(tr, merged), survivor=label(tr, survivor)
+        ),
+    )
+
+
+# ---- assign ------------------------------------------------------------------------------
+
+
+def _assignment(context: UnionContext, proposal_id: int) -> dict[str, Any] | None:
+    assert context.user_data is not None
+    pending = context.user_data.get("pd_assign")
+    if not isinstance(pending, dict) or pending.get("id") != proposal_id:
+        return None
+    return pending
+
+
+async def assign_start(update: Update, context: UnionContext) -> None:
+    """分配 pressed: choose the lead department (主办)."""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return
+    proposal_id = context.button_as(ProposalDesk).proposal_id
+    assert context.user_data is not None
+    try:
+        async with context.db() as session:
+            proposal = await get_proposal(session, org_id=context.org_id, proposal_id=proposal_id)
+            departments = await departments_of(session, org_id=context.org_id)
+    except DomainError:
+        await context.answer(update, context.t("desk.item_not_found"), alert=True)
+        return
+    if proposal.status != ProposalStatus.FILED:
+        await context.answer(update, context.t("proposal.already_decided"), alert=True)
+        await quiet_refresh(context, proposal_id)
+        return
+    if not departments:
+        await context.answer(update, context.t("proposal.no_departments"), alert=True)
+        return
+    await context.answer(update)
+    context.user_data["pd_assign"] = {"id": proposal_id, "lead": None, "co": []}
+    rows = [
+        [(department.name, ProposalLead(proposal_id, department.id or 0))]
+        for department in departments
+    ]
+    await say(
+        update,
+        context,
+        context.t("proposal.choose_lead", label=label(context.tr, proposal)),
+        keyboard(*rows),
+    )
+
+
+async def assign_lead(update: Update, context: UnionContext) -> None:
+    """A lead chosen: show the choice so far."""
+    button = context.button_as(ProposalLead)
+    await _assign_pick(update, context, button.proposal_id, button.department_id, lead=True)
+
+
+async def assign_co(update: Update, context: UnionContext) -> None:
+    """A co-handler (协办) toggled: show the choice so far."""
+    button = context.button_as(ProposalCoHandler)
+    await _assign_pick(update, context, button.proposal_id, button.department_id, lead=False)
+
+
+async def _assign_pick(
+    update: Update, context: UnionContext, proposal_id: int, department_id: int, *, lead: bool
+) -> None:
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    pending = _assignment(context, proposal_id)
+    if pending is None:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
+    if lead:
+        pending.update(lead=department_id, co=[])
+    elif department_id != pending.get("lead"):
+        co: list[int] = pending.setdefault("co", [])
+        if department_id in co:
+            co.remove(department_id)
+        else:
+            co.append(department_id)
+    await context.answer(update)
+    async with context.db() as session:
+        departments = await departments_of(session, org_id=context.org_id)
+    names = {department.id: department.name for department in departments}
+    rows: list[list[tuple[str, Button]]] = [
+        [
+            (
+                ("✓ " if department.id in pending["co"] else "+ ") + department.name,
+                ProposalCoHandler(proposal_id, department.id or 0),
+            )
+        ]
+        for department in departments
+        if department.id != pending["lead"]
+    ]
+    rows.append([(context.t("proposal.btn_assign_confirm"), ProposalDesk("asgok", proposal_id))])
+    text = context.t(
+        "proposal.choose_co",
+        lead=names.get(pending["lead"], "?"),
+        co="、".join(names.get(d, "?") for d in pending["co"]) or context.t("proposal.none"),
+    )
+    await context.bot.edit_message_text(
+        text,
+        chat_id=query.message.chat.id,
+        message_id=query.message.message_id,
+        reply_markup=keyboard(*rows),
+    )
+
+
+async def assign_confirm(update: Update, context: UnionContext) -> None:
+    """Confirm the departments: assign, set the deadline, tell the handlers and the authors."""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return
+    actor = pressed
+    assert context.user_data is not None
+    proposal_id = context.button_as(ProposalDesk).proposal_id
+    pending = _assignment(context, proposal_id)
+    if pending is None or pending.get("lead") is None:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return
+    try:
+        async with context.db() as session:
+            proposal = await assign(
+                session,
+                org_id=context.org_id,
+                proposal_id=proposal_id,
+                actor=actor,
+                lead_department_id=int(pending["lead"]),
+                co_department_ids=[int(d) for d in pending["co"]],
+                today=today(context),
+            )
+            handling = await assignments_of(session, proposal_id=proposal_id)
+    except DomainError as error:
+        context.user_data.pop("pd_assign", None)
+        await refuse(update, context, error)
+        await quiet_refresh(context, proposal_id)
+        return
+    context.user_data.pop("pd_assign", None)
+    await context.answer(update, context.t("proposal.done_toast"))
+    logger.info("Proposal %s assigned by member %s", proposal_id, actor.id)
+    await refresh(context, proposal_id)
+    lead = next(department for department, is_lead in handling if is_lead)
+    due = proposal.reply_due.isoformat() if proposal.reply_due else "-"
+    await tell_everyone(context, proposal, "proposal.told_assigned", lead=lead.name, due=due)
+    await tell_handlers(context, proposal, handling=handling)
+
+
+async def tell_handlers(
+    context: UnionContext, proposal: Proposal, *, handling: list[Any], comment: str = ""
+) -> None:
+    """The lead department's handler gets the proposal with an Answer button; co-handlers are
+    informed. Without a handler the committee answers on the department's behalf."""
+    due = proposal.reply_due.isoformat() if proposal.reply_due else "-"
+    for department, is_lead in handling:
+        if department.handler_member_id is None:
+            continue
+        key = "proposal.handler_lead" if is_lead else "proposal.handler_co"
+
+        def render(tr: Translator, key: str = key, name: str = department.name) -> str:
+            parts = [
+                tr(key, label=label(tr, proposal), department=name, due=due, round=proposal.rounds)
+            ]
+            if comment:
+                parts.append(tr("proposal.handler_comment", text=comment))
+            parts += ["", body(tr, proposal, part_limit=1500)]
+            return "\n".join(parts)
+
+        markup = None
+        if is_lead:
+
+            def markup(tr: Translator) -> InlineKeyboardMarkup:
+                answer_button = ProposalDesk("ans", proposal.id or 0)
+                return keyboard([(tr("proposal.btn_answer"), answer_button)])
+
+        await context.notifier.tell([department.handler_member_id], render, markup)
+
+
+# ---- excellent ---------------------------------------------------------------------------
+
+
+async def toggle_excellent(update: Update, context: UnionContext) -> None:
+    """优秀提案 pressed: mark or unmark."""
+    pressed = await committee_press(update, context)
+    if pressed is None:
+        return
+    actor = pressed
+    proposal_id = context.button_as(ProposalDesk).proposal_id
+    try:
+        async with context.db() as session:
+            proposal = await get_proposal(session, org_id=context.org_id, proposal_id=proposal_id)
+            proposal = await mark_excellent(
+                session,
+                org_id=context.org_id,
+                proposal_id=proposal_id,
+                actor=actor,
+                excellent=not proposal.excellent,
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    await context.answer(update, context.t("proposal.done_toast"))
+    await refresh(context, proposal_id)
+    if proposal.excellent:
+        await context.notifier.tell(
+            await authors(context, proposal),
+            lambda tr: tr("proposal.told_excellent", label=label(tr, proposal)),
+        )
+
+
+def register(application: Application) -> None:
+    """Add the committee's proposal buttons."""
+    for action, callback in (
+        ("file", file_or_convert),
+        ("conv", file_or_convert),
+        ("merge", merge_pick),
+        ("asg", assign_start),
+        ("asgok", assign_confirm),
+        ("exc", toggle_excellent),
+    ):
+        application.add_handler(ButtonHandler(ProposalDesk, callback, action))
+    application.add_handler(ButtonHandler(ProposalMerge, merge_into))
+    application.add_handler(ButtonHandler(ProposalLead, assign_lead))
+    application.add_handler(ButtonHandler(ProposalCoHandler, assign_co))
