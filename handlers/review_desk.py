@@ -8,7 +8,7 @@ recorded so later changes edit the same messages.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.error import BadRequest, TelegramError
@@ -182,3 +182,23 @@ async def committee_press(update: Update, context: UnionContext) -> Actor | None
         await context.answer(update, context.t("desk.not_committee"), alert=True)
         return None
     return actor
+
+
+async def put_on_desk_late(
+    context: UnionContext,
+    *,
+    kind: str,
+    item_id: int,
+    announce: Callable[[], Awaitable[object]],
+    tell: Callable[[], Awaitable[object]],
+) -> bool:
+    """An item stored before a stop but never carded: put it on the desk now and, once a card
+    is there, tell its authors it was received. Without a desk (no group, no committee yet)
+    nothing is sent and the next start tries again; a card posted means this runs only once."""
+    await announce()
+    async with context.db() as session:
+        if not await deliverable_cards(session, org_id=context.org_id, kind=kind, item_id=item_id):
+            return False
+    logger.info("Desk card %s:%s posted after a restart", kind, item_id)
+    await tell()
+    return True

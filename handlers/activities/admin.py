@@ -76,6 +76,7 @@ from models.activities import (
 )
 from models.base import utcnow
 from models.errors import DomainError
+from models.exports import append_row
 from models.members_queries import members_by_id
 from models.organizations import get_organization
 from models.outbox import BroadcastKind, Recipient
@@ -584,14 +585,16 @@ async def export(update: Update, context: UnionContext) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = context.t("activity.sheet_signups")
-    sheet.append(
+    append_row(
+        sheet,
         [
             context.t(f"activity.column.{c}")
             for c in ("no", "name", "status", "choice", "family", "checked_in")
-        ]
+        ],
     )
     for position, (status, name, signup) in enumerate(await _people(context, activity), start=1):
-        sheet.append(
+        append_row(
+            sheet,
             [
                 position,
                 name,
@@ -599,17 +602,18 @@ async def export(update: Update, context: UnionContext) -> None:
                 signup.choice or "",
                 signup.family,
                 when(context, signup.checked_in_at) if signup.checked_in_at else "",
-            ]
+            ],
         )
     async with context.db() as session:
         teams = await teams_of(session, activity_id=activity.id or 0)
     if teams:
         team_sheet = book.create_sheet(context.t("activity.sheet_teams"))
-        team_sheet.append(
-            [context.t("activity.column.department"), context.t("activity.column.names")]
+        append_row(
+            team_sheet,
+            [context.t("activity.column.department"), context.t("activity.column.names")],
         )
         for team in teams:
-            team_sheet.append([team.department, "、".join(team.name_list())])
+            append_row(team_sheet, [team.department, "、".join(team.name_list())])
     buffer = io.BytesIO()
     book.save(buffer)
     chat = update.effective_chat
