@@ -112,6 +112,8 @@ class FormEngine(BaseHandler[Update, "UnionContext", None]):
         for form in forms:
             if form.name in self.forms:
                 raise ValueError(f"two forms are called {form.name!r}")
+            if not form.conversation.allow_reentry:
+                raise ValueError(f"form {form.name!r} must allow re-entry (it is started afresh)")
             self.forms[form.name] = form
         self.member_idle_seconds = member_idle_seconds
         self.committee_idle_seconds = committee_idle_seconds
@@ -250,10 +252,13 @@ class FormEngine(BaseHandler[Update, "UnionContext", None]):
         user_id = update.effective_user.id
         form = cast(Form, check_result[1])
         entering = check_result[0] == "enter"
+        again: tuple[tuple[int, ...], object] | None = None
         if entering:
             current = self.active(user_id)
             if current is not None and current.name == form.name:
-                self.end(user_id)  # the same form again: it starts afresh
+                # The same form again: it starts afresh (every form allows re-entry), unless
+                # the press is refused, in which case the one in progress goes on.
+                again = (current.key, self._conversation_state(form, current.key))
             check = form.conversation.check_update(update)
             if check is None:  # the entry no longer matches (cannot happen after an END)
                 return None
@@ -267,6 +272,9 @@ class FormEngine(BaseHandler[Update, "UnionContext", None]):
             await conversation.handle_update(update, application, check, context)
         finally:
             started = self._conversation_state(form, key) is not None
+            if again is not None and not started and again[1] is not None:
+                form.conversation._update_state(again[1], again[0])
+                started = True
             previous = self.active(user_id)
             if entering and previous is not None and previous.name != form.name:
                 await self._settle_previous(

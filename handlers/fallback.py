@@ -23,6 +23,7 @@ from bot.errors import report_error
 from bot.features import Feature, private_commands
 from handlers.common import deep_link, say
 from handlers.menu.commands import show_menu
+from models.members import MemberStatus
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,10 @@ async def unknown_private_message(update: Update, context: UnionContext) -> None
     """Free text, stickers or files outside any conversation."""
     actor = context.actor
     if actor is None or not actor.is_active:
-        await say(update, context, context.t("member.not_registered"))
+        inactive = actor is not None and actor.member.status == MemberStatus.INACTIVE
+        await say(
+            update, context, context.t("join.inactive" if inactive else "member.not_registered")
+        )
         return
     await say(update, context, context.t("fallback.not_understood"))
     await show_menu(update, context)

@@ -19,7 +19,6 @@ from typing import Any, TextIO
 from urllib.parse import parse_qs, urlparse
 
 from pydantic import SecretStr
-from scheduler.suggestion_jobs import send_digest
 from sqlalchemy.engine import make_url
 from sqlmodel import func, select
 from telegram import Update
@@ -42,6 +41,7 @@ from scheduler.calendar_jobs import fire
 from scheduler.outbox import Pace
 from scheduler.proposal_jobs import proposal_day
 from scheduler.runtime import Runtime
+from scheduler.suggestion_jobs import send_digest
 
 BOT_ID = 7000000000
 BOT_USERNAME = "union_desk_sandbox_bot"

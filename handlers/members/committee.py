@@ -214,22 +214,27 @@ async def _change_role(
     logger.info("Member %s %s role %s for member %s", actor.id, action, role, member_id)
     await _edit_card(update, context, member, chair=True)
     if changed and subject is not None:
-        _end_prompts_of_former_committee(context, subject)
+        await _end_prompts_of_former_committee(context, subject)
         await publish_member_commands(context.bot, context.i18n, context.state.features, subject)
         key = "roles.you_got" if grant else "roles.you_lost"
         await _tell_member(context, member, key, role)
 
 
-def _end_prompts_of_former_committee(context: UnionContext, subject: Actor) -> None:
+async def _end_prompts_of_former_committee(context: UnionContext, subject: Actor) -> None:
     """Someone no longer on the committee loses the committee prompt they were in (a reply,
-    a reason, a question): nothing they type afterwards goes anywhere as the committee's."""
+    a reason, a question), and is told: nothing they type afterwards goes anywhere as the
+    committee's."""
     user_id = subject.member.telegram_user_id
     forms = context.state.forms
     if user_id is None or forms is None or subject.is_committee:
         return
     ended = forms.end_committee_forms(user_id)
-    if ended is not None:
-        logger.info("A committee form of member %s ended with the role", subject.id)
+    if ended is None:
+        return
+    logger.info("A committee form of member %s ended with the role", subject.id)
+    tr = context.i18n.get(subject.member.language)
+    text = tr("form.ended_with_role", form=tr(forms.label_of(ended)))
+    await context.notifier.tell_chat(user_id, text, who=f"member {subject.id}")
 
 
 async def _tell_member(context: UnionContext, member: Member, key: str, role: Role) -> None:

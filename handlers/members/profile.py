@@ -454,6 +454,7 @@ def forms() -> list[Form]:
                 entry_points=[ButtonHandler(ProfileEdit, ask_value)],
                 states={Edit.VALUE: text_step(save_value)},
                 fallbacks=[CommandHandler("cancel", cancel_edit)],
+                allow_reentry=True,
                 name="profile_edit",
             ),
             label_key="form.label.profile_edit",

@@ -17,7 +17,6 @@ from scheduler.proposal_jobs import PROPOSAL_DAY
 def _register(application: Application) -> None:
     filing.register(application)
     desk.register(application)
-    answers.register(application)
     congress.register(application)
 
 

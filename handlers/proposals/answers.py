@@ -14,7 +14,6 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden
 from telegram.ext import (
-    Application,
     BaseHandler,
     ConversationHandler,
 )
@@ -340,18 +339,23 @@ async def cancel_typing(update: Update, context: UnionContext) -> int:
 
 
 def typing_conversation() -> ConversationHandler[Any]:
-    """Buttons anywhere, text in private: one conversation per user."""
+    """The committee's or the handling department's text: buttons anywhere, text in private."""
     entry_points: list[BaseHandler[Any, Any, Any]] = [
         ButtonHandler(ProposalDesk, start_typing, action) for action in _STARTS_FROM
     ]
-    entry_points.append(ButtonHandler(ProposalRating, rate_pressed))
     return private_text_conversation(
         name="proposal_text", entry_points=entry_points, on_text=text_typed, on_cancel=cancel_typing
     )
 
 
-def register(application: Application) -> None:
-    """Add the typed proposal steps."""
+def rating_conversation() -> ConversationHandler[Any]:
+    """An author's verdict on an answer; 不满意 asks for the comment (the member's own form)."""
+    return private_text_conversation(
+        name="proposal_comment",
+        entry_points=[ButtonHandler(ProposalRating, rate_pressed)],
+        on_text=text_typed,
+        on_cancel=cancel_typing,
+    )
 
 
 def forms() -> list[Form]:
@@ -363,5 +367,10 @@ def forms() -> list[Form]:
             drafts=("pd_text",),
             committee=True,
             prompt=True,
+        ),
+        Form(
+            rating_conversation(),
+            label_key="form.label.proposal_comment",
+            drafts=("pd_text",),
         ),
     ]
