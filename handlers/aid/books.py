@@ -50,6 +50,7 @@ from models.errors import N_, DomainError
 from models.members import Actor
 from models.members_queries import members_by_id
 from models.organizations import get_organization
+from models.validation import ascii_number
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def _year_argument(context: UnionContext) -> int | None:
     text = context.args[0] if context.args else ""
     if not text:
         return _today(context).year
-    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None
+    return ascii_number(text, low=2000, high=2100)
 
 
 # ---- /aidbooks ---------------------------------------------------------------------------
