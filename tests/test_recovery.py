@@ -11,6 +11,7 @@ from models.desk import DeskCard
 from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness, running_bot
 from tests.test_aid_chat import MEMBER, STORY, ask
 from tests.test_aid_chat import setup_school as aid_school
+from tests.test_joining import TEACHER, _bind_group, register
 from tests.test_suggestions import AUTHOR, AUTHOR_NAME, file_item, only_item, setup_school
 
 BODY = "教师休息室的饮水机坏了两周了。"
@@ -76,6 +77,22 @@ async def test_an_aid_case_stored_before_a_stop_reaches_the_desk_masked(
         async with bot.db() as session:
             stored = await session.get(AidCase, case.id)
         assert stored is not None and stored.status == case.status
+
+    async with running_bot(settings) as bot:
+        assert sent_to(bot, COMMITTEE_GROUP_ID) == []
+
+
+async def test_a_join_request_stored_before_a_stop_reaches_the_desk(settings: Settings) -> None:
+    async with running_bot(settings) as bot:
+        await _bind_group(bot)
+        await register(bot, TEACHER)
+        await forget_cards(bot, "join")
+
+    async with running_bot(settings) as bot:
+        assert len([text for text in sent_to(bot, COMMITTEE_GROUP_ID) if "Wang Fang" in text]) == 1
+        # Told in the language they registered in (English), though not a member yet.
+        assert [text for text in sent_to(bot, TEACHER.id) if "Thank you, Wang Fang" in text]
+        assert len(await cards(bot, "join")) == 1
 
     async with running_bot(settings) as bot:
         assert sent_to(bot, COMMITTEE_GROUP_ID) == []
