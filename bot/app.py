@@ -25,17 +25,20 @@ from bot.context import UnionContext
 from bot.db import create_engine, create_session_factory
 from bot.errors import handle_error
 from bot.features import Feature, check_unique
+from bot.files import narrow, private_dir, private_umask
 from bot.forms import FORM_GATE_GROUP, FormEngine, FormGate
 from bot.i18n import I18n
 from bot.notifier import Notifier
 from bot.processor import PerUserOrderedProcessor
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.state import AlertLimiter, AppState
 from handlers import FEATURES, fallback
 from handlers.menu.commands import publish_default_commands
-from models.anonymity import AuthorSeal
+from models.anonymity import AuthorSeal, KeyCheck, check_secret_key
+from models.errors import N_
 from models.organizations import ensure_default_organization
 from models.signup_batch import SignupBatcher
+from models.suggestions import newest_sealed_token
 from scheduler.outbox import OutboxSender, Pace
 from scheduler.quiet import QuietHours
 from scheduler.runtime import Runtime
@@ -64,6 +67,16 @@ def quiet_rate_limiter_give_up() -> None:
     limiter_logger = logging.getLogger(RATE_LIMITER_LOGGER)
     if not any(isinstance(f, RetriesExhaustedFilter) for f in limiter_logger.filters):
         limiter_logger.addFilter(RetriesExhaustedFilter())
+
+
+class PrivatePicklePersistence(PicklePersistence):
+    """The conversation store holds drafts (an anonymous author's among them): its file is
+    created 0600, never readable by another user of the server."""
+
+    async def flush(self) -> None:
+        """Write the file, creating it (if it is missing) for the bot's own user only."""
+        with private_umask():
+            await super().flush()
 
 
 def build_state(settings: Settings) -> AppState:
@@ -98,8 +111,9 @@ def build_application(
     # PTB 22 warns when RetryAfter.retry_after is read as an int; opt in to timedeltas.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     state = build_state(settings)
-    settings.persistence_path.parent.mkdir(parents=True, exist_ok=True)
-    persistence = PicklePersistence(
+    private_dir(settings.persistence_path.parent)
+    narrow(settings.persistence_path)
+    persistence = PrivatePicklePersistence(
         settings.persistence_path,
         # Our state holds an engine; only conversations and per-user drafts are pickled.
         store_data=PersistenceInput(bot_data=False, chat_data=False, callback_data=False),
@@ -161,6 +175,7 @@ async def on_startup(application: Application) -> None:
     """Create the organization on first start and publish the command menus."""
     assert isinstance(application, UnionApplication)
     state = application.state
+    await check_secret_key_unchanged(state)
     async with state.db() as session:
         org = await ensure_default_organization(
             session,
@@ -173,7 +188,46 @@ async def on_startup(application: Application) -> None:
     state.bot_username = application.bot.username
     await publish_default_commands(application.bot, state.i18n, state.features)
     await start_calendar(application)
+    await put_missing_cards(application)
     logger.info("Union Desk ready as @%s for organization %s", state.bot_username, org.id)
+
+
+async def check_secret_key_unchanged(state: AppState) -> None:
+    """Refuse to start with a SECRET_KEY other than the one the database was used with (every
+    anonymous author would be lost without a word), unless ACCEPT_NEW_SECRET_KEY accepts it."""
+    async with state.db() as session:
+        found = await check_secret_key(
+            session,
+            seal=state.seal,
+            secret=state.secret,
+            accept_new=state.settings.accept_new_secret_key,
+            sealed_sample=await newest_sealed_token(session),
+        )
+    if found == KeyCheck.CHANGED:
+        raise SettingsError(N_("settings.secret_key_changed"))
+    if found == KeyCheck.ACCEPTED:
+        logger.warning(
+            "SECRET_KEY changed and ACCEPT_NEW_SECRET_KEY accepts it: the authors of earlier "
+            "anonymous suggestions can no longer be reached"
+        )
+
+
+async def put_missing_cards(application: UnionApplication) -> None:
+    """Items stored just before a stop (a crash after Confirm) reach the desk and their
+    authors now, without anyone pressing again; every feature with a desk declares how."""
+    context = UnionContext(application)
+    for feature in application.state.features:
+        if feature.recover is None:
+            continue
+        try:
+            carded = await feature.recover(context)
+        except Exception:
+            logger.exception(
+                "Could not put the %s stored before the stop on the desk", feature.name
+            )
+            continue
+        if carded:
+            logger.info("Put %s %s item(s) on the desk after the restart", carded, feature.name)
 
 
 async def start_calendar(application: UnionApplication) -> None:

@@ -15,10 +15,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.db import create_engine, create_session_factory, make_revision, upgrade
+from bot.files import PRIVATE_UMASK
 from bot.i18n import LANGUAGES, I18n, Translator
 from bot.settings import Settings, SettingsError
 from models.calendar import add_entries, list_entries
 from models.errors import DomainError
+from models.exports import safe_cell, safe_row
 from models.members import Member
 from models.organizations import ensure_default_organization
 from models.roster import import_roster, invited_members, parse_rows, read_table
@@ -70,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `unionbot` command."""
     parser = _parser()
     args = parser.parse_args(argv)
+    # Whatever this process writes (the database and its journals, the conversation store,
+    # secret.key, a list of invitation links) is readable by the bot's own user only.
+    os.umask(PRIVATE_UMASK)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -206,15 +211,17 @@ def _invite_link(member: Member, bot_username: str) -> str:
 
 def _print_links(tr: Translator, members: list[Member], args: argparse.Namespace) -> None:
     for member in members:
-        print(f"{member.real_name}\t{member.department}\t{_invite_link(member, args.bot_username)}")
+        name, department = safe_cell(member.real_name), safe_cell(member.department)
+        print(f"{name}\t{department}\t{_invite_link(member, args.bot_username)}")
     if args.out and members:
         with args.out.open("w", newline="", encoding="utf-8-sig") as target:
             writer = csv.writer(target)
             writer.writerow(
-                [tr("roster.col_name"), tr("roster.col_department"), tr("roster.col_link")]
+                safe_row(
+                    [tr("roster.col_name"), tr("roster.col_department"), tr("roster.col_link")]
+                )
             )
             for member in members:
-                writer.writerow(
-                    [member.real_name, member.department, _invite_link(member, args.bot_username)]
-                )
+                link = _invite_link(member, args.bot_username)
+                writer.writerow(safe_row([member.real_name, member.department, link]))
         print(tr("roster.links_written", path=str(args.out)))

@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.files import narrow, private_file
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -24,9 +26,14 @@ def is_sqlite(url: str) -> bool:
 
 
 def _ensure_sqlite_dir(url: str) -> None:
+    """The SQLite file is created 0600 (in a 0700 folder) before SQLite opens it: SQLite gives
+    its -wal, -shm and -journal files the database file's permissions."""
     database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database)
+        private_file(path)
+        for suffix in ("-wal", "-shm", "-journal"):
+            narrow(path.with_name(path.name + suffix))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -112,6 +112,9 @@ class Feature:
     deep_links: tuple[DeepLink, ...] = ()
     jobs: tuple[FixedJob, ...] = ()
     group_buttons: tuple[type[Button], ...] = ()  # the families that work in group chats
+    # At every start: put items stored before a stop but never carded on the desk (and tell
+    # their authors); returns how many.
+    recover: Callable[[UnionContext], Awaitable[int]] | None = None
     catalog_keys: Callable[[], Iterable[str]] = field(default=_no_keys)
 
 

@@ -188,7 +188,9 @@ class FormEngine(BaseHandler[Update, "UnionContext", None]):
         if self.application is not None:
             # Ended from another person's update too (a role removed): save it all the same.
             self.application.mark_data_for_update_persistence(user_ids=user_id)
-        logger.debug("Form %s of user %s ended", active.name, user_id)
+        # Nobody is named: a suggestion filing ends right after its item is stored, and the
+        # next line names the item (for an anonymous one, that would link author and item).
+        logger.debug("Form %s ended", active.name)
         return active
 
     def end_committee_forms(self, user_id: int) -> ActiveForm | None:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.files import write_new_private
 from models.errors import N_
 
 SUPPORTED_LANGUAGES = ("zh-Hans", "zh-Hant", "en")
@@ -49,6 +50,19 @@ class Settings(BaseSettings):
     # unanswered item is listed in the committee digest.
     anonymous_daily_limit: int = Field(default=5, ge=1, le=100)
     suggestion_digest_days: int = Field(default=7, ge=1, le=90)
+    # Floods, each per day in TIMEZONE: suggestions one member may file (named and anonymous
+    # together), follow-ups and verdicts (resolved / not resolved) an author may send on one
+    # item, and aid requests or reports one member may file.
+    suggestion_daily_limit: int = Field(default=10, ge=1, le=100)
+    followup_daily_limit: int = Field(default=5, ge=1, le=100)
+    verdict_daily_limit: int = Field(default=3, ge=1, le=100)
+    aid_request_daily_limit: int = Field(default=3, ge=1, le=100)
+    # Aid may be asked for an event at most this many months old; older dates are refused.
+    # (Caps and the budget count by the year of the decision, not of the event.)
+    aid_event_max_age_months: int = Field(default=12, ge=1, le=120)
+    # Start although SECRET_KEY is not the key the database was used with: the authors of the
+    # earlier anonymous suggestions can then no longer be reached (answers stay unsent).
+    accept_new_secret_key: bool = False
     # Nothing goes to members in this local window; it waits until the window ends.
     quiet_hours: str = "22:00-07:30"
     # Messages per second the broadcast outbox sends at most (Telegram allows about 30).
@@ -127,8 +141,7 @@ class Settings(BaseSettings):
         if self.secret_key is not None:
             return self.secret_key.get_secret_value().encode()
         key_file = (data_dir or self.persistence_path.parent) / "secret.key"
-        if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(secrets.token_urlsafe(32))
-            key_file.chmod(0o600)
+        # Created 0600 in the call that makes it: never readable by anyone else, not even
+        # for a moment (an older, wider file is narrowed).
+        write_new_private(key_file, secrets.token_urlsafe(32))
         return key_file.read_text().strip().encode()

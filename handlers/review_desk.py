@@ -8,17 +8,19 @@ recorded so later changes edit the same messages.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.context import UnionContext
-from models.desk import DeskCard, deliverable_cards, record_card
+from models.desk import DeskCard, deliverable_cards, record_card, uncarded
 from models.members import Actor, committee_telegram_ids
 from models.organizations import get_organization
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 async def desk_chats(context: UnionContext) -> list[int]:
@@ -182,3 +184,36 @@ async def committee_press(update: Update, context: UnionContext) -> Actor | None
         await context.answer(update, context.t("desk.not_committee"), alert=True)
         return None
     return actor
+
+
+async def put_missing_cards(
+    context: UnionContext,
+    *,
+    table: type[T],
+    kind: str,
+    statuses: Sequence[str],
+    announce: Callable[[T], Awaitable[object]],
+    tell: Callable[[T], Awaitable[object]],
+) -> int:
+    """Items of `table` stored before a stop but never carded (see models.desk.uncarded): put
+    each on the desk now and, once a card is there, tell its author it was received (`tell`).
+    Without a desk (no group, no committee yet) nothing is sent and the next start tries
+    again; a card posted means an item is announced only once. Returns how many were carded."""
+    async with context.db() as session:
+        rows = await uncarded(
+            session, table=table, kind=kind, org_id=context.org_id, statuses=statuses
+        )
+    carded = 0
+    for row in rows:
+        item_id = getattr(row, "id", None) or 0
+        await announce(row)
+        async with context.db() as session:
+            cards = await deliverable_cards(
+                session, org_id=context.org_id, kind=kind, item_id=item_id
+            )
+        if not cards:
+            continue
+        logger.info("Desk card %s:%s posted after a restart", kind, item_id)
+        await tell(row)
+        carded += 1
+    return carded

@@ -12,6 +12,7 @@ from models.aid import (
     AidPolicy,
     AidStandard,
 )
+from models.anonymity import SecretKeyCheck
 from models.calendar import CalendarEntry
 from models.desk import DeskCard
 from models.hardship import HardshipFile
@@ -28,7 +29,6 @@ from models.proposals import (
     ProposalSigner,
 )
 from models.suggestions import (
-    AnonymousQuota,
     Suggestion,
     SuggestionCategory,
     SuggestionEntry,
@@ -44,7 +44,6 @@ __all__ = [
     "AidLedgerEntry",
     "AidPolicy",
     "AidStandard",
-    "AnonymousQuota",
     "Broadcast",
     "CalendarEntry",
     "CongressSession",
@@ -62,6 +61,7 @@ __all__ = [
     "ProposalAssignment",
     "ProposalRating",
     "ProposalSigner",
+    "SecretKeyCheck",
     "Signup",
     "Suggestion",
     "SuggestionCategory",

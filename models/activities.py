@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError, InputError
-from models.members import Actor, Gender, Member, MemberStatus
+from models.members import DEPARTMENT_LIMIT, Actor, Gender, Member, MemberStatus
 from models.validation import clean_text
 
 TITLE_LIMIT = 60
@@ -957,7 +957,8 @@ class Team(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     activity_id: int = Field(foreign_key="activity.id", index=True)
-    department: str = Field(sa_type=String(40))
+    # As long as a member's department may be (it is copied from the contact's record).
+    department: str = Field(sa_type=String(DEPARTMENT_LIMIT))
     contact_member_id: int = Field(foreign_key="member.id")
     names: str = Field(sa_type=Text)  # the players, separated by 、
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -7,6 +7,7 @@ nothing here updates or deletes one, and a correction is a new row.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,6 +68,10 @@ class LedgerKind(StrEnum):
     WITHDRAWN = "withdrawn"
     PAID = "paid"
     CORRECTION = "correction"
+    # A correction above the single-approval limit asked by the treasurer: it counts only once
+    # the chair or a committee member agrees (a CORRECTION row), or is dropped.
+    CORRECTION_ASKED = "correction_ask"
+    CORRECTION_DROPPED = "correction_drop"
 
 
 class ChairReason(StrEnum):
@@ -103,6 +108,10 @@ DEFAULT_STANDARDS: dict[AidType, DefaultStandard] = {
 REPORTABLE = (AidType.HOSPITAL, AidType.BEREAVEMENT, AidType.ILLNESS, AidType.DISASTER)
 DEFAULT_SINGLE_APPROVAL_LIMIT = 1000 * FEN
 DEFAULT_MAX_AMOUNT = 50000 * FEN
+MAX_CAP_COUNT = 100  # cases of one type a member may get per year, at most
+LARGEST_RULE_AMOUNT = 20_000_000 * FEN  # a budget or a limit, at most (fits the column)
+# Events older than this many months are refused (the AID_EVENT_MAX_AGE_MONTHS setting).
+DEFAULT_EVENT_MAX_AGE_MONTHS = 12
 
 
 class AidStandard(SQLModel, table=True):
@@ -154,6 +163,8 @@ class AidCase(SQLModel, table=True):
     happened_on: date = Field(sa_type=Date)
     amount_asked: int | None = None  # fen
     approved_amount: int | None = None  # fen
+    # The day of the decision: caps and the budget count by its year, not the event's.
+    approved_on: date | None = Field(default=None, sa_type=Date, nullable=True)
     status: str = Field(default=CaseStatus.OPEN, sa_type=String(16), index=True)
     version: int = 0
     client_token: str = Field(sa_type=String(32))
@@ -257,13 +268,13 @@ async def set_standard(
     cap_total: int | None,
     today: date,
 ) -> AidStandard:
-    """The committee changes a type's standard."""
-    if not actor.is_committee:
-        raise DomainError(N_("desk.not_committee"))
+    """The chair changes a type's standard (its amount and its yearly caps)."""
+    if not actor.is_chair:
+        raise DomainError(N_("aid.chair_only"))
     policy = await policy_for(session, org_id=org_id, year=today.year)
     check_amount(amount, policy)
-    if cap_count is not None and cap_count < 0:
-        raise InputError(N_("aid.amount_invalid"))
+    if cap_count is not None and not 0 <= cap_count <= MAX_CAP_COUNT:
+        raise InputError(N_("aid.cap_count_invalid"), limit=MAX_CAP_COUNT)
     if cap_total is not None:
         check_amount(cap_total, policy)
     standard = await standard_for(session, org_id=org_id, aid_type=aid_type)
@@ -320,6 +331,8 @@ async def set_policy(
     for value in (budget, single_approval_limit, max_amount):
         if value is not None and value <= 0:
             raise InputError(N_("aid.amount_invalid"))
+        if value is not None and value > LARGEST_RULE_AMOUNT:  # the column is a 32-bit integer
+            raise DomainError(N_("aid.amount_absurd"), max=yuan(LARGEST_RULE_AMOUNT))
     policy.budget = budget
     if single_approval_limit is not None:
         policy.single_approval_limit = single_approval_limit
@@ -347,6 +360,25 @@ def check_amount(amount: int, policy: AidPolicy) -> None:
         raise InputError(N_("aid.amount_invalid"))
     if amount > policy.max_amount:
         raise DomainError(N_("aid.amount_absurd"), max=yuan(policy.max_amount))
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` months earlier (the month's last day when it is shorter)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def check_event_day(day: date, *, today: date, max_age_months: int) -> None:
+    """Not after today, and not older than `max_age_months`: an old event dated back would
+    otherwise be decided as if it were new (caps and budget count by the decision's year)."""
+    if day > today:
+        raise DomainError(N_("aid.date_future"))
+    earliest = months_before(today, max_age_months)
+    if day < earliest:
+        raise DomainError(
+            N_("aid.date_too_old"), months=max_age_months, earliest=earliest.isoformat()
+        )
 
 
 def yuan(amount: int) -> str:
@@ -385,15 +417,21 @@ async def _next_number(session: AsyncSession, *, org_id: int, year: int) -> str:
 
 
 async def file_case(
-    session: AsyncSession, *, org_id: int, actor: Actor, draft: CaseDraft, today: date
+    session: AsyncSession,
+    *,
+    org_id: int,
+    actor: Actor,
+    draft: CaseDraft,
+    today: date,
+    max_age_months: int = DEFAULT_EVENT_MAX_AGE_MONTHS,
 ) -> AidCase:
     """Store a confirmed request (or a colleague's report) with its evidence and its first
-    ledger row, in one transaction; numbered per year."""
+    ledger row, in one transaction; numbered per year. An event older than `max_age_months`
+    is refused."""
     if not actor.is_active:
         raise DomainError(N_("member.not_registered"))
     description = clean_text(draft.description, limit=DESCRIPTION_LIMIT, multiline=True)
-    if draft.happened_on > today:
-        raise DomainError(N_("aid.date_future"))
+    check_event_day(draft.happened_on, today=today, max_age_months=max_age_months)
     policy = await policy_for(session, org_id=org_id, year=today.year)
     if draft.amount_asked is not None:
         check_amount(draft.amount_asked, policy)
@@ -541,7 +579,8 @@ def _ledger(case: AidCase, kind: LedgerKind, actor: Actor, **values: object) -> 
 
 @dataclass(frozen=True)
 class Usage:
-    """What a member already got this year for one type, and what the budget has left."""
+    """What a member already got in a year for one type, and what the year's budget has left
+    (the year of the decisions: a case counts in the year it was approved)."""
 
     count: int
     total: int  # fen
@@ -549,8 +588,9 @@ class Usage:
 
 
 async def usage(session: AsyncSession, *, org_id: int, case: AidCase, year: int) -> Usage:
-    """This year's approved or paid cases of the same type for the same member, and the
-    budget left after every approved or paid case of the year."""
+    """The year's approved or paid cases of the same type for the same member, and the
+    budget left after every case approved in the year (by the day of the decision, so an
+    event dated back counts in the year it is decided)."""
     start, end = date(year, 1, 1), date(year, 12, 31)
     counted = (CaseStatus.APPROVED, CaseStatus.PAID)
     same = (
@@ -560,8 +600,8 @@ async def usage(session: AsyncSession, *, org_id: int, case: AidCase, year: int)
                 AidCase.subject_member_id == case.subject_member_id,
                 AidCase.aid_type == case.aid_type,
                 col(AidCase.status).in_(counted),
-                col(AidCase.happened_on) >= start,
-                col(AidCase.happened_on) <= end,
+                col(AidCase.approved_on) >= start,
+                col(AidCase.approved_on) <= end,
                 AidCase.id != case.id,
             )
         )
@@ -611,13 +651,14 @@ async def approve(
     """Record one approval of `amount`; the case is approved when the rules are met.
 
     Up to the single-approval limit one committee approval is enough; above it the chair, or
-    two committee approvals of the same amount. Caps and the budget need the chair. The case
+    two committee approvals of the same amount. Caps and the budget need the chair; both are
+    those of the year of the decision (`today`), whatever day the event happened. The case
     row is locked first, so approvals pressed at the same moment are counted one after the
     other; a person's second approval is refused by a unique key.
     """
     # Rules first: seeding a standard or the year's policy commits, which would end the lock.
     unlocked = await get_case(session, org_id=org_id, case_id=case_id)
-    year = unlocked.happened_on.year
+    year = today.year
     policy = await policy_for(session, org_id=org_id, year=year)
     standard = await standard_for(session, org_id=org_id, aid_type=AidType(unlocked.aid_type))
     case = await _locked_case(session, org_id=org_id, case_id=case_id)
@@ -653,7 +694,7 @@ async def approve(
         session,
         case=case,
         allowed=_UNDECIDED,
-        values={"status": CaseStatus.APPROVED, "approved_amount": amount},
+        values={"status": CaseStatus.APPROVED, "approved_amount": amount, "approved_on": today},
     )
     session.add(_ledger(case, LedgerKind.APPROVED, actor, amount=amount))
     await session.commit()
@@ -775,24 +816,167 @@ async def mark_paid(
     return case
 
 
+@dataclass(frozen=True)
+class CorrectionOutcome:
+    """What one correction did: counted at once, or waiting for a second person."""
+
+    case: AidCase
+    entry: AidLedgerEntry  # the CORRECTION row, or the CORRECTION_ASKED row that waits
+    applied: bool  # counted in the books now
+    limit: int  # fen: the single-approval limit it was measured against
+
+
 async def correct(
-    session: AsyncSession, *, org_id: int, case_id: int, actor: Actor, change: int, note: str
-) -> AidLedgerEntry:
-    """A correction of a paid amount (+ or - fen), as a new ledger row with its reason."""
+    session: AsyncSession,
+    *,
+    org_id: int,
+    case_id: int,
+    actor: Actor,
+    change: int,
+    note: str,
+    today: date,
+) -> CorrectionOutcome:
+    """A correction of a paid amount (+ or - fen), as a new ledger row with its reason.
+
+    Either way at most the organization's maximum, and never below nothing paid. Up to the
+    single-approval limit the treasurer's (or the chair's) word is enough; above it the
+    chair's, or, like an approval above the limit, a second person: the treasurer's
+    correction is recorded as asked (CORRECTION_ASKED, not counted) until the chair or a
+    committee member agrees (`agree_correction`) or drops it (`drop_correction`). A case has
+    at most one correction waiting; the case row is locked so corrections queue up.
+    """
     if not may_pay(actor):
         raise DomainError(N_("aid.treasurer_only"))
     if change == 0:
         raise InputError(N_("aid.amount_invalid"))
     text = clean_text(note, limit=NOTE_LIMIT, multiline=True)
-    case = await get_case(session, org_id=org_id, case_id=case_id)
+    policy = await policy_for(session, org_id=org_id, year=today.year)
+    check_amount(abs(change), policy)
+    case = await _locked_case(session, org_id=org_id, case_id=case_id)
     if actor.id in (case.subject_member_id, case.requester_member_id):
+        await session.rollback()
         raise DomainError(N_("aid.conflict_of_interest"))
     if case.status != CaseStatus.PAID:
+        await session.rollback()
         raise DomainError(N_("aid.not_paid"))
-    entry = _ledger(case, LedgerKind.CORRECTION, actor, amount=change, note=text)
+    waiting = await pending_correction(session, case_id=case_id)
+    if waiting is not None:
+        number, change_waiting = case.number, signed_yuan(waiting.amount or 0)
+        await session.rollback()  # expires both rows: read them first
+        raise DomainError(N_("aid.correction_waiting"), number=number, change=change_waiting)
+    paid = await net_paid(session, case_id=case_id)
+    if paid + change < 0:
+        await session.rollback()
+        raise DomainError(N_("aid.correction_below_zero"), paid=yuan(paid))
+    applied = actor.is_chair or abs(change) <= policy.single_approval_limit
+    kind = LedgerKind.CORRECTION if applied else LedgerKind.CORRECTION_ASKED
+    entry = _ledger(case, kind, actor, amount=change, note=text)
     session.add(entry)
     await session.commit()
-    return entry
+    await session.refresh(entry)
+    await session.refresh(case)
+    return CorrectionOutcome(case, entry, applied, policy.single_approval_limit)
+
+
+async def pending_correction(session: AsyncSession, *, case_id: int) -> AidLedgerEntry | None:
+    """The correction of a case that waits for a second person, if any: the latest
+    correction row is an asked one."""
+    latest = (
+        await session.exec(
+            select(AidLedgerEntry)
+            .where(
+                AidLedgerEntry.case_id == case_id,
+                col(AidLedgerEntry.kind).in_(
+                    (
+                        LedgerKind.CORRECTION,
+                        LedgerKind.CORRECTION_ASKED,
+                        LedgerKind.CORRECTION_DROPPED,
+                    )
+                ),
+            )
+            .order_by(col(AidLedgerEntry.id).desc())
+        )
+    ).first()
+    return latest if latest is not None and latest.kind == LedgerKind.CORRECTION_ASKED else None
+
+
+async def net_paid(session: AsyncSession, *, case_id: int) -> int:
+    """Fen paid for a case, corrections included."""
+    total = (
+        await session.exec(
+            select(func.coalesce(func.sum(AidLedgerEntry.amount), 0)).where(
+                AidLedgerEntry.case_id == case_id,
+                col(AidLedgerEntry.kind).in_((LedgerKind.PAID, LedgerKind.CORRECTION)),
+            )
+        )
+    ).one()
+    return int(total or 0)
+
+
+async def _waiting_correction(
+    session: AsyncSession, *, org_id: int, case_id: int, asked_id: int, actor: Actor
+) -> tuple[AidCase, AidLedgerEntry]:
+    """The locked case and its waiting correction `asked_id`, for a decision by `actor`."""
+    case = await _locked_case(session, org_id=org_id, case_id=case_id)
+    if actor.id in (case.subject_member_id, case.requester_member_id):
+        await session.rollback()
+        raise DomainError(N_("aid.conflict_of_interest"))
+    asked = await pending_correction(session, case_id=case_id)
+    if asked is None or asked.id != asked_id:
+        await session.rollback()
+        raise DomainError(N_("aid.correction_decided"))
+    return case, asked
+
+
+async def agree_correction(
+    session: AsyncSession, *, org_id: int, case_id: int, asked_id: int, actor: Actor
+) -> tuple[AidCase, AidLedgerEntry]:
+    """The chair or a committee member other than the asker agrees to a waiting correction:
+    it is counted (a CORRECTION row by the one who agreed, with the asker's reason)."""
+    if not actor.is_committee:
+        raise DomainError(N_("desk.not_committee"))
+    case, asked = await _waiting_correction(
+        session, org_id=org_id, case_id=case_id, asked_id=asked_id, actor=actor
+    )
+    if asked.actor_member_id == actor.id:
+        await session.rollback()
+        raise DomainError(N_("aid.correction_own"))
+    entry = _ledger(case, LedgerKind.CORRECTION, actor, amount=asked.amount, note=asked.note)
+    session.add(entry)
+    await session.commit()
+    await session.refresh(entry)
+    return case, asked
+
+
+async def drop_correction(
+    session: AsyncSession, *, org_id: int, case_id: int, asked_id: int, actor: Actor
+) -> tuple[AidCase, AidLedgerEntry]:
+    """The committee (or the asker) drops a waiting correction: nothing is counted."""
+    await get_case(session, org_id=org_id, case_id=case_id)  # another school's: not found
+    if not actor.is_committee:
+        asked = await pending_correction(session, case_id=case_id)
+        if asked is None or asked.actor_member_id != actor.id:
+            raise DomainError(N_("desk.not_committee"))
+    case, asked = await _waiting_correction(
+        session, org_id=org_id, case_id=case_id, asked_id=asked_id, actor=actor
+    )
+    session.add(_ledger(case, LedgerKind.CORRECTION_DROPPED, actor, amount=asked.amount))
+    await session.commit()
+    return case, asked
+
+
+def signed_yuan(change: int) -> str:
+    """A signed change for people: +2,000 or -50.50."""
+    return ("+" if change > 0 else "-") + yuan(abs(change))
+
+
+async def approvals_of(session: AsyncSession, *, case_id: int) -> Sequence[AidApproval]:
+    """A case's approvals so far, oldest first."""
+    return (
+        await session.exec(
+            select(AidApproval).where(AidApproval.case_id == case_id).order_by(col(AidApproval.id))
+        )
+    ).all()
 
 
 # ---- the books ---------------------------------------------------------------------------
@@ -901,14 +1085,15 @@ async def cases_with_status(
 
 
 async def committed_in_year(session: AsyncSession, *, org_id: int, year: int) -> int:
-    """Fen approved or paid for cases of the year (what the budget has given out)."""
+    """Fen approved (or paid) in the year, by the day of the decision: what the year's budget
+    has given out."""
     total = (
         await session.exec(
             select(func.coalesce(func.sum(AidCase.approved_amount), 0)).where(
                 AidCase.organization_id == org_id,
                 col(AidCase.status).in_((CaseStatus.APPROVED, CaseStatus.PAID)),
-                col(AidCase.happened_on) >= date(year, 1, 1),
-                col(AidCase.happened_on) <= date(year, 12, 31),
+                col(AidCase.approved_on) >= date(year, 1, 1),
+                col(AidCase.approved_on) <= date(year, 12, 31),
             )
         )
     ).one()
@@ -916,7 +1101,7 @@ async def committed_in_year(session: AsyncSession, *, org_id: int, year: int) ->
 
 
 async def notice_lines(session: AsyncSession, *, org_id: int, year: int) -> list[tuple[str, int]]:
-    """公示: approved or paid hardship subsidies of a year as (masked name, fen)."""
+    """公示: hardship subsidies approved in a year (approved or paid) as (masked name, fen)."""
     rows = (
         await session.exec(
             select(Member.real_name, AidCase.approved_amount)
@@ -925,8 +1110,8 @@ async def notice_lines(session: AsyncSession, *, org_id: int, year: int) -> list
                 AidCase.organization_id == org_id,
                 AidCase.aid_type == AidType.HARDSHIP,
                 col(AidCase.status).in_((CaseStatus.APPROVED, CaseStatus.PAID)),
-                col(AidCase.happened_on) >= date(year, 1, 1),
-                col(AidCase.happened_on) <= date(year, 12, 31),
+                col(AidCase.approved_on) >= date(year, 1, 1),
+                col(AidCase.approved_on) <= date(year, 12, 31),
             )
             .order_by(col(AidCase.id))
         )

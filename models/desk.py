@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, String, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
@@ -88,3 +89,22 @@ async def deliverable_cards(
     if stale:
         await session.commit()
     return [card for card in cards if card.chat_id in allowed]
+
+
+async def uncarded(
+    session: AsyncSession,
+    *,
+    table: Any,
+    kind: str,
+    org_id: int,
+    statuses: Sequence[str],
+) -> list[Any]:
+    """Rows of `table` (suggestions, proposals, aid cases, join requests) waiting for the
+    committee whose card never reached the desk: stored, then the bot stopped before posting."""
+    has_card = (
+        select(DeskCard.id).where(DeskCard.kind == kind, DeskCard.item_id == table.id).exists()
+    )
+    statement = select(table).where(
+        table.organization_id == org_id, col(table.status).in_(list(statuses)), ~has_card
+    )
+    return list((await session.exec(statement)).all())

@@ -127,6 +127,35 @@ class JoinRequest(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class ProfileChangeRequest(SQLModel, table=True):
+    """A change of name or department asked for in /me, waiting for the committee: until it is
+    approved the member keeps the old ones (nobody renames themselves 校长 on a card)."""
+
+    __tablename__ = "profile_change_request"
+    __table_args__ = (
+        # One open change per member: the next one waits until this one is decided.
+        Index(
+            "uq_profile_change_pending_member",
+            "member_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    old_name: str = Field(max_length=NAME_LIMIT)
+    old_department: str = Field(max_length=DEPARTMENT_LIMIT)
+    new_name: str | None = Field(default=None, max_length=NAME_LIMIT, nullable=True)
+    new_department: str | None = Field(default=None, max_length=DEPARTMENT_LIMIT, nullable=True)
+    status: str = Field(default=JoinStatus.PENDING, sa_type=String(16))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 @dataclass(frozen=True)
 class Profile:
     """What a person tells us about themselves when joining."""
@@ -178,6 +207,10 @@ class Actor:
 def _apply_profile(member: Member, profile: Profile) -> None:
     member.real_name = profile.real_name
     member.department = profile.department
+    _apply_personal(member, profile)
+
+
+def _apply_personal(member: Member, profile: Profile) -> None:
     member.gender = profile.gender.value if profile.gender else None
     member.retired = profile.retired
     if profile.birthday:
@@ -352,11 +385,107 @@ async def decide_join_request(
 
 
 async def update_profile(session: AsyncSession, *, member: Member, profile: Profile) -> Member:
-    """Save an edited profile."""
-    _apply_profile(member, profile)
+    """Save an edited gender, birthday or retired flag. The name and department are not
+    written here: they change only when the committee approves (`request_profile_change`)."""
+    _apply_personal(member, profile)
     session.add(member)
     await session.commit()
     return member
+
+
+def numbered_name(member: Member) -> str:
+    """The name with the member's number (their id), as cards show it: 王芳（#12）."""
+    return f"{member.real_name}（#{member.id}）"
+
+
+async def pending_profile_change(
+    session: AsyncSession, *, member_id: int
+) -> ProfileChangeRequest | None:
+    """The member's change of name or department still waiting for the committee."""
+    statement = select(ProfileChangeRequest).where(
+        ProfileChangeRequest.member_id == member_id,
+        ProfileChangeRequest.status == JoinStatus.PENDING,
+    )
+    return (await session.exec(statement)).first()
+
+
+async def request_profile_change(
+    session: AsyncSession, *, member: Member, name: str | None = None, department: str | None = None
+) -> ProfileChangeRequest | None:
+    """Ask the committee to approve a new name or department; None if nothing would change.
+
+    The member record keeps the old values until `decide_profile_change` approves.
+    """
+    assert member.id is not None
+    new_name = name if name is not None and name != member.real_name else None
+    new_department = (
+        department if department is not None and department != member.department else None
+    )
+    if new_name is None and new_department is None:
+        return None
+    if await pending_profile_change(session, member_id=member.id) is not None:
+        raise DomainError(N_("profile_change.already_pending"))
+    request = ProfileChangeRequest(
+        organization_id=member.organization_id,
+        member_id=member.id,
+        old_name=member.real_name,
+        old_department=member.department,
+        new_name=new_name,
+        new_department=new_department,
+    )
+    session.add(request)
+    try:
+        await session.commit()
+    except IntegrityError as exc:  # a second change committed at the same moment
+        await session.rollback()
+        raise DomainError(N_("profile_change.already_pending")) from exc
+    return request
+
+
+async def decide_profile_change(
+    session: AsyncSession, *, org_id: int, request_id: int, decider: Actor, approve: bool
+) -> tuple[ProfileChangeRequest, Member]:
+    """Approve (the new name or department takes effect) or reject, once; nobody decides
+    their own change."""
+    if not decider.is_committee:
+        raise DomainError(N_("desk.not_committee"))
+    request = await session.get(ProfileChangeRequest, request_id)
+    if request is None or request.organization_id != org_id:
+        raise DomainError(N_("desk.item_not_found"))
+    if request.member_id == decider.id:
+        raise DomainError(N_("profile_change.not_own"))
+    now = utcnow()
+    result = await session.exec(
+        update(ProfileChangeRequest)
+        .where(
+            col(ProfileChangeRequest.id) == request_id,
+            col(ProfileChangeRequest.status) == JoinStatus.PENDING,
+        )
+        .values(
+            status=JoinStatus.APPROVED if approve else JoinStatus.REJECTED,
+            decided_by_member_id=decider.id,
+            decided_at=now,
+        )
+    )
+    if result.rowcount != 1:
+        await session.rollback()
+        raise DomainError(N_("desk.already_decided"))
+    changes: dict[str, object] = {}
+    if approve and request.new_name is not None:
+        changes["real_name"] = request.new_name
+    if approve and request.new_department is not None:
+        changes["department"] = request.new_department
+    if changes:
+        await session.exec(
+            update(Member)
+            .where(col(Member.id) == request.member_id)
+            .values(**changes, updated_at=now)
+        )
+    await session.commit()
+    await session.refresh(request)
+    member = await get_member(session, org_id=org_id, member_id=request.member_id)
+    await session.refresh(member)
+    return request, member
 
 
 def profile_of(member: Member) -> Profile:

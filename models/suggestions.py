@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Date, String, Text, UniqueConstraint, case, func, update
+from sqlalchemy import String, Text, UniqueConstraint, case, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.anonymity import AuthorSeal
 from models.base import UTCDateTime, utcnow
+from models.desk import DeskCard
 from models.errors import N_, DomainError
 from models.members import Actor
 from models.validation import clean_text
@@ -23,6 +24,11 @@ REPLY_LIMIT = 2000
 CATEGORY_NAME_LIMIT = 20
 MAX_PHOTOS = 3
 DEFAULT_ANONYMOUS_DAILY_LIMIT = 5
+# Floods: items one member may file per day (named and anonymous together), and what an author
+# may send back on one item per day (follow-ups; verdicts: resolved / not resolved).
+DEFAULT_SUGGESTION_DAILY_LIMIT = 10
+DEFAULT_FOLLOWUP_DAILY_LIMIT = 5
+DEFAULT_VERDICT_DAILY_LIMIT = 3
 DEFAULT_CATEGORIES = ("teaching", "facilities", "canteen", "pay", "safety", "other")
 
 
@@ -121,17 +127,6 @@ class SuggestionEntry(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class AnonymousQuota(SQLModel, table=True):
-    """How many anonymous items one (keyed-hash) author filed on one day."""
-
-    __tablename__ = "anonymous_quota"
-
-    organization_id: int = Field(foreign_key="organization.id", primary_key=True)
-    day: date = Field(sa_type=Date, primary_key=True)
-    quota_key: str = Field(sa_type=String(64), primary_key=True)
-    count: int = 0
-
-
 @dataclass(frozen=True)
 class Draft:
     """A confirmed item as the member composed it."""
@@ -225,26 +220,44 @@ async def set_category_active(
 # ---- filing ------------------------------------------------------------------------------
 
 
-async def _take_anonymous_quota(
-    session: AsyncSession, *, org_id: int, key: str, day: date, limit: int
-) -> None:
-    row = await session.get(AnonymousQuota, (org_id, day, key))
-    if row is None:
-        session.add(AnonymousQuota(organization_id=org_id, day=day, quota_key=key, count=1))
-        await session.flush()
-        return
-    result = await session.exec(
-        update(AnonymousQuota)
-        .where(
-            col(AnonymousQuota.organization_id) == org_id,
-            col(AnonymousQuota.day) == day,
-            col(AnonymousQuota.quota_key) == key,
-            col(AnonymousQuota.count) < limit,
-        )
-        .values(count=AnonymousQuota.count + 1)
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+async def named_items_since(
+    session: AsyncSession, *, org_id: int, member_id: int, since: datetime
+) -> int:
+    """Named items this member filed since `since` (anonymous ones are counted in memory)."""
+    return int(
+        (
+            await session.exec(
+                select(func.count())
+                .select_from(Suggestion)
+                .where(
+                    Suggestion.organization_id == org_id,
+                    Suggestion.author_member_id == member_id,
+                    col(Suggestion.created_at) >= since,
+                )
+            )
+        ).one()
     )
-    if result.rowcount != 1:
-        raise DomainError(N_("suggestion.anonymous_limit"), limit=limit)
+
+
+async def check_daily_limit(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    author: Actor,
+    seal: AuthorSeal,
+    today: date,
+    day_start: datetime | None = None,
+    daily_limit: int = DEFAULT_SUGGESTION_DAILY_LIMIT,
+) -> None:
+    """Refuse a member who filed `daily_limit` items today, named and anonymous together."""
+    since = day_start or _start_of(today)
+    named = await named_items_since(session, org_id=org_id, member_id=author.id, since=since)
+    if named + seal.tally.count(author.id, today) >= daily_limit:
+        raise DomainError(N_("suggestion.daily_limit"), limit=daily_limit)
 
 
 async def find_by_client_token(session: AsyncSession, *, client_token: str) -> Suggestion | None:
@@ -263,8 +276,11 @@ async def submit_suggestion(
     seal: AuthorSeal,
     today: date,
     anonymous_daily_limit: int = DEFAULT_ANONYMOUS_DAILY_LIMIT,
+    daily_limit: int | None = None,
+    day_start: datetime | None = None,
 ) -> Suggestion:
-    """Store a confirmed item and number it; an anonymous one keeps no trace of its author."""
+    """Store a confirmed item and number it; an anonymous one keeps no trace of its author
+    (its daily count is kept in memory by `seal.tally`, see models/anonymity.py)."""
     if not author.is_active:
         raise DomainError(N_("member.not_registered"))
     body = clean_text(draft.body, limit=BODY_LIMIT, multiline=True)
@@ -276,21 +292,53 @@ async def submit_suggestion(
     stored = await find_by_client_token(session, client_token=draft.client_token)
     if stored is not None:
         raise DomainError(N_("suggestion.already_submitted"), number=stored.number)
+    if daily_limit is not None:
+        await check_daily_limit(
+            session,
+            org_id=org_id,
+            author=author,
+            seal=seal,
+            today=today,
+            day_start=day_start,
+            daily_limit=daily_limit,
+        )
+    if draft.anonymous and not seal.tally.take(author.id, today, anonymous_daily_limit):
+        raise DomainError(N_("suggestion.anonymous_limit"), limit=anonymous_daily_limit)
+    try:
+        return await _store(
+            session,
+            org_id=org_id,
+            author=author,
+            draft=draft,
+            body=body,
+            category_id=category.id or 0,
+            seal=seal,
+            today=today,
+        )
+    except BaseException:
+        if draft.anonymous:
+            seal.tally.give_back(author.id, today)  # not stored: it does not count
+        raise
+
+
+async def _store(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    author: Actor,
+    draft: Draft,
+    body: str,
+    category_id: int,
+    seal: AuthorSeal,
+    today: date,
+) -> Suggestion:
     for _attempt in range(5):
         try:
-            if draft.anonymous:
-                await _take_anonymous_quota(
-                    session,
-                    org_id=org_id,
-                    key=seal.quota_key(author.id, today),
-                    day=today,
-                    limit=anonymous_daily_limit,
-                )
             item = Suggestion(
                 organization_id=org_id,
                 year=today.year,
                 seq=await _next_seq(session, org_id=org_id, year=today.year),
-                category_id=category.id or 0,
+                category_id=category_id,
                 body=body,
                 anonymous=draft.anonymous,
                 author_member_id=None if draft.anonymous else author.id,
@@ -311,9 +359,6 @@ async def submit_suggestion(
             if stored is not None:
                 raise DomainError(N_("suggestion.already_submitted"), number=stored.number) from exc
             # Two items took the same number at once: take the next one.
-        except DomainError:
-            await session.rollback()
-            raise
     raise DomainError(N_("suggestion.busy"))
 
 
@@ -402,9 +447,42 @@ def author_id(item: Suggestion, seal: AuthorSeal) -> int | None:
 
 
 def require_author(item: Suggestion, actor: Actor, seal: AuthorSeal) -> None:
-    """Refuse anyone but the item's author."""
+    """Refuse anyone but the item's author (and say so when an anonymous item's seal no longer
+    opens: the key was changed, and nobody can be recognised as its author any more)."""
+    if item.anonymous and seal.open(item.reply_token) is None:
+        raise DomainError(N_("suggestion.author_link_lost"), number=item.number)
     if author_id(item, seal) != actor.id:
         raise DomainError(N_("suggestion.not_yours"))
+
+
+def author_unreachable(item: Suggestion, seal: AuthorSeal) -> bool:
+    """An anonymous item whose seal this key cannot open: its author can no longer be reached."""
+    return item.anonymous and seal.open(item.reply_token) is None
+
+
+async def newest_sealed_token(session: AsyncSession) -> str | None:
+    """The sealed author of the newest anonymous item (for the start-up check of the key)."""
+    return (
+        await session.exec(
+            select(Suggestion.reply_token)
+            .where(col(Suggestion.anonymous).is_(True), col(Suggestion.reply_token).is_not(None))
+            .order_by(col(Suggestion.id).desc())
+            .limit(1)
+        )
+    ).first()
+
+
+async def without_desk_card(
+    session: AsyncSession, *, org_id: int, kind: str, skip: Sequence[int] = (), limit: int = 20
+) -> Sequence[Suggestion]:
+    """Stored items that never reached the desk (no card recorded), oldest first."""
+    carded = select(DeskCard.item_id).where(DeskCard.kind == kind)
+    statement = select(Suggestion).where(
+        Suggestion.organization_id == org_id, col(Suggestion.id).not_in(carded)
+    )
+    if skip:
+        statement = statement.where(col(Suggestion.id).not_in(list(skip)))
+    return (await session.exec(statement.order_by(col(Suggestion.id)).limit(limit))).all()
 
 
 async def items_of_member(
@@ -655,6 +733,48 @@ async def unmark_published(session: AsyncSession, *, org_id: int, suggestion_id:
 # ---- the author answers back -------------------------------------------------------------
 
 
+_VERDICTS = (EntryKind.RESOLVED, EntryKind.NOT_RESOLVED)
+
+
+async def check_may_respond(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    suggestion_id: int,
+    actor: Actor,
+    seal: AuthorSeal,
+    kind: EntryKind,
+    since: datetime | None = None,
+    daily_limit: int | None = None,
+) -> Suggestion:
+    """The item, if `actor` is its author and has not sent `daily_limit` follow-ups (or
+    verdicts) on it since `since`: checked at the press, before any text is asked for."""
+    item = await get_suggestion(session, org_id=org_id, suggestion_id=suggestion_id)
+    require_author(item, actor, seal)
+    if daily_limit is None:
+        return item
+    kinds = (EntryKind.FOLLOWUP,) if kind == EntryKind.FOLLOWUP else _VERDICTS
+    sent = (
+        await session.exec(
+            select(func.count())
+            .select_from(SuggestionEntry)
+            .where(
+                SuggestionEntry.suggestion_id == suggestion_id,
+                col(SuggestionEntry.kind).in_(kinds),
+                col(SuggestionEntry.created_at) >= (since or _start_of(utcnow().date())),
+            )
+        )
+    ).one()
+    if int(sent) >= daily_limit:
+        key = (
+            "suggestion.followup_limit"
+            if kind == EntryKind.FOLLOWUP
+            else "suggestion.verdict_limit"
+        )
+        raise DomainError(N_(key), number=item.number, limit=daily_limit)
+    return item
+
+
 async def author_responds(
     session: AsyncSession,
     *,
@@ -664,10 +784,21 @@ async def author_responds(
     seal: AuthorSeal,
     kind: EntryKind,
     body: str | None = None,
+    since: datetime | None = None,
+    daily_limit: int | None = None,
 ) -> Suggestion:
-    """A follow-up or a verdict from the author; a follow-up or "not resolved" reopens it."""
-    item = await get_suggestion(session, org_id=org_id, suggestion_id=suggestion_id)
-    require_author(item, actor, seal)
+    """A follow-up or a verdict from the author; a follow-up or "not resolved" reopens it.
+    With `daily_limit`, at most that many of its kind per item since `since` (floods)."""
+    item = await check_may_respond(
+        session,
+        org_id=org_id,
+        suggestion_id=suggestion_id,
+        actor=actor,
+        seal=seal,
+        kind=kind,
+        since=since,
+        daily_limit=daily_limit,
+    )
     text = clean_text(body, limit=BODY_LIMIT, multiline=True) if body is not None else None
     allowed: tuple[SuggestionStatus, ...]
     if kind == EntryKind.RESOLVED:

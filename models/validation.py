@@ -85,3 +85,14 @@ def parse_birthday(value: str, *, today: date) -> Birthday:
             raise InputError(N_("input.birthday_year"), min=today.year - 100, max=today.year - 16)
         return Birthday(month=month, day=day, year=year)
     raise InputError(N_("input.birthday_format"))
+
+
+def ascii_number(text: str, *, low: int, high: int) -> int | None:
+    """A whole number typed with ASCII digits within [low, high], else None. `str.isdigit`
+    alone accepts "²" and other digits `int` refuses, and an unbounded number may not fit a
+    database integer."""
+    text = text.strip()
+    if not text or not text.isascii() or not text.isdigit() or len(text) > 12:
+        return None
+    value = int(text)
+    return value if low <= value <= high else None

@@ -42,13 +42,27 @@ def _reset_postgres_schema(url: str) -> None:
 
 
 async def empty_tables(url: str) -> None:
-    """Delete every row (keeping the schema and Alembic's version)."""
+    """Delete every row (keeping the schema and Alembic's version).
+
+    The aid ledger refuses DELETE by a trigger. On SQLite the triggers are dropped for the
+    delete and created again from their own stored SQL in the same transaction, so every test
+    runs with exactly the production triggers; PostgreSQL's TRUNCATE fires no row trigger.
+    """
     engine = create_engine(url)
     tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
     async with engine.begin() as connection:
         if is_sqlite(url):
+            triggers = (
+                await connection.execute(
+                    text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                )
+            ).all()
+            for name, _sql in triggers:
+                await connection.execute(text(f'DROP TRIGGER "{name}"'))
             for name in tables:
                 await connection.execute(text(f'DELETE FROM "{name}"'))
+            for _name, sql in triggers:
+                await connection.execute(text(sql))
         else:
             quoted = ", ".join(f'"{name}"' for name in tables)
             await connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))

@@ -73,7 +73,7 @@ COLLEAGUE_NONE = "没有找到这位会员"
 RECEIPT_REPORT = "谢谢告诉工会"
 TOLD_APPROVED_REPORT = "已批准慰问，工会会安排看望"
 TOLD_PAID_REPORT = "慰问金已发放"
-COUNT_CAP = "本年度已享受过 1 次同类慰问，需要主席批准"
+COUNT_CAP = "年已享受过 1 次同类慰问，需要主席批准"  # "2026 年已享受过...": the decision's year
 BOOKS_USAGE = "请写年份，例如 /aidbooks"
 RULES_USAGE = "修改：/aidrules standard 类别 金额"
 NOTICE_OFF = "本工会没有开启困难补助公示"
@@ -760,13 +760,14 @@ async def test_aidbooks_lists_paid_cases_by_type_and_what_waits_for_payment(
 
 async def test_aidrules_shows_and_changes_a_standard(bot: BotHarness) -> None:
     await setup_school(bot)
+    await add_chair(bot)
     await bot.say(COMMITTEE, "/aidrules")
     shown = bot.telegram.last(COMMITTEE.id).text
     assert (
         "住院慰问（hospital）：标准 ¥250" in shown and "生育慰问（childbirth）：标准 ¥500" in shown
     )
 
-    await bot.say(COMMITTEE, "/aidrules standard 住院 300 1 -")
+    await bot.say(CHAIR, "/aidrules standard 住院 300 1 -")
     async with bot.db() as session:
         standard = (
             await session.exec(
@@ -776,7 +777,7 @@ async def test_aidrules_shows_and_changes_a_standard(bot: BotHarness) -> None:
             )
         ).one()
     assert (standard.amount, standard.cap_count, standard.cap_total) == (30000, 1, None)
-    assert "住院慰问（hospital）：标准 ¥300" in bot.telegram.last(COMMITTEE.id).text
+    assert "住院慰问（hospital）：标准 ¥300" in bot.telegram.last(CHAIR.id).text
 
     await ask(bot)
     assert "标准 ¥300" in card(bot).text
@@ -819,10 +820,10 @@ async def test_only_the_chair_sets_the_budget_and_the_card_shows_what_is_left(
     assert policy.budget == 500000
 
     case = await ask(bot)
-    assert "本年预算剩余：¥5,000" in card(bot).text
+    assert f"{year} 年预算剩余：¥5,000" in card(bot).text
     await approve_as(bot, COMMITTEE, case, 25000)
     edited = bot.telegram.last(COMMITTEE_GROUP_ID, method="editMessageText")
-    assert "本年预算剩余：¥4,750" in edited.text
+    assert f"{year} 年预算剩余：¥4,750" in edited.text
 
 
 # ---- 7. /aidnotice -----------------------------------------------------------------------

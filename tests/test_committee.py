@@ -493,9 +493,10 @@ async def test_me_shows_the_profile_and_edits_the_name(bot: BotHarness) -> None:
 
     await bot.say(TEACHER, "  王芳芳 ")
 
-    assert (await stored_member(bot, teacher)).real_name == "王芳芳"
-    assert tr()("profile.saved") in bot.telegram.texts(TEACHER.id)
-    assert tr()("profile.name", value="王芳芳") in bot.telegram.last(TEACHER.id).text
+    # A new name waits for the committee (tests/test_profile_changes.py); the old one stays.
+    assert (await stored_member(bot, teacher)).real_name == "王芳"
+    change = tr()("profile_change.name_line", old="王芳", new="王芳芳")
+    assert bot.telegram.last(TEACHER.id).text == tr()("profile_change.sent", change=change)
 
 
 async def test_over_long_name_is_refused_with_limit_and_count(bot: BotHarness) -> None:
@@ -509,7 +510,8 @@ async def test_over_long_name_is_refused_with_limit_and_count(bot: BotHarness) -
 
     await bot.say(TEACHER, "王" * 40)  # still waiting for the name
 
-    assert (await stored_member(bot, teacher)).real_name == "王" * 40
+    change = tr()("profile_change.name_line", old="王芳", new="王" * 40)
+    assert bot.telegram.last(TEACHER.id).text == tr()("profile_change.sent", change=change)
 
 
 async def test_cancel_leaves_the_name_alone(bot: BotHarness) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -621,6 +622,9 @@ OTHER_SCHOOL = [
         "members.not_found",
     ),
     case("ad-withdraw", TEACHER, forged("ad", "wd", other("case")), "aid.not_found"),
+    # Buttons that ask for a text are refused at the press, before anything is typed.
+    case("sga-follow-up", TEACHER, forged("sga", "more", other("suggestion")), NOT_FOUND),
+    case("ad-answer", TEACHER, forged("ad", "info", other("case")), "aid.not_found"),
     case("ak-open", COMMITTEE, forged("ak", "open", other("case")), NOT_FOUND),
     case("ak-approve", COMMITTEE, forged("ak", "yes", other("case"), 50_000), "aid.not_found"),
     case("ak-reject", COMMITTEE, forged("ak", "no", other("case")), NOT_FOUND),
@@ -749,6 +753,26 @@ NOT_YOURS = [
         COLLEAGUE,
         forged("ad", "wd", ours("teacher_case")),
         "aid.not_yours",
+    ),
+    # Buttons that ask for a text are refused at the press, before anything is typed.
+    case(
+        "sga-follow-up-not-author",
+        COLLEAGUE,
+        forged("sga", "more", ours("suggestion")),
+        "suggestion.not_yours",
+    ),
+    case(
+        "ad-answer-not-requester",
+        COLLEAGUE,
+        forged("ad", "info", ours("teacher_case")),
+        "aid.not_yours",
+    ),
+    case(
+        "ad-answer-no-question-asked",
+        TEACHER,
+        forged("ad", "info", ours("teacher_case")),
+        "aid.no_question",
+        number=f"助-{datetime.now(ZoneInfo('Asia/Shanghai')).year}-0002",
     ),
     *[
         case(
@@ -1024,39 +1048,8 @@ async def press_then_type_refused(
     assert await snapshot(bot) == before
 
 
+# (A follow-up and an aid answer are refused at the press: see OTHER_SCHOOL and NOT_YOURS.)
 TYPED_LATER = [
-    pytest.param(
-        TEACHER,
-        forged("sga", "more", other("suggestion")),
-        "Still too early.",
-        NOT_FOUND,
-        True,
-        id="sga-follow-up-theirs",
-    ),
-    pytest.param(
-        COLLEAGUE,
-        forged("sga", "more", ours("suggestion")),
-        "Me too.",
-        "suggestion.not_yours",
-        True,
-        id="sga-follow-up-not-author",
-    ),
-    pytest.param(
-        TEACHER,
-        forged("ad", "info", other("case")),
-        "Here it is.",
-        "aid.not_found",
-        True,
-        id="ad-answer-theirs",
-    ),
-    pytest.param(
-        COLLEAGUE,
-        forged("ad", "info", ours("teacher_case")),
-        "Here it is.",
-        "aid.not_yours",
-        True,
-        id="ad-answer-not-requester",
-    ),
     pytest.param(
         COMMITTEE,
         forged("hf", "close", other("hardship")),
@@ -1106,6 +1099,65 @@ async def test_forged_id_is_refused_when_the_text_comes(
     await press_then_type_refused(
         bot, caplog, presser, data(world), typed, key, shown_back=shown_back
     )
+
+
+# ---- a follow-up is refused at the press unless the item is the presser's and answered ----
+
+
+async def _add_suggestion(
+    bot: BotHarness, world: World, *, seq: int, anonymous: bool, answered: bool
+) -> Suggestion:
+    """Another of TEACHER's items (anonymous ones carry only the sealed author)."""
+    item = Suggestion(
+        organization_id=bot.org_id,
+        year=_today(bot).year,
+        seq=seq,
+        category_id=world.category,
+        body="The staff room is cold.",
+        anonymous=anonymous,
+        author_member_id=None if anonymous else world.teacher,
+        reply_token=bot.app.state.seal.seal(world.teacher) if anonymous else None,
+        client_token=f"extra-{seq}",
+        status=SuggestionStatus.ANSWERED if answered else SuggestionStatus.OPEN,
+        answered_at=utcnow() if answered else None,
+    )
+    async with bot.db() as session:
+        session.add(item)
+        await session.commit()
+        await session.refresh(item)
+    return item
+
+
+async def test_follow_up_on_an_unanswered_item_is_refused_at_the_press(
+    bot: BotHarness, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    item = await _add_suggestion(bot, world, seq=2, anonymous=False, answered=False)
+
+    await press_refused(
+        bot,
+        caplog,
+        TEACHER,
+        pack("sga", "more", item.id or 0),
+        "suggestion.followup_not_answered",
+        params={"number": item.number},
+    )
+
+
+async def test_follow_up_on_an_anonymous_item_is_checked_through_the_seal(
+    bot: BotHarness, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    item = await _add_suggestion(bot, world, seq=3, anonymous=True, answered=True)
+    data = pack("sga", "more", item.id or 0)
+
+    await press_refused(bot, caplog, COLLEAGUE, data, "suggestion.not_yours")
+
+    await bot.press(TEACHER, data)  # the author: asked for the text
+    purpose = translate(bot, TEACHER, "purpose.suggestion_followup")
+    assert bot.telegram.texts(TEACHER.id) == [
+        translate(bot, TEACHER, "form.writing", purpose=purpose)
+        + "\n"
+        + translate(bot, TEACHER, "suggestion.write_followup", limit=BODY_LIMIT)
+    ]
 
 
 # ---- forged buttons inside conversations ---------------------------------------------------

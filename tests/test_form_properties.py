@@ -288,6 +288,9 @@ class Run:
         self.typed: dict[int, Typed] = {}
         self.chat_hits: dict[int, set[int]] = defaultdict(set)  # serial -> chats
         self.row_hits: dict[int, set[Dest]] = defaultdict(set)
+        # People whose change of name or department waits for the committee: a second
+        # edit is refused at the press (issue 15: renames are approved first).
+        self.pending_profile: set[int] = set()
         self.rows: dict[Dest, dict[str, Any]] = {}
         self.ledger: list[dict[str, Any]] = []  # every aid_ledger row, marked or not
         self.expired_unannounced: dict[int, str] = {}
@@ -432,6 +435,9 @@ class Run:
                 return
             await self.say(step, "/me")
             self.seats[step.person.id] = seat = Seat()  # a command ends the form
+            if step.person.id in self.pending_profile:
+                self.collect()
+                return  # one change at a time: /me shows the one waiting, no edit starts
             field_ = "name" if step.person == AUTHOR else "dept"
             await self.enter(step, seat, PROFILE, 0, how="button", data=pack("me", "edit", field_))
             return
@@ -463,6 +469,7 @@ class Run:
             return
         if seat.form == PROFILE:
             step.must_store_name = serial
+            self.pending_profile.add(step.person.id)
             self.seats[step.person.id] = Seat()
         elif seat.form == FILING and seat.step == "body":
             seat.step, seat.body = "photos", serial
@@ -606,7 +613,8 @@ class Run:
             assert any(dest[1] == table for dest in stored), f"not stored in {table}"
         if step.must_store_name is not None:
             stored = self.row_hits.get(step.must_store_name, set())
-            assert any(dest[1] == "member" for dest in stored), "profile not saved"
+            tables = {"member", "profile_change_request"}  # approved, or waiting for approval
+            assert any(dest[1] in tables for dest in stored), "profile change not saved"
         if step.sends is not None:
             reached = bool(
                 self.chat_hits.get(step.sends, set()) - chats_before.get(step.sends, set())
@@ -664,7 +672,9 @@ class Run:
             return chat in (COMMITTEE_GROUP_ID, COMMITTEE.id, SECOND.id)
         if form == AID_ANSWER:
             return chat in self.askers_answered(typed)
-        return False  # no form, an aid story, a proposal draft, a name
+        if form == PROFILE:  # a new name or department waits on a card for the committee
+            return chat in (COMMITTEE_GROUP_ID, COMMITTEE.id, SECOND.id)
+        return False  # no form, an aid story, a proposal draft
 
     def askers_answered(self, typed: Typed) -> set[int]:
         """Who asked last before each stored answer carrying this text."""
@@ -724,7 +734,12 @@ class Run:
             )
         if form == PROFILE:
             field_ = "real_name" if typed.person == AUTHOR else "department"
-            return (table, column, row["id"]) == ("member", field_, me)
+            asked = "new_name" if typed.person == AUTHOR else "new_department"
+            return (table, column, row["id"]) == ("member", field_, me) or (
+                table == "profile_change_request"
+                and column in (asked, "old_name", "old_department")
+                and row["member_id"] == me
+            )
         return False
 
 
@@ -807,8 +822,12 @@ def draw_step(data: st.DataObject, previous: Person) -> tuple[Step, str, dict[st
     deadline=None,
     print_blob=True,
     # No shrinking: an example restores the database and runs a fresh application; a failure
-    # is reported as found, with every step it took (see the note on the assertion).
-    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+    # is reported as found, with every step it took (see the note on the assertion). No saved
+    # examples either: replaying one recorded by an earlier run (the SQLite pass, then the
+    # PostgreSQL pass of `make test`) ended in "inconsistent data generation" instead of a
+    # verdict, and a failure prints every step it took anyway.
+    database=None,
+    phases=(Phase.explicit, Phase.generate),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())

@@ -15,7 +15,7 @@ from bot.callback import pack
 from bot.settings import Settings
 from models.aid import AidCase, CaseStatus, LedgerKind
 from models.desk import cards_for
-from models.members import Member
+from models.members import Member, ProfileChangeRequest
 from models.suggestions import EntryKind, Suggestion, SuggestionStatus
 from tests.support.forms import (
     AID_CANCELLED,
@@ -68,6 +68,18 @@ QUESTION = "李老师，抑郁症住院的诊断书和住院科室请补充一�
 FIRST_REPLY = "已转告食堂，下周起减盐。"
 STALE = "这个按钮已失效"  # desk.stale_button
 ROLE_LOST = "你的角色“工会委员”已取消。"  # roles.you_lost
+
+
+async def asked_name(bot: BotHarness, member: Member) -> str | None:
+    """The new name a member asked for, waiting for the committee (their name is unchanged)."""
+    assert (await reload_member(bot, member)).real_name == AUTHOR_NAME
+    async with bot.db() as session:
+        waiting = (
+            await session.exec(
+                select(ProfileChangeRequest).where(ProfileChangeRequest.member_id == member.id)
+            )
+        ).first()
+    return waiting.new_name if waiting else None
 
 
 async def anonymous_item(bot: BotHarness) -> Suggestion:
@@ -180,19 +192,20 @@ async def test_an_untyped_follow_up_does_not_take_the_aid_story_or_the_new_name(
     for fragment in (story, AUTHOR_NAME, "腰椎"):
         assert reached(bot, fragment) <= {AUTHOR.id}, fragment
 
-    # Again 继续追问, nothing typed; then /me and ✏️ 姓名: the name goes to the profile only.
+    # Again 继续追问, nothing typed; then /me and ✏️ 姓名: the name goes to the profile only
+    # (a change of name waits for the committee's approval on its own card).
     await bot.press(AUTHOR, pack("sga", "more", item.id or 0))
     await bot.say(AUTHOR, "/me")
     await bot.press(AUTHOR, pack("me", "edit", "name"))
     await bot.say(AUTHOR, "王芳")
 
-    assert (await reload_member(bot, school.author)).real_name == "王芳"
+    assert await asked_name(bot, school.author) == "王芳"
     assert [e.kind for e in await entries_of(bot, item)] == [EntryKind.REPLY]
     assert (await stored_item(bot, item)).status == SuggestionStatus.ANSWERED
-    assert reached(bot, "王芳") == {AUTHOR.id}
-    # The group got the masked aid card and nothing about the suggestion (no follow-up).
+    assert reached(bot, "王芳") <= {AUTHOR.id, COMMITTEE_GROUP_ID}
+    # The group got the masked aid card and the name-change card, nothing about the suggestion.
     group = bot.telegram.texts(COMMITTEE_GROUP_ID)
-    assert [text.split()[0] for text in group] == ["🤝"]
+    assert group[0].split()[0] == "🤝" and len(group) == 2
     assert not [text for text in group if item.number in text]
 
 
@@ -209,9 +222,10 @@ async def test_the_name_edit_pressed_under_an_old_profile_mid_follow_up_takes_th
     await bot.press(AUTHOR, pack("me", "edit", "name"))  # under the older /me message
     await bot.say(AUTHOR, "王芳")
 
-    assert (await reload_member(bot, school.author)).real_name == "王芳"
+    assert await asked_name(bot, school.author) == "王芳"
     assert [e.kind for e in await entries_of(bot, item)] == [EntryKind.REPLY]
-    assert reached(bot, "王芳") == {AUTHOR.id}
+    assert reached(bot, "王芳") <= {AUTHOR.id, COMMITTEE_GROUP_ID}
+    assert not [t for t in bot.telegram.texts(COMMITTEE_GROUP_ID) if item.number in t]
     assert len(left(bot, AUTHOR.id, FOLLOWUP_LABEL)) == 1
 
 

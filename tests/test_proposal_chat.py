@@ -3,6 +3,8 @@ draft to the proposer's rating, as members and the committee see it."""
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import select
 
 from bot.callback import pack
@@ -51,7 +53,8 @@ async def test_the_whole_cycle_from_draft_to_satisfied(bot: BotHarness) -> None:
     assert submitted.status == ProposalStatus.SUBMITTED and submitted.number == 1
     desk = card(bot)
     assert "提案第1号「建议食堂延长晚餐供应时间」" in desk.text
-    assert "王老师（数学组）" in desk.text and "赵老师（语文组）" in desk.text
+    assert re.search(r"王老师（#\d+，数学组）", desk.text)
+    assert re.search(r"赵老师（#\d+，语文组）", desk.text)
     for person in (PROPOSER, SIGNER_A, SIGNER_B):
         assert "已提交" in bot.telegram.last(person.id).text
 

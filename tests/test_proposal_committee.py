@@ -5,6 +5,7 @@ and the daily proposal job (windows that closed, answers past their deadline).""
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -584,7 +585,7 @@ async def test_proposals_number_sends_a_card_that_later_changes_keep_up_to_date(
     await bot.say(COMMITTEE, "/proposals 1")
     private = bot.telegram.last(COMMITTEE.id)
     assert "提案第1号「建议食堂延长晚餐供应时间」" in private.text
-    assert "王老师（数学组）" in private.text
+    assert re.search(r"王老师（#\d+，数学组）", private.text)
     assert private.button_data("立案") == pack("pd", "file", proposal.id or 0)
     async with bot.db() as session:
         statement = select(DeskCard).where(

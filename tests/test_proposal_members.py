@@ -4,6 +4,7 @@ outside a window, and a long proposal on the desk."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlmodel import col, select
@@ -159,8 +160,8 @@ async def test_three_languages_through_the_whole_cycle(bot: BotHarness) -> None:
     # The committee's card speaks the default language (Simplified).
     desk = card(bot)
     assert f"🏛 提案第1号「{title}」\n{SESSION}" in desk.text
-    assert "提案人：王老师（数学组）" in desk.text
-    assert "附议人：赵老师（语文组）、孙老师（英语组）" in desk.text
+    assert re.search(r"提案人：王老师（#\d+，数学组）", desk.text)
+    assert re.search(r"附议人：赵老师（#\d+，语文组）、孙老师（#\d+，英语组）", desk.text)
     assert "类别：福利待遇" in desk.text and "状态：已提交，待审查" in desk.text
     assert labels(desk) == ["✅ 立案", "↪️ 转为意见建议", "✖️ 不立案（附理由）", "🔗 合并到…"]
 

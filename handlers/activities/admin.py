@@ -76,9 +76,11 @@ from models.activities import (
 )
 from models.base import utcnow
 from models.errors import DomainError
+from models.exports import append_row
 from models.members_queries import members_by_id
 from models.organizations import get_organization
 from models.outbox import BroadcastKind, Recipient
+from models.validation import ascii_number
 
 logger = logging.getLogger(__name__)
 
@@ -273,10 +275,12 @@ async def got_who_detail(update: Update, context: UnionContext) -> int:
     rule = dict(draft.get("who") or {"type": "everyone"})
     if rule["type"] == "age":
         low, _, high = text.replace("～", "-").replace("~", "-").partition("-")
-        if not (low.strip().isdigit() and high.strip().isdigit() and int(low) <= int(high)):
+        youngest = ascii_number(low, low=0, high=150)
+        oldest = ascii_number(high, low=0, high=150)
+        if youngest is None or oldest is None or youngest > oldest:
             await say(update, context, context.t("activity.write_age"))
             return Creating.WHO_DETAIL
-        rule.update(min=int(low), max=int(high))
+        rule.update(min=youngest, max=oldest)
     else:
         names = [n.strip() for n in text.replace("，", "、").replace(",", "、").split("、")]
         rule["departments"] = [n for n in names if n]
@@ -584,14 +588,16 @@ async def export(update: Update, context: UnionContext) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = context.t("activity.sheet_signups")
-    sheet.append(
+    append_row(
+        sheet,
         [
             context.t(f"activity.column.{c}")
             for c in ("no", "name", "status", "choice", "family", "checked_in")
-        ]
+        ],
     )
     for position, (status, name, signup) in enumerate(await _people(context, activity), start=1):
-        sheet.append(
+        append_row(
+            sheet,
             [
                 position,
                 name,
@@ -599,17 +605,18 @@ async def export(update: Update, context: UnionContext) -> None:
                 signup.choice or "",
                 signup.family,
                 when(context, signup.checked_in_at) if signup.checked_in_at else "",
-            ]
+            ],
         )
     async with context.db() as session:
         teams = await teams_of(session, activity_id=activity.id or 0)
     if teams:
         team_sheet = book.create_sheet(context.t("activity.sheet_teams"))
-        team_sheet.append(
-            [context.t("activity.column.department"), context.t("activity.column.names")]
+        append_row(
+            team_sheet,
+            [context.t("activity.column.department"), context.t("activity.column.names")],
         )
         for team in teams:
-            team_sheet.append([team.department, "、".join(team.name_list())])
+            append_row(team_sheet, [team.department, "、".join(team.name_list())])
     buffer = io.BytesIO()
     book.save(buffer)
     chat = update.effective_chat
@@ -933,7 +940,9 @@ async def period_stats(update: Update, context: UnionContext) -> None:
     argument = context.args[0] if context.args else ""
     zone = context.settings.zone
     year = (
-        _now().astimezone(zone).year if not argument else int(argument) if argument.isdigit() else 0
+        _now().astimezone(zone).year
+        if not argument
+        else ascii_number(argument, low=2000, high=2100) or 0
     )
     if not 2000 <= year <= 2100:
         await say(update, context, context.t("activity.stats_usage"))

@@ -7,8 +7,8 @@ from telegram.ext import Application
 
 from bot.features import Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
-from handlers.aid import asking, books, desk, hardship
-from handlers.aid.buttons import AidApproval, AidDeskCard
+from handlers.aid import asking, books, desk, hardship, recovery
+from handlers.aid.buttons import AidApproval, AidCorrectionDecision, AidDeskCard
 from models.aid import AidType, CaseStatus, ChairReason, LedgerKind
 from models.errors import N_
 from models.hardship import HardshipLevel
@@ -38,6 +38,7 @@ def _keys() -> set[str]:
 
 
 FEATURE = Feature(
+    recover=recovery.put_missing_cards,
     name="aid",
     register=_register,
     forms=_forms,
@@ -57,5 +58,5 @@ FEATURE = Feature(
     mine=asking.mine_section,
     jobs=(AID_DAY,),
     catalog_keys=_keys,
-    group_buttons=(AidDeskCard, AidApproval),
+    group_buttons=(AidDeskCard, AidApproval, AidCorrectionDecision),
 )

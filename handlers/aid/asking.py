@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import date
+from datetime import date, datetime, time
 from enum import IntEnum
 from typing import Any
 
+from sqlmodel import col, func, select
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
@@ -66,7 +67,9 @@ from models.aid import (
     CaseStatus,
     cases_of_member,
     check_amount,
+    check_event_day,
     file_case,
+    get_case,
     give_information,
     last_asker,
     parse_amount,
@@ -76,7 +79,7 @@ from models.aid import (
     withdraw_case,
     yuan,
 )
-from models.errors import DomainError, InputError
+from models.errors import N_, DomainError, InputError
 from models.members import Actor
 
 logger = logging.getLogger(__name__)
@@ -104,6 +107,26 @@ def _draft(context: UnionContext) -> dict[str, Any]:
     return user_draft(context, "aid")
 
 
+async def _daily_limit_refusal(context: UnionContext, actor: Actor) -> str | None:
+    """The refusal for a member who filed AID_REQUEST_DAILY_LIMIT requests or reports today
+    (in the union's time zone), or None: floods of cards are stopped before anything is typed."""
+    limit = context.settings.aid_request_daily_limit
+    since = datetime.combine(today(context), time(), tzinfo=context.settings.zone)
+    async with context.db() as session:
+        filed = (
+            await session.exec(
+                select(func.count())
+                .select_from(AidCase)
+                .where(
+                    AidCase.organization_id == context.org_id,
+                    AidCase.requester_member_id == actor.id,
+                    col(AidCase.created_at) >= since,
+                )
+            )
+        ).one()
+    return context.t("aid.daily_limit", limit=limit) if int(filed) >= limit else None
+
+
 def type_name(tr: Translator, aid_type: str) -> str:
     """An aid type in words."""
     return tr(f"aid.type.{aid_type}")
@@ -113,7 +136,12 @@ async def start_asking(update: Update, context: UnionContext) -> int:
     """/aid or the menu: for oneself, or to tell the union about a colleague."""
     if update.callback_query is not None:
         await context.answer(update)
-    if await require_member(update, context) is None:
+    actor = await require_member(update, context)
+    if actor is None:
+        return _END
+    refusal = await _daily_limit_refusal(context, actor)
+    if refusal is not None:
+        await say(update, context, refusal)
         return _END
     draft = _draft(context)
     draft.clear()
@@ -215,11 +243,12 @@ async def got_day(update: Update, context: UnionContext) -> int:
         return Asking.DAY
     try:
         day = parse_day(text, today(context))
+        # Not in the future, and not older than AID_EVENT_MAX_AGE_MONTHS.
+        check_event_day(
+            day, today=today(context), max_age_months=context.settings.aid_event_max_age_months
+        )
     except DomainError as error:
         await refuse(update, context, error)
-        return Asking.DAY
-    if day > today(context):
-        await say(update, context, context.t("aid.date_future"))
         return Asking.DAY
     draft = _draft(context)
     draft["day"] = day.isoformat()
@@ -350,6 +379,11 @@ async def confirm(update: Update, context: UnionContext) -> int:
     if not all(key in draft for key in ("type", "description", "day", "client_token")):
         await say(update, context, context.t("aid.draft_lost"))
         return _END
+    refusal = await _daily_limit_refusal(context, actor)
+    if refusal is not None:
+        await say(update, context, refusal)
+        draft.clear()
+        return _END
     try:
         async with context.db() as session:
             case = await file_case(
@@ -366,6 +400,7 @@ async def confirm(update: Update, context: UnionContext) -> int:
                     subject_member_id=draft.get("subject"),
                 ),
                 today=today(context),
+                max_age_months=context.settings.aid_event_max_age_months,
             )
     except DomainError as error:
         await refuse(update, context, error)
@@ -390,13 +425,27 @@ async def cancel(update: Update, context: UnionContext) -> int:
 
 
 async def start_answer(update: Update, context: UnionContext) -> int:
-    """Reply pressed under the committee's question: the case is checked when the answer
-    comes."""
+    """Reply pressed under the committee's question: the case must be the presser's and wait
+    for an answer, or the press is refused before any text is asked for; the check is made
+    again when the answer comes."""
     assert context.user_data is not None
     case_id = context.button_as(AidAnswer).case_id
-    await context.answer(update)
-    if await require_member(update, context) is None:
+    actor = await require_member(update, context)
+    if actor is None:
         return _END
+    try:
+        async with context.db() as session:
+            case = await get_case(session, org_id=context.org_id, case_id=case_id)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return _END
+    if case.requester_member_id != actor.id:
+        await refuse(update, context, DomainError(N_("aid.not_yours")))
+        return _END
+    if case.status != CaseStatus.INFO_REQUESTED:
+        await refuse(update, context, DomainError(N_("aid.no_question"), number=case.number))
+        return _END
+    await context.answer(update)
     context.user_data["aid_answer"] = case_id
     writing = expect_text(context, context.t("purpose.aid_answer"))
     prompt = context.t("aid.write_answer", limit=DESCRIPTION_LIMIT)

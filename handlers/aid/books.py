@@ -6,32 +6,42 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, filters
 
 from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.i18n import LANGUAGES, Translator
-from handlers.aid.buttons import AidDeskCard, AidNoticePublish
+from handlers.aid.buttons import AidCorrectionDecision, AidDeskCard, AidNoticePublish
+from handlers.aid.desk import case_label
 from handlers.common import keyboard, refuse, require_member, say
+from handlers.review_desk import desk_chats, post_card, refresh_cards
 from models.aid import (
+    AidCase,
+    AidLedgerEntry,
     AidType,
     CaseStatus,
+    agree_correction,
     case_by_number,
     cases_with_status,
     committed_in_year,
     correct,
+    drop_correction,
     ensure_standards,
+    masked,
     may_pay,
+    net_paid,
     notice_lines,
     parse_amount,
     parse_change,
     policy_for,
     set_policy,
     set_standard,
+    signed_yuan,
     standard_for,
     year_books,
     yuan,
@@ -40,6 +50,7 @@ from models.errors import N_, DomainError
 from models.members import Actor
 from models.members_queries import members_by_id
 from models.organizations import get_organization
+from models.validation import ascii_number
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +74,7 @@ def _year_argument(context: UnionContext) -> int | None:
     text = context.args[0] if context.args else ""
     if not text:
         return _today(context).year
-    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None
+    return ascii_number(text, low=2000, high=2100)
 
 
 # ---- /aidbooks ---------------------------------------------------------------------------
@@ -105,11 +116,12 @@ async def show_books(update: Update, context: UnionContext) -> None:
         text.append(tr("aid.books_empty"))
     text.append(tr("aid.books_total", amount=yuan(sum(line.paid for line in lines))))
     if policy.budget is None:
-        text.append(tr("aid.books_no_budget", committed=yuan(committed)))
+        text.append(tr("aid.books_no_budget", year=year, committed=yuan(committed)))
     else:
         text.append(
             tr(
                 "aid.books_budget",
+                year=year,
                 budget=yuan(policy.budget),
                 committed=yuan(committed),
                 left=yuan(policy.budget - committed),
@@ -141,9 +153,39 @@ def _type_by_name(context: UnionContext, word: str) -> AidType | None:
     return None
 
 
+@dataclass(frozen=True)
+class RuleChange:
+    """One rule changed by /aidrules: which, and its old and new value (fen when `money`)."""
+
+    key: str  # aid.rule.*
+    old: int | bool | None
+    new: int | bool | None
+    money: bool = False
+    aid_type: str = ""
+    year: int = 0
+
+    def line(self, tr: Translator) -> str:
+        """住院慰问 标准：¥250 → ¥300."""
+        kind = tr(f"aid.type.{self.aid_type}") if self.aid_type else ""
+        return tr(
+            "aid.rule_changed_line",
+            what=tr(self.key, type=kind, year=self.year),
+            old=self._shown(tr, self.old),
+            new=self._shown(tr, self.new),
+        )
+
+    def _shown(self, tr: Translator, value: int | bool | None) -> str:
+        if value is None:
+            return tr("aid.rule_none")
+        if isinstance(value, bool):
+            return tr("common.yes") if value else tr("common.no")
+        return f"¥{yuan(value)}" if self.money else str(value)
+
+
 async def rules(update: Update, context: UnionContext) -> None:
     """/aidrules [standard TYPE AMOUNT [COUNT|-] [TOTAL|-] | budget N|- | limit N | max N |
-    notice on|off]: show or change the standards and rules."""
+    notice on|off]: show the standards and rules (committee), or change one (the chair; every
+    change is posted to the committee with who made it, the old and the new value)."""
     actor = await require_member(update, context)
     if actor is None:
         return
@@ -151,43 +193,89 @@ async def rules(update: Update, context: UnionContext) -> None:
         await say(update, context, context.t("desk.not_committee"))
         return
     args = list(context.args or [])
+    head = ""
     if args:
         try:
-            changed = await _change_rule(context, actor, args)
+            changes = await _change_rule(context, actor, args)
         except DomainError as error:
             await refuse(update, context, error)
             return
-        if not changed:
+        if changes is None:
             await say(update, context, context.t("aid.rules_usage"))
             return
-        logger.info("Aid rule %s changed by member %s", args[0], actor.id)
-    await say(update, context, await _rules_text(context))
+        logger.info("Aid rule %s changed by member %s", args[0].lower()[:16], actor.id)
+        if changes:
+            await _tell_committee_of(context, actor, changes)
+            head = context.t("aid.rules_changed_done") + "\n\n"
+        else:
+            head = context.t("aid.rules_unchanged") + "\n\n"
+    await say(update, context, head + await _rules_text(context))
 
 
-async def _change_rule(context: UnionContext, actor: Actor, args: list[str]) -> bool:
+async def _tell_committee_of(
+    context: UnionContext, actor: Actor, changes: list[RuleChange]
+) -> None:
+    """Post a rule change to the committee group (else to each committee member)."""
+    tr = context.i18n.get(context.settings.default_language)
+    text = "\n".join(
+        [tr("aid.rules_changed", who=actor.member.real_name)]
+        + [change.line(tr) for change in changes]
+    )
+    for chat_id in await desk_chats(context):
+        try:
+            await context.bot.send_message(chat_id, text)
+        except TelegramError as exc:
+            logger.warning(
+                "Aid rule change could not be posted to chat %s: %s", chat_id, type(exc).__name__
+            )
+
+
+_RULE_WORDS = ("standard", "budget", "limit", "max", "notice")
+# (message key, shown as money) of a standard's amount, count cap and total cap.
+_STANDARD_RULES = (
+    ("aid.rule.amount", True),
+    ("aid.rule.cap_count", False),
+    ("aid.rule.cap_total", True),
+)
+_POLICY_RULES = ("aid.rule.budget", "aid.rule.limit", "aid.rule.max")
+
+
+async def _change_rule(
+    context: UnionContext, actor: Actor, args: list[str]
+) -> list[RuleChange] | None:
+    """Apply one change; what changed (empty: nothing did), or None when not understood."""
     word, rest = args[0].lower(), args[1:]
+    if word in _RULE_WORDS and not actor.is_chair:
+        raise DomainError(N_("aid.chair_only"))
     year = _today(context).year
     async with context.db() as session:
         if word == "standard" and len(rest) >= 2:
             aid_type = _type_by_name(context, rest[0])
             if aid_type is None:
-                return False
+                return None
             current = await standard_for(session, org_id=context.org_id, aid_type=aid_type)
+            before = (current.amount, current.cap_count, current.cap_total)
             count = _optional(rest[2], int) if len(rest) > 2 else current.cap_count
             total = _optional(rest[3], parse_amount) if len(rest) > 3 else current.cap_total
+            after = (parse_amount(rest[1]), count, total)
             await set_standard(
                 session,
                 org_id=context.org_id,
                 actor=actor,
                 aid_type=aid_type,
-                amount=parse_amount(rest[1]),
-                cap_count=count,
-                cap_total=total,
+                amount=after[0],
+                cap_count=after[1],
+                cap_total=after[2],
                 today=_today(context).date(),
             )
-            return True
+            return [
+                RuleChange(key, old, new, money, aid_type=aid_type)
+                for (key, money), old, new in zip(_STANDARD_RULES, before, after, strict=True)
+                if old != new
+            ]
         if word in ("budget", "limit", "max") and len(rest) == 1:
             policy = await policy_for(session, org_id=context.org_id, year=year)
+            was = (policy.budget, policy.single_approval_limit, policy.max_amount)
             budget = policy.budget
             limit, maximum = None, None
             if word == "budget":
@@ -196,7 +284,7 @@ async def _change_rule(context: UnionContext, actor: Actor, args: list[str]) -> 
                 limit = parse_amount(rest[0])
             else:
                 maximum = parse_amount(rest[0])
-            await set_policy(
+            policy = await set_policy(
                 session,
                 org_id=context.org_id,
                 actor=actor,
@@ -205,16 +293,22 @@ async def _change_rule(context: UnionContext, actor: Actor, args: list[str]) -> 
                 single_approval_limit=limit,
                 max_amount=maximum,
             )
-            return True
+            now = (policy.budget, policy.single_approval_limit, policy.max_amount)
+            return [
+                RuleChange(key, old, new, money=True, year=year)
+                for key, old, new in zip(_POLICY_RULES, was, now, strict=True)
+                if old != new
+            ]
         if word == "notice" and rest in (["on"], ["off"]):
-            if not actor.is_chair:
-                raise DomainError(N_("aid.chair_only"))
             policy = await policy_for(session, org_id=context.org_id, year=year)
+            old_notice = policy.public_notice
             policy.public_notice = rest == ["on"]
             session.add(policy)
             await session.commit()
-            return True
-    return False
+            if old_notice == policy.public_notice:
+                return []
+            return [RuleChange("aid.rule.notice", old_notice, policy.public_notice, year=year)]
+    return None
 
 
 def _optional(text: str, parse: Callable[[str], int]) -> int | None:
@@ -340,7 +434,10 @@ async def publish_notice(update: Update, context: UnionContext) -> None:
 
 
 async def correct_payment(update: Update, context: UnionContext) -> None:
-    """/aidcorrect NUMBER CHANGE REASON: a correction of a paid amount, as a new ledger row."""
+    """/aidcorrect NUMBER CHANGE REASON: a correction of a paid amount, as a new ledger row.
+
+    Above the single-approval limit the treasurer's correction waits, on a card in the
+    committee group, for the chair or a committee member to agree (like an approval)."""
     actor = await require_member(update, context)
     if actor is None:
         return
@@ -352,27 +449,124 @@ async def correct_payment(update: Update, context: UnionContext) -> None:
         change = parse_change(args[1])
         async with context.db() as session:
             case = await case_by_number(session, org_id=context.org_id, number=args[0])
-            await correct(
+            outcome = await correct(
                 session,
                 org_id=context.org_id,
                 case_id=case.id or 0,
                 actor=actor,
                 change=change,
                 note=" ".join(args[2:]),
+                today=_today(context).date(),
             )
     except DomainError as error:
         await refuse(update, context, error)
         return
-    logger.info("Aid case %s corrected by member %s", case.id, actor.id)
+    signed = signed_yuan(change)
+    if outcome.applied:
+        logger.info("Aid case %s corrected by member %s", case.id, actor.id)
+        await say(update, context, context.t("aid.corrected", number=case.number, change=signed))
+        return
+    asked_id = outcome.entry.id or 0
+    logger.info("Aid case %s: correction %s asked by member %s", case.id, asked_id, actor.id)
+    text, markup = await _correction_card(context, outcome.case, outcome.entry, outcome.limit)
+    await post_card(context, kind=CORRECTION_KIND, item_id=asked_id, text=text, markup=markup)
     await say(
         update,
         context,
         context.t(
-            "aid.corrected",
+            "aid.correction_asked",
             number=case.number,
-            change=("+" if change > 0 else "-") + yuan(abs(change)),
+            change=signed,
+            limit=yuan(outcome.limit),
         ),
     )
+
+
+CORRECTION_KIND = "aidfix"
+
+
+async def _correction_card(
+    context: UnionContext,
+    case: AidCase,
+    asked: AidLedgerEntry,
+    limit: int = 0,
+    done: str | None = None,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The committee's card of a correction that waits (masked like the case's card; the
+    reason is read with 私下查看), or, once decided, what became of it."""
+    tr = context.i18n.get(context.settings.default_language)
+    async with context.db() as session:
+        people = await members_by_id(session, [case.subject_member_id, asked.actor_member_id])
+        paid = await net_paid(session, case_id=case.id or 0)
+    subject, asker = people.get(case.subject_member_id), people.get(asked.actor_member_id)
+    change = signed_yuan(asked.amount or 0)
+    lines = [
+        tr("aid.fix_card_title", label=case_label(tr, case)),
+        tr("aid.card_who", name=masked(subject.real_name if subject else "")),
+        tr("aid.fix_card_change", change=change, paid=yuan(paid)),
+        tr("aid.fix_card_asker", name=asker.real_name if asker else "-"),
+    ]
+    cid, eid = case.id or 0, asked.id or 0
+    rows: list[list[tuple[str, AidCorrectionDecision | AidDeskCard]]] = []
+    if done is None:
+        lines.append(tr("aid.fix_card_needs", limit=yuan(limit)))
+        rows.append(
+            [
+                (tr("aid.btn_fix_ok", change=change), AidCorrectionDecision("ok", cid, eid)),
+                (tr("aid.btn_fix_no"), AidCorrectionDecision("no", cid, eid)),
+            ]
+        )
+    else:
+        lines.append(done)
+    rows.append([(tr("aid.btn_open"), AidDeskCard("open", cid))])
+    return "\n".join(lines), keyboard(*rows)
+
+
+async def decide_correction(update: Update, context: UnionContext) -> None:
+    """同意更正 / 不同意 pressed on a correction's card."""
+    button = context.button_as(AidCorrectionDecision)
+    actor = context.actor
+    if actor is None or not actor.is_active:
+        await context.answer(update, context.t("desk.not_committee"), alert=True)
+        return
+    agreeing = button.action == "ok"
+    decide = agree_correction if agreeing else drop_correction
+    try:
+        async with context.db() as session:
+            case, asked = await decide(
+                session,
+                org_id=context.org_id,
+                case_id=button.case_id,
+                asked_id=button.entry_id,
+                actor=actor,
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    logger.info(
+        "Aid correction %s on case %s %s by member %s",
+        asked.id,
+        case.id,
+        "agreed" if agreeing else "dropped",
+        actor.id,
+    )
+    tr = context.i18n.get(context.settings.default_language)
+    who = actor.member.real_name
+    done = tr("aid.fix_card_agreed" if agreeing else "aid.fix_card_dropped", who=who)
+    text, markup = await _correction_card(context, case, asked, done=done)
+    await refresh_cards(
+        context, kind=CORRECTION_KIND, item_id=asked.id or 0, text=text, markup=markup
+    )
+    if asked.actor_member_id != actor.id:
+        key = "aid.told_fix_agreed" if agreeing else "aid.told_fix_dropped"
+        change = signed_yuan(asked.amount or 0)
+
+        def render(tr: Translator) -> str:
+            return tr(key, number=case.number, change=change, who=who)
+
+        await context.notifier.tell([asked.actor_member_id], render)
+    toast = "aid.fix_agreed_toast" if agreeing else "aid.fix_dropped_toast"
+    await context.answer(update, context.t(toast, number=case.number))
 
 
 def register(application: Application) -> None:
@@ -383,3 +577,4 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("aidnotice", show_notice, filters=private))
     application.add_handler(CommandHandler("aidcorrect", correct_payment, filters=private))
     application.add_handler(ButtonHandler(AidNoticePublish, publish_notice))
+    application.add_handler(ButtonHandler(AidCorrectionDecision, decide_correction))

@@ -89,6 +89,15 @@ class AidApproval(Button, prefix="ak:yes"):
 
 
 @dataclass(frozen=True)
+class AidCorrectionDecision(Button, prefix="ak:fix"):
+    """Agree to (ok) or drop (no) a correction above the single-approval limit, on its card."""
+
+    action: Literal["ok", "no"]
+    case_id: Id
+    entry_id: Id
+
+
+@dataclass(frozen=True)
 class AidNoticePublish(Button, prefix="an:pub"):
     """Post a year's public notice (公示) to the disclosure channel."""
 

@@ -9,6 +9,7 @@ private chat, one conversation per user.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,11 +37,17 @@ from handlers.common import (
 )
 from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from models.aid import (
+    AidApproval as ApprovalRow,
+)
+from models.aid import (
     AidCase,
+    AidPolicy,
+    AidStandard,
     AidType,
     ApprovalOutcome,
     CaseStatus,
     ChairReason,
+    approvals_of,
     approve,
     ask_information,
     chair_reasons,
@@ -58,6 +65,7 @@ from models.aid import (
     usage,
     yuan,
 )
+from models.aid import Usage as AidUsage
 from models.desk import record_card
 from models.errors import DomainError, InputError
 from models.members import Actor, Member
@@ -125,16 +133,21 @@ async def _amount_to_approve(context: UnionContext, case: AidCase) -> int:
 async def render_card(
     context: UnionContext, case: AidCase
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The masked card: number, type, 王*, amounts, flags; no description, no evidence."""
+    """The masked card: number, type, 王*, amounts, the approvals so far (deciders are named),
+    flags; no description, no evidence. Caps and the budget are those of the decision's year
+    (today's while undecided), and the card says which year."""
     tr = _committee_tr(context)
     amount = await _amount_to_approve(context, case)
+    year = case.approved_on.year if case.approved_on is not None else today(context).year
     async with context.db() as session:
         subject = await session.get(Member, case.subject_member_id)
-        policy = await policy_for(session, org_id=context.org_id, year=case.happened_on.year)
+        policy = await policy_for(session, org_id=context.org_id, year=year)
         standard = await standard_for(
             session, org_id=context.org_id, aid_type=AidType(case.aid_type)
         )
-        used = await usage(session, org_id=context.org_id, case=case, year=case.happened_on.year)
+        used = await usage(session, org_id=context.org_id, case=case, year=year)
+        votes = await approvals_of(session, case_id=case.id or 0)
+        voters = await members_by_id(session, [vote.member_id for vote in votes])
     lines = [
         tr("aid.card_title", label=case_label(tr, case)),
         tr("aid.card_who", name=masked(subject.real_name if subject else "")),
@@ -146,13 +159,45 @@ async def render_card(
         lines.append(tr("aid.card_reported"))
     lines.append(tr("aid.card_status", status=tr(f"aid.status.{case.status}")))
     if case.approved_amount is not None:
-        lines.append(tr("aid.card_approved", amount=yuan(case.approved_amount)))
+        lines.append(tr("aid.card_approved", amount=yuan(case.approved_amount), year=year))
+    lines += _vote_lines(tr, case, votes, voters, (standard, used, policy))
     if used.budget_left is not None:
-        lines.append(tr("aid.card_budget", amount=yuan(used.budget_left)))
+        lines.append(tr("aid.card_budget", amount=yuan(used.budget_left), year=year))
     if case.status in (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED):
         for reason in chair_reasons(amount, standard, used, policy):
-            lines.append("⚠️ " + tr(f"aid.reason.{reason}", count=used.count))
+            lines.append("⚠️ " + tr(f"aid.reason.{reason}", count=used.count, year=year))
     return "\n".join(lines), _buttons(tr, case, amount)
+
+
+def _vote_lines(
+    tr: Translator,
+    case: AidCase,
+    votes: Sequence[ApprovalRow],
+    voters: dict[int, Member],
+    rules: tuple[AidStandard, AidUsage, AidPolicy],
+) -> list[str]:
+    """委员同意 1/2：刘委员（¥1,500） per amount while undecided; who approved once decided."""
+
+    def names(amount: int) -> str:
+        found = [voters.get(vote.member_id) for vote in votes if vote.amount == amount]
+        return "、".join(member.real_name if member else "-" for member in found)
+
+    if case.status in (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED):
+        lines = []
+        for amount in dict.fromkeys(vote.amount for vote in votes):
+            count = sum(1 for vote in votes if vote.amount == amount)
+            reasons = chair_reasons(amount, *rules)
+            if reasons and reasons != [ChairReason.OVER_THRESHOLD]:
+                key, needed = "aid.card_votes_chair", 0
+            else:
+                key, needed = "aid.card_votes", 2 if reasons else 1
+            lines.append(
+                tr(key, count=count, needed=needed, names=names(amount), amount=yuan(amount))
+            )
+        return lines
+    if case.approved_amount is not None and names(case.approved_amount):
+        return [tr("aid.card_votes_done", names=names(case.approved_amount))]
+    return []
 
 
 def _buttons(tr: Translator, case: AidCase, amount: int) -> InlineKeyboardMarkup:

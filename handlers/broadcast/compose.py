@@ -34,9 +34,10 @@ from handlers.common import (
 from handlers.menu.buttons import MenuButton
 from models.audiences import audience_members
 from models.calendar import MESSAGE_LIMIT, AudienceType
+from models.errors import InputError
 from models.organizations import get_organization
 from models.outbox import BroadcastKind, Recipient
-from scheduler.render import fill
+from scheduler.render import MEMBER_PLACEHOLDERS, check_placeholders, fill
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,11 @@ async def got_text(update: Update, context: UnionContext) -> int:
     """The text; then the preview with the number of recipients."""
     text = await typed_text(update, context, limit=MESSAGE_LIMIT, multiline=True)
     if text is None:
+        return Step.TEXT
+    try:
+        check_placeholders(text, MEMBER_PLACEHOLDERS)
+    except InputError as error:
+        await say(update, context, context.t(error.key, **error.params))
         return Step.TEXT
     draft = _draft(context)
     draft.update(text=text, token=secrets.token_hex(8))

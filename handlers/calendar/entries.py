@@ -56,7 +56,13 @@ from models.calendar import (
 from models.errors import DomainError, InputError
 from scheduler.calendar_jobs import reconcile, task_figures, upcoming
 from scheduler.dates import RuleError, next_occurrence
-from scheduler.render import fill, pick
+from scheduler.render import (
+    MEMBER_PLACEHOLDERS,
+    TASK_PLACEHOLDERS,
+    check_placeholders,
+    fill,
+    pick,
+)
 from scheduler.rule_text import parse_rule_text
 
 logger = logging.getLogger(__name__)
@@ -93,6 +99,11 @@ AUDIENCE_CHOICES = (
     AudienceType.RETIREES,
     AudienceType.REPRESENTATIVES,
 )
+
+
+def _placeholders(kind: str) -> tuple[str, ...]:
+    """What a text of this kind may quote: a task's figures, or a member's name and the union's."""
+    return TASK_PLACEHOLDERS if kind == EntryKind.TASK else MEMBER_PLACEHOLDERS
 
 
 def _title(context: UnionContext, entry: CalendarEntry) -> str:
@@ -290,6 +301,10 @@ async def save_edit(update: Update, context: UnionContext) -> int:
                     text=update.message.text or "",
                 )
             else:
+                current = await get_entry(
+                    session, org_id=context.org_id, entry_id=int(pending.get("id", 0))
+                )
+                check_placeholders(update.message.text or "", _placeholders(current.kind))
                 entry = await set_message(
                     session,
                     org_id=context.org_id,
@@ -405,6 +420,11 @@ async def add_text(update: Update, context: UnionContext) -> int:
     if text is None:
         return AddStep.TEXT
     draft = _draft(context)
+    try:
+        check_placeholders(text, _placeholders(str(draft.get("kind", ""))))
+    except InputError as error:
+        await refuse(update, context, error)
+        return AddStep.TEXT
     draft["text"] = text
     today = datetime.now(context.settings.zone).date()
     try:

@@ -7,8 +7,8 @@ from telegram.ext import Application
 
 from bot.features import Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
-from handlers.members import committee, joining, profile, registration
-from handlers.members.buttons import JoinDecision
+from handlers.members import committee, joining, profile, recovery, registration
+from handlers.members.buttons import JoinDecision, ProfileChangeDecision
 from models.errors import N_
 from models.members import Gender, MemberStatus, Role
 
@@ -33,6 +33,7 @@ def _keys() -> set[str]:
 
 
 FEATURE = Feature(
+    recover=recovery.put_missing_cards,
     name="members",
     register=_register,
     forms=_forms,
@@ -44,7 +45,7 @@ FEATURE = Feature(
         CommandSpec("joins", N_("cmd.joins"), Audience.COMMITTEE, order=13),
         CommandSpec("bindgroup", N_("cmd.bindgroup"), Audience.CHAIR, False, True, order=29),
     ),
-    group_buttons=(JoinDecision,),
+    group_buttons=(JoinDecision, ProfileChangeDecision),
     catalog_keys=_keys,
     menu=(
         MenuEntry("me", N_("menu.me"), Audience.MEMBER, profile.show_profile, order=5),

@@ -1,5 +1,6 @@
-"""The members package's buttons: registration (`reg:…`), join requests (`join:…`), the
-committee's member tools (`mem:…`), one's profile (`me:…`) and the language (`lang:…`)."""
+"""The members package's buttons: registration (`reg:…`), join requests (`join:…`), changes of
+name or department (`pchg:…`), the committee's member tools (`mem:…`), one's profile (`me:…`)
+and the language (`lang:…`)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,14 @@ class RegistrationConfirm(Button, prefix="reg:confirm"):
 @dataclass(frozen=True)
 class JoinDecision(Button, prefix="join"):
     """Approve / Reject on a join request's desk card."""
+
+    action: Literal["approve", "reject"]
+    request_id: Id
+
+
+@dataclass(frozen=True)
+class ProfileChangeDecision(Button, prefix="pchg"):
+    """Approve / Reject on the desk card of a member's change of name or department."""
 
     action: Literal["approve", "reject"]
     request_id: Id

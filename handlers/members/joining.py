@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
@@ -21,6 +22,7 @@ from models.members import (
     decide_join_request,
     get_join_request,
     get_member,
+    numbered_name,
     profile_of,
 )
 from models.members_queries import pending_join_requests
@@ -39,7 +41,8 @@ def render_card(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The desk card text and buttons for a join request in its current state."""
     tr = context.i18n.get(context.settings.default_language)
-    lines = [tr("join.card_title", id=request.id), *profile_lines(tr, profile_of(member))]
+    shown = replace(profile_of(member), real_name=numbered_name(member))  # 王芳（#12）
+    lines = [tr("join.card_title", id=request.id), *profile_lines(tr, shown)]
     if request.status == JoinStatus.PENDING:
         assert request.id is not None
         markup = keyboard(
@@ -50,7 +53,7 @@ def render_card(
         )
         return "\n".join([*lines, tr("join.card_pending")]), markup
     key = "join.card_approved" if request.status == JoinStatus.APPROVED else "join.card_rejected"
-    who = decider.real_name if decider else "?"
+    who = numbered_name(decider) if decider else "?"
     lines.append(tr(key, who=who, when=_local(context, request.decided_at)))
     return "\n".join(lines), None
 

@@ -1,12 +1,18 @@
-"""/me (see and edit one's profile) and /language."""
+"""/me (see and edit one's profile) and /language.
+
+A new name or department goes to the committee as a desk card (Approve / Reject) and takes
+effect only when approved: until then every card shows the old one. The member is told that it
+waits, and then the outcome.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime
 from enum import IntEnum
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     CommandHandler,
@@ -17,7 +23,7 @@ from telegram.ext import (
 from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
-from bot.i18n import SHORT_CODES
+from bot.i18n import SHORT_CODES, Translator
 from handlers.common import (
     conversation,
     keyboard,
@@ -25,10 +31,12 @@ from handlers.common import (
     refuse,
     require_member,
     say,
+    say_receipt,
     text_step,
 )
 from handlers.members.buttons import (
     LanguageChoice,
+    ProfileChangeDecision,
     ProfileEdit,
     ProfileGender,
     ProfileLanguage,
@@ -37,17 +45,31 @@ from handlers.members.buttons import (
 )
 from handlers.members.registration import language_keyboard
 from handlers.menu.commands import publish_member_commands
+from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from models.errors import DomainError
 from models.members import (
     DEPARTMENT_LIMIT,
     NAME_LIMIT,
+    Actor,
     Gender,
+    JoinStatus,
+    Member,
+    ProfileChangeRequest,
+    decide_profile_change,
+    get_member,
+    numbered_name,
+    pending_profile_change,
     profile_of,
+    request_profile_change,
     set_language,
     set_muted,
     update_profile,
 )
 from models.validation import clean_text, parse_birthday
+
+logger = logging.getLogger(__name__)
+
+KIND = "profile"  # the kind of desk card (models.desk): a change of name or department
 
 
 class Edit(IntEnum):
@@ -65,12 +87,16 @@ async def show_profile(update: Update, context: UnionContext) -> None:
     greetings = context.t(
         "profile.greetings_off" if member.mute_greetings else "profile.greetings_on"
     )
+    async with context.db() as session:
+        waiting = await pending_profile_change(session, member_id=actor.id)
     lines = [
         context.t("profile.title"),
         *profile_lines(context.tr, profile_of(member)),
         greetings,
-        context.t("profile.why"),
     ]
+    if waiting is not None:
+        lines.append(context.t("profile_change.waiting", change=change_text(context.tr, waiting)))
+    lines.append(context.t("profile.why"))
     markup = keyboard(
         [
             (context.t("profile.edit_name"), ProfileEdit("name")),
@@ -99,15 +125,25 @@ async def ask_value(update: Update, context: UnionContext) -> int:
     assert context.user_data is not None
     field = context.button_as(ProfileEdit).field
     await context.answer(update)
-    if await require_member(update, context) is None:
+    actor = await require_member(update, context)
+    if actor is None:
         return ConversationHandler.END
+    if field in ("name", "dept"):
+        async with context.db() as session:
+            waiting = await pending_profile_change(session, member_id=actor.id)
+        if waiting is not None:  # said at the press, not after the new value is typed
+            await say(update, context, _already_waiting(context, waiting))
+            return ConversationHandler.END
     context.user_data["editing"] = field
     prompts = {
         "name": context.t("reg.ask_name", limit=NAME_LIMIT),
         "dept": context.t("reg.ask_department", limit=DEPARTMENT_LIMIT),
         "birthday": context.t("reg.ask_birthday"),
     }
-    await say(update, context, prompts[field] + "\n" + context.t("profile.cancel_hint"))
+    prompt = prompts[field]
+    if field in ("name", "dept"):
+        prompt += "\n" + context.t("profile_change.needs_approval")
+    await say(update, context, prompt + "\n" + context.t("profile.cancel_hint"))
     return Edit.VALUE
 
 
@@ -133,12 +169,174 @@ async def save_value(update: Update, context: UnionContext) -> int:
     except DomainError as error:
         await refuse(update, context, error)
         return Edit.VALUE
+    if field == "name":
+        return await _ask_committee(update, context, actor, name=changed.real_name)
+    if field == "dept":
+        return await _ask_committee(update, context, actor, department=changed.department)
     async with context.db() as session:
         await update_profile(session, member=actor.member, profile=changed)
     context.user_data.pop("editing", None)
     await say(update, context, context.t("profile.saved"))
     await show_profile(update, context)
     return ConversationHandler.END
+
+
+async def _ask_committee(
+    update: Update,
+    context: UnionContext,
+    actor: Actor,
+    *,
+    name: str | None = None,
+    department: str | None = None,
+) -> int:
+    """A new name or department: stored as a request and put on the desk; the member record
+    keeps the old one until the committee approves. A rule refusal ends the form."""
+    assert context.user_data is not None
+    context.user_data.pop("editing", None)
+    try:
+        async with context.db() as session:
+            request = await request_profile_change(
+                session, member=actor.member, name=name, department=department
+            )
+    except DomainError as error:  # another change was asked for in the meantime
+        await refuse(update, context, error)
+        return ConversationHandler.END
+    if request is None:
+        await say(update, context, context.t("profile_change.same"))
+        return ConversationHandler.END
+    assert request.id is not None
+    logger.info("Profile change %s asked for by member %s", request.id, actor.id)
+    await announce_change(context, request, actor.member)
+    await say_receipt(
+        update, context, context.t("profile_change.sent", change=change_text(context.tr, request))
+    )
+    return ConversationHandler.END
+
+
+async def announce_change(
+    context: UnionContext, request: ProfileChangeRequest, member: Member
+) -> int:
+    """Put a change request on the review desk; returns how many chats got the card."""
+    assert request.id is not None
+    text, markup = render_change_card(context, request, member, None)
+    return await post_card(context, kind=KIND, item_id=request.id, text=text, markup=markup)
+
+
+def _already_waiting(context: UnionContext, waiting: ProfileChangeRequest) -> str:
+    return context.t("profile_change.already_pending") + "\n" + change_text(context.tr, waiting)
+
+
+def change_text(tr: Translator, request: ProfileChangeRequest) -> str:
+    """What the request changes, one line per field: 姓名：王芳 → 王芳芳."""
+    lines = []
+    if request.new_name is not None:
+        lines.append(tr("profile_change.name_line", old=request.old_name, new=request.new_name))
+    if request.new_department is not None:
+        lines.append(
+            tr(
+                "profile_change.department_line",
+                old=request.old_department,
+                new=request.new_department,
+            )
+        )
+    return "\n".join(lines)
+
+
+def _local(context: UnionContext, moment: datetime | None) -> str:
+    return moment.astimezone(context.settings.zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def render_change_card(
+    context: UnionContext, request: ProfileChangeRequest, member: Member, decider: Member | None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The desk card of a change of name or department in its current state."""
+    tr = context.i18n.get(context.settings.default_language)
+    lines = [
+        tr("profile_change.card_title", id=request.id),
+        tr("profile_change.card_member", who=numbered_name(member), department=member.department),
+        change_text(tr, request),
+    ]
+    if request.status == JoinStatus.PENDING:
+        assert request.id is not None
+        markup = keyboard(
+            [
+                (tr("profile_change.approve"), ProfileChangeDecision("approve", request.id)),
+                (tr("profile_change.reject"), ProfileChangeDecision("reject", request.id)),
+            ]
+        )
+        return "\n".join([*lines, tr("profile_change.card_pending")]), markup
+    key = (
+        "profile_change.card_approved"
+        if request.status == JoinStatus.APPROVED
+        else "profile_change.card_rejected"
+    )
+    who = numbered_name(decider) if decider else "?"
+    lines.append(tr(key, who=who, when=_local(context, request.decided_at)))
+    return "\n".join(lines), None
+
+
+async def decide_change(update: Update, context: UnionContext) -> None:
+    """Approve or Reject pressed on a change card (committee; never one's own change)."""
+    actor = await committee_press(update, context)
+    if actor is None:
+        return
+    button = context.button_as(ProfileChangeDecision)
+    try:
+        async with context.db() as session:
+            request, member = await decide_profile_change(
+                session,
+                org_id=context.org_id,
+                request_id=button.request_id,
+                decider=actor,
+                approve=button.action == "approve",
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        await _refresh_change(context, button.request_id)
+        return
+    await context.answer(update, context.t("profile_change.decided_toast"))
+    logger.info("Profile change %s decided by member %s: %s", request.id, actor.id, button.action)
+    text, markup = render_change_card(context, request, member, actor.member)
+    await refresh_cards(context, kind=KIND, item_id=button.request_id, text=text, markup=markup)
+    if not await _tell_outcome(context, request, member):
+        tr = context.i18n.get(context.settings.default_language)
+        await post_under_cards(
+            context,
+            kind=KIND,
+            item_id=button.request_id,
+            text=tr("profile_change.desk_undelivered", id=button.request_id),
+        )
+
+
+async def _refresh_change(context: UnionContext, request_id: int) -> None:
+    async with context.db() as session:
+        request = await session.get(ProfileChangeRequest, request_id)
+        if request is None or request.organization_id != context.org_id:
+            return
+        member = await get_member(session, org_id=context.org_id, member_id=request.member_id)
+        decider = (
+            await session.get(Member, request.decided_by_member_id)
+            if request.decided_by_member_id
+            else None
+        )
+    text, markup = render_change_card(context, request, member, decider)
+    await refresh_cards(context, kind=KIND, item_id=request_id, text=text, markup=markup)
+
+
+async def _tell_outcome(
+    context: UnionContext, request: ProfileChangeRequest, member: Member
+) -> bool:
+    """Tell the member the outcome; returns whether Telegram accepted the message."""
+    if member.telegram_user_id is None:
+        return False
+    tr = context.i18n.get(member.language)
+    approved = request.status == JoinStatus.APPROVED
+    key = "profile_change.you_approved" if approved else "profile_change.you_rejected"
+    return await context.notifier.tell_chat(
+        member.telegram_user_id,
+        tr(key, change=change_text(tr, request)),
+        who=f"member {member.id}",
+    )
 
 
 async def cancel_edit(update: Update, context: UnionContext) -> int:
@@ -245,6 +443,7 @@ def register(application: Application) -> None:
     application.add_handler(ButtonHandler(ProfileMute, mute_toggled))
     application.add_handler(ButtonHandler(ProfileLanguage, ask_language))
     application.add_handler(ButtonHandler(LanguageChoice, language_chosen))
+    application.add_handler(ButtonHandler(ProfileChangeDecision, decide_change))
 
 
 def forms() -> list[Form]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from enum import IntEnum
@@ -57,6 +58,7 @@ from models.validation import Birthday, parse_birthday
 logger = logging.getLogger(__name__)
 
 INVITE_PREFIX = "inv-"
+DEEP_LINK_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 Step = BaseHandler[Any, Any, Any]
 
 
@@ -89,7 +91,10 @@ def language_keyboard(context: UnionContext, make: Callable[[str], Button]) -> I
 async def start(update: Update, context: UnionContext) -> int:
     """/start: greet members, bind invitation links, or begin registration."""
     payload = context.args[0] if context.args else ""
-    if payload.startswith(INVITE_PREFIX):
+    # Only what a link of ours can carry is read (Telegram's own rule for start links); any
+    # other text typed after /start is an unknown link, said plainly.
+    ours = DEEP_LINK_PAYLOAD.fullmatch(payload) is not None
+    if ours and payload.startswith(INVITE_PREFIX):
         await _bind_invitation(update, context, payload.removeprefix(INVITE_PREFIX))
         return ConversationHandler.END
     actor = context.actor
@@ -104,7 +109,7 @@ async def start(update: Update, context: UnionContext) -> int:
             link
             for feature in context.state.features
             for link in feature.deep_links
-            if payload.startswith(link.prefix)
+            if ours and payload.startswith(link.prefix)
         ),
         None,
     )

@@ -7,7 +7,7 @@ from telegram.ext import Application
 
 from bot.features import Audience, CommandSpec, DeepLink, Feature, MenuEntry
 from bot.forms import Form
-from handlers.proposals import answers, congress, desk, filing
+from handlers.proposals import answers, congress, desk, filing, recovery
 from handlers.proposals.buttons import ProposalCoHandler, ProposalDesk, ProposalLead, ProposalMerge
 from models.errors import N_
 from models.proposals import Filers, ProposalCategory, ProposalStatus, Rating
@@ -34,6 +34,7 @@ def _keys() -> set[str]:
 
 
 FEATURE = Feature(
+    recover=recovery.put_missing_cards,
     name="proposals",
     register=_register,
     forms=_forms,

@@ -78,6 +78,7 @@ from models.proposals import (
     set_department_handler,
     start_waiting_drafts,
 )
+from models.validation import ascii_number
 
 logger = logging.getLogger(__name__)
 
@@ -446,15 +447,13 @@ async def _send_card(
     update: Update, context: UnionContext, congress: CongressSession, argument: str
 ) -> None:
     """Proposal N's card, sent here and kept up to date like the desk's copies."""
-    number = argument.lstrip("#")
-    if not number.isdigit():
+    number = ascii_number(argument.lstrip("#"), low=1, high=100_000)
+    if number is None:
         await say(update, context, context.t("congress.number_usage"))
         return
     try:
         async with context.db() as session:
-            proposal = await find_by_number(
-                session, session_id=congress.id or 0, number=int(number)
-            )
+            proposal = await find_by_number(session, session_id=congress.id or 0, number=number)
     except DomainError as error:
         await say(update, context, context.t(error.key, **error.params))
         return

@@ -111,7 +111,8 @@ async def render_card(
 
     def name(member_id: int) -> str:
         member = people.get(member_id)
-        return f"{member.real_name}（{member.department}）" if member else "?"
+        # The member's number beside the name: nobody passes for someone else on a card.
+        return f"{member.real_name}（#{member.id}，{member.department}）" if member else "?"
 
     lines = [
         tr(

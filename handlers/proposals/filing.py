@@ -17,6 +17,7 @@ from telegram.ext import (
 )
 
 from bot.buttons import Button, ButtonHandler
+from bot.callback import MAX_ID
 from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
@@ -160,7 +161,7 @@ async def similar_chosen(update: Update, context: UnionContext) -> int:
     if choice == "mine":
         return await _ask_reasons(update, context)
     _draft(context).clear()
-    await show_for_cosign(update, context, int(choice) if choice.isdigit() else 0)
+    await show_for_cosign(update, context, proposal_id_of(choice))
     return _END
 
 
@@ -290,12 +291,19 @@ async def cosign_command(update: Update, context: UnionContext) -> None:
     if not argument.lstrip("#").isdigit():
         await say(update, context, context.t("proposal.cosign_usage"))
         return
-    await show_for_cosign(update, context, int(argument.lstrip("#")))
+    await show_for_cosign(update, context, proposal_id_of(argument.lstrip("#")))
 
 
 async def open_cosign_link(update: Update, context: UnionContext, target: str) -> None:
     """A `cosign-<id>` deep link opened by an active member."""
-    await show_for_cosign(update, context, int(target) if target.isdigit() else 0)
+    await show_for_cosign(update, context, proposal_id_of(target))
+
+
+def proposal_id_of(text: str) -> int:
+    """The proposal id a link, a button or /cosign carries; 0 (a proposal not found) for
+    anything else: other digits (², ٣), or a number beyond a database id."""
+    digits = text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID))
+    return int(text) if digits and int(text) <= MAX_ID else 0
 
 
 async def show_for_cosign(update: Update, context: UnionContext, proposal_id: int) -> None:

@@ -7,7 +7,7 @@ from telegram.ext import Application
 
 from bot.features import Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
-from handlers.suggestions import desk, filing
+from handlers.suggestions import desk, filing, recovery
 from handlers.suggestions.buttons import SuggestionCard
 from models.errors import N_
 from models.suggestions import DEFAULT_CATEGORIES, SuggestionStatus
@@ -30,6 +30,7 @@ def _keys() -> set[str]:
 
 
 FEATURE = Feature(
+    recover=recovery.put_missing_cards,
     name="suggestions",
     register=_register,
     forms=_forms,

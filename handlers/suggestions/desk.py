@@ -46,7 +46,7 @@ from handlers.suggestions.buttons import (
     SuggestionStatusFilter,
 )
 from models.errors import N_, DomainError
-from models.members import Actor, Member
+from models.members import Actor, Member, numbered_name
 from models.organizations import bind_disclosure_chat, get_organization
 from models.suggestions import (
     EntryKind,
@@ -55,6 +55,7 @@ from models.suggestions import (
     SuggestionStatus,
     add_category,
     author_id,
+    author_unreachable,
     close_suggestion,
     committee_list,
     ensure_default_categories,
@@ -68,12 +69,16 @@ from models.suggestions import (
     set_category_active,
     thread_of,
     unmark_published,
+    without_desk_card,
 )
 
 logger = logging.getLogger(__name__)
 
 KIND = "sug"  # the kind of desk card (models.desk)
 PAGE_SIZE = 6
+# bot_data: ids of items being put on the desk right now (kept in memory only), so that
+# `put_missing_on_desk` never posts a second card for an item whose first is on its way.
+ANNOUNCING = "sug_announcing"
 
 
 _END = ConversationHandler.END
@@ -108,7 +113,7 @@ async def render_card(
     who = (
         tr("suggestion.anonymous_author")
         if item.anonymous or author is None
-        else f"{author.real_name}（{author.department}）"
+        else f"{numbered_name(author)} · {author.department}"
     )
     lines = [
         tr("suggestion.card_title", number=item.number, category=category_label(tr, category)),
@@ -131,6 +136,8 @@ async def render_card(
         lines.append(tr("suggestion.card_followups", count=followups))
     if item.published_at:
         lines.append(tr("suggestion.card_published", when=_when(context, item.published_at)))
+    if author_unreachable(item, context.state.seal):
+        lines.append(tr("suggestion.card_author_unreachable"))
     return "\n".join(lines), _card_buttons(
         tr, item, channel_bound=org.disclosure_chat_id is not None
     )
@@ -150,13 +157,61 @@ def _card_buttons(tr: Translator, item: Suggestion, *, channel_bound: bool) -> I
     return keyboard(*rows)
 
 
-async def announce(context: UnionContext, item: Suggestion) -> None:
-    """Put a new item on the review desk, with its photos."""
-    text, markup = await render_card(context, item)
+def _announcing(context: UnionContext) -> set[int]:
+    busy = context.bot_data.setdefault(ANNOUNCING, set())
+    assert isinstance(busy, set)
+    return busy
+
+
+async def announce(context: UnionContext, item: Suggestion) -> int:
+    """Put a new item on the review desk, with its photos; returns how many chats got it."""
+    item_id = item.id or 0
+    busy = _announcing(context)
+    busy.add(item_id)
+    try:
+        text, markup = await render_card(context, item)
+        async with context.db() as session:
+            photos = await photos_of(session, suggestion_id=item_id)
+        return await post_card(
+            context, kind=KIND, item_id=item_id, text=text, markup=markup, photos=photos
+        )
+    finally:
+        busy.discard(item_id)
+
+
+async def put_missing_on_desk(context: UnionContext) -> int:
+    """Items stored but never carded (the database or the bot failed right after the commit,
+    when the author's draft was already forgotten): each gets its card now, and its author a
+    late receipt, found through the item (the seal of an anonymous one), never through who
+    pressed. Returns how many were carded."""
+    busy = _announcing(context)
     async with context.db() as session:
-        photos = await photos_of(session, suggestion_id=item.id or 0)
-    await post_card(
-        context, kind=KIND, item_id=item.id or 0, text=text, markup=markup, photos=photos
+        items = await without_desk_card(
+            session, org_id=context.org_id, kind=KIND, skip=sorted(busy)
+        )
+    carded = 0
+    for item in items:
+        if (item.id or 0) in busy or await announce(context, item) == 0:
+            continue  # on its way already, or no committee chat took it: tried again later
+        carded += 1
+        logger.info("Suggestion %s was put on the desk late", item.id)
+        await _tell_received_late(context, item)
+    return carded
+
+
+async def _tell_received_late(context: UnionContext, item: Suggestion) -> None:
+    member_id = author_id(item, context.state.seal)
+    if member_id is None:
+        return
+    async with context.db() as session:
+        author = await session.get(Member, member_id)
+    if author is None or author.telegram_user_id is None:
+        return
+    tr = context.i18n.get(author.language)
+    await context.notifier.tell_chat(
+        author.telegram_user_id,
+        tr("suggestion.receipt_late", number=item.number),
+        who=f"the author of suggestion {item.id}",
     )
 
 
@@ -253,6 +308,8 @@ async def send_reply(update: Update, context: UnionContext, text: str) -> int:
     delivered = await deliver_to_author(context, item, text)
     await refresh(context, item.id or 0)
     key = "suggestion.reply_sent" if delivered else "suggestion.reply_stored_undelivered"
+    if author_unreachable(item, context.state.seal):
+        key = "suggestion.reply_stored_author_lost"  # the key changed: never, not "right now"
     # The reply is stored and delivered: a lost confirmation must not report it as failed.
     await say_receipt(update, context, context.t(key, number=item.number))
     return _END

