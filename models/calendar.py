@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
@@ -129,13 +129,24 @@ async def add_custom_entry(
     rule: dict[str, Any],
     time_of_day: str,
     title: str,
-    text: str,
-    language: str,
+    title_language: str,
+    messages: Mapping[str, str],
     key: str,
 ) -> CalendarEntry:
-    """A committee member adds an entry (the rule was validated by the caller's parser)."""
+    """A committee member adds an entry (the rule was validated by the caller's parser).
+
+    `messages` holds a text per language written for it; a reader whose language has none gets
+    the deployment's default language (`scheduler.render.pick`), so "the same text for all" is
+    stored once and a later edit of it reaches everyone.
+    """
     if not actor.is_committee:
         raise DomainError(N_("desk.not_committee"))
+    texts = {
+        language: clean_text(text, limit=MESSAGE_LIMIT, multiline=True)
+        for language, text in messages.items()
+    }
+    if not texts:
+        raise InputError(N_("input.empty"))
     entry = CalendarEntry(
         organization_id=org_id,
         key=key,
@@ -143,8 +154,8 @@ async def add_custom_entry(
         rule=rule,
         time_of_day=parse_time_of_day(time_of_day),
         audience={"type": AudienceType.COMMITTEE if kind == EntryKind.TASK else audience},
-        titles={language: clean_text(title, limit=TITLE_LIMIT)},
-        messages={language: clean_text(text, limit=MESSAGE_LIMIT, multiline=True)},
+        titles={title_language: clean_text(title, limit=TITLE_LIMIT)},
+        messages=texts,
     )
     session.add(entry)
     try:

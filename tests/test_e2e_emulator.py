@@ -296,6 +296,7 @@ def test_calendar_greeting_reaches_the_women(tmp_path: Path, url: str) -> None:
         client.say(COMMITTEE, now.strftime("%H:%M"))
         client.say(COMMITTEE, "女教师节日问候")
         client.say(COMMITTEE, "祝各位女教师节日快乐！")
+        client.tap(COMMITTEE, "cal:txt:rest")
         client.tap(COMMITTEE, "cal:new:yes")
 
         client.wait_for(TEACHER.id, "节日快乐", seconds=60)

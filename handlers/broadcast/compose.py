@@ -36,7 +36,7 @@ from models.audiences import audience_members
 from models.calendar import MESSAGE_LIMIT, AudienceType
 from models.errors import InputError
 from models.organizations import get_organization
-from models.outbox import BroadcastKind, Recipient
+from models.outbox import Broadcast, BroadcastKind, Recipient
 from scheduler.render import MEMBER_PLACEHOLDERS, check_placeholders, fill
 
 logger = logging.getLogger(__name__)
@@ -163,8 +163,20 @@ async def confirm(update: Update, context: UnionContext) -> int:
     logger.info(
         "Broadcast %s to %s recipients by member %s", broadcast.id, broadcast.total, actor.id
     )
-    await say(update, context, context.t("broadcast.queued", count=broadcast.total))
+    await say(update, context, _queued_text(context, broadcast))
     return _END
+
+
+def _queued_text(context: UnionContext, broadcast: Broadcast) -> str:
+    """What happens now: the committee group gets the figures only for a large broadcast."""
+    over = context.notifier.report_over
+    if broadcast.report_chat_id is None:
+        key = "broadcast.queued_no_group"
+    elif broadcast.total > over:
+        key = "broadcast.queued"
+    else:
+        key = "broadcast.queued_unreported"
+    return context.t(key, count=broadcast.total, over=over)
 
 
 async def cancel(update: Update, context: UnionContext) -> int:
