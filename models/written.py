@@ -47,8 +47,8 @@ _WIDTH = str.maketrans(
 )
 # Traditional characters that appear in dates, times and amounts, read as Simplified ones.
 _TRADITIONAL = str.maketrans(
-    "農曆臘點週禮後國慶節號兩個萬塊陽師婦勞動兒時這閏陰錢圓裡來兩過誕億",
-    "农历腊点周礼后国庆节号两个万块阳师妇劳动儿时这闰阴钱圆里来两过诞亿",
+    "農曆臘點週禮後國慶節號兩個萬塊陽師婦勞動兒時這閏陰錢圓裡來過誕億歲",
+    "农历腊点周礼后国庆节号两个万块阳师妇劳动儿时这闰阴钱圆里来过诞亿岁",
 )
 
 _DIGIT = {
