@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -22,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import written
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError, InputError
 from models.members import DEPARTMENT_LIMIT, Actor, Gender, Member, MemberStatus
@@ -855,32 +855,12 @@ async def signup_of(session: AsyncSession, *, activity_id: int, member_id: int) 
     ).first()
 
 
-_WHEN = re.compile(
-    r"^(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(\d{1,2})\s*[:：点]\s*(\d{2})?\s*分?$"
-)
-
-
 def parse_when(text: str, *, now: datetime, zone: tzinfo) -> datetime:
-    """A local date and time as people type them (2026-12-05 14:00, 12-5 14:00, 12月5日 14点);
-    a date without a year is the next one from today. Returned in UTC."""
-    match = _WHEN.match(text.strip())
-    if match is None:
+    """A local date and time as people type them (下周五下午三点半, 明天上午9点, 12月5日14点,
+    2026-12-05 14:00); a date without a year is the next one from now. Returned in UTC."""
+    moment = written.moment(text, now=now, zone=zone, direction="future")
+    if moment is None:
         raise DomainError(N_("activity.when_format"))
-    year, month, day, hour, minute = match.groups()
-    local_now = now.astimezone(zone)
-    try:
-        moment = datetime(
-            int(year) if year else local_now.year,
-            int(month),
-            int(day),
-            int(hour),
-            int(minute or 0),
-            tzinfo=zone,
-        )
-    except ValueError as exc:
-        raise DomainError(N_("activity.when_format")) from exc
-    if year is None and moment < local_now:
-        moment = moment.replace(year=moment.year + 1)
     return moment.astimezone(UTC)
 
 

@@ -8,7 +8,6 @@ nothing here updates or deletes one, and a correction is a new row.
 from __future__ import annotations
 
 import calendar
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import written
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError, InputError
 from models.members import Actor, Member, MemberStatus, Role
@@ -28,7 +28,6 @@ DESCRIPTION_LIMIT = 1000
 NOTE_LIMIT = 500
 MAX_EVIDENCE = 10
 FEN = 100
-_DIGITS = re.compile(r"[0-9]+")
 
 
 class AidType(StrEnum):
@@ -344,14 +343,12 @@ async def set_policy(
 
 
 def parse_amount(text: str) -> int:
-    """Yuan as people type them (250, 250.5, ￥1,000, 1000元) into fen, else a domain error."""
-    cleaned = text.strip().replace(",", "").replace("，", "").replace("￥", "").replace("¥", "")
-    cleaned = cleaned.removesuffix("元").strip()
-    whole, _, cents = cleaned.partition(".")
-    # ASCII digits only: str.isdigit() also accepts ① and ², which int() cannot read.
-    if not _DIGITS.fullmatch(whole) or (cents and not _DIGITS.fullmatch(cents)) or len(cents) > 2:
+    """Yuan as people type them (250, 250.5, ￥1,000, 1000元, 3000块, 三千元, 1.5万元) into fen,
+    else a domain error."""
+    fen = written.money(text)
+    if fen is None:
         raise InputError(N_("aid.amount_invalid"))
-    return int(whole) * FEN + int(cents.ljust(2, "0") or 0)
+    return fen
 
 
 def check_amount(amount: int, policy: AidPolicy) -> None:
@@ -1040,29 +1037,12 @@ async def year_books(session: AsyncSession, *, org_id: int, year: int) -> list[Y
     ]
 
 
-_DAY = re.compile(r"^(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_TODAY_WORDS = {"今天", "today", "今日"}
-_YESTERDAY_WORDS = {"昨天", "yesterday", "昨日"}
-
-
 def parse_day(text: str, today: date) -> date:
-    """A day as people type it (今天, 昨天, 2026-11-28, 11-28, 11月28日); a day without a year
-    is the latest one not after today."""
-    cleaned = text.strip().lower()
-    if cleaned in _TODAY_WORDS:
-        return today
-    if cleaned in _YESTERDAY_WORDS:
-        return date.fromordinal(today.toordinal() - 1)
-    match = _DAY.match(cleaned)
-    if match is None:
+    """A day as people type it (今天, 前天, 上周五, 2026-11-28, 11月28日, 端午节, 农历五月初五);
+    a day without a year is the latest one not after today."""
+    found = written.day(text, today=today, direction="past")
+    if found is None:
         raise InputError(N_("aid.date_format"))
-    year, month, day = match.groups()
-    try:
-        found = date(int(year) if year else today.year, int(month), int(day))
-    except ValueError as exc:
-        raise InputError(N_("aid.date_format")) from exc
-    if year is None and found > today:
-        found = found.replace(year=today.year - 1)
     return found
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, time
 from enum import StrEnum
@@ -13,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import written
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError, InputError
 from models.members import Actor
@@ -20,7 +20,6 @@ from models.validation import clean_text
 
 MESSAGE_LIMIT = 1000
 TITLE_LIMIT = 30
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 class EntryKind(StrEnum):
@@ -71,11 +70,11 @@ class CalendarEntry(SQLModel, table=True):
 
 
 def parse_time_of_day(text: str) -> str:
-    """Normalize `8:00` to `08:00`; refuse anything else."""
-    match = _TIME.match(text.strip())
-    if not match:
+    """A time as people type it (8:00, 早上8点, 下午三点半) as `HH:MM`; refuse anything else."""
+    found = written.time_of_day(text)
+    if found is None:
         raise InputError(N_("calendar.bad_time"))
-    return f"{int(match.group(1)):02d}:{match.group(2)}"
+    return found.strftime("%H:%M")
 
 
 async def list_entries(

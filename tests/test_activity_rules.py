@@ -903,7 +903,7 @@ async def test_fewer_seats_move_the_latest_seated_to_the_head_of_the_waitlist(
 
     await bot.press(COMMITTEE, pack("ag", "cap2", aid))
     assert "目前已报名 4 人" in bot.telegram.last(COMMITTEE.id).text
-    for bad in ("abc", "0", "１"):
+    for bad in ("abc", "0", "①"):
         await bot.say(COMMITTEE, bad)
         assert "1 到 10000" in bot.telegram.last(COMMITTEE.id).text
     await bot.say(COMMITTEE, "2")

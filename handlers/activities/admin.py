@@ -81,6 +81,7 @@ from models.members_queries import members_by_id
 from models.organizations import get_organization
 from models.outbox import BroadcastKind, Recipient
 from models.validation import ascii_number
+from models.written import count
 
 logger = logging.getLogger(__name__)
 
@@ -200,10 +201,11 @@ async def got_capacity_text(update: Update, context: UnionContext) -> int:
     text = await typed_text(update, context, limit=6)
     if text is None:
         return Creating.CAPACITY
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 10000:
+    capacity = count(text, low=1, high=10000)
+    if capacity is None:
         await say(update, context, context.t("activity.capacity_invalid"))
         return Creating.CAPACITY
-    _draft(context)["capacity"] = int(text)
+    _draft(context)["capacity"] = capacity
     return await _ask_deadline(update, context)
 
 
@@ -275,8 +277,8 @@ async def got_who_detail(update: Update, context: UnionContext) -> int:
     rule = dict(draft.get("who") or {"type": "everyone"})
     if rule["type"] == "age":
         low, _, high = text.replace("～", "-").replace("~", "-").partition("-")
-        youngest = ascii_number(low, low=0, high=150)
-        oldest = ascii_number(high, low=0, high=150)
+        youngest = count(low, low=0, high=150)
+        oldest = count(high, low=0, high=150)
         if youngest is None or oldest is None or youngest > oldest:
             await say(update, context, context.t("activity.write_age"))
             return Creating.WHO_DETAIL
@@ -833,8 +835,8 @@ async def got_new_capacity(update: Update, context: UnionContext) -> int:
     actor = await require_committee(update, context)
     if actor is None:
         return _END
-    text = (update.message.text or "").strip()
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 10000:
+    capacity = count(update.message.text or "", low=1, high=10000)
+    if capacity is None:
         await say(update, context, context.t("activity.capacity_invalid"))
         return Managing.CAPACITY
     activity_id = int(context.user_data.pop("activity_capacity", 0))
@@ -844,7 +846,6 @@ async def got_new_capacity(update: Update, context: UnionContext) -> int:
     except DomainError as error:
         await refuse(update, context, error)
         return _END
-    capacity = int(text)
     if capacity < activity.seats_taken:
         extra = activity.seats_taken - capacity
         await say(

@@ -4,7 +4,6 @@ list and the figures every union reports), /departments and their handlers."""
 from __future__ import annotations
 
 import logging
-import re
 from datetime import date
 from enum import IntEnum
 from typing import Any
@@ -49,6 +48,7 @@ from handlers.proposals.buttons import (
 from handlers.proposals.desk import render_card, submitted, today
 from handlers.proposals.filing import COSIGN_PREFIX
 from handlers.review_desk import committee_press
+from models import written
 from models.desk import record_card
 from models.errors import DomainError
 from models.members import get_member
@@ -84,7 +84,6 @@ logger = logging.getLogger(__name__)
 
 _END = ConversationHandler.END
 IMPLEMENTATION_TARGET = 95.0
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 _REPLY_DAYS: tuple[ReplyDays, ...] = ("15", "30", "60")
 _COSIGNERS: tuple[Cosigners, ...] = ("0", "1", "2", "3", "5")
 # The order of statuses in the committee's list: what needs a decision first.
@@ -181,16 +180,10 @@ async def got_name(update: Update, context: UnionContext) -> int:
     return Opening.DATES
 
 
-def parse_window(text: str) -> tuple[date, date] | None:
-    """Two dates as people type them (2026-12-01 至 2026-12-15), or None."""
-    found = _DATE.findall(text)
-    if len(found) != 2:
-        return None
-    try:
-        first, second = (date(int(y), int(m), int(d)) for y, m, d in found)
-    except ValueError:
-        return None
-    return first, second
+def parse_window(text: str, *, on: date) -> tuple[date, date] | None:
+    """Two dates as people type them (2026-12-01 至 2026-12-15, 3月1日到15日), or None; a first
+    date without a year is the next one from `on`."""
+    return written.window(text, today=on)
 
 
 async def got_dates(update: Update, context: UnionContext) -> int:
@@ -198,7 +191,7 @@ async def got_dates(update: Update, context: UnionContext) -> int:
     text = await typed_text(update, context, limit=60)
     if text is None:
         return Opening.DATES
-    window = parse_window(text)
+    window = parse_window(text, on=today(context))
     if window is None:
         await say(update, context, context.t("congress.dates_format"))
         return Opening.DATES
