@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # Aid may be asked for an event at most this many months old; older dates are refused.
     # (Caps and the budget count by the year of the decision, not of the event.)
     aid_event_max_age_months: int = Field(default=12, ge=1, le=120)
+    # The public notice (公示) of hardship subsidies runs this many days, the day it is posted
+    # included; the notice gives its first and last day.
+    aid_notice_days: int = Field(default=7, ge=1, le=60)
     # Start although SECRET_KEY is not the key the database was used with: the authors of the
     # earlier anonymous suggestions can then no longer be reached (answers stay unsent).
     accept_new_secret_key: bool = False

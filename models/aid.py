@@ -782,8 +782,9 @@ async def mark_paid(
     method: str,
     note: str | None = None,
     today: date,
+    now: datetime | None = None,
 ) -> AidCase:
-    """Record the payment of an approved case (date, method, note)."""
+    """Record the payment of an approved case (date, method, note), recorded at `now`."""
     if not may_pay(actor):
         raise DomainError(N_("aid.treasurer_only"))
     if paid_on > today:
@@ -806,6 +807,7 @@ async def mark_paid(
             paid_on=paid_on,
             method=how,
             note=text,
+            created_at=now or utcnow(),
         )
     )
     await session.commit()

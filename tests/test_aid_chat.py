@@ -117,7 +117,7 @@ async def test_ask_review_approve_and_pay(bot: BotHarness) -> None:
     assert stored is not None and stored.status == CaseStatus.PAID
     assert [e.kind for e in ledger] == ["requested", "approval", "approved", "paid"]
     assert ledger[-1].method == "现金" and ledger[-1].amount == 25000
-    assert "已发放 ¥250" in bot.telegram.last(MEMBER.id).text
+    assert bot.telegram.last(MEMBER.id).text == "您的住院慰问金 ¥250 已发放，祝您早日康复。"
     for sent in group_texts(bot):
         assert "王芳芳" not in sent and "脑梗" not in sent
 

@@ -80,7 +80,7 @@ from models.aid import (
     yuan,
 )
 from models.errors import N_, DomainError, InputError
-from models.members import Actor
+from models.members import Actor, Member
 
 logger = logging.getLogger(__name__)
 
@@ -359,7 +359,8 @@ async def _preview(update: Update, context: UnionContext) -> int:
         context.t("aid.field_files", count=len(draft.get("evidence", []))),
     ]
     if draft.get("subject"):
-        lines.insert(1, context.t("aid.preview_report"))
+        colleague = await _colleague(context, int(draft["subject"]))
+        lines.insert(1, context.t("aid.preview_report", name=colleague))
     lines += ["", str(draft["description"])]
     markup = confirm_or_cancel(context, AidConfirm("yes"), AidConfirm("cancel"))
     await say(update, context, "\n".join(lines), markup)
@@ -409,9 +410,22 @@ async def confirm(update: Update, context: UnionContext) -> int:
     draft.clear()
     logger.info("Aid case %s filed (reported=%s)", case.id, case.reported)
     await announce(context, case)
-    key = "aid.receipt_report" if case.reported else "aid.receipt"
-    await say_receipt(update, context, context.t(key, number=case.number))
+    if case.reported:  # the colleague who was picked is named back
+        colleague = await _colleague(context, case.subject_member_id)
+        receipt = context.t("aid.receipt_report", number=case.number, name=colleague)
+    else:
+        receipt = context.t("aid.receipt", number=case.number)
+    await say_receipt(update, context, receipt)
     return _END
+
+
+async def _colleague(context: UnionContext, member_id: int) -> str:
+    """The colleague a report is about, as picked: 陈建国（退休教师）."""
+    async with context.db() as session:
+        member = await session.get(Member, member_id)
+    if member is None:
+        return "-"
+    return context.t("aid.person", name=member.real_name, department=member.department)
 
 
 async def cancel(update: Update, context: UnionContext) -> int:
