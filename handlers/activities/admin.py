@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
@@ -59,6 +60,7 @@ from models.activities import (
     ActivityCategory,
     NewActivity,
     SelectionMode,
+    Signup,
     SignupStatus,
     cancel_activity,
     change_capacity,
@@ -73,6 +75,7 @@ from models.activities import (
     reschedule,
     signups_of,
     teams_of,
+    waitlist_places,
 )
 from models.base import utcnow
 from models.errors import DomainError
@@ -535,17 +538,33 @@ async def _send_card(update: Update, context: UnionContext, activity: Activity) 
     await say(update, context, text, keyboard(*rows))
 
 
-async def _people(context: UnionContext, activity: Activity) -> list[tuple[str, str, Any]]:
-    """(status, name · department, signup) for everyone signed up, seats first."""
+@dataclass(frozen=True)
+class _Row:
+    """One line of the committee's list: the seat number (None while waiting) and the state."""
+
+    number: int | None
+    name: str
+    state: str
+    signup: Signup
+
+
+async def _people(context: UnionContext, activity: Activity) -> list[_Row]:
+    """Everyone signed up, seats first: seats numbered in order, the waiting by their place."""
     async with context.db() as session:
         rows = await signups_of(session, activity_id=activity.id or 0, statuses=_LIVE)
         people = await members_by_id(session, [row.member_id for row in rows])
+    places = waitlist_places(rows)
     ordered = sorted(rows, key=lambda s: (s.status != SignupStatus.SEAT, s.queue_no))
     result = []
+    number = 0
     for signup in ordered:
         member = people.get(signup.member_id)
         name = f"{member.real_name} · {member.department}" if member else "-"
-        result.append((signup.status, name, signup))
+        place = places.get(signup.member_id)
+        if place is None:
+            number += 1
+        state = context.t(f"activity.signup.{signup.status}", position=place or 0)
+        result.append(_Row(None if place else number, name, state, signup))
     return result
 
 
@@ -556,16 +575,19 @@ async def list_people(update: Update, context: UnionContext) -> None:
         return
     await context.answer(update)
     lines = [context.t("activity.list_title", title=activity.title)]
-    for position, (status, name, signup) in enumerate(await _people(context, activity), start=1):
+    for row in await _people(context, activity):
         extras = []
-        if signup.choice:
-            extras.append(signup.choice)
-        if signup.family:
-            extras.append(context.t("activity.with_family", count=signup.family))
-        if signup.checked_in_at:
+        if row.signup.choice:
+            extras.append(row.signup.choice)
+        if row.signup.family:
+            extras.append(context.t("activity.with_family", count=row.signup.family))
+        if row.signup.checked_in_at:
             extras.append("✅")
-        state = context.t(f"activity.signup.{status}", position=position)
-        lines.append(f"{position}. {name} · {state} {' '.join(extras)}".rstrip())
+        # A waiting person's only number is their place: "候补第 1 位：name".
+        line = (
+            f"{row.number}. {row.name} · {row.state}" if row.number else f"{row.state}：{row.name}"
+        )
+        lines.append(f"{line} {' '.join(extras)}".rstrip())
     async with context.db() as session:
         teams = await teams_of(session, activity_id=activity.id or 0)
     for team in teams:
@@ -595,16 +617,16 @@ async def export(update: Update, context: UnionContext) -> None:
             for c in ("no", "name", "status", "choice", "family", "checked_in")
         ],
     )
-    for position, (status, name, signup) in enumerate(await _people(context, activity), start=1):
+    for row in await _people(context, activity):
         append_row(
             sheet,
             [
-                position,
-                name,
-                context.t(f"activity.signup.{status}", position=position),
-                signup.choice or "",
-                signup.family,
-                when(context, signup.checked_in_at) if signup.checked_in_at else "",
+                row.number if row.number else "",
+                row.name,
+                row.state,
+                row.signup.choice or "",
+                row.signup.family,
+                when(context, row.signup.checked_in_at) if row.signup.checked_in_at else "",
             ],
         )
     async with context.db() as session:
@@ -635,12 +657,12 @@ async def attendance(update: Update, context: UnionContext) -> None:
     rows = [
         [
             (
-                ("✅ " if signup.checked_in_at else "") + name,
-                MarkPresent(activity.id or 0, signup.member_id),
+                ("✅ " if row.signup.checked_in_at else "") + row.name,
+                MarkPresent(activity.id or 0, row.signup.member_id),
             )
         ]
-        for status, name, signup in await _people(context, activity)
-        if status == SignupStatus.SEAT
+        for row in await _people(context, activity)
+        if row.signup.status == SignupStatus.SEAT
     ]
     if not rows:
         await say(update, context, context.t("activity.list_empty"))
