@@ -41,7 +41,8 @@ from handlers.activities.buttons import (
 from handlers.activities.signup import signup_buttons, summary, when
 from handlers.activities.views import ActivityFacts, summary_text
 from handlers.common import (
-    confirm_or_cancel,
+    EditableField,
+    PreviewEdits,
     conversation,
     family_step,
     keyboard,
@@ -135,8 +136,7 @@ async def start_creating(update: Update, context: UnionContext) -> int:
     if await require_committee(update, context) is None:
         return _END
     _draft(context).clear()
-    await say(update, context, context.t("activity.write_title", limit=TITLE_LIMIT))
-    return Creating.TITLE
+    return await _ask_title(update, context)
 
 
 async def got_title(update: Update, context: UnionContext) -> int:
@@ -145,6 +145,15 @@ async def got_title(update: Update, context: UnionContext) -> int:
     if title is None:
         return Creating.TITLE
     _draft(context)["title"] = title
+    return await EDITS.then(update, context, _ask_category)
+
+
+async def _ask_title(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("activity.write_title", limit=TITLE_LIMIT))
+    return Creating.TITLE
+
+
+async def _ask_category(update: Update, context: UnionContext) -> int:
     rows = [[(context.t(f"activity.category.{c}"), CategoryChoice(c))] for c in ActivityCategory]
     await say(update, context, context.t("activity.choose_category"), keyboard(*rows))
     return Creating.CATEGORY
@@ -154,6 +163,10 @@ async def got_category(update: Update, context: UnionContext) -> int:
     """The category; then the start time."""
     await context.answer(update)
     _draft(context)["category"] = context.button_as(CategoryChoice).category.value
+    return await EDITS.then(update, context, _ask_when)
+
+
+async def _ask_when(update: Update, context: UnionContext) -> int:
     await say(update, context, context.t("activity.write_when"))
     return Creating.WHEN
 
@@ -179,6 +192,10 @@ async def got_when(update: Update, context: UnionContext) -> int:
     if moment is None:
         return Creating.WHEN
     _draft(context)["starts_at"] = moment.isoformat()
+    return await EDITS.then(update, context, _ask_place)
+
+
+async def _ask_place(update: Update, context: UnionContext) -> int:
     await say(update, context, context.t("activity.write_place", limit=PLACE_LIMIT))
     return Creating.PLACE
 
@@ -189,6 +206,10 @@ async def got_place(update: Update, context: UnionContext) -> int:
     if place is None:
         return Creating.PLACE
     _draft(context)["place"] = place
+    return await EDITS.then(update, context, _ask_capacity)
+
+
+async def _ask_capacity(update: Update, context: UnionContext) -> int:
     await say(
         update,
         context,
@@ -207,14 +228,14 @@ async def got_capacity_text(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t("activity.capacity_invalid"))
         return Creating.CAPACITY
     _draft(context)["capacity"] = int(text)
-    return await _ask_deadline(update, context)
+    return await EDITS.then(update, context, _ask_deadline)
 
 
 async def got_capacity_none(update: Update, context: UnionContext) -> int:
     """Unlimited."""
     await context.answer(update)
     _draft(context)["capacity"] = None
-    return await _ask_deadline(update, context)
+    return await EDITS.then(update, context, _ask_deadline)
 
 
 async def _ask_deadline(update: Update, context: UnionContext) -> int:
@@ -237,7 +258,8 @@ async def got_deadline_text(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t("activity.deadline_after_start"))
         return Creating.DEADLINE
     draft["deadline"] = moment.isoformat()
-    return await _ask_who(update, context)
+    draft.pop("deadline_at_start", None)
+    return await EDITS.then(update, context, _ask_who)
 
 
 async def got_deadline_start(update: Update, context: UnionContext) -> int:
@@ -245,7 +267,8 @@ async def got_deadline_start(update: Update, context: UnionContext) -> int:
     await context.answer(update)
     draft = _draft(context)
     draft["deadline"] = draft.get("starts_at")
-    return await _ask_who(update, context)
+    draft["deadline_at_start"] = True  # follows the start if the start is changed later
+    return await EDITS.then(update, context, _ask_who)
 
 
 async def _ask_who(update: Update, context: UnionContext) -> int:
@@ -266,7 +289,7 @@ async def got_who(update: Update, context: UnionContext) -> int:
     if choice == "departments":
         await say(update, context, context.t("activity.write_departments"))
         return Creating.WHO_DETAIL
-    return await _ask_choices(update, context)
+    return await EDITS.then(update, context, _ask_choices)
 
 
 async def got_who_detail(update: Update, context: UnionContext) -> int:
@@ -288,7 +311,7 @@ async def got_who_detail(update: Update, context: UnionContext) -> int:
         names = [n.strip() for n in text.replace("，", "、").replace(",", "、").split("、")]
         rule["departments"] = [n for n in names if n]
     draft["who"] = rule
-    return await _ask_choices(update, context)
+    return await EDITS.then(update, context, _ask_choices)
 
 
 async def _ask_choices(update: Update, context: UnionContext) -> int:
@@ -313,14 +336,14 @@ async def got_choices_text(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t("activity.choices_invalid"))
         return Creating.CHOICES
     _draft(context)["choices"] = names
-    return await _ask_family(update, context)
+    return await EDITS.then(update, context, _ask_family)
 
 
 async def got_no_choices(update: Update, context: UnionContext) -> int:
     """No choices."""
     await context.answer(update)
     _draft(context)["choices"] = []
-    return await _ask_family(update, context)
+    return await EDITS.then(update, context, _ask_family)
 
 
 async def _ask_family(update: Update, context: UnionContext) -> int:
@@ -339,6 +362,10 @@ async def got_family(update: Update, context: UnionContext) -> int:
         return Creating.FAMILY
     await context.answer(update)
     _draft(context)["family"] = count
+    return await EDITS.then(update, context, _ask_mode)
+
+
+async def _ask_mode(update: Update, context: UnionContext) -> int:
     rows = [[(context.t(f"activity.mode.{m}"), ModeChoice(m))] for m in SelectionMode]
     await say(update, context, context.t("activity.choose_mode"), keyboard(*rows))
     return Creating.MODE
@@ -348,6 +375,10 @@ async def got_mode(update: Update, context: UnionContext) -> int:
     """First come or lottery; then the description."""
     await context.answer(update)
     _draft(context)["mode"] = context.button_as(ModeChoice).mode.value
+    return await EDITS.then(update, context, _ask_description)
+
+
+async def _ask_description(update: Update, context: UnionContext) -> int:
     await say(
         update,
         context,
@@ -381,7 +412,9 @@ def _new_activity(draft: dict[str, Any]) -> NewActivity:
         starts_at=datetime.fromisoformat(draft["starts_at"]),
         place=str(draft["place"]),
         capacity=draft.get("capacity"),
-        deadline=datetime.fromisoformat(draft["deadline"]),
+        deadline=datetime.fromisoformat(
+            draft["starts_at"] if draft.get("deadline_at_start") else draft["deadline"]
+        ),
         eligibility=dict(draft.get("who") or {"type": "everyone"}),
         choices=tuple(draft.get("choices", [])),
         family_max=int(draft.get("family", 0)),
@@ -406,9 +439,29 @@ async def _preview(update: Update, context: UnionContext) -> int:
             context.t("activity.preview_who", who=who),
         ]
     )
-    markup = confirm_or_cancel(context, CreateConfirm("yes"), CreateConfirm("cancel"))
+    markup = EDITS.markup(context, CreateConfirm("yes"), CreateConfirm("cancel"))
     await say(update, context, text, markup)
     return Creating.CONFIRM
+
+
+# ✏️ 修改某项 under the preview: each field's question again, then the preview.
+EDITS = PreviewEdits(
+    "activity",
+    [
+        EditableField("activity.edit.title", _ask_title),
+        EditableField("activity.edit.category", _ask_category),
+        EditableField("activity.edit.when", _ask_when),
+        EditableField("activity.edit.place", _ask_place),
+        EditableField("activity.edit.capacity", _ask_capacity),
+        EditableField("activity.edit.deadline", _ask_deadline),
+        EditableField("activity.edit.who", _ask_who),
+        EditableField("activity.edit.choices", _ask_choices),
+        EditableField("activity.edit.family", _ask_family),
+        EditableField("activity.edit.mode", _ask_mode),
+        EditableField("activity.edit.description", _ask_description),
+    ],
+    _preview,
+)
 
 
 async def confirm_creating(update: Update, context: UnionContext) -> int:
@@ -430,7 +483,10 @@ async def confirm_creating(update: Update, context: UnionContext) -> int:
             )
     except DomainError as error:
         await refuse(update, context, error)
-        return Creating.CONFIRM if error.key == "activity.start_past" else _END
+        # A start now past, or a deadline after a changed start: fix it with ✏️ 修改某项.
+        if error.key in ("activity.start_past", "activity.deadline_after_start"):
+            return Creating.CONFIRM
+        return _END
     draft.clear()
     count = await announce(context, activity)
     logger.info("Activity %s created and announced to %s members", activity.id, count)
@@ -1047,7 +1103,10 @@ def forms() -> list[Form]:
                         ButtonHandler(NoDescription, got_no_description),
                         *text_step(got_description_text),
                     ],
-                    Creating.CONFIRM: family_step(confirm_creating, CreateConfirm),
+                    Creating.CONFIRM: [
+                        *EDITS.handlers(),
+                        *family_step(confirm_creating, CreateConfirm),
+                    ],
                 },
                 fallbacks=[CommandHandler("cancel", cancel_creating)],
                 allow_reentry=True,
