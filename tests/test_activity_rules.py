@@ -871,7 +871,7 @@ async def test_moving_time_and_place_tells_everyone_signed_up(bot: BotHarness) -
     await bot.say(COMMITTEE, local(bot, new_start))
     assert "新的地点" in bot.telegram.last(COMMITTEE.id).text
     await bot.say(COMMITTEE, "学校礼堂")
-    assert "已通知 2 位" in bot.telegram.last(COMMITTEE.id).text
+    assert "2 人会收到变动通知" in bot.telegram.last(COMMITTEE.id).text
 
     stored = await reload(bot, aid)
     assert stored.place == "学校礼堂"

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
 from openpyxl import Workbook
 from telegram import InputFile, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     CommandHandler,
@@ -83,7 +85,13 @@ from models.errors import DomainError
 from models.exports import append_row
 from models.members_queries import members_by_id
 from models.organizations import get_organization
-from models.outbox import BroadcastKind, Recipient
+from models.outbox import (
+    BroadcastKind,
+    OutboxStatus,
+    Recipient,
+    messages_of,
+    rewrite_pending,
+)
 from models.validation import ascii_number
 
 logger = logging.getLogger(__name__)
@@ -802,12 +810,21 @@ async def cancel_confirmed(update: Update, context: UnionContext) -> None:
 
 
 async def tell_signed_up(
-    context: UnionContext, activity: Activity, message: str, *, key: str, **params: str
+    context: UnionContext,
+    activity: Activity,
+    message: str,
+    *,
+    key: str,
+    also: Sequence[int | None] = (),
+    **params: str,
 ) -> int:
-    """A notice to everyone signed up (seats, waitlist, lottery), each in their language."""
+    """A notice to everyone signed up (seats, waitlist, lottery), each in their language;
+    `also`: other members to tell (None: the disclosure channel)."""
     async with context.db() as session:
         rows = await signups_of(session, activity_id=activity.id or 0, statuses=_LIVE)
-        people = await members_by_id(session, [row.member_id for row in rows])
+        wanted = {row.member_id for row in rows} | {m for m in also if m is not None}
+        people = await members_by_id(session, sorted(wanted))
+        org = await get_organization(session, context.org_id)
     recipients = [
         Recipient(
             chat_id=member.telegram_user_id,
@@ -817,6 +834,15 @@ async def tell_signed_up(
         for member in people.values()
         if member.telegram_user_id is not None
     ]
+    told = len(recipients)
+    if None in also and org.disclosure_chat_id is not None:
+        tr = context.i18n.get(context.settings.default_language)
+        recipients.append(
+            Recipient(
+                chat_id=org.disclosure_chat_id,
+                text=tr(message, title=activity.title, **params),
+            )
+        )
     if not recipients:
         return 0
     await context.notifier.queue(
@@ -826,7 +852,7 @@ async def tell_signed_up(
         not_before=_now(),
         quiet=False,
     )
-    return len(recipients)
+    return told
 
 
 async def start_move(update: Update, context: UnionContext) -> int:
@@ -877,16 +903,89 @@ async def got_new_place(update: Update, context: UnionContext) -> int:
     except DomainError as error:
         await refuse(update, context, error)
         return _END
+    edited, stale = await refresh_announcement(context, activity)
     told = await tell_signed_up(
         context,
         activity,
         "activity.told_moved",
         key="move",
+        also=stale,
         when=when(context, activity.starts_at),
         place=activity.place,
     )
-    await say(update, context, context.t("activity.moved", count=told))
+    await say(update, context, context.t("activity.moved", count=told, edited=edited))
     return _END
+
+
+# Telegram lets a bot edit its messages; we edit only those sent in the last 48 hours.
+EDITABLE_FOR = timedelta(hours=48)
+
+
+async def refresh_announcement(
+    context: UnionContext, activity: Activity
+) -> tuple[int, tuple[int | None, ...]]:
+    """Bring the announcement already sent up to the activity's new time and place.
+
+    Sent in the last 48 hours: edited in place (editMessageText), buttons kept. Not sent yet
+    (quiet hours): its text is replaced. Older, deleted, or refused by Telegram: left as it is,
+    and its reader is returned to get the change notice instead (a member id, or None for the
+    disclosure channel). Never raises for Telegram: the change itself is already stored.
+    Returns (how many were edited or replaced, the readers to notify).
+    """
+    async with context.db() as session:
+        messages = await messages_of(session, key=f"activity:{activity.id}:announce")
+        people = await members_by_id(session, [m.member_id for m in messages if m.member_id])
+    edited = 0
+    stale: list[int | None] = []
+    now = _now()
+    for message in messages:
+        member = people.get(message.member_id) if message.member_id else None
+        if message.member_id is not None and member is None:
+            continue
+        tr = context.i18n.get(
+            member.language if member is not None else context.settings.default_language
+        )
+        text = summary(context, tr, activity)
+        markup = None
+        if member is None:  # the disclosure channel's text-only post
+            text += "\n\n" + tr("activity.channel_hint")
+        else:
+            markup = keyboard(*signup_buttons(tr, activity))
+        if message.status == OutboxStatus.PENDING:
+            async with context.db() as session:
+                if await rewrite_pending(session, message_id=message.id or 0, text=text):
+                    edited += 1
+                    continue
+            stale.append(message.member_id)  # taken by the sender meanwhile: notify
+            continue
+        if message.status != OutboxStatus.SENT:
+            continue  # never reached them: nothing to edit, nobody to tell
+        recent = message.sent_at is not None and now - message.sent_at <= EDITABLE_FOR
+        if message.telegram_message_id is None or not recent:
+            stale.append(message.member_id)
+            continue
+        try:
+            await context.bot.edit_message_text(
+                text + "\n\n" + tr("activity.updated_note"),
+                chat_id=message.chat_id,
+                message_id=message.telegram_message_id,
+                reply_markup=markup,
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                stale.append(message.member_id)
+                continue
+        except TelegramError:
+            stale.append(message.member_id)
+            continue
+        edited += 1
+    logger.info(
+        "Activity %s moved: %s announcements edited, %s readers notified instead",
+        activity.id,
+        edited,
+        len(stale),
+    )
+    return edited, tuple(stale)
 
 
 async def start_capacity(update: Update, context: UnionContext) -> int:
