@@ -87,7 +87,7 @@ async def test_the_sent_announcement_is_edited_and_the_rest_are_told(bot: BotHar
     assert old.id not in {e.chat_id for e in edits}
     assert {e.chat_id for e in edits} == {r.chat_id for r in announced} - {old.id}
     for edit in done:
-        assert edit.params["message_id"] == sent_ids[edit.chat_id]
+        assert edit.params["message_id"] == sent_ids[edit.chat_id or 0]
         assert "学校礼堂" in edit.text and local(bot, new_start) in edit.text
         assert "时间或地点已更改" in edit.text
         if edit.chat_id == CHANNEL:
