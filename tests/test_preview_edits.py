@@ -11,6 +11,7 @@ from handlers.common import EditField
 from models.base import utcnow
 from tests.support.fake_telegram import Call
 from tests.support.harness import BotHarness
+from tests.support.proposals import PROPOSER, proposals, setup_congress, write_proposal
 from tests.test_activity_rules import COMMITTEE, TITLE, add_committee, latest_activity, local
 from tests.test_aid_flows import COLLEAGUE, MEMBER, STORY, latest_case, setup_school, to_amount_step
 
@@ -153,3 +154,20 @@ async def test_a_colleagues_report_offers_no_amount_to_edit(bot: BotHarness) -> 
     ]
     await bot.press(COLLEAGUE, EditField("field", 3).pack())
     assert "这个按钮已失效" in str(bot.telegram.answers()[-1].params.get("text", ""))
+
+
+async def test_a_proposal_preview_edits_the_measures_only(bot: BotHarness) -> None:
+    await setup_congress(bot)
+    await write_proposal(bot, confirm=False)
+    await bot.press(PROPOSER, EditField("menu").pack())
+    menu = bot.telegram.last(PROPOSER.id)
+    assert labels(menu) == ["案由", "理由", "建议措施", "类别", "↩️ 不修改，返回预览"]
+    await bot.press(PROPOSER, menu.button_data("建议措施"))
+    assert "【建议措施】" in bot.telegram.last(PROPOSER.id).text
+    await bot.say(PROPOSER, "晚餐供应延长到七点半。")
+    preview = bot.telegram.last(PROPOSER.id)
+    assert "晚餐供应延长到七点半。" in preview.text and "✏️ 修改某项" in labels(preview)
+    await bot.press(PROPOSER, pack("pp", "confirm", "yes"))
+    (stored,) = await proposals(bot)
+    assert stored.measures == "晚餐供应延长到七点半。"
+    assert stored.reasons == "晚自习老师下班晚，食堂六点就关门。"
