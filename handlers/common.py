@@ -362,3 +362,93 @@ async def member_buttons(
         if m.status == MemberStatus.ACTIVE and m.id != exclude
     ]
     return keyboard(*rows) if rows else None
+
+
+# ---- ✏️ 修改某项 under a preview -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditField(Button, prefix="form:edit"):
+    """✏️ 修改某项 under a preview ("menu"), a field of the list ("field", its 1-based index),
+    or back to the preview unchanged ("back")."""
+
+    action: Literal["menu", "field", "back"]
+    index: int = 0
+
+
+def _always(_draft: dict[str, Any]) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class EditableField:
+    """One field a preview can send back to: its label, and the step that asks it again
+    (sends the question, returns the state that reads the answer)."""
+
+    label_key: str
+    ask: StepCallback
+    shown: Callable[[dict[str, Any]], bool] = _always  # e.g. no amount in a colleague's report
+
+
+_EDITING = "_editing"  # in the form's draft while one field is being asked again
+
+
+class PreviewEdits:
+    """ "Edit a field" for a long form's preview: ✏️ 修改某项 → a button per field → that field's
+    question only → the preview again. Everything already typed is kept.
+
+    One per form: `PreviewEdits(draft_name, [EditableField(...), ...], preview_step)`; put
+    `edits.markup(context, confirm, cancel)` under the preview, `*edits.handlers()` in the
+    preview's state, and end each field's step with `return await edits.then(update, context,
+    ask_next)`: the next question in a first pass, the preview when a field was re-asked.
+    """
+
+    def __init__(self, draft: str, fields: Sequence[EditableField], preview: StepCallback) -> None:
+        self.draft = draft
+        self.fields = tuple(fields)
+        self.preview = preview
+
+    def markup(
+        self, context: UnionContext, confirm: Button, cancel: Button
+    ) -> InlineKeyboardMarkup:
+        """Confirm / ✏️ 修改某项 / Cancel under the preview."""
+        return keyboard(
+            [(context.t("reg.confirm"), confirm)],
+            [(context.t("form.edit_field"), EditField("menu"))],
+            [(context.t("common.cancel"), cancel)],
+        )
+
+    def handlers(self) -> list[BaseHandler[Any, Any, Any]]:
+        """The presses the preview's state takes besides Confirm / Cancel."""
+        return [ButtonHandler(EditField, self._pressed)]
+
+    async def then(self, update: Update, context: UnionContext, ask_next: StepCallback) -> int:
+        """After a field's answer is stored: the preview if it was re-asked, else the next step."""
+        if user_draft(context, self.draft).pop(_EDITING, False):
+            return await self.preview(update, context)
+        return await ask_next(update, context)
+
+    async def _pressed(self, update: Update, context: UnionContext) -> int | None:
+        button = context.button_as(EditField)
+        draft = user_draft(context, self.draft)
+        shown = [
+            (index, field) for index, field in enumerate(self.fields, start=1) if field.shown(draft)
+        ]
+        if button.action == "menu":
+            await context.answer(update)
+            rows: list[ButtonRow] = [
+                [(context.t(field.label_key), EditField("field", index))] for index, field in shown
+            ]
+            rows.append([(context.t("form.edit_back"), EditField("back"))])
+            await say(update, context, context.t("form.edit_which"), keyboard(*rows))
+            return None
+        if button.action == "back":
+            await context.answer(update)
+            return await self.preview(update, context)
+        field = dict(shown).get(button.index)
+        if field is None:
+            await context.answer(update, context.t("desk.stale_button"), alert=True)
+            return None
+        await context.answer(update)
+        draft[_EDITING] = True
+        return await field.ask(update, context)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import String, Text, UniqueConstraint, func, insert, update
+from sqlalchemy import String, Text, UniqueConstraint, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -259,18 +259,28 @@ async def _take_seat(session: AsyncSession, activity_id: int) -> bool:
 _SEAT_FREE = (col(Activity.capacity).is_(None)) | (col(Activity.seats_taken) < Activity.capacity)
 
 
+def waitlist_places(signups: Iterable[Signup]) -> dict[int, int]:
+    """The one numbering of a waitlist: member id -> 1-based place.
+
+    A place is the person's current position among those waiting (queue order), so it is the
+    place they were told when they joined and moves up as someone ahead cancels or is seated.
+    The sign-up alert, /activities, /mine, the committee's list and the export all use it.
+    """
+    waiting = sorted(
+        (s for s in signups if s.status == SignupStatus.WAITLIST), key=lambda s: s.queue_no
+    )
+    return {signup.member_id: place for place, signup in enumerate(waiting, start=1)}
+
+
+async def waitlist_of(session: AsyncSession, *, activity_id: int) -> dict[int, int]:
+    """The places on one activity's waitlist now (member id -> place)."""
+    waiting = await signups_of(session, activity_id=activity_id, statuses=[SignupStatus.WAITLIST])
+    return waitlist_places(waiting)
+
+
 async def waitlist_position(session: AsyncSession, *, signup: Signup) -> int:
-    """1-based place on the waitlist."""
-    ahead = (
-        await session.exec(
-            select(func.count()).where(
-                Signup.activity_id == signup.activity_id,
-                Signup.status == SignupStatus.WAITLIST,
-                col(Signup.queue_no) < signup.queue_no,
-            )
-        )
-    ).one()
-    return int(ahead) + 1
+    """1-based place on the waitlist (0 when not waiting)."""
+    return (await waitlist_of(session, activity_id=signup.activity_id)).get(signup.member_id, 0)
 
 
 @dataclass(frozen=True)
@@ -417,22 +427,9 @@ async def _place_batch(
     if fresh:  # one multi-row INSERT: a rush is hundreds of rows at a time
         await session.exec(insert(Signup), params=fresh)
     await session.commit()
-    ahead = int(
-        (
-            await session.exec(
-                select(func.count()).where(
-                    Signup.activity_id == activity_id,
-                    Signup.status == SignupStatus.WAITLIST,
-                    col(Signup.queue_no) < first_no,
-                )
-            )
-        ).one()
-    )
+    places = await waitlist_of(session, activity_id=activity_id)
     for index, signup in placed:
-        position = None
-        if signup.status == SignupStatus.WAITLIST:
-            ahead += 1
-            position = ahead
+        position = places.get(signup.member_id) if signup.status == SignupStatus.WAITLIST else None
         results[index] = Place(signup, position, activity)
 
 

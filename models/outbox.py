@@ -81,6 +81,8 @@ class OutboxMessage(SQLModel, table=True):
     not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str | None = Field(default=None, sa_type=String(60), nullable=True)
+    # Telegram's id of the message once sent: an announcement can then be edited in place.
+    telegram_message_id: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
 
 
 @dataclass(frozen=True)
@@ -191,11 +193,13 @@ async def finish(
     status: OutboxStatus,
     error: str | None = None,
     retry_at: datetime | None = None,
+    telegram_message_id: int | None = None,
 ) -> None:
     """Record what happened to a claimed message (back to pending with `retry_at`)."""
     values: dict[str, object] = {"status": status, "error": error}
     if status == OutboxStatus.SENT:
         values["sent_at"] = utcnow()
+        values["telegram_message_id"] = telegram_message_id
     if retry_at is not None:
         values["not_before"] = retry_at
     await session.exec(
@@ -297,3 +301,28 @@ async def mark_reported(session: AsyncSession, *, broadcast_id: int) -> bool:
 def backoff(attempts: int, now: datetime) -> datetime:
     """When to try a transient failure again: 10 s, 20 s, 40 s, ..."""
     return now + timedelta(seconds=10 * 2 ** max(0, attempts - 1))
+
+
+async def messages_of(session: AsyncSession, *, key: str) -> Sequence[OutboxMessage]:
+    """Every message of the broadcast `key` (any status), in the order they were queued."""
+    return (
+        await session.exec(
+            select(OutboxMessage)
+            .join(Broadcast, col(Broadcast.id) == OutboxMessage.broadcast_id)
+            .where(Broadcast.key == key)
+            .order_by(col(OutboxMessage.id))
+        )
+    ).all()
+
+
+async def rewrite_pending(session: AsyncSession, *, message_id: int, text: str) -> bool:
+    """Give a message not sent yet a new text; False if the sender took it meanwhile."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == OutboxStatus.PENDING
+        )
+        .values(text=text)
+    )
+    await session.commit()
+    return bool(result.rowcount == 1)

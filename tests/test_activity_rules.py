@@ -871,7 +871,7 @@ async def test_moving_time_and_place_tells_everyone_signed_up(bot: BotHarness) -
     await bot.say(COMMITTEE, local(bot, new_start))
     assert "新的地点" in bot.telegram.last(COMMITTEE.id).text
     await bot.say(COMMITTEE, "学校礼堂")
-    assert "已通知 2 位" in bot.telegram.last(COMMITTEE.id).text
+    assert "2 人会收到变动通知" in bot.telegram.last(COMMITTEE.id).text
 
     stored = await reload(bot, aid)
     assert stored.place == "学校礼堂"
@@ -1032,9 +1032,9 @@ async def test_the_export_is_a_real_workbook(
     sheet = book.active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0] == ["序号", "姓名 · 部门", "状态", "项目", "家属", "签到时间"]
-    assert [row[0] for row in rows[1:]] == [1, 2, 3]
+    assert [row[0] for row in rows[1:]] == [1, 2, None]  # the waiting are numbered by place
     assert [row[1] for row in rows[1:]] == ["老师0 · 语文组", "老师1 · 语文组", "老师2 · 语文组"]
-    assert [row[2] for row in rows[1:]] == ["已报名", "已报名", "候补第 3 位"]
+    assert [row[2] for row in rows[1:]] == ["已报名", "已报名", "候补第 1 位"]
     assert [row[3] for row in rows[1:]] == ["拔河", "乒乓球", "拔河"]
 
     assert NOT_COMMITTEE in await press_alert(bot, a, pack("ag", "xlsx", aid))

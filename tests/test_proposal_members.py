@@ -114,7 +114,7 @@ async def test_three_languages_through_the_whole_cycle(bot: BotHarness) -> None:
     preview = bot.telegram.last(PROPOSER.id)
     assert "請確認你的提案：" in preview.text
     assert f"案由：{title}" in preview.text and "類別：福利待遇" in preview.text
-    assert labels(preview) == ["✅ 確認提交", "取消"]
+    assert labels(preview) == ["✅ 確認提交", "✏️ 修改某項", "取消"]
     await bot.press(PROPOSER, preview.button_data("確認提交"))
     (draft,) = await proposals(bot)
     pid = draft.id or 0
@@ -310,7 +310,7 @@ async def test_an_english_member_walks_propose_in_english(bot: BotHarness) -> No
     assert preview.text.startswith("Please check your proposal:")
     assert f"Subject: {title}" in preview.text
     assert "Category: Facilities and services" in preview.text
-    assert labels(preview) == ["✅ Confirm and send", "Cancel"]
+    assert labels(preview) == ["✅ Confirm and send", "✏️ Edit a field", "Cancel"]
     await bot.press(PROPOSER, preview.button_data("Confirm"))
 
     (stored,) = await proposals(bot)

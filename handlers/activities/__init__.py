@@ -49,6 +49,7 @@ FEATURE = Feature(
     menu=(
         MenuEntry("activities", N_("menu.activities"), Audience.MEMBER, signup.list_activities, 2),
     ),
+    mine=signup.mine_section,
     jobs=(ACTIVITY_TICK,),
     catalog_keys=_keys,
 )

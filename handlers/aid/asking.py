@@ -40,7 +40,8 @@ from handlers.aid.buttons import (
 from handlers.aid.desk import announce, case_label, refresh, today
 from handlers.common import (
     TYPED_TEXT,
-    confirm_or_cancel,
+    EditableField,
+    PreviewEdits,
     conversation,
     expect_text,
     family_step,
@@ -232,6 +233,15 @@ async def got_description(update: Update, context: UnionContext) -> int:
     if text is None:
         return Asking.DESCRIPTION
     _draft(context)["description"] = text
+    return await EDITS.then(update, context, _ask_day)
+
+
+async def _ask_description(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("aid.write_description", limit=DESCRIPTION_LIMIT))
+    return Asking.DESCRIPTION
+
+
+async def _ask_day(update: Update, context: UnionContext) -> int:
     await say(update, context, context.t("aid.write_day"))
     return Asking.DAY
 
@@ -252,7 +262,12 @@ async def got_day(update: Update, context: UnionContext) -> int:
         return Asking.DAY
     draft = _draft(context)
     draft["day"] = day.isoformat()
-    if draft.get("subject"):
+    return await EDITS.then(update, context, _ask_amount)
+
+
+async def _ask_amount(update: Update, context: UnionContext) -> int:
+    """The amount (a report asks for none: the committee decides)."""
+    if _draft(context).get("subject"):
         return await _ask_evidence(update, context)
     await say(
         update,
@@ -277,14 +292,14 @@ async def got_amount(update: Update, context: UnionContext) -> int:
         await refuse(update, context, error)
         return Asking.AMOUNT
     _draft(context)["amount"] = amount
-    return await _ask_evidence(update, context)
+    return await EDITS.then(update, context, _ask_evidence)
 
 
 async def amount_standard(update: Update, context: UnionContext) -> int:
     """The standard amount: nothing typed."""
     await context.answer(update)
     _draft(context).pop("amount", None)
-    return await _ask_evidence(update, context)
+    return await EDITS.then(update, context, _ask_evidence)
 
 
 async def _ask_evidence(update: Update, context: UnionContext) -> int:
@@ -362,9 +377,21 @@ async def _preview(update: Update, context: UnionContext) -> int:
         colleague = await _colleague(context, int(draft["subject"]))
         lines.insert(1, context.t("aid.preview_report", name=colleague))
     lines += ["", str(draft["description"])]
-    markup = confirm_or_cancel(context, AidConfirm("yes"), AidConfirm("cancel"))
+    markup = EDITS.markup(context, AidConfirm("yes"), AidConfirm("cancel"))
     await say(update, context, "\n".join(lines), markup)
     return Asking.CONFIRM
+
+
+# ✏️ 修改某项 under the preview (a colleague's report has no amount).
+EDITS = PreviewEdits(
+    "aid",
+    [
+        EditableField("aid.edit.description", _ask_description),
+        EditableField("aid.edit.day", _ask_day),
+        EditableField("aid.edit.amount", _ask_amount, lambda draft: not draft.get("subject")),
+    ],
+    _preview,
+)
 
 
 async def confirm(update: Update, context: UnionContext) -> int:
@@ -598,7 +625,7 @@ def forms() -> list[Form]:
                         ButtonHandler(AidEvidenceDone, evidence_done),
                         MessageHandler(~filters.COMMAND, not_a_file),
                     ],
-                    Asking.CONFIRM: family_step(confirm, AidConfirm),
+                    Asking.CONFIRM: [*EDITS.handlers(), *family_step(confirm, AidConfirm)],
                 },
                 fallbacks=[CommandHandler("cancel", cancel)],
                 allow_reentry=True,
