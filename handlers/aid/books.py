@@ -389,7 +389,8 @@ async def show_notice(update: Update, context: UnionContext) -> None:
     if not lines:
         await say(update, context, context.t("aid.notice_empty", year=year))
         return
-    text = notice_text(context.tr, context.settings.organization_name, year, lines)
+    org_name = context.settings.organization_name_for(context.tr.language)
+    text = notice_text(context.tr, org_name, year, lines)
     markup = None
     if not policy.public_notice:
         text += "\n\n" + context.t("aid.notice_off")
@@ -421,7 +422,7 @@ async def publish_notice(update: Update, context: UnionContext) -> None:
     try:
         await context.bot.send_message(
             org.disclosure_chat_id,
-            notice_text(tr, context.settings.organization_name, year, lines),
+            notice_text(tr, context.settings.organization_name_for(tr.language), year, lines),
         )
     except TelegramError:
         await context.answer(update, context.t("aid.notice_failed"), alert=True)
