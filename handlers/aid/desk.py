@@ -282,7 +282,8 @@ async def open_case(update: Update, context: UnionContext) -> None:
         who = people.get(entry.actor_member_id)
         amount = f" ¥{yuan(entry.amount)}" if entry.amount is not None else ""
         note = f"：{entry.note}" if entry.note else ""
-        lines.append(f"• {entry.created_at:%Y-%m-%d} {step}{amount}（{_who(who)}）{note}")
+        # Who acted after a dot, not in brackets: _who already brackets the department.
+        lines.append(f"• {entry.created_at:%Y-%m-%d} {step}{amount} · {_who(who)}{note}")
     try:
         await context.bot.send_message(user_id, "\n".join(lines)[:4000])
         for file in files:
@@ -362,7 +363,8 @@ async def _approve(
 
 def _outcome_text(context: UnionContext, outcome: ApprovalOutcome, told: bool = True) -> str:
     if outcome.approved:
-        return context.t("aid.approved_toast" if told else "aid.approved_undelivered")
+        key = "aid.approved_toast" if told else "aid.approved_undelivered"
+        return context.t(key, number=outcome.case.number)
     if list(outcome.reasons) == [ChairReason.OVER_THRESHOLD]:
         return context.t("aid.needs_second", count=outcome.approvals)
     return context.t("aid.needs_chair")
