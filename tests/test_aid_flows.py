@@ -625,6 +625,7 @@ async def test_a_second_hospital_visit_in_a_year_needs_the_chair(bot: BotHarness
     first = await ask(bot)
     await approve_as(bot, COMMITTEE, first, 25000)
     assert (await reload(bot, first.id or 0)).status == Status.APPROVED
+    assert alert(bot) == f"已批准 {first.number}。"  # says what was approved
 
     second = await ask(bot, story="又住院了，这次是骨折。")
     sid = second.id or 0
