@@ -193,7 +193,8 @@ async def _calendar_show(settings: Settings, year: int) -> int:
             entries = await list_entries(session, org_id=org.id)
     finally:
         await engine.dispose()
-    print(tr("cli.calendar_title", year=year, org=settings.organization_name))
+    org_name = settings.organization_name_for(settings.default_language)
+    print(tr("cli.calendar_title", year=year, org=org_name))
     for day, entry in calendar_of_year(entries, year):
         title = entry.titles.get(settings.default_language) or entry.key
         state = "" if entry.enabled else " " + tr("calendar.off")

@@ -196,7 +196,7 @@ class AidApproval(SQLModel, table=True):
 
 
 class AidLedgerEntry(SQLModel, table=True):
-    """One step of one case, never changed afterwards (台帐)."""
+    """One step of one case, never changed afterwards (台账)."""
 
     __tablename__ = "aid_ledger"
 

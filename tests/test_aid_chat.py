@@ -255,7 +255,7 @@ async def test_a_correction_is_a_new_ledger_row(bot: BotHarness) -> None:
     await bot.say(TREASURER, "今天 现金")
 
     await bot.say(MEMBER, f"/aidcorrect {case.number} -50 多发")
-    assert "只有经费管理员" in bot.telegram.last(MEMBER.id).text
+    assert "只有工会财务（经费管理）或主席" in bot.telegram.last(MEMBER.id).text
     await bot.say(TREASURER, f"/aidcorrect {case.number} abc 多发")
     assert "金额要写成正数" in bot.telegram.last(TREASURER.id).text
     await bot.say(TREASURER, f"/aidcorrect {case.number} -50 多发了50元已退回")

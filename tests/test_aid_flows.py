@@ -53,7 +53,7 @@ CHAIR_ONLY = "只有工会主席可以"
 STALE = "这个按钮已失效"
 CONFLICT = "这个事项与你本人有关，你不能处理"
 ALREADY_DECIDED = "这个事项已经处理过了"
-TREASURER_ONLY = "只有经费管理员（主席授予）或主席可以登记发放。"
+TREASURER_ONLY = "只有工会财务（经费管理）或主席可以登记发放；工会财务由主席在会员卡片上任命。"
 NEEDS_CHAIR = "还需要主席批准"
 TOO_LONG = "太长了：最多 1000 个字，你输入了 1001 个"
 EMPTY = "内容是空的"
@@ -625,6 +625,7 @@ async def test_a_second_hospital_visit_in_a_year_needs_the_chair(bot: BotHarness
     first = await ask(bot)
     await approve_as(bot, COMMITTEE, first, 25000)
     assert (await reload(bot, first.id or 0)).status == Status.APPROVED
+    assert alert(bot) == f"已批准 {first.number}。"  # says what was approved
 
     second = await ask(bot, story="又住院了，这次是骨折。")
     sid = second.id or 0

@@ -112,7 +112,7 @@ async def test_calendar_lists_upcoming_entries_and_edits_time(bot: BotHarness) -
         ).one()
     await bot.press(COMMITTEE, pack("cal", "open", womens_day.id or 0))
     card = bot.telegram.last(COMMITTEE.id)
-    assert "女职工" in card.text and "08:30" in card.text
+    assert "女教职工" in card.text and "08:30" in card.text
 
     await bot.press(COMMITTEE, card.button_data("改时间"))
     await bot.say(COMMITTEE, "25:00")

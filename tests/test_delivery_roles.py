@@ -421,7 +421,7 @@ async def test_a_deactivated_members_form_ends_and_stays_ended_after_reactivatio
     await bot.press(COMMITTEE, pack("mem", "deact", school.author.id or 0))
     await bot.say(AUTHOR, STORY)
     # A deactivated member is told their membership is inactive, not that they never joined.
-    assert "停用" in bot.telegram.last(AUTHOR.id).text
+    assert "会籍已转出" in bot.telegram.last(AUTHOR.id).text
     await bot.press(COMMITTEE, pack("mem", "react", school.author.id or 0))
     await bot.say(AUTHOR, STORY)
 

@@ -154,7 +154,8 @@ async def test_three_languages_through_the_whole_cycle(bot: BotHarness) -> None:
         f"🏛 提案第1號「{title}」已提交教代會提案工作委員會審查。"
     ]
     assert texts(bot, SIGNER_A, since) == [
-        f"🏛 Proposal No. 1 “{title}” has been submitted for the committee's review."
+        f"🏛 Proposal No. 1 “{title}” has been submitted to the congress proposals committee"
+        " for review."
     ]
 
     # The committee's card speaks the default language (Simplified).
@@ -257,7 +258,11 @@ async def test_three_languages_through_the_whole_cycle(bot: BotHarness) -> None:
         ).all()
     assert dict(rated) == {SIGNER_A.id: "basic", SIGNER_B.id: "satisfied", PROPOSER.id: "satisfied"}
     group = texts(bot, COMMITTEE_GROUP_ID)
-    assert f"⭐ 赵老师评价提案第1号「{title}」：基本满意" in group
+    assert f"💬 赵老师评价提案第1号「{title}」：基本满意" in group
+    # The card names each rater with number and department, outside the round's brackets.
+    rated_card = bot.telegram.last(COMMITTEE_GROUP_ID, method="editMessageText").text
+    assert "（#" in rated_card and "）的评价（第 1 轮）：满意" in rated_card
+    assert "轮，" not in rated_card
 
 
 async def test_not_filed_reason_reaches_each_person_in_their_language(bot: BotHarness) -> None:

@@ -210,14 +210,14 @@ async def test_anonymous_suggestion_is_answered_from_the_group_by_number(
                 await session.exec(select(Suggestion).where(col(Suggestion.anonymous).is_(True)))
             ).one()
         assert item.author_member_id is None
-        assert "[王芳 · 私聊] > :press 2\n（王芳 按下了「匿名提交」）" in teacher_side
+        assert "[王芳 · 私聊] > :press 2\n👆 王芳按下了「匿名提交」" in teacher_side
         assert f"已收到，编号 {item.number}" in teacher_side
         assert "（别处有新消息：委员会群 1 条。" in teacher_side
 
         mark = len(out.getvalue())
         await box.repl([":as 刘强", ":group"])
         group_side = since(out, mark)
-        assert "现在你是 刘强，在委员会群。" in group_side
+        assert "现在你是刘强，在委员会群。" in group_side
         assert f"意见箱 {item.number}" in group_side and "提出人：匿名" in group_side
         assert "[1] ✍️ 答复  [2] ✅ 办结" in group_side
 
@@ -228,7 +228,7 @@ async def test_anonymous_suggestion_is_answered_from_the_group_by_number(
         reply_side = since(out, mark)
         assert "💬 请到与我的私聊中写答复。" in reply_side
         assert f"请写下对 {item.number} 的答复" in reply_side
-        assert "（刘强 按下了「✅ 发送」）" in reply_side
+        assert "👆 刘强按下了「✅ 发送」" in reply_side
         assert "（别处有新消息：王芳 1 条。" in reply_side
 
         mark = len(out.getvalue())
@@ -255,7 +255,7 @@ async def test_second_teacher_cosigns_and_signs_up_by_button(sandbox_config: Set
         assert "（别处有新消息：" in printed and "委员会群 1 条" in printed
         # The sign-up answer is the button's own reply (answerCallbackQuery), shown as a toast.
         assert signup.status == SignupStatus.WAITLIST
-        assert "（李明 按下了「✋ 報名」）\n⚠️ 弹窗：名額已滿" in printed
+        assert "👆 李明按下了「✋ 報名」\n⚠️ 弹窗：名額已滿" in printed
         assert "候補第 2 位" in printed
 
 
@@ -350,9 +350,9 @@ async def test_who_lists_the_people_with_their_roles(sandbox_config: Settings) -
         mark = len(out.getvalue())
         await box.repl([":who", ":as 7", "/start"])
         printed = since(out, mark)
-        assert "→ 1. 王芳（语文组 · 正常 · zh-Hans）" in printed
-        assert "  3. 刘强（体育组 · 正常 · 工会委员 · 经费审查/财务 · zh-Hans）" in printed
-        assert "  7. 周老师（还没注册，发 /start 试试入会）" in printed
+        assert "→ 1. 王芳 · 语文组 · 正常 · zh-Hans" in printed
+        assert "  3. 刘强 · 体育组 · 正常 · 工会委员 · 工会财务（经费管理） · zh-Hans" in printed
+        assert "  7. 周老师 · 还没注册，发 /start 试试入会" in printed
         assert "[周老师 · 私聊] > /start" in printed
         assert await count(box, Member, Member.telegram_user_id == NEWCOMER.telegram_id) == 0
 

@@ -61,6 +61,8 @@ def sandbox_settings(base: Settings, *, database_url: str, persistence_path: Pat
         timezone=base.timezone,
         default_language=base.default_language,
         organization_name=base.organization_name,
+        organization_name_zh_hant=base.organization_name_zh_hant,
+        organization_name_en=base.organization_name_en,
         owner_ids=[CHAIR.telegram_id],
         committee_chat_id=None,
         telegram_api_base_url=None,
@@ -135,7 +137,7 @@ class Sandbox:
             self.say(
                 self.tr(
                     "sandbox.seeded",
-                    org=self.settings.organization_name,
+                    org=self.settings.organization_name_for(self.tr.language),
                     members=report.members,
                     suggestion=report.suggestion_number,
                     case=report.case_number,

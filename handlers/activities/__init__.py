@@ -32,6 +32,7 @@ def _keys() -> set[str]:
         {f"activity.category.{value}" for value in ActivityCategory}
         | {f"activity.mode.{value}" for value in SelectionMode}
         | {f"activity.signup.{value}" for value in SignupStatus}
+        | {f"activity.yours.{value}" for value in SignupStatus}
         | {f"activity.who.{value}" for value in _AUDIENCES}
         | {f"activity.column.{value}" for value in _COLUMNS}
     )

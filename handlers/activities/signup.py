@@ -252,17 +252,13 @@ async def list_activities(update: Update, context: UnionContext) -> None:
     for activity in activities[:10]:
         signup = mine.get(activity.id)
         status = (
-            context.t("activity.status_none")
+            context.t("activity.yours.none")
             if signup is None
             else context.t(
-                f"activity.signup.{signup.status}", position=positions.get(activity.id, 0)
+                f"activity.yours.{signup.status}", position=positions.get(activity.id, 0)
             )
         )
-        text = (
-            summary(context, context.tr, activity)
-            + "\n\n"
-            + context.t("activity.your_status", status=status)
-        )
+        text = summary(context, context.tr, activity) + "\n\n" + status
         await say(update, context, text, _member_markup(context, activity, signup, now))
 
 

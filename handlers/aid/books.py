@@ -406,7 +406,7 @@ def notice_text(
 def _notice(context: UnionContext, tr: Translator, year: int, lines: list[tuple[str, int]]) -> str:
     return notice_text(
         tr,
-        context.settings.organization_name,
+        context.settings.organization_name_for(tr.language),
         year,
         lines,
         start=_today(context).date(),

@@ -387,7 +387,8 @@ async def _approve(
 
 def _outcome_text(context: UnionContext, outcome: ApprovalOutcome, told: bool = True) -> str:
     if outcome.approved:
-        return context.t("aid.approved_toast" if told else "aid.approved_undelivered")
+        key = "aid.approved_toast" if told else "aid.approved_undelivered"
+        return context.t(key, number=outcome.case.number)
     if list(outcome.reasons) == [ChairReason.OVER_THRESHOLD]:
         return context.t("aid.needs_second", count=outcome.approvals)
     return context.t("aid.needs_chair")

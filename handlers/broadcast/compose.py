@@ -93,6 +93,8 @@ async def got_audience(update: Update, context: UnionContext) -> int:
 
 async def _recipients(context: UnionContext, audience: str, text: str) -> list[Recipient]:
     today = datetime.now(context.settings.zone).date()
+    # One text for everyone, written in its writer's language: {org} is named in that language.
+    org = context.settings.organization_name_for(context.tr.language)
     async with context.db() as session:
         members = await audience_members(
             session,
@@ -104,7 +106,7 @@ async def _recipients(context: UnionContext, audience: str, text: str) -> list[R
     return [
         Recipient(
             chat_id=member.telegram_user_id or 0,
-            text=fill(text, {"name": member.real_name, "org": context.settings.organization_name}),
+            text=fill(text, {"name": member.real_name, "org": org}),
             member_id=member.id,
         )
         for member in members

@@ -64,6 +64,7 @@ from scheduler.render import (
     check_placeholders,
     fill,
     pick,
+    picked_language,
 )
 from scheduler.rule_text import parse_rule_text
 
@@ -261,7 +262,9 @@ async def _sample(context: UnionContext, entry: CalendarEntry) -> str:
     assert actor is not None
     values: dict[str, object] = {
         "name": actor.member.real_name,
-        "org": context.settings.organization_name,
+        "org": context.settings.organization_name_for(
+            picked_language(entry.messages, context.tr.language, context.settings.default_language)
+        ),
     }
     async with context.db() as session:
         values.update(

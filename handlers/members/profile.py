@@ -324,7 +324,9 @@ async def decide_change(update: Update, context: UnionContext) -> None:
         await refuse(update, context, error)
         await _refresh_change(context, button.request_id)
         return
-    await context.answer(update, context.t("profile_change.decided_toast"))
+    approved = request.status == JoinStatus.APPROVED
+    toast = "profile_change.approved_toast" if approved else "profile_change.rejected_toast"
+    await context.answer(update, context.t(toast, name=member.real_name))
     logger.info("Profile change %s decided by member %s: %s", request.id, actor.id, button.action)
     text, markup = render_change_card(context, request, member, actor.member)
     await refresh_cards(context, kind=KIND, item_id=button.request_id, text=text, markup=markup)

@@ -130,7 +130,7 @@ async def start(update: Update, context: UnionContext) -> int:
     await say(
         update,
         context,
-        context.t("start.welcome", org=context.settings.organization_name),
+        context.t("start.welcome", org=context.settings.organization_name_for(context.tr.language)),
         language_keyboard(context, RegistrationLanguage),
     )
     return Reg.LANGUAGE
