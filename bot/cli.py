@@ -134,8 +134,7 @@ def _run(settings: Settings) -> int:
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     from bot.sandbox import run_terminal
 
-    # The terminal is the chat: only warnings and errors are logged beside it.
-    logging.getLogger().setLevel(logging.WARNING)
+    # The terminal is the chat: run_terminal sends log lines to a file beside its database.
     return run_terminal(settings, database=args.database, fresh=args.fresh)
 
 
