@@ -31,7 +31,7 @@ from models.members import (
     Profile,
     search_members,
 )
-from models.validation import clean_text
+from models.validation import clean_text, only_symbols
 
 logger = logging.getLogger(__name__)
 
@@ -201,12 +201,20 @@ def family_step(
 
 
 async def typed_text(
-    update: Update, context: UnionContext, *, limit: int, multiline: bool = False
+    update: Update,
+    context: UnionContext,
+    *,
+    limit: int,
+    multiline: bool = False,
+    needs_words: bool = False,
 ) -> str | None:
-    """The message's cleaned text, or None after telling the person why it was refused."""
+    """The message's cleaned text, or None after telling the person why it was refused
+    (`needs_words`: a free-text body of only emoji or symbols is refused too)."""
     assert update.message is not None
     try:
-        return clean_text(update.message.text, limit=limit, multiline=multiline)
+        return clean_text(
+            update.message.text, limit=limit, multiline=multiline, needs_words=needs_words
+        )
     except DomainError as error:
         await refuse(update, context, error)
         return None
@@ -268,6 +276,11 @@ def _on_typed(on_text: TextCallback) -> StepCallback:
         assert update.message is not None
         text = update.message.text or ""
         if _outgoing(context).get("check"):
+            if only_symbols(text):
+                # "👍" is not an answer, a reason or a follow-up: ask for words before showing
+                # it back (the model refuses it too).
+                await say(update, context, context.t("input.needs_words"))
+                return TYPED_TEXT
             return await _show_back(update, context, text)
         return await _finish(update, context, on_text, text)
 

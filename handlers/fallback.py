@@ -77,8 +77,9 @@ async def private_buttons_in_groups(update: Update, context: UnionContext) -> No
 
 
 async def private_only(update: Update, context: UnionContext) -> None:
-    """A private command sent in a group: point to the private chat with a link button."""
-    tr = context.i18n.get(context.settings.default_language)
+    """A private command sent in a group: point to the private chat with a link button,
+    in the sender's language (their stored choice, else Telegram's), not the group's."""
+    tr = context.tr
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(tr("group.open_private"), url=deep_link(context))]]
     )

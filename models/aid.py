@@ -427,7 +427,9 @@ async def file_case(
     is refused."""
     if not actor.is_active:
         raise DomainError(N_("member.not_registered"))
-    description = clean_text(draft.description, limit=DESCRIPTION_LIMIT, multiline=True)
+    description = clean_text(
+        draft.description, limit=DESCRIPTION_LIMIT, multiline=True, needs_words=True
+    )
     check_event_day(draft.happened_on, today=today, max_age_months=max_age_months)
     policy = await policy_for(session, org_id=org_id, year=today.year)
     if draft.amount_asked is not None:
@@ -703,7 +705,7 @@ async def reject(
     session: AsyncSession, *, org_id: int, case_id: int, actor: Actor, reason: str
 ) -> AidCase:
     """Reject with a reason the requester will read."""
-    text = clean_text(reason, limit=NOTE_LIMIT, multiline=True)
+    text = clean_text(reason, limit=NOTE_LIMIT, multiline=True, needs_words=True)
     case = await _locked_case(session, org_id=org_id, case_id=case_id)
     _require_impartial(actor, case)
     await _transition(
@@ -719,7 +721,7 @@ async def ask_information(
     session: AsyncSession, *, org_id: int, case_id: int, actor: Actor, question: str
 ) -> AidCase:
     """Ask the requester for more information; the case waits for the answer."""
-    text = clean_text(question, limit=NOTE_LIMIT, multiline=True)
+    text = clean_text(question, limit=NOTE_LIMIT, multiline=True, needs_words=True)
     case = await _locked_case(session, org_id=org_id, case_id=case_id)
     _require_impartial(actor, case)
     await _transition(
@@ -735,7 +737,7 @@ async def give_information(
     session: AsyncSession, *, org_id: int, case_id: int, actor: Actor, answer: str
 ) -> AidCase:
     """The requester answers the committee's question; the case is open again."""
-    text = clean_text(answer, limit=DESCRIPTION_LIMIT, multiline=True)
+    text = clean_text(answer, limit=DESCRIPTION_LIMIT, multiline=True, needs_words=True)
     case = await _locked_case(session, org_id=org_id, case_id=case_id)
     if case.requester_member_id != actor.id:
         raise DomainError(N_("aid.not_yours"))

@@ -370,9 +370,9 @@ async def create_draft(
         organization_id=org_id,
         session_id=congress.id if congress else None,
         proposer_member_id=actor.id,
-        title=clean_text(title, limit=TITLE_LIMIT),
-        reasons=clean_text(reasons, limit=TEXT_LIMIT, multiline=True),
-        measures=clean_text(measures, limit=TEXT_LIMIT, multiline=True),
+        title=clean_text(title, limit=TITLE_LIMIT, needs_words=True),
+        reasons=clean_text(reasons, limit=TEXT_LIMIT, multiline=True, needs_words=True),
+        measures=clean_text(measures, limit=TEXT_LIMIT, multiline=True, needs_words=True),
         category=category,
         client_token=client_token,
         status=ProposalStatus.COSIGNING if congress else ProposalStatus.DRAFT,
@@ -575,7 +575,7 @@ async def triage(
         raise DomainError(N_("desk.stale_button"))
     text = None
     if outcome == ProposalStatus.NOT_FILED or reason:
-        text = clean_text(reason, limit=REASON_LIMIT, multiline=True)
+        text = clean_text(reason, limit=REASON_LIMIT, multiline=True, needs_words=True)
     proposal = await get_proposal(session, org_id=org_id, proposal_id=proposal_id)
     await _guarded(
         session,
@@ -789,7 +789,7 @@ async def answer(
     is_handler = lead is not None and lead.handler_member_id == actor.id and actor.is_active
     if not (is_handler or actor.is_committee):
         raise DomainError(N_("proposal.not_handler"))
-    text = clean_text(body, limit=TEXT_LIMIT, multiline=True)
+    text = clean_text(body, limit=TEXT_LIMIT, multiline=True, needs_words=True)
     rounds = proposal.rounds
     await _guarded(
         session,
@@ -836,7 +836,7 @@ async def rate(
         raise DomainError(N_("proposal.nothing_to_rate"))
     text = None
     if rating == Rating.DISSATISFIED or comment:
-        text = clean_text(comment, limit=REASON_LIMIT, multiline=True)
+        text = clean_text(comment, limit=REASON_LIMIT, multiline=True, needs_words=True)
     session.add(
         ProposalRating(
             proposal_id=proposal_id,
@@ -874,7 +874,7 @@ async def close_by_committee(
     """Close a proposal that stays dissatisfied (or answered), with a note."""
     if not actor.is_committee:
         raise DomainError(N_("desk.not_committee"))
-    text = clean_text(note, limit=REASON_LIMIT, multiline=True)
+    text = clean_text(note, limit=REASON_LIMIT, multiline=True, needs_words=True)
     proposal = await get_proposal(session, org_id=org_id, proposal_id=proposal_id)
     await _guarded(
         session,

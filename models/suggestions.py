@@ -283,7 +283,7 @@ async def submit_suggestion(
     (its daily count is kept in memory by `seal.tally`, see models/anonymity.py)."""
     if not author.is_active:
         raise DomainError(N_("member.not_registered"))
-    body = clean_text(draft.body, limit=BODY_LIMIT, multiline=True)
+    body = clean_text(draft.body, limit=BODY_LIMIT, multiline=True, needs_words=True)
     if len(draft.photos) > MAX_PHOTOS:
         raise DomainError(N_("suggestion.too_many_photos"), limit=MAX_PHOTOS)
     category = await get_category(session, org_id=org_id, category_id=draft.category_id)
@@ -612,7 +612,7 @@ async def reply_to_suggestion(
     """A committee reply: the item becomes answered, unless it changed since Reply was pressed."""
     if not actor.is_committee:
         raise DomainError(N_("desk.not_committee"))
-    text = clean_text(body, limit=REPLY_LIMIT, multiline=True)
+    text = clean_text(body, limit=REPLY_LIMIT, multiline=True, needs_words=True)
     item = await get_suggestion(session, org_id=org_id, suggestion_id=suggestion_id)
     now = utcnow()
     await _guarded_change(
@@ -799,7 +799,11 @@ async def author_responds(
         since=since,
         daily_limit=daily_limit,
     )
-    text = clean_text(body, limit=BODY_LIMIT, multiline=True) if body is not None else None
+    text = (
+        clean_text(body, limit=BODY_LIMIT, multiline=True, needs_words=True)
+        if body is not None
+        else None
+    )
     allowed: tuple[SuggestionStatus, ...]
     if kind == EntryKind.RESOLVED:
         allowed = (SuggestionStatus.ANSWERED,)

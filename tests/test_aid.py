@@ -604,7 +604,7 @@ async def test_a_decided_case_cannot_be_decided_again(union: Union) -> None:
         )
         await refused(
             "aid.already_decided",
-            union.call(ask_information, case_id=case, actor=union.committee2, question="?"),
+            union.call(ask_information, case_id=case, actor=union.committee2, question="请补充"),
         )
         assert await union.kinds(case) == before
     assert (await union.stored(approved)).status == Status.APPROVED

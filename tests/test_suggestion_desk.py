@@ -303,7 +303,8 @@ async def test_only_photos_are_taken_at_the_photo_step(bot: BotHarness, kind: st
 
     answer = bot.telegram.last(AUTHOR.id)
     assert PHOTOS_ONLY in answer.text and "3 张" in answer.text
-    assert answer.button_data("照片发完了") == "sgf:photos:done"
+    # No photo yet: the button keeps its label.
+    assert answer.buttons() == [("不附照片，继续", "sgf:photos:done")]
     # Still at the photo step: a photo is taken now.
     await bot.feed(photo(AUTHOR, "after-the-refusal"))
     assert "已收到第 1 张照片" in bot.telegram.last(AUTHOR.id).text

@@ -229,7 +229,9 @@ async def got_type(update: Update, context: UnionContext) -> int:
 
 async def got_description(update: Update, context: UnionContext) -> int:
     """What happened."""
-    text = await typed_text(update, context, limit=DESCRIPTION_LIMIT, multiline=True)
+    text = await typed_text(
+        update, context, limit=DESCRIPTION_LIMIT, multiline=True, needs_words=True
+    )
     if text is None:
         return Asking.DESCRIPTION
     _draft(context)["description"] = text
@@ -342,11 +344,12 @@ async def got_file(update: Update, context: UnionContext) -> int:
 
 
 async def not_a_file(update: Update, context: UnionContext) -> int:
-    """Text, a sticker or a voice note where evidence is expected."""
+    """Text, a sticker or a voice note where evidence is expected: it is not evidence."""
+    assert update.message is not None
     await say(
         update,
         context,
-        context.t("aid.files_only"),
+        context.t("aid.text_not_file" if update.message.text else "aid.files_only"),
         keyboard([(context.t("aid.evidence_done"), AidEvidenceDone("done"))]),
     )
     return Asking.EVIDENCE

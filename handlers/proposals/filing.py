@@ -133,7 +133,7 @@ async def start_filing(update: Update, context: UnionContext) -> int:
 
 async def got_title(update: Update, context: UnionContext) -> int:
     """案由: short; proposals that look alike are offered for co-signing instead."""
-    title = await typed_text(update, context, limit=TITLE_LIMIT)
+    title = await typed_text(update, context, limit=TITLE_LIMIT, needs_words=True)
     if title is None:
         return Filing.TITLE
     draft = _draft(context)
@@ -173,7 +173,7 @@ async def _ask_reasons(update: Update, context: UnionContext) -> int:
 
 async def got_reasons(update: Update, context: UnionContext) -> int:
     """理由."""
-    reasons = await typed_text(update, context, limit=TEXT_LIMIT, multiline=True)
+    reasons = await typed_text(update, context, limit=TEXT_LIMIT, multiline=True, needs_words=True)
     if reasons is None:
         return Filing.REASONS
     _draft(context)["reasons"] = reasons
@@ -187,7 +187,7 @@ async def _ask_measures(update: Update, context: UnionContext) -> int:
 
 async def got_measures(update: Update, context: UnionContext) -> int:
     """建议措施; then the category."""
-    measures = await typed_text(update, context, limit=TEXT_LIMIT, multiline=True)
+    measures = await typed_text(update, context, limit=TEXT_LIMIT, multiline=True, needs_words=True)
     if measures is None:
         return Filing.MEASURES
     _draft(context)["measures"] = measures

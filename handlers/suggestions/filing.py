@@ -164,7 +164,7 @@ async def got_category(update: Update, context: UnionContext) -> int:
 
 async def got_body(update: Update, context: UnionContext) -> int:
     """The text of the item."""
-    body = await typed_text(update, context, limit=BODY_LIMIT, multiline=True)
+    body = await typed_text(update, context, limit=BODY_LIMIT, multiline=True, needs_words=True)
     if body is None:
         return Filing.BODY
     _draft(context)["body"] = body
@@ -204,12 +204,17 @@ async def photos_done(update: Update, context: UnionContext) -> int:
 
 
 async def photos_only(update: Update, context: UnionContext) -> int:
-    """A file, video, voice or sticker where photos are expected."""
+    """Text, a file, video, voice or sticker where photos are expected: it is not a photo.
+    The button keeps its label ("No photos" until a photo has arrived)."""
+    assert update.message is not None
+    done_key = "suggestion.photos_done" if _draft(context).get("photos") else "suggestion.no_photos"
+    button = context.t(done_key)
+    key = "suggestion.text_not_photo" if update.message.text else "suggestion.photos_only"
     await say(
         update,
         context,
-        context.t("suggestion.photos_only", limit=MAX_PHOTOS),
-        keyboard([(context.t("suggestion.photos_done"), FilingPhotos("done"))]),
+        context.t(key, limit=MAX_PHOTOS, button=button),
+        keyboard([(button, FilingPhotos("done"))]),
     )
     return Filing.PHOTOS
 
