@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from bot.callback import pack
 from handlers.calendar.buttons import CalendarEntryButton
+from handlers.common import EditField
 from models.calendar import CalendarEntry
 from scheduler.calendar_jobs import recipients_for
 from tests.support.factories import make_member
@@ -187,3 +188,53 @@ async def to_the_text_step_again(bot: BotHarness) -> None:
     await bot.say(COMMITTEE, "农历8-15")
     await bot.say(COMMITTEE, "9:00")
     await bot.say(COMMITTEE, "中秋节祝福")
+
+
+async def test_the_preview_edits_one_field_and_keeps_the_rest(bot: BotHarness) -> None:
+    await to_the_text_step(bot)
+    await bot.say(COMMITTEE, SIMPLIFIED)
+    await bot.press(COMMITTEE, pack("cal", "txt", "rest"))
+    preview = bot.telegram.last(COMMITTEE.id)
+    assert [label for label, _ in preview.buttons()] == ["✅ 确认提交", "✏️ 修改某项", "取消"]
+
+    await bot.press(COMMITTEE, EditField("menu").pack())
+    menu = bot.telegram.last(COMMITTEE.id)
+    assert [label for label, _ in menu.buttons()] == [
+        "发给谁",
+        "日期",
+        "发送时间",
+        "名称",
+        "内容（各语言）",
+        "↩️ 不修改，返回预览",
+    ]
+    await bot.press(COMMITTEE, menu.button_data("日期"))
+    await bot.say(COMMITTEE, "端午节")
+    preview = bot.telegram.last(COMMITTEE.id)
+    assert "中秋节祝福" in preview.text and SIMPLIFIED in preview.text  # the rest is kept
+
+    await bot.press(COMMITTEE, EditField("menu").pack())
+    await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("内容（各语言）"))
+    await bot.say(COMMITTEE, "{name}老师，端午安康！")
+    await bot.say(COMMITTEE, "{name}老師，端午安康！")
+    await bot.press(COMMITTEE, pack("cal", "txt", "same"))
+    preview = bot.telegram.last(COMMITTEE.id)
+    assert "【繁体中文版本】\n{name}老師，端午安康！" in preview.text
+    assert SIMPLIFIED not in preview.text
+
+    await bot.press(COMMITTEE, preview.button_data("确认"))
+    [entry] = await added(bot)
+    assert entry.rule == {"type": "offset", "base": "dragon_boat", "days": 0}
+    assert entry.time_of_day == "09:00"
+    assert entry.titles == {"zh-Hans": "中秋节祝福"}
+    assert entry.messages == {
+        "zh-Hans": "{name}老师，端午安康！",
+        "zh-Hant": "{name}老師，端午安康！",
+    }
+
+
+async def test_a_task_preview_offers_no_audience_to_edit(bot: BotHarness) -> None:
+    await to_the_text_step(bot, kind="task")
+    await bot.say(COMMITTEE, "请准备年终总结。")
+    await bot.press(COMMITTEE, EditField("menu").pack())
+    labels = [label for label, _ in bot.telegram.last(COMMITTEE.id).buttons()]
+    assert "发给谁" not in labels and "日期" in labels

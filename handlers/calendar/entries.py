@@ -29,7 +29,8 @@ from handlers.calendar.buttons import (
     NewEntryConfirm,
 )
 from handlers.common import (
-    confirm_or_cancel,
+    EditableField,
+    PreviewEdits,
     conversation,
     family_step,
     keyboard,
@@ -385,14 +386,40 @@ async def add_kind(update: Update, context: UnionContext) -> int:
     _draft(context)["kind"] = kind.value
     if kind == EntryKind.TASK:
         _draft(context)["audience"] = AudienceType.COMMITTEE.value
-        await say(update, context, context.t("calendar.add_rule"))
-        return AddStep.RULE
+        return await _ask_rule(update, context)
+    return await _ask_audience(update, context)
+
+
+async def _ask_audience(update: Update, context: UnionContext) -> int:
     rows = [
         [(context.t(f"calendar.audience.{choice}"), EntryAudienceChoice(choice))]
         for choice in AUDIENCE_CHOICES
     ]
     await say(update, context, context.t("calendar.add_audience"), keyboard(*rows))
     return AddStep.AUDIENCE
+
+
+async def _ask_rule(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("calendar.add_rule"))
+    return AddStep.RULE
+
+
+async def _ask_time(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("calendar.add_time"))
+    return AddStep.TIME
+
+
+async def _ask_title(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("calendar.add_title", limit=TITLE_LIMIT))
+    return AddStep.TITLE
+
+
+async def _ask_texts(update: Update, context: UnionContext) -> int:
+    """The texts from the first language again (a re-asked text replaces all of them)."""
+    draft = _draft(context)
+    draft.update(texts={}, languages=_text_languages(context, str(draft.get("kind", ""))))
+    await _ask_text(update, context)
+    return AddStep.TEXT
 
 
 async def add_audience(update: Update, context: UnionContext) -> int:
@@ -403,8 +430,7 @@ async def add_audience(update: Update, context: UnionContext) -> int:
         return AddStep.AUDIENCE
     await context.answer(update)
     _draft(context)["audience"] = choice.value
-    await say(update, context, context.t("calendar.add_rule"))
-    return AddStep.RULE
+    return await EDITS.then(update, context, _ask_rule)
 
 
 async def add_rule(update: Update, context: UnionContext) -> int:
@@ -416,8 +442,7 @@ async def add_rule(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t("calendar.bad_rule"))
         return AddStep.RULE
     _draft(context)["rule"] = rule
-    await say(update, context, context.t("calendar.add_time"))
-    return AddStep.TIME
+    return await EDITS.then(update, context, _ask_time)
 
 
 async def add_time(update: Update, context: UnionContext) -> int:
@@ -428,8 +453,7 @@ async def add_time(update: Update, context: UnionContext) -> int:
     except DomainError as error:
         await refuse(update, context, error)
         return AddStep.TIME
-    await say(update, context, context.t("calendar.add_title", limit=TITLE_LIMIT))
-    return AddStep.TITLE
+    return await EDITS.then(update, context, _ask_title)
 
 
 async def add_title(update: Update, context: UnionContext) -> int:
@@ -437,12 +461,8 @@ async def add_title(update: Update, context: UnionContext) -> int:
     title = await typed_text(update, context, limit=TITLE_LIMIT)
     if title is None:
         return AddStep.TITLE
-    draft = _draft(context)
-    draft.update(
-        title=title, texts={}, languages=_text_languages(context, str(draft.get("kind", "")))
-    )
-    await _ask_text(update, context)
-    return AddStep.TEXT
+    _draft(context)["title"] = title
+    return await EDITS.then(update, context, _ask_texts)
 
 
 async def _ask_text(update: Update, context: UnionContext) -> None:
@@ -470,8 +490,8 @@ async def _next_text(update: Update, context: UnionContext) -> int:
     if _draft(context)["languages"]:
         await _ask_text(update, context)
         return AddStep.TEXT
-    await _add_preview(update, context)
-    return AddStep.CONFIRM
+    # After the last language, the preview either way; `then` also ends a re-ask of the texts.
+    return await EDITS.then(update, context, _add_preview)
 
 
 async def add_text(update: Update, context: UnionContext) -> int:
@@ -504,7 +524,7 @@ async def add_text_choice(update: Update, context: UnionContext) -> int:
     return await _next_text(update, context)
 
 
-async def _add_preview(update: Update, context: UnionContext) -> None:
+async def _add_preview(update: Update, context: UnionContext) -> int:
     """The new entry as it will be stored, each language's text (or what stands in for it)."""
     draft = _draft(context)
     today = datetime.now(context.settings.zone).date()
@@ -530,8 +550,26 @@ async def _add_preview(update: Update, context: UnionContext) -> None:
             lines += ["", context.t("calendar.preview_version", language=name), texts[language]]
         else:
             lines += ["", context.t("calendar.preview_same", language=name, main=main)]
-    markup = confirm_or_cancel(context, NewEntryConfirm("yes"), NewEntryConfirm("no"))
+    markup = EDITS.markup(context, NewEntryConfirm("yes"), NewEntryConfirm("no"))
     await say(update, context, "\n".join(lines), markup)
+    return AddStep.CONFIRM
+
+
+EDITS = PreviewEdits(
+    "calendar_new",
+    [
+        EditableField(
+            "calendar.edit.audience",
+            _ask_audience,
+            lambda draft: draft.get("kind") != EntryKind.TASK,
+        ),
+        EditableField("calendar.edit.rule", _ask_rule),
+        EditableField("calendar.edit.time", _ask_time),
+        EditableField("calendar.edit.title", _ask_title),
+        EditableField("calendar.edit.texts", _ask_texts),
+    ],
+    _add_preview,
+)
 
 
 async def add_confirm(update: Update, context: UnionContext) -> int:
@@ -620,7 +658,10 @@ def forms() -> list[Form]:
                         ButtonHandler(EntryTextChoice, add_text_choice),
                         *text_step(add_text),
                     ],
-                    AddStep.CONFIRM: family_step(add_confirm, NewEntryConfirm),
+                    AddStep.CONFIRM: [
+                        *EDITS.handlers(),
+                        *family_step(add_confirm, NewEntryConfirm),
+                    ],
                 },
                 fallbacks=[CommandHandler("cancel", cancel_add)],
                 allow_reentry=True,
