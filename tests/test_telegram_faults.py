@@ -897,7 +897,9 @@ async def test_a_deleted_card_does_not_undo_or_repeat_the_decision(
     await stored_once()
     assert gone.edits == 1  # tried once, not hammered
     [answer] = gone.answers  # the presser is answered once, as usual
-    assert answer.text == DONE_TOAST and not answer.params.get("show_alert")
+    # A close says its author was told (issue 16); other decisions say "done".
+    toast = "已办结，已告知提出人。" if kind == "sug" else DONE_TOAST
+    assert answer.text.endswith(toast) and not answer.params.get("show_alert")
     assert not apologies(bot) and not owner_alerts(bot)
     [line] = extra_lines(gone.lines, normal.lines)
     assert line[1] < logging.ERROR
