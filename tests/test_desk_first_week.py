@@ -8,11 +8,17 @@ Telegram was asked to send and on what the database holds.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import col, select
 
 from bot.callback import pack
+from models.proposals import Proposal, ProposalStatus
 from models.suggestions import EntryKind, Suggestion, SuggestionEntry, SuggestionStatus
+from tests.support import proposals as congress
+from tests.support.fake_telegram import Call
 from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
+from tests.support.updates import Person
 from tests.test_suggestions import (
     AUTHOR,
     AUTHOR_NAME,
@@ -192,3 +198,173 @@ async def test_the_follow_up_prompt_promises_anonymity_only_for_anonymous_items(
     await bot.say(AUTHOR, "/cancel")
     await bot.press(AUTHOR, pack("sga", "more", anonymous.id or 0))
     assert promise in bot.telegram.last(AUTHOR.id).text
+
+
+# ---- 11. 立案 and 转为意见建议 ask once; who and when on the card; co-signers told -----------
+
+
+def local(bot: BotHarness, moment: datetime | None) -> str:
+    """A stored moment in the union's time zone, as the card shows it."""
+    assert moment is not None
+    return moment.astimezone(bot.app.state.settings.zone).strftime("%Y-%m-%d %H:%M")
+
+
+def card_now(bot: BotHarness) -> Call:
+    """The desk card as last edited in the committee group."""
+    return bot.telegram.last(COMMITTEE_GROUP_ID, method="editMessageText")
+
+
+def told(bot: BotHarness, person: Person, since: int) -> list[str]:
+    """What `person` was sent since the `since`-th recorded call."""
+    return [
+        call.text
+        for call in bot.telegram.calls[since:]
+        if call.method == "sendMessage" and call.chat_id == person.id
+    ]
+
+
+EVERYONE = (congress.PROPOSER, congress.SIGNER_A, congress.SIGNER_B)
+
+
+async def test_filing_asks_once_and_cancel_decides_nothing(bot: BotHarness) -> None:
+    await congress.setup_congress(bot)
+    proposal = await congress.file_and_submit(bot)
+    pid = proposal.id or 0
+    since = len(bot.telegram.calls)
+
+    await bot.press(congress.COMMITTEE, pack("pd", "file", pid), chat=congress.GROUP)
+
+    assert (await congress.reload(bot, pid)).status == ProposalStatus.SUBMITTED
+    question = congress.card(bot)
+    assert question.text.startswith("确定立案？将通知提案人和附议人")
+    assert [label for label, _ in question.buttons()] == ["确定", "取消"]
+    assert all(told(bot, person, since) == [] for person in EVERYONE)
+
+    await bot.press(congress.COMMITTEE, question.button_data("取消"), chat=congress.GROUP)
+
+    stored = await congress.reload(bot, pid)
+    assert (stored.status, stored.decided_by_member_id) == (ProposalStatus.SUBMITTED, None)
+    assert bot.telegram.last(COMMITTEE_GROUP_ID, method="editMessageText").text == t(
+        bot, "proposal.confirm_cancelled"
+    )
+    assert all(told(bot, person, since) == [] for person in EVERYONE)
+
+
+async def test_every_decision_shows_who_and_when_and_cosigners_hear_the_answer_and_the_close(
+    bot: BotHarness,
+) -> None:
+    school = await congress.setup_congress(bot)
+    proposal = await congress.file_and_submit(bot)
+    pid = proposal.id or 0
+
+    await bot.press(congress.COMMITTEE, pack("pd", "file", pid), chat=congress.GROUP)
+    question = congress.card(bot)
+    await bot.press(congress.COMMITTEE, question.button_data("确定"), chat=congress.GROUP)
+    filed = await congress.reload(bot, pid)
+    assert filed.status == ProposalStatus.FILED
+    assert f"立案：刘委员，{local(bot, filed.decided_at)}" in card_now(bot).text
+    for person in EVERYONE:
+        assert "已立案" in bot.telegram.last(person.id).text
+
+    await bot.press(congress.COMMITTEE, pack("pd", "asg", pid), chat=congress.GROUP)
+    await bot.press(
+        congress.COMMITTEE, pack("pd", "lead", pid, school.academic.id or 0), chat=congress.GROUP
+    )
+    await bot.press(congress.COMMITTEE, pack("pd", "asgok", pid), chat=congress.GROUP)
+    assigned = await congress.reload(bot, pid)
+    assert assigned.assigned_by_member_id is not None
+    assert f"交办：刘委员，{local(bot, assigned.assigned_at)}" in card_now(bot).text
+
+    since = len(bot.telegram.calls)
+    await bot.press(congress.COMMITTEE, pack("pd", "ans", pid), chat=congress.GROUP)
+    await bot.write(congress.COMMITTEE, "教务处答复：下学期起调整。")
+    assert "答复：刘委员，" in card_now(bot).text
+    # The proposer rates it; the co-signers read it too, without the rating buttons.
+    assert "下学期起调整" in bot.telegram.last(congress.PROPOSER.id).text
+    assert bot.telegram.last(congress.PROPOSER.id).buttons()
+    for signer in (congress.SIGNER_A, congress.SIGNER_B):
+        [answer] = told(bot, signer, since)
+        assert answer.startswith("📬 您附议的提案第1号") and "下学期起调整" in answer
+        assert bot.telegram.last(signer.id).buttons() == []
+
+    # The proposer is satisfied: closed, and the co-signers hear of 办结.
+    since = len(bot.telegram.calls)
+    await bot.press(
+        congress.PROPOSER, bot.telegram.last(congress.PROPOSER.id).button_data("基本满意")
+    )
+    closed = await congress.reload(bot, pid)
+    assert (closed.status, closed.closed_by_member_id) == (ProposalStatus.CLOSED, None)
+    for signer in (congress.SIGNER_A, congress.SIGNER_B):
+        assert told(bot, signer, since) == [
+            t(
+                bot,
+                "proposal.told_closed_rated",
+                label="提案第1号「建议食堂延长晚餐供应时间」",
+                rating="基本满意",
+            )
+        ]
+    assert t(bot, "proposal.card_closed_rated", when=local(bot, closed.closed_at)) in (
+        card_now(bot).text
+    )
+
+
+async def test_a_committee_close_tells_the_proposer_and_every_cosigner_the_note(
+    bot: BotHarness,
+) -> None:
+    school = await congress.setup_congress(bot)
+    proposal = await congress.file_and_submit(bot)
+    pid = proposal.id or 0
+    await bot.press(congress.COMMITTEE, pack("pd", "fileok", pid), chat=congress.GROUP)
+    await bot.press(congress.COMMITTEE, pack("pd", "asg", pid), chat=congress.GROUP)
+    await bot.press(
+        congress.COMMITTEE, pack("pd", "lead", pid, school.academic.id or 0), chat=congress.GROUP
+    )
+    await bot.press(congress.COMMITTEE, pack("pd", "asgok", pid), chat=congress.GROUP)
+    await bot.press(congress.COMMITTEE, pack("pd", "ans", pid), chat=congress.GROUP)
+    await bot.write(congress.COMMITTEE, "已纳入计划。")
+    # Not satisfied: the proposer's comment waits for another answer...
+    await bot.press(
+        congress.PROPOSER, bot.telegram.last(congress.PROPOSER.id).button_data("不满意")
+    )
+    await bot.write(congress.PROPOSER, "没有时间表。")
+    assert (await congress.reload(bot, pid)).status == ProposalStatus.ASSIGNED
+    since = len(bot.telegram.calls)
+
+    # ...and the committee closes it: the note is required and reaches everyone on it.
+    await bot.press(congress.COMMITTEE, pack("pd", "close", pid), chat=congress.GROUP)
+    assert "提案人和附议人" in bot.telegram.last(congress.COMMITTEE.id).text
+    await bot.write(congress.COMMITTEE, "经费有限，明年预算中安排。")
+
+    closed = await congress.reload(bot, pid)
+    assert closed.status == ProposalStatus.CLOSED
+    for person in EVERYONE:
+        [message] = told(bot, person, since)
+        assert "办结" in message and "经费有限，明年预算中安排。" in message
+    assert f"办结：刘委员，{local(bot, closed.closed_at)}" in card_now(bot).text
+
+
+async def test_converting_asks_once_and_the_card_says_who_and_when(bot: BotHarness) -> None:
+    await congress.setup_congress(bot)
+    proposal = await congress.file_and_submit(bot)
+    pid = proposal.id or 0
+    since = len(bot.telegram.calls)
+
+    await bot.press(congress.COMMITTEE, pack("pd", "conv", pid), chat=congress.GROUP)
+    question = congress.card(bot)
+    assert question.text.startswith("确定转为意见建议？将通知提案人和附议人")
+    assert (await congress.reload(bot, pid)).status == ProposalStatus.SUBMITTED
+    assert all(told(bot, person, since) == [] for person in EVERYONE)
+
+    await bot.press(congress.COMMITTEE, question.button_data("确定"), chat=congress.GROUP)
+
+    async with bot.db() as session:
+        converted = await session.get(Proposal, pid)
+        items = (await session.exec(select(Suggestion))).all()
+    assert converted is not None and converted.status == ProposalStatus.CONVERTED
+    assert len(items) == 1
+    when = local(bot, converted.decided_at)
+    edits = [c.text for c in bot.telegram.sent("editMessageText", COMMITTEE_GROUP_ID)]
+    assert any(f"转为意见建议：刘委员，{when}" in text for text in edits)  # the card
+    assert any(f"（刘委员，{when}）" in text for text in edits)  # the question, answered
+    for person in EVERYONE:
+        assert items[0].number in told(bot, person, since)[-1]
