@@ -9,14 +9,15 @@ Telegram was asked to send and on what the database holds.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import col, select
 
 from bot.callback import pack
-from models.proposals import Proposal, ProposalStatus
+from models.proposals import Proposal, ProposalSigner, ProposalStatus
 from models.suggestions import EntryKind, Suggestion, SuggestionEntry, SuggestionStatus
 from tests.support import proposals as congress
-from tests.support.fake_telegram import Call
+from tests.support.fake_telegram import BOT_USERNAME, Call
 from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
 from tests.support.updates import Person
 from tests.test_suggestions import (
@@ -368,3 +369,73 @@ async def test_converting_asks_once_and_the_card_says_who_and_when(bot: BotHarne
     assert any(f"（刘委员，{when}）" in text for text in edits)  # the question, answered
     for person in EVERYONE:
         assert items[0].number in told(bot, person, since)[-1]
+
+
+# ---- 13. our own deep links pasted as text ----------------------------------------------------
+
+
+def sent_since(bot: BotHarness, person: Person, since: int) -> list[tuple[str, list[Any]]]:
+    """(text, buttons) of every message `person` was sent since the `since`-th call."""
+    return [
+        (call.text, call.buttons())
+        for call in bot.telegram.calls[since:]
+        if call.method == "sendMessage" and call.chat_id == person.id
+    ]
+
+
+async def test_a_pasted_cosign_link_works_as_if_it_had_been_opened(bot: BotHarness) -> None:
+    await congress.setup_congress(bot)
+    await congress.write_proposal(bot)
+    draft = (await congress.proposals(bot))[-1]
+    signer = congress.SIGNER_A
+
+    since = len(bot.telegram.calls)
+    await bot.say(signer, f"/start cosign-{draft.id}")
+    opened = sent_since(bot, signer, since)
+    assert any(data == pack("pp", "cosign", draft.id or 0) for _, b in opened for _, data in b)
+
+    for pasted in (
+        f"https://t.me/{BOT_USERNAME}?start=cosign-{draft.id}",
+        f"t.me/{BOT_USERNAME.upper()}?start=cosign-{draft.id}",
+        f"请帮忙附议：https://t.me/{BOT_USERNAME}?start=cosign-{draft.id} 谢谢！",
+    ):
+        since = len(bot.telegram.calls)
+        await bot.say(signer, pasted)
+        assert sent_since(bot, signer, since) == opened, pasted
+
+    await bot.press(signer, pack("pp", "cosign", draft.id or 0))
+    async with bot.db() as session:
+        signers = (
+            await session.exec(select(ProposalSigner).where(ProposalSigner.proposal_id == draft.id))
+        ).all()
+    assert [row.member_id for row in signers] == [(await congress.committee_actor(bot, signer)).id]
+
+
+async def test_a_pasted_link_to_another_bot_is_not_understood(bot: BotHarness) -> None:
+    await congress.setup_congress(bot)
+    await congress.write_proposal(bot)
+    draft = (await congress.proposals(bot))[-1]
+    since = len(bot.telegram.calls)
+
+    await bot.say(congress.SIGNER_A, f"https://t.me/some_other_bot?start=cosign-{draft.id}")
+
+    sent = sent_since(bot, congress.SIGNER_A, since)
+    assert sent[0][0] == t(bot, "fallback.not_understood")
+    cosign = pack("pp", "cosign", draft.id or 0)
+    assert not any(data == cosign for _, buttons in sent for _, data in buttons)
+
+
+async def test_a_stranger_pasting_a_link_is_answered_as_by_the_link(bot: BotHarness) -> None:
+    await congress.setup_congress(bot)
+    await congress.write_proposal(bot)
+    draft = (await congress.proposals(bot))[-1]
+    first, second = Person(4101, "Gao", "zh-hans"), Person(4102, "Ma", "zh-hans")
+
+    since = len(bot.telegram.calls)
+    await bot.say(first, f"/start cosign-{draft.id}")
+    opened = sent_since(bot, first, since)
+    assert opened[0][0] == t(bot, "proposal.cosign_join_first")  # then registration
+
+    since = len(bot.telegram.calls)
+    await bot.say(second, f"https://t.me/{BOT_USERNAME}?start=cosign-{draft.id}")
+    assert sent_since(bot, second, since) == opened
