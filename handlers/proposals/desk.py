@@ -23,6 +23,7 @@ from handlers.proposals.buttons import ProposalCoHandler, ProposalDesk, Proposal
 from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from handlers.suggestions import desk as suggestion_desk
 from models.errors import DomainError
+from models.members import Member
 from models.members_queries import members_by_id
 from models.proposal_queries import (
     assignments_of,
@@ -35,6 +36,7 @@ from models.proposal_text import CARD_PART_LIMIT, body, chunks, is_clipped, labe
 from models.proposals import (
     CongressSession,
     Proposal,
+    ProposalAnswer,
     ProposalStatus,
     assign,
     authors_of,
@@ -193,8 +195,8 @@ def _decision_lines(
     context: UnionContext,
     tr: Translator,
     proposal: Proposal,
-    reply: Any,
-    people: dict[int, Any],
+    reply: ProposalAnswer | None,
+    people: dict[int, Member],
 ) -> list[str]:
     """Who decided each step, and when (in the union's time zone)."""
 
@@ -202,7 +204,7 @@ def _decision_lines(
         member = people.get(member_id) if member_id is not None else None
         return member.real_name if member is not None else "?"
 
-    lines = []
+    lines: list[str] = []
     if proposal.decided_at is not None:
         what = tr(f"proposal.decision.{DECISIONS.get(ProposalStatus(proposal.status), 'filed')}")
         lines.append(
@@ -231,12 +233,12 @@ def _decision_lines(
         )
     if proposal.status == ProposalStatus.CLOSED and proposal.closed_at is not None:
         when = local_time(context, proposal.closed_at)
-        if proposal.closed_by_member_id is None:
-            lines.append(tr("proposal.card_closed_rated", when=when))
-        else:
+        if proposal.closed_by_member_id is not None:
             lines.append(
                 tr("proposal.card_closed_by", who=who(proposal.closed_by_member_id), when=when)
             )
+        elif not proposal.closing_note:  # (a committee close before who closed was kept has one)
+            lines.append(tr("proposal.card_closed_rated", when=when))
     return lines
 
 
