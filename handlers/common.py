@@ -54,10 +54,10 @@ def keyboard(*rows: ButtonRow) -> InlineKeyboardMarkup:
 
 
 def confirm_or_cancel(
-    context: UnionContext, confirm: Button, cancel: Button
+    context: UnionContext, confirm: Button, cancel: Button, *, confirm_key: str = "reg.confirm"
 ) -> InlineKeyboardMarkup:
-    """The Confirm / Cancel pair under a preview, as typed buttons."""
-    return keyboard([(context.t("reg.confirm"), confirm)], [(context.t("common.cancel"), cancel)])
+    """The Confirm / Cancel pair under a preview (or a question), as typed buttons."""
+    return keyboard([(context.t(confirm_key), confirm)], [(context.t("common.cancel"), cancel)])
 
 
 def is_private(update: Update) -> bool:

@@ -142,6 +142,10 @@ class Proposal(SQLModel, table=True):
     closing_note: str | None = Field(default=None, sa_type=Text, nullable=True)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    assigned_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # None with a closed_at: closed by the proposer's (basically) satisfied rating.
+    closed_by_member_id: int | None = Field(default=None, foreign_key="member.id")
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -755,6 +759,8 @@ async def assign(
             "status": ProposalStatus.ASSIGNED,
             "rounds": 1,
             "reply_due": date.fromordinal(today.toordinal() + reply_days),
+            "assigned_by_member_id": actor.id,
+            "assigned_at": utcnow(),
         },
     )
     for department_id in departments:
@@ -880,7 +886,12 @@ async def close_by_committee(
         session,
         proposal=proposal,
         allowed=(ProposalStatus.ASSIGNED, ProposalStatus.ANSWERED),
-        values={"status": ProposalStatus.CLOSED, "closed_at": utcnow(), "closing_note": text},
+        values={
+            "status": ProposalStatus.CLOSED,
+            "closed_at": utcnow(),
+            "closed_by_member_id": actor.id,
+            "closing_note": text,
+        },
     )
     return proposal
 

@@ -595,6 +595,7 @@ async def test_proposals_number_sends_a_card_that_later_changes_keep_up_to_date(
     assert copy.item_id == proposal.id
 
     await bot.press(COMMITTEE, card(bot).button_data("立案"), chat=GROUP)
+    await bot.press(COMMITTEE, card(bot).button_data("确定"), chat=GROUP)  # the question
     assert (await reload(bot, proposal.id)).status == Status.FILED
     edits = [
         edit

@@ -183,6 +183,7 @@ async def test_three_languages_through_the_whole_cycle(bot: BotHarness) -> None:
     # 立案.
     since = mark(bot)
     await bot.press(COMMITTEE, pack("pd", "file", pid), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "fileok", pid), chat=GROUP)
     assert (await reload(bot, pid)).status == ProposalStatus.FILED
     assert texts(bot, PROPOSER, since) == [
         f"✅ 提案第1號「{title}」已立案，接下來會交承辦部門辦理。"
@@ -427,6 +428,7 @@ async def test_mine_lists_own_and_cosigned_proposals_and_withdraws(bot: BotHarne
     submitted = await file_and_submit(bot, title="改善教师办公室通风条件")
     filed = await file_and_submit(bot, title=CHECKUP)
     await bot.press(COMMITTEE, pack("pd", "file", filed.id or 0), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "fileok", filed.id or 0), chat=GROUP)
     await write_proposal(bot, SIGNER_A, title="周末开放学校图书馆")
     theirs = (await proposals(bot))[-1]
     for person in (PROPOSER, SIGNER_B):

@@ -128,8 +128,9 @@ async def ratings(bot: BotHarness) -> list[ProposalRating]:
 
 
 async def file_it(bot: BotHarness, proposal_id: int) -> None:
-    """The committee presses 立案 on the card."""
+    """The committee presses 立案 on the card, then 确定 under the question."""
     await bot.press(COMMITTEE, pack("pd", "file", proposal_id), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "fileok", proposal_id), chat=GROUP)
     assert (await reload(bot, proposal_id)).status == ProposalStatus.FILED
 
 
@@ -386,11 +387,13 @@ async def test_filing_twice_is_refused(bot: BotHarness) -> None:
     await setup_congress(bot)
     proposal = await file_and_submit(bot)
     pid = proposal.id or 0
-    await bot.press(COMMITTEE, pack("pd", "file", pid), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "fileok", pid), chat=GROUP)
     first = await reload(bot, pid)
     assert first.status == ProposalStatus.FILED
 
     await bot.press(COMMITTEE, pack("pd", "file", pid), chat=GROUP)
+    assert ALREADY_DECIDED in last_alert(bot)  # refused before asking
+    await bot.press(COMMITTEE, pack("pd", "fileok", pid), chat=GROUP)
 
     assert ALREADY_DECIDED in last_alert(bot)
     second = await reload(bot, pid)
@@ -422,10 +425,10 @@ async def test_converting_twice_makes_one_suggestion(bot: BotHarness) -> None:
     await setup_congress(bot)
     proposal = await file_and_submit(bot)
     pid = proposal.id or 0
-    await bot.press(COMMITTEE, pack("pd", "conv", pid), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "convok", pid), chat=GROUP)
     assert (await reload(bot, pid)).status == ProposalStatus.CONVERTED
 
-    await bot.press(COMMITTEE, pack("pd", "conv", pid), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "convok", pid), chat=GROUP)
 
     assert ALREADY_DECIDED in last_alert(bot)
     assert (await reload(bot, pid)).status == ProposalStatus.CONVERTED
@@ -472,8 +475,8 @@ async def test_two_committee_members_filing_at_once_give_one_decision(bot: BotHa
     before = len(bot.telegram.answers())
 
     await asyncio.gather(
-        bot.press(COMMITTEE, pack("pd", "file", pid), chat=GROUP),
-        bot.press(SECOND_COMMITTEE, pack("pd", "file", pid), chat=GROUP),
+        bot.press(COMMITTEE, pack("pd", "fileok", pid), chat=GROUP),
+        bot.press(SECOND_COMMITTEE, pack("pd", "fileok", pid), chat=GROUP),
     )
 
     stored = await reload(bot, pid)
@@ -507,6 +510,8 @@ async def test_non_committee_member_cannot_file_or_reject(bot: BotHarness) -> No
 
     for person in (OUTSIDER, PROPOSER):
         await bot.press(person, pack("pd", "file", pid), chat=GROUP)
+        assert NOT_COMMITTEE in last_alert(bot)
+        await bot.press(person, pack("pd", "fileok", pid), chat=GROUP)
         assert NOT_COMMITTEE in last_alert(bot)
         await bot.press(person, pack("pd", "nofile", pid), chat=GROUP)
         assert NOT_COMMITTEE in last_alert(bot)
