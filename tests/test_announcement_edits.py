@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from bot.callback import pack
 from models.activities import Activity
 from models.base import utcnow
+from models.members import Member, MemberStatus
 from models.organizations import Organization
 from models.outbox import Broadcast, OutboxMessage, OutboxStatus
 from tests.support.fake_telegram import Failure
@@ -131,3 +132,54 @@ async def test_an_announcement_not_sent_yet_goes_out_with_the_new_details(
     received = bot.telegram.last(member.id)
     assert "学校礼堂" in received.text and "体育馆" not in received.text
     assert any(data == pack("av", "su", aid) for _, data in received.buttons())
+
+
+async def _leave(bot: BotHarness, user_id: int) -> None:
+    async with bot.db() as session:
+        await session.exec(
+            update(Member)
+            .where(col(Member.telegram_user_id) == user_id)
+            .values(status=MemberStatus.INACTIVE)
+        )
+        await session.commit()
+
+
+async def test_a_member_who_left_is_neither_edited_nor_told_of_a_move(bot: BotHarness) -> None:
+    await add_committee(bot)
+    old, recent = await add_members(bot, 2)
+    activity = await create(bot, capacity="5")
+    aid = activity.id or 0
+    await drain(bot)
+    async with bot.db() as session:  # one announcement too old to edit, one still editable
+        await session.exec(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.chat_id) == old.id)
+            .values(sent_at=utcnow() - timedelta(hours=49))
+        )
+        await session.commit()
+    await _leave(bot, old.id)
+    await _leave(bot, recent.id)
+    before = len(bot.telegram.calls)
+
+    await _move(bot, aid, local(bot, activity.starts_at + timedelta(days=1)), "学校礼堂")
+    await drain(bot)
+
+    touched = {call.chat_id for call in bot.telegram.calls[before:]}
+    assert old.id not in touched and recent.id not in touched
+    assert old.id not in {row.chat_id for row in await _rows(bot, f"activity:{aid}:move:")}
+
+
+async def test_a_message_queued_before_a_member_left_is_withheld_at_delivery(
+    bot: BotHarness,
+) -> None:
+    await add_committee(bot)
+    (gone,) = await add_members(bot, 1)
+    activity = await create(bot, capacity="5")
+    await _leave(bot, gone.id)  # after the announcement was queued, before it went out
+
+    await drain(bot)
+
+    assert gone.id not in {call.chat_id for call in bot.telegram.sent("sendMessage")}
+    rows = await _rows(bot, f"activity:{activity.id}:announce")
+    [row] = [r for r in rows if r.chat_id == gone.id]
+    assert row.status == OutboxStatus.WITHHELD

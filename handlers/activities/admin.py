@@ -83,6 +83,7 @@ from models.activities import (
 from models.base import utcnow
 from models.errors import DomainError
 from models.exports import append_row
+from models.members import MemberStatus
 from models.members_queries import members_by_id
 from models.organizations import get_organization
 from models.outbox import (
@@ -834,7 +835,7 @@ async def tell_signed_up(
             member_id=member.id,
         )
         for member in people.values()
-        if member.telegram_user_id is not None
+        if member.telegram_user_id is not None and member.status == MemberStatus.ACTIVE
     ]
     told = len(recipients)
     if None in also and org.disclosure_chat_id is not None:
@@ -942,8 +943,10 @@ async def refresh_announcement(
     now = _now()
     for message in messages:
         member = people.get(message.member_id) if message.member_id else None
-        if message.member_id is not None and member is None:
-            continue
+        if message.member_id is not None and (
+            member is None or member.status != MemberStatus.ACTIVE
+        ):
+            continue  # left the union since: neither edited nor told
         tr = context.i18n.get(
             member.language if member is not None else context.settings.default_language
         )
