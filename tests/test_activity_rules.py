@@ -47,16 +47,16 @@ TITLE = "教职工乒乓球赛"
 GOT_SEAT = "报名成功"
 WAITLISTED = re.compile(r"候补第 (\d+) 位")
 APPLIED = "已登记抽签"
-ALREADY = "你已经报名了"
+ALREADY = "您已经报名了"
 DEADLINE_PASSED = "报名已经截止"
 NOT_ELIGIBLE = "只面向部分会员"
 CANCELLED = "这个活动已经取消了"
 CHOICE_UNKNOWN = "没有这个项目"
 CHOICE_NEEDED = "请选择一个项目"
-NO_SIGNUP = "你没有报名这个活动"
+NO_SIGNUP = "您没有报名这个活动"
 NOT_FOUND = "找不到这个活动"
 STALE = "这个按钮已失效"
-CANCELLED_YOURS = "已取消你在"
+CANCELLED_YOURS = "已取消您在"
 PROMOTED = "从候补转为正式报名"
 FREED_LATE = "已过报名截止时间"
 NOT_COMMITTEE = "只有工会委员"
@@ -727,7 +727,7 @@ async def test_the_lottery_seats_exactly_the_capacity_and_the_rest_wait_in_drawn
     ids = {member: tg for tg, member in (await member_ids(bot)).items()}
     assert set(texts) == {ids[s.member_id] for s in rows}
     for s in seated:
-        assert "你抽中了" in texts[ids[s.member_id]]
+        assert "您抽中了" in texts[ids[s.member_id]]
     for s in waiting:
         assert "没有抽中" in texts[ids[s.member_id]]
 
@@ -765,7 +765,7 @@ async def test_with_fewer_applicants_than_seats_everyone_is_seated(bot: BotHarne
     assert [s.status for s in rows] == [SignupStatus.SEAT, SignupStatus.SEAT]
     assert (await reload(bot, aid)).seats_taken == 2
     texts = await broadcast_texts(bot, f"activity:{aid}:draw")
-    assert len(texts) == 2 and all("你抽中了" in t for t in texts.values())
+    assert len(texts) == 2 and all("您抽中了" in t for t in texts.values())
 
 
 async def test_a_lottery_open_until_the_start_is_drawn_or_refused(bot: BotHarness) -> None:

@@ -196,7 +196,7 @@ async def test_the_subject_cannot_decide_their_own_case(bot: BotHarness) -> None
 
     await bot.press(CHAIR, pack("ak", "yes", case.id or 0, 50000), chat=GROUP)
 
-    assert "与你本人有关" in bot.telegram.answers()[-1].params.get("text", "")
+    assert "与您本人有关" in bot.telegram.answers()[-1].params.get("text", "")
     async with bot.db() as session:
         assert (await session.get(AidCase, case.id)).status == CaseStatus.OPEN  # type: ignore[union-attr]
 

@@ -262,7 +262,7 @@ async def test_a_report_names_the_colleague_in_the_preview_the_receipt_and_the_p
     await approve_as(bot, COMMITTEE, case, 25000)
     await pay(bot, case)
     assert bot.telegram.last(COLLEAGUE.id).text == (
-        f"您告诉工会的王芳芳的住院慰问金已经发放（{case.number}），谢谢您对同事的关心。"
+        f"您为王芳芳反映的住院慰问金已发放（{case.number}），感谢您对同事的关心。"
     )
     assert calls_to(bot, MEMBER.id) == []
     assert_private(bot)
@@ -272,7 +272,7 @@ async def test_an_english_report_names_the_colleague_too(bot: BotHarness) -> Non
     await setup_school(bot, english=True)
     case = await report(bot, reporter=ENGLISH)
     assert bot.telegram.last(ENGLISH.id).text == (
-        f"✅ Thank you for telling the union about 王芳芳 (初二年级组) ({case.number}). "
+        f"✅ Thank you for telling the union about 王芳芳 (初二年级组); the number is {case.number}. "
         "The committee will arrange a visit; your colleague is not messaged automatically."
     )
     assert_private(bot)

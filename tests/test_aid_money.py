@@ -430,7 +430,7 @@ async def test_a_correction_above_the_limit_waits_for_the_chair_or_a_second_memb
     buttons = bot.telegram.last(COMMITTEE_GROUP_ID, method="editMessageText").buttons()
     assert [data for _label, data in buttons] == [pack("ak", "open", cid)]
     told = bot.telegram.last(TREASURER.id).text
-    assert f"你提出的更正 {number} +2,000 元已由刘委员同意" in told
+    assert f"您提出的更正 {number} +2,000 元已由刘委员同意" in told
     # Pressed again (or by another member): already dealt with, counted once.
     await bot.press(SECOND, agree, chat=GROUP)
     assert "这笔更正已经处理过了" in alert(bot)
@@ -458,7 +458,7 @@ async def test_a_correction_above_the_limit_waits_for_the_chair_or_a_second_memb
         ).first()
     assert entry is not None and entry.kind == "correction_ask"
     await bot.press(BOTH_ROLES, pack("ak", "fix", "ok", cid, entry.id or 0), chat=GROUP)
-    assert "这笔更正是你提出的，需要主席或另一位委员同意" in alert(bot)
+    assert "这笔更正是您提出的，需要主席或另一位委员同意" in alert(bot)
     await bot.press(CHAIR, pack("ak", "fix", "ok", cid, entry.id or 0), chat=GROUP)
     assert await paid_now(bot, cid) == 345000
     said = await replies(bot, CHAIR, f"/aidcorrect {number} -1200 重复")

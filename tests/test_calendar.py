@@ -629,7 +629,7 @@ async def test_muted_members_get_no_greeting_but_committee_tasks_still_arrive(
     texts = received(bot)
     # On 10 January 2027 the summary is of 2026, the year just ended.
     assert texts[3201][-1] == (
-        "📋 提醒：请撰写 2026 年度工会工作总结，并拟定新学期工作计划（会员 5 人）。"
+        "📋 提醒：请撰写2026年度工会工作总结，并拟定新学期工作计划（会员 5 人）。"
     )
     assert texts[3202][-1] == (
         "📋 Reminder: write the union's work summary for 2026 and draft the plan for the new term"

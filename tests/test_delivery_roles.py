@@ -45,8 +45,8 @@ from tests.support.updates import Person
 
 OLD_GROUP_ID = -1005555555555
 STORY = "我母亲上周脑梗住院，在市一医院神经内科。"
-ROLE_LOST = "你的角色“工会委员”已取消。"  # roles.you_lost
-NOT_REGISTERED = "你还不是工会助手的会员"  # member.not_registered
+ROLE_LOST = "您的角色“工会委员”已取消。"  # roles.you_lost
+NOT_REGISTERED = "您还不是工会助手的会员"  # member.not_registered
 
 
 def hello(tr: Translator) -> str:

@@ -230,7 +230,7 @@ async def test_anonymous_suggestion_is_answered_from_the_group_by_number(
         mark = len(out.getvalue())
         await box.repl([":as 刘强", ":group"])
         group_side = since(out, mark)
-        assert "现在你是刘强，在委员会群。" in group_side
+        assert "现在您是刘强，在委员会群。" in group_side
         assert f"意见箱 {item.number}" in group_side and "提出人：匿名" in group_side
         assert "[1] ✍️ 答复  [2] ✅ 办结" in group_side
 

@@ -66,7 +66,7 @@ NOT_MODIFIED = (
 )
 
 # What people read (zh_Hans and en catalogs).
-APOLOGY = "你的操作没有完成"
+APOLOGY = "您的操作没有完成"
 RECEIPT = "已收到，编号"
 ALREADY_DECIDED = "这一项已经有人处理过了"
 CHANGED_MEANWHILE = "刚被别人处理过"

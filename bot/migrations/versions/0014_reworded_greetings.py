@@ -41,11 +41,11 @@ REWORDED: dict[str, dict[str, tuple[str, str]]] = {
     "annual_summary": {
         "zh-Hans": (
             "📋 提醒：请开始撰写本年度工会工作总结（会员 {members} 人）。",
-            "📋 提醒：请撰写 {last_year} 年度工会工作总结，并拟定新学期工作计划（会员 {members} 人）。",
+            "📋 提醒：请撰写{last_year}年度工会工作总结，并拟定新学期工作计划（会员 {members} 人）。",
         ),
         "zh-Hant": (
             "📋 提醒：請開始撰寫本年度工會工作總結（會員 {members} 人）。",
-            "📋 提醒：請撰寫 {last_year} 年度工會工作總結，並擬定新學期工作計劃（會員 {members} 人）。",
+            "📋 提醒：請撰寫{last_year}年度工會工作總結，並擬定新學期工作計劃（會員 {members} 人）。",
         ),
         "en": (
             "📋 Reminder: time to write the union's annual summary ({members} members).",
