@@ -383,8 +383,10 @@ async def member_buttons(
 @dataclass(frozen=True)
 class EditField(Button, prefix="form:edit"):
     """✏️ 修改某项 under a preview ("menu"), a field of the list ("field", its 1-based index),
-    or back to the preview unchanged ("back")."""
+    or back to the preview unchanged ("back"); `form` is the form's draft name, so a list left
+    over from another form cannot re-ask a field of this one."""
 
+    form: str
     action: Literal["menu", "field", "back"]
     index: int = 0
 
@@ -424,10 +426,11 @@ class PreviewEdits:
     def markup(
         self, context: UnionContext, confirm: Button, cancel: Button
     ) -> InlineKeyboardMarkup:
-        """Confirm / ✏️ 修改某项 / Cancel under the preview."""
+        """Confirm / ✏️ 修改某项 / Cancel under the preview (shown: no field is being re-asked)."""
+        user_draft(context, self.draft).pop(_EDITING, None)
         return keyboard(
             [(context.t("reg.confirm"), confirm)],
-            [(context.t("form.edit_field"), EditField("menu"))],
+            [(context.t("form.edit_field"), EditField(self.draft, "menu"))],
             [(context.t("common.cancel"), cancel)],
         )
 
@@ -443,16 +446,23 @@ class PreviewEdits:
 
     async def _pressed(self, update: Update, context: UnionContext) -> int | None:
         button = context.button_as(EditField)
+        if button.form != self.draft:
+            await context.answer(update, context.t("desk.stale_button"), alert=True)
+            return None
         draft = user_draft(context, self.draft)
         shown = [
             (index, field) for index, field in enumerate(self.fields, start=1) if field.shown(draft)
         ]
+        # The pressed message's buttons go: an earlier preview must not confirm a draft that
+        # is about to change, and a field list is used once.
+        await _drop_buttons(update)
         if button.action == "menu":
             await context.answer(update)
             rows: list[ButtonRow] = [
-                [(context.t(field.label_key), EditField("field", index))] for index, field in shown
+                [(context.t(field.label_key), EditField(self.draft, "field", index))]
+                for index, field in shown
             ]
-            rows.append([(context.t("form.edit_back"), EditField("back"))])
+            rows.append([(context.t("form.edit_back"), EditField(self.draft, "back"))])
             await say(update, context, context.t("form.edit_which"), keyboard(*rows))
             return None
         if button.action == "back":
@@ -465,3 +475,14 @@ class PreviewEdits:
         await context.answer(update)
         draft[_EDITING] = True
         return await field.ask(update, context)
+
+
+async def _drop_buttons(update: Update) -> None:
+    """Remove the buttons of the message a press came from (best effort)."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError:
+        logger.info("The buttons of an earlier preview could not be removed")

@@ -197,7 +197,7 @@ async def test_the_preview_edits_one_field_and_keeps_the_rest(bot: BotHarness) -
     preview = bot.telegram.last(COMMITTEE.id)
     assert [label for label, _ in preview.buttons()] == ["✅ 确认提交", "✏️ 修改某项", "取消"]
 
-    await bot.press(COMMITTEE, EditField("menu").pack())
+    await bot.press(COMMITTEE, EditField("calendar_new", "menu").pack())
     menu = bot.telegram.last(COMMITTEE.id)
     assert [label for label, _ in menu.buttons()] == [
         "发给谁",
@@ -212,7 +212,7 @@ async def test_the_preview_edits_one_field_and_keeps_the_rest(bot: BotHarness) -
     preview = bot.telegram.last(COMMITTEE.id)
     assert "中秋节祝福" in preview.text and SIMPLIFIED in preview.text  # the rest is kept
 
-    await bot.press(COMMITTEE, EditField("menu").pack())
+    await bot.press(COMMITTEE, EditField("calendar_new", "menu").pack())
     await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("内容（各语言）"))
     await bot.say(COMMITTEE, "{name}老师，端午安康！")
     await bot.say(COMMITTEE, "{name}老師，端午安康！")
@@ -235,6 +235,6 @@ async def test_the_preview_edits_one_field_and_keeps_the_rest(bot: BotHarness) -
 async def test_a_task_preview_offers_no_audience_to_edit(bot: BotHarness) -> None:
     await to_the_text_step(bot, kind="task")
     await bot.say(COMMITTEE, "请准备年终总结。")
-    await bot.press(COMMITTEE, EditField("menu").pack())
+    await bot.press(COMMITTEE, EditField("calendar_new", "menu").pack())
     labels = [label for label, _ in bot.telegram.last(COMMITTEE.id).buttons()]
     assert "发给谁" not in labels and "日期" in labels

@@ -43,9 +43,9 @@ async def test_newactivity_preview_edits_one_field_and_keeps_the_rest(bot: BotHa
     await add_committee(bot)
     preview = await _to_activity_preview(bot)
     assert labels(preview)[1:] == ["✏️ 修改某项", "取消"]
-    assert preview.button_data("修改某项") == EditField("menu").pack()
+    assert preview.button_data("修改某项") == EditField("activity", "menu").pack()
 
-    await bot.press(COMMITTEE, EditField("menu").pack())
+    await bot.press(COMMITTEE, EditField("activity", "menu").pack())
     menu = bot.telegram.last(COMMITTEE.id)
     assert "请选择要修改的一项" in menu.text
     assert labels(menu) == [
@@ -77,14 +77,14 @@ async def test_newactivity_preview_edits_one_field_and_keeps_the_rest(bot: BotHa
 
     # The start moves two days later; the deadline chosen "at the start" follows it.
     later = utcnow() + timedelta(days=5)
-    await bot.press(COMMITTEE, EditField("menu").pack())
-    await bot.press(COMMITTEE, EditField("field", 3).pack())
+    await bot.press(COMMITTEE, EditField("activity", "menu").pack())
+    await bot.press(COMMITTEE, EditField("activity", "field", 3).pack())
     await bot.say(COMMITTEE, local(bot, later))
     assert "学校体育馆二楼" in bot.telegram.last(COMMITTEE.id).text  # the preview again
 
     # Back without a change shows the preview again.
-    await bot.press(COMMITTEE, EditField("menu").pack())
-    await bot.press(COMMITTEE, EditField("back").pack())
+    await bot.press(COMMITTEE, EditField("activity", "menu").pack())
+    await bot.press(COMMITTEE, EditField("activity", "back").pack())
     assert "学校体育馆二楼" in bot.telegram.last(COMMITTEE.id).text
 
     await bot.press(COMMITTEE, pack("ag", "ok", "yes"))
@@ -99,7 +99,7 @@ async def test_newactivity_preview_edits_one_field_and_keeps_the_rest(bot: BotHa
 async def test_an_unknown_field_button_is_refused_and_the_preview_stays(bot: BotHarness) -> None:
     await add_committee(bot)
     await _to_activity_preview(bot)
-    await bot.press(COMMITTEE, EditField("field", 40).pack())
+    await bot.press(COMMITTEE, EditField("activity", "field", 40).pack())
     assert "这个按钮已失效" in str(bot.telegram.answers()[-1].params.get("text", ""))
     await bot.press(COMMITTEE, pack("ag", "ok", "yes"))
     assert "已发布" in bot.telegram.last(COMMITTEE.id).text
@@ -113,7 +113,7 @@ async def test_aid_preview_edits_the_amount_and_the_day_only(bot: BotHarness) ->
     preview = bot.telegram.last(MEMBER.id)
     assert "¥300" in preview.text and "✏️ 修改某项" in labels(preview)
 
-    await bot.press(MEMBER, EditField("menu").pack())
+    await bot.press(MEMBER, EditField("aid", "menu").pack())
     menu = bot.telegram.last(MEMBER.id)
     assert labels(menu) == ["情况说明", "发生日期", "申请金额", "↩️ 不修改，返回预览"]
     await bot.press(MEMBER, menu.button_data("申请金额"))
@@ -123,7 +123,7 @@ async def test_aid_preview_edits_the_amount_and_the_day_only(bot: BotHarness) ->
     assert "¥250" in preview.text and "✏️ 修改某项" in labels(preview)
     assert "请发送证明材料" not in preview.text  # the evidence step was not asked again
 
-    await bot.press(MEMBER, EditField("menu").pack())
+    await bot.press(MEMBER, EditField("aid", "menu").pack())
     await bot.press(MEMBER, bot.telegram.last(MEMBER.id).button_data("发生日期"))
     await bot.say(MEMBER, "昨天")
     assert "¥250" in bot.telegram.last(MEMBER.id).text
@@ -146,20 +146,20 @@ async def test_a_colleagues_report_offers_no_amount_to_edit(bot: BotHarness) -> 
     await bot.say(COLLEAGUE, STORY)
     await bot.say(COLLEAGUE, "今天")
     await bot.press(COLLEAGUE, pack("ad", "ev", "done"))
-    await bot.press(COLLEAGUE, EditField("menu").pack())
+    await bot.press(COLLEAGUE, EditField("aid", "menu").pack())
     assert labels(bot.telegram.last(COLLEAGUE.id)) == [
         "情况说明",
         "发生日期",
         "↩️ 不修改，返回预览",
     ]
-    await bot.press(COLLEAGUE, EditField("field", 3).pack())
+    await bot.press(COLLEAGUE, EditField("aid", "field", 3).pack())
     assert "这个按钮已失效" in str(bot.telegram.answers()[-1].params.get("text", ""))
 
 
 async def test_a_proposal_preview_edits_the_measures_only(bot: BotHarness) -> None:
     await setup_congress(bot)
     await write_proposal(bot, confirm=False)
-    await bot.press(PROPOSER, EditField("menu").pack())
+    await bot.press(PROPOSER, EditField("proposal", "menu").pack())
     menu = bot.telegram.last(PROPOSER.id)
     assert labels(menu) == ["案由", "理由", "建议措施", "类别", "↩️ 不修改，返回预览"]
     await bot.press(PROPOSER, menu.button_data("建议措施"))
@@ -171,3 +171,23 @@ async def test_a_proposal_preview_edits_the_measures_only(bot: BotHarness) -> No
     (stored,) = await proposals(bot)
     assert stored.measures == "晚餐供应延长到七点半。"
     assert stored.reasons == "晚自习老师下班晚，食堂六点就关门。"
+
+
+async def test_a_field_button_of_another_form_is_refused(bot: BotHarness) -> None:
+    """A field list left over from /aid cannot re-ask a field of the /newactivity preview."""
+    await add_committee(bot)
+    await _to_activity_preview(bot)
+    await bot.press(COMMITTEE, EditField("aid", "field", 2).pack())
+    assert "这个按钮已失效" in str(bot.telegram.answers()[-1].params.get("text", ""))
+    await bot.press(COMMITTEE, pack("ag", "ok", "yes"))
+    activity = await latest_activity(bot)
+    assert activity is not None and activity.category == "sport"  # not asked again
+
+
+async def test_the_preview_pressed_for_an_edit_loses_its_buttons(bot: BotHarness) -> None:
+    """An earlier preview must not confirm a draft that changed after it was shown."""
+    await add_committee(bot)
+    preview = await _to_activity_preview(bot)
+    await bot.press(COMMITTEE, preview.button_data("修改某项"))
+    [dropped] = bot.telegram.sent("editMessageReplyMarkup", COMMITTEE.id)
+    assert not dropped.params.get("reply_markup")
