@@ -103,7 +103,8 @@ async def test_closing_after_an_unanswered_follow_up_asks_for_a_note_first(
         bot, "suggestion.closed_told", number=item.number
     )
     card = bot.telegram.last(COMMITTEE_GROUP_ID, method="editMessageText")
-    assert t(bot, "suggestion.card_closing_note", text=CLOSING_NOTE) in card.text
+    assert t(bot, "suggestion.card_closing_note") in card.text
+    assert CLOSING_NOTE not in card.text  # the note goes to the author, not to the group
     assert "办结：刘委员，" in card.text
 
     # /mine shows the note, not only 已办结.
@@ -366,7 +367,7 @@ async def test_converting_asks_once_and_the_card_says_who_and_when(bot: BotHarne
     when = local(bot, converted.decided_at)
     edits = [c.text for c in bot.telegram.sent("editMessageText", COMMITTEE_GROUP_ID)]
     assert any(f"转为意见建议：刘委员，{when}" in text for text in edits)  # the card
-    assert any(f"（刘委员，{when}）" in text for text in edits)  # the question, answered
+    assert any(f"刘委员于{when}将" in text for text in edits)  # the question, answered
     for person in EVERYONE:
         assert items[0].number in told(bot, person, since)[-1]
 

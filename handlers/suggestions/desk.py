@@ -150,7 +150,9 @@ async def render_card(
             tr("suggestion.card_closed", who=closer.real_name, when=_when(context, item.closed_at))
         )
     if note:
-        lines.append(tr("suggestion.card_closing_note", text=note))
+        # Like answers and follow-ups, the note itself stays off the group card: it may answer
+        # an anonymous author's follow-up with details that point to them.
+        lines.append(tr("suggestion.card_closing_note"))
     if item.published_at:
         lines.append(tr("suggestion.card_published", when=_when(context, item.published_at)))
     if author_unreachable(item, context.state.seal):
