@@ -25,7 +25,7 @@ migrate: setup
 # Here that is where `make run` stops, without make's own "*** Error 2" line under the
 # sentence; any other failure keeps make's error and status.
 run: migrate
-	@$(BIN)/unionbot run || { status=$$?; [ $$status -eq 2 ] || exit $$status; }
+	@$(BIN)/unionbot run || { status=$$?; [ $$status -eq 3 ] || exit $$status; }
 
 # The real bot in a terminal chat, on its own database (data/sandbox.db): no token needed.
 sandbox: setup

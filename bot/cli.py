@@ -106,7 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         language = settings.default_language if settings else os.environ.get("DEFAULT_LANGUAGE")
         for line in _for_the_operator(_settings_key(exc.key), language):
             print(line, file=sys.stderr)
-        return 2
+        # A fresh install without a token yet has its own status: `make run` explains it and
+        # stops quietly; every other refusal stays an error for make, scripts and services.
+        return NO_TOKEN_YET if exc.key == "settings.token_missing" else 2
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]).upper()
@@ -114,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     parser.print_help()
     return 0 if args.command is None else 2
+
+
+NO_TOKEN_YET = 3  # `unionbot run` without TELEGRAM_BOT_TOKEN (the Makefile relies on it)
 
 
 def _settings_key(key: str) -> str:

@@ -9,8 +9,12 @@ from datetime import date
 
 from models.errors import N_, InputError
 
-# Zero-width and bidi controls are invisible and let people forge look-alike text.
-_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
+# Zero-width and bidi controls are invisible and let people forge look-alike text; the Hangul
+# fillers are invisible too, yet letters to Unicode, so "ㅤ" alone would pass for words.
+_INVISIBLE = {
+    *("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"),
+    *("\u3164", "\u115f", "\u1160", "\uffa0"),
+}
 _KEEP_CONTROLS = {"\n", "\t"}
 
 

@@ -68,12 +68,17 @@ def clean(text: str) -> str:
 
 def number(text: str) -> int | None:
     """A whole number: 20, ２０, 二十, 两千, 一百零五, 廿三, 一千二 (1200), 二〇二七, 3千5百."""
-    value = clean(text).replace(" ", "").replace("廿", "二十").replace("卅", "三十")
-    if not value:
+    cleaned = clean(text)
+    if _SPLIT_DIGITS.search(cleaned):  # "20 30" is two numbers, not 2030
+        return None
+    value = cleaned.replace(" ", "").replace("廿", "二十").replace("卅", "三十")
+    if not value or len(value) > _MAX_DIGITS * 2:
         return None
     if value.isascii() and value.isdigit():
         return int(value) if len(value) <= _MAX_DIGITS else None
     if all(char in _DIGIT for char in value):  # digit by digit: 二〇二七
+        if len(value) > _MAX_DIGITS:
+            return None
         return int("".join(str(_DIGIT[char]) for char in value))
     return _with_units(value)
 
@@ -123,7 +128,10 @@ def _with_units(value: str) -> int | None:
 def count(text: str, *, low: int, high: int) -> int | None:
     """A number of people or things: 20, 20人, 二十人, 20个, 20名, 20位, 共20人; None outside
     [low, high]."""
-    value = clean(text).replace(" ", "").removeprefix("共").removeprefix("约")
+    cleaned = clean(text)
+    if _SPLIT_DIGITS.search(cleaned):
+        return None
+    value = cleaned.replace(" ", "").removeprefix("共").removeprefix("约")
     value = re.sub(r"(?:个人|人|个|名|位|份|张|户|岁|次)$", "", value)
     found = number(value) if value else None
     return found if found is not None and low <= found <= high else None
@@ -132,13 +140,19 @@ def count(text: str, *, low: int, high: int) -> int | None:
 _MONEY_PREFIX = re.compile(r"^(?:¥|rmb|cny|人民币)")
 _MONEY_SUFFIX = re.compile(r"(?:元整|块钱|元|块|圆|yuan|rmb|cny)$")
 _DECIMAL = re.compile(r"([0-9]+)(?:\.([0-9]{1,2}))?")
+_SPLIT_DIGITS = re.compile(r"\d\s+\d")
+# A comma only between groups of three digits (3,000 or 1,234,567), never 2,5 or 30,00.
+_BAD_COMMA = re.compile(r"(?:^|[^\d,])\d{4,},|,(?!\d{3}(?:\D|$))")
 _SCALED = re.compile(r"([0-9]+(?:\.[0-9]+)?)([万千百])")
 
 
 def money(text: str) -> int | None:
     """Yuan as people write them into fen: 250, 250.5, ¥3,000, 3000块, 三千元, 3千元, 1.5万元.
     None for anything negative, unreadable, finer than a fen, or above 1亿元."""
-    value = clean(text).replace(" ", "").replace(",", "")
+    cleaned = clean(text)
+    if _SPLIT_DIGITS.search(cleaned) or _BAD_COMMA.search(cleaned):
+        return None  # "2 50" or "2,5" is not 250
+    value = cleaned.replace(" ", "").replace(",", "")
     value = _MONEY_SUFFIX.sub("", _MONEY_PREFIX.sub("", value))
     fen: int | None = None
     if match := _DECIMAL.fullmatch(value):

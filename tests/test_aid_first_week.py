@@ -239,6 +239,18 @@ async def test_aidrules_shows_names_and_no_limit_and_takes_chinese_words(bot: Bo
         assert (await session.exec(select(AidPolicy))).one().budget is None
 
 
+    # A yearly count as people write it: 3次, 三次; a count that is not one says so.
+    said = await replies(bot, CHAIR, "/aidrules 标准 住院 300 三次 不限")
+    assert "住院慰问：标准 ¥300；每年次数上限：3；每年金额上限：不限" in said
+    said = await replies(bot, CHAIR, "/aidrules 标准 住院 300 很多次 不限")
+    assert "次数上限要写 0 到 100 的整数" in said
+    async with bot.db() as session:
+        standard = (
+            await session.exec(select(AidStandard).where(AidStandard.aid_type == "hospital"))
+        ).one()
+    assert standard.cap_count == 3
+
+
 # ---- item 12: a colleague's report names the colleague --------------------------------------
 
 
@@ -272,7 +284,8 @@ async def test_an_english_report_names_the_colleague_too(bot: BotHarness) -> Non
     await setup_school(bot, english=True)
     case = await report(bot, reporter=ENGLISH)
     assert bot.telegram.last(ENGLISH.id).text == (
-        f"✅ Thank you for telling the union about 王芳芳 (初二年级组); the number is {case.number}. "
-        "The committee will arrange a visit; your colleague is not messaged automatically."
+        "✅ Thank you for telling the union about 王芳芳 (初二年级组); "
+        f"the number is {case.number}. The committee will arrange a visit; "
+        "your colleague is not messaged automatically."
     )
     assert_private(bot)

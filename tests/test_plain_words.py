@@ -41,7 +41,7 @@ NO_PHOTOS = "不附照片，继续"  # suggestion.no_photos
 PHOTOS_DONE = "照片发完了"  # suggestion.photos_done
 TEXT_NOT_PHOTO = "您发的是文字，不是照片"  # suggestion.text_not_photo
 TEXT_NOT_FILE = "您发的是文字，不是照片或 PDF"  # aid.text_not_file
-NEEDS_WORDS = "请用文字写下来"  # input.needs_words
+NEEDS_WORDS = "请用文字写明您的意思"  # input.needs_words
 ASK_ANONYMITY = "署名还是匿名？"
 CHECK_BEFORE_SENDING = "请核对，下面是将要发出的"
 
@@ -227,6 +227,17 @@ def test_clean_text_needs_words_refuses_symbols_only(value: str) -> None:
     assert caught.value.key == "input.needs_words"
     # Without the option (names, short fields) such a text is still taken as it is.
     assert clean_text(value, limit=100) == value
+
+
+def test_an_invisible_filler_is_not_a_word() -> None:
+    """The Hangul filler is a letter to Unicode but shows nothing: it is dropped like the
+    zero-width characters, so it cannot pass for words."""
+    with pytest.raises(InputError) as caught:
+        clean_text("👍\u3164", limit=100, needs_words=True)
+    assert caught.value.key == "input.needs_words"
+    with pytest.raises(InputError) as caught:
+        clean_text("\u3164\u115f", limit=100, needs_words=True)
+    assert caught.value.key == "input.empty"
 
 
 @pytest.mark.parametrize("value", ["好", "ok", "3", "①", "👍 好的", "Ⅻ"])

@@ -152,7 +152,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_run_without_token_or_env_says_to_copy_the_example(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert cli.main(["run"]) == 2
+    assert cli.main(["run"]) == cli.NO_TOKEN_YET
 
     captured = capsys.readouterr()
     # One sentence in the deployment's language (Simplified Chinese by default), then English.
@@ -168,7 +168,7 @@ def test_run_with_a_env_but_no_token_says_to_set_it_there(
 ) -> None:
     (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=\nDEFAULT_LANGUAGE=zh-Hant\n")
 
-    assert cli.main(["run"]) == 2
+    assert cli.main(["run"]) == cli.NO_TOKEN_YET
 
     # The language comes from .env too; copying .env.example over this .env is not suggested.
     zh_hant, en = capsys.readouterr().err.strip().splitlines()
@@ -182,7 +182,7 @@ def test_run_without_token_in_english_says_it_once(
 ) -> None:
     monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
 
-    assert cli.main(["run"]) == 2
+    assert cli.main(["run"]) == cli.NO_TOKEN_YET
 
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line.startswith(NO_ENV_EN)
@@ -221,6 +221,33 @@ def test_make_run_without_token_ends_with_the_sentence_not_a_make_error(tmp_path
     assert zh.startswith(NO_ENV_ZH) and en.startswith(NO_ENV_EN)
     assert "make:" not in done.stdout + done.stderr and "Error" not in done.stderr
     assert list(tmp_path.iterdir()) == []  # nothing created before refusing
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_with_a_malformed_token_is_still_an_error(tmp_path: Path) -> None:
+    """Only a missing token ends `make run` quietly: a bad setting stays a failure."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name.upper() not in {field.upper() for field in Settings.model_fields}
+        and not name.startswith("MAKE")
+    }
+    environment["TELEGRAM_BOT_TOKEN"] = "not-a-token"
+    done = subprocess.run(
+        [
+            *("make", "--no-print-directory", "-f", str(ROOT / "Makefile"), "-o", "migrate"),
+            *("run", f"BIN={Path(sys.executable).parent}"),
+        ],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode != 0
+    assert "@BotFather" in done.stderr and "not-a-token" not in done.stderr
 
 
 def test_run_with_malformed_token_says_so(

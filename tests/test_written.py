@@ -247,13 +247,19 @@ def test_a_moment_needs_a_real_day_and_time(typed: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "typed", ["-5", "负100元", "一万亿元", "99999999999999", "1.234", "abc", "①", "5²", "元"]
+    "typed",
+    [
+        *("-5", "负100元", "一万亿元", "99999999999999", "1.234", "abc", "①", "5²", "元"),
+        *("2,5", "30,00", "2 50", "1234,567"),  # commas between thousands only; no split digits
+    ],
 )
 def test_nonsense_negative_and_overflowing_money_is_refused(typed: str) -> None:
     assert written.money(typed) is None
 
 
-@pytest.mark.parametrize("typed", ["0人", "10001", "-3", "二十一万人", "十百", "abc", ""])
+@pytest.mark.parametrize(
+    "typed", ["0人", "10001", "-3", "二十一万人", "十百", "abc", "", "20 30", "一" * 4301]
+)
 def test_counts_outside_the_range_are_refused(typed: str) -> None:
     assert written.count(typed, low=1, high=10000) is None
 
@@ -261,3 +267,10 @@ def test_counts_outside_the_range_are_refused(typed: str) -> None:
 @pytest.mark.parametrize("typed", ["2027-01-03", "3月1日", "abc", "2027-03-01 至 2027-02-30"])
 def test_a_window_needs_two_real_days(typed: str) -> None:
     assert written.window(typed, today=TODAY) is None
+
+
+@pytest.mark.parametrize("typed", ["3,000", "1,234,567", "¥3,000", "3,000.50元"])
+def test_thousands_commas_are_read(typed: str) -> None:
+    assert written.money(typed) == int(typed.strip("¥元").replace(",", "").replace(".", "")) * (
+        1 if "." in typed else 100
+    )

@@ -23,6 +23,7 @@ from handlers.aid.desk import case_label, now
 from handlers.common import keyboard, refuse, require_member, say
 from handlers.review_desk import desk_chats, post_card, refresh_cards
 from models.aid import (
+    MAX_CAP_COUNT,
     AidCase,
     AidLedgerEntry,
     AidType,
@@ -48,11 +49,12 @@ from models.aid import (
     year_books,
     yuan,
 )
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, InputError
 from models.members import Actor
 from models.members_queries import members_by_id
 from models.organizations import get_organization
 from models.validation import ascii_number
+from models.written import count as count_of
 
 logger = logging.getLogger(__name__)
 
@@ -271,7 +273,7 @@ async def _change_rule(
                 return None
             current = await standard_for(session, org_id=context.org_id, aid_type=aid_type)
             before = (current.amount, current.cap_count, current.cap_total)
-            count = _optional(rest[2], int) if len(rest) > 2 else current.cap_count
+            count = _optional(rest[2], _times) if len(rest) > 2 else current.cap_count
             total = _optional(rest[3], parse_amount) if len(rest) > 3 else current.cap_total
             after = (parse_amount(rest[1]), count, total)
             await set_standard(
@@ -326,6 +328,14 @@ async def _change_rule(
                 return []
             return [RuleChange("aid.rule.notice", old_notice, policy.public_notice, year=year)]
     return None
+
+
+def _times(text: str) -> int:
+    """A yearly count as typed (3, 3次, 三次); the rule's own range is checked when it is set."""
+    value = count_of(text, low=0, high=10**6)
+    if value is None:
+        raise InputError(N_("aid.cap_count_invalid"), limit=MAX_CAP_COUNT)
+    return value
 
 
 def _optional(text: str, parse: Callable[[str], int]) -> int | None:
