@@ -238,7 +238,6 @@ async def test_aidrules_shows_names_and_no_limit_and_takes_chinese_words(bot: Bo
     async with bot.db() as session:
         assert (await session.exec(select(AidPolicy))).one().budget is None
 
-
     # A yearly count as people write it: 3次, 三次; a count that is not one says so.
     said = await replies(bot, CHAIR, "/aidrules 标准 住院 300 三次 不限")
     assert "住院慰问：标准 ¥300；每年次数上限：3；每年金额上限：不限" in said
