@@ -54,10 +54,17 @@ def keyboard(*rows: ButtonRow) -> InlineKeyboardMarkup:
 
 
 def confirm_or_cancel(
-    context: UnionContext, confirm: Button, cancel: Button, *, confirm_key: str = "reg.confirm"
+    context: UnionContext,
+    confirm: Button,
+    cancel: Button,
+    *,
+    confirm_key: str = "reg.confirm",
+    tr: Translator | None = None,
 ) -> InlineKeyboardMarkup:
-    """The Confirm / Cancel pair under a preview (or a question), as typed buttons."""
-    return keyboard([(context.t(confirm_key), confirm)], [(context.t("common.cancel"), cancel)])
+    """The Confirm / Cancel pair under a preview (or a question), as typed buttons; `tr` when
+    the pair is not for the presser alone (a question in the committee group)."""
+    words = tr or context.tr
+    return keyboard([(words(confirm_key), confirm)], [(words("common.cancel"), cancel)])
 
 
 def is_private(update: Update) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.callback import pack
+from models.members import Member
 from models.proposals import Proposal, ProposalSigner, ProposalStatus
 from models.suggestions import EntryKind, Suggestion, SuggestionEntry, SuggestionStatus
 from tests.support import proposals as congress
@@ -250,6 +251,30 @@ async def test_filing_asks_once_and_cancel_decides_nothing(bot: BotHarness) -> N
         bot, "proposal.confirm_cancelled"
     )
     assert all(told(bot, person, since) == [] for person in EVERYONE)
+
+
+async def test_the_question_in_the_group_speaks_the_committees_language(bot: BotHarness) -> None:
+    """An English committee member's press asks the whole committee, in the group's language;
+    the same press in a private chat asks in theirs."""
+    await congress.setup_congress(bot)
+    proposal = await congress.file_and_submit(bot)
+    async with bot.db() as session:
+        member = (
+            await session.exec(
+                select(Member).where(col(Member.telegram_user_id) == congress.COMMITTEE.id)
+            )
+        ).one()
+        member.language = "en"
+        session.add(member)
+        await session.commit()
+
+    await bot.press(congress.COMMITTEE, pack("pd", "file", proposal.id), chat=congress.GROUP)
+    question = congress.card(bot)
+    assert question.text.startswith("确定立案？")
+    assert [label for label, _ in question.buttons()] == ["确定", "取消"]
+
+    await bot.press(congress.COMMITTEE, pack("pd", "file", proposal.id))
+    assert bot.telegram.last(congress.COMMITTEE.id).text.startswith("File ")
 
 
 async def test_every_decision_shows_who_and_when_and_cosigners_hear_the_answer_and_the_close(

@@ -18,7 +18,7 @@ from telegram.ext import Application
 from bot.buttons import Button, ButtonHandler
 from bot.context import UnionContext
 from bot.i18n import Translator
-from handlers.common import confirm_or_cancel, keyboard, refuse, say
+from handlers.common import confirm_or_cancel, is_private, keyboard, refuse, say
 from handlers.proposals.buttons import ProposalCoHandler, ProposalDesk, ProposalLead, ProposalMerge
 from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from handlers.suggestions import desk as suggestion_desk
@@ -338,14 +338,21 @@ async def ask_file_or_convert(update: Update, context: UnionContext) -> None:
         return
     await context.answer(update)
     confirm = ProposalDesk("fileok" if button.action == "file" else "convok", proposal_id)
+    tr = _speaking(update, context)
     await say(
         update,
         context,
-        context.t(_QUESTIONS[button.action], label=label(context.tr, proposal)),
+        tr(_QUESTIONS[button.action], label=label(tr, proposal)),
         confirm_or_cancel(
-            context, confirm, ProposalDesk("keep", proposal_id), confirm_key="common.confirm"
+            context, confirm, ProposalDesk("keep", proposal_id), confirm_key="common.confirm", tr=tr
         ),
     )
+
+
+def _speaking(update: Update, context: UnionContext) -> Translator:
+    """The question and its outcome are read by the whole committee in the group (its language)
+    and by the presser alone in a private chat (theirs)."""
+    return context.tr if is_private(update) else committee_tr(context)
 
 
 async def keep_undecided(update: Update, context: UnionContext) -> None:
@@ -353,7 +360,9 @@ async def keep_undecided(update: Update, context: UnionContext) -> None:
     if await committee_press(update, context) is None:
         return
     await context.answer(update)
-    await _settle_question(update, context, context.t("proposal.confirm_cancelled"))
+    await _settle_question(
+        update, context, _speaking(update, context)("proposal.confirm_cancelled")
+    )
 
 
 async def _settle_question(update: Update, context: UnionContext, text: str) -> None:
@@ -398,18 +407,21 @@ async def file_or_convert(update: Update, context: UnionContext) -> None:
                 )
     except DomainError as error:
         await refuse(update, context, error)
-        await _settle_question(update, context, context.t(error.key, **error.params))
+        await _settle_question(
+            update, context, _speaking(update, context)(error.key, **error.params)
+        )
         await quiet_refresh(context, proposal_id)
         return
     await context.answer(update, context.t("proposal.done_toast"))
     logger.info("Proposal %s: %s by member %s", proposal_id, button.action, actor.id)
     done = "proposal.confirm_done_file" if item is None else "proposal.confirm_done_convert"
+    tr = _speaking(update, context)
     await _settle_question(
         update,
         context,
-        context.t(
+        tr(
             done,
-            label=label(context.tr, proposal),
+            label=label(tr, proposal),
             who=actor.member.real_name,
             when=local_time(context, proposal.decided_at),
         ),
