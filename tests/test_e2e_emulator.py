@@ -195,6 +195,7 @@ def test_proposal_with_cosigners_through_triage_and_rating(tmp_path: Path, url: 
 
         desk = client.wait_for(GROUP_ID, "canteen")
         client.press(COMMITTEE, desk, "立案")
+        client.tap(COMMITTEE, "pd:fileok:", chat_id=GROUP_ID)  # asked once: 确定
         client.tap(COMMITTEE, "pd:asg:", chat_id=GROUP_ID)
         client.tap(COMMITTEE, "pd:lead:", chat_id=GROUP_ID)
         client.tap(COMMITTEE, "pd:asgok:", chat_id=GROUP_ID)

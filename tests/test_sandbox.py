@@ -452,7 +452,7 @@ def test_run_without_a_token_points_to_the_sandbox(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     main = cli_in(tmp_path, monkeypatch, "")
-    assert main(["run"]) == 2
+    assert main(["run"]) == 3  # no token yet (bot.cli.NO_TOKEN_YET)
     error = capsys.readouterr().err
     assert "TELEGRAM_BOT_TOKEN" in error
     assert "make sandbox" in error and "沙盒" in error
