@@ -83,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # At DEBUG these log chat ids beside message texts and SQL parameters: never below INFO.
     for noisy in ("telegram", "aiosqlite", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.INFO)
+    settings: Settings | None = None
     try:
         settings = Settings()
         if args.command == "run":
@@ -102,8 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "members" and args.members_command in ("import", "links"):
             return asyncio.run(_members(settings, args))
     except SettingsError as exc:
-        print(_translator(os.environ.get("DEFAULT_LANGUAGE"))(exc.key), file=sys.stderr)
-        return 2
+        language = settings.default_language if settings else os.environ.get("DEFAULT_LANGUAGE")
+        for line in _for_the_operator(_settings_key(exc.key), language):
+            print(line, file=sys.stderr)
+        # A fresh install without a token yet has its own status: `make run` explains it and
+        # stops quietly; every other refusal stays an error for make, scripts and services.
+        return NO_TOKEN_YET if exc.key == "settings.token_missing" else 2
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]).upper()
@@ -111,6 +116,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     parser.print_help()
     return 0 if args.command is None else 2
+
+
+NO_TOKEN_YET = 3  # `unionbot run` without TELEGRAM_BOT_TOKEN (the Makefile relies on it)
+
+
+def _settings_key(key: str) -> str:
+    """Without a token and without a .env yet, the first step is to copy .env.example (never
+    said when a .env exists: copying over it would lose what is in it)."""
+    if key == "settings.token_missing" and not Path(".env").exists():
+        return "settings.token_missing_no_env"
+    return key
+
+
+def _for_the_operator(key: str, language: str | None) -> list[str]:
+    """The sentence in the deployment's language, then in English (whoever set up the server
+    may not read the union's language)."""
+    lines = [_translator(language)(key)]
+    english = _translator("en")(key)
+    if english not in lines:
+        lines.append(english)
+    return lines
 
 
 def _translator(language: str | None) -> Translator:
@@ -134,8 +160,7 @@ def _run(settings: Settings) -> int:
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     from bot.sandbox import run_terminal
 
-    # The terminal is the chat: only warnings and errors are logged beside it.
-    logging.getLogger().setLevel(logging.WARNING)
+    # The terminal is the chat: run_terminal sends log lines to a file beside its database.
     return run_terminal(settings, database=args.database, fresh=args.fresh)
 
 
@@ -193,7 +218,8 @@ async def _calendar_show(settings: Settings, year: int) -> int:
             entries = await list_entries(session, org_id=org.id)
     finally:
         await engine.dispose()
-    print(tr("cli.calendar_title", year=year, org=settings.organization_name))
+    org_name = settings.organization_name_for(settings.default_language)
+    print(tr("cli.calendar_title", year=year, org=org_name))
     for day, entry in calendar_of_year(entries, year):
         title = entry.titles.get(settings.default_language) or entry.key
         state = "" if entry.enabled else " " + tr("calendar.off")

@@ -26,6 +26,7 @@ from models.base import utcnow
 from models.members import MemberStatus, committee_telegram_ids
 from models.members_queries import members_by_id
 from models.outbox import Broadcast, BroadcastKind, Recipient, enqueue
+from scheduler.outbox import Pace
 
 if TYPE_CHECKING:
     from bot.state import AppState
@@ -105,6 +106,12 @@ class Notifier:
             )
             return False
         return True
+
+    @property
+    def report_over(self) -> int:
+        """Broadcasts with more recipients than this are reported to the committee when done."""
+        runtime = self.state.runtime
+        return runtime.sender.pace.report_over if runtime is not None else Pace().report_over
 
     async def queue(
         self,

@@ -40,7 +40,11 @@ class Settings(BaseSettings):
     default_language: str = "zh-Hans"
     owner_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     committee_chat_id: int | None = None
+    # The union's name as each language's members read it: in greetings ({org}), the welcome
+    # and every text that names the union to a person.
     organization_name: str = "学校工会"
+    organization_name_zh_hant: str = "學校工會"
+    organization_name_en: str = "the school union"
     telegram_api_base_url: str | None = None
     secret_key: SecretStr | None = None
     persistence_path: Path = Path("data/conversations.pickle")
@@ -60,6 +64,9 @@ class Settings(BaseSettings):
     # Aid may be asked for an event at most this many months old; older dates are refused.
     # (Caps and the budget count by the year of the decision, not of the event.)
     aid_event_max_age_months: int = Field(default=12, ge=1, le=120)
+    # The public notice (公示) of hardship subsidies runs this many days, the day it is posted
+    # included; the notice gives its first and last day.
+    aid_notice_days: int = Field(default=7, ge=1, le=60)
     # Start although SECRET_KEY is not the key the database was used with: the authors of the
     # earlier anonymous suggestions can then no longer be reached (answers stay unsent).
     accept_new_secret_key: bool = False
@@ -119,6 +126,15 @@ class Settings(BaseSettings):
         if raw.strip().lower() in _PLACEHOLDERS or len(raw) < 16:
             raise ValueError("SECRET_KEY must be a random string of at least 16 characters")
         return value
+
+    def organization_name_for(self, language: str | None) -> str:
+        """The union's name in `language` (zh-Hans, zh-Hant or en); else the default language's."""
+        names = {
+            "zh-Hans": self.organization_name,
+            "zh-Hant": self.organization_name_zh_hant,
+            "en": self.organization_name_en,
+        }
+        return names.get(language or "", names.get(self.default_language, self.organization_name))
 
     @property
     def zone(self) -> ZoneInfo:

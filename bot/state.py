@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,6 +15,7 @@ from bot.db import SessionFactory
 from bot.i18n import I18n
 from bot.settings import Settings
 from models.anonymity import AuthorSeal
+from models.base import utcnow
 from models.signup_batch import SignupBatcher
 from scheduler.runtime import Runtime
 
@@ -67,3 +70,5 @@ class AppState:
     features: tuple[Feature, ...] = ()
     # Telling people (bot/notifier.py), set when the application is built.
     notifier: Notifier | None = None
+    # The current time (UTC); tests inject their own. Read by the aid feature's "today".
+    clock: Callable[[], datetime] = utcnow

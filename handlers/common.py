@@ -31,7 +31,7 @@ from models.members import (
     Profile,
     search_members,
 )
-from models.validation import clean_text
+from models.validation import clean_text, only_symbols
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +54,17 @@ def keyboard(*rows: ButtonRow) -> InlineKeyboardMarkup:
 
 
 def confirm_or_cancel(
-    context: UnionContext, confirm: Button, cancel: Button
+    context: UnionContext,
+    confirm: Button,
+    cancel: Button,
+    *,
+    confirm_key: str = "reg.confirm",
+    tr: Translator | None = None,
 ) -> InlineKeyboardMarkup:
-    """The Confirm / Cancel pair under a preview, as typed buttons."""
-    return keyboard([(context.t("reg.confirm"), confirm)], [(context.t("common.cancel"), cancel)])
+    """The Confirm / Cancel pair under a preview (or a question), as typed buttons; `tr` when
+    the pair is not for the presser alone (a question in the committee group)."""
+    words = tr or context.tr
+    return keyboard([(words(confirm_key), confirm)], [(words("common.cancel"), cancel)])
 
 
 def is_private(update: Update) -> bool:
@@ -201,12 +208,20 @@ def family_step(
 
 
 async def typed_text(
-    update: Update, context: UnionContext, *, limit: int, multiline: bool = False
+    update: Update,
+    context: UnionContext,
+    *,
+    limit: int,
+    multiline: bool = False,
+    needs_words: bool = False,
 ) -> str | None:
-    """The message's cleaned text, or None after telling the person why it was refused."""
+    """The message's cleaned text, or None after telling the person why it was refused
+    (`needs_words`: a free-text body of only emoji or symbols is refused too)."""
     assert update.message is not None
     try:
-        return clean_text(update.message.text, limit=limit, multiline=multiline)
+        return clean_text(
+            update.message.text, limit=limit, multiline=multiline, needs_words=needs_words
+        )
     except DomainError as error:
         await refuse(update, context, error)
         return None
@@ -268,6 +283,11 @@ def _on_typed(on_text: TextCallback) -> StepCallback:
         assert update.message is not None
         text = update.message.text or ""
         if _outgoing(context).get("check"):
+            if only_symbols(text):
+                # "👍" is not an answer, a reason or a follow-up: ask for words before showing
+                # it back (the model refuses it too).
+                await say(update, context, context.t("input.needs_words"))
+                return TYPED_TEXT
             return await _show_back(update, context, text)
         return await _finish(update, context, on_text, text)
 
@@ -362,3 +382,114 @@ async def member_buttons(
         if m.status == MemberStatus.ACTIVE and m.id != exclude
     ]
     return keyboard(*rows) if rows else None
+
+
+# ---- ✏️ 修改某项 under a preview -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditField(Button, prefix="form:edit"):
+    """✏️ 修改某项 under a preview ("menu"), a field of the list ("field", its 1-based index),
+    or back to the preview unchanged ("back"); `form` is the form's draft name, so a list left
+    over from another form cannot re-ask a field of this one."""
+
+    form: str
+    action: Literal["menu", "field", "back"]
+    index: int = 0
+
+
+def _always(_draft: dict[str, Any]) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class EditableField:
+    """One field a preview can send back to: its label, and the step that asks it again
+    (sends the question, returns the state that reads the answer)."""
+
+    label_key: str
+    ask: StepCallback
+    shown: Callable[[dict[str, Any]], bool] = _always  # e.g. no amount in a colleague's report
+
+
+_EDITING = "_editing"  # in the form's draft while one field is being asked again
+
+
+class PreviewEdits:
+    """ "Edit a field" for a long form's preview: ✏️ 修改某项 → a button per field → that field's
+    question only → the preview again. Everything already typed is kept.
+
+    One per form: `PreviewEdits(draft_name, [EditableField(...), ...], preview_step)`; put
+    `edits.markup(context, confirm, cancel)` under the preview, `*edits.handlers()` in the
+    preview's state, and end each field's step with `return await edits.then(update, context,
+    ask_next)`: the next question in a first pass, the preview when a field was re-asked.
+    """
+
+    def __init__(self, draft: str, fields: Sequence[EditableField], preview: StepCallback) -> None:
+        self.draft = draft
+        self.fields = tuple(fields)
+        self.preview = preview
+
+    def markup(
+        self, context: UnionContext, confirm: Button, cancel: Button
+    ) -> InlineKeyboardMarkup:
+        """Confirm / ✏️ 修改某项 / Cancel under the preview (shown: no field is being re-asked)."""
+        user_draft(context, self.draft).pop(_EDITING, None)
+        return keyboard(
+            [(context.t("reg.confirm"), confirm)],
+            [(context.t("form.edit_field"), EditField(self.draft, "menu"))],
+            [(context.t("common.cancel"), cancel)],
+        )
+
+    def handlers(self) -> list[BaseHandler[Any, Any, Any]]:
+        """The presses the preview's state takes besides Confirm / Cancel."""
+        return [ButtonHandler(EditField, self._pressed)]
+
+    async def then(self, update: Update, context: UnionContext, ask_next: StepCallback) -> int:
+        """After a field's answer is stored: the preview if it was re-asked, else the next step."""
+        if user_draft(context, self.draft).pop(_EDITING, False):
+            return await self.preview(update, context)
+        return await ask_next(update, context)
+
+    async def _pressed(self, update: Update, context: UnionContext) -> int | None:
+        button = context.button_as(EditField)
+        if button.form != self.draft:
+            await context.answer(update, context.t("desk.stale_button"), alert=True)
+            return None
+        draft = user_draft(context, self.draft)
+        shown = [
+            (index, field) for index, field in enumerate(self.fields, start=1) if field.shown(draft)
+        ]
+        # The pressed message's buttons go: an earlier preview must not confirm a draft that
+        # is about to change, and a field list is used once.
+        await _drop_buttons(update)
+        if button.action == "menu":
+            await context.answer(update)
+            rows: list[ButtonRow] = [
+                [(context.t(field.label_key), EditField(self.draft, "field", index))]
+                for index, field in shown
+            ]
+            rows.append([(context.t("form.edit_back"), EditField(self.draft, "back"))])
+            await say(update, context, context.t("form.edit_which"), keyboard(*rows))
+            return None
+        if button.action == "back":
+            await context.answer(update)
+            return await self.preview(update, context)
+        field = dict(shown).get(button.index)
+        if field is None:
+            await context.answer(update, context.t("desk.stale_button"), alert=True)
+            return None
+        await context.answer(update)
+        draft[_EDITING] = True
+        return await field.ask(update, context)
+
+
+async def _drop_buttons(update: Update) -> None:
+    """Remove the buttons of the message a press came from (best effort)."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError:
+        logger.info("The buttons of an earlier preview could not be removed")

@@ -21,6 +21,7 @@ from bot.callback import CallbackDataError, unpack
 from bot.context import UnionContext
 from bot.errors import report_error
 from bot.features import Feature, private_commands
+from handlers import pasted_links
 from handlers.common import deep_link, say
 from handlers.menu.commands import show_menu
 from models.members import MemberStatus
@@ -77,8 +78,9 @@ async def private_buttons_in_groups(update: Update, context: UnionContext) -> No
 
 
 async def private_only(update: Update, context: UnionContext) -> None:
-    """A private command sent in a group: point to the private chat with a link button."""
-    tr = context.i18n.get(context.settings.default_language)
+    """A private command sent in a group: point to the private chat with a link button,
+    in the sender's language (their stored choice, else Telegram's), not the group's."""
+    tr = context.tr
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(tr("group.open_private"), url=deep_link(context))]]
     )
@@ -135,6 +137,8 @@ def register_last(application: Application, features: Sequence[Feature]) -> None
     application.add_handler(
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command)
     )
+    # Our own t.me/<bot>?start=... link pasted as text: as if opened (else not understood).
+    application.add_handler(pasted_links.handler(unknown_private_message))
     application.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,

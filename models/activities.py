@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import json
 import random
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import String, Text, UniqueConstraint, func, insert, update
+from sqlalchemy import String, Text, UniqueConstraint, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import written
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError, InputError
 from models.members import DEPARTMENT_LIMIT, Actor, Gender, Member, MemberStatus
@@ -259,18 +259,28 @@ async def _take_seat(session: AsyncSession, activity_id: int) -> bool:
 _SEAT_FREE = (col(Activity.capacity).is_(None)) | (col(Activity.seats_taken) < Activity.capacity)
 
 
+def waitlist_places(signups: Iterable[Signup]) -> dict[int, int]:
+    """The one numbering of a waitlist: member id -> 1-based place.
+
+    A place is the person's current position among those waiting (queue order), so it is the
+    place they were told when they joined and moves up as someone ahead cancels or is seated.
+    The sign-up alert, /activities, /mine, the committee's list and the export all use it.
+    """
+    waiting = sorted(
+        (s for s in signups if s.status == SignupStatus.WAITLIST), key=lambda s: s.queue_no
+    )
+    return {signup.member_id: place for place, signup in enumerate(waiting, start=1)}
+
+
+async def waitlist_of(session: AsyncSession, *, activity_id: int) -> dict[int, int]:
+    """The places on one activity's waitlist now (member id -> place)."""
+    waiting = await signups_of(session, activity_id=activity_id, statuses=[SignupStatus.WAITLIST])
+    return waitlist_places(waiting)
+
+
 async def waitlist_position(session: AsyncSession, *, signup: Signup) -> int:
-    """1-based place on the waitlist."""
-    ahead = (
-        await session.exec(
-            select(func.count()).where(
-                Signup.activity_id == signup.activity_id,
-                Signup.status == SignupStatus.WAITLIST,
-                col(Signup.queue_no) < signup.queue_no,
-            )
-        )
-    ).one()
-    return int(ahead) + 1
+    """1-based place on the waitlist (0 when not waiting)."""
+    return (await waitlist_of(session, activity_id=signup.activity_id)).get(signup.member_id, 0)
 
 
 @dataclass(frozen=True)
@@ -417,22 +427,9 @@ async def _place_batch(
     if fresh:  # one multi-row INSERT: a rush is hundreds of rows at a time
         await session.exec(insert(Signup), params=fresh)
     await session.commit()
-    ahead = int(
-        (
-            await session.exec(
-                select(func.count()).where(
-                    Signup.activity_id == activity_id,
-                    Signup.status == SignupStatus.WAITLIST,
-                    col(Signup.queue_no) < first_no,
-                )
-            )
-        ).one()
-    )
+    places = await waitlist_of(session, activity_id=activity_id)
     for index, signup in placed:
-        position = None
-        if signup.status == SignupStatus.WAITLIST:
-            ahead += 1
-            position = ahead
+        position = places.get(signup.member_id) if signup.status == SignupStatus.WAITLIST else None
         results[index] = Place(signup, position, activity)
 
 
@@ -855,32 +852,12 @@ async def signup_of(session: AsyncSession, *, activity_id: int, member_id: int) 
     ).first()
 
 
-_WHEN = re.compile(
-    r"^(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(\d{1,2})\s*[:：点]\s*(\d{2})?\s*分?$"
-)
-
-
 def parse_when(text: str, *, now: datetime, zone: tzinfo) -> datetime:
-    """A local date and time as people type them (2026-12-05 14:00, 12-5 14:00, 12月5日 14点);
-    a date without a year is the next one from today. Returned in UTC."""
-    match = _WHEN.match(text.strip())
-    if match is None:
+    """A local date and time as people type them (下周五下午三点半, 明天上午9点, 12月5日14点,
+    2026-12-05 14:00); a date without a year is the next one from now. Returned in UTC."""
+    moment = written.moment(text, now=now, zone=zone, direction="future")
+    if moment is None:
         raise DomainError(N_("activity.when_format"))
-    year, month, day, hour, minute = match.groups()
-    local_now = now.astimezone(zone)
-    try:
-        moment = datetime(
-            int(year) if year else local_now.year,
-            int(month),
-            int(day),
-            int(hour),
-            int(minute or 0),
-            tzinfo=zone,
-        )
-    except ValueError as exc:
-        raise DomainError(N_("activity.when_format")) from exc
-    if year is None and moment < local_now:
-        moment = moment.replace(year=moment.year + 1)
     return moment.astimezone(UTC)
 
 

@@ -8,7 +8,6 @@ nothing here updates or deletes one, and a correction is a new row.
 from __future__ import annotations
 
 import calendar
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import written
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError, InputError
 from models.members import Actor, Member, MemberStatus, Role
@@ -28,7 +28,6 @@ DESCRIPTION_LIMIT = 1000
 NOTE_LIMIT = 500
 MAX_EVIDENCE = 10
 FEN = 100
-_DIGITS = re.compile(r"[0-9]+")
 
 
 class AidType(StrEnum):
@@ -197,7 +196,7 @@ class AidApproval(SQLModel, table=True):
 
 
 class AidLedgerEntry(SQLModel, table=True):
-    """One step of one case, never changed afterwards (台帐)."""
+    """One step of one case, never changed afterwards (台账)."""
 
     __tablename__ = "aid_ledger"
 
@@ -344,14 +343,12 @@ async def set_policy(
 
 
 def parse_amount(text: str) -> int:
-    """Yuan as people type them (250, 250.5, ￥1,000, 1000元) into fen, else a domain error."""
-    cleaned = text.strip().replace(",", "").replace("，", "").replace("￥", "").replace("¥", "")
-    cleaned = cleaned.removesuffix("元").strip()
-    whole, _, cents = cleaned.partition(".")
-    # ASCII digits only: str.isdigit() also accepts ① and ², which int() cannot read.
-    if not _DIGITS.fullmatch(whole) or (cents and not _DIGITS.fullmatch(cents)) or len(cents) > 2:
+    """Yuan as people type them (250, 250.5, ￥1,000, 1000元, 3000块, 三千元, 1.5万元) into fen,
+    else a domain error."""
+    fen = written.money(text)
+    if fen is None:
         raise InputError(N_("aid.amount_invalid"))
-    return int(whole) * FEN + int(cents.ljust(2, "0") or 0)
+    return fen
 
 
 def check_amount(amount: int, policy: AidPolicy) -> None:
@@ -430,7 +427,9 @@ async def file_case(
     is refused."""
     if not actor.is_active:
         raise DomainError(N_("member.not_registered"))
-    description = clean_text(draft.description, limit=DESCRIPTION_LIMIT, multiline=True)
+    description = clean_text(
+        draft.description, limit=DESCRIPTION_LIMIT, multiline=True, needs_words=True
+    )
     check_event_day(draft.happened_on, today=today, max_age_months=max_age_months)
     policy = await policy_for(session, org_id=org_id, year=today.year)
     if draft.amount_asked is not None:
@@ -706,7 +705,7 @@ async def reject(
     session: AsyncSession, *, org_id: int, case_id: int, actor: Actor, reason: str
 ) -> AidCase:
     """Reject with a reason the requester will read."""
-    text = clean_text(reason, limit=NOTE_LIMIT, multiline=True)
+    text = clean_text(reason, limit=NOTE_LIMIT, multiline=True, needs_words=True)
     case = await _locked_case(session, org_id=org_id, case_id=case_id)
     _require_impartial(actor, case)
     await _transition(
@@ -722,7 +721,7 @@ async def ask_information(
     session: AsyncSession, *, org_id: int, case_id: int, actor: Actor, question: str
 ) -> AidCase:
     """Ask the requester for more information; the case waits for the answer."""
-    text = clean_text(question, limit=NOTE_LIMIT, multiline=True)
+    text = clean_text(question, limit=NOTE_LIMIT, multiline=True, needs_words=True)
     case = await _locked_case(session, org_id=org_id, case_id=case_id)
     _require_impartial(actor, case)
     await _transition(
@@ -738,7 +737,7 @@ async def give_information(
     session: AsyncSession, *, org_id: int, case_id: int, actor: Actor, answer: str
 ) -> AidCase:
     """The requester answers the committee's question; the case is open again."""
-    text = clean_text(answer, limit=DESCRIPTION_LIMIT, multiline=True)
+    text = clean_text(answer, limit=DESCRIPTION_LIMIT, multiline=True, needs_words=True)
     case = await _locked_case(session, org_id=org_id, case_id=case_id)
     if case.requester_member_id != actor.id:
         raise DomainError(N_("aid.not_yours"))
@@ -785,8 +784,9 @@ async def mark_paid(
     method: str,
     note: str | None = None,
     today: date,
+    now: datetime | None = None,
 ) -> AidCase:
-    """Record the payment of an approved case (date, method, note)."""
+    """Record the payment of an approved case (date, method, note), recorded at `now`."""
     if not may_pay(actor):
         raise DomainError(N_("aid.treasurer_only"))
     if paid_on > today:
@@ -809,6 +809,7 @@ async def mark_paid(
             paid_on=paid_on,
             method=how,
             note=text,
+            created_at=now or utcnow(),
         )
     )
     await session.commit()
@@ -1040,29 +1041,12 @@ async def year_books(session: AsyncSession, *, org_id: int, year: int) -> list[Y
     ]
 
 
-_DAY = re.compile(r"^(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_TODAY_WORDS = {"今天", "today", "今日"}
-_YESTERDAY_WORDS = {"昨天", "yesterday", "昨日"}
-
-
 def parse_day(text: str, today: date) -> date:
-    """A day as people type it (今天, 昨天, 2026-11-28, 11-28, 11月28日); a day without a year
-    is the latest one not after today."""
-    cleaned = text.strip().lower()
-    if cleaned in _TODAY_WORDS:
-        return today
-    if cleaned in _YESTERDAY_WORDS:
-        return date.fromordinal(today.toordinal() - 1)
-    match = _DAY.match(cleaned)
-    if match is None:
+    """A day as people type it (今天, 前天, 上周五, 2026-11-28, 11月28日, 端午节, 农历五月初五);
+    a day without a year is the latest one not after today."""
+    found = written.day(text, today=today, direction="past")
+    if found is None:
         raise InputError(N_("aid.date_format"))
-    year, month, day = match.groups()
-    try:
-        found = date(int(year) if year else today.year, int(month), int(day))
-    except ValueError as exc:
-        raise InputError(N_("aid.date_format")) from exc
-    if year is None and found > today:
-        found = found.replace(year=today.year - 1)
     return found
 
 

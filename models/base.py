@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -13,6 +13,11 @@ from sqlalchemy.types import TypeDecorator
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def local_date(moment: datetime, zone: tzinfo) -> date:
+    """The day a stored (UTC) moment falls on in the union's time zone: the date people see."""
+    return moment.astimezone(zone).date()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
@@ -13,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import written
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError, InputError
 from models.members import Actor
@@ -20,7 +20,6 @@ from models.validation import clean_text
 
 MESSAGE_LIMIT = 1000
 TITLE_LIMIT = 30
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 class EntryKind(StrEnum):
@@ -71,11 +70,11 @@ class CalendarEntry(SQLModel, table=True):
 
 
 def parse_time_of_day(text: str) -> str:
-    """Normalize `8:00` to `08:00`; refuse anything else."""
-    match = _TIME.match(text.strip())
-    if not match:
+    """A time as people type it (8:00, 早上8点, 下午三点半) as `HH:MM`; refuse anything else."""
+    found = written.time_of_day(text)
+    if found is None:
         raise InputError(N_("calendar.bad_time"))
-    return f"{int(match.group(1)):02d}:{match.group(2)}"
+    return found.strftime("%H:%M")
 
 
 async def list_entries(
@@ -129,13 +128,24 @@ async def add_custom_entry(
     rule: dict[str, Any],
     time_of_day: str,
     title: str,
-    text: str,
-    language: str,
+    title_language: str,
+    messages: Mapping[str, str],
     key: str,
 ) -> CalendarEntry:
-    """A committee member adds an entry (the rule was validated by the caller's parser)."""
+    """A committee member adds an entry (the rule was validated by the caller's parser).
+
+    `messages` holds a text per language written for it; a reader whose language has none gets
+    the deployment's default language (`scheduler.render.pick`), so "the same text for all" is
+    stored once and a later edit of it reaches everyone.
+    """
     if not actor.is_committee:
         raise DomainError(N_("desk.not_committee"))
+    texts = {
+        language: clean_text(text, limit=MESSAGE_LIMIT, multiline=True)
+        for language, text in messages.items()
+    }
+    if not texts:
+        raise InputError(N_("input.empty"))
     entry = CalendarEntry(
         organization_id=org_id,
         key=key,
@@ -143,8 +153,8 @@ async def add_custom_entry(
         rule=rule,
         time_of_day=parse_time_of_day(time_of_day),
         audience={"type": AudienceType.COMMITTEE if kind == EntryKind.TASK else audience},
-        titles={language: clean_text(title, limit=TITLE_LIMIT)},
-        messages={language: clean_text(text, limit=MESSAGE_LIMIT, multiline=True)},
+        titles={title_language: clean_text(title, limit=TITLE_LIMIT)},
+        messages=texts,
     )
     session.add(entry)
     try:

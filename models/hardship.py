@@ -72,7 +72,7 @@ async def open_file(
     """The committee puts a family on file; the first review is a year later."""
     if not actor.is_committee:
         raise DomainError(N_("desk.not_committee"))
-    text = clean_text(reason, limit=REASON_LIMIT, multiline=True)
+    text = clean_text(reason, limit=REASON_LIMIT, multiline=True, needs_words=True)
     member = await session.get(Member, member_id)
     if member is None or member.organization_id != org_id or member.status != MemberStatus.ACTIVE:
         raise DomainError(N_("aid.subject_unknown"))
@@ -137,7 +137,7 @@ async def close_file(
     """撤档: the family has recovered (or left); the reason is kept."""
     if not actor.is_committee:
         raise DomainError(N_("desk.not_committee"))
-    text = clean_text(reason, limit=REASON_LIMIT, multiline=True)
+    text = clean_text(reason, limit=REASON_LIMIT, multiline=True, needs_words=True)
     record = await get_file(session, org_id=org_id, file_id=file_id)
     if record.status != FileStatus.ACTIVE:
         raise DomainError(N_("hardship.closed_already"))

@@ -393,6 +393,15 @@ async def update_profile(session: AsyncSession, *, member: Member, profile: Prof
     return member
 
 
+async def clear_birthday(session: AsyncSession, *, member: Member) -> Member:
+    """Forget the member's birthday (no birthday greeting from now on)."""
+    member.birth_year = member.birth_month = member.birth_day = None
+    member.updated_at = utcnow()
+    session.add(member)
+    await session.commit()
+    return member
+
+
 def numbered_name(member: Member) -> str:
     """The name with the member's number (their id), as cards show it: 王芳（#12）."""
     return f"{member.real_name}（#{member.id}）"

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, String, Text, UniqueConstraint, func, update
+from sqlalchemy import BigInteger, String, Text, UniqueConstraint, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
-from models.members import Member
+from models.members import Member, MemberStatus
 
 MAX_ATTEMPTS = 5
 
@@ -43,6 +43,7 @@ class OutboxStatus(StrEnum):
     UNREACHABLE = "unreachable"  # blocked the bot, or the chat is gone
     FAILED = "failed"  # gave up after MAX_ATTEMPTS
     UNCERTAIN = "uncertain"  # was being sent when the bot stopped; never sent again
+    WITHHELD = "withheld"  # its member left the union (or was never let in) before it went out
 
 
 class Broadcast(SQLModel, table=True):
@@ -81,6 +82,8 @@ class OutboxMessage(SQLModel, table=True):
     not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str | None = Field(default=None, sa_type=String(60), nullable=True)
+    # Telegram's id of the message once sent: an announcement can then be edited in place.
+    telegram_message_id: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
 
 
 @dataclass(frozen=True)
@@ -172,14 +175,31 @@ async def due_messages(
 
 
 async def claim(session: AsyncSession, *, message_id: int) -> bool:
-    """Take one message for sending; False if someone else took it."""
+    """Take one message for sending; False if someone else took it, or if it is for a member
+    who is no longer active (then it is withheld: the role is checked at delivery, not only
+    when the message was queued)."""
+    pending = (
+        col(OutboxMessage.id) == message_id,
+        col(OutboxMessage.status) == OutboxStatus.PENDING,
+    )
+    inactive = select(Member.id).where(Member.status != MemberStatus.ACTIVE)
     result = await session.exec(
         update(OutboxMessage)
         .where(
-            col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == OutboxStatus.PENDING
+            *pending,
+            or_(
+                col(OutboxMessage.member_id).is_(None),
+                col(OutboxMessage.member_id).not_in(inactive),
+            ),
         )
         .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1)
     )
+    if result.rowcount != 1:  # rare: taken by someone else, or its member has left
+        await session.exec(
+            update(OutboxMessage)
+            .where(*pending, col(OutboxMessage.member_id).in_(inactive))
+            .values(status=OutboxStatus.WITHHELD)
+        )
     await session.commit()
     return bool(result.rowcount == 1)
 
@@ -191,11 +211,13 @@ async def finish(
     status: OutboxStatus,
     error: str | None = None,
     retry_at: datetime | None = None,
+    telegram_message_id: int | None = None,
 ) -> None:
     """Record what happened to a claimed message (back to pending with `retry_at`)."""
     values: dict[str, object] = {"status": status, "error": error}
     if status == OutboxStatus.SENT:
         values["sent_at"] = utcnow()
+        values["telegram_message_id"] = telegram_message_id
     if retry_at is not None:
         values["not_before"] = retry_at
     await session.exec(
@@ -259,7 +281,9 @@ async def counts(session: AsyncSession, *, broadcast_id: int) -> DeliveryCounts:
     return DeliveryCounts(
         total=sum(by_status.values()),
         sent=by_status.get(OutboxStatus.SENT, 0),
-        unreachable=by_status.get(OutboxStatus.UNREACHABLE, 0),
+        # A member who left before it went out is counted with those it could not reach.
+        unreachable=by_status.get(OutboxStatus.UNREACHABLE, 0)
+        + by_status.get(OutboxStatus.WITHHELD, 0),
         failed=by_status.get(OutboxStatus.FAILED, 0),
         uncertain=by_status.get(OutboxStatus.UNCERTAIN, 0),
         waiting=by_status.get(OutboxStatus.PENDING, 0) + by_status.get(OutboxStatus.SENDING, 0),
@@ -297,3 +321,28 @@ async def mark_reported(session: AsyncSession, *, broadcast_id: int) -> bool:
 def backoff(attempts: int, now: datetime) -> datetime:
     """When to try a transient failure again: 10 s, 20 s, 40 s, ..."""
     return now + timedelta(seconds=10 * 2 ** max(0, attempts - 1))
+
+
+async def messages_of(session: AsyncSession, *, key: str) -> Sequence[OutboxMessage]:
+    """Every message of the broadcast `key` (any status), in the order they were queued."""
+    return (
+        await session.exec(
+            select(OutboxMessage)
+            .join(Broadcast, col(Broadcast.id) == OutboxMessage.broadcast_id)
+            .where(Broadcast.key == key)
+            .order_by(col(OutboxMessage.id))
+        )
+    ).all()
+
+
+async def rewrite_pending(session: AsyncSession, *, message_id: int, text: str) -> bool:
+    """Give a message not sent yet a new text; False if the sender took it meanwhile."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == OutboxStatus.PENDING
+        )
+        .values(text=text)
+    )
+    await session.commit()
+    return bool(result.rowcount == 1)

@@ -142,6 +142,10 @@ class Proposal(SQLModel, table=True):
     closing_note: str | None = Field(default=None, sa_type=Text, nullable=True)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    assigned_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # None with a closed_at: closed by the proposer's (basically) satisfied rating.
+    closed_by_member_id: int | None = Field(default=None, foreign_key="member.id")
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -370,9 +374,9 @@ async def create_draft(
         organization_id=org_id,
         session_id=congress.id if congress else None,
         proposer_member_id=actor.id,
-        title=clean_text(title, limit=TITLE_LIMIT),
-        reasons=clean_text(reasons, limit=TEXT_LIMIT, multiline=True),
-        measures=clean_text(measures, limit=TEXT_LIMIT, multiline=True),
+        title=clean_text(title, limit=TITLE_LIMIT, needs_words=True),
+        reasons=clean_text(reasons, limit=TEXT_LIMIT, multiline=True, needs_words=True),
+        measures=clean_text(measures, limit=TEXT_LIMIT, multiline=True, needs_words=True),
         category=category,
         client_token=client_token,
         status=ProposalStatus.COSIGNING if congress else ProposalStatus.DRAFT,
@@ -575,7 +579,7 @@ async def triage(
         raise DomainError(N_("desk.stale_button"))
     text = None
     if outcome == ProposalStatus.NOT_FILED or reason:
-        text = clean_text(reason, limit=REASON_LIMIT, multiline=True)
+        text = clean_text(reason, limit=REASON_LIMIT, multiline=True, needs_words=True)
     proposal = await get_proposal(session, org_id=org_id, proposal_id=proposal_id)
     await _guarded(
         session,
@@ -755,6 +759,8 @@ async def assign(
             "status": ProposalStatus.ASSIGNED,
             "rounds": 1,
             "reply_due": date.fromordinal(today.toordinal() + reply_days),
+            "assigned_by_member_id": actor.id,
+            "assigned_at": utcnow(),
         },
     )
     for department_id in departments:
@@ -789,7 +795,7 @@ async def answer(
     is_handler = lead is not None and lead.handler_member_id == actor.id and actor.is_active
     if not (is_handler or actor.is_committee):
         raise DomainError(N_("proposal.not_handler"))
-    text = clean_text(body, limit=TEXT_LIMIT, multiline=True)
+    text = clean_text(body, limit=TEXT_LIMIT, multiline=True, needs_words=True)
     rounds = proposal.rounds
     await _guarded(
         session,
@@ -836,7 +842,7 @@ async def rate(
         raise DomainError(N_("proposal.nothing_to_rate"))
     text = None
     if rating == Rating.DISSATISFIED or comment:
-        text = clean_text(comment, limit=REASON_LIMIT, multiline=True)
+        text = clean_text(comment, limit=REASON_LIMIT, multiline=True, needs_words=True)
     session.add(
         ProposalRating(
             proposal_id=proposal_id,
@@ -874,13 +880,18 @@ async def close_by_committee(
     """Close a proposal that stays dissatisfied (or answered), with a note."""
     if not actor.is_committee:
         raise DomainError(N_("desk.not_committee"))
-    text = clean_text(note, limit=REASON_LIMIT, multiline=True)
+    text = clean_text(note, limit=REASON_LIMIT, multiline=True, needs_words=True)
     proposal = await get_proposal(session, org_id=org_id, proposal_id=proposal_id)
     await _guarded(
         session,
         proposal=proposal,
         allowed=(ProposalStatus.ASSIGNED, ProposalStatus.ANSWERED),
-        values={"status": ProposalStatus.CLOSED, "closed_at": utcnow(), "closing_note": text},
+        values={
+            "status": ProposalStatus.CLOSED,
+            "closed_at": utcnow(),
+            "closed_by_member_id": actor.id,
+            "closing_note": text,
+        },
     )
     return proposal
 

@@ -283,7 +283,7 @@ async def submit_suggestion(
     (its daily count is kept in memory by `seal.tally`, see models/anonymity.py)."""
     if not author.is_active:
         raise DomainError(N_("member.not_registered"))
-    body = clean_text(draft.body, limit=BODY_LIMIT, multiline=True)
+    body = clean_text(draft.body, limit=BODY_LIMIT, multiline=True, needs_words=True)
     if len(draft.photos) > MAX_PHOTOS:
         raise DomainError(N_("suggestion.too_many_photos"), limit=MAX_PHOTOS)
     category = await get_category(session, org_id=org_id, category_id=draft.category_id)
@@ -612,7 +612,7 @@ async def reply_to_suggestion(
     """A committee reply: the item becomes answered, unless it changed since Reply was pressed."""
     if not actor.is_committee:
         raise DomainError(N_("desk.not_committee"))
-    text = clean_text(body, limit=REPLY_LIMIT, multiline=True)
+    text = clean_text(body, limit=REPLY_LIMIT, multiline=True, needs_words=True)
     item = await get_suggestion(session, org_id=org_id, suggestion_id=suggestion_id)
     now = utcnow()
     await _guarded_change(
@@ -663,23 +663,73 @@ async def _committee_transition(
     return item
 
 
+def open_question(thread: Sequence[SuggestionEntry]) -> bool:
+    """Whether the author's last word (a follow-up, or "not resolved") came after the
+    committee's last (a reply, or a closing note): the author is waiting for an answer."""
+    waiting = False
+    for entry in thread:
+        if entry.kind in (EntryKind.FOLLOWUP, EntryKind.NOT_RESOLVED):
+            waiting = True
+        elif entry.kind == EntryKind.REPLY or (entry.kind == EntryKind.CLOSED and entry.body):
+            waiting = False
+    return waiting
+
+
+async def closing_note(session: AsyncSession, *, suggestion_id: int) -> str | None:
+    """The note of the item's latest close, if it was closed with one."""
+    entry = (
+        await session.exec(
+            select(SuggestionEntry)
+            .where(
+                SuggestionEntry.suggestion_id == suggestion_id,
+                SuggestionEntry.kind == EntryKind.CLOSED,
+            )
+            .order_by(col(SuggestionEntry.created_at).desc(), col(SuggestionEntry.id).desc())
+        )
+    ).first()
+    return entry.body if entry is not None else None
+
+
 async def close_suggestion(
-    session: AsyncSession, *, org_id: int, suggestion_id: int, actor: Actor
+    session: AsyncSession,
+    *,
+    org_id: int,
+    suggestion_id: int,
+    actor: Actor,
+    note: str | None = None,
+    expected_version: int | None = None,
 ) -> Suggestion:
-    """Close an open or answered item (once)."""
-    return await _committee_transition(
+    """Close an open or answered item (once). An item whose author is waiting for an answer
+    to a follow-up is closed only with a note for them (`suggestion.close_needs_note`); with
+    `expected_version`, only if nothing happened to it since the note was asked for."""
+    if not actor.is_committee:
+        raise DomainError(N_("desk.not_committee"))
+    text = clean_text(note, limit=REPLY_LIMIT, multiline=True) if note is not None else None
+    item = await get_suggestion(session, org_id=org_id, suggestion_id=suggestion_id)
+    if text is None and open_question(await thread_of(session, suggestion_id=suggestion_id)):
+        raise DomainError(N_("suggestion.close_needs_note"), number=item.number)
+    await _guarded_change(
         session,
-        org_id=org_id,
-        suggestion_id=suggestion_id,
-        actor=actor,
+        item=item,
         allowed_from=(SuggestionStatus.OPEN, SuggestionStatus.ANSWERED),
+        expected_version=expected_version,
         values={
             "status": SuggestionStatus.CLOSED,
             "closed_at": utcnow(),
             "closed_by_member_id": actor.id,
         },
-        entry=EntryKind.CLOSED,
     )
+    session.add(
+        SuggestionEntry(
+            suggestion_id=suggestion_id,
+            kind=EntryKind.CLOSED,
+            body=text,
+            committee_member_id=actor.id,
+        )
+    )
+    await session.commit()
+    await session.refresh(item)
+    return item
 
 
 async def reopen_suggestion(
@@ -799,7 +849,11 @@ async def author_responds(
         since=since,
         daily_limit=daily_limit,
     )
-    text = clean_text(body, limit=BODY_LIMIT, multiline=True) if body is not None else None
+    text = (
+        clean_text(body, limit=BODY_LIMIT, multiline=True, needs_words=True)
+        if body is not None
+        else None
+    )
     allowed: tuple[SuggestionStatus, ...]
     if kind == EntryKind.RESOLVED:
         allowed = (SuggestionStatus.ANSWERED,)

@@ -9,13 +9,23 @@ from datetime import date
 
 from models.errors import N_, InputError
 
-# Zero-width and bidi controls are invisible and let people forge look-alike text.
-_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
+# Zero-width and bidi controls are invisible and let people forge look-alike text; the Hangul
+# fillers are invisible too, yet letters to Unicode, so "ㅤ" alone would pass for words.
+_INVISIBLE = {
+    *("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"),
+    *("\u3164", "\u115f", "\u1160", "\uffa0"),
+}
 _KEEP_CONTROLS = {"\n", "\t"}
 
 
-def clean_text(value: str | None, *, limit: int, multiline: bool = False) -> str:
-    """Normalize, drop control and zero-width characters, trim; refuse empty or too long."""
+def clean_text(
+    value: str | None, *, limit: int, multiline: bool = False, needs_words: bool = False
+) -> str:
+    """Normalize, drop control and zero-width characters, trim; refuse empty or too long.
+
+    With `needs_words` (free-text bodies: a suggestion, a proposal, an aid request, an answer)
+    a text without a single letter, CJK character or digit ("👍👍", "🙏", "？？") is refused.
+    """
     if value is None:
         raise InputError(N_("input.empty"))
     text = unicodedata.normalize("NFC", value)
@@ -35,7 +45,20 @@ def clean_text(value: str | None, *, limit: int, multiline: bool = False) -> str
         raise InputError(N_("input.empty"))
     if len(text) > limit:
         raise InputError(N_("input.too_long"), limit=limit, count=len(text))
+    if needs_words and not has_words(text):
+        raise InputError(N_("input.needs_words"))
     return text
+
+
+def has_words(text: str) -> bool:
+    """Whether `text` holds a letter (CJK included) or a digit, not only emoji and symbols."""
+    return any(unicodedata.category(char)[0] in "LN" for char in text)
+
+
+def only_symbols(text: str) -> bool:
+    """Something visible was typed, but no letter or digit: "👍", "🙏🙏", "？？"."""
+    visible = [char for char in text if unicodedata.category(char)[0] not in "CZ"]
+    return bool(visible) and not has_words(text)
 
 
 @dataclass(frozen=True)

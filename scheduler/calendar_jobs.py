@@ -25,7 +25,7 @@ from models.members import Gender, Member, MemberStatus
 from models.organizations import get_organization
 from models.outbox import Broadcast, BroadcastKind, Recipient, enqueue
 from scheduler.dates import RuleError, next_occurrence, occurrences
-from scheduler.render import fill, pick
+from scheduler.render import fill, pick, picked_language
 from scheduler.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -204,20 +204,28 @@ async def recipients_for(
     return [
         Recipient(
             chat_id=member.telegram_user_id or 0,
-            text=fill(
-                pick(entry.messages, member.language, default),
-                {"name": member.real_name, "org": runtime.settings.organization_name},
-            ),
+            text=_member_text(runtime, entry, member),
             member_id=member.id,
         )
         for member in members
     ]
 
 
+def _member_text(runtime: Runtime, entry: CalendarEntry, member: Member) -> str:
+    """The entry's text in the member's language, signed with the union's name in that language."""
+    default = runtime.settings.default_language
+    language = picked_language(entry.messages, member.language, default)
+    return fill(
+        pick(entry.messages, member.language, default),
+        {"name": member.real_name, "org": runtime.settings.organization_name_for(language)},
+    )
+
+
 async def task_figures(
     session: AsyncSession, *, org_id: int, occurrence: date
 ) -> dict[str, object]:
-    """Counts a committee task may quote: {members}, {women}, {retirees}, {hardship}, {date}."""
+    """What a committee task may quote: {members}, {women}, {retirees}, {hardship}, {date} and
+    {last_year} (the year before the occurrence: January's summary is of the year just ended)."""
     active = (
         select(func.count())
         .select_from(Member)
@@ -231,6 +239,7 @@ async def task_figures(
         "retirees": int((await session.exec(retirees)).one()),
         "hardship": len(await active_files(session, org_id=org_id)),
         "date": occurrence.isoformat(),
+        "last_year": occurrence.year - 1,
     }
 
 

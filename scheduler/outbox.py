@@ -89,6 +89,7 @@ class _Outcome:
     error: str | None
     retry_at: datetime | None
     member_id: int | None
+    telegram_message_id: int | None = None  # kept so the message can be edited later
 
 
 @dataclass
@@ -246,7 +247,9 @@ class OutboxSender:
             # Paced right before the request: a slow commit above cannot become a burst.
             await self._wait_for_slot()
             status, error, retry_at = await self._deliver(message)
-            outcome = _Outcome(status, error, retry_at, message.member_id)
+            outcome = _Outcome(
+                status, error, retry_at, message.member_id, message.telegram_message_id
+            )
             try:
                 await self._record(message.id, outcome)
             except BaseException:
@@ -267,6 +270,7 @@ class OutboxSender:
                 status=outcome.status,
                 error=outcome.error,
                 retry_at=outcome.retry_at,
+                telegram_message_id=outcome.telegram_message_id,
             )
             if outcome.status == OutboxStatus.UNREACHABLE and outcome.member_id is not None:
                 await mark_member_unreachable(session, member_id=outcome.member_id)
@@ -294,9 +298,10 @@ class OutboxSender:
         self, message: OutboxMessage
     ) -> tuple[OutboxStatus, str | None, datetime | None]:
         try:
-            await self.bot.send_message(
+            sent = await self.bot.send_message(
                 message.chat_id, message.text, reply_markup=_markup(message.buttons)
             )
+            message.telegram_message_id = sent.message_id
         except RetryAfter as exc:
             pause = _seconds(exc.retry_after)
             self._paused_until = max(self._paused_until, time.monotonic() + pause)

@@ -15,7 +15,8 @@ from models.errors import N_, InputError
 
 # The placeholders the committee may use, by what they are filled with.
 MEMBER_PLACEHOLDERS = ("name", "org")  # a broadcast, a greeting or an announcement
-TASK_PLACEHOLDERS = ("members", "women", "retirees", "hardship", "date")  # a committee task
+# A committee task; {last_year} is the year before the occurrence (a summary in January).
+TASK_PLACEHOLDERS = ("members", "women", "retirees", "hardship", "date", "last_year")
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 
@@ -58,7 +59,16 @@ def check_placeholders(template: str, allowed: Collection[str]) -> None:
 
 def pick(messages: Mapping[str, str], language: str | None, default_language: str) -> str:
     """The message in the reader's language, else the default language, else any."""
+    chosen = picked_language(messages, language, default_language)
+    return messages[chosen] if chosen is not None else ""
+
+
+def picked_language(
+    messages: Mapping[str, str], language: str | None, default_language: str
+) -> str | None:
+    """The language of the message `pick` returns (None when there is none): the union's name
+    in a text is the one of the text's language."""
     for candidate in (language, default_language):
         if candidate and messages.get(candidate):
-            return messages[candidate]
-    return next(iter(messages.values()), "")
+            return candidate
+    return next(iter(messages), None)

@@ -1,6 +1,7 @@
 """Date rules typed the way committee members write dates.
 
-3-8 / 3月8日            solar date          农历8-15 / lunar 8-15   lunar date
+3-8 / 3月8日 / 三月八日   solar date          农历8-15 / 农历五月初五 / 腊月二十三   lunar date
+端午节 / 除夕            a holiday by name (models.written.HOLIDAY_NAMES)
 春节-21 / 春节+7         days from a holiday  spring_festival -21     (English holiday names)
 每月1 / monthly 1       a day of every month
 5月第2个周日 / nth 5 2 sun   the n-th weekday of a month ("最后一个" / "last" for the last)
@@ -10,17 +11,9 @@ from __future__ import annotations
 
 import re
 
+from models.written import holiday_base, lunar_month_day, month_day
 from scheduler.dates import HOLIDAYS, RuleError, validate_rule
 
-_HOLIDAY_NAMES = {
-    "元旦": "new_year", "妇女节": "womens_day", "三八": "womens_day", "劳动节": "labour_day",
-    "五一": "labour_day", "儿童节": "childrens_day", "教师节": "teachers_day",
-    "國慶": "national_day",
-    "国庆": "national_day", "春节": "spring_festival", "春節": "spring_festival",
-    "元宵": "lantern_festival", "端午": "dragon_boat", "中秋": "mid_autumn",
-    "重阳": "double_ninth", "重陽": "double_ninth", "教師節": "teachers_day",
-    "婦女節": "womens_day", "勞動節": "labour_day", "兒童節": "childrens_day",
-}  # fmt: skip
 _WEEKDAYS = {
     "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
     "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
@@ -51,6 +44,13 @@ def _parse(value: str) -> dict[str, object] | None:
         return {"type": "lunar", "month": int(match[1]), "day": int(match[2])}
     if match := _SOLAR.match(value):
         return {"type": "solar", "month": int(match[1]), "day": int(match[2])}
+    if base := holiday_base(value):  # 端午节: the holiday itself, every year
+        return {"type": "offset", "base": base[0], "days": base[1]}
+    if lunar := lunar_month_day(value):  # 农历五月初五, 腊月二十三, 闰四月初一
+        month, day, leap = lunar
+        return {"type": "lunar", "month": month, "day": day} | ({"leap": True} if leap else {})
+    if (solar := month_day(value)) and solar[0] is None:  # 三月八日
+        return {"type": "solar", "month": solar[1], "day": solar[2]}
     if match := _MONTHLY.match(value):
         return {"type": "monthly", "day": int(match[1])}
     if match := _NTH_ZH.match(value):
@@ -71,9 +71,9 @@ def _parse(value: str) -> dict[str, object] | None:
         }
     if match := _OFFSET.match(value):
         name = match[1]
-        base = _HOLIDAY_NAMES.get(name, name if name in HOLIDAYS else None)
+        base = holiday_base(name) or ((name, 0) if name in HOLIDAYS else None)
         if base is None:
             return None
         days = int(match[3]) * (-1 if match[2] == "-" else 1)
-        return {"type": "offset", "base": base, "days": days}
+        return {"type": "offset", "base": base[0], "days": base[1] + days}
     return None

@@ -47,16 +47,16 @@ TITLE = "教职工乒乓球赛"
 GOT_SEAT = "报名成功"
 WAITLISTED = re.compile(r"候补第 (\d+) 位")
 APPLIED = "已登记抽签"
-ALREADY = "你已经报名了"
+ALREADY = "您已经报名了"
 DEADLINE_PASSED = "报名已经截止"
 NOT_ELIGIBLE = "只面向部分会员"
 CANCELLED = "这个活动已经取消了"
 CHOICE_UNKNOWN = "没有这个项目"
 CHOICE_NEEDED = "请选择一个项目"
-NO_SIGNUP = "你没有报名这个活动"
+NO_SIGNUP = "您没有报名这个活动"
 NOT_FOUND = "找不到这个活动"
 STALE = "这个按钮已失效"
-CANCELLED_YOURS = "已取消你在"
+CANCELLED_YOURS = "已取消您在"
 PROMOTED = "从候补转为正式报名"
 FREED_LATE = "已过报名截止时间"
 NOT_COMMITTEE = "只有工会委员"
@@ -727,7 +727,7 @@ async def test_the_lottery_seats_exactly_the_capacity_and_the_rest_wait_in_drawn
     ids = {member: tg for tg, member in (await member_ids(bot)).items()}
     assert set(texts) == {ids[s.member_id] for s in rows}
     for s in seated:
-        assert "你抽中了" in texts[ids[s.member_id]]
+        assert "您抽中了" in texts[ids[s.member_id]]
     for s in waiting:
         assert "没有抽中" in texts[ids[s.member_id]]
 
@@ -765,7 +765,7 @@ async def test_with_fewer_applicants_than_seats_everyone_is_seated(bot: BotHarne
     assert [s.status for s in rows] == [SignupStatus.SEAT, SignupStatus.SEAT]
     assert (await reload(bot, aid)).seats_taken == 2
     texts = await broadcast_texts(bot, f"activity:{aid}:draw")
-    assert len(texts) == 2 and all("你抽中了" in t for t in texts.values())
+    assert len(texts) == 2 and all("您抽中了" in t for t in texts.values())
 
 
 async def test_a_lottery_open_until_the_start_is_drawn_or_refused(bot: BotHarness) -> None:
@@ -871,7 +871,7 @@ async def test_moving_time_and_place_tells_everyone_signed_up(bot: BotHarness) -
     await bot.say(COMMITTEE, local(bot, new_start))
     assert "新的地点" in bot.telegram.last(COMMITTEE.id).text
     await bot.say(COMMITTEE, "学校礼堂")
-    assert "已通知 2 位" in bot.telegram.last(COMMITTEE.id).text
+    assert "2 人会收到变动通知" in bot.telegram.last(COMMITTEE.id).text
 
     stored = await reload(bot, aid)
     assert stored.place == "学校礼堂"
@@ -903,7 +903,7 @@ async def test_fewer_seats_move_the_latest_seated_to_the_head_of_the_waitlist(
 
     await bot.press(COMMITTEE, pack("ag", "cap2", aid))
     assert "目前已报名 4 人" in bot.telegram.last(COMMITTEE.id).text
-    for bad in ("abc", "0", "１"):
+    for bad in ("abc", "0", "①"):
         await bot.say(COMMITTEE, bad)
         assert "1 到 10000" in bot.telegram.last(COMMITTEE.id).text
     await bot.say(COMMITTEE, "2")
@@ -1032,9 +1032,9 @@ async def test_the_export_is_a_real_workbook(
     sheet = book.active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0] == ["序号", "姓名 · 部门", "状态", "项目", "家属", "签到时间"]
-    assert [row[0] for row in rows[1:]] == [1, 2, 3]
+    assert [row[0] for row in rows[1:]] == [1, 2, None]  # the waiting are numbered by place
     assert [row[1] for row in rows[1:]] == ["老师0 · 语文组", "老师1 · 语文组", "老师2 · 语文组"]
-    assert [row[2] for row in rows[1:]] == ["已报名", "已报名", "候补第 3 位"]
+    assert [row[2] for row in rows[1:]] == ["已报名", "已报名", "候补第 1 位"]
     assert [row[3] for row in rows[1:]] == ["拔河", "乒乓球", "拔河"]
 
     assert NOT_COMMITTEE in await press_alert(bot, a, pack("ag", "xlsx", aid))

@@ -277,13 +277,16 @@ async def test_the_chair_changes_a_standard_and_no_one_else_can(union: Union) ->
         ("￥1,000", 100000),
         ("1000元", 100000),
         (" ¥ 1，000 元 ", 100000),
+        ("250 块", 25000),
+        ("三千元", 300000),
+        ("1.5万元", 1500000),
     ],
 )
 def test_amounts_are_read_as_people_type_them(typed: str, fen: int) -> None:
     assert parse_amount(typed) == fen
 
 
-@pytest.mark.parametrize("typed", ["abc", "-5", "1.234", "", "  ", "元", "1.2.3", "250 块"])
+@pytest.mark.parametrize("typed", ["abc", "-5", "1.234", "", "  ", "元", "1.2.3", "一万亿元"])
 def test_nonsense_amounts_are_refused(typed: str) -> None:
     with pytest.raises(DomainError) as caught:
         parse_amount(typed)
@@ -601,7 +604,7 @@ async def test_a_decided_case_cannot_be_decided_again(union: Union) -> None:
         )
         await refused(
             "aid.already_decided",
-            union.call(ask_information, case_id=case, actor=union.committee2, question="?"),
+            union.call(ask_information, case_id=case, actor=union.committee2, question="请补充"),
         )
         assert await union.kinds(case) == before
     assert (await union.stored(approved)).status == Status.APPROVED

@@ -117,7 +117,7 @@ async def test_ask_review_approve_and_pay(bot: BotHarness) -> None:
     assert stored is not None and stored.status == CaseStatus.PAID
     assert [e.kind for e in ledger] == ["requested", "approval", "approved", "paid"]
     assert ledger[-1].method == "现金" and ledger[-1].amount == 25000
-    assert "已发放 ¥250" in bot.telegram.last(MEMBER.id).text
+    assert bot.telegram.last(MEMBER.id).text == "您的住院慰问金 ¥250 已发放，祝您早日康复。"
     for sent in group_texts(bot):
         assert "王芳芳" not in sent and "脑梗" not in sent
 
@@ -196,7 +196,7 @@ async def test_the_subject_cannot_decide_their_own_case(bot: BotHarness) -> None
 
     await bot.press(CHAIR, pack("ak", "yes", case.id or 0, 50000), chat=GROUP)
 
-    assert "与你本人有关" in bot.telegram.answers()[-1].params.get("text", "")
+    assert "与您本人有关" in bot.telegram.answers()[-1].params.get("text", "")
     async with bot.db() as session:
         assert (await session.get(AidCase, case.id)).status == CaseStatus.OPEN  # type: ignore[union-attr]
 
@@ -255,7 +255,7 @@ async def test_a_correction_is_a_new_ledger_row(bot: BotHarness) -> None:
     await bot.say(TREASURER, "今天 现金")
 
     await bot.say(MEMBER, f"/aidcorrect {case.number} -50 多发")
-    assert "只有经费管理员" in bot.telegram.last(MEMBER.id).text
+    assert "只有工会财务（经费管理）或主席" in bot.telegram.last(MEMBER.id).text
     await bot.say(TREASURER, f"/aidcorrect {case.number} abc 多发")
     assert "金额要写成正数" in bot.telegram.last(TREASURER.id).text
     await bot.say(TREASURER, f"/aidcorrect {case.number} -50 多发了50元已退回")

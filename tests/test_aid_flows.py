@@ -51,11 +51,11 @@ STORY = "我父亲上周脑梗住院，目前在市一医院神经内科。"
 NOT_COMMITTEE = "只有工会委员可以处理这一项。"
 CHAIR_ONLY = "只有工会主席可以"
 STALE = "这个按钮已失效"
-CONFLICT = "这个事项与你本人有关，你不能处理"
+CONFLICT = "这个事项与您本人有关，您不能处理"
 ALREADY_DECIDED = "这个事项已经处理过了"
-TREASURER_ONLY = "只有经费管理员（主席授予）或主席可以登记发放。"
+TREASURER_ONLY = "只有工会财务（经费管理）或主席可以登记发放；工会财务由主席在会员卡片上任命。"
 NEEDS_CHAIR = "还需要主席批准"
-TOO_LONG = "太长了：最多 1000 个字，你输入了 1001 个"
+TOO_LONG = "太长了：最多 1000 个字，您输入了 1001 个"
 EMPTY = "内容是空的"
 DATE_FUTURE = "日期不能晚于今天。"
 DATE_FORMAT = "没看懂日期"
@@ -70,12 +70,12 @@ FILES_ONLY = "这一步请发送照片或 PDF"
 TOO_MANY = "最多 10 个文件，多出的没有保存。"
 CANCELLED = "已取消，没有保存。"
 COLLEAGUE_NONE = "没有找到这位会员"
-RECEIPT_REPORT = "谢谢告诉工会"
+RECEIPT_REPORT = "谢谢您告诉工会"
 TOLD_APPROVED_REPORT = "已批准慰问，工会会安排看望"
 TOLD_PAID_REPORT = "慰问金已发放"
 COUNT_CAP = "年已享受过 1 次同类慰问，需要主席批准"  # "2026 年已享受过...": the decision's year
 BOOKS_USAGE = "请写年份，例如 /aidbooks"
-RULES_USAGE = "修改：/aidrules standard 类别 金额"
+RULES_USAGE = "修改：/aidrules 标准 类别 金额"
 NOTICE_OFF = "本工会没有开启困难补助公示"
 HARDSHIP_NONE = "目前没有在档的困难职工。"
 ALREADY_ON_FILE = "这位会员已经在困难档案里了。"
@@ -502,7 +502,7 @@ async def test_reporting_offers_only_reportable_types_and_refuses_a_forged_one(
     await bot.say(COLLEAGUE, "王老师的父亲昨天去世了。")
     await bot.say(COLLEAGUE, "昨天")
     await bot.press(COLLEAGUE, pack("ad", "ev", "done"))
-    assert "（报告同事的情况）" in bot.telegram.last(COLLEAGUE.id).text
+    assert f"报告同事：{MEMBER_NAME}（初二年级组）" in bot.telegram.last(COLLEAGUE.id).text
     await bot.press(COLLEAGUE, pack("ad", "ok", "yes"))
 
     case = await latest_case(bot)
@@ -625,6 +625,7 @@ async def test_a_second_hospital_visit_in_a_year_needs_the_chair(bot: BotHarness
     first = await ask(bot)
     await approve_as(bot, COMMITTEE, first, 25000)
     assert (await reload(bot, first.id or 0)).status == Status.APPROVED
+    assert alert(bot) == f"已批准 {first.number}。"  # says what was approved
 
     second = await ask(bot, story="又住院了，这次是骨折。")
     sid = second.id or 0
@@ -679,7 +680,7 @@ async def test_only_the_treasurer_pays_and_a_bad_payment_text_is_asked_again(
         "随春节慰问发放",
         25000,
     )
-    assert "已发放 ¥250" in bot.telegram.last(MEMBER.id).text
+    assert bot.telegram.last(MEMBER.id).text == "您的住院慰问金 ¥250 已发放，祝您早日康复。"
 
 
 # ---- 5. /mine and withdrawing ------------------------------------------------------------
@@ -763,9 +764,8 @@ async def test_aidrules_shows_and_changes_a_standard(bot: BotHarness) -> None:
     await add_chair(bot)
     await bot.say(COMMITTEE, "/aidrules")
     shown = bot.telegram.last(COMMITTEE.id).text
-    assert (
-        "住院慰问（hospital）：标准 ¥250" in shown and "生育慰问（childbirth）：标准 ¥500" in shown
-    )
+    assert "住院慰问：标准 ¥250；每年次数上限：1；每年金额上限：不限" in shown
+    assert "生育慰问：标准 ¥500" in shown and "hospital" not in shown
 
     await bot.say(CHAIR, "/aidrules standard 住院 300 1 -")
     async with bot.db() as session:
@@ -777,7 +777,7 @@ async def test_aidrules_shows_and_changes_a_standard(bot: BotHarness) -> None:
             )
         ).one()
     assert (standard.amount, standard.cap_count, standard.cap_total) == (30000, 1, None)
-    assert "住院慰问（hospital）：标准 ¥300" in bot.telegram.last(CHAIR.id).text
+    assert "住院慰问：标准 ¥300" in bot.telegram.last(CHAIR.id).text
 
     await ask(bot)
     assert "标准 ¥300" in card(bot).text
@@ -845,7 +845,7 @@ async def test_the_public_notice_shows_masked_names_and_posts_only_when_allowed(
     shown = bot.telegram.last(COMMITTEE.id)
     assert "王*　¥1,000" in shown.text and "李*　¥1,000" in shown.text
     assert "共 2 户，合计 ¥2,000" in shown.text
-    assert NOTICE_OFF in shown.text and "/aidrules notice on" in shown.text
+    assert NOTICE_OFF in shown.text and "/aidrules 公示 开" in shown.text
     assert shown.buttons() == []
     assert MEMBER_NAME not in shown.text and COLLEAGUE_NAME not in shown.text
 
@@ -935,7 +935,7 @@ async def test_hardship_files_are_opened_reviewed_and_closed_by_the_committee(
 
     await bot.say(COMMITTEE, "/hardship")
     listing = bot.telegram.last(COMMITTEE.id)
-    assert f"{number} {MEMBER_NAME}（初二年级组） · 特别困难" in listing.text
+    assert f"{number} {MEMBER_NAME}（初二年级组） · 特困" in listing.text
 
     async with bot.db() as session:
         stored = await session.get(HardshipFile, record.id)

@@ -259,7 +259,7 @@ async def test_only_the_chair_changes_the_rules_and_the_committee_hears_of_each_
     await setup_school(bot)
     await add_chair(bot)
     await bot.say(COMMITTEE, "/aidrules")
-    assert "住院慰问（hospital）：标准 ¥250" in bot.telegram.last(COMMITTEE.id).text
+    assert "住院慰问：标准 ¥250" in bot.telegram.last(COMMITTEE.id).text
     policy = await this_years_policy(bot)
     start = len(bot.telegram.calls)
 
@@ -282,12 +282,12 @@ async def test_only_the_chair_changes_the_rules_and_the_committee_hears_of_each_
 
     # The chair's changes: each posted to the group, with who, the old and the new value.
     said = await replies(bot, CHAIR, "/aidrules standard hospital 300 - -")
-    assert "已修改，并已通知委员会群" in said and "住院慰问（hospital）：标准 ¥300" in said
+    assert "已修改，并已通知委员会群" in said and "住院慰问：标准 ¥300" in said
     assert await hospital_standard(bot) == (30000, None, None)
     assert group_posts(bot, start) == [
-        "⚖️ 张主席 修改了帮扶慰问规则：\n"
-        "• 住院慰问 标准：¥250 → ¥300\n"
-        "• 住院慰问 每年次数上限：1 → 不限"
+        "⚖️ 张主席修改了帮扶慰问规则：\n"
+        "• 住院慰问标准：¥250 → ¥300\n"
+        "• 住院慰问每年次数上限：1 → 不限"
     ]
     year = today(bot).year
     for typed, line in (
@@ -299,7 +299,7 @@ async def test_only_the_chair_changes_the_rules_and_the_committee_hears_of_each_
     ):
         before = len(bot.telegram.calls)
         await bot.say(CHAIR, typed)
-        assert group_posts(bot, before) == ["⚖️ 张主席 修改了帮扶慰问规则：\n" + line], typed
+        assert group_posts(bot, before) == ["⚖️ 张主席修改了帮扶慰问规则：\n" + line], typed
     assert await this_years_policy(bot) == (None, 200000, 8000000, True)
 
     # Nothing changed: the chair is told, the group is not.
@@ -394,7 +394,7 @@ async def test_a_correction_above_the_limit_waits_for_the_chair_or_a_second_memb
     assert asked == ("correction_ask", 200000, treasurer, reason)
     assert await paid_now(bot, cid) == 25000  # not counted yet
     [posted] = group_posts(bot, start)
-    assert f"✏️ 更正申请 {number} 住院慰问" in posted and "王*" in posted
+    assert f"✏️ 更正申请：{number} 住院慰问" in posted and "王*" in posted
     assert "更正：+2,000 元（目前已发放 ¥250）" in posted and "提出人：钱会计" in posted
     assert reason not in posted and MEMBER_NAME not in posted
     async with bot.db() as session:
@@ -422,15 +422,15 @@ async def test_a_correction_above_the_limit_waits_for_the_chair_or_a_second_memb
     assert await paid_now(bot, cid) == 25000
 
     await bot.press(COMMITTEE, agree, chat=GROUP)
-    assert f"已同意，更正已记入 {number} 的台帐" in alert(bot)
+    assert f"已同意，更正已记入 {number} 的台账" in alert(bot)
     assert (await ledger(bot, cid))[-1] == ("correction", 200000, committee, reason)
     assert await paid_now(bot, cid) == 225000
     edited = group_edit(bot)
-    assert "✅ 刘委员 已同意，已记入台帐。" in edited
+    assert "✅ 刘委员已同意，已记入台账。" in edited
     buttons = bot.telegram.last(COMMITTEE_GROUP_ID, method="editMessageText").buttons()
     assert [data for _label, data in buttons] == [pack("ak", "open", cid)]
     told = bot.telegram.last(TREASURER.id).text
-    assert f"你提出的更正 {number} +2,000 元已由 刘委员 同意" in told
+    assert f"您提出的更正 {number} +2,000 元已由刘委员同意" in told
     # Pressed again (or by another member): already dealt with, counted once.
     await bot.press(SECOND, agree, chat=GROUP)
     assert "这笔更正已经处理过了" in alert(bot)
@@ -444,11 +444,11 @@ async def test_a_correction_above_the_limit_waits_for_the_chair_or_a_second_memb
         ).first()
     assert entry is not None and entry.kind == "correction_ask"
     await bot.press(SECOND, pack("ak", "fix", "no", cid, entry.id or 0), chat=GROUP)
-    assert f"已作废，{number} 的台帐没有变化" in alert(bot)
+    assert f"已作废，{number} 的台账没有变化" in alert(bot)
     assert (await ledger(bot, cid))[-1][:2] == ("correction_drop", -150000)
     assert await paid_now(bot, cid) == 225000
-    assert "未获同意（陈委员）" in bot.telegram.last(TREASURER.id).text
-    assert "✖️ 陈委员 未同意，已作废" in group_edit(bot)
+    assert "未获陈委员同意" in bot.telegram.last(TREASURER.id).text
+    assert "✖️ 陈委员未同意，已作废" in group_edit(bot)
 
     # One who asks cannot also agree, even on the committee; the chair's own word is enough.
     await bot.say(BOTH_ROLES, f"/aidcorrect {number} +1200 补发护工费")
@@ -458,7 +458,7 @@ async def test_a_correction_above_the_limit_waits_for_the_chair_or_a_second_memb
         ).first()
     assert entry is not None and entry.kind == "correction_ask"
     await bot.press(BOTH_ROLES, pack("ak", "fix", "ok", cid, entry.id or 0), chat=GROUP)
-    assert "这笔更正是你提出的，需要主席或另一位委员同意" in alert(bot)
+    assert "这笔更正是您提出的，需要主席或另一位委员同意" in alert(bot)
     await bot.press(CHAIR, pack("ak", "fix", "ok", cid, entry.id or 0), chat=GROUP)
     assert await paid_now(bot, cid) == 345000
     said = await replies(bot, CHAIR, f"/aidcorrect {number} -1200 重复")

@@ -69,7 +69,7 @@ GROUP = group_chat(COMMITTEE_GROUP_ID)
 # What people read (catalogs, distinctive fragments).
 KEY_CHANGED_EN = "The bot did not start: SECRET_KEY (or data/secret.key when it is not set)"
 AUTHOR_LOST_ZH = "匿名提出人已无法联系"
-LINK_LOST_ZH = "已无法确认你是它的提出人"
+LINK_LOST_ZH = "已无法确认您是它的提出人"
 RECEIVED_LATE_ZH = "现在已送到委员会"
 HONEST = {
     "zh-Hans": "坦白说：管理机器人服务器并持有其密钥的人，在技术上能查出作者。",

@@ -379,9 +379,10 @@ async def test_private_only_command_in_a_group_points_to_the_private_chat(
 async def test_private_only_command_in_a_group_from_a_stranger(bot: BotHarness) -> None:
     await bot.say(STRANGER, "/me", chat=group_chat(COMMITTEE_GROUP_ID))
 
+    # In the stranger's own language (Telegram's language_code), not the group's default.
     reply = bot.telegram.last(COMMITTEE_GROUP_ID)
-    assert PRIVATE_ONLY in reply.text
-    assert reply.buttons() == [(OPEN_PRIVATE, f"https://t.me/{BOT_USERNAME}")]
+    assert "Please use this command in a private chat with me" in reply.text
+    assert reply.buttons() == [("Message the union desk", f"https://t.me/{BOT_USERNAME}")]
     assert bot.telegram.texts(STRANGER.id) == []
 
 

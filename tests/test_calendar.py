@@ -553,10 +553,17 @@ async def test_womens_day_goes_to_women_only_in_their_language(bot: BotHarness) 
     await deliver(bot, eight_thirty)
     texts = received(bot)
     assert set(texts) == {3001, 3002, 3003, 3006}
-    assert texts[3001] == [f"🌷 王芳老师，三八妇女节快乐！感谢你为学校付出的一切。——{ORG_NAME}"]
-    assert texts[3002] == [f"🌷 陳美玲老師，三八婦女節快樂！感謝你為學校付出的一切。——{ORG_NAME}"]
+    # Each reader's text is signed with the union's name in that language (the harness sets
+    # only the Simplified one; the others are the defaults).
+    assert texts[3001] == [
+        f"🌷 王芳老师，三八妇女节快乐！感谢您一直以来的辛勤付出，祝您健康美丽。——{ORG_NAME}"
+    ]
+    assert texts[3002] == [
+        "🌷 陳美玲老師，三八婦女節快樂！感謝您一直以來的辛勤付出，祝您健康美麗。——學校工會"
+    ]
     assert texts[3003] == [
-        f"🌷 Happy Women's Day, Alice Chen! Thank you for all you give to our school. — {ORG_NAME}"
+        "🌷 Happy Women's Day, Alice Chen! Thank you for all you give; we wish you health and"
+        " joy. — the school union"
     ]
     assert texts[3006][0].startswith("🌷 赵敏老师，三八妇女节快乐")  # the default language
 
@@ -620,8 +627,14 @@ async def test_muted_members_get_no_greeting_but_committee_tasks_still_arrive(
     assert not any(row.quiet for row in task_rows)
     await deliver(bot, sh(2027, 1, 10, 9))
     texts = received(bot)
-    assert texts[3201][-1] == "📋 提醒：请开始撰写本年度工会工作总结（会员 5 人）。"
-    assert texts[3202][-1] == ("📋 Reminder: time to write the union's annual summary (5 members).")
+    # On 10 January 2027 the summary is of 2026, the year just ended.
+    assert texts[3201][-1] == (
+        "📋 提醒：请撰写2026年度工会工作总结，并拟定新学期工作计划（会员 5 人）。"
+    )
+    assert texts[3202][-1] == (
+        "📋 Reminder: write the union's work summary for 2026 and draft the plan for the new term"
+        " (5 members)."
+    )
     assert 3203 not in texts
 
 
@@ -687,8 +700,8 @@ async def test_birthdays_including_29_february(bot: BotHarness) -> None:
 
     await deliver(bot, sh(2028, 3, 1, 8))
     assert received(bot)[3502] == [
-        f"🎂 闰日老师，生日快乐！{ORG_NAME}祝你天天开心。",
-        f"🎂 闰日老师，生日快乐！{ORG_NAME}祝你天天开心。",
+        f"🎂 闰日老师，生日快乐！{ORG_NAME}祝您天天开心、身体健康。",
+        f"🎂 闰日老师，生日快乐！{ORG_NAME}祝您天天开心、身体健康。",
     ]
 
 
@@ -708,7 +721,9 @@ async def test_a_task_goes_once_to_the_committee_group_with_the_counts(bot: BotH
         key="monthly_visits",
         kind=EntryKind.TASK,
         messages={
-            "zh-Hans": "本月：会员 {members} 人，女职工 {women} 人，离退休 {retirees} 人（{date}）",
+            "zh-Hans": (
+                "本月：会员 {members} 人，女教职工 {women} 人，离退休 {retirees} 人（{date}）"
+            ),
             "en": "This month: {members} members, {women} women, {retirees} retirees ({date}).",
         },
     )
@@ -722,6 +737,7 @@ async def test_a_task_goes_once_to_the_committee_group_with_the_counts(bot: BotH
         "retirees": 2,
         "hardship": 0,
         "date": "2027-04-01",
+        "last_year": 2026,
     }
     broadcast = await fire(runtime, visits, date(2027, 4, 1), now=nine)
 
@@ -735,7 +751,7 @@ async def test_a_task_goes_once_to_the_committee_group_with_the_counts(bot: BotH
     assert (row.chat_id, row.quiet, row.member_id) == (COMMITTEE_GROUP_ID, False, None)
     await deliver(bot, nine)
     assert received(bot) == {
-        COMMITTEE_GROUP_ID: ["本月：会员 6 人，女职工 3 人，离退休 2 人（2027-04-01）"]
+        COMMITTEE_GROUP_ID: ["本月：会员 6 人，女教职工 3 人，离退休 2 人（2027-04-01）"]
     }
 
     # The default Spring Festival visits task quotes the same figures.

@@ -112,7 +112,7 @@ async def test_calendar_lists_upcoming_entries_and_edits_time(bot: BotHarness) -
         ).one()
     await bot.press(COMMITTEE, pack("cal", "open", womens_day.id or 0))
     card = bot.telegram.last(COMMITTEE.id)
-    assert "女职工" in card.text and "08:30" in card.text
+    assert "女教职工" in card.text and "08:30" in card.text
 
     await bot.press(COMMITTEE, card.button_data("改时间"))
     await bot.say(COMMITTEE, "25:00")
@@ -188,6 +188,7 @@ async def test_committee_adds_a_lunar_entry_in_chat(bot: BotHarness) -> None:
     await bot.say(COMMITTEE, "9:00")
     await bot.say(COMMITTEE, "中秋节祝福")
     await bot.say(COMMITTEE, "{name}老师，中秋快乐！")
+    await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("其余语言都用"))
     preview = bot.telegram.last(COMMITTEE.id)
     assert "中秋节祝福" in preview.text
     await bot.press(COMMITTEE, preview.button_data("确认"))

@@ -45,8 +45,8 @@ from tests.support.updates import Person
 
 OLD_GROUP_ID = -1005555555555
 STORY = "我母亲上周脑梗住院，在市一医院神经内科。"
-ROLE_LOST = "你的角色“工会委员”已取消。"  # roles.you_lost
-NOT_REGISTERED = "你还不是工会助手的会员"  # member.not_registered
+ROLE_LOST = "您的角色“工会委员”已取消。"  # roles.you_lost
+NOT_REGISTERED = "您还不是工会助手的会员"  # member.not_registered
 
 
 def hello(tr: Translator) -> str:
@@ -421,7 +421,7 @@ async def test_a_deactivated_members_form_ends_and_stays_ended_after_reactivatio
     await bot.press(COMMITTEE, pack("mem", "deact", school.author.id or 0))
     await bot.say(AUTHOR, STORY)
     # A deactivated member is told their membership is inactive, not that they never joined.
-    assert "停用" in bot.telegram.last(AUTHOR.id).text
+    assert "会籍已转出" in bot.telegram.last(AUTHOR.id).text
     await bot.press(COMMITTEE, pack("mem", "react", school.author.id or 0))
     await bot.say(AUTHOR, STORY)
 

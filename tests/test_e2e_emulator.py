@@ -195,6 +195,7 @@ def test_proposal_with_cosigners_through_triage_and_rating(tmp_path: Path, url: 
 
         desk = client.wait_for(GROUP_ID, "canteen")
         client.press(COMMITTEE, desk, "立案")
+        client.tap(COMMITTEE, "pd:fileok:", chat_id=GROUP_ID)  # asked once: 确定
         client.tap(COMMITTEE, "pd:asg:", chat_id=GROUP_ID)
         client.tap(COMMITTEE, "pd:lead:", chat_id=GROUP_ID)
         client.tap(COMMITTEE, "pd:asgok:", chat_id=GROUP_ID)
@@ -296,6 +297,7 @@ def test_calendar_greeting_reaches_the_women(tmp_path: Path, url: str) -> None:
         client.say(COMMITTEE, now.strftime("%H:%M"))
         client.say(COMMITTEE, "女教师节日问候")
         client.say(COMMITTEE, "祝各位女教师节日快乐！")
+        client.tap(COMMITTEE, "cal:txt:rest")
         client.tap(COMMITTEE, "cal:new:yes")
 
         client.wait_for(TEACHER.id, "节日快乐", seconds=60)

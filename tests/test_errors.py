@@ -29,9 +29,9 @@ COMMITTEE = Person(1002, "刘", "zh-hans")
 SECRET_NAME = "王秀英Xiuying"
 
 APOLOGY = "Sorry, something went wrong and your action was not completed."
-APOLOGY_ZH = "抱歉，出了点问题，你的操作没有完成。"
+APOLOGY_ZH = "抱歉，出了点问题，您的操作没有完成。"
 DB_UNAVAILABLE = "Sorry, the system is busy right now and your action was not saved."
-DB_UNAVAILABLE_ZH = "抱歉，系统暂时繁忙，你的操作没有保存。"
+DB_UNAVAILABLE_ZH = "抱歉，系统暂时繁忙，您的操作没有保存。"
 NOT_REGISTERED = "You are not a member of the union desk yet."
 # The reference code, in an English or a Chinese message.
 REFERENCE = re.compile(r"(?:reference |编号 )([0-9A-F]{6})")

@@ -452,6 +452,7 @@ async def write_calendar_and_broadcast(bot: BotHarness) -> None:
     await bot.say(COMMITTEE, "9:00")
     await bot.say(COMMITTEE, title)
     await bot.say(COMMITTEE, text)
+    await bot.press(COMMITTEE, pack("cal", "txt", "rest"))
     await bot.press(COMMITTEE, pack("cal", "new", "yes"))
     async with bot.db() as session:
         added = (

@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # What people read (zh_Hans catalog, distinctive fragments).
 FOLLOWUP_LIMIT = "今天已经追问了 2 次，这是每天的上限，这次没有发送"
 VERDICT_LIMIT = "今天已经评价了 2 次（已解决/未解决），这是每天的上限，这次没有记录"
-SUGGESTION_LIMIT = "今天你已经提交了 2 条意见（署名和匿名合计），这是每天的上限"
-AID_LIMIT = "今天你已经提交了 1 件补助申请或报告，这是每天的上限。请明天再提交"
-WRITE_FOLLOWUP = "请写下你的追问"
+SUGGESTION_LIMIT = "今天您已经提交了 2 条意见（署名和匿名合计），这是每天的上限"
+AID_LIMIT = "今天您已经提交了 1 件补助申请或报告，这是每天的上限。请明天再提交"
+WRITE_FOLLOWUP = "请写下您的追问"
 CHOOSE_CATEGORY = "请选择类别"
 AID_INTRO = "困难帮扶与慰问"
 FLOOD_SETTINGS = {

@@ -1156,7 +1156,7 @@ async def test_follow_up_on_an_anonymous_item_is_checked_through_the_seal(
     assert bot.telegram.texts(TEACHER.id) == [
         translate(bot, TEACHER, "form.writing", purpose=purpose)
         + "\n"
-        + translate(bot, TEACHER, "suggestion.write_followup", limit=BODY_LIMIT)
+        + translate(bot, TEACHER, "suggestion.write_followup_anonymous", limit=BODY_LIMIT)
     ]
 
 

@@ -127,7 +127,7 @@ STARTED = {
     FILING: "请选择类别",  # suggestion.choose_category
     ASKING: "困难帮扶与慰问",  # aid.intro
     PROPOSING: "【案由】",  # proposal.write_title
-    PROFILE: "请输入你的",  # reg.ask_name / reg.ask_department
+    PROFILE: "请输入您的",  # reg.ask_name / reg.ask_department
 }
 APOLOGY = "抱歉"
 GROUP_FAMILIES = ("sug", "ak", "pd", "join")  # buttons that work in groups (handlers/fallback.py)

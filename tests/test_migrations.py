@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +108,52 @@ def test_downgrade_to_base_and_upgrade_again(tmp_path: Path) -> None:
     tables, revision = _schema(path)
     assert tables >= OUR_TABLES
     assert revision == _head(url)
+
+
+def test_unedited_default_greetings_are_reworded_and_edited_ones_kept(tmp_path: Path) -> None:
+    """0014: a default text as first written gets the new wording (您, from the union); a text
+    the committee changed stays as it is; a downgrade gives the first wording back."""
+    path = tmp_path / "greetings.db"
+    url = _sqlite_url(path)
+    config = alembic_config(url)
+    command.upgrade(config, "0013")
+    old = "🎂 {name}老师，生日快乐！{org}祝你天天开心。"
+    new = "🎂 {name}老师，生日快乐！{org}祝您天天开心、身体健康。"
+    edited = "🎂 {name}老师，生日快乐！我们工会的小礼物在门卫室。"
+    engine = sqlalchemy.create_engine(f"sqlite:///{path}")
+
+    def messages() -> dict[str, Any]:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sqlalchemy.text("SELECT organization_id, messages FROM calendar_entry")
+            ).all()
+        return {org: json.loads(value) for org, value in rows}
+
+    try:
+        with engine.begin() as connection:
+            for org_id, text in ((1, old), (2, edited)):
+                connection.execute(
+                    sqlalchemy.text(
+                        "INSERT INTO organization (id, name, created_at) "
+                        "VALUES (:id, '学校工会', '2026-01-01 00:00:00')"
+                    ),
+                    {"id": org_id},
+                )
+                connection.execute(
+                    sqlalchemy.text(
+                        "INSERT INTO calendar_entry (organization_id, key, kind, rule, "
+                        "time_of_day, audience, titles, messages, enabled, created_at, "
+                        "updated_at) VALUES (:org, 'birthdays', 'greeting', '{}', '08:00', "
+                        "'{}', '{}', :messages, 1, '2026-01-01 00:00:00', "
+                        "'2026-01-01 00:00:00')"
+                    ),
+                    {"org": org_id, "messages": json.dumps({"zh-Hans": text, "en": "Hi"})},
+                )
+
+        command.upgrade(config, "head")
+        assert messages() == {1: {"zh-Hans": new, "en": "Hi"}, 2: {"zh-Hans": edited, "en": "Hi"}}
+
+        command.downgrade(config, "0013")
+        assert messages() == {1: {"zh-Hans": old, "en": "Hi"}, 2: {"zh-Hans": edited, "en": "Hi"}}
+    finally:
+        engine.dispose()

@@ -67,7 +67,7 @@ SICK_STORY = "我因抑郁症住院两周，现在在家休养。"
 QUESTION = "李老师，抑郁症住院的诊断书和住院科室请补充一下。"
 FIRST_REPLY = "已转告食堂，下周起减盐。"
 STALE = "这个按钮已失效"  # desk.stale_button
-ROLE_LOST = "你的角色“工会委员”已取消。"  # roles.you_lost
+ROLE_LOST = "您的角色“工会委员”已取消。"  # roles.you_lost
 
 
 async def asked_name(bot: BotHarness, member: Member) -> str | None:

@@ -31,7 +31,7 @@ def refusal(bot: BotHarness, found: str, allowed: tuple[str, ...], language: str
     ("template", "expected"),
     [
         ("{name}老师好", "王芳老师好"),
-        ("{name}，{org}祝你快乐", "王芳，实验中学工会祝你快乐"),
+        ("{name}，{org}祝您快乐", "王芳，实验中学工会祝您快乐"),
         (HUGE, HUGE),
         ("{name!r}", "{name!r}"),
         ("{name:}", "{name:}"),
@@ -54,6 +54,8 @@ def test_unknown_placeholders_are_listed_as_typed() -> None:
     text = "{name} {name:>9} {org} {org!s} {members} {{ok}} {name:>9}"
     assert unknown_placeholders(text, MEMBER_PLACEHOLDERS) == ["{name:>9}", "{org!s}", "{members}"]
     assert unknown_placeholders("{members}人，{date}", TASK_PLACEHOLDERS) == []
+    # January's summary is of the year just ended.
+    assert unknown_placeholders("{last_year} 年度工作总结", TASK_PLACEHOLDERS) == []
     assert unknown_placeholders("{name}", TASK_PLACEHOLDERS) == ["{name}"]
 
 
@@ -121,7 +123,7 @@ async def test_a_task_may_quote_only_the_figures(bot: BotHarness) -> None:
     assert bot.telegram.last(COMMITTEE.id).text == refusal(
         bot, "{name} {members:>30}", TASK_PLACEHOLDERS, "zh-Hans"
     )
-    await bot.say(COMMITTEE, "会员 {members} 人，女职工 {women} 人（{date}）")
+    await bot.say(COMMITTEE, "会员 {members} 人，女教职工 {women} 人（{date}）")
     await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("确认"))
     async with bot.db() as session:
         added = [
@@ -130,7 +132,7 @@ async def test_a_task_may_quote_only_the_figures(bot: BotHarness) -> None:
             if entry.key.startswith("custom_")
         ]
     assert [entry.messages for entry in added] == [
-        {"zh-Hans": "会员 {members} 人，女职工 {women} 人（{date}）"}
+        {"zh-Hans": "会员 {members} 人，女教职工 {women} 人（{date}）"}
     ]
 
 

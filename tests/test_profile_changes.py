@@ -162,7 +162,7 @@ async def test_an_approved_department_takes_effect_and_the_member_is_told(bot: B
     assert (member.real_name, member.department) == (AUTHOR_NAME, "校长室")
     change = tr()("profile_change.department_line", old=AUTHOR_DEPARTMENT, new="校长室")
     assert bot.telegram.last(AUTHOR.id).text == tr()("profile_change.you_approved", change=change)
-    assert last_alert(bot) == tr()("profile_change.decided_toast")
+    assert last_alert(bot) == f"已批准{AUTHOR_NAME}的资料修改。"
     edited = bot.telegram.last(COMMITTEE_GROUP_ID, method="editMessageText")
     assert "✅" in edited.text and "刘委员（#" in edited.text and edited.buttons() == []
 

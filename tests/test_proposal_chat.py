@@ -60,6 +60,8 @@ async def test_the_whole_cycle_from_draft_to_satisfied(bot: BotHarness) -> None:
 
     # 立案, then assign to 总务处 (which has a handler) with 教务处 co-handling.
     await bot.press(COMMITTEE, desk.button_data("立案"), chat=GROUP)
+    question = card(bot)  # asked once: it tells many people
+    await bot.press(COMMITTEE, question.button_data("确定"), chat=GROUP)
     assert (await reload(bot, draft.id)).status == ProposalStatus.FILED
     assert "已立案" in bot.telegram.last(SIGNER_B.id).text
     await bot.press(COMMITTEE, pack("pd", "asg", draft.id or 0), chat=GROUP)
@@ -118,6 +120,7 @@ async def test_committee_answers_for_a_department_without_handler_and_closes(
     proposal = await file_and_submit(bot)
     pid = proposal.id or 0
     await bot.press(COMMITTEE, pack("pd", "file", pid), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "fileok", pid), chat=GROUP)
     await bot.press(COMMITTEE, pack("pd", "asg", pid), chat=GROUP)
     await bot.press(COMMITTEE, pack("pd", "lead", pid, school.academic.id or 0), chat=GROUP)
     await bot.press(COMMITTEE, pack("pd", "asgok", pid), chat=GROUP)
@@ -158,6 +161,7 @@ async def test_convert_to_suggestion_continues_in_the_suggestion_box(bot: BotHar
     proposal = await file_and_submit(bot)
 
     await bot.press(COMMITTEE, pack("pd", "conv", proposal.id or 0), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "convok", proposal.id or 0), chat=GROUP)
 
     assert (await reload(bot, proposal.id)).status == ProposalStatus.CONVERTED
     assert "意-" in bot.telegram.last(PROPOSER.id).text

@@ -595,6 +595,7 @@ async def test_proposals_number_sends_a_card_that_later_changes_keep_up_to_date(
     assert copy.item_id == proposal.id
 
     await bot.press(COMMITTEE, card(bot).button_data("立案"), chat=GROUP)
+    await bot.press(COMMITTEE, card(bot).button_data("确定"), chat=GROUP)  # the question
     assert (await reload(bot, proposal.id)).status == Status.FILED
     edits = [
         edit
@@ -686,7 +687,7 @@ async def test_the_chair_names_a_handler_from_the_member_card_and_clears_it(
     assert last_answer(bot)[0] == "吴老师现在负责教务处的答复。"
     assert (await departments(bot))["教务处"] == wu
     told = bot.telegram.texts(OUTSIDER.id)[told_before:]
-    assert len(told) == 1 and "工会指定你负责答复教务处承办的教代会提案" in told[0]
+    assert len(told) == 1 and "工会指定您负责答复教务处承办的教代会提案" in told[0]
     await bot.say(COMMITTEE, "/departments")
     assert "• 教务处：吴老师" in last_text(bot, COMMITTEE)
 
@@ -717,7 +718,7 @@ async def test_a_committee_member_who_is_not_chair_cannot_name_handlers(bot: Bot
     await bot.press(OUTSIDER, pack("cg", "hset", wu, school.academic.id or 0))
     assert last_answer(bot) == (NOT_COMMITTEE, True)
     assert (await departments(bot))["教务处"] is None
-    assert not any("工会指定你负责答复" in text for text in bot.telegram.texts(OUTSIDER.id))
+    assert not any("工会指定您负责答复" in text for text in bot.telegram.texts(OUTSIDER.id))
 
 
 # ---- the daily job -----------------------------------------------------------------------

@@ -112,9 +112,9 @@ async def test_three_languages_through_the_whole_cycle(bot: BotHarness) -> None:
     assert labels(ask) == ["教育教學", "學校管理", "福利待遇", "後勤保障", "其他"]
     await bot.press(PROPOSER, ask.button_data("福利待遇"))
     preview = bot.telegram.last(PROPOSER.id)
-    assert "請確認你的提案：" in preview.text
+    assert "請確認您的提案：" in preview.text
     assert f"案由：{title}" in preview.text and "類別：福利待遇" in preview.text
-    assert labels(preview) == ["✅ 確認提交", "取消"]
+    assert labels(preview) == ["✅ 確認提交", "✏️ 修改某項", "取消"]
     await bot.press(PROPOSER, preview.button_data("確認提交"))
     (draft,) = await proposals(bot)
     pid = draft.id or 0
@@ -141,7 +141,7 @@ async def test_three_languages_through_the_whole_cycle(bot: BotHarness) -> None:
     # Signer B (Simplified) by /cosign: the proposal is submitted.
     await bot.say(SIGNER_B, f"/cosign {pid}")
     invite = bot.telegram.last(SIGNER_B.id)
-    assert "邀请你附议（已有 1 人附议，需要 2 人）" in invite.text
+    assert "邀请您附议（已有 1 人附议，需要 2 人）" in invite.text
     assert labels(invite) == ["✍️ 附议"]
     since = mark(bot)
     await bot.press(SIGNER_B, invite.button_data("附议"))
@@ -154,7 +154,8 @@ async def test_three_languages_through_the_whole_cycle(bot: BotHarness) -> None:
         f"🏛 提案第1號「{title}」已提交教代會提案工作委員會審查。"
     ]
     assert texts(bot, SIGNER_A, since) == [
-        f"🏛 Proposal No. 1 “{title}” has been submitted for the committee's review."
+        f"🏛 Proposal No. 1 “{title}” has been submitted to the congress proposals committee"
+        " for review."
     ]
 
     # The committee's card speaks the default language (Simplified).
@@ -175,13 +176,14 @@ async def test_three_languages_through_the_whole_cycle(bot: BotHarness) -> None:
     await bot.press(COMMITTEE, pack("pd", "merge", duplicate.id or 0), chat=GROUP)
     await bot.press(COMMITTEE, pack("pd", "mrg", duplicate.id or 0, pid), chat=GROUP)
     assert (await reload(bot, duplicate.id)).status == ProposalStatus.MERGED
-    assert "你是它的聯名提案人" in texts(bot, PROPOSER, since)[-1]
+    assert "您是它的聯名提案人" in texts(bot, PROPOSER, since)[-1]
     assert f"was merged into Proposal No. 1 “{title}”" in texts(bot, SIGNER_A, since)[-1]
-    assert "你是它的联名提案人" in texts(bot, SIGNER_B, since)[-1]
+    assert "您是它的联名提案人" in texts(bot, SIGNER_B, since)[-1]
 
     # 立案.
     since = mark(bot)
     await bot.press(COMMITTEE, pack("pd", "file", pid), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "fileok", pid), chat=GROUP)
     assert (await reload(bot, pid)).status == ProposalStatus.FILED
     assert texts(bot, PROPOSER, since) == [
         f"✅ 提案第1號「{title}」已立案，接下來會交承辦部門辦理。"
@@ -241,7 +243,7 @@ async def test_three_languages_through_the_whole_cycle(bot: BotHarness) -> None:
     assert bot.telegram.answers()[-1].text == "Rated"
     assert f"your rating of Proposal No. 1 “{title}” is recorded" in last_text(bot, SIGNER_A)
     await bot.press(SIGNER_B, to_b.button_data("满意"))
-    assert f"谢谢，你对提案第1号「{title}」的评价已记录。" in last_text(bot, SIGNER_B)
+    assert f"谢谢，您对提案第1号「{title}」的评价已记录。" in last_text(bot, SIGNER_B)
     assert (await reload(bot, pid)).status == ProposalStatus.ANSWERED
     await bot.press(PROPOSER, to_proposer.button_data("滿意"))
     assert bot.telegram.answers()[-1].text == "已評價"
@@ -257,7 +259,11 @@ async def test_three_languages_through_the_whole_cycle(bot: BotHarness) -> None:
         ).all()
     assert dict(rated) == {SIGNER_A.id: "basic", SIGNER_B.id: "satisfied", PROPOSER.id: "satisfied"}
     group = texts(bot, COMMITTEE_GROUP_ID)
-    assert f"⭐ 赵老师评价提案第1号「{title}」：基本满意" in group
+    assert f"💬 赵老师评价提案第1号「{title}」：基本满意" in group
+    # The card names each rater with number and department, outside the round's brackets.
+    rated_card = bot.telegram.last(COMMITTEE_GROUP_ID, method="editMessageText").text
+    assert "（#" in rated_card and "）的评价（第 1 轮）：满意" in rated_card
+    assert "轮，" not in rated_card
 
 
 async def test_not_filed_reason_reaches_each_person_in_their_language(bot: BotHarness) -> None:
@@ -310,7 +316,7 @@ async def test_an_english_member_walks_propose_in_english(bot: BotHarness) -> No
     assert preview.text.startswith("Please check your proposal:")
     assert f"Subject: {title}" in preview.text
     assert "Category: Facilities and services" in preview.text
-    assert labels(preview) == ["✅ Confirm and send", "Cancel"]
+    assert labels(preview) == ["✅ Confirm and send", "✏️ Edit a field", "Cancel"]
     await bot.press(PROPOSER, preview.button_data("Confirm"))
 
     (stored,) = await proposals(bot)
@@ -353,7 +359,7 @@ async def test_a_similar_title_offers_to_cosign_instead(bot: BotHarness) -> None
 
     await bot.press(SIGNER_A, hint.button_data(f"改为附议 #{first.id}"))
     invite = bot.telegram.last(SIGNER_A.id)
-    assert f"提案草稿 #{first.id}「{CANTEEN}」邀请你附议（已有 0 人附议，需要 2 人）" in (
+    assert f"提案草稿 #{first.id}「{CANTEEN}」邀请您附议（已有 0 人附议，需要 2 人）" in (
         invite.text
     )
     assert invite.button_data("附议") == pack("pp", "cosign", first.id or 0)
@@ -412,7 +418,7 @@ async def test_mine_with_nothing_says_so(bot: BotHarness) -> None:
     for person in (SIGNER_B, OUTSIDER):
         since = mark(bot)
         await bot.say(person, "/mine")
-        assert texts(bot, person, since) == ["你还没有提交过意见建议。发送 /suggest 提一条吧。"]
+        assert texts(bot, person, since) == ["您还没有提交过意见建议。发送 /suggest 提一条吧。"]
 
 
 async def test_mine_lists_own_and_cosigned_proposals_and_withdraws(bot: BotHarness) -> None:
@@ -422,6 +428,7 @@ async def test_mine_lists_own_and_cosigned_proposals_and_withdraws(bot: BotHarne
     submitted = await file_and_submit(bot, title="改善教师办公室通风条件")
     filed = await file_and_submit(bot, title=CHECKUP)
     await bot.press(COMMITTEE, pack("pd", "file", filed.id or 0), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "fileok", filed.id or 0), chat=GROUP)
     await write_proposal(bot, SIGNER_A, title="周末开放学校图书馆")
     theirs = (await proposals(bot))[-1]
     for person in (PROPOSER, SIGNER_B):

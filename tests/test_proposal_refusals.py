@@ -48,24 +48,24 @@ SECOND_COMMITTEE = Person(1003, "Chen", "zh-hans")
 
 # Distinctive fragments of the zh_Hans texts.
 COSIGN_OWN = "不能附议自己的提案"
-COSIGNED_ALREADY = "你已经附议过这份提案了"
+COSIGNED_ALREADY = "您已经附议过这份提案了"
 COSIGN_NOT_OPEN = "现在不在征集附议（已提交、已撤回或已结束）"
 NOT_COSIGNING = "这份提案现在不在征集附议"
 WINDOW_CLOSED = "提案征集已截止，无法再附议"
 NOT_ALLOWED = "只有教代会代表可以提交或附议提案"
 NOT_FOUND = "找不到这份提案"
 COSIGN_USAGE = "请在 /cosign 后面写草稿编号"
-NOT_REGISTERED = "你还不是工会助手的会员"
+NOT_REGISTERED = "您还不是工会助手的会员"
 ALREADY_DECIDED = "这份提案已经处理过了"
 NOT_COMMITTEE = "只有工会委员可以处理这一项"
 NOT_HANDLER = "只有承办部门的负责人或工会委员可以答复"
 WITHDRAW_TOO_LATE = "不能再撤回"
-NOT_YOURS = "这不是你的提案"
-RATED_ALREADY = "你已经评价过这一轮答复了"
+NOT_YOURS = "这不是您的提案"
+RATED_ALREADY = "您已经评价过这一轮答复了"
 NOTHING_TO_RATE = "没有待评价的答复"
 EMPTY = "内容是空的"
 TEXT_EXPECTED = "这一步需要文字"
-DRAFT_WINDOW_CLOSED = "你写的时候征集期已截止"
+DRAFT_WINDOW_CLOSED = "您写的时候征集期已截止"
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -128,8 +128,9 @@ async def ratings(bot: BotHarness) -> list[ProposalRating]:
 
 
 async def file_it(bot: BotHarness, proposal_id: int) -> None:
-    """The committee presses 立案 on the card."""
+    """The committee presses 立案 on the card, then 确定 under the question."""
     await bot.press(COMMITTEE, pack("pd", "file", proposal_id), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "fileok", proposal_id), chat=GROUP)
     assert (await reload(bot, proposal_id)).status == ProposalStatus.FILED
 
 
@@ -386,11 +387,13 @@ async def test_filing_twice_is_refused(bot: BotHarness) -> None:
     await setup_congress(bot)
     proposal = await file_and_submit(bot)
     pid = proposal.id or 0
-    await bot.press(COMMITTEE, pack("pd", "file", pid), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "fileok", pid), chat=GROUP)
     first = await reload(bot, pid)
     assert first.status == ProposalStatus.FILED
 
     await bot.press(COMMITTEE, pack("pd", "file", pid), chat=GROUP)
+    assert ALREADY_DECIDED in last_alert(bot)  # refused before asking
+    await bot.press(COMMITTEE, pack("pd", "fileok", pid), chat=GROUP)
 
     assert ALREADY_DECIDED in last_alert(bot)
     second = await reload(bot, pid)
@@ -422,10 +425,10 @@ async def test_converting_twice_makes_one_suggestion(bot: BotHarness) -> None:
     await setup_congress(bot)
     proposal = await file_and_submit(bot)
     pid = proposal.id or 0
-    await bot.press(COMMITTEE, pack("pd", "conv", pid), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "convok", pid), chat=GROUP)
     assert (await reload(bot, pid)).status == ProposalStatus.CONVERTED
 
-    await bot.press(COMMITTEE, pack("pd", "conv", pid), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "convok", pid), chat=GROUP)
 
     assert ALREADY_DECIDED in last_alert(bot)
     assert (await reload(bot, pid)).status == ProposalStatus.CONVERTED
@@ -472,8 +475,8 @@ async def test_two_committee_members_filing_at_once_give_one_decision(bot: BotHa
     before = len(bot.telegram.answers())
 
     await asyncio.gather(
-        bot.press(COMMITTEE, pack("pd", "file", pid), chat=GROUP),
-        bot.press(SECOND_COMMITTEE, pack("pd", "file", pid), chat=GROUP),
+        bot.press(COMMITTEE, pack("pd", "fileok", pid), chat=GROUP),
+        bot.press(SECOND_COMMITTEE, pack("pd", "fileok", pid), chat=GROUP),
     )
 
     stored = await reload(bot, pid)
@@ -507,6 +510,8 @@ async def test_non_committee_member_cannot_file_or_reject(bot: BotHarness) -> No
 
     for person in (OUTSIDER, PROPOSER):
         await bot.press(person, pack("pd", "file", pid), chat=GROUP)
+        assert NOT_COMMITTEE in last_alert(bot)
+        await bot.press(person, pack("pd", "fileok", pid), chat=GROUP)
         assert NOT_COMMITTEE in last_alert(bot)
         await bot.press(person, pack("pd", "nofile", pid), chat=GROUP)
         assert NOT_COMMITTEE in last_alert(bot)
@@ -584,7 +589,7 @@ async def test_title_too_long_or_empty_is_refused_and_the_step_repeats(bot: BotH
 
     await bot.say(PROPOSER, "长" * 61)
     reply = bot.telegram.last(PROPOSER.id).text
-    assert "最多 60 个字" in reply and "你输入了 61 个" in reply
+    assert "最多 60 个字" in reply and "您输入了 61 个" in reply
 
     await bot.say(PROPOSER, "   ")
     assert EMPTY in bot.telegram.last(PROPOSER.id).text
@@ -609,7 +614,7 @@ async def test_over_long_reasons_and_a_sticker_are_refused_and_the_step_repeats(
 
     await bot.say(PROPOSER, "理" * 2001)
     reply = bot.telegram.last(PROPOSER.id).text
-    assert "最多 2000 个字" in reply and "你输入了 2001 个" in reply
+    assert "最多 2000 个字" in reply and "您输入了 2001 个" in reply
 
     await bot.feed(sticker(PROPOSER))
     assert TEXT_EXPECTED in bot.telegram.last(PROPOSER.id).text

@@ -547,8 +547,7 @@ def test_cli_import_with_only_bad_lines_fails(
 
     assert capsys.readouterr().out.splitlines() == [
         "Line 2: That was empty. Please type some text and send it again.",
-        "Line 3: I could not read that date. Please type it like 03-08 or 1985-03-08, "
-        "or press Skip.",
+        "Line 3: I could not read that date. Please type it like 03-08 or 1985-03-08.",
         "Import done: 0 created, 0 updated, 0 unchanged, 2 lines with errors.",
     ]
     assert members_in(cli_env) == []

@@ -8,8 +8,9 @@ what the database holds.
 from __future__ import annotations
 
 import io
+import logging
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from bot.sandbox import Sandbox, running_sandbox, sandbox_settings
 from bot.sandbox.seed import GROUP_ID, PERSONAS, activity_start
 from bot.settings import Settings
 from models.activities import Activity, Signup, SignupStatus
-from models.aid import AidCase, CaseStatus
+from models.aid import AidCase, AidEvidence, CaseStatus
 from models.desk import DeskCard
 from models.members import Member, MemberRole, MemberStatus, Role
 from models.organizations import Organization
@@ -34,7 +35,7 @@ from models.proposals import (
     ProposalSigner,
     ProposalStatus,
 )
-from models.suggestions import Suggestion, SuggestionStatus
+from models.suggestions import Suggestion, SuggestionCategory, SuggestionPhoto, SuggestionStatus
 
 WANG, LI, LIU, CHAIR, ZHAO, CHEN, NEWCOMER = PERSONAS
 WOMEN = {WANG.telegram_id, CHAIR.telegram_id, ZHAO.telegram_id}
@@ -154,6 +155,18 @@ async def test_a_fresh_sandbox_is_seeded_with_a_small_school(sandbox_config: Set
         assert printed.rstrip().endswith("[2] 取消报名")
 
 
+async def test_the_seeded_canteen_suggestion_is_filed_under_canteen(
+    sandbox_config: Settings,
+) -> None:
+    async with sandbox(sandbox_config) as (box, _out):
+        async with box.app.state.db() as session:
+            suggestion = (await session.exec(select(Suggestion))).one()
+            category = await session.get(SuggestionCategory, suggestion.category_id)
+        assert "食堂" in suggestion.body
+        assert category is not None and category.code == "canteen"
+        assert f"{suggestion.number} · 食堂" in chat_texts(box, GROUP_ID)[0]
+
+
 def test_the_activity_starts_within_a_day_and_leaves_time_to_sign_up() -> None:
     zone = Settings(_env_file=None).zone  # type: ignore[call-arg]
     for hour in range(24):
@@ -210,14 +223,14 @@ async def test_anonymous_suggestion_is_answered_from_the_group_by_number(
                 await session.exec(select(Suggestion).where(col(Suggestion.anonymous).is_(True)))
             ).one()
         assert item.author_member_id is None
-        assert "[王芳 · 私聊] > :press 2\n（王芳 按下了「匿名提交」）" in teacher_side
+        assert "[王芳 · 私聊] > :press 2\n👆 王芳按下了「匿名提交」" in teacher_side
         assert f"已收到，编号 {item.number}" in teacher_side
         assert "（别处有新消息：委员会群 1 条。" in teacher_side
 
         mark = len(out.getvalue())
         await box.repl([":as 刘强", ":group"])
         group_side = since(out, mark)
-        assert "现在你是 刘强，在委员会群。" in group_side
+        assert "现在您是刘强，在委员会群。" in group_side
         assert f"意见箱 {item.number}" in group_side and "提出人：匿名" in group_side
         assert "[1] ✍️ 答复  [2] ✅ 办结" in group_side
 
@@ -228,7 +241,7 @@ async def test_anonymous_suggestion_is_answered_from_the_group_by_number(
         reply_side = since(out, mark)
         assert "💬 请到与我的私聊中写答复。" in reply_side
         assert f"请写下对 {item.number} 的答复" in reply_side
-        assert "（刘强 按下了「✅ 发送」）" in reply_side
+        assert "👆 刘强按下了「✅ 发送」" in reply_side
         assert "（别处有新消息：王芳 1 条。" in reply_side
 
         mark = len(out.getvalue())
@@ -255,7 +268,7 @@ async def test_second_teacher_cosigns_and_signs_up_by_button(sandbox_config: Set
         assert "（别处有新消息：" in printed and "委员会群 1 条" in printed
         # The sign-up answer is the button's own reply (answerCallbackQuery), shown as a toast.
         assert signup.status == SignupStatus.WAITLIST
-        assert "（李明 按下了「✋ 報名」）\n⚠️ 弹窗：名額已滿" in printed
+        assert "👆 李明按下了「✋ 報名」\n⚠️ 弹窗：名額已滿" in printed
         assert "候補第 2 位" in printed
 
 
@@ -307,6 +320,72 @@ async def test_birthdays_and_daily_jobs_run_by_hand(sandbox_config: Settings) ->
         assert reminded == {"赵敏"}
 
 
+# ---- photos, files and stickers -------------------------------------------------------------
+
+
+async def test_a_photo_a_sticker_and_help_at_the_suggestion_photo_step(
+    sandbox_config: Settings,
+) -> None:
+    async with sandbox(sandbox_config) as (box, out):
+        await box.repl([":help"])
+        help_text = out.getvalue().rsplit("> :help", 1)[1]
+        assert ":photo [说明]" in help_text and ":file 文件名" in help_text
+        assert ":sticker" in help_text
+        await box.repl(["/suggest", ":press 3", "午饭窗口太少了"])
+
+        await box.repl([":sticker"])
+        assert "贴纸无法附上" in chat_texts(box, WANG.telegram_id)[-1]
+        mark = len(out.getvalue())
+        await box.repl([":photo 排队的照片"])
+        assert "已收到第 1 张照片" in since(out, mark)
+        await box.repl([":press 1", ":press 1", ":press 1"])  # done, named, confirm
+
+        async with box.app.state.db() as session:
+            [photo] = (await session.exec(select(SuggestionPhoto))).all()
+        assert photo.file_id.startswith("sandbox-photo-")
+        # The desk posts it under the card, and the group shows it as a photo.
+        [posted] = [m for m in box.telegram.visible(GROUP_ID) if m.kind == "photo"]
+        sent = [p for method, p in box.telegram.calls if method == "sendPhoto"]
+        assert [p["photo"] for p in sent] == [photo.file_id]
+        # What the teacher sent is in the chat as she sent it.
+        mine = [m for m in box.telegram.visible(WANG.telegram_id) if not m.from_bot]
+        assert [(m.kind, m.text) for m in mine if m.kind != "text"] == [
+            ("sticker", ""),
+            ("photo", "排队的照片"),
+        ]
+        mark = len(out.getvalue())
+        await box.repl([":show 20"])
+        assert "🙂 贴纸" in since(out, mark) and "🖼 图片\n  排队的照片" in since(out, mark)
+        assert posted.from_bot
+
+
+async def test_files_and_a_photo_as_aid_evidence(sandbox_config: Settings) -> None:
+    async with sandbox(sandbox_config) as (box, out):
+        await box.repl(["/aid", ":press 1", ":press 1", "父亲住院做手术", "昨天", ":press 1"])
+        mark = len(out.getvalue())
+        await box.repl([":file", ":file 出院小结.pdf", ":file 录音.mp3", ":photo"])
+        printed = since(out, mark)
+        assert "用法：:file 文件名" in printed
+        assert "已收到第 1 个" in printed and "已收到第 2 个" in printed
+        assert "只接受照片、PDF" in printed  # an .mp3 is sent as audio/mpeg and refused
+        await box.repl([":press 1", ":press 1"])  # done, confirm
+
+        async with box.app.state.db() as session:
+            case = (await session.exec(select(AidCase).order_by(col(AidCase.id).desc()))).first()
+            assert case is not None
+            files = (
+                await session.exec(
+                    select(AidEvidence)
+                    .where(AidEvidence.case_id == case.id)
+                    .order_by(col(AidEvidence.id))
+                )
+            ).all()
+        assert case.description == "父亲住院做手术"
+        assert [f.kind for f in files] == ["document", "photo"]
+        assert files[0].file_id.startswith("sandbox-file-")
+        assert files[1].file_id.startswith("sandbox-photo-")
+
+
 # ---- mistakes and leaving ------------------------------------------------------------------
 
 
@@ -350,9 +429,9 @@ async def test_who_lists_the_people_with_their_roles(sandbox_config: Settings) -
         mark = len(out.getvalue())
         await box.repl([":who", ":as 7", "/start"])
         printed = since(out, mark)
-        assert "→ 1. 王芳（语文组 · 正常 · zh-Hans）" in printed
-        assert "  3. 刘强（体育组 · 正常 · 工会委员 · 经费审查/财务 · zh-Hans）" in printed
-        assert "  7. 周老师（还没注册，发 /start 试试入会）" in printed
+        assert "→ 1. 王芳 · 语文组 · 正常 · zh-Hans" in printed
+        assert "  3. 刘强 · 体育组 · 正常 · 工会委员 · 工会财务（经费管理） · zh-Hans" in printed
+        assert "  7. 周老师 · 还没注册，发 /start 试试入会" in printed
         assert "[周老师 · 私聊] > /start" in printed
         assert await count(box, Member, Member.telegram_user_id == NEWCOMER.telegram_id) == 0
 
@@ -373,7 +452,7 @@ def test_run_without_a_token_points_to_the_sandbox(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     main = cli_in(tmp_path, monkeypatch, "")
-    assert main(["run"]) == 2
+    assert main(["run"]) == 3  # no token yet (bot.cli.NO_TOKEN_YET)
     error = capsys.readouterr().err
     assert "TELEGRAM_BOT_TOKEN" in error
     assert "make sandbox" in error and "沙盒" in error
@@ -396,3 +475,43 @@ def test_unionbot_sandbox_runs_on_its_own_file(
     monkeypatch.setattr(sys, "stdin", io.StringIO(":quit\n"))
     assert main(["sandbox", "--fresh"]) == 0
     assert "新建了沙盒学校" in capsys.readouterr().out
+
+
+class ScriptWithLogs:
+    """Scripted input (not a terminal) during which the bot logs a warning and an error."""
+
+    def isatty(self) -> bool:
+        """Piped input, like `unionbot sandbox < script.txt`."""
+        return False
+
+    def __iter__(self) -> Iterator[str]:
+        yield ":who\n"
+        logging.getLogger("handlers.somewhere").warning("Something looked odd")
+        logging.getLogger("handlers.somewhere").error("Something failed")
+        yield ":quit\n"
+
+
+def test_sandbox_logs_go_to_a_file_not_into_the_chat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main = cli_in(tmp_path, monkeypatch, "")
+    monkeypatch.setenv("TIMEZONE", "Asia/Shanghai")
+    monkeypatch.setattr(sys, "stdin", ScriptWithLogs())
+    handlers_before = list(logging.getLogger().handlers)
+
+    assert main(["sandbox"]) == 0
+
+    captured = capsys.readouterr()
+    assert "Something looked odd" not in captured.out + captured.err
+    assert "WARNING" not in captured.out + captured.err
+    assert "运行日志写在 data/sandbox.log" in captured.out
+    # Errors also reach the terminal, on stderr, in local time.
+    [error] = captured.err.strip().splitlines()
+    assert error.endswith("ERROR handlers.somewhere: Something failed")
+    assert "+08:00" in error
+    log = (tmp_path / "data" / "sandbox.log").read_text(encoding="utf-8")
+    assert "WARNING handlers.somewhere: Something looked odd" in log
+    assert "ERROR handlers.somewhere: Something failed" in log
+    assert "Running upgrade" in log  # the migration's lines too
+    assert all("+08:00 " in line for line in log.splitlines() if line[:2] == "20")
+    assert logging.getLogger().handlers == handlers_before  # put back as it was

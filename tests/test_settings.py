@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -136,15 +140,114 @@ def test_token_is_never_in_the_repr() -> None:
     assert TOKEN not in repr(settings(telegram_bot_token=SecretStr(TOKEN)))
 
 
-def test_run_without_token_prints_one_line_of_guidance(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["run"]) == 2
+NO_ENV_ZH = (
+    "还没有 .env 配置文件：请先运行 cp .env.example .env，在 .env 里写上 TELEGRAM_BOT_TOKEN=令牌"
+)
+NO_ENV_EN = "There is no .env yet: run cp .env.example .env, put TELEGRAM_BOT_TOKEN=<token> in .env"
+NO_TOKEN_ZH = "还没有设置 TELEGRAM_BOT_TOKEN：请在 .env 里写上 TELEGRAM_BOT_TOKEN=令牌"
+NO_TOKEN_EN = "TELEGRAM_BOT_TOKEN is not set: put TELEGRAM_BOT_TOKEN=<token> in .env"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_run_without_token_or_env_says_to_copy_the_example(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["run"]) == cli.NO_TOKEN_YET
 
     captured = capsys.readouterr()
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1
-    assert "@BotFather" in lines[0]
-    assert "TELEGRAM_BOT_TOKEN" in lines[0]
-    assert "Traceback" not in captured.err + captured.out
+    # One sentence in the deployment's language (Simplified Chinese by default), then English.
+    zh, en = captured.err.strip().splitlines()
+    assert zh.startswith(NO_ENV_ZH) and "@BotFather" in zh and "make sandbox" in zh
+    assert en.startswith(NO_ENV_EN) and "@BotFather" in en and "make sandbox" in en
+    assert captured.out == ""
+    assert "Traceback" not in captured.err
+
+
+def test_run_with_a_env_but_no_token_says_to_set_it_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=\nDEFAULT_LANGUAGE=zh-Hant\n")
+
+    assert cli.main(["run"]) == cli.NO_TOKEN_YET
+
+    # The language comes from .env too; copying .env.example over this .env is not suggested.
+    zh_hant, en = capsys.readouterr().err.strip().splitlines()
+    assert zh_hant.startswith("還沒有設定 TELEGRAM_BOT_TOKEN：請在 .env 裡寫上")
+    assert en.startswith(NO_TOKEN_EN)
+    assert "cp .env.example" not in zh_hant + en
+
+
+def test_run_without_token_in_english_says_it_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
+
+    assert cli.main(["run"]) == cli.NO_TOKEN_YET
+
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(NO_ENV_EN)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_without_token_ends_with_the_sentence_not_a_make_error(tmp_path: Path) -> None:
+    """`make run` in a directory without .env (set-up and migration skipped with -o)."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name.upper() not in {field.upper() for field in Settings.model_fields}
+        and not name.startswith("MAKE")
+    }
+    done = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "-f",
+            str(ROOT / "Makefile"),
+            "-o",
+            "migrate",
+            "run",
+            f"BIN={Path(sys.executable).parent}",
+        ],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    zh, en = done.stderr.strip().splitlines()
+    assert zh.startswith(NO_ENV_ZH) and en.startswith(NO_ENV_EN)
+    assert "make:" not in done.stdout + done.stderr and "Error" not in done.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing created before refusing
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_with_a_malformed_token_is_still_an_error(tmp_path: Path) -> None:
+    """Only a missing token ends `make run` quietly: a bad setting stays a failure."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name.upper() not in {field.upper() for field in Settings.model_fields}
+        and not name.startswith("MAKE")
+    }
+    environment["TELEGRAM_BOT_TOKEN"] = "not-a-token"
+    done = subprocess.run(
+        [
+            *("make", "--no-print-directory", "-f", str(ROOT / "Makefile"), "-o", "migrate"),
+            *("run", f"BIN={Path(sys.executable).parent}"),
+        ],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode != 0
+    assert "@BotFather" in done.stderr and "not-a-token" not in done.stderr
 
 
 def test_run_with_malformed_token_says_so(

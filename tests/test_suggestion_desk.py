@@ -303,7 +303,8 @@ async def test_only_photos_are_taken_at_the_photo_step(bot: BotHarness, kind: st
 
     answer = bot.telegram.last(AUTHOR.id)
     assert PHOTOS_ONLY in answer.text and "3 张" in answer.text
-    assert answer.button_data("照片发完了") == "sgf:photos:done"
+    # No photo yet: the button keeps its label.
+    assert answer.buttons() == [("不附照片，继续", "sgf:photos:done")]
     # Still at the photo step: a photo is taken now.
     await bot.feed(photo(AUTHOR, "after-the-refusal"))
     assert "已收到第 1 张照片" in bot.telegram.last(AUTHOR.id).text
@@ -742,7 +743,7 @@ async def test_added_category_is_offered_and_kept_on_the_card(bot: BotHarness) -
     [
         ("/categories add", "内容是空的"),
         ("/categories add    ", "内容是空的"),
-        ("/categories add " + "类" * 21, "最多 20 个字，你输入了 21 个"),
+        ("/categories add " + "类" * 21, "最多 20 个字，您输入了 21 个"),
     ],
 )
 async def test_empty_or_over_long_category_name_is_refused(
@@ -944,7 +945,7 @@ async def test_over_long_reply_is_refused_with_counts_and_keeps_waiting(bot: Bot
     await bot.write(COMMITTEE, "答" * 2001)
 
     refusal = bot.telegram.answers()[-1]  # the alert on Send
-    assert "最多 2000 个字，你输入了 2001 个" in refusal.text
+    assert "最多 2000 个字，您输入了 2001 个" in refusal.text
     assert refusal.params.get("show_alert") is True
     assert await replies_stored(bot) == []
     assert (await only_item(bot)).status == SuggestionStatus.OPEN

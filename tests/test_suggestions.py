@@ -180,7 +180,7 @@ async def test_resolved_closes_and_only_the_author_may_say_so(bot: BotHarness) -
 
     await bot.press(stranger, pack("sga", "ok", item.id or 0))
     assert (await only_item(bot)).status == SuggestionStatus.ANSWERED
-    assert "不是你提交" in bot.telegram.answers()[-1].text
+    assert "不是您提交" in bot.telegram.answers()[-1].text
 
     await bot.press(AUTHOR, pack("sga", "ok", item.id or 0))
     assert (await only_item(bot)).status == SuggestionStatus.CLOSED
@@ -197,7 +197,7 @@ async def test_double_close_and_reply_race_end_in_one_state(bot: BotHarness) -> 
     await bot.write(COMMITTEE, "会和交通公司商量。")
     await bot.write(OTHER_COMMITTEE, "不行。")
     assert "刚被别人处理过" in bot.telegram.answers()[-1].text  # the alert on Send
-    replies = [t for t in bot.telegram.texts(AUTHOR.id) if "工会委员会对你的意见" in t]
+    replies = [t for t in bot.telegram.texts(AUTHOR.id) if "工会委员会对您的意见" in t]
     assert len(replies) == 1 and "会和交通公司商量。" in replies[0]
 
     await bot.press(COMMITTEE, card.button_data("办结"), chat=GROUP)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.db import upgrade
 from bot.sandbox.terminal import Sandbox, running_sandbox, sandbox_settings
@@ -18,7 +21,14 @@ from bot.settings import Settings
 
 DEFAULT_DATABASE = Path("data/sandbox.db")
 
-__all__ = ["DEFAULT_DATABASE", "Sandbox", "run_terminal", "running_sandbox", "sandbox_settings"]
+__all__ = [
+    "DEFAULT_DATABASE",
+    "Sandbox",
+    "logs_beside_the_chat",
+    "run_terminal",
+    "running_sandbox",
+    "sandbox_settings",
+]
 
 
 def sandbox_files(database: Path) -> list[Path]:
@@ -28,7 +38,57 @@ def sandbox_files(database: Path) -> list[Path]:
         database.with_name(database.name + "-wal"),
         database.with_name(database.name + "-shm"),
         database.with_suffix(".pickle"),
+        database.with_suffix(".log"),
     ]
+
+
+class LocalTimeFormatter(logging.Formatter):
+    """Log lines stamped in the deployment's time zone (with its offset), not UTC."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.zone = zone
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        """`2026-03-08 09:30:05+08:00`."""
+        moment = datetime.fromtimestamp(record.created, self.zone)
+        return moment.isoformat(sep=" ", timespec="seconds")
+
+
+@contextlib.contextmanager
+def logs_beside_the_chat(path: Path, zone: ZoneInfo) -> Iterator[None]:
+    """While the sandbox runs, the terminal is the chat: log lines go to `path` (INFO and up),
+    and only errors also reach the terminal, on stderr, in local time."""
+    root = logging.getLogger()
+    # The console handler `unionbot` set up writes beside the chat: set it aside meanwhile.
+    console = [
+        handler
+        for handler in root.handlers
+        if type(handler) is logging.StreamHandler
+        and getattr(handler, "stream", None) in (sys.stderr, sys.stdout)
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    to_file.setLevel(logging.INFO)
+    errors = logging.StreamHandler(sys.stderr)
+    errors.setLevel(logging.ERROR)
+    for handler in (to_file, errors):
+        handler.setFormatter(LocalTimeFormatter(zone))
+    level = root.level
+    for handler in console:
+        root.removeHandler(handler)
+    root.addHandler(to_file)
+    root.addHandler(errors)
+    root.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(to_file)
+        root.removeHandler(errors)
+        to_file.close()
+        for handler in console:
+            root.addHandler(handler)
+        root.setLevel(level)
 
 
 def run_terminal(base: Settings, *, database: Path = DEFAULT_DATABASE, fresh: bool = False) -> int:
@@ -41,13 +101,15 @@ def run_terminal(base: Settings, *, database: Path = DEFAULT_DATABASE, fresh: bo
         database_url=f"sqlite+aiosqlite:///{database}",
         persistence_path=database.with_suffix(".pickle"),
     )
-    upgrade(settings.database_url)
-    asyncio.run(_serve(settings))
+    log_path = database.with_suffix(".log")
+    with logs_beside_the_chat(log_path, settings.zone):
+        upgrade(settings.database_url)
+        asyncio.run(_serve(settings, log_path))
     return 0
 
 
-async def _serve(settings: Settings) -> None:
-    async with running_sandbox(settings, sys.stdout) as sandbox:
+async def _serve(settings: Settings, log_path: Path) -> None:
+    async with running_sandbox(settings, sys.stdout, log_path=log_path) as sandbox:
         interactive = sys.stdin.isatty()
         if interactive:
             with contextlib.suppress(ImportError):

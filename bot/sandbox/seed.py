@@ -205,7 +205,10 @@ async def seed_school(app: UnionApplication, *, tr: Translator, now: datetime) -
 
     async with state.db() as session:
         await ensure_default_categories(session, org_id=org_id)
-        category = (await list_categories(session, org_id=org_id))[0]
+        # The canteen queue is filed under 食堂, not under the first category (教育教学).
+        category = next(
+            c for c in await list_categories(session, org_id=org_id) if c.code == "canteen"
+        )
         suggestion = await submit_suggestion(
             session,
             org_id=org_id,

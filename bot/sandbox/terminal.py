@@ -8,7 +8,9 @@ in the chat being viewed (their private chat with the bot, or the committee grou
 from __future__ import annotations
 
 import itertools
+import mimetypes
 import random
+import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -61,6 +63,8 @@ def sandbox_settings(base: Settings, *, database_url: str, persistence_path: Pat
         timezone=base.timezone,
         default_language=base.default_language,
         organization_name=base.organization_name,
+        organization_name_zh_hant=base.organization_name_zh_hant,
+        organization_name_en=base.organization_name_en,
         owner_ids=[CHAIR.telegram_id],
         committee_chat_id=None,
         telegram_api_base_url=None,
@@ -85,9 +89,10 @@ class Runnable:
 class Sandbox:
     """A started bot over the in-process Telegram, and who the user is playing."""
 
-    def __init__(self, settings: Settings, out: TextIO) -> None:
+    def __init__(self, settings: Settings, out: TextIO, *, log_path: Path | None = None) -> None:
         self.settings = settings
         self.out = out
+        self.log_path = log_path  # where the bot's log lines go instead of the chat
         self.telegram = SandboxTelegram(
             bot_id=BOT_ID, bot_name="", bot_username=BOT_USERNAME, chat_titles={}
         )
@@ -135,7 +140,7 @@ class Sandbox:
             self.say(
                 self.tr(
                     "sandbox.seeded",
-                    org=self.settings.organization_name,
+                    org=self.settings.organization_name_for(self.tr.language),
                     members=report.members,
                     suggestion=report.suggestion_number,
                     case=report.case_number,
@@ -144,6 +149,8 @@ class Sandbox:
                 )
             )
         self._printed = len(self.telegram.events)
+        if self.log_path is not None:
+            self.say(self.tr("sandbox.log_file", path=str(self.log_path)))
         self.say(self.tr("sandbox.welcome"))
         await self.show_chat()
 
@@ -194,6 +201,9 @@ class Sandbox:
             "group": self._to_group,
             "private": self._to_private,
             "press": self._press,
+            "photo": self._photo,
+            "file": self._file,
+            "sticker": self._sticker,
             "show": self._show,
             "run": self._run,
             "quit": self._quit,
@@ -441,6 +451,76 @@ class Sandbox:
         if text.startswith("/"):
             length = len(text.split()[0])
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        await self._send(message, content)
+
+    async def _photo(self, caption: str) -> None:
+        """`:photo [CAPTION]`: the current person sends a photo (a made-up file id)."""
+        message = self.telegram.record_user_message(
+            self.chat_id, self.persona.name, caption, kind="photo"
+        )
+        file_id, unique = self._file_ids("photo", message)
+        # Telegram sends one PhotoSize per resolution, the largest last.
+        sizes = [(90, 120, 2_400, "s"), (960, 1280, 182_000, "")]
+        content: dict[str, Any] = {
+            "photo": [
+                {
+                    "file_id": file_id + suffix,
+                    "file_unique_id": unique + suffix,
+                    "width": width,
+                    "height": height,
+                    "file_size": size,
+                }
+                for width, height, size, suffix in sizes
+            ]
+        }
+        if caption:
+            content["caption"] = caption
+        await self._send(message, content)
+
+    async def _file(self, name: str) -> None:
+        """`:file NAME`: the current person sends a file (its type guessed from the name)."""
+        if not name:
+            self.say(self.tr("sandbox.file_usage"))
+            return
+        message = self.telegram.record_user_message(
+            self.chat_id, self.persona.name, "", kind="document", file_name=name
+        )
+        file_id, unique = self._file_ids("file", message)
+        document = {
+            "file_id": file_id,
+            "file_unique_id": unique,
+            "file_name": name,
+            "mime_type": mimetypes.guess_type(name)[0] or "application/octet-stream",
+            "file_size": 96_000,
+        }
+        await self._send(message, {"document": document})
+
+    async def _sticker(self, _rest: str) -> None:
+        """`:sticker`: the current person sends a sticker."""
+        message = self.telegram.record_user_message(
+            self.chat_id, self.persona.name, "", kind="sticker"
+        )
+        file_id, unique = self._file_ids("sticker", message)
+        sticker = {
+            "file_id": file_id,
+            "file_unique_id": unique,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+        }
+        await self._send(message, {"sticker": sticker})
+
+    @staticmethod
+    def _file_ids(kind: str, message: ChatMessage) -> tuple[str, str]:
+        """A made-up `file_id` (unique across runs) and `file_unique_id`."""
+        unique = f"sandbox-{kind}-{message.message_id}-{secrets.token_hex(4)}"
+        return unique, unique
+
+    async def _send(self, message: ChatMessage, content: dict[str, Any]) -> None:
+        """The update Telegram delivers for a message the current person sent."""
         update = {
             "update_id": next(self._update_ids),
             "message": {
@@ -524,6 +604,8 @@ class Sandbox:
             lines.append("  " + self.tr("sandbox.photo"))
         elif message.kind == "document":
             lines.append("  " + self.tr("sandbox.document", name=message.file_name or "-"))
+        elif message.kind == "sticker":
+            lines.append("  " + self.tr("sandbox.sticker"))
         lines += ["  " + line for line in message.text.splitlines()]
         number = 0
         for row in message.rows:
@@ -536,9 +618,11 @@ class Sandbox:
 
 
 @asynccontextmanager
-async def running_sandbox(settings: Settings, out: TextIO) -> AsyncIterator[Sandbox]:
+async def running_sandbox(
+    settings: Settings, out: TextIO, *, log_path: Path | None = None
+) -> AsyncIterator[Sandbox]:
     """A started sandbox (seeded if its database is empty), stopped afterwards."""
-    sandbox = Sandbox(settings, out)
+    sandbox = Sandbox(settings, out, log_path=log_path)
     await sandbox.start()
     try:
         yield sandbox

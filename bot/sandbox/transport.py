@@ -38,7 +38,7 @@ class ChatMessage:
     sender: str  # "" for the bot, else the name of the person who typed it
     text: str
     rows: list[list[Button]] = field(default_factory=list)
-    kind: str = "text"  # text | photo | document
+    kind: str = "text"  # text | photo | document | sticker
     file_name: str = ""
     edited: bool = False
     deleted: bool = False
@@ -158,9 +158,14 @@ class SandboxTelegram(BaseRequest):
         current = next(self._message_ids)
         self._message_ids = itertools.count(max(current, first))
 
-    def record_user_message(self, chat_id: int, sender: str, text: str) -> ChatMessage:
-        """Keep a message a person typed, so the chat reads as a conversation."""
-        message = ChatMessage(self.next_message_id(), chat_id, sender, text)
+    def record_user_message(
+        self, chat_id: int, sender: str, text: str, *, kind: str = "text", file_name: str = ""
+    ) -> ChatMessage:
+        """Keep a message a person typed or sent (a photo, a file, a sticker), so the chat
+        reads as a conversation."""
+        message = ChatMessage(
+            self.next_message_id(), chat_id, sender, text, kind=kind, file_name=file_name
+        )
         self.chats.setdefault(chat_id, []).append(message)
         return message
 

@@ -32,6 +32,7 @@ def _keys() -> set[str]:
         {f"activity.category.{value}" for value in ActivityCategory}
         | {f"activity.mode.{value}" for value in SelectionMode}
         | {f"activity.signup.{value}" for value in SignupStatus}
+        | {f"activity.yours.{value}" for value in SignupStatus}
         | {f"activity.who.{value}" for value in _AUDIENCES}
         | {f"activity.column.{value}" for value in _COLUMNS}
     )
@@ -49,6 +50,7 @@ FEATURE = Feature(
     menu=(
         MenuEntry("activities", N_("menu.activities"), Audience.MEMBER, signup.list_activities, 2),
     ),
+    mine=signup.mine_section,
     jobs=(ACTIVITY_TICK,),
     catalog_keys=_keys,
 )

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
 from openpyxl import Workbook
 from telegram import InputFile, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     CommandHandler,
@@ -40,7 +43,8 @@ from handlers.activities.buttons import (
 from handlers.activities.signup import signup_buttons, summary, when
 from handlers.activities.views import ActivityFacts, summary_text
 from handlers.common import (
-    confirm_or_cancel,
+    EditableField,
+    PreviewEdits,
     conversation,
     family_step,
     keyboard,
@@ -59,6 +63,7 @@ from models.activities import (
     ActivityCategory,
     NewActivity,
     SelectionMode,
+    Signup,
     SignupStatus,
     cancel_activity,
     change_capacity,
@@ -73,14 +78,23 @@ from models.activities import (
     reschedule,
     signups_of,
     teams_of,
+    waitlist_places,
 )
 from models.base import utcnow
 from models.errors import DomainError
 from models.exports import append_row
+from models.members import MemberStatus
 from models.members_queries import members_by_id
 from models.organizations import get_organization
-from models.outbox import BroadcastKind, Recipient
+from models.outbox import (
+    BroadcastKind,
+    OutboxStatus,
+    Recipient,
+    messages_of,
+    rewrite_pending,
+)
 from models.validation import ascii_number
+from models.written import count
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +146,7 @@ async def start_creating(update: Update, context: UnionContext) -> int:
     if await require_committee(update, context) is None:
         return _END
     _draft(context).clear()
-    await say(update, context, context.t("activity.write_title", limit=TITLE_LIMIT))
-    return Creating.TITLE
+    return await _ask_title(update, context)
 
 
 async def got_title(update: Update, context: UnionContext) -> int:
@@ -142,6 +155,15 @@ async def got_title(update: Update, context: UnionContext) -> int:
     if title is None:
         return Creating.TITLE
     _draft(context)["title"] = title
+    return await EDITS.then(update, context, _ask_category)
+
+
+async def _ask_title(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("activity.write_title", limit=TITLE_LIMIT))
+    return Creating.TITLE
+
+
+async def _ask_category(update: Update, context: UnionContext) -> int:
     rows = [[(context.t(f"activity.category.{c}"), CategoryChoice(c))] for c in ActivityCategory]
     await say(update, context, context.t("activity.choose_category"), keyboard(*rows))
     return Creating.CATEGORY
@@ -151,6 +173,10 @@ async def got_category(update: Update, context: UnionContext) -> int:
     """The category; then the start time."""
     await context.answer(update)
     _draft(context)["category"] = context.button_as(CategoryChoice).category.value
+    return await EDITS.then(update, context, _ask_when)
+
+
+async def _ask_when(update: Update, context: UnionContext) -> int:
     await say(update, context, context.t("activity.write_when"))
     return Creating.WHEN
 
@@ -176,6 +202,10 @@ async def got_when(update: Update, context: UnionContext) -> int:
     if moment is None:
         return Creating.WHEN
     _draft(context)["starts_at"] = moment.isoformat()
+    return await EDITS.then(update, context, _ask_place)
+
+
+async def _ask_place(update: Update, context: UnionContext) -> int:
     await say(update, context, context.t("activity.write_place", limit=PLACE_LIMIT))
     return Creating.PLACE
 
@@ -186,6 +216,10 @@ async def got_place(update: Update, context: UnionContext) -> int:
     if place is None:
         return Creating.PLACE
     _draft(context)["place"] = place
+    return await EDITS.then(update, context, _ask_capacity)
+
+
+async def _ask_capacity(update: Update, context: UnionContext) -> int:
     await say(
         update,
         context,
@@ -200,18 +234,19 @@ async def got_capacity_text(update: Update, context: UnionContext) -> int:
     text = await typed_text(update, context, limit=6)
     if text is None:
         return Creating.CAPACITY
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 10000:
+    capacity = count(text, low=1, high=10000)
+    if capacity is None:
         await say(update, context, context.t("activity.capacity_invalid"))
         return Creating.CAPACITY
-    _draft(context)["capacity"] = int(text)
-    return await _ask_deadline(update, context)
+    _draft(context)["capacity"] = capacity
+    return await EDITS.then(update, context, _ask_deadline)
 
 
 async def got_capacity_none(update: Update, context: UnionContext) -> int:
     """Unlimited."""
     await context.answer(update)
     _draft(context)["capacity"] = None
-    return await _ask_deadline(update, context)
+    return await EDITS.then(update, context, _ask_deadline)
 
 
 async def _ask_deadline(update: Update, context: UnionContext) -> int:
@@ -234,7 +269,8 @@ async def got_deadline_text(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t("activity.deadline_after_start"))
         return Creating.DEADLINE
     draft["deadline"] = moment.isoformat()
-    return await _ask_who(update, context)
+    draft.pop("deadline_at_start", None)
+    return await EDITS.then(update, context, _ask_who)
 
 
 async def got_deadline_start(update: Update, context: UnionContext) -> int:
@@ -242,7 +278,8 @@ async def got_deadline_start(update: Update, context: UnionContext) -> int:
     await context.answer(update)
     draft = _draft(context)
     draft["deadline"] = draft.get("starts_at")
-    return await _ask_who(update, context)
+    draft["deadline_at_start"] = True  # follows the start if the start is changed later
+    return await EDITS.then(update, context, _ask_who)
 
 
 async def _ask_who(update: Update, context: UnionContext) -> int:
@@ -263,7 +300,7 @@ async def got_who(update: Update, context: UnionContext) -> int:
     if choice == "departments":
         await say(update, context, context.t("activity.write_departments"))
         return Creating.WHO_DETAIL
-    return await _ask_choices(update, context)
+    return await EDITS.then(update, context, _ask_choices)
 
 
 async def got_who_detail(update: Update, context: UnionContext) -> int:
@@ -275,8 +312,8 @@ async def got_who_detail(update: Update, context: UnionContext) -> int:
     rule = dict(draft.get("who") or {"type": "everyone"})
     if rule["type"] == "age":
         low, _, high = text.replace("～", "-").replace("~", "-").partition("-")
-        youngest = ascii_number(low, low=0, high=150)
-        oldest = ascii_number(high, low=0, high=150)
+        youngest = count(low, low=0, high=150)
+        oldest = count(high, low=0, high=150)
         if youngest is None or oldest is None or youngest > oldest:
             await say(update, context, context.t("activity.write_age"))
             return Creating.WHO_DETAIL
@@ -285,7 +322,7 @@ async def got_who_detail(update: Update, context: UnionContext) -> int:
         names = [n.strip() for n in text.replace("，", "、").replace(",", "、").split("、")]
         rule["departments"] = [n for n in names if n]
     draft["who"] = rule
-    return await _ask_choices(update, context)
+    return await EDITS.then(update, context, _ask_choices)
 
 
 async def _ask_choices(update: Update, context: UnionContext) -> int:
@@ -310,14 +347,14 @@ async def got_choices_text(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t("activity.choices_invalid"))
         return Creating.CHOICES
     _draft(context)["choices"] = names
-    return await _ask_family(update, context)
+    return await EDITS.then(update, context, _ask_family)
 
 
 async def got_no_choices(update: Update, context: UnionContext) -> int:
     """No choices."""
     await context.answer(update)
     _draft(context)["choices"] = []
-    return await _ask_family(update, context)
+    return await EDITS.then(update, context, _ask_family)
 
 
 async def _ask_family(update: Update, context: UnionContext) -> int:
@@ -336,6 +373,10 @@ async def got_family(update: Update, context: UnionContext) -> int:
         return Creating.FAMILY
     await context.answer(update)
     _draft(context)["family"] = count
+    return await EDITS.then(update, context, _ask_mode)
+
+
+async def _ask_mode(update: Update, context: UnionContext) -> int:
     rows = [[(context.t(f"activity.mode.{m}"), ModeChoice(m))] for m in SelectionMode]
     await say(update, context, context.t("activity.choose_mode"), keyboard(*rows))
     return Creating.MODE
@@ -345,6 +386,10 @@ async def got_mode(update: Update, context: UnionContext) -> int:
     """First come or lottery; then the description."""
     await context.answer(update)
     _draft(context)["mode"] = context.button_as(ModeChoice).mode.value
+    return await EDITS.then(update, context, _ask_description)
+
+
+async def _ask_description(update: Update, context: UnionContext) -> int:
     await say(
         update,
         context,
@@ -378,7 +423,9 @@ def _new_activity(draft: dict[str, Any]) -> NewActivity:
         starts_at=datetime.fromisoformat(draft["starts_at"]),
         place=str(draft["place"]),
         capacity=draft.get("capacity"),
-        deadline=datetime.fromisoformat(draft["deadline"]),
+        deadline=datetime.fromisoformat(
+            draft["starts_at"] if draft.get("deadline_at_start") else draft["deadline"]
+        ),
         eligibility=dict(draft.get("who") or {"type": "everyone"}),
         choices=tuple(draft.get("choices", [])),
         family_max=int(draft.get("family", 0)),
@@ -403,9 +450,29 @@ async def _preview(update: Update, context: UnionContext) -> int:
             context.t("activity.preview_who", who=who),
         ]
     )
-    markup = confirm_or_cancel(context, CreateConfirm("yes"), CreateConfirm("cancel"))
+    markup = EDITS.markup(context, CreateConfirm("yes"), CreateConfirm("cancel"))
     await say(update, context, text, markup)
     return Creating.CONFIRM
+
+
+# ✏️ 修改某项 under the preview: each field's question again, then the preview.
+EDITS = PreviewEdits(
+    "activity",
+    [
+        EditableField("activity.edit.title", _ask_title),
+        EditableField("activity.edit.category", _ask_category),
+        EditableField("activity.edit.when", _ask_when),
+        EditableField("activity.edit.place", _ask_place),
+        EditableField("activity.edit.capacity", _ask_capacity),
+        EditableField("activity.edit.deadline", _ask_deadline),
+        EditableField("activity.edit.who", _ask_who),
+        EditableField("activity.edit.choices", _ask_choices),
+        EditableField("activity.edit.family", _ask_family),
+        EditableField("activity.edit.mode", _ask_mode),
+        EditableField("activity.edit.description", _ask_description),
+    ],
+    _preview,
+)
 
 
 async def confirm_creating(update: Update, context: UnionContext) -> int:
@@ -427,7 +494,10 @@ async def confirm_creating(update: Update, context: UnionContext) -> int:
             )
     except DomainError as error:
         await refuse(update, context, error)
-        return Creating.CONFIRM if error.key == "activity.start_past" else _END
+        # A start now past, or a deadline after a changed start: fix it with ✏️ 修改某项.
+        if error.key in ("activity.start_past", "activity.deadline_after_start"):
+            return Creating.CONFIRM
+        return _END
     draft.clear()
     count = await announce(context, activity)
     logger.info("Activity %s created and announced to %s members", activity.id, count)
@@ -535,17 +605,33 @@ async def _send_card(update: Update, context: UnionContext, activity: Activity) 
     await say(update, context, text, keyboard(*rows))
 
 
-async def _people(context: UnionContext, activity: Activity) -> list[tuple[str, str, Any]]:
-    """(status, name · department, signup) for everyone signed up, seats first."""
+@dataclass(frozen=True)
+class _Row:
+    """One line of the committee's list: the seat number (None while waiting) and the state."""
+
+    number: int | None
+    name: str
+    state: str
+    signup: Signup
+
+
+async def _people(context: UnionContext, activity: Activity) -> list[_Row]:
+    """Everyone signed up, seats first: seats numbered in order, the waiting by their place."""
     async with context.db() as session:
         rows = await signups_of(session, activity_id=activity.id or 0, statuses=_LIVE)
         people = await members_by_id(session, [row.member_id for row in rows])
+    places = waitlist_places(rows)
     ordered = sorted(rows, key=lambda s: (s.status != SignupStatus.SEAT, s.queue_no))
     result = []
+    number = 0
     for signup in ordered:
         member = people.get(signup.member_id)
         name = f"{member.real_name} · {member.department}" if member else "-"
-        result.append((signup.status, name, signup))
+        place = places.get(signup.member_id)
+        if place is None:
+            number += 1
+        state = context.t(f"activity.signup.{signup.status}", position=place or 0)
+        result.append(_Row(None if place else number, name, state, signup))
     return result
 
 
@@ -556,16 +642,19 @@ async def list_people(update: Update, context: UnionContext) -> None:
         return
     await context.answer(update)
     lines = [context.t("activity.list_title", title=activity.title)]
-    for position, (status, name, signup) in enumerate(await _people(context, activity), start=1):
+    for row in await _people(context, activity):
         extras = []
-        if signup.choice:
-            extras.append(signup.choice)
-        if signup.family:
-            extras.append(context.t("activity.with_family", count=signup.family))
-        if signup.checked_in_at:
+        if row.signup.choice:
+            extras.append(row.signup.choice)
+        if row.signup.family:
+            extras.append(context.t("activity.with_family", count=row.signup.family))
+        if row.signup.checked_in_at:
             extras.append("✅")
-        state = context.t(f"activity.signup.{status}", position=position)
-        lines.append(f"{position}. {name} · {state} {' '.join(extras)}".rstrip())
+        # A waiting person's only number is their place: "候补第 1 位：name".
+        line = (
+            f"{row.number}. {row.name} · {row.state}" if row.number else f"{row.state}：{row.name}"
+        )
+        lines.append(f"{line} {' '.join(extras)}".rstrip())
     async with context.db() as session:
         teams = await teams_of(session, activity_id=activity.id or 0)
     for team in teams:
@@ -595,16 +684,16 @@ async def export(update: Update, context: UnionContext) -> None:
             for c in ("no", "name", "status", "choice", "family", "checked_in")
         ],
     )
-    for position, (status, name, signup) in enumerate(await _people(context, activity), start=1):
+    for row in await _people(context, activity):
         append_row(
             sheet,
             [
-                position,
-                name,
-                context.t(f"activity.signup.{status}", position=position),
-                signup.choice or "",
-                signup.family,
-                when(context, signup.checked_in_at) if signup.checked_in_at else "",
+                row.number if row.number else "",
+                row.name,
+                row.state,
+                row.signup.choice or "",
+                row.signup.family,
+                when(context, row.signup.checked_in_at) if row.signup.checked_in_at else "",
             ],
         )
     async with context.db() as session:
@@ -635,12 +724,12 @@ async def attendance(update: Update, context: UnionContext) -> None:
     rows = [
         [
             (
-                ("✅ " if signup.checked_in_at else "") + name,
-                MarkPresent(activity.id or 0, signup.member_id),
+                ("✅ " if row.signup.checked_in_at else "") + row.name,
+                MarkPresent(activity.id or 0, row.signup.member_id),
             )
         ]
-        for status, name, signup in await _people(context, activity)
-        if status == SignupStatus.SEAT
+        for row in await _people(context, activity)
+        if row.signup.status == SignupStatus.SEAT
     ]
     if not rows:
         await say(update, context, context.t("activity.list_empty"))
@@ -724,12 +813,21 @@ async def cancel_confirmed(update: Update, context: UnionContext) -> None:
 
 
 async def tell_signed_up(
-    context: UnionContext, activity: Activity, message: str, *, key: str, **params: str
+    context: UnionContext,
+    activity: Activity,
+    message: str,
+    *,
+    key: str,
+    also: Sequence[int | None] = (),
+    **params: str,
 ) -> int:
-    """A notice to everyone signed up (seats, waitlist, lottery), each in their language."""
+    """A notice to everyone signed up (seats, waitlist, lottery), each in their language;
+    `also`: other members to tell (None: the disclosure channel)."""
     async with context.db() as session:
         rows = await signups_of(session, activity_id=activity.id or 0, statuses=_LIVE)
-        people = await members_by_id(session, [row.member_id for row in rows])
+        wanted = {row.member_id for row in rows} | {m for m in also if m is not None}
+        people = await members_by_id(session, sorted(wanted))
+        org = await get_organization(session, context.org_id)
     recipients = [
         Recipient(
             chat_id=member.telegram_user_id,
@@ -737,8 +835,17 @@ async def tell_signed_up(
             member_id=member.id,
         )
         for member in people.values()
-        if member.telegram_user_id is not None
+        if member.telegram_user_id is not None and member.status == MemberStatus.ACTIVE
     ]
+    told = len(recipients)
+    if None in also and org.disclosure_chat_id is not None:
+        tr = context.i18n.get(context.settings.default_language)
+        recipients.append(
+            Recipient(
+                chat_id=org.disclosure_chat_id,
+                text=tr(message, title=activity.title, **params),
+            )
+        )
     if not recipients:
         return 0
     await context.notifier.queue(
@@ -748,7 +855,7 @@ async def tell_signed_up(
         not_before=_now(),
         quiet=False,
     )
-    return len(recipients)
+    return told
 
 
 async def start_move(update: Update, context: UnionContext) -> int:
@@ -799,16 +906,91 @@ async def got_new_place(update: Update, context: UnionContext) -> int:
     except DomainError as error:
         await refuse(update, context, error)
         return _END
+    edited, stale = await refresh_announcement(context, activity)
     told = await tell_signed_up(
         context,
         activity,
         "activity.told_moved",
         key="move",
+        also=stale,
         when=when(context, activity.starts_at),
         place=activity.place,
     )
-    await say(update, context, context.t("activity.moved", count=told))
+    await say(update, context, context.t("activity.moved", count=told, edited=edited))
     return _END
+
+
+# Telegram lets a bot edit its messages; we edit only those sent in the last 48 hours.
+EDITABLE_FOR = timedelta(hours=48)
+
+
+async def refresh_announcement(
+    context: UnionContext, activity: Activity
+) -> tuple[int, tuple[int | None, ...]]:
+    """Bring the announcement already sent up to the activity's new time and place.
+
+    Sent in the last 48 hours: edited in place (editMessageText), buttons kept. Not sent yet
+    (quiet hours): its text is replaced. Older, deleted, or refused by Telegram: left as it is,
+    and its reader is returned to get the change notice instead (a member id, or None for the
+    disclosure channel). Never raises for Telegram: the change itself is already stored.
+    Returns (how many were edited or replaced, the readers to notify).
+    """
+    async with context.db() as session:
+        messages = await messages_of(session, key=f"activity:{activity.id}:announce")
+        people = await members_by_id(session, [m.member_id for m in messages if m.member_id])
+    edited = 0
+    stale: list[int | None] = []
+    now = _now()
+    for message in messages:
+        member = people.get(message.member_id) if message.member_id else None
+        if message.member_id is not None and (
+            member is None or member.status != MemberStatus.ACTIVE
+        ):
+            continue  # left the union since: neither edited nor told
+        tr = context.i18n.get(
+            member.language if member is not None else context.settings.default_language
+        )
+        text = summary(context, tr, activity)
+        markup = None
+        if member is None:  # the disclosure channel's text-only post
+            text += "\n\n" + tr("activity.channel_hint")
+        else:
+            markup = keyboard(*signup_buttons(tr, activity))
+        if message.status == OutboxStatus.PENDING:
+            async with context.db() as session:
+                if await rewrite_pending(session, message_id=message.id or 0, text=text):
+                    edited += 1
+                    continue
+            stale.append(message.member_id)  # taken by the sender meanwhile: notify
+            continue
+        if message.status != OutboxStatus.SENT:
+            continue  # never reached them: nothing to edit, nobody to tell
+        recent = message.sent_at is not None and now - message.sent_at <= EDITABLE_FOR
+        if message.telegram_message_id is None or not recent:
+            stale.append(message.member_id)
+            continue
+        try:
+            await context.bot.edit_message_text(
+                text + "\n\n" + tr("activity.updated_note"),
+                chat_id=message.chat_id,
+                message_id=message.telegram_message_id,
+                reply_markup=markup,
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                stale.append(message.member_id)
+                continue
+        except TelegramError:
+            stale.append(message.member_id)
+            continue
+        edited += 1
+    logger.info(
+        "Activity %s moved: %s announcements edited, %s readers notified instead",
+        activity.id,
+        edited,
+        len(stale),
+    )
+    return edited, tuple(stale)
 
 
 async def start_capacity(update: Update, context: UnionContext) -> int:
@@ -833,8 +1015,8 @@ async def got_new_capacity(update: Update, context: UnionContext) -> int:
     actor = await require_committee(update, context)
     if actor is None:
         return _END
-    text = (update.message.text or "").strip()
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 10000:
+    capacity = count(update.message.text or "", low=1, high=10000)
+    if capacity is None:
         await say(update, context, context.t("activity.capacity_invalid"))
         return Managing.CAPACITY
     activity_id = int(context.user_data.pop("activity_capacity", 0))
@@ -844,7 +1026,6 @@ async def got_new_capacity(update: Update, context: UnionContext) -> int:
     except DomainError as error:
         await refuse(update, context, error)
         return _END
-    capacity = int(text)
     if capacity < activity.seats_taken:
         extra = activity.seats_taken - capacity
         await say(
@@ -1025,7 +1206,10 @@ def forms() -> list[Form]:
                         ButtonHandler(NoDescription, got_no_description),
                         *text_step(got_description_text),
                     ],
-                    Creating.CONFIRM: family_step(confirm_creating, CreateConfirm),
+                    Creating.CONFIRM: [
+                        *EDITS.handlers(),
+                        *family_step(confirm_creating, CreateConfirm),
+                    ],
                 },
                 fallbacks=[CommandHandler("cancel", cancel_creating)],
                 allow_reentry=True,

@@ -4,6 +4,7 @@ Telegram does not rate-limit), one press to cancel, family members, check-in, /a
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
@@ -16,6 +17,7 @@ from telegram.ext import (
 
 from bot.buttons import Button, ButtonHandler
 from bot.context import UnionContext
+from bot.features import Section
 from bot.forms import Form
 from bot.i18n import Translator
 from handlers.activities.buttons import ActivityButton, FamilyCount, ManageActivity, SignUpFor
@@ -51,6 +53,7 @@ from models.activities import (
 )
 from models.base import utcnow
 from models.errors import DomainError, InputError
+from models.members import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -242,6 +245,27 @@ async def list_activities(update: Update, context: UnionContext) -> None:
     if actor is None:
         return
     now = utcnow()
+    activities, mine, positions = await _my_places(context, actor, now)
+    if not activities:
+        await say(update, context, context.t("activity.none"))
+        return
+    for activity in activities[:10]:
+        signup = mine.get(activity.id)
+        status = (
+            context.t("activity.yours.none")
+            if signup is None
+            else context.t(
+                f"activity.yours.{signup.status}", position=positions.get(activity.id, 0)
+            )
+        )
+        text = summary(context, context.tr, activity) + "\n\n" + status
+        await say(update, context, text, _member_markup(context, activity, signup, now))
+
+
+async def _my_places(
+    context: UnionContext, actor: Actor, now: datetime
+) -> tuple[Sequence[Activity], dict[int | None, Signup | None], dict[int | None, int]]:
+    """Activities coming up, the member's sign-up on each, and their waitlist places."""
     async with context.db() as session:
         activities = await open_activities(session, org_id=context.org_id, now=now - CHECK_IN_AFTER)
         mine = {
@@ -253,24 +277,29 @@ async def list_activities(update: Update, context: UnionContext) -> None:
             for aid, signup in mine.items()
             if signup is not None and signup.status == SignupStatus.WAITLIST
         }
-    if not activities:
-        await say(update, context, context.t("activity.none"))
-        return
-    for activity in activities[:10]:
+    return activities, mine, positions
+
+
+async def mine_section(context: UnionContext, actor: Actor) -> Section | None:
+    """The member's sign-ups for /mine: each activity with their seat or waitlist place."""
+    activities, mine, positions = await _my_places(context, actor, utcnow())
+    lines = [context.t("activity.mine_title")]
+    for activity in activities:
         signup = mine.get(activity.id)
-        status = (
-            context.t("activity.status_none")
-            if signup is None
-            else context.t(
-                f"activity.signup.{signup.status}", position=positions.get(activity.id, 0)
+        if signup is None:
+            continue
+        status = context.t(
+            f"activity.signup.{signup.status}", position=positions.get(activity.id, 0)
+        )
+        lines.append(
+            context.t(
+                "activity.mine_line",
+                title=activity.title,
+                when=when(context, activity.starts_at),
+                status=status,
             )
         )
-        text = (
-            summary(context, context.tr, activity)
-            + "\n\n"
-            + context.t("activity.your_status", status=status)
-        )
-        await say(update, context, text, _member_markup(context, activity, signup, now))
+    return ("\n".join(lines), None) if len(lines) > 1 else None
 
 
 def _member_markup(

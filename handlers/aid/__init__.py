@@ -30,6 +30,8 @@ def _keys() -> set[str]:
     return (
         {f"aid.type.{value}" for value in AidType}
         | {f"aid.evidence.{value}" for value in AidType}
+        | {f"aid.paid_kind.{value}" for value in AidType}
+        | {f"aid.wish.{value}" for value in AidType}
         | {f"aid.status.{value}" for value in CaseStatus}
         | {f"aid.ledger.{value}" for value in LedgerKind}
         | {f"aid.reason.{value}" for value in ChairReason}

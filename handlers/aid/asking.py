@@ -40,7 +40,8 @@ from handlers.aid.buttons import (
 from handlers.aid.desk import announce, case_label, refresh, today
 from handlers.common import (
     TYPED_TEXT,
-    confirm_or_cancel,
+    EditableField,
+    PreviewEdits,
     conversation,
     expect_text,
     family_step,
@@ -80,7 +81,7 @@ from models.aid import (
     yuan,
 )
 from models.errors import N_, DomainError, InputError
-from models.members import Actor
+from models.members import Actor, Member
 
 logger = logging.getLogger(__name__)
 
@@ -228,10 +229,21 @@ async def got_type(update: Update, context: UnionContext) -> int:
 
 async def got_description(update: Update, context: UnionContext) -> int:
     """What happened."""
-    text = await typed_text(update, context, limit=DESCRIPTION_LIMIT, multiline=True)
+    text = await typed_text(
+        update, context, limit=DESCRIPTION_LIMIT, multiline=True, needs_words=True
+    )
     if text is None:
         return Asking.DESCRIPTION
     _draft(context)["description"] = text
+    return await EDITS.then(update, context, _ask_day)
+
+
+async def _ask_description(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("aid.write_description", limit=DESCRIPTION_LIMIT))
+    return Asking.DESCRIPTION
+
+
+async def _ask_day(update: Update, context: UnionContext) -> int:
     await say(update, context, context.t("aid.write_day"))
     return Asking.DAY
 
@@ -252,7 +264,12 @@ async def got_day(update: Update, context: UnionContext) -> int:
         return Asking.DAY
     draft = _draft(context)
     draft["day"] = day.isoformat()
-    if draft.get("subject"):
+    return await EDITS.then(update, context, _ask_amount)
+
+
+async def _ask_amount(update: Update, context: UnionContext) -> int:
+    """The amount (a report asks for none: the committee decides)."""
+    if _draft(context).get("subject"):
         return await _ask_evidence(update, context)
     await say(
         update,
@@ -277,14 +294,14 @@ async def got_amount(update: Update, context: UnionContext) -> int:
         await refuse(update, context, error)
         return Asking.AMOUNT
     _draft(context)["amount"] = amount
-    return await _ask_evidence(update, context)
+    return await EDITS.then(update, context, _ask_evidence)
 
 
 async def amount_standard(update: Update, context: UnionContext) -> int:
     """The standard amount: nothing typed."""
     await context.answer(update)
     _draft(context).pop("amount", None)
-    return await _ask_evidence(update, context)
+    return await EDITS.then(update, context, _ask_evidence)
 
 
 async def _ask_evidence(update: Update, context: UnionContext) -> int:
@@ -327,11 +344,12 @@ async def got_file(update: Update, context: UnionContext) -> int:
 
 
 async def not_a_file(update: Update, context: UnionContext) -> int:
-    """Text, a sticker or a voice note where evidence is expected."""
+    """Text, a sticker or a voice note where evidence is expected: it is not evidence."""
+    assert update.message is not None
     await say(
         update,
         context,
-        context.t("aid.files_only"),
+        context.t("aid.text_not_file" if update.message.text else "aid.files_only"),
         keyboard([(context.t("aid.evidence_done"), AidEvidenceDone("done"))]),
     )
     return Asking.EVIDENCE
@@ -359,11 +377,24 @@ async def _preview(update: Update, context: UnionContext) -> int:
         context.t("aid.field_files", count=len(draft.get("evidence", []))),
     ]
     if draft.get("subject"):
-        lines.insert(1, context.t("aid.preview_report"))
+        colleague = await _colleague(context, int(draft["subject"]))
+        lines.insert(1, context.t("aid.preview_report", name=colleague))
     lines += ["", str(draft["description"])]
-    markup = confirm_or_cancel(context, AidConfirm("yes"), AidConfirm("cancel"))
+    markup = EDITS.markup(context, AidConfirm("yes"), AidConfirm("cancel"))
     await say(update, context, "\n".join(lines), markup)
     return Asking.CONFIRM
+
+
+# ✏️ 修改某项 under the preview (a colleague's report has no amount).
+EDITS = PreviewEdits(
+    "aid",
+    [
+        EditableField("aid.edit.description", _ask_description),
+        EditableField("aid.edit.day", _ask_day),
+        EditableField("aid.edit.amount", _ask_amount, lambda draft: not draft.get("subject")),
+    ],
+    _preview,
+)
 
 
 async def confirm(update: Update, context: UnionContext) -> int:
@@ -409,9 +440,22 @@ async def confirm(update: Update, context: UnionContext) -> int:
     draft.clear()
     logger.info("Aid case %s filed (reported=%s)", case.id, case.reported)
     await announce(context, case)
-    key = "aid.receipt_report" if case.reported else "aid.receipt"
-    await say_receipt(update, context, context.t(key, number=case.number))
+    if case.reported:  # the colleague who was picked is named back
+        colleague = await _colleague(context, case.subject_member_id)
+        receipt = context.t("aid.receipt_report", number=case.number, name=colleague)
+    else:
+        receipt = context.t("aid.receipt", number=case.number)
+    await say_receipt(update, context, receipt)
     return _END
+
+
+async def _colleague(context: UnionContext, member_id: int) -> str:
+    """The colleague a report is about, as picked: 陈建国（退休教师）."""
+    async with context.db() as session:
+        member = await session.get(Member, member_id)
+    if member is None:
+        return "-"
+    return context.t("aid.person", name=member.real_name, department=member.department)
 
 
 async def cancel(update: Update, context: UnionContext) -> int:
@@ -584,7 +628,7 @@ def forms() -> list[Form]:
                         ButtonHandler(AidEvidenceDone, evidence_done),
                         MessageHandler(~filters.COMMAND, not_a_file),
                     ],
-                    Asking.CONFIRM: family_step(confirm, AidConfirm),
+                    Asking.CONFIRM: [*EDITS.handlers(), *family_step(confirm, AidConfirm)],
                 },
                 fallbacks=[CommandHandler("cancel", cancel)],
                 allow_reentry=True,

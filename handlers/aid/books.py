@@ -7,8 +7,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
+from babel import Locale
+from babel.dates import format_date
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, filters
@@ -17,10 +19,11 @@ from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.i18n import LANGUAGES, Translator
 from handlers.aid.buttons import AidCorrectionDecision, AidDeskCard, AidNoticePublish
-from handlers.aid.desk import case_label
+from handlers.aid.desk import case_label, now
 from handlers.common import keyboard, refuse, require_member, say
 from handlers.review_desk import desk_chats, post_card, refresh_cards
 from models.aid import (
+    MAX_CAP_COUNT,
     AidCase,
     AidLedgerEntry,
     AidType,
@@ -46,17 +49,18 @@ from models.aid import (
     year_books,
     yuan,
 )
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, InputError
 from models.members import Actor
 from models.members_queries import members_by_id
 from models.organizations import get_organization
 from models.validation import ascii_number
+from models.written import count as count_of
 
 logger = logging.getLogger(__name__)
 
 
 def _today(context: UnionContext) -> datetime:
-    return datetime.now(context.settings.zone)
+    return now(context).astimezone(context.settings.zone)
 
 
 async def _require_books(update: Update, context: UnionContext) -> Actor | None:
@@ -231,6 +235,19 @@ async def _tell_committee_of(
 
 
 _RULE_WORDS = ("standard", "budget", "limit", "max", "notice")
+# What the chair may type instead of the English words (and of "-", on, off).
+_RULE_SYNONYMS = {
+    "标准": "standard",
+    "標準": "standard",
+    "预算": "budget",
+    "預算": "budget",
+    "额度": "limit",
+    "額度": "limit",
+    "最高": "max",
+    "公示": "notice",
+}
+_NONE_WORDS = ("-", "不限", "none")
+_SWITCH = {"on": "on", "开": "on", "開": "on", "off": "off", "关": "off", "關": "off"}
 # (message key, shown as money) of a standard's amount, count cap and total cap.
 _STANDARD_RULES = (
     ("aid.rule.amount", True),
@@ -245,6 +262,7 @@ async def _change_rule(
 ) -> list[RuleChange] | None:
     """Apply one change; what changed (empty: nothing did), or None when not understood."""
     word, rest = args[0].lower(), args[1:]
+    word = _RULE_SYNONYMS.get(word, word)
     if word in _RULE_WORDS and not actor.is_chair:
         raise DomainError(N_("aid.chair_only"))
     year = _today(context).year
@@ -255,7 +273,7 @@ async def _change_rule(
                 return None
             current = await standard_for(session, org_id=context.org_id, aid_type=aid_type)
             before = (current.amount, current.cap_count, current.cap_total)
-            count = _optional(rest[2], int) if len(rest) > 2 else current.cap_count
+            count = _optional(rest[2], _times) if len(rest) > 2 else current.cap_count
             total = _optional(rest[3], parse_amount) if len(rest) > 3 else current.cap_total
             after = (parse_amount(rest[1]), count, total)
             await set_standard(
@@ -299,10 +317,11 @@ async def _change_rule(
                 for key, old, new in zip(_POLICY_RULES, was, now, strict=True)
                 if old != new
             ]
-        if word == "notice" and rest in (["on"], ["off"]):
+        switch = _SWITCH.get(rest[0].lower()) if len(rest) == 1 else None
+        if word == "notice" and switch is not None:
             policy = await policy_for(session, org_id=context.org_id, year=year)
             old_notice = policy.public_notice
-            policy.public_notice = rest == ["on"]
+            policy.public_notice = switch == "on"
             session.add(policy)
             await session.commit()
             if old_notice == policy.public_notice:
@@ -311,9 +330,17 @@ async def _change_rule(
     return None
 
 
+def _times(text: str) -> int:
+    """A yearly count as typed (3, 3次, 三次); the rule's own range is checked when it is set."""
+    value = count_of(text, low=0, high=10**6)
+    if value is None:
+        raise InputError(N_("aid.cap_count_invalid"), limit=MAX_CAP_COUNT)
+    return value
+
+
 def _optional(text: str, parse: Callable[[str], int]) -> int | None:
-    """'-' for none, else the parsed number."""
-    if text.strip() == "-":
+    """'-' (or 不限) for none, else the parsed number."""
+    if text.strip().lower() in _NONE_WORDS:
         return None
     try:
         value = parse(text)
@@ -334,16 +361,16 @@ async def _rules_text(context: UnionContext) -> str:
             await standard_for(session, org_id=context.org_id, aid_type=aid_type)
             for aid_type in AidType
         ]
+    none = tr("aid.rule_none")
     lines = [tr("aid.rules_title", year=year)]
     for standard in standards:
         lines.append(
             tr(
                 "aid.rules_line",
                 type=tr(f"aid.type.{standard.aid_type}"),
-                code=standard.aid_type,
                 amount=yuan(standard.amount),
-                count=standard.cap_count if standard.cap_count is not None else "-",
-                total=yuan(standard.cap_total) if standard.cap_total is not None else "-",
+                count=standard.cap_count if standard.cap_count is not None else none,
+                total=f"¥{yuan(standard.cap_total)}" if standard.cap_total is not None else none,
             )
         )
     lines.append(
@@ -351,7 +378,7 @@ async def _rules_text(context: UnionContext) -> str:
             "aid.rules_policy",
             limit=yuan(policy.single_approval_limit),
             max=yuan(policy.max_amount),
-            budget=yuan(policy.budget) if policy.budget is not None else "-",
+            budget=f"¥{yuan(policy.budget)}" if policy.budget is not None else none,
             notice=tr("common.yes") if policy.public_notice else tr("common.no"),
         )
     )
@@ -362,12 +389,39 @@ async def _rules_text(context: UnionContext) -> str:
 # ---- /aidnotice --------------------------------------------------------------------------
 
 
-def notice_text(tr: Translator, org_name: str, year: int, lines: list[tuple[str, int]]) -> str:
-    """The public notice: masked names and amounts only."""
+def day_words(tr: Translator, day: date) -> str:
+    """A day as a notice writes it: 2026年12月5日, December 5, 2026."""
+    return format_date(day, format="long", locale=Locale.parse(tr.language, sep="-"))
+
+
+def notice_text(
+    tr: Translator,
+    org_name: str,
+    year: int,
+    lines: list[tuple[str, int]],
+    *,
+    start: date,
+    days: int,
+) -> str:
+    """The public notice: masked names and amounts only, and its period (`days` days from
+    `start`, the union's today, both ends included)."""
+    end = start + timedelta(days=days - 1)
     body = [tr("aid.notice_title", org=org_name, year=year)]
     body += [f"{name}　¥{yuan(amount)}" for name, amount in lines]
     body.append(tr("aid.notice_total", count=len(lines), amount=yuan(sum(a for _, a in lines))))
+    body.append(tr("aid.notice_period", start=day_words(tr, start), end=day_words(tr, end)))
     return "\n".join(body)
+
+
+def _notice(context: UnionContext, tr: Translator, year: int, lines: list[tuple[str, int]]) -> str:
+    return notice_text(
+        tr,
+        context.settings.organization_name_for(tr.language),
+        year,
+        lines,
+        start=_today(context).date(),
+        days=context.settings.aid_notice_days,
+    )
 
 
 async def show_notice(update: Update, context: UnionContext) -> None:
@@ -389,7 +443,7 @@ async def show_notice(update: Update, context: UnionContext) -> None:
     if not lines:
         await say(update, context, context.t("aid.notice_empty", year=year))
         return
-    text = notice_text(context.tr, context.settings.organization_name, year, lines)
+    text = _notice(context, context.tr, year, lines)
     markup = None
     if not policy.public_notice:
         text += "\n\n" + context.t("aid.notice_off")
@@ -421,7 +475,7 @@ async def publish_notice(update: Update, context: UnionContext) -> None:
     try:
         await context.bot.send_message(
             org.disclosure_chat_id,
-            notice_text(tr, context.settings.organization_name, year, lines),
+            _notice(context, tr, year, lines),
         )
     except TelegramError:
         await context.answer(update, context.t("aid.notice_failed"), alert=True)

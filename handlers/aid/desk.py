@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -41,12 +41,14 @@ from models.aid import (
 )
 from models.aid import (
     AidCase,
+    AidLedgerEntry,
     AidPolicy,
     AidStandard,
     AidType,
     ApprovalOutcome,
     CaseStatus,
     ChairReason,
+    LedgerKind,
     approvals_of,
     approve,
     ask_information,
@@ -66,6 +68,7 @@ from models.aid import (
     yuan,
 )
 from models.aid import Usage as AidUsage
+from models.base import local_date
 from models.desk import record_card
 from models.errors import DomainError, InputError
 from models.members import Actor, Member
@@ -105,9 +108,14 @@ _PROMPTS = {
 }
 
 
-def today(context: UnionContext) -> Any:
+def now(context: UnionContext) -> datetime:
+    """The current moment (UTC) from the application's clock."""
+    return context.state.clock()
+
+
+def today(context: UnionContext) -> date:
     """Today in the union's time zone."""
-    return datetime.now(context.settings.zone).date()
+    return local_date(now(context), context.settings.zone)
 
 
 def case_label(tr: Translator, case: AidCase) -> str:
@@ -278,11 +286,7 @@ async def open_case(update: Update, context: UnionContext) -> None:
         tr("aid.full_history"),
     ]
     for entry in history:
-        step = tr(f"aid.ledger.{entry.kind}")
-        who = people.get(entry.actor_member_id)
-        amount = f" ¥{yuan(entry.amount)}" if entry.amount is not None else ""
-        note = f"：{entry.note}" if entry.note else ""
-        lines.append(f"• {entry.created_at:%Y-%m-%d} {step}{amount}（{_who(who)}）{note}")
+        lines.append(_history_line(context, entry, people.get(entry.actor_member_id)))
     try:
         await context.bot.send_message(user_id, "\n".join(lines)[:4000])
         for file in files:
@@ -311,6 +315,27 @@ async def open_case(update: Update, context: UnionContext) -> None:
 
 def _who(member: Member | None) -> str:
     return f"{member.real_name}（{member.department}）" if member else "-"
+
+
+def _history_line(context: UnionContext, entry: AidLedgerEntry, who: Member | None) -> str:
+    """• 2026-12-05 已发放 ¥250（李会计·财务处）：发放日期 2026-12-05，现金；随春节慰问发放.
+
+    The day is the union's (not UTC); a payment shows what was typed: the day paid, the
+    method and the note."""
+    tr = context.tr
+    day = local_date(entry.created_at, context.settings.zone).isoformat()
+    step = tr(f"aid.ledger.{entry.kind}")
+    amount = f" ¥{yuan(entry.amount)}" if entry.amount is not None else ""
+    person = f"{who.real_name}·{who.department}" if who else "-"
+    details = []
+    if entry.kind == LedgerKind.PAID and entry.paid_on is not None:
+        details.append(
+            tr("aid.history_paid", day=entry.paid_on.isoformat(), method=entry.method or "-")
+        )
+    if entry.note:
+        details.append(entry.note)
+    tail = "：" + "；".join(details) if details else ""
+    return f"• {day} {step}{amount}（{person}）{tail}"
 
 
 # ---- approve -----------------------------------------------------------------------------
@@ -362,7 +387,8 @@ async def _approve(
 
 def _outcome_text(context: UnionContext, outcome: ApprovalOutcome, told: bool = True) -> str:
     if outcome.approved:
-        return context.t("aid.approved_toast" if told else "aid.approved_undelivered")
+        key = "aid.approved_toast" if told else "aid.approved_undelivered"
+        return context.t(key, number=outcome.case.number)
     if list(outcome.reasons) == [ChairReason.OVER_THRESHOLD]:
         return context.t("aid.needs_second", count=outcome.approvals)
     return context.t("aid.needs_chair")
@@ -375,9 +401,23 @@ async def _tell_requester(
     colleague's report is not messaged. Returns whether the requester got the message."""
     key = _TOLD[outcome][1 if case.reported else 0]
     amount = yuan(case.approved_amount) if case.approved_amount is not None else "-"
+    name = ""
+    if case.reported:  # the reporter hears about the colleague they named
+        async with context.db() as session:
+            subject = await session.get(Member, case.subject_member_id)
+        name = subject.real_name if subject else "-"
 
     def render(tr: Translator) -> str:
-        return tr(key, number=case.number, amount=amount, note=note)
+        # A payment reads as care: the kind of aid and a wish fitting it, not a receipt.
+        return tr(
+            key,
+            number=case.number,
+            amount=amount,
+            note=note,
+            name=name,
+            kind=tr(f"aid.paid_kind.{case.aid_type}"),
+            wish=tr(f"aid.wish.{case.aid_type}"),
+        )
 
     markup = None
     if outcome == "asked":
@@ -476,6 +516,7 @@ async def text_typed(update: Update, context: UnionContext, text: str) -> int:
                     method=method or "-",
                     note=note or None,
                     today=today(context),
+                    now=now(context),
                 )
     except DomainError as error:
         await refuse(update, context, error)

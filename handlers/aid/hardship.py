@@ -4,7 +4,7 @@ families on file with their review dates; a family is put on file, reviewed, or 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date
 from enum import IntEnum
 from typing import Any
 
@@ -25,6 +25,7 @@ from handlers.aid.buttons import (
     HardshipMember,
     HardshipNew,
 )
+from handlers.aid.desk import today
 from handlers.common import (
     conversation,
     family_step,
@@ -67,8 +68,8 @@ def _draft(context: UnionContext) -> dict[str, Any]:
     return user_draft(context, "hardship")
 
 
-def _today(context: UnionContext) -> Any:
-    return datetime.now(context.settings.zone).date()
+def _today(context: UnionContext) -> date:
+    return today(context)
 
 
 async def list_files(update: Update, context: UnionContext) -> None:

@@ -36,7 +36,7 @@ from models.audiences import audience_members
 from models.calendar import MESSAGE_LIMIT, AudienceType
 from models.errors import InputError
 from models.organizations import get_organization
-from models.outbox import BroadcastKind, Recipient
+from models.outbox import Broadcast, BroadcastKind, Recipient
 from scheduler.render import MEMBER_PLACEHOLDERS, check_placeholders, fill
 
 logger = logging.getLogger(__name__)
@@ -93,6 +93,8 @@ async def got_audience(update: Update, context: UnionContext) -> int:
 
 async def _recipients(context: UnionContext, audience: str, text: str) -> list[Recipient]:
     today = datetime.now(context.settings.zone).date()
+    # One text for everyone, written in its writer's language: {org} is named in that language.
+    org = context.settings.organization_name_for(context.tr.language)
     async with context.db() as session:
         members = await audience_members(
             session,
@@ -104,7 +106,7 @@ async def _recipients(context: UnionContext, audience: str, text: str) -> list[R
     return [
         Recipient(
             chat_id=member.telegram_user_id or 0,
-            text=fill(text, {"name": member.real_name, "org": context.settings.organization_name}),
+            text=fill(text, {"name": member.real_name, "org": org}),
             member_id=member.id,
         )
         for member in members
@@ -163,8 +165,20 @@ async def confirm(update: Update, context: UnionContext) -> int:
     logger.info(
         "Broadcast %s to %s recipients by member %s", broadcast.id, broadcast.total, actor.id
     )
-    await say(update, context, context.t("broadcast.queued", count=broadcast.total))
+    await say(update, context, _queued_text(context, broadcast))
     return _END
+
+
+def _queued_text(context: UnionContext, broadcast: Broadcast) -> str:
+    """What happens now: the committee group gets the figures only for a large broadcast."""
+    over = context.notifier.report_over
+    if broadcast.report_chat_id is None:
+        key = "broadcast.queued_no_group"
+    elif broadcast.total > over:
+        key = "broadcast.queued"
+    else:
+        key = "broadcast.queued_unreported"
+    return context.t(key, count=broadcast.total, over=over)
 
 
 async def cancel(update: Update, context: UnionContext) -> int:

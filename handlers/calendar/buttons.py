@@ -36,3 +36,11 @@ class NewEntryConfirm(Button, prefix="cal:new"):
     """Confirm or cancel under a new entry's preview."""
 
     choice: Literal["yes", "no"]
+
+
+@dataclass(frozen=True)
+class EntryTextChoice(Button, prefix="cal:txt"):
+    """At a new entry's text in another language: that language (`same`) or every language
+    still to come (`rest`) uses the text in the main language."""
+
+    choice: Literal["same", "rest"]

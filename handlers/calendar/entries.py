@@ -20,14 +20,17 @@ from telegram.ext import (
 from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
+from bot.i18n import LANGUAGES
 from handlers.calendar.buttons import (
     CalendarEntryButton,
     EntryAudienceChoice,
     EntryKindChoice,
+    EntryTextChoice,
     NewEntryConfirm,
 )
 from handlers.common import (
-    confirm_or_cancel,
+    EditableField,
+    PreviewEdits,
     conversation,
     family_step,
     keyboard,
@@ -62,6 +65,7 @@ from scheduler.render import (
     check_placeholders,
     fill,
     pick,
+    picked_language,
 )
 from scheduler.rule_text import parse_rule_text
 
@@ -99,6 +103,31 @@ AUDIENCE_CHOICES = (
     AudienceType.RETIREES,
     AudienceType.REPRESENTATIVES,
 )
+
+
+# The name of each language the bot speaks, in the reader's language.
+LANGUAGE_NAMES = {
+    "zh-Hans": "language.name.zh_hans",
+    "zh-Hant": "language.name.zh_hant",
+    "en": "language.name.en",
+}
+
+
+def _language_name(context: UnionContext, language: str) -> str:
+    return context.t(LANGUAGE_NAMES[language]) if language in LANGUAGE_NAMES else language
+
+
+def _text_languages(context: UnionContext, kind: str) -> list[str]:
+    """The languages a new entry's text is asked in, the main (default) language first.
+
+    Members read the bot in any of its languages and may switch at any time, so a text for
+    members is asked in each of them (each may be left to the main text). A task goes to the
+    committee group in the main language: one text.
+    """
+    main = context.settings.default_language
+    if kind == EntryKind.TASK:
+        return [main]
+    return [main, *(language for language in LANGUAGES if language != main)]
 
 
 def _placeholders(kind: str) -> tuple[str, ...]:
@@ -234,7 +263,9 @@ async def _sample(context: UnionContext, entry: CalendarEntry) -> str:
     assert actor is not None
     values: dict[str, object] = {
         "name": actor.member.real_name,
-        "org": context.settings.organization_name,
+        "org": context.settings.organization_name_for(
+            picked_language(entry.messages, context.tr.language, context.settings.default_language)
+        ),
     }
     async with context.db() as session:
         values.update(
@@ -355,14 +386,40 @@ async def add_kind(update: Update, context: UnionContext) -> int:
     _draft(context)["kind"] = kind.value
     if kind == EntryKind.TASK:
         _draft(context)["audience"] = AudienceType.COMMITTEE.value
-        await say(update, context, context.t("calendar.add_rule"))
-        return AddStep.RULE
+        return await _ask_rule(update, context)
+    return await _ask_audience(update, context)
+
+
+async def _ask_audience(update: Update, context: UnionContext) -> int:
     rows = [
         [(context.t(f"calendar.audience.{choice}"), EntryAudienceChoice(choice))]
         for choice in AUDIENCE_CHOICES
     ]
-    await say(update, context, context.t("broadcast.choose_audience"), keyboard(*rows))
+    await say(update, context, context.t("calendar.add_audience"), keyboard(*rows))
     return AddStep.AUDIENCE
+
+
+async def _ask_rule(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("calendar.add_rule"))
+    return AddStep.RULE
+
+
+async def _ask_time(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("calendar.add_time"))
+    return AddStep.TIME
+
+
+async def _ask_title(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("calendar.add_title", limit=TITLE_LIMIT))
+    return AddStep.TITLE
+
+
+async def _ask_texts(update: Update, context: UnionContext) -> int:
+    """The texts from the first language again (a re-asked text replaces all of them)."""
+    draft = _draft(context)
+    draft.update(texts={}, languages=_text_languages(context, str(draft.get("kind", ""))))
+    await _ask_text(update, context)
+    return AddStep.TEXT
 
 
 async def add_audience(update: Update, context: UnionContext) -> int:
@@ -373,8 +430,7 @@ async def add_audience(update: Update, context: UnionContext) -> int:
         return AddStep.AUDIENCE
     await context.answer(update)
     _draft(context)["audience"] = choice.value
-    await say(update, context, context.t("calendar.add_rule"))
-    return AddStep.RULE
+    return await EDITS.then(update, context, _ask_rule)
 
 
 async def add_rule(update: Update, context: UnionContext) -> int:
@@ -386,8 +442,7 @@ async def add_rule(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t("calendar.bad_rule"))
         return AddStep.RULE
     _draft(context)["rule"] = rule
-    await say(update, context, context.t("calendar.ask_time"))
-    return AddStep.TIME
+    return await EDITS.then(update, context, _ask_time)
 
 
 async def add_time(update: Update, context: UnionContext) -> int:
@@ -398,34 +453,80 @@ async def add_time(update: Update, context: UnionContext) -> int:
     except DomainError as error:
         await refuse(update, context, error)
         return AddStep.TIME
-    await say(update, context, context.t("calendar.add_title", limit=TITLE_LIMIT))
-    return AddStep.TITLE
+    return await EDITS.then(update, context, _ask_title)
 
 
 async def add_title(update: Update, context: UnionContext) -> int:
-    """A short name for the list."""
+    """A short name for the list; then the text, language by language."""
     title = await typed_text(update, context, limit=TITLE_LIMIT)
     if title is None:
         return AddStep.TITLE
     _draft(context)["title"] = title
-    await say(
-        update, context, context.t("calendar.ask_text", language=context.t("language.self_name"))
-    )
-    return AddStep.TEXT
+    return await EDITS.then(update, context, _ask_texts)
+
+
+async def _ask_text(update: Update, context: UnionContext) -> None:
+    """Ask for the text in the next language; after the main one, it may be left to the main
+    text (for this language, or for every language still to come)."""
+    draft = _draft(context)
+    languages: list[str] = draft["languages"]
+    main = context.settings.default_language
+    current = languages[0]
+    if current == main:
+        key = (
+            "calendar.add_task_text" if draft.get("kind") == EntryKind.TASK else "calendar.add_text"
+        )
+        await say(update, context, context.t(key, language=_language_name(context, main)))
+        return
+    names = {"language": _language_name(context, current), "main": _language_name(context, main)}
+    rows = [[(context.t("calendar.text_use_main", **names), EntryTextChoice("same"))]]
+    if len(languages) > 1:
+        rows.append([(context.t("calendar.text_use_main_rest", **names), EntryTextChoice("rest"))])
+    await say(update, context, context.t("calendar.add_text_other", **names), keyboard(*rows))
+
+
+async def _next_text(update: Update, context: UnionContext) -> int:
+    """The next language's text, or the preview when every language has one or uses the main."""
+    if _draft(context)["languages"]:
+        await _ask_text(update, context)
+        return AddStep.TEXT
+    # After the last language, the preview either way; `then` also ends a re-ask of the texts.
+    return await EDITS.then(update, context, _add_preview)
 
 
 async def add_text(update: Update, context: UnionContext) -> int:
-    """The message; then the preview with the next date."""
+    """The message in the language asked for."""
     text = await typed_text(update, context, limit=MESSAGE_LIMIT, multiline=True)
     if text is None:
         return AddStep.TEXT
     draft = _draft(context)
+    if not draft.get("languages"):  # a draft begun before languages were asked one by one
+        draft.update(texts={}, languages=_text_languages(context, str(draft.get("kind", ""))))
     try:
         check_placeholders(text, _placeholders(str(draft.get("kind", ""))))
     except InputError as error:
         await refuse(update, context, error)
         return AddStep.TEXT
-    draft["text"] = text
+    draft["texts"][draft["languages"].pop(0)] = text
+    return await _next_text(update, context)
+
+
+async def add_text_choice(update: Update, context: UnionContext) -> int:
+    """Use the main text for this language, or for every language still to come."""
+    choice = context.button_as(EntryTextChoice).choice
+    draft = _draft(context)
+    languages = draft.get("languages") or []
+    if not languages or languages[0] == context.settings.default_language:
+        await context.answer(update, context.t("desk.stale_button"), alert=True)
+        return AddStep.TEXT
+    await context.answer(update)
+    draft["languages"] = languages[1:] if choice == "same" else []
+    return await _next_text(update, context)
+
+
+async def _add_preview(update: Update, context: UnionContext) -> int:
+    """The new entry as it will be stored, each language's text (or what stands in for it)."""
+    draft = _draft(context)
     today = datetime.now(context.settings.zone).date()
     try:
         next_day = next_occurrence(draft["rule"], today)
@@ -440,12 +541,35 @@ async def add_text(update: Update, context: UnionContext) -> int:
         ),
         context.t("calendar.card_time", time=draft["time"]),
         context.t("calendar.card_next", day=next_day.isoformat() if next_day else "—"),
-        "",
-        text,
     ]
-    markup = confirm_or_cancel(context, NewEntryConfirm("yes"), NewEntryConfirm("no"))
+    texts: dict[str, str] = draft["texts"]
+    main = _language_name(context, context.settings.default_language)
+    for language in _text_languages(context, str(draft["kind"])):
+        name = _language_name(context, language)
+        if language in texts:
+            lines += ["", context.t("calendar.preview_version", language=name), texts[language]]
+        else:
+            lines += ["", context.t("calendar.preview_same", language=name, main=main)]
+    markup = EDITS.markup(context, NewEntryConfirm("yes"), NewEntryConfirm("no"))
     await say(update, context, "\n".join(lines), markup)
     return AddStep.CONFIRM
+
+
+EDITS = PreviewEdits(
+    "calendar_new",
+    [
+        EditableField(
+            "calendar.edit.audience",
+            _ask_audience,
+            lambda draft: draft.get("kind") != EntryKind.TASK,
+        ),
+        EditableField("calendar.edit.rule", _ask_rule),
+        EditableField("calendar.edit.time", _ask_time),
+        EditableField("calendar.edit.title", _ask_title),
+        EditableField("calendar.edit.texts", _ask_texts),
+    ],
+    _add_preview,
+)
 
 
 async def add_confirm(update: Update, context: UnionContext) -> int:
@@ -454,9 +578,9 @@ async def add_confirm(update: Update, context: UnionContext) -> int:
     await context.answer(update)
     draft = _draft(context)
     actor = await require_committee(update, context)
-    if actor is None or not confirmed or "text" not in draft:
+    if actor is None or not confirmed or not draft.get("texts") or draft.get("languages"):
         draft.clear()
-        await say(update, context, context.t("profile.edit_cancelled"))
+        await say(update, context, context.t("calendar.add_cancelled"))
         return _END
     try:
         async with context.db() as session:
@@ -469,8 +593,8 @@ async def add_confirm(update: Update, context: UnionContext) -> int:
                 rule=draft["rule"],
                 time_of_day=str(draft["time"]),
                 title=str(draft["title"]),
-                text=str(draft["text"]),
-                language=context.tr.language,
+                title_language=context.tr.language,
+                messages=dict(draft["texts"]),
                 key=f"custom_{draft.setdefault('token', secrets.token_hex(6))}",
             )
     except DomainError as error:
@@ -481,14 +605,14 @@ async def add_confirm(update: Update, context: UnionContext) -> int:
     logger.info("Calendar entry %s added by member %s", entry.id, actor.id)
     await _reconcile(context)
     text, markup = _entry_card(context, entry, await _next_day(context, entry))
-    await say(update, context, context.t("profile.saved") + "\n\n" + text, markup)
+    await say(update, context, context.t("calendar.added") + "\n\n" + text, markup)
     return _END
 
 
 async def cancel_add(update: Update, context: UnionContext) -> int:
     """/cancel while adding an entry."""
     _draft(context).clear()
-    await say(update, context, context.t("profile.edit_cancelled"))
+    await say(update, context, context.t("calendar.add_cancelled"))
     return _END
 
 
@@ -530,8 +654,14 @@ def forms() -> list[Form]:
                     AddStep.RULE: text_step(add_rule),
                     AddStep.TIME: text_step(add_time),
                     AddStep.TITLE: text_step(add_title),
-                    AddStep.TEXT: text_step(add_text),
-                    AddStep.CONFIRM: family_step(add_confirm, NewEntryConfirm),
+                    AddStep.TEXT: [
+                        ButtonHandler(EntryTextChoice, add_text_choice),
+                        *text_step(add_text),
+                    ],
+                    AddStep.CONFIRM: [
+                        *EDITS.handlers(),
+                        *family_step(add_confirm, NewEntryConfirm),
+                    ],
                 },
                 fallbacks=[CommandHandler("cancel", cancel_add)],
                 allow_reentry=True,

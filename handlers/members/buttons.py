@@ -112,6 +112,13 @@ class ProfileEdit(Button, prefix="me:edit"):
 
 
 @dataclass(frozen=True)
+class ProfileBirthday(Button, prefix="me:bday"):
+    """Clear one's birthday, offered while it is being edited in /me."""
+
+    choice: Literal["clear"]
+
+
+@dataclass(frozen=True)
 class ProfileGender(Button, prefix="me:gender"):
     """Gender in /me: ask shows the choices; a choice (or none) saves it."""
 

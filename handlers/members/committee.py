@@ -56,7 +56,8 @@ async def bind_group(update: Update, context: UnionContext) -> None:
         await bind_committee_chat(session, org_id=context.org_id, chat_id=chat.id)
     logger.info("Committee group bound to chat %s by member %s", chat.id, actor.id)
     tr = context.i18n.get(context.settings.default_language)
-    await say(update, context, tr("bind.done", org=context.settings.organization_name))
+    org = context.settings.organization_name_for(tr.language)
+    await say(update, context, tr("bind.done", org=org))
 
 
 async def list_members(update: Update, context: UnionContext) -> None:

@@ -89,7 +89,8 @@ async def decide_join(update: Update, context: UnionContext) -> None:
         await refuse(update, context, error)
         await _refresh(context, request_id)
         return
-    await context.answer(update, context.t("join.decided_toast"))
+    toast = "join.approved_toast" if approve else "join.rejected_toast"
+    await context.answer(update, context.t(toast, name=member.real_name))
     logger.info("Join request %s decided by member %s: %s", request_id, actor.id, button.action)
     text, markup = render_card(context, request, member, actor.member)
     await refresh_cards(context, kind=KIND, item_id=request_id, text=text, markup=markup)

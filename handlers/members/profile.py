@@ -36,6 +36,7 @@ from handlers.common import (
 )
 from handlers.members.buttons import (
     LanguageChoice,
+    ProfileBirthday,
     ProfileChangeDecision,
     ProfileEdit,
     ProfileGender,
@@ -55,6 +56,7 @@ from models.members import (
     JoinStatus,
     Member,
     ProfileChangeRequest,
+    clear_birthday,
     decide_profile_change,
     get_member,
     numbered_name,
@@ -138,13 +140,37 @@ async def ask_value(update: Update, context: UnionContext) -> int:
     prompts = {
         "name": context.t("reg.ask_name", limit=NAME_LIMIT),
         "dept": context.t("reg.ask_department", limit=DEPARTMENT_LIMIT),
-        "birthday": context.t("reg.ask_birthday"),
+        "birthday": context.t("profile.ask_birthday"),
     }
     prompt = prompts[field]
     if field in ("name", "dept"):
         prompt += "\n" + context.t("profile_change.needs_approval")
-    await say(update, context, prompt + "\n" + context.t("profile.cancel_hint"))
+    markup = _clear_birthday_button(context, actor) if field == "birthday" else None
+    await say(update, context, prompt + "\n" + context.t("profile.cancel_hint"), markup)
     return Edit.VALUE
+
+
+def _clear_birthday_button(context: UnionContext, actor: Actor) -> InlineKeyboardMarkup | None:
+    """清除生日 under the birthday question and its refusals, when there is one to clear."""
+    if actor.member.birthday is None:
+        return None
+    return keyboard([(context.t("profile.clear_birthday"), ProfileBirthday("clear"))])
+
+
+async def birthday_cleared(update: Update, context: UnionContext) -> int:
+    """The 清除生日 button: the birthday is forgotten, so no birthday greeting is sent."""
+    assert context.user_data is not None
+    await context.answer(update)
+    actor = await require_member(update, context)
+    if actor is None:
+        return ConversationHandler.END
+    context.user_data.pop("editing", None)
+    async with context.db() as session:
+        await clear_birthday(session, member=actor.member)
+    logger.info("Member %s cleared their birthday", actor.id)
+    await say(update, context, context.t("profile.birthday_cleared"))
+    await show_profile(update, context)
+    return ConversationHandler.END
 
 
 async def save_value(update: Update, context: UnionContext) -> int:
@@ -167,7 +193,11 @@ async def save_value(update: Update, context: UnionContext) -> int:
         else:
             return ConversationHandler.END
     except DomainError as error:
-        await refuse(update, context, error)
+        if field == "birthday":
+            text = context.t(error.key, **error.params)
+            await say(update, context, text, _clear_birthday_button(context, actor))
+        else:
+            await refuse(update, context, error)
         return Edit.VALUE
     if field == "name":
         return await _ask_committee(update, context, actor, name=changed.real_name)
@@ -294,7 +324,9 @@ async def decide_change(update: Update, context: UnionContext) -> None:
         await refuse(update, context, error)
         await _refresh_change(context, button.request_id)
         return
-    await context.answer(update, context.t("profile_change.decided_toast"))
+    approved = request.status == JoinStatus.APPROVED
+    toast = "profile_change.approved_toast" if approved else "profile_change.rejected_toast"
+    await context.answer(update, context.t(toast, name=member.real_name))
     logger.info("Profile change %s decided by member %s: %s", request.id, actor.id, button.action)
     text, markup = render_change_card(context, request, member, actor.member)
     await refresh_cards(context, kind=KIND, item_id=button.request_id, text=text, markup=markup)
@@ -452,7 +484,12 @@ def forms() -> list[Form]:
         Form(
             conversation(
                 entry_points=[ButtonHandler(ProfileEdit, ask_value)],
-                states={Edit.VALUE: text_step(save_value)},
+                states={
+                    Edit.VALUE: [
+                        ButtonHandler(ProfileBirthday, birthday_cleared),
+                        *text_step(save_value),
+                    ]
+                },
                 fallbacks=[CommandHandler("cancel", cancel_edit)],
                 allow_reentry=True,
                 name="profile_edit",

@@ -130,7 +130,7 @@ async def start(update: Update, context: UnionContext) -> int:
     await say(
         update,
         context,
-        context.t("start.welcome", org=context.settings.organization_name),
+        context.t("start.welcome", org=context.settings.organization_name_for(context.tr.language)),
         language_keyboard(context, RegistrationLanguage),
     )
     return Reg.LANGUAGE
@@ -212,13 +212,13 @@ async def got_gender(update: Update, context: UnionContext) -> int:
     choice = context.button_as(RegistrationGender).choice
     await context.answer(update)
     _draft(context)["gender"] = choice if choice in (Gender.FEMALE, Gender.MALE) else None
-    await say(
-        update,
-        context,
-        context.t("reg.ask_birthday"),
-        keyboard([(context.t("reg.skip"), RegistrationBirthday("skip"))]),
-    )
+    await say(update, context, context.t("reg.ask_birthday"), _skip_birthday(context))
     return Reg.BIRTHDAY
+
+
+def _skip_birthday(context: UnionContext) -> InlineKeyboardMarkup:
+    """The birthday is optional in registration: 跳过 under the question and every refusal."""
+    return keyboard([(context.t("reg.skip"), RegistrationBirthday("skip"))])
 
 
 async def got_birthday(update: Update, context: UnionContext) -> int:
@@ -228,7 +228,7 @@ async def got_birthday(update: Update, context: UnionContext) -> int:
     try:
         birthday = parse_birthday(update.message.text or "", today=today)
     except DomainError as error:
-        await refuse(update, context, error)
+        await say(update, context, context.t(error.key, **error.params), _skip_birthday(context))
         return Reg.BIRTHDAY
     _draft(context)["birthday"] = str(birthday)
     await _ask_retired(update, context)

@@ -30,6 +30,7 @@ def _keys() -> set[str]:
         | {f"proposal.category.{value}" for value in ProposalCategory}
         | {f"proposal.rating.{value}" for value in Rating}
         | {f"congress.filers.{value}" for value in Filers}
+        | {f"proposal.decision.{value}" for value in ("filed", *desk.DECISIONS.values())}
     )
 
 

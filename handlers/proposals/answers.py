@@ -36,6 +36,8 @@ from handlers.proposals.desk import (
     KIND,
     authors,
     committee_tr,
+    everyone_but_authors,
+    everyone_on,
     quiet_refresh,
     refresh,
     tell_everyone,
@@ -246,8 +248,9 @@ async def _committee_text(
             context, proposal, "proposal.told_not_filed", reason=proposal.decision_reason or ""
         )
     elif what == "close":
+        # The proposer, co-authors and co-signers: everyone who put their name to it.
         await context.notifier.tell(
-            await authors(context, proposal),
+            await everyone_on(context, proposal),
             lambda tr: tr(
                 "proposal.told_closed", label=label(tr, proposal), note=proposal.closing_note or ""
             ),
@@ -269,6 +272,15 @@ async def deliver_answer(context: UnionContext, proposal: Proposal, text: str) -
             + text
         ),
         lambda tr: rating_buttons(tr, proposal_id),
+    )
+    # Co-signers read the answer too; only the authors rate it.
+    await context.notifier.tell(
+        await everyone_but_authors(context, proposal),
+        lambda tr: (
+            tr("proposal.answer_to_cosigner", label=label(tr, proposal), round=proposal.rounds)
+            + "\n\n"
+            + text
+        ),
     )
     tr = committee_tr(context)
     await post_under_cards(
@@ -326,6 +338,20 @@ async def _rate(
         await tell_handlers(context, proposal, handling=handling, comment=comment or "")
     else:
         key = "proposal.rated_closed"
+        # Closed by the proposer's verdict: everyone else on the proposal hears of 办结 too.
+        others = [
+            member_id
+            for member_id in await everyone_on(context, proposal)
+            if member_id != proposal.proposer_member_id
+        ]
+        await context.notifier.tell(
+            others,
+            lambda tr: tr(
+                "proposal.told_closed_rated",
+                label=label(tr, proposal),
+                rating=tr(f"proposal.rating.{rating}"),
+            ),
+        )
     await say(update, context, context.t(key, label=label(context.tr, proposal)))
     return True
 

@@ -54,7 +54,20 @@ class FilingConfirm(Button, prefix="pp:confirm"):
 class ProposalDesk(Button, prefix="pd"):
     """A decision on a proposal's desk card (and confirming the departments it is assigned to)."""
 
-    action: Literal["file", "conv", "nofile", "merge", "asg", "ans", "close", "exc", "asgok"]
+    action: Literal[
+        "file",  # 立案: asks first (fileok confirms)
+        "conv",  # 转为意见建议: asks first (convok confirms)
+        "fileok",
+        "convok",
+        "keep",  # the question answered 取消: nothing decided
+        "nofile",
+        "merge",
+        "asg",
+        "ans",
+        "close",
+        "exc",
+        "asgok",
+    ]
     proposal_id: Id
 
 

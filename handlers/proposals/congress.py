@@ -4,7 +4,6 @@ list and the figures every union reports), /departments and their handlers."""
 from __future__ import annotations
 
 import logging
-import re
 from datetime import date
 from enum import IntEnum
 from typing import Any
@@ -22,7 +21,8 @@ from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
 from handlers.common import (
-    confirm_or_cancel,
+    EditableField,
+    PreviewEdits,
     conversation,
     deep_link,
     family_step,
@@ -49,6 +49,7 @@ from handlers.proposals.buttons import (
 from handlers.proposals.desk import render_card, submitted, today
 from handlers.proposals.filing import COSIGN_PREFIX
 from handlers.review_desk import committee_press
+from models import written
 from models.desk import record_card
 from models.errors import DomainError
 from models.members import get_member
@@ -84,7 +85,6 @@ logger = logging.getLogger(__name__)
 
 _END = ConversationHandler.END
 IMPLEMENTATION_TARGET = 95.0
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 _REPLY_DAYS: tuple[ReplyDays, ...] = ("15", "30", "60")
 _COSIGNERS: tuple[Cosigners, ...] = ("0", "1", "2", "3", "5")
 # The order of statuses in the committee's list: what needs a decision first.
@@ -177,20 +177,23 @@ async def got_name(update: Update, context: UnionContext) -> int:
     if name is None:
         return Opening.NAME
     _draft(context)["name"] = name
+    return await EDITS.then(update, context, _ask_dates)
+
+
+async def _ask_name(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("congress.write_name", limit=SESSION_NAME_LIMIT))
+    return Opening.NAME
+
+
+async def _ask_dates(update: Update, context: UnionContext) -> int:
     await say(update, context, context.t("congress.write_dates"))
     return Opening.DATES
 
 
-def parse_window(text: str) -> tuple[date, date] | None:
-    """Two dates as people type them (2026-12-01 至 2026-12-15), or None."""
-    found = _DATE.findall(text)
-    if len(found) != 2:
-        return None
-    try:
-        first, second = (date(int(y), int(m), int(d)) for y, m, d in found)
-    except ValueError:
-        return None
-    return first, second
+def parse_window(text: str, *, on: date) -> tuple[date, date] | None:
+    """Two dates as people type them (2026-12-01 至 2026-12-15, 3月1日到15日), or None; a first
+    date without a year is the next one from `on`."""
+    return written.window(text, today=on)
 
 
 async def got_dates(update: Update, context: UnionContext) -> int:
@@ -198,7 +201,7 @@ async def got_dates(update: Update, context: UnionContext) -> int:
     text = await typed_text(update, context, limit=60)
     if text is None:
         return Opening.DATES
-    window = parse_window(text)
+    window = parse_window(text, on=today(context))
     if window is None:
         await say(update, context, context.t("congress.dates_format"))
         return Opening.DATES
@@ -210,6 +213,10 @@ async def got_dates(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t("congress.dates_past"))
         return Opening.DATES
     _draft(context).update(opens=opens_on.isoformat(), closes=closes_on.isoformat())
+    return await EDITS.then(update, context, _ask_reply_days)
+
+
+async def _ask_reply_days(update: Update, context: UnionContext) -> int:
     rows = [
         [
             (
@@ -229,6 +236,10 @@ async def got_reply_days(update: Update, context: UnionContext) -> int:
     choice = context.button_as(CongressReplyDays).days
     await context.answer(update)
     _draft(context)["reply_days"] = int(choice)
+    return await EDITS.then(update, context, _ask_cosigners)
+
+
+async def _ask_cosigners(update: Update, context: UnionContext) -> int:
     rows = [
         [
             (
@@ -247,6 +258,10 @@ async def got_cosigners(update: Update, context: UnionContext) -> int:
     choice = context.button_as(CongressCosigners).count
     await context.answer(update)
     _draft(context)["min_cosigners"] = int(choice)
+    return await EDITS.then(update, context, _ask_filers)
+
+
+async def _ask_filers(update: Update, context: UnionContext) -> int:
     rows = [[(context.t(f"congress.filers.{f}"), CongressFilers(f))] for f in Filers]
     await say(update, context, context.t("congress.choose_filers"), keyboard(*rows))
     return Opening.FILERS
@@ -256,9 +271,14 @@ async def got_filers(update: Update, context: UnionContext) -> int:
     """Who may file and co-sign; then the preview."""
     choice = context.button_as(CongressFilers).filers
     await context.answer(update)
+    _draft(context)["filers"] = choice.value
+    return await _preview(update, context)
+
+
+async def _preview(update: Update, context: UnionContext) -> int:
     draft = _draft(context)
-    draft["filers"] = choice.value
-    if not all(key in draft for key in ("name", "opens", "closes", "reply_days", "min_cosigners")):
+    needed = ("name", "opens", "closes", "reply_days", "min_cosigners", "filers")
+    if not all(key in draft for key in needed):
         await say(update, context, context.t("proposal.draft_lost"))
         return _END
     preview = CongressSession(
@@ -268,15 +288,29 @@ async def got_filers(update: Update, context: UnionContext) -> int:
         closes_on=date.fromisoformat(draft["closes"]),
         reply_days=draft["reply_days"],
         min_cosigners=draft["min_cosigners"],
-        filers=choice,
+        filers=Filers(draft["filers"]),
     )
     await say(
         update,
         context,
         context.t("congress.preview") + "\n\n" + session_line(context.tr, preview, today(context)),
-        confirm_or_cancel(context, CongressConfirm("yes"), CongressConfirm("cancel")),
+        EDITS.markup(context, CongressConfirm("yes"), CongressConfirm("cancel")),
     )
     return Opening.CONFIRM
+
+
+# ✏️ 修改某项 under the preview.
+EDITS = PreviewEdits(
+    "congress",
+    [
+        EditableField("congress.edit.name", _ask_name),
+        EditableField("congress.edit.dates", _ask_dates),
+        EditableField("congress.edit.reply_days", _ask_reply_days),
+        EditableField("congress.edit.cosigners", _ask_cosigners),
+        EditableField("congress.edit.filers", _ask_filers),
+    ],
+    _preview,
+)
 
 
 async def confirm_opening(update: Update, context: UnionContext) -> int:
@@ -612,7 +646,10 @@ def forms() -> list[Form]:
                     Opening.REPLY_DAYS: family_step(got_reply_days, CongressReplyDays),
                     Opening.COSIGNERS: family_step(got_cosigners, CongressCosigners),
                     Opening.FILERS: family_step(got_filers, CongressFilers),
-                    Opening.CONFIRM: family_step(confirm_opening, CongressConfirm),
+                    Opening.CONFIRM: [
+                        *EDITS.handlers(),
+                        *family_step(confirm_opening, CongressConfirm),
+                    ],
                 },
                 fallbacks=[CommandHandler("cancel", cancel_opening)],
                 allow_reentry=True,

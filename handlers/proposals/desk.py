@@ -12,16 +12,18 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.buttons import Button, ButtonHandler
 from bot.context import UnionContext
 from bot.i18n import Translator
-from handlers.common import keyboard, refuse, say
+from handlers.common import confirm_or_cancel, is_private, keyboard, refuse, say
 from handlers.proposals.buttons import ProposalCoHandler, ProposalDesk, ProposalLead, ProposalMerge
 from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from handlers.suggestions import desk as suggestion_desk
 from models.errors import DomainError
+from models.members import Member
 from models.members_queries import members_by_id
 from models.proposal_queries import (
     assignments_of,
@@ -34,6 +36,7 @@ from models.proposal_text import CARD_PART_LIMIT, body, chunks, is_clipped, labe
 from models.proposals import (
     CongressSession,
     Proposal,
+    ProposalAnswer,
     ProposalStatus,
     assign,
     authors_of,
@@ -54,11 +57,23 @@ _EXCELLENT_ALLOWED = (
     ProposalStatus.ANSWERED,
     ProposalStatus.CLOSED,
 )
+# The triage decision recorded in decided_by/decided_at, by the status it led to (a filed
+# proposal goes on to be assigned, answered and closed: its decision stays 立案).
+DECISIONS = {
+    ProposalStatus.CONVERTED: "converted",
+    ProposalStatus.NOT_FILED: "not_filed",
+    ProposalStatus.MERGED: "merged",
+}
 
 
 def today(context: UnionContext) -> Any:
     """Today in the union's time zone."""
     return datetime.now(context.settings.zone).date()
+
+
+def local_time(context: UnionContext, moment: datetime | None) -> str:
+    """A stored moment as the union reads it: date and time in its own time zone."""
+    return moment.astimezone(context.settings.zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def committee_tr(context: UnionContext) -> Translator:
@@ -74,6 +89,14 @@ async def everyone_on(context: UnionContext, proposal: Proposal) -> list[int]:
     async with context.db() as session:
         signers = await signers_of(session, proposal_id=proposal.id or 0)
     return [proposal.proposer_member_id, *(row.member_id for row in signers)]
+
+
+async def everyone_but_authors(context: UnionContext, proposal: Proposal) -> list[int]:
+    """The co-signers (not co-authors): told each step, but they do not rate the answer."""
+    rating = set(await authors(context, proposal))
+    return [
+        member_id for member_id in await everyone_on(context, proposal) if member_id not in rating
+    ]
 
 
 async def authors(context: UnionContext, proposal: Proposal) -> list[int]:
@@ -102,11 +125,22 @@ async def render_card(
     async with context.db() as session:
         congress = await session.get(CongressSession, proposal.session_id)
         signers = await signers_of(session, proposal_id=proposal_id)
-        people = await members_by_id(
-            session, [proposal.proposer_member_id, *(row.member_id for row in signers)]
-        )
         handling = await assignments_of(session, proposal_id=proposal_id)
         reply = await latest_answer(session, proposal_id=proposal_id)
+        deciders = [
+            proposal.decided_by_member_id,
+            proposal.assigned_by_member_id,
+            proposal.closed_by_member_id,
+            reply.answered_by_member_id if reply is not None else None,
+        ]
+        people = await members_by_id(
+            session,
+            [
+                proposal.proposer_member_id,
+                *(row.member_id for row in signers),
+                *(member_id for member_id in deciders if member_id is not None),
+            ],
+        )
         verdicts = await ratings_of(session, proposal_id=proposal_id)
 
     def name(member_id: int) -> str:
@@ -132,6 +166,7 @@ async def render_card(
     lines.append(tr("proposal.card_status", status=status_name(tr, proposal)))
     if proposal.decision_reason:
         lines.append(tr("proposal.card_reason", text=proposal.decision_reason))
+    lines += _decision_lines(context, tr, proposal, reply, people)
     if handling:
         lead = [department.name for department, is_lead in handling if is_lead]
         co = [department.name for department, is_lead in handling if not is_lead]
@@ -154,6 +189,57 @@ async def render_card(
     if proposal.excellent:
         lines.append(tr("proposal.card_excellent"))
     return "\n".join(lines), card_buttons(tr, proposal)
+
+
+def _decision_lines(
+    context: UnionContext,
+    tr: Translator,
+    proposal: Proposal,
+    reply: ProposalAnswer | None,
+    people: dict[int, Member],
+) -> list[str]:
+    """Who decided each step, and when (in the union's time zone)."""
+
+    def who(member_id: int | None) -> str:
+        member = people.get(member_id) if member_id is not None else None
+        return member.real_name if member is not None else "?"
+
+    lines: list[str] = []
+    if proposal.decided_at is not None:
+        what = tr(f"proposal.decision.{DECISIONS.get(ProposalStatus(proposal.status), 'filed')}")
+        lines.append(
+            tr(
+                "proposal.card_decided",
+                what=what,
+                who=who(proposal.decided_by_member_id),
+                when=local_time(context, proposal.decided_at),
+            )
+        )
+    if proposal.assigned_at is not None:
+        lines.append(
+            tr(
+                "proposal.card_assigned_by",
+                who=who(proposal.assigned_by_member_id),
+                when=local_time(context, proposal.assigned_at),
+            )
+        )
+    if reply is not None:
+        lines.append(
+            tr(
+                "proposal.card_answered_by",
+                who=who(reply.answered_by_member_id),
+                when=local_time(context, reply.created_at),
+            )
+        )
+    if proposal.status == ProposalStatus.CLOSED and proposal.closed_at is not None:
+        when = local_time(context, proposal.closed_at)
+        if proposal.closed_by_member_id is not None:
+            lines.append(
+                tr("proposal.card_closed_by", who=who(proposal.closed_by_member_id), when=when)
+            )
+        elif not proposal.closing_note:  # (a committee close before who closed was kept has one)
+            lines.append(tr("proposal.card_closed_rated", when=when))
+    return lines
 
 
 def _snippet(text: str) -> str:
@@ -231,8 +317,69 @@ async def submitted(context: UnionContext, proposal: Proposal) -> None:
 # ---- triage ------------------------------------------------------------------------------
 
 
+_QUESTIONS = {"file": "proposal.confirm_file", "conv": "proposal.confirm_convert"}
+
+
+async def ask_file_or_convert(update: Update, context: UnionContext) -> None:
+    """立案 or 转为意见建议 pressed on a card: both tell many people, so ask once first."""
+    if await committee_press(update, context) is None:
+        return
+    button = context.button_as(ProposalDesk)
+    proposal_id = button.proposal_id
+    try:
+        async with context.db() as session:
+            proposal = await get_proposal(session, org_id=context.org_id, proposal_id=proposal_id)
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    if proposal.status != ProposalStatus.SUBMITTED:
+        await context.answer(update, context.t("proposal.already_decided"), alert=True)
+        await quiet_refresh(context, proposal_id)
+        return
+    await context.answer(update)
+    confirm = ProposalDesk("fileok" if button.action == "file" else "convok", proposal_id)
+    tr = _speaking(update, context)
+    await say(
+        update,
+        context,
+        tr(_QUESTIONS[button.action], label=label(tr, proposal)),
+        confirm_or_cancel(
+            context, confirm, ProposalDesk("keep", proposal_id), confirm_key="common.confirm", tr=tr
+        ),
+    )
+
+
+def _speaking(update: Update, context: UnionContext) -> Translator:
+    """The question and its outcome are read by the whole committee in the group (its language)
+    and by the presser alone in a private chat (theirs)."""
+    return context.tr if is_private(update) else committee_tr(context)
+
+
+async def keep_undecided(update: Update, context: UnionContext) -> None:
+    """取消 under the question: nothing is decided, nobody is told."""
+    if await committee_press(update, context) is None:
+        return
+    await context.answer(update)
+    await _settle_question(
+        update, context, _speaking(update, context)("proposal.confirm_cancelled")
+    )
+
+
+async def _settle_question(update: Update, context: UnionContext, text: str) -> None:
+    """Replace the question (and its buttons) by what came of it."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    try:
+        await context.bot.edit_message_text(
+            text, chat_id=query.message.chat.id, message_id=query.message.message_id
+        )
+    except TelegramError:
+        logger.info("The question under proposal %s could not be edited", query.data)
+
+
 async def file_or_convert(update: Update, context: UnionContext) -> None:
-    """立案 or 转为意见建议 pressed on a card."""
+    """确定 under the question: 立案 or 转为意见建议, then everyone on the proposal is told."""
     pressed = await committee_press(update, context)
     if pressed is None:
         return
@@ -241,7 +388,7 @@ async def file_or_convert(update: Update, context: UnionContext) -> None:
     proposal_id = button.proposal_id
     try:
         async with context.db() as session:
-            if button.action == "file":
+            if button.action == "fileok":
                 proposal = await triage(
                     session,
                     org_id=context.org_id,
@@ -260,10 +407,25 @@ async def file_or_convert(update: Update, context: UnionContext) -> None:
                 )
     except DomainError as error:
         await refuse(update, context, error)
+        await _settle_question(
+            update, context, _speaking(update, context)(error.key, **error.params)
+        )
         await quiet_refresh(context, proposal_id)
         return
     await context.answer(update, context.t("proposal.done_toast"))
     logger.info("Proposal %s: %s by member %s", proposal_id, button.action, actor.id)
+    done = "proposal.confirm_done_file" if item is None else "proposal.confirm_done_convert"
+    tr = _speaking(update, context)
+    await _settle_question(
+        update,
+        context,
+        tr(
+            done,
+            label=label(tr, proposal),
+            who=actor.member.real_name,
+            when=local_time(context, proposal.decided_at),
+        ),
+    )
     await refresh(context, proposal_id)
     if item is None:
         await tell_everyone(context, proposal, "proposal.told_filed")
@@ -569,8 +731,11 @@ async def toggle_excellent(update: Update, context: UnionContext) -> None:
 def register(application: Application) -> None:
     """Add the committee's proposal buttons."""
     for action, callback in (
-        ("file", file_or_convert),
-        ("conv", file_or_convert),
+        ("file", ask_file_or_convert),
+        ("conv", ask_file_or_convert),
+        ("fileok", file_or_convert),
+        ("convok", file_or_convert),
+        ("keep", keep_undecided),
         ("merge", merge_pick),
         ("asg", assign_start),
         ("asgok", assign_confirm),

@@ -22,7 +22,8 @@ from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
 from handlers.common import (
-    confirm_or_cancel,
+    EditableField,
+    PreviewEdits,
     conversation,
     deep_link,
     family_step,
@@ -132,7 +133,7 @@ async def start_filing(update: Update, context: UnionContext) -> int:
 
 async def got_title(update: Update, context: UnionContext) -> int:
     """案由: short; proposals that look alike are offered for co-signing instead."""
-    title = await typed_text(update, context, limit=TITLE_LIMIT)
+    title = await typed_text(update, context, limit=TITLE_LIMIT, needs_words=True)
     if title is None:
         return Filing.TITLE
     draft = _draft(context)
@@ -142,7 +143,7 @@ async def got_title(update: Update, context: UnionContext) -> int:
         async with context.db() as session:
             similar = await similar_proposals(session, session_id=int(draft["window"]), text=title)
     if not similar:
-        return await _ask_reasons(update, context)
+        return await EDITS.then(update, context, _ask_reasons)
     rows: list[list[tuple[str, Button]]] = [
         [(context.t("proposal.btn_cosign_instead", id=p.id), FilingSimilar(str(p.id or 0)))]
         for p in similar
@@ -159,7 +160,7 @@ async def similar_chosen(update: Update, context: UnionContext) -> int:
     choice = context.button_as(FilingSimilar).choice
     await context.answer(update)
     if choice == "mine":
-        return await _ask_reasons(update, context)
+        return await EDITS.then(update, context, _ask_reasons)
     _draft(context).clear()
     await show_for_cosign(update, context, proposal_id_of(choice))
     return _END
@@ -172,20 +173,28 @@ async def _ask_reasons(update: Update, context: UnionContext) -> int:
 
 async def got_reasons(update: Update, context: UnionContext) -> int:
     """理由."""
-    reasons = await typed_text(update, context, limit=TEXT_LIMIT, multiline=True)
+    reasons = await typed_text(update, context, limit=TEXT_LIMIT, multiline=True, needs_words=True)
     if reasons is None:
         return Filing.REASONS
     _draft(context)["reasons"] = reasons
+    return await EDITS.then(update, context, _ask_measures)
+
+
+async def _ask_measures(update: Update, context: UnionContext) -> int:
     await say(update, context, context.t("proposal.write_measures", limit=TEXT_LIMIT))
     return Filing.MEASURES
 
 
 async def got_measures(update: Update, context: UnionContext) -> int:
     """建议措施; then the category."""
-    measures = await typed_text(update, context, limit=TEXT_LIMIT, multiline=True)
+    measures = await typed_text(update, context, limit=TEXT_LIMIT, multiline=True, needs_words=True)
     if measures is None:
         return Filing.MEASURES
     _draft(context)["measures"] = measures
+    return await EDITS.then(update, context, _ask_category)
+
+
+async def _ask_category(update: Update, context: UnionContext) -> int:
     rows = [
         [(context.t(f"proposal.category.{category}"), FilingCategory(category))]
         for category in ProposalCategory
@@ -198,21 +207,46 @@ async def got_category(update: Update, context: UnionContext) -> int:
     """A category; then the preview."""
     choice = context.button_as(FilingCategory).category
     await context.answer(update)
+    _draft(context)["category"] = choice.value
+    return await _preview(update, context)
+
+
+async def _preview(update: Update, context: UnionContext) -> int:
     draft = _draft(context)
-    if not all(part in draft for part in ("title", "reasons", "measures")):
+    if not all(part in draft for part in ("title", "reasons", "measures", "category")):
         await say(update, context, context.t("proposal.draft_lost"))
         return _END
-    draft["category"] = choice.value
     preview = ProposalDraftText(
-        title=draft["title"], reasons=draft["reasons"], measures=draft["measures"], category=choice
+        title=draft["title"],
+        reasons=draft["reasons"],
+        measures=draft["measures"],
+        category=ProposalCategory(draft["category"]),
     )
     await say(
         update,
         context,
         context.t("proposal.preview_title") + "\n\n" + body(context.tr, preview),
-        confirm_or_cancel(context, FilingConfirm("yes"), FilingConfirm("cancel")),
+        EDITS.markup(context, FilingConfirm("yes"), FilingConfirm("cancel")),
     )
     return Filing.CONFIRM
+
+
+async def _ask_title(update: Update, context: UnionContext) -> int:
+    await say(update, context, context.t("proposal.write_title", limit=TITLE_LIMIT))
+    return Filing.TITLE
+
+
+# ✏️ 修改某项 under the preview.
+EDITS = PreviewEdits(
+    "proposal",
+    [
+        EditableField("proposal.edit.title", _ask_title),
+        EditableField("proposal.edit.reasons", _ask_reasons),
+        EditableField("proposal.edit.measures", _ask_measures),
+        EditableField("proposal.edit.category", _ask_category),
+    ],
+    _preview,
+)
 
 
 async def confirm(update: Update, context: UnionContext) -> int:
@@ -548,7 +582,7 @@ def forms() -> list[Form]:
                     Filing.REASONS: text_step(got_reasons),
                     Filing.MEASURES: text_step(got_measures),
                     Filing.CATEGORY: family_step(got_category, FilingCategory),
-                    Filing.CONFIRM: family_step(confirm, FilingConfirm),
+                    Filing.CONFIRM: [*EDITS.handlers(), *family_step(confirm, FilingConfirm)],
                 },
                 fallbacks=[CommandHandler("cancel", cancel)],
                 allow_reentry=True,

@@ -45,7 +45,7 @@ from handlers.suggestions.buttons import (
     SuggestionShow,
     SuggestionStatusFilter,
 )
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, InputError
 from models.members import Actor, Member, numbered_name
 from models.organizations import bind_disclosure_chat, get_organization
 from models.suggestions import (
@@ -57,6 +57,7 @@ from models.suggestions import (
     author_id,
     author_unreachable,
     close_suggestion,
+    closing_note,
     committee_list,
     ensure_default_categories,
     get_category,
@@ -109,6 +110,16 @@ async def render_card(
             if item.answered_by_member_id
             else None
         )
+        closer = (
+            await session.get(Member, item.closed_by_member_id)
+            if item.closed_by_member_id and item.status == SuggestionStatus.CLOSED
+            else None
+        )
+        note = (
+            await closing_note(session, suggestion_id=item.id or 0)
+            if item.status == SuggestionStatus.CLOSED
+            else None
+        )
         org = await get_organization(session, context.org_id)
     who = (
         tr("suggestion.anonymous_author")
@@ -134,6 +145,14 @@ async def render_card(
     followups = sum(1 for entry in thread if entry.kind == EntryKind.FOLLOWUP)
     if followups:
         lines.append(tr("suggestion.card_followups", count=followups))
+    if closer is not None:
+        lines.append(
+            tr("suggestion.card_closed", who=closer.real_name, when=_when(context, item.closed_at))
+        )
+    if note:
+        # Like answers and follow-ups, the note itself stays off the group card: it may answer
+        # an anonymous author's follow-up with details that point to them.
+        lines.append(tr("suggestion.card_closing_note"))
     if item.published_at:
         lines.append(tr("suggestion.card_published", when=_when(context, item.published_at)))
     if author_unreachable(item, context.state.seal):
@@ -355,7 +374,7 @@ async def cancel_reply(update: Update, context: UnionContext) -> int:
 
 
 async def change_state(update: Update, context: UnionContext) -> None:
-    """Close, Reopen or Publish pressed on a card."""
+    """Reopen or Publish pressed on a card (Close is the entry of `close_conversation`)."""
     pressed = await committee_press(update, context)
     if pressed is None:
         return
@@ -365,10 +384,9 @@ async def change_state(update: Update, context: UnionContext) -> None:
     try:
         if button.action == "pub":
             await publish(context, suggestion_id=suggestion_id, actor=actor)
-        else:  # registered for close, reopen and pub only
-            change = close_suggestion if button.action == "close" else reopen_suggestion
+        else:  # registered for reopen and pub only
             async with context.db() as session:
-                await change(
+                await reopen_suggestion(
                     session, org_id=context.org_id, suggestion_id=suggestion_id, actor=actor
                 )
     except DomainError as error:
@@ -385,6 +403,149 @@ async def _quiet_refresh(context: UnionContext, suggestion_id: int) -> None:
         await refresh(context, suggestion_id)
     except DomainError:
         return
+
+
+# ---- Close -------------------------------------------------------------------------------
+
+
+async def start_close(update: Update, context: UnionContext) -> int:
+    """✅ 办结 pressed: closed at once, unless the author is waiting for an answer to a
+    follow-up; then the committee member writes a closing note for them first (in private)."""
+    pressed = await committee_press(update, context)
+    query = update.callback_query
+    if pressed is None or query is None:
+        return _END
+    actor = pressed
+    suggestion_id = context.button_as(SuggestionCard).item_id
+    try:
+        async with context.db() as session:
+            item = await get_suggestion(session, org_id=context.org_id, suggestion_id=suggestion_id)
+            item = await close_suggestion(
+                session, org_id=context.org_id, suggestion_id=suggestion_id, actor=actor
+            )
+    except DomainError as error:
+        if error.key == "suggestion.close_needs_note":
+            return await _ask_closing_note(update, context, actor, item)
+        await refuse(update, context, error)
+        await _quiet_refresh(context, suggestion_id)
+        return _END
+    logger.info("Suggestion %s: close by member %s", suggestion_id, actor.id)
+    told = await tell_author_closed(context, item, None)
+    await context.answer(update, context.t(_closed_key(context, item, told), number=item.number))
+    await refresh(context, suggestion_id)
+    return _END
+
+
+async def _ask_closing_note(
+    update: Update, context: UnionContext, actor: Actor, item: Suggestion
+) -> int:
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    async with context.db() as session:
+        thread = await thread_of(session, suggestion_id=item.id or 0)
+    asked = next(
+        (entry.body for entry in reversed(thread) if entry.kind == EntryKind.FOLLOWUP), None
+    )
+    who = (
+        context.t("suggestion.anonymous_author")
+        if item.anonymous
+        else await _author_name(context, item)
+    )
+    purpose = context.t("purpose.suggestion_closing", number=item.number, who=who)
+    prompt = (
+        expect_text(context, purpose)
+        + "\n"
+        + context.t("suggestion.write_closing_note", number=item.number)
+    )
+    if asked:
+        prompt += "\n\n" + asked
+    try:
+        await context.bot.send_message(actor.member.telegram_user_id or query.from_user.id, prompt)
+    except Forbidden:
+        await context.answer(update, context.t("suggestion.open_private_first"), alert=True)
+        return _END
+    context.user_data["sug_close"] = {"id": item.id, "version": item.version}
+    await context.answer(
+        update, context.t("suggestion.close_note_in_private", number=item.number), alert=True
+    )
+    return TYPED_TEXT
+
+
+async def send_closing_note(update: Update, context: UnionContext, text: str) -> int:
+    """The closing note, checked by its writer: the item is closed and its author told."""
+    assert context.user_data is not None
+    pending = context.user_data.get("sug_close") or {}
+    actor = context.actor
+    if actor is None or not actor.is_committee:
+        context.user_data.pop("sug_close", None)
+        await say(update, context, context.t("desk.not_committee"))
+        return _END
+    suggestion_id = int(pending.get("id", 0))
+    try:
+        async with context.db() as session:
+            item = await close_suggestion(
+                session,
+                org_id=context.org_id,
+                suggestion_id=suggestion_id,
+                actor=actor,
+                note=text,
+                expected_version=int(pending.get("version", -1)),
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        if isinstance(error, InputError):
+            return TYPED_TEXT  # empty or too long: let them try again
+        context.user_data.pop("sug_close", None)
+        await _quiet_refresh(context, suggestion_id)
+        return _END
+    context.user_data.pop("sug_close", None)
+    logger.info("Suggestion %s: closed with a note by member %s", item.id, actor.id)
+    told = await tell_author_closed(context, item, text.strip())
+    await refresh(context, item.id or 0)
+    receipt = context.t(_closed_key(context, item, told), number=item.number)
+    await say_receipt(update, context, receipt)
+    return _END
+
+
+def _closed_key(context: UnionContext, item: Suggestion, told: bool) -> str:
+    if author_unreachable(item, context.state.seal):
+        return "suggestion.closed_author_lost"
+    return "suggestion.closed_told" if told else "suggestion.closed_undelivered"
+
+
+async def tell_author_closed(context: UnionContext, item: Suggestion, note: str | None) -> bool:
+    """Tell the item's author it was closed, with the note when there is one (an anonymous
+    author is found through the seal, like an answer)."""
+    member_id = author_id(item, context.state.seal)
+    if member_id is None:
+        return False
+    async with context.db() as session:
+        author = await session.get(Member, member_id)
+    if author is None or author.telegram_user_id is None:
+        return False
+    tr = context.i18n.get(author.language)
+    if note:
+        text = tr("suggestion.closed_to_author_note", number=item.number) + "\n\n" + note
+    else:
+        text = tr("suggestion.closed_to_author", number=item.number)
+    markup = None
+    if item.answered_at is not None:  # a follow-up needs an answer to follow
+        item_id = item.id or 0
+        markup = keyboard([(tr("suggestion.author_followup"), AuthorButton("more", item_id))])
+    return await context.notifier.tell_chat(
+        author.telegram_user_id,
+        text,
+        reply_markup=markup,
+        who=f"the author of suggestion {item.id}",
+    )
+
+
+async def cancel_close(update: Update, context: UnionContext) -> int:
+    """/cancel (or Cancel) while writing a closing note: the item stays as it was."""
+    if context.user_data is not None:
+        context.user_data.pop("sug_close", None)
+    await say(update, context, context.t("suggestion.close_cancelled"))
+    return _END
 
 
 async def publish(context: UnionContext, *, suggestion_id: int, actor: Actor) -> None:
@@ -649,9 +810,19 @@ def reply_conversation() -> ConversationHandler[Any]:
     )
 
 
+def close_conversation() -> ConversationHandler[Any]:
+    """办结 pressed in the group; a closing note, when one is needed, typed in private."""
+    return private_text_conversation(
+        name="suggestion_close",
+        entry_points=[ButtonHandler(SuggestionCard, start_close, "close")],
+        on_text=send_closing_note,
+        on_cancel=cancel_close,
+    )
+
+
 def register(application: Application) -> None:
     """Add the committee side of the suggestion box."""
-    for action in ("close", "reopen", "pub"):
+    for action in ("reopen", "pub"):
         application.add_handler(ButtonHandler(SuggestionCard, change_state, action))
     application.add_handler(ButtonHandler(SuggestionStatusFilter, status_filter_pressed))
     application.add_handler(ButtonHandler(SuggestionCategoryFilter, category_filter_pressed))
@@ -682,6 +853,13 @@ def forms() -> list[Form]:
             reply_conversation(),
             label_key="form.label.suggestion_reply",
             drafts=("sug_reply",),
+            committee=True,
+            prompt=True,
+        ),
+        Form(
+            close_conversation(),
+            label_key="form.label.suggestion_close",
+            drafts=("sug_close",),
             committee=True,
             prompt=True,
         ),

@@ -64,9 +64,11 @@ from models.suggestions import (
     Draft,
     EntryKind,
     Suggestion,
+    SuggestionStatus,
     author_responds,
     check_daily_limit,
     check_may_respond,
+    closing_note,
     ensure_default_categories,
     find_by_client_token,
     get_category,
@@ -164,7 +166,7 @@ async def got_category(update: Update, context: UnionContext) -> int:
 
 async def got_body(update: Update, context: UnionContext) -> int:
     """The text of the item."""
-    body = await typed_text(update, context, limit=BODY_LIMIT, multiline=True)
+    body = await typed_text(update, context, limit=BODY_LIMIT, multiline=True, needs_words=True)
     if body is None:
         return Filing.BODY
     _draft(context)["body"] = body
@@ -204,12 +206,17 @@ async def photos_done(update: Update, context: UnionContext) -> int:
 
 
 async def photos_only(update: Update, context: UnionContext) -> int:
-    """A file, video, voice or sticker where photos are expected."""
+    """Text, a file, video, voice or sticker where photos are expected: it is not a photo.
+    The button keeps its label ("No photos" until a photo has arrived)."""
+    assert update.message is not None
+    done_key = "suggestion.photos_done" if _draft(context).get("photos") else "suggestion.no_photos"
+    button = context.t(done_key)
+    key = "suggestion.text_not_photo" if update.message.text else "suggestion.photos_only"
     await say(
         update,
         context,
-        context.t("suggestion.photos_only", limit=MAX_PHOTOS),
-        keyboard([(context.t("suggestion.photos_done"), FilingPhotos("done"))]),
+        context.t(key, limit=MAX_PHOTOS, button=button),
+        keyboard([(button, FilingPhotos("done"))]),
     )
     return Filing.PHOTOS
 
@@ -388,10 +395,20 @@ async def mine_section(context: UnionContext, actor: Actor) -> Section | None:
         replies = {
             item.id: await latest_reply(session, suggestion_id=item.id or 0) for item in items
         }
-    return (_mine_text(context, items, replies), None) if items else None
+        notes = {
+            item.id: await closing_note(session, suggestion_id=item.id or 0)
+            for item in items
+            if item.status == SuggestionStatus.CLOSED
+        }
+    return (_mine_text(context, items, replies, notes), None) if items else None
 
 
-def _mine_text(context: UnionContext, items: Sequence[Suggestion], replies: dict[Any, Any]) -> str:
+def _mine_text(
+    context: UnionContext,
+    items: Sequence[Suggestion],
+    replies: dict[Any, Any],
+    notes: dict[Any, str | None],
+) -> str:
     blocks = [context.t("suggestion.mine_title")]
     for item in items:
         flag = context.t("suggestion.anonymous_tag") if item.anonymous else ""
@@ -400,6 +417,9 @@ def _mine_text(context: UnionContext, items: Sequence[Suggestion], replies: dict
         reply = replies.get(item.id)
         if reply is not None and reply.body:
             block.append(context.t("suggestion.mine_reply", text=_shorten(reply.body, 120)))
+        note = notes.get(item.id)
+        if note:
+            block.append(context.t("suggestion.mine_closing_note", text=_shorten(note, 120)))
         blocks.append("\n".join(block))
     return "\n\n".join(blocks)
 
@@ -482,7 +502,9 @@ async def start_followup(update: Update, context: UnionContext) -> int:
     await context.answer(update)
     context.user_data["followup_for"] = item_id
     purpose = context.t("purpose.suggestion_followup")
-    prompt = context.t("suggestion.write_followup", limit=BODY_LIMIT)
+    # Only an anonymous item is promised to stay anonymous: a named one has nothing to keep.
+    key = "suggestion.write_followup_anonymous" if item.anonymous else "suggestion.write_followup"
+    prompt = context.t(key, limit=BODY_LIMIT)
     await say(update, context, expect_text(context, purpose) + "\n" + prompt)
     return TYPED_TEXT
 
