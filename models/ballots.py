@@ -33,7 +33,16 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import BigInteger, String, Text, UniqueConstraint, delete, func, update
+from sqlalchemy import (
+    BigInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    insert,
+    update,
+)
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -502,17 +511,28 @@ async def waiting_papers(session: AsyncSession, *, ballot_id: int) -> int:
 
 
 async def seal_papers(
-    session: AsyncSession, *, ballot_id: int, at_least: int, rng: random.Random | None = None
+    session: AsyncSession,
+    *,
+    ballot_id: int,
+    at_least: int,
+    everything: bool = False,
+    rng: random.Random | None = None,
 ) -> int:
-    """Write the waiting papers again, shuffled, with new random ids, once `at_least` wait
-    (1 at the close). The voted electorate rows are rewritten in the same transaction, so no
-    system column pairs a voter's row with a paper. Returns how many were sealed."""
-    if await waiting_papers(session, ballot_id=ballot_id) < max(at_least, 1):
+    """Write papers again, shuffled, with new random ids: the waiting ones once `at_least`
+    wait, or (`everything`, at the close) every paper of the ballot in one batch, so that in
+    the end no storage order or system column follows the batches either. The voted
+    electorate rows are rewritten in the same transaction, so no system column pairs a
+    voter's row with a paper. Returns how many papers were written."""
+    waiting = await waiting_papers(session, ballot_id=ballot_id)
+    if waiting < max(at_least, 1) and not (everything and waiting):
         return 0
+    condition = col(BallotPaper.ballot_id) == ballot_id
+    if not everything:
+        condition = condition & col(BallotPaper.sealed).is_(False)
     taken = (
         await session.exec(
             delete(BallotPaper)
-            .where(col(BallotPaper.ballot_id) == ballot_id, col(BallotPaper.sealed).is_(False))
+            .where(condition)
             .returning(
                 col(BallotPaper.answers),
                 col(BallotPaper.department),
@@ -521,28 +541,28 @@ async def seal_papers(
             )
         )
     ).all()
-    papers = [tuple(row) for row in taken]
-    (rng or random.SystemRandom()).shuffle(papers)
-    for answers, department, receipt, cast_on in papers:
-        session.add(
-            BallotPaper(
-                id=random_key(),
-                ballot_id=ballot_id,
-                answers=answers,
-                department=department,
-                receipt_hash=receipt,
-                cast_on=cast_on,
-                sealed=True,
-            )
-        )
-        await session.flush()  # one INSERT each, in the shuffled order
+    rows = [
+        {
+            "id": random_key(),
+            "ballot_id": ballot_id,
+            "answers": answers,
+            "department": department,
+            "receipt_hash": receipt,
+            "cast_on": cast_on,
+            "sealed": True,
+        }
+        for answers, department, receipt, cast_on in taken
+    ]
+    (rng or random.SystemRandom()).shuffle(rows)
+    if rows:
+        await session.exec(insert(BallotPaper), params=rows)  # in the shuffled order
     await session.exec(
         update(BallotElector)
         .where(col(BallotElector.ballot_id) == ballot_id, col(BallotElector.voted_on).is_not(None))
         .values(voted_on=BallotElector.voted_on)
     )
     await session.commit()
-    return len(papers)
+    return len(rows)
 
 
 async def check_receipt(session: AsyncSession, *, org_id: int, code: str) -> tuple[Ballot, date]:
@@ -575,7 +595,7 @@ async def close_ballot(session: AsyncSession, *, ballot_id: int, now: datetime) 
     await session.commit()
     if result.rowcount != 1:
         return False
-    await seal_papers(session, ballot_id=ballot_id, at_least=1)
+    await seal_papers(session, ballot_id=ballot_id, at_least=1, everything=True)
     return True
 
 

@@ -284,9 +284,9 @@ async def got_closes(update: Update, context: UnionContext) -> int:
 _NEEDED = ("title", "kind", "who", "items", "opens", "closes")
 
 
-def _new_ballot(draft: dict[str, Any]) -> NewBallot:
+def _new_ballot(draft: dict[str, Any], now: datetime | None = None) -> NewBallot:
     kind = BallotKind(draft["kind"])
-    opens = utcnow() if draft["opens"] == "now" else datetime.fromisoformat(draft["opens"])
+    opens = (now or utcnow()) if draft["opens"] == "now" else datetime.fromisoformat(draft["opens"])
     return NewBallot(
         title=str(draft["title"]),
         kind=kind,
@@ -380,7 +380,7 @@ async def confirm(update: Update, context: UnionContext) -> int:
                 session,
                 org_id=context.org_id,
                 actor_id=actor.id,
-                new=_new_ballot(draft),
+                new=_new_ballot(draft, now),
                 quorum=settings.ballot_quorum,
                 majority=settings.ballot_majority,
                 now=now,

@@ -71,14 +71,14 @@ async def _open_ballot(update: Update, context: UnionContext, ballot_id: int) ->
     try:
         async with context.db() as session:
             ballot = await get_ballot(session, org_id=context.org_id, ballot_id=ballot_id)
-            elector = await is_elector(session, ballot_id=ballot_id, member_id=actor.id)
+            if ballot.status == BallotStatus.OPEN and utcnow() < ballot.closes_at:
+                elector = await is_elector(session, ballot_id=ballot_id, member_id=actor.id)
+                if elector.voted_on is not None:
+                    key = "ballot.already_voted"
+            else:
+                key = "ballot.closed"
     except DomainError as error:
         key = error.key
-    else:
-        if ballot.status != BallotStatus.OPEN or utcnow() >= ballot.closes_at:
-            key = "ballot.closed"
-        elif elector.voted_on is not None:
-            key = "ballot.already_voted"
     if key is not None:
         await context.answer(update)
         await say(update, context, context.t(key))
