@@ -523,8 +523,7 @@ async def seal_papers(
     the end no storage order or system column follows the batches either. The voted
     electorate rows are rewritten in the same transaction, so no system column pairs a
     voter's row with a paper. Returns how many papers were written."""
-    waiting = await waiting_papers(session, ballot_id=ballot_id)
-    if waiting < max(at_least, 1) and not (everything and waiting):
+    if not everything and await waiting_papers(session, ballot_id=ballot_id) < max(at_least, 1):
         return 0
     condition = col(BallotPaper.ballot_id) == ballot_id
     if not everything:

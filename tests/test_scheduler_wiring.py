@@ -23,8 +23,8 @@ from sqlmodel import col, select
 from bot.settings import Settings
 from models.calendar import CalendarEntry
 from scheduler.activity_jobs import ACTIVITY_JOB
-from scheduler.ballot_jobs import BALLOT_JOB
 from scheduler.aid_jobs import AID_JOB
+from scheduler.ballot_jobs import BALLOT_JOB
 from scheduler.calendar_jobs import job_id
 from scheduler.proposal_jobs import PROPOSAL_JOB
 from scheduler.setup import HOUSEKEEPING_JOB, build_scheduler, missed_run
