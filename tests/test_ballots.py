@@ -7,12 +7,14 @@ from __future__ import annotations
 import io
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
+from bot.settings import Settings
 from handlers.ballots.buttons import (
     BallotAnswer,
     BallotConfirm,
@@ -25,6 +27,8 @@ from handlers.ballots.buttons import (
     BallotSkip,
     BallotWho,
 )
+from handlers.common import EditField
+from handlers.menu.buttons import MenuButton
 from models.ballot_exports import chart_png, cjk_font_path, results_xlsx
 from models.ballots import (
     Ballot,
@@ -45,6 +49,7 @@ from tests.support.factories import make_member
 from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
 from tests.support.updates import Person, group_chat
 
+ROOT = Path(__file__).resolve().parents[1]
 COMMITTEE = Person(1002, "Liu", "zh-hans")
 CHANNEL_ID = -1009999999999
 GROUP = group_chat(COMMITTEE_GROUP_ID)
@@ -458,3 +463,48 @@ async def test_receipt_confirms_the_paper_was_counted_without_the_choice(
     assert "已计入《2026年度测评》" in reply and "反对" not in reply
     await bot.say(voters[1], "/ballot check AAAA-BBBB-CCCC")
     assert "没有找到" in last_text(bot, voters[1])
+
+
+async def test_preview_edits_a_field_and_the_menu_opens_the_form(bot: BotHarness) -> None:
+    await setup(bot, people(1))
+    await bot.press(COMMITTEE, MenuButton("ballot").pack())
+    assert "名称" in last_text(bot, COMMITTEE)
+    await bot.say(COMMITTEE, "旧名称")
+    await bot.press(COMMITTEE, BallotKindChoice(BallotKind.RESOLUTION).pack())
+    await bot.press(COMMITTEE, BallotWho(Electorate.DEPARTMENTS).pack())
+    await bot.say(COMMITTEE, "语文组、数学组")
+    await bot.say(COMMITTEE, "章程")
+    await bot.press(COMMITTEE, BallotOpensNow().pack())
+    await bot.say(COMMITTEE, local(utcnow() + timedelta(days=1), bot))
+    preview = last_text(bot, COMMITTEE)
+    assert "旧名称" in preview and "指定部门：语文组、数学组（目前 2 人" in preview
+    await bot.press(COMMITTEE, EditField("menu").pack())
+    await bot.press(COMMITTEE, EditField("field", 1).pack())
+    await bot.say(COMMITTEE, "新名称")
+    assert "名称：新名称" in last_text(bot, COMMITTEE)
+    await bot.press(COMMITTEE, BallotCreate("yes").pack())
+    async with bot.db() as session:
+        ballot = (await session.exec(select(Ballot))).one()
+    assert ballot.title == "新名称" and ballot.status == BallotStatus.OPEN
+    assert json.loads(ballot.electorate) == {
+        "type": "departments",
+        "departments": ["语文组", "数学组"],
+    }
+
+
+def test_ballot_settings_have_defaults_and_are_documented(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    defaults = Settings(_env_file=None).model_dump()  # type: ignore[call-arg]
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, default in {
+        "BALLOT_QUORUM": "2/3",
+        "BALLOT_MAJORITY": "1/2",
+        "BALLOT_MIN_GROUP": 5,
+        "BALLOT_BATCH": 10,
+        "BALLOT_LAST_CALL_HOURS": 2,
+    }.items():
+        assert defaults[name.lower()] == default
+        assert f"{name}={default}" in example
+        assert f"| `{name}` | `{default}` |" in readme

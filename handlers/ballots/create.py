@@ -69,6 +69,8 @@ def _draft(context: UnionContext) -> dict[str, Any]:
 
 async def start(update: Update, context: UnionContext) -> int:
     """/ballot: a new ballot (committee); /ballot check CODE: a receipt check (any voter)."""
+    if update.callback_query is not None:
+        await context.answer(update)
     if context.args and context.args[0].lower() in CHECK_WORDS:
         await check(update, context, "".join(context.args[1:]))
         return _END
