@@ -201,6 +201,8 @@ def results_text(tr: Translator, tally: Tally, zone: tzinfo) -> str:
             lines.extend(f"  · {comment}" for comment in item.comments)
     if kind == BallotKind.EVALUATION:
         lines.append(tr("ballot.rates_defined"))
+    if kind == BallotKind.RESOLUTION and not ballot.congress:
+        lines.append(tr("ballot.simple_majority"))
     if tally.departments:
         lines.append("")
         lines.append(tr("ballot.by_department"))
@@ -219,3 +221,25 @@ def results_text(tr: Translator, tally: Tally, zone: tzinfo) -> str:
                     f"  {item.text}：{_counts(tr, kind, item)}" for item in items if not item.free
                 )
     return "\n".join(lines)
+
+
+def chunks(text: str, limit: int = 4000) -> list[str]:
+    """A long text cut at line ends into messages Telegram takes (a very long line is cut)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts

@@ -11,10 +11,11 @@ Who voted and what was voted are kept apart:
   it is the rowid) the storage order follows the order of voting.
 - A paper is first written `sealed = False` in the voter's own transaction (with the guarded
   UPDATE of their electorate row, so a vote is never lost or counted twice). As soon as
-  BALLOT_BATCH papers wait, and at the close, `seal_papers` deletes the waiting papers and
-  writes them again in shuffled order with fresh random ids, in one transaction that also
-  rewrites every voted electorate row: PostgreSQL's system columns (xmin, ctid) then show
-  batches, not voters. docs/reliability.md ("Secret ballots") says what is left.
+  BALLOT_BATCH papers wait, `seal_papers` deletes the waiting papers and writes them again in
+  shuffled order with fresh random ids, in one transaction that also rewrites every voted
+  electorate row: PostgreSQL's system columns (xmin, ctid) then show batches, not voters. At
+  the close every paper of the ballot is written again in one shuffled batch, so not even the
+  batches remain. docs/reliability.md ("Secret ballots") says what is left.
 
 No Telegram here; the views are in models/ballot_text.py.
 """

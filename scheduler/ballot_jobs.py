@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from models.ballot_text import invitation, results_text
+from models.ballot_text import chunks, invitation, results_text
 from models.ballots import (
     Ballot,
     claim_reminder,
@@ -176,13 +176,23 @@ async def close_and_report(runtime: Runtime, ballot_id: int, *, now: datetime) -
         ),
         ((tr("ballot.button_publish"), results_button("pub", ballot_id)),),
     )
-    return await _queue(
-        runtime,
-        f"ballot:{ballot_id}:results",
-        [Recipient(chat_id=org.committee_chat_id, text=text[:4000], buttons=buttons)],
-        quiet=False,
-        kind=BroadcastKind.REPORT,
-    )
+    queued = 0
+    for number, part in enumerate(chunks(text), start=1):
+        key = f"ballot:{ballot_id}:results" + (f":{number}" if number > 1 else "")
+        queued += await _queue(
+            runtime,
+            key,
+            [
+                Recipient(
+                    chat_id=org.committee_chat_id,
+                    text=part,
+                    buttons=buttons if number == 1 else (),
+                )
+            ],
+            quiet=False,
+            kind=BroadcastKind.REPORT,
+        )
+    return queued
 
 
 async def _queue(

@@ -30,6 +30,7 @@ from handlers.ballots.buttons import (
 from handlers.common import EditField
 from handlers.menu.buttons import MenuButton
 from models.ballot_exports import chart_png, cjk_font_path, results_xlsx
+from models.ballot_text import chunks
 from models.ballots import (
     Ballot,
     BallotElector,
@@ -463,6 +464,8 @@ async def test_receipt_confirms_the_paper_was_counted_without_the_choice(
     assert "已计入《2026年度测评》" in reply and "反对" not in reply
     await bot.say(voters[1], "/ballot check AAAA-BBBB-CCCC")
     assert "没有找到" in last_text(bot, voters[1])
+    text = await close(bot, ballot)  # not a congress vote: more than half of those who voted
+    assert "章程：赞成 0，反对 1，弃权 0——未通过" in text and "超过投票人数一半" in text
 
 
 async def test_preview_edits_a_field_and_the_menu_opens_the_form(bot: BotHarness) -> None:
@@ -508,3 +511,11 @@ def test_ballot_settings_have_defaults_and_are_documented(monkeypatch: pytest.Mo
         assert defaults[name.lower()] == default
         assert f"{name}={default}" in example
         assert f"| `{name}` | `{default}` |" in readme
+
+
+def test_long_results_are_cut_at_line_ends() -> None:
+    text = "\n".join(f"第{i}条意见" + "很" * 50 for i in range(200))
+    parts = chunks(text)
+    assert len(parts) > 2 and all(len(part) <= 4000 for part in parts)
+    assert "\n".join(parts) == text
+    assert chunks("") == [""]

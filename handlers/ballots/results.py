@@ -14,7 +14,7 @@ from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from handlers.ballots.buttons import BallotResults
 from models.ballot_exports import chart_png, results_xlsx
-from models.ballot_text import results_text
+from models.ballot_text import chunks, results_text
 from models.ballots import Ballot, Tally, get_ballot, mark_published, tally
 from models.errors import DomainError
 from models.organizations import get_organization
@@ -97,9 +97,10 @@ async def publish(update: Update, context: UnionContext) -> None:
 async def publish_results(context: UnionContext, chat_id: int, ballot: Ballot, text: str) -> bool:
     """Put a ballot's results on the disclosure channel (a plain post for now; the 公示 notices
     with an objection period can take this over)."""
-    sent = await context.notifier.tell_chat(
-        chat_id, text[:4000], who=f"disclosure channel (ballot {ballot.id})"
-    )
+    who = f"disclosure channel (ballot {ballot.id})"
+    sent = True
+    for part in chunks(text):
+        sent = await context.notifier.tell_chat(chat_id, part, who=who) and sent
     logger.info("Ballot %s results published: %s", ballot.id, sent)
     return sent
 
