@@ -131,6 +131,9 @@ class Ballot(SQLModel, table=True):
     created_by_member_id: int = Field(foreign_key="member.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the results were counted and queued for the committee group (a close interrupted
+    # by a stop is finished at the next run).
+    reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     def item_list(self) -> list[dict[str, Any]]:
         """The items as stored."""
@@ -463,7 +466,16 @@ async def cast_ballot(
     """Record one vote: the voter's electorate row is marked with the day (guarded: once) and
     an unsealed paper without the voter is written, in one transaction. Returns the receipt
     code (shown to the voter once; only its hash is kept)."""
-    ballot = await session.get(Ballot, ballot_id)
+    # FOR SHARE on PostgreSQL: a close (an UPDATE of this row) waits for this vote, or this vote
+    # sees the close; SQLite writes one transaction at a time anyway.
+    ballot = (
+        await session.exec(
+            select(Ballot)
+            .where(col(Ballot.id) == ballot_id)
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
     if ballot is None or ballot.organization_id != member.organization_id:
         raise DomainError(N_("ballot.not_found"))
     if ballot.status != BallotStatus.OPEN or now >= ballot.closes_at:
@@ -582,7 +594,7 @@ async def check_receipt(session: AsyncSession, *, org_id: int, code: str) -> tup
 
 
 async def close_ballot(session: AsyncSession, *, ballot_id: int, now: datetime) -> bool:
-    """Close an open ballot whose time is up (guarded: once); every paper is sealed."""
+    """Close an open ballot whose time is up (guarded: once)."""
     result = await session.exec(
         update(Ballot)
         .where(
@@ -593,10 +605,31 @@ async def close_ballot(session: AsyncSession, *, ballot_id: int, now: datetime) 
         .values(status=BallotStatus.CLOSED)
     )
     await session.commit()
-    if result.rowcount != 1:
-        return False
-    await seal_papers(session, ballot_id=ballot_id, at_least=1, everything=True)
-    return True
+    return bool(result.rowcount == 1)
+
+
+async def unreported(session: AsyncSession, *, org_id: int) -> Sequence[int]:
+    """Closed ballots whose results were not counted and queued yet."""
+    return (
+        await session.exec(
+            select(Ballot.id).where(
+                Ballot.organization_id == org_id,
+                Ballot.status == BallotStatus.CLOSED,
+                col(Ballot.reported_at).is_(None),
+            )
+        )
+    ).all()  # type: ignore[return-value]
+
+
+async def mark_reported(session: AsyncSession, *, ballot_id: int) -> bool:
+    """Claim the one report of a closed ballot's results."""
+    result = await session.exec(
+        update(Ballot)
+        .where(col(Ballot.id) == ballot_id, col(Ballot.reported_at).is_(None))
+        .values(reported_at=utcnow())
+    )
+    await session.commit()
+    return bool(result.rowcount == 1)
 
 
 async def mark_published(session: AsyncSession, *, ballot_id: int) -> bool:

@@ -15,14 +15,18 @@ from datetime import datetime
 from models.ballot_text import chunks, invitation, results_text
 from models.ballots import (
     Ballot,
+    Tally,
     claim_reminder,
     close_ballot,
     due_to_close,
     due_to_open,
+    mark_reported,
     non_voters,
     open_ballot,
     open_ballots,
+    seal_papers,
     tally,
+    unreported,
 )
 from models.base import utcnow
 from models.members import Member
@@ -61,7 +65,12 @@ async def ballot_tick(runtime: Runtime, *, now: datetime) -> int:
     for ballot_id in opening:
         queued += await open_and_invite(runtime, ballot_id, now=now)
     for ballot_id in closing:
-        queued += await close_and_report(runtime, ballot_id, now=now)
+        async with runtime.db() as session:
+            await close_ballot(session, ballot_id=ballot_id, now=now)
+    async with runtime.db() as session:
+        to_report = await unreported(session, org_id=runtime.org_id)
+    for ballot_id in to_report:
+        queued += await report_results(runtime, ballot_id)
     async with runtime.db() as session:
         running = await open_ballots(session, org_id=runtime.org_id)
     for ballot in running:
@@ -155,17 +164,27 @@ def _reminder(runtime: Runtime, member: Member, ballot: Ballot, key: str) -> str
     return tr(key, title=ballot.title, when=when)
 
 
-async def close_and_report(runtime: Runtime, ballot_id: int, *, now: datetime) -> int:
-    """Close one ballot (once), count it, and queue the results for the committee group."""
+async def report_results(runtime: Runtime, ballot_id: int) -> int:
+    """A closed ballot: every paper written again in one shuffled batch, counted, and the
+    results queued for the committee group; marked reported after (a stop in between is
+    finished at the next run, and the outbox keys send nothing twice)."""
     async with runtime.db() as session:
-        if not await close_ballot(session, ballot_id=ballot_id, now=now):
-            return 0
+        await seal_papers(session, ballot_id=ballot_id, at_least=1, everything=True)
         counted = await tally(
             session, ballot_id=ballot_id, min_group=runtime.settings.ballot_min_group
         )
         org = await get_organization(session, runtime.org_id)
     logger.info("Ballot %s closed: %s papers", ballot_id, counted.voted)
-    if org.committee_chat_id is None:
+    queued = await _queue_results(runtime, ballot_id, counted, org.committee_chat_id)
+    async with runtime.db() as session:
+        await mark_reported(session, ballot_id=ballot_id)
+    return queued
+
+
+async def _queue_results(
+    runtime: Runtime, ballot_id: int, counted: Tally, chat_id: int | None
+) -> int:
+    if chat_id is None:
         return 0
     tr = runtime.i18n.get(runtime.settings.default_language)
     text = results_text(tr, counted, runtime.settings.zone)
@@ -184,7 +203,7 @@ async def close_and_report(runtime: Runtime, ballot_id: int, *, now: datetime) -
             key,
             [
                 Recipient(
-                    chat_id=org.committee_chat_id,
+                    chat_id=chat_id,
                     text=part,
                     buttons=buttons if number == 1 else (),
                 )

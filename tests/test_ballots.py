@@ -38,6 +38,7 @@ from models.ballots import (
     BallotPaper,
     BallotStatus,
     Electorate,
+    close_ballot,
     tally,
 )
 from models.base import utcnow
@@ -519,3 +520,19 @@ def test_long_results_are_cut_at_line_ends() -> None:
     assert len(parts) > 2 and all(len(part) <= 4000 for part in parts)
     assert "\n".join(parts) == text
     assert chunks("") == [""]
+
+
+async def test_a_close_interrupted_by_a_stop_is_finished_at_the_next_run(bot: BotHarness) -> None:
+    voters = people(2)
+    await setup(bot, voters)
+    ballot = await create(bot, kind=BallotKind.RESOLUTION, items="章程")
+    await vote(bot, voters[0], ballot, ["for"])
+    async with bot.db() as session:  # closed, then the bot stopped before counting
+        assert await close_ballot(session, ballot_id=ballot.id or 0, now=ballot.closes_at)
+    assert [p.sealed for p in await papers(bot, ballot)] == [False]
+    text = await close(bot, ballot)
+    assert "章程：赞成 1，反对 0，弃权 0——通过" in text
+    assert [p.sealed for p in await papers(bot, ballot)] == [True]
+    runtime = bot.app.state.runtime
+    assert runtime is not None
+    assert await ballot_tick(runtime, now=ballot.closes_at + timedelta(minutes=2)) == 0

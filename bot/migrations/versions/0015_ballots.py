@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("created_by_member_id", sa.Integer(), nullable=False),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("published_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reported_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_member_id"],
             ["member.id"],
