@@ -4,6 +4,7 @@ gets the results (text, chart, workbook); refusals store nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from datetime import datetime, timedelta
@@ -38,12 +39,13 @@ from models.ballots import (
     BallotPaper,
     BallotStatus,
     Electorate,
+    cast_ballot,
     close_ballot,
     tally,
 )
 from models.base import utcnow
 from models.errors import DomainError
-from models.members import Gender, Role
+from models.members import Gender, Member, Role
 from models.organizations import bind_committee_chat, bind_disclosure_chat
 from models.outbox import OutboxMessage, messages_of
 from scheduler.ballot_jobs import ballot_tick, vote_button
@@ -536,3 +538,29 @@ async def test_a_close_interrupted_by_a_stop_is_finished_at_the_next_run(bot: Bo
     runtime = bot.app.state.runtime
     assert runtime is not None
     assert await ballot_tick(runtime, now=ballot.closes_at + timedelta(minutes=2)) == 0
+
+
+async def test_two_confirmations_at_once_store_one_paper(bot: BotHarness) -> None:
+    voters = people(1)
+    await setup(bot, voters)
+    ballot = await create(bot, kind=BallotKind.RESOLUTION, items="章程")
+    async with bot.db() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_user_id == 6000))).one()
+
+    async def cast() -> str:
+        async with bot.db() as session:
+            try:
+                return await cast_ballot(
+                    session,
+                    ballot_id=ballot.id or 0,
+                    member=member,
+                    answers=["for"],
+                    now=utcnow(),
+                    today=utcnow().date(),
+                )
+            except DomainError as error:
+                return error.key
+
+    outcomes = await asyncio.gather(cast(), cast(), cast())
+    assert outcomes.count("ballot.already_voted") == 2
+    assert len(await papers(bot, ballot)) == 1
