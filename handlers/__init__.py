@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.features import Feature
 from handlers.activities import FEATURE as ACTIVITIES
 from handlers.aid import FEATURE as AID
+from handlers.ballots import FEATURE as BALLOTS
 from handlers.broadcast import FEATURE as BROADCAST
 from handlers.calendar import FEATURE as CALENDAR
 from handlers.members import FEATURE as MEMBERS
@@ -24,4 +25,5 @@ FEATURES: tuple[Feature, ...] = (
     ACTIVITIES,
     CALENDAR,
     BROADCAST,
+    BALLOTS,
 )

@@ -13,6 +13,7 @@ from models.aid import (
     AidStandard,
 )
 from models.anonymity import SecretKeyCheck
+from models.ballots import Ballot, BallotElector, BallotPaper
 from models.calendar import CalendarEntry
 from models.desk import DeskCard
 from models.hardship import HardshipFile
@@ -44,6 +45,9 @@ __all__ = [
     "AidLedgerEntry",
     "AidPolicy",
     "AidStandard",
+    "Ballot",
+    "BallotElector",
+    "BallotPaper",
     "Broadcast",
     "CalendarEntry",
     "CongressSession",

@@ -24,6 +24,7 @@ NOT_KEYS = {
     "proposal.id",
     "aid_case.id",
     "activity.id",
+    "ballot.id",
     "suggestion_category.id",
     "apscheduler.executors.default",  # a logger name (scheduler/stopping.py)
 }

@@ -1,0 +1,566 @@
+"""Secret ballots through the real application: the committee sets one up, voters get it
+through the outbox, vote item by item, confirm once; the job closes it and the committee group
+gets the results (text, chart, workbook); refusals store nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import col, select
+
+from bot.settings import Settings
+from handlers.ballots.buttons import (
+    BallotAnswer,
+    BallotConfirm,
+    BallotCreate,
+    BallotGo,
+    BallotKindChoice,
+    BallotOpensNow,
+    BallotPick,
+    BallotResults,
+    BallotSkip,
+    BallotWho,
+)
+from handlers.common import EditField
+from handlers.menu.buttons import MenuButton
+from models.ballot_exports import chart_png, cjk_font_path, results_xlsx
+from models.ballot_text import chunks
+from models.ballots import (
+    Ballot,
+    BallotElector,
+    BallotKind,
+    BallotPaper,
+    BallotStatus,
+    Electorate,
+    cast_ballot,
+    close_ballot,
+    tally,
+)
+from models.base import utcnow
+from models.errors import DomainError
+from models.members import Gender, Member, Role
+from models.organizations import bind_committee_chat, bind_disclosure_chat
+from models.outbox import OutboxMessage, messages_of
+from scheduler.ballot_jobs import ballot_tick, vote_button
+from tests.support.factories import make_member
+from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
+from tests.support.updates import Person, group_chat
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTEE = Person(1002, "Liu", "zh-hans")
+CHANNEL_ID = -1009999999999
+GROUP = group_chat(COMMITTEE_GROUP_ID)
+
+
+def people(count: int, start: int = 6000) -> list[Person]:
+    """Voters."""
+    return [Person(start + i, f"V{i}", "zh-hans") for i in range(count)]
+
+
+async def setup(
+    bot: BotHarness,
+    voters: list[Person],
+    *,
+    departments: list[str] | None = None,
+    roles: tuple[Role, ...] = (),
+) -> None:
+    """A committee member, the groups bound, and the voters."""
+    await make_member(
+        bot.db, org_id=bot.org_id, person=COMMITTEE, name="刘委员", roles=[Role.COMMITTEE]
+    )
+    async with bot.db() as session:
+        await bind_committee_chat(session, org_id=bot.org_id, chat_id=COMMITTEE_GROUP_ID)
+        await bind_disclosure_chat(session, org_id=bot.org_id, chat_id=CHANNEL_ID)
+    for index, person in enumerate(voters):
+        await make_member(
+            bot.db,
+            org_id=bot.org_id,
+            person=person,
+            name=f"教师{index}",
+            department=(departments or ["语文组"])[index % len(departments or ["语文组"])],
+            roles=roles,
+            gender=Gender.FEMALE if index % 2 == 0 else Gender.MALE,
+        )
+
+
+def local(moment: datetime, bot: BotHarness) -> str:
+    """A moment typed as the union writes it."""
+    return moment.astimezone(bot.app.state.settings.zone).strftime("%Y-%m-%d %H:%M")
+
+
+async def create(
+    bot: BotHarness,
+    *,
+    kind: BallotKind,
+    items: str,
+    who: Electorate = Electorate.EVERYONE,
+    detail: str | None = None,
+    up_to: str | None = None,
+    opens: datetime | None = None,
+    closes: datetime | None = None,
+) -> Ballot:
+    """Walk /ballot to the end."""
+    await bot.say(COMMITTEE, "/ballot")
+    await bot.say(COMMITTEE, "2026年度测评")
+    await bot.press(COMMITTEE, BallotKindChoice(kind).pack())
+    await bot.press(COMMITTEE, BallotWho(who).pack())
+    if detail is not None:
+        await bot.say(COMMITTEE, detail)
+    await bot.say(COMMITTEE, items)
+    if up_to is not None:
+        await bot.say(COMMITTEE, up_to)
+    if opens is None:
+        await bot.press(COMMITTEE, BallotOpensNow().pack())
+    else:
+        await bot.say(COMMITTEE, local(opens, bot))
+    await bot.say(COMMITTEE, local(closes or utcnow() + timedelta(days=2), bot))
+    await bot.press(COMMITTEE, BallotCreate("yes").pack())
+    async with bot.db() as session:
+        ballot = (await session.exec(select(Ballot).order_by(col(Ballot.id).desc()))).first()
+    assert ballot is not None
+    return ballot
+
+
+def last_text(bot: BotHarness, person: Person) -> str:
+    """The latest message to a person, or the latest alert they were shown."""
+    return bot.telegram.last(person.id).text
+
+
+async def vote(bot: BotHarness, person: Person, ballot: Ballot, answers: list[Any]) -> str:
+    """Vote item by item and confirm; returns the reply (with the receipt code)."""
+    bid = ballot.id or 0
+    await bot.press(person, BallotGo(bid).pack())
+    kind = BallotKind(ballot.kind)
+    if kind == BallotKind.ELECTION:
+        for index in answers:
+            await bot.press(person, BallotPick(bid, "t", index).pack())
+        await bot.press(person, BallotPick(bid, "done").pack())
+    else:
+        for index, answer in enumerate(answers):
+            if kind == BallotKind.EVALUATION:
+                grade, comment = answer
+                await bot.press(person, BallotAnswer(bid, index, grade).pack())
+                if comment:
+                    await bot.say(person, comment)
+                else:
+                    await bot.press(person, BallotSkip(bid).pack())
+            elif answer.startswith("text:"):
+                await bot.say(person, answer[5:])
+            elif answer == "skip":
+                await bot.press(person, BallotSkip(bid).pack())
+            else:
+                await bot.press(person, BallotAnswer(bid, index, answer).pack())
+    await bot.press(person, BallotConfirm(bid, "send").pack())
+    return last_text(bot, person)
+
+
+def receipt_of(reply: str) -> str:
+    """The receipt code in the reply to a cast ballot."""
+    for line in reply.splitlines():
+        if line.startswith("回执码："):
+            return line.removeprefix("回执码：").strip()
+    raise AssertionError(reply)
+
+
+async def close(bot: BotHarness, ballot: Ballot) -> str:
+    """Run the job just after the close; the results text queued for the committee group."""
+    runtime = bot.app.state.runtime
+    assert runtime is not None
+    await ballot_tick(runtime, now=ballot.closes_at + timedelta(minutes=1))
+    async with bot.db() as session:
+        rows = await messages_of(session, key=f"ballot:{ballot.id}:results")
+    assert [row.chat_id for row in rows] == [COMMITTEE_GROUP_ID]
+    return rows[0].text
+
+
+async def papers(bot: BotHarness, ballot: Ballot) -> list[BallotPaper]:
+    """Every stored paper of the ballot."""
+    async with bot.db() as session:
+        statement = select(BallotPaper).where(BallotPaper.ballot_id == ballot.id)
+        return list((await session.exec(statement)).all())
+
+
+async def test_evaluation_invites_each_voter_and_results_come_only_after_the_close(
+    bot: BotHarness,
+) -> None:
+    voters = people(6)
+    await setup(bot, voters)
+    ballot = await create(bot, kind=BallotKind.EVALUATION, items="王校长\n赵主任")
+    assert "已开始" in last_text(bot, COMMITTEE)
+
+    async with bot.db() as session:
+        invites = await messages_of(session, key=f"ballot:{ballot.id}:open")
+    assert {row.chat_id for row in invites} == {p.id for p in voters} | {COMMITTEE.id}
+    assert all(
+        json.loads(row.buttons or "[]")[0][0][1] == BallotGo(ballot.id or 0).pack()
+        for row in invites
+    )
+    assert vote_button(ballot.id or 0) == BallotGo(ballot.id or 0).pack()
+    assert "民主评议" in invites[0].text and "不记名" in invites[0].text
+
+    grades = ["excellent", "excellent", "competent", "basic", "incompetent"]
+    for person, grade in zip(voters[:5], grades, strict=True):
+        reply = await vote(bot, person, ballot, [(grade, ""), ("competent", "多听取意见")])
+        assert "回执码" in reply
+
+    # No interim results, to anyone: the count is refused while open.
+    async with bot.db() as session:
+        with pytest.raises(DomainError, match=r"ballot\.not_closed"):
+            await tally(session, ballot_id=ballot.id or 0, min_group=5)
+    await bot.press(COMMITTEE, BallotResults("png", ballot.id or 0).pack(), chat=GROUP)
+    assert "截止后" in str(bot.telegram.answers()[-1].params.get("text"))
+    assert bot.telegram.sent("sendPhoto") == []
+
+    text = await close(bot, ballot)
+    assert "应参加投票 7 人，实际投票 5 人" in text
+    # 王校长: 优秀 2/5 = 40%, (优秀+称职) 3/5 = 60%; 赵主任: all 称职 -> 0% and 100%.
+    assert "王校长：优秀 2，称职 1，基本称职 1，不称职 1；优秀率 40.0%，称职率 60.0%" in text
+    assert "赵主任：优秀 0，称职 5，基本称职 0，不称职 0；优秀率 0.0%，称职率 100.0%" in text
+    assert text.count("· 多听取意见") == 5
+    assert "教师" not in text  # never a voter's name
+
+    await bot.press(COMMITTEE, BallotResults("png", ballot.id or 0).pack(), chat=GROUP)
+    assert len(bot.telegram.sent("sendPhoto", COMMITTEE_GROUP_ID)) == 1
+    await bot.press(COMMITTEE, BallotResults("xlsx", ballot.id or 0).pack(), chat=GROUP)
+    assert len(bot.telegram.sent("sendDocument", COMMITTEE_GROUP_ID)) == 1
+    # A member who is not on the committee cannot get them.
+    await bot.press(voters[0], BallotResults("xlsx", ballot.id or 0).pack(), chat=GROUP)
+    assert len(bot.telegram.sent("sendDocument", COMMITTEE_GROUP_ID)) == 1
+
+    await bot.press(COMMITTEE, BallotResults("pub", ballot.id or 0).pack(), chat=GROUP)
+    posted = bot.telegram.sent("sendMessage", CHANNEL_ID)
+    assert len(posted) == 1 and "称职率 60.0%" in posted[0].text
+    await bot.press(COMMITTEE, BallotResults("pub", ballot.id or 0).pack(), chat=GROUP)
+    assert len(bot.telegram.sent("sendMessage", CHANNEL_ID)) == 1
+
+
+async def test_chart_and_workbook_are_produced_with_a_chinese_font(bot: BotHarness) -> None:
+    assert cjk_font_path().is_file()
+    voters = people(3)
+    await setup(bot, voters)
+    ballot = await create(bot, kind=BallotKind.SATISFACTION, items="食堂\n体检\n填空：建议")
+    for person in voters:
+        await vote(bot, person, ballot, ["satisfied", "basic", "text:=HYPERLINK(1)"])
+    await close(bot, ballot)
+    tr = bot.app.state.i18n.get("zh-Hans")
+    async with bot.db() as session:
+        counted = await tally(session, ballot_id=ballot.id or 0, min_group=5)
+    png = chart_png(tr, counted)
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    book = load_workbook(io.BytesIO(results_xlsx(tr, counted)))
+    rows = [[cell.value for cell in row] for row in book.worksheets[0].iter_rows()]
+    assert ["食堂", 3, 0, 0, "100.0%"] in rows
+    comments = [[cell.value for cell in row] for row in book.worksheets[1].iter_rows()]
+    assert ["建议", "'=HYPERLINK(1)"] in comments  # text, never a formula
+
+
+async def test_satisfaction_rate_free_text_and_departments_of_five_or_more(
+    bot: BotHarness,
+) -> None:
+    voters = people(8)
+    # 语文组 gets 6 members, 数学组 2: only 语文组 has its own figures.
+    await setup(bot, voters, departments=["语文组", "语文组", "语文组", "数学组"])
+    ballot = await create(bot, kind=BallotKind.SATISFACTION, items="工会工作\n填空：您的建议")
+    answers = ["satisfied", "basic", "unsatisfied", "satisfied", "satisfied", "basic", "satisfied"]
+    for person, answer in zip(voters, answers, strict=False):
+        await vote(bot, person, ballot, [answer, "skip"])
+    await vote(bot, voters[7], ballot, ["unsatisfied", "text:希望多组织活动"])
+    text = await close(bot, ballot)
+    # (满意 4 + 基本满意 2) / 8 = 75%
+    assert "工会工作：满意 4，基本满意 2，不满意 2；满意率 75.0%" in text
+    assert "您的建议（文字意见 1 条）" in text and "· 希望多组织活动" in text
+    assert "语文组（6 人投票）" in text
+    assert "数学组" not in text
+
+
+async def test_election_up_to_n_and_ties_stated(bot: BotHarness) -> None:
+    voters = people(4)
+    await setup(bot, voters)
+    ballot = await create(
+        bot, kind=BallotKind.ELECTION, items="张老师\n李老师\n王老师\n赵老师", up_to="2"
+    )
+    bid = ballot.id or 0
+    await bot.press(voters[0], BallotGo(bid).pack())
+    for index in (0, 1, 2):
+        await bot.press(voters[0], BallotPick(bid, "t", index).pack())
+    assert "最多只能选 2 人" in str(bot.telegram.answers()[-1].params.get("text"))
+    await bot.press(voters[0], BallotPick(bid, "done").pack())
+    assert "张老师、李老师" in last_text(bot, voters[0])
+    await bot.press(voters[0], BallotConfirm(bid, "send").pack())
+    await vote(bot, voters[1], ballot, [0, 2])
+    await vote(bot, voters[2], ballot, [1, 2])
+    await vote(bot, voters[3], ballot, [])
+    text = await close(bot, ballot)
+    # 张 2, 李 2, 王 2 for two places: all tied.
+    assert "张老师、李老师、王老师得票相同（各 2 票）" in text
+    assert "未选任何人的选票 1 张" in text
+
+
+async def test_congress_vote_needs_two_thirds_and_more_than_half_of_all(bot: BotHarness) -> None:
+    voters = people(6)
+    await setup(bot, voters, roles=(Role.REPRESENTATIVE,))
+    items = "学校章程修订\n绩效工资方案"
+    ballot = await create(
+        bot, kind=BallotKind.RESOLUTION, items=items, who=Electorate.REPRESENTATIVES
+    )
+    async with bot.db() as session:
+        invites = await messages_of(session, key=f"ballot:{ballot.id}:open")
+    assert len(invites) == 6
+    assert "不少于全体代表的三分之二方为有效" in invites[0].text
+    assert "超过全体代表的二分之一方为通过" in invites[0].text
+    # 4 of 6 vote (= two thirds): valid; 4 for > 3 passes, 3 for does not.
+    for index, person in enumerate(voters[:4]):
+        await vote(bot, person, ballot, ["for", "for" if index < 3 else "against"])
+    text = await close(bot, ballot)
+    assert "本次投票有效" in text
+    assert "学校章程修订：赞成 4，反对 0，弃权 0——通过" in text
+    assert "绩效工资方案：赞成 3，反对 1，弃权 0——未通过" in text
+
+    second = await create(
+        bot, kind=BallotKind.RESOLUTION, items="学校章程修订", who=Electorate.REPRESENTATIVES
+    )
+    for person in voters[:3]:  # 3 of 6: under two thirds, invalid even though all are for
+        await vote(bot, person, second, ["for"])
+    text = await close(bot, second)
+    assert "本次投票无效" in text
+    assert "学校章程修订：赞成 3，反对 0，弃权 0——未通过" in text
+
+
+async def test_electorate_is_fixed_when_the_ballot_opens(bot: BotHarness) -> None:
+    voters = people(3)
+    await setup(bot, voters)
+    opens = utcnow() + timedelta(hours=1)
+    ballot = await create(
+        bot, kind=BallotKind.RESOLUTION, items="章程", opens=opens, closes=opens + timedelta(days=1)
+    )
+    assert ballot.status == BallotStatus.SCHEDULED
+    early, late = Person(7001, "E", "zh-hans"), Person(7002, "L", "zh-hans")
+    await make_member(bot.db, org_id=bot.org_id, person=early, name="早到")
+    # Before the opening nobody can vote.
+    await bot.press(voters[0], BallotGo(ballot.id or 0).pack())
+    assert "尚未开始" in last_text(bot, voters[0])
+
+    runtime = bot.app.state.runtime
+    assert runtime is not None
+    await ballot_tick(runtime, now=ballot.opens_at + timedelta(minutes=1))
+    await make_member(bot.db, org_id=bot.org_id, person=late, name="晚到")
+    async with bot.db() as session:
+        electors = (
+            await session.exec(
+                select(BallotElector.member_id).where(BallotElector.ballot_id == ballot.id)
+            )
+        ).all()
+        opened = await session.get(Ballot, ballot.id)
+    assert opened is not None and opened.electorate_size == len(electors) == 5  # + 刘委员, 早到
+    await bot.press(late, BallotGo(ballot.id or 0).pack())
+    assert "投票人范围内" in last_text(bot, late)
+    assert await papers(bot, ballot) == []
+
+
+async def test_double_vote_after_close_outsider_and_forged_buttons_store_nothing(
+    bot: BotHarness,
+) -> None:
+    voters = people(3)
+    await setup(bot, voters)
+    outsider = Person(7100, "O", "zh-hans")
+    ballot = await create(bot, kind=BallotKind.RESOLUTION, items="章程", who=Electorate.WOMEN)
+    bid = ballot.id or 0
+    await make_member(bot.db, org_id=bot.org_id, person=outsider, name="外人")
+
+    await vote(bot, voters[0], ballot, ["for"])
+    assert len(await papers(bot, ballot)) == 1
+    # A second confirmation, and a second start, are refused plainly.
+    await bot.press(voters[0], BallotConfirm(bid, "send").pack())
+    assert "您已经投过票了" in last_text(bot, voters[0])
+    await bot.press(voters[0], BallotGo(bid).pack())
+    assert "您已经投过票了" in last_text(bot, voters[0])
+
+    # voters[1] is a man: outside a women-only electorate.
+    await bot.press(voters[1], BallotGo(bid).pack())
+    assert "投票人范围内" in last_text(bot, voters[1])
+    await bot.press(outsider, BallotConfirm(bid, "send").pack())
+
+    # Forged buttons: an unknown choice, another item, another ballot.
+    await bot.press(voters[2], BallotGo(bid).pack())
+    for forged in (
+        BallotAnswer(bid, 0, "maybe"),
+        BallotAnswer(bid, 5, "for"),
+        BallotAnswer(bid + 1, 0, "for"),
+        BallotConfirm(bid + 1, "send"),
+    ):
+        await bot.press(voters[2], forged.pack())
+        assert "按钮已失效" in str(bot.telegram.answers()[-1].params.get("text"))
+    await bot.press(voters[2], "bla:1:0:x:y")
+    assert len(await papers(bot, ballot)) == 1
+
+    # After the close: the summary's confirm stores nothing.
+    await bot.press(voters[2], BallotAnswer(bid, 0, "against").pack())
+    async with bot.db() as session:
+        row = await session.get(Ballot, bid)
+        assert row is not None
+        row.closes_at = utcnow() - timedelta(seconds=1)
+        session.add(row)
+        await session.commit()
+    await bot.press(voters[2], BallotConfirm(bid, "send").pack())
+    assert "已截止" in last_text(bot, voters[2])
+    assert len(await papers(bot, ballot)) == 1
+    async with bot.db() as session:
+        voted = (
+            await session.exec(
+                select(BallotElector.member_id).where(col(BallotElector.voted_on).is_not(None))
+            )
+        ).all()
+    assert len(voted) == 1
+
+
+async def test_reminders_reach_non_voters_and_the_committee_sees_only_a_count(
+    bot: BotHarness,
+) -> None:
+    voters = people(4)
+    await setup(bot, voters)
+    ballot = await create(bot, kind=BallotKind.RESOLUTION, items="章程")
+    await vote(bot, voters[0], ballot, ["for"])
+    runtime = bot.app.state.runtime
+    assert runtime is not None
+    half_way = ballot.opens_at + (ballot.closes_at - ballot.opens_at) / 2 + timedelta(minutes=1)
+    await ballot_tick(runtime, now=half_way)
+    await ballot_tick(runtime, now=half_way + timedelta(minutes=5))  # once
+    async with bot.db() as session:
+        reminded = await messages_of(session, key=f"ballot:{ballot.id}:remind:1")
+        told = await messages_of(session, key=f"ballot:{ballot.id}:remind:1:committee")
+    assert {row.chat_id for row in reminded} == {p.id for p in voters[1:]} | {COMMITTEE.id}
+    assert [row.chat_id for row in told] == [COMMITTEE_GROUP_ID]
+    assert "已提醒 4 位尚未投票的会员" in told[0].text
+    assert "教师" not in told[0].text
+
+    await ballot_tick(runtime, now=ballot.closes_at - timedelta(hours=1))
+    async with bot.db() as session:
+        last_call = await messages_of(session, key=f"ballot:{ballot.id}:remind:2")
+    assert len(last_call) == 4 and "即将截止" in last_call[0].text
+    async with bot.db() as session:
+        none = (
+            await session.exec(
+                select(OutboxMessage).where(OutboxMessage.chat_id == COMMITTEE_GROUP_ID)
+            )
+        ).all()
+    assert all("赞成" not in row.text for row in none)  # no interim results
+
+
+async def test_receipt_confirms_the_paper_was_counted_without_the_choice(
+    bot: BotHarness,
+) -> None:
+    voters = people(2)
+    await setup(bot, voters)
+    ballot = await create(bot, kind=BallotKind.RESOLUTION, items="章程")
+    code = receipt_of(await vote(bot, voters[0], ballot, ["against"]))
+    stored = await papers(bot, ballot)
+    assert code not in json.dumps([p.model_dump(mode="json") for p in stored])
+    await bot.say(voters[1], f"/ballot check {code.lower()}")
+    reply = last_text(bot, voters[1])
+    assert "已计入《2026年度测评》" in reply and "反对" not in reply
+    await bot.say(voters[1], "/ballot check AAAA-BBBB-CCCC")
+    assert "没有找到" in last_text(bot, voters[1])
+    text = await close(bot, ballot)  # not a congress vote: more than half of those who voted
+    assert "章程：赞成 0，反对 1，弃权 0——未通过" in text and "超过投票人数一半" in text
+
+
+async def test_preview_edits_a_field_and_the_menu_opens_the_form(bot: BotHarness) -> None:
+    await setup(bot, people(1))
+    await bot.press(COMMITTEE, MenuButton("ballot").pack())
+    assert "名称" in last_text(bot, COMMITTEE)
+    await bot.say(COMMITTEE, "旧名称")
+    await bot.press(COMMITTEE, BallotKindChoice(BallotKind.RESOLUTION).pack())
+    await bot.press(COMMITTEE, BallotWho(Electorate.DEPARTMENTS).pack())
+    await bot.say(COMMITTEE, "语文组、数学组")
+    await bot.say(COMMITTEE, "章程")
+    await bot.press(COMMITTEE, BallotOpensNow().pack())
+    await bot.say(COMMITTEE, local(utcnow() + timedelta(days=1), bot))
+    preview = last_text(bot, COMMITTEE)
+    assert "旧名称" in preview and "指定部门：语文组、数学组（目前 2 人" in preview
+    await bot.press(COMMITTEE, EditField("menu").pack())
+    await bot.press(COMMITTEE, EditField("field", 1).pack())
+    await bot.say(COMMITTEE, "新名称")
+    assert "名称：新名称" in last_text(bot, COMMITTEE)
+    await bot.press(COMMITTEE, BallotCreate("yes").pack())
+    async with bot.db() as session:
+        ballot = (await session.exec(select(Ballot))).one()
+    assert ballot.title == "新名称" and ballot.status == BallotStatus.OPEN
+    assert json.loads(ballot.electorate) == {
+        "type": "departments",
+        "departments": ["语文组", "数学组"],
+    }
+
+
+def test_ballot_settings_have_defaults_and_are_documented(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    defaults = Settings(_env_file=None).model_dump()  # type: ignore[call-arg]
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, default in {
+        "BALLOT_QUORUM": "2/3",
+        "BALLOT_MAJORITY": "1/2",
+        "BALLOT_MIN_GROUP": 5,
+        "BALLOT_BATCH": 10,
+        "BALLOT_LAST_CALL_HOURS": 2,
+    }.items():
+        assert defaults[name.lower()] == default
+        assert f"{name}={default}" in example
+        assert f"| `{name}` | `{default}` |" in readme
+
+
+def test_long_results_are_cut_at_line_ends() -> None:
+    text = "\n".join(f"第{i}条意见" + "很" * 50 for i in range(200))
+    parts = chunks(text)
+    assert len(parts) > 2 and all(len(part) <= 4000 for part in parts)
+    assert "\n".join(parts) == text
+    assert chunks("") == [""]
+
+
+async def test_a_close_interrupted_by_a_stop_is_finished_at_the_next_run(bot: BotHarness) -> None:
+    voters = people(2)
+    await setup(bot, voters)
+    ballot = await create(bot, kind=BallotKind.RESOLUTION, items="章程")
+    await vote(bot, voters[0], ballot, ["for"])
+    async with bot.db() as session:  # closed, then the bot stopped before counting
+        assert await close_ballot(session, ballot_id=ballot.id or 0, now=ballot.closes_at)
+    assert [p.sealed for p in await papers(bot, ballot)] == [False]
+    text = await close(bot, ballot)
+    assert "章程：赞成 1，反对 0，弃权 0——通过" in text
+    assert [p.sealed for p in await papers(bot, ballot)] == [True]
+    runtime = bot.app.state.runtime
+    assert runtime is not None
+    assert await ballot_tick(runtime, now=ballot.closes_at + timedelta(minutes=2)) == 0
+
+
+async def test_two_confirmations_at_once_store_one_paper(bot: BotHarness) -> None:
+    voters = people(1)
+    await setup(bot, voters)
+    ballot = await create(bot, kind=BallotKind.RESOLUTION, items="章程")
+    async with bot.db() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_user_id == 6000))).one()
+
+    async def cast() -> str:
+        async with bot.db() as session:
+            try:
+                return await cast_ballot(
+                    session,
+                    ballot_id=ballot.id or 0,
+                    member=member,
+                    answers=["for"],
+                    now=utcnow(),
+                    today=utcnow().date(),
+                )
+            except DomainError as error:
+                return error.key
+
+    outcomes = await asyncio.gather(cast(), cast(), cast())
+    assert outcomes.count("ballot.already_voted") == 2
+    assert len(await papers(bot, ballot)) == 1
