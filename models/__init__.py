@@ -17,6 +17,7 @@ from models.calendar import CalendarEntry
 from models.desk import DeskCard
 from models.hardship import HardshipFile
 from models.members import JoinRequest, Member, MemberRole
+from models.notices import Notice, NoticeObjection
 from models.organizations import Organization
 from models.outbox import Broadcast, OutboxMessage
 from models.proposals import (
@@ -53,6 +54,8 @@ __all__ = [
     "JoinRequest",
     "Member",
     "MemberRole",
+    "Notice",
+    "NoticeObjection",
     "Organization",
     "OutboxMessage",
     "ProcessedUpdate",
