@@ -31,7 +31,7 @@ from tests.support.factories import make_member
 from tests.support.fake_telegram import Call
 from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
 from tests.support.updates import Person
-from tests.test_aid_flows import CHAIR, add_chair, approve_as, ask
+from tests.test_aid_flows import CHAIR, add_chair, approve_as, ask, document
 from tests.test_aid_flows import COMMITTEE as AID_COMMITTEE
 from tests.test_aid_flows import MEMBER as AID_MEMBER
 from tests.test_aid_flows import setup_school as aid_school
@@ -399,6 +399,27 @@ async def test_a_notice_is_for_the_committee_to_publish(bot: BotHarness) -> None
     group = {"id": COMMITTEE_GROUP_ID, "type": "supergroup", "title": "工会委员会"}
     await bot.press(NAMED, pack("ntc", "reply", objection.id or 0), chat=group)
     assert (await objections(bot))[0].answer is None
+
+
+async def test_a_notice_can_be_a_file_and_members_can_open_it(bot: BotHarness) -> None:
+    await school(bot)
+    await bot.say(COMMITTEE, "/notice")
+    await bot.say(COMMITTEE, "2026年工会经费收支情况公示")
+    await bot.feed(document(COMMITTEE, "funds-2026", name="经费收支.pdf"))
+    await bot.press(COMMITTEE, pack("nt", "per", "default"))
+    await bot.press(COMMITTEE, pack("nt", "aud", "representatives"))
+    assert "📎 附件：文件" in bot.telegram.last(COMMITTEE.id).text
+    await bot.press(COMMITTEE, pack("nt", "ok", "yes"))
+
+    notice = await only_notice(bot)
+    assert (notice.file_id, notice.file_kind, notice.body) == ("funds-2026", "document", "")
+    assert notice.audience == "representatives"
+    (posted,) = calls_to(bot, CHANNEL_ID, "sendDocument")
+    assert posted.params["document"] == "funds-2026"
+    # A member's button sends the file privately.
+    await bot.press(NAMED, pack("nto", "file", notice.id or 0))
+    (sent,) = bot.telegram.sent("sendDocument", chat_id=NAMED.id)
+    assert sent.params["document"] == "funds-2026"
 
 
 # ---- the aid notice and the monthly reminder -----------------------------------------------
