@@ -13,6 +13,7 @@ from handlers.broadcast import FEATURE as BROADCAST
 from handlers.calendar import FEATURE as CALENDAR
 from handlers.members import FEATURE as MEMBERS
 from handlers.menu import FEATURE as MENU
+from handlers.notices import FEATURE as NOTICES
 from handlers.proposals import FEATURE as PROPOSALS
 from handlers.suggestions import FEATURE as SUGGESTIONS
 
@@ -26,4 +27,5 @@ FEATURES: tuple[Feature, ...] = (
     CALENDAR,
     BROADCAST,
     BALLOTS,
+    NOTICES,
 )

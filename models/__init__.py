@@ -18,6 +18,7 @@ from models.calendar import CalendarEntry
 from models.desk import DeskCard
 from models.hardship import HardshipFile
 from models.members import JoinRequest, Member, MemberRole
+from models.notices import Notice, NoticeObjection
 from models.organizations import Organization
 from models.outbox import Broadcast, OutboxMessage
 from models.proposals import (
@@ -57,6 +58,8 @@ __all__ = [
     "JoinRequest",
     "Member",
     "MemberRole",
+    "Notice",
+    "NoticeObjection",
     "Organization",
     "OutboxMessage",
     "ProcessedUpdate",

@@ -484,8 +484,8 @@ async def test_preview_edits_a_field_and_the_menu_opens_the_form(bot: BotHarness
     await bot.say(COMMITTEE, local(utcnow() + timedelta(days=1), bot))
     preview = last_text(bot, COMMITTEE)
     assert "旧名称" in preview and "指定部门：语文组、数学组（目前 2 人" in preview
-    await bot.press(COMMITTEE, EditField("menu").pack())
-    await bot.press(COMMITTEE, EditField("field", 1).pack())
+    await bot.press(COMMITTEE, EditField("ballot", "menu").pack())
+    await bot.press(COMMITTEE, EditField("ballot", "field", 1).pack())
     await bot.say(COMMITTEE, "新名称")
     assert "名称：新名称" in last_text(bot, COMMITTEE)
     await bot.press(COMMITTEE, BallotCreate("yes").pack())

@@ -26,6 +26,7 @@ NOT_KEYS = {
     "activity.id",
     "ballot.id",
     "suggestion_category.id",
+    "notice.id",
     "apscheduler.executors.default",  # a logger name (scheduler/stopping.py)
 }
 
