@@ -268,12 +268,12 @@ async def test_the_question_in_the_group_speaks_the_committees_language(bot: Bot
         session.add(member)
         await session.commit()
 
-    await bot.press(congress.COMMITTEE, pack("pd", "file", proposal.id), chat=congress.GROUP)
+    await bot.press(congress.COMMITTEE, pack("pd", "file", proposal.id or 0), chat=congress.GROUP)
     question = congress.card(bot)
     assert question.text.startswith("确定立案？")
     assert [label for label, _ in question.buttons()] == ["确定", "取消"]
 
-    await bot.press(congress.COMMITTEE, pack("pd", "file", proposal.id))
+    await bot.press(congress.COMMITTEE, pack("pd", "file", proposal.id or 0))
     assert bot.telegram.last(congress.COMMITTEE.id).text.startswith("File ")
 
 
