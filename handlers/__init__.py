@@ -10,6 +10,7 @@ from handlers.activities import FEATURE as ACTIVITIES
 from handlers.aid import FEATURE as AID
 from handlers.broadcast import FEATURE as BROADCAST
 from handlers.calendar import FEATURE as CALENDAR
+from handlers.ideas import FEATURE as IDEAS
 from handlers.members import FEATURE as MEMBERS
 from handlers.menu import FEATURE as MENU
 from handlers.proposals import FEATURE as PROPOSALS
@@ -24,4 +25,5 @@ FEATURES: tuple[Feature, ...] = (
     ACTIVITIES,
     CALENDAR,
     BROADCAST,
+    IDEAS,
 )

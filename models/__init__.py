@@ -16,6 +16,7 @@ from models.anonymity import SecretKeyCheck
 from models.calendar import CalendarEntry
 from models.desk import DeskCard
 from models.hardship import HardshipFile
+from models.ideas import Idea, IdeaPanelist, IdeaScore, IdeaYear
 from models.members import JoinRequest, Member, MemberRole
 from models.organizations import Organization
 from models.outbox import Broadcast, OutboxMessage
@@ -50,6 +51,10 @@ __all__ = [
     "Department",
     "DeskCard",
     "HardshipFile",
+    "Idea",
+    "IdeaPanelist",
+    "IdeaScore",
+    "IdeaYear",
     "JoinRequest",
     "Member",
     "MemberRole",

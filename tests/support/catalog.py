@@ -25,6 +25,7 @@ NOT_KEYS = {
     "aid_case.id",
     "activity.id",
     "suggestion_category.id",
+    "idea.id",
     "apscheduler.executors.default",  # a logger name (scheduler/stopping.py)
 }
 
