@@ -511,7 +511,7 @@ async def set_prizes(
         raise DomainError(N_("idea.already_awarded"), year=year)
     row.prizes = ",".join(str(count) for count in counts)
     session.add(row)
-    await session.execute(
+    await session.exec(
         update(Idea)
         .where(
             col(Idea.organization_id) == org_id,
@@ -600,12 +600,12 @@ async def confirm_awards(
     winners = await winners_of(session, org_id=org_id, year=year)
     if not winners:
         raise DomainError(N_("idea.no_winners"))
-    done = await session.execute(
+    done = await session.exec(
         update(IdeaYear)
         .where(col(IdeaYear.id) == row.id, col(IdeaYear.awarded_at).is_(None))
         .values(awarded_at=utcnow(), awarded_by_member_id=actor.id)
     )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
+    if done.rowcount != 1:
         await session.rollback()
         raise DomainError(N_("idea.already_awarded"), year=year)
     await session.commit()
@@ -645,13 +645,13 @@ async def set_adopted(
     so the author is told once. Raises when nothing changed."""
     _require_committee(actor)
     idea = await get_idea(session, org_id=org_id, idea_id=idea_id)
-    done = await session.execute(
+    done = await session.exec(
         update(Idea)
         .where(col(Idea.id) == idea_id, col(Idea.adopted) == (not adopted))
         .values(adopted=adopted, adopted_at=utcnow() if adopted else None)
     )
     await session.commit()
-    if done.rowcount != 1:  # type: ignore[attr-defined]
+    if done.rowcount != 1:
         raise DomainError(N_("idea.adoption_unchanged"), number=idea.number)
     await session.refresh(idea)
     return idea
