@@ -396,3 +396,30 @@ async def test_an_idea_year_of_54_with_3_5_9_prizes(bot: BotHarness) -> None:
     assert rows[1][:3] == [ideas[0].number, "金点子0", "教师0"]
     assert rows[1][7:11] == [10, 2, "一等奖", "是"]
     assert rows[54][1] == "'=HYPERLINK(1)"
+
+
+async def test_a_panelist_taken_off_the_panel_mid_score_stores_nothing(bot: BotHarness) -> None:
+    people = await school(bot)
+    year = year_of(bot)
+    idea = await seed_idea(bot, people["author"], "操场夜间照明", token="c" * 16)
+    async with bot.db() as session:
+        await add_panelist(
+            session,
+            org_id=bot.org_id,
+            year=year,
+            actor=committee_actor(people["committee"]),
+            member_id=people["panelist"].id or 0,
+        )
+    await bot.press(PANELIST, ScorePick(idea.id or 0, 9).pack())
+    await bot.press(PANELIST, ScoreStep("skip").pack())
+
+    # Meanwhile the committee takes them off the panel.
+    await bot.press(COMMITTEE, IdeaDesk("panel", year).pack())
+    panel = bot.telegram.last(COMMITTEE.id)
+    assert "评审甲（教务处）" in panel.text
+    await bot.press(COMMITTEE, panel.button_data("移出评审甲"))
+    assert "评审甲" not in bot.telegram.last(COMMITTEE.id).text
+
+    await bot.press(PANELIST, ScoreStep("yes").pack())
+    assert "只有本年度评审组成员" in await alert_of(bot)
+    assert await scores(bot) == []
