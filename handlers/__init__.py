@@ -11,6 +11,7 @@ from handlers.aid import FEATURE as AID
 from handlers.ballots import FEATURE as BALLOTS
 from handlers.broadcast import FEATURE as BROADCAST
 from handlers.calendar import FEATURE as CALENDAR
+from handlers.ideas import FEATURE as IDEAS
 from handlers.members import FEATURE as MEMBERS
 from handlers.menu import FEATURE as MENU
 from handlers.notices import FEATURE as NOTICES
@@ -28,4 +29,5 @@ FEATURES: tuple[Feature, ...] = (
     BROADCAST,
     BALLOTS,
     NOTICES,
+    IDEAS,
 )

@@ -17,6 +17,7 @@ from models.ballots import Ballot, BallotElector, BallotPaper
 from models.calendar import CalendarEntry
 from models.desk import DeskCard
 from models.hardship import HardshipFile
+from models.ideas import Idea, IdeaPanelist, IdeaScore, IdeaYear
 from models.members import JoinRequest, Member, MemberRole
 from models.notices import Notice, NoticeObjection
 from models.organizations import Organization
@@ -55,6 +56,10 @@ __all__ = [
     "Department",
     "DeskCard",
     "HardshipFile",
+    "Idea",
+    "IdeaPanelist",
+    "IdeaScore",
+    "IdeaYear",
     "JoinRequest",
     "Member",
     "MemberRole",

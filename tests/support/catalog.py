@@ -27,6 +27,7 @@ NOT_KEYS = {
     "ballot.id",
     "suggestion_category.id",
     "notice.id",
+    "idea.id",
     "apscheduler.executors.default",  # a logger name (scheduler/stopping.py)
 }
 
