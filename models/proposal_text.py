@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.i18n import Translator
-from models.proposals import Proposal, ProposalStatus
+from models.proposals import ANSWERED_STATUSES, Proposal, ProposalStatus
 
 CARD_PART_LIMIT = 700  # reasons and measures on a desk card; the full text follows the card
 
@@ -23,6 +23,23 @@ def status_name(tr: Translator, proposal: Proposal) -> str:
     name = tr(f"proposal.status.{proposal.status}")
     if proposal.status == ProposalStatus.ASSIGNED and proposal.rounds > 1:
         return tr("proposal.status_round", status=name, round=proposal.rounds)
+    return name
+
+
+def implementation_name(tr: Translator, proposal: Proposal) -> str:
+    """落实情况 in words (with the reason of 暂不能落实); 未填写落实情况 for an answered proposal
+    without one, "" for one not answered yet."""
+    if proposal.implementation is None:
+        if proposal.status in ANSWERED_STATUSES:
+            return tr("proposal.implementation.unknown")
+        return ""
+    name = tr(f"proposal.implementation.{proposal.implementation}")
+    if proposal.implementation_reason:
+        return tr(
+            "proposal.implementation_with_reason",
+            status=name,
+            reason=proposal.implementation_reason,
+        )
     return name
 
 
