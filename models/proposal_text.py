@@ -29,17 +29,20 @@ def status_name(tr: Translator, proposal: Proposal) -> str:
 def implementation_name(tr: Translator, proposal: Proposal) -> str:
     """落实情况 in words (with the reason of 暂不能落实); 未填写落实情况 for an answered proposal
     without one, "" for one not answered yet."""
-    if proposal.implementation is None:
-        if proposal.status in ANSWERED_STATUSES:
-            return tr("proposal.implementation.unknown")
-        return ""
-    name = tr(f"proposal.implementation.{proposal.implementation}")
-    if proposal.implementation_reason:
-        return tr(
-            "proposal.implementation_with_reason",
-            status=name,
-            reason=proposal.implementation_reason,
-        )
+    return implementation_words(
+        tr, proposal.status, proposal.implementation, proposal.implementation_reason
+    )
+
+
+def implementation_words(
+    tr: Translator, status: str, implementation: str | None, reason: str | None
+) -> str:
+    """`implementation_name` of a proposal's values (kept from before a change)."""
+    if implementation is None:
+        return tr("proposal.implementation.unknown") if status in ANSWERED_STATUSES else ""
+    name = tr(f"proposal.implementation.{implementation}")
+    if reason:
+        return tr("proposal.implementation_with_reason", status=name, reason=reason)
     return name
 
 

@@ -56,7 +56,7 @@ from handlers.review_desk import post_under_cards
 from models.errors import DomainError, InputError
 from models.members import Actor
 from models.proposal_queries import assignments_of
-from models.proposal_text import implementation_name, label
+from models.proposal_text import implementation_name, implementation_words, label
 from models.proposals import (
     IMPLEMENTATION_UPDATABLE,
     Implementation,
@@ -289,6 +289,8 @@ async def _change_implementation(
     try:
         async with context.db() as session:
             before = await get_proposal(session, org_id=context.org_id, proposal_id=proposal_id)
+            # Kept as values: the change refreshes this very instance.
+            was = (before.status, before.implementation, before.implementation_reason)
             proposal = await update_implementation(
                 session,
                 org_id=context.org_id,
@@ -309,7 +311,7 @@ async def _change_implementation(
             "proposal.told_implementation",
             label=label(tr, proposal),
             status=implementation_name(tr, proposal),
-            before=implementation_name(tr, before),
+            before=implementation_words(tr, *was),
         ),
     )
     return True
