@@ -374,6 +374,17 @@ async def non_voters(session: AsyncSession, *, ballot_id: int) -> Sequence[int]:
     ).all()
 
 
+async def elector_ids(session: AsyncSession, *, ballot_id: int) -> Sequence[int]:
+    """Member ids of the whole electorate (the members a ballot concerns), never who voted."""
+    return (
+        await session.exec(
+            select(BallotElector.member_id)
+            .where(BallotElector.ballot_id == ballot_id)
+            .order_by(col(BallotElector.member_id))
+        )
+    ).all()
+
+
 async def turnout(session: AsyncSession, *, ballot_id: int) -> int:
     """How many electors voted."""
     return int(

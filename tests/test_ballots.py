@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
+from bot.callback import pack
 from bot.settings import Settings
 from handlers.ballots.buttons import (
     BallotAnswer,
@@ -46,12 +47,15 @@ from models.ballots import (
 from models.base import utcnow
 from models.errors import DomainError
 from models.members import Gender, Member, Role
+from models.notices import NoticeKind
 from models.organizations import bind_committee_chat, bind_disclosure_chat
 from models.outbox import OutboxMessage, messages_of
 from scheduler.ballot_jobs import ballot_tick, vote_button
 from tests.support.factories import make_member
 from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
+from tests.support.notices import check_published_notice, object_through_the_link
 from tests.support.updates import Person, group_chat
+from tests.test_calendar_chat import drain
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTEE = Person(1002, "Liu", "zh-hans")
@@ -237,8 +241,22 @@ async def test_evaluation_invites_each_voter_and_results_come_only_after_the_clo
     await bot.press(COMMITTEE, BallotResults("pub", ballot.id or 0).pack(), chat=GROUP)
     posted = bot.telegram.sent("sendMessage", CHANNEL_ID)
     assert len(posted) == 1 and "称职率 60.0%" in posted[0].text
+    # Published as a 公示 notice with the default period and the 提出异议 link...
+    notice, post = await check_published_notice(
+        bot, kind=NoticeKind.BALLOT, channel_id=CHANNEL_ID, audience="members"
+    )
+    assert notice.title == "《2026年度测评》民主评议结果"
+    assert "应参加投票 7 人，实际投票 5 人" in post.text and "教师" not in post.text
+    assert f"公示（{notice.number}）" in str(bot.telegram.answers()[-1].params.get("text"))
     await bot.press(COMMITTEE, BallotResults("pub", ballot.id or 0).pack(), chat=GROUP)
     assert len(bot.telegram.sent("sendMessage", CHANNEL_ID)) == 1
+    # ... sent to the whole electorate (a voter who did not vote too), with 提出异议...
+    await drain(bot)
+    for person in (voters[0], voters[5], COMMITTEE):
+        (copy,) = [c for c in bot.telegram.sent(chat_id=person.id) if c.text == post.text]
+        assert copy.button_data("提出异议") == pack("nto", "ask", notice.id or 0)
+    # ... and an objection reaches the committee group as a card.
+    await object_through_the_link(bot, voters[5], notice, "投票时间太短，有老师外出培训。")
 
 
 async def test_chart_and_workbook_are_produced_with_a_chinese_font(bot: BotHarness) -> None:
