@@ -53,6 +53,7 @@ from models.notices import NoticeKind
 from models.organizations import bind_committee_chat, bind_disclosure_chat
 from models.outbox import OutboxMessage, messages_of
 from scheduler.ballot_jobs import ballot_tick, vote_button
+from scheduler.notice_jobs import end_due_notices
 from tests.support.factories import make_member
 from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
 from tests.support.notices import check_published_notice, object_through_the_link
@@ -750,3 +751,32 @@ async def member_of(bot: BotHarness, person: Person) -> Member:
         return (
             await session.exec(select(Member).where(Member.telegram_user_id == person.id))
         ).one()
+
+
+async def test_long_results_are_one_notice_posted_in_parts_with_the_link_under_the_last(
+    bot: BotHarness,
+) -> None:
+    voters = people(15)
+    await setup(bot, voters)
+    ballot = await create(bot, kind=BallotKind.EVALUATION, items="王校长")
+    for index, person in enumerate(voters):
+        await vote(bot, person, ballot, [("competent", f"意见{index:02d}" + "多听取意见。" * 45)])
+    await close(bot, ballot)
+    await bot.press(COMMITTEE, BallotResults("pub", ballot.id or 0).pack(), chat=GROUP)
+    posted = bot.telegram.sent("sendMessage", CHANNEL_ID)
+    assert len(posted) >= 2 and all(len(call.text) <= 4000 for call in posted)
+    assert [call.buttons() != [] for call in posted] == [False] * (len(posted) - 1) + [True]
+    notice, _post = await check_published_notice(
+        bot, kind=NoticeKind.BALLOT, channel_id=CHANNEL_ID, audience="members"
+    )
+    assert all(f"意见{index:02d}" in notice.body for index in range(15))  # stored whole
+    # At the end the long post is not edited: the outcome follows as its own message.
+    runtime = bot.app.state.runtime
+    assert runtime is not None
+    ended = await end_due_notices(
+        runtime, today=notice.ends_on + timedelta(days=1), now=utcnow() + timedelta(days=30)
+    )
+    assert ended == 1
+    assert bot.telegram.sent("editMessageText", CHANNEL_ID) == []
+    await drain(bot)
+    assert "公示期满无异议" in bot.telegram.last(CHANNEL_ID).text

@@ -28,14 +28,15 @@ async def check_published_notice(
     bot: BotHarness, *, kind: NoticeKind, channel_id: int, audience: str
 ) -> tuple[Notice, Call]:
     """The notice just published: its kind, the default period of working days as /notice
-    gives, open; the channel's last post carries it with the 提出异议 link."""
+    gives, open; the channel's post carries it, with the 提出异议 link under its last part."""
     notice = await latest_notice(bot)
     today = bot.app.state.clock().astimezone(bot.app.state.settings.zone).date()
     assert (notice.kind, notice.status, notice.audience) == (kind, NoticeStatus.OPEN, audience)
     assert notice.starts_on == next_working_day(today)
     assert notice.ends_on == add_working_days(today, DEFAULT_WORKING_DAYS)
-    post = bot.telegram.last(channel_id)
-    assert post.text.startswith(f"📋 公示：{notice.title}（{notice.number}）")
+    heading = f"📋 公示：{notice.title}（{notice.number}）"
+    assert any(c.text.startswith(heading) for c in bot.telegram.sent(chat_id=channel_id))
+    post = bot.telegram.last(channel_id)  # the last (or only) part, with the link
     assert "公示期自" in post.text
     link = f"https://t.me/union_desk_test_bot?start=objection-{notice.id}"
     assert post.buttons() == [("提出异议", link)]
