@@ -157,8 +157,9 @@ def item_line(tr: Translator, tally: Tally, item: ItemTally) -> str:
     return tr("ballot.result_candidate", name=item.text, count=item.counts.get("yes", 0))
 
 
-def results_text(tr: Translator, tally: Tally, zone: tzinfo) -> str:
-    """The whole result of a closed ballot (the committee group, the disclosure channel)."""
+def results_text(tr: Translator, tally: Tally, zone: tzinfo, *, heading: bool = True) -> str:
+    """The whole result of a closed ballot (the committee group; without the heading, the body
+    of the 公示 notice, whose title says it)."""
     ballot = tally.ballot
     kind = BallotKind(ballot.kind)
     lines = [
@@ -220,7 +221,7 @@ def results_text(tr: Translator, tally: Tally, zone: tzinfo) -> str:
                 lines.extend(
                     f"  {item.text}：{_counts(tr, kind, item)}" for item in items if not item.free
                 )
-    return "\n".join(lines)
+    return "\n".join(lines if heading else lines[1:])
 
 
 def chunks(text: str, limit: int = 4000) -> list[str]:

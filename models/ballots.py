@@ -50,7 +50,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError, InputError
-from models.members import Gender, Member, MemberRole, MemberStatus, Role
+from models.members import Actor, Gender, Member, MemberRole, MemberStatus, Role
 
 TITLE_LIMIT = 80
 ITEM_LIMIT = 60
@@ -79,6 +79,7 @@ class BallotStatus(StrEnum):
     SCHEDULED = "scheduled"
     OPEN = "open"
     CLOSED = "closed"
+    CANCELLED = "cancelled"  # stopped by the committee before the close: no results, no papers
 
 
 class Electorate(StrEnum):
@@ -374,6 +375,17 @@ async def non_voters(session: AsyncSession, *, ballot_id: int) -> Sequence[int]:
     ).all()
 
 
+async def elector_ids(session: AsyncSession, *, ballot_id: int) -> Sequence[int]:
+    """Member ids of the whole electorate (the members a ballot concerns), never who voted."""
+    return (
+        await session.exec(
+            select(BallotElector.member_id)
+            .where(BallotElector.ballot_id == ballot_id)
+            .order_by(col(BallotElector.member_id))
+        )
+    ).all()
+
+
 async def turnout(session: AsyncSession, *, ballot_id: int) -> int:
     """How many electors voted."""
     return int(
@@ -478,6 +490,8 @@ async def cast_ballot(
     ).first()
     if ballot is None or ballot.organization_id != member.organization_id:
         raise DomainError(N_("ballot.not_found"))
+    if ballot.status == BallotStatus.CANCELLED:
+        raise DomainError(N_("ballot.was_cancelled"), title=ballot.title)
     if ballot.status != BallotStatus.OPEN or now >= ballot.closes_at:
         raise DomainError(N_("ballot.closed"))
     stored = check_answers(ballot, answers)
@@ -802,3 +816,91 @@ async def ballots_of(session: AsyncSession, *, org_id: int, limit: int = 10) -> 
             .limit(limit)
         )
     ).all()
+
+
+# ---- cancelling, the committee's list, a member's ballots --------------------------------------
+
+
+async def cancel_ballot(
+    session: AsyncSession, *, org_id: int, ballot_id: int, actor: Actor
+) -> tuple[Ballot, BallotStatus]:
+    """Cancel a scheduled or open ballot (committee only; guarded in the database, so a ballot
+    closed meanwhile is refused). Every paper already cast is deleted in the same transaction:
+    a cancelled ballot never has results, and papers kept would be interim results that
+    anyone with the database could count. Returns the ballot and the status it had."""
+    if not actor.is_committee:
+        raise DomainError(N_("desk.not_committee"))
+    ballot = await get_ballot(session, org_id=org_id, ballot_id=ballot_id)
+    before = BallotStatus(ballot.status)
+    result = await session.exec(
+        update(Ballot)
+        .where(
+            col(Ballot.id) == ballot_id,
+            col(Ballot.status).in_([BallotStatus.SCHEDULED, BallotStatus.OPEN]),
+        )
+        .values(status=BallotStatus.CANCELLED)
+    )
+    if result.rowcount != 1:
+        await session.rollback()
+        await session.refresh(ballot)
+        if ballot.status == BallotStatus.CANCELLED:
+            raise DomainError(N_("ballot.cancelled_before"), title=ballot.title)
+        raise DomainError(N_("ballot.cancel_too_late"), title=ballot.title)
+    await session.exec(delete(BallotPaper).where(col(BallotPaper.ballot_id) == ballot_id))
+    await session.commit()
+    await session.refresh(ballot)
+    return ballot, before
+
+
+@dataclass(frozen=True)
+class ListedBallot:
+    """A ballot in the committee's list: the turnout count only, never a result."""
+
+    ballot: Ballot
+    voted: int
+
+
+async def committee_list(
+    session: AsyncSession, *, org_id: int, year_start: datetime
+) -> list[ListedBallot]:
+    """Open and scheduled ballots, and those closed or cancelled since `year_start`, with how
+    many voted (a count of electorate rows; the papers are never read)."""
+    voted = (
+        select(BallotElector.ballot_id, func.count().label("voted"))
+        .where(col(BallotElector.voted_on).is_not(None))
+        .group_by(col(BallotElector.ballot_id))
+        .subquery()
+    )
+    rows = (
+        await session.exec(
+            select(Ballot, func.coalesce(voted.c.voted, 0))
+            .outerjoin(voted, voted.c.ballot_id == Ballot.id)
+            .where(
+                Ballot.organization_id == org_id,
+                col(Ballot.status).in_([BallotStatus.SCHEDULED, BallotStatus.OPEN])
+                | (col(Ballot.closes_at) >= year_start),
+            )
+            .order_by(col(Ballot.closes_at), col(Ballot.id))
+        )
+    ).all()
+    return [ListedBallot(ballot, int(count)) for ballot, count in rows]
+
+
+async def member_ballots(
+    session: AsyncSession, *, org_id: int, member_id: int, now: datetime
+) -> list[tuple[Ballot, bool]]:
+    """The open ballots a member may vote in now, and whether they voted (never what)."""
+    rows = (
+        await session.exec(
+            select(Ballot, col(BallotElector.voted_on))
+            .join(BallotElector, col(BallotElector.ballot_id) == Ballot.id)
+            .where(
+                Ballot.organization_id == org_id,
+                Ballot.status == BallotStatus.OPEN,
+                col(Ballot.closes_at) > now,
+                BallotElector.member_id == member_id,
+            )
+            .order_by(col(Ballot.closes_at))
+        )
+    ).all()
+    return [(ballot, voted_on is not None) for ballot, voted_on in rows]

@@ -628,13 +628,24 @@ async def winners_of(session: AsyncSession, *, org_id: int, year: int) -> Sequen
 
 
 async def mark_published(session: AsyncSession, *, org_id: int, year: int) -> IdeaYear:
-    """Note that the winners were published (once the awards are confirmed)."""
+    """Claim the one publication of the winners (after the awards are confirmed); guarded in
+    the database, so two presses at once publish one 公示 notice."""
     row = await year_of(session, org_id=org_id, year=year)
     if row.awarded_at is None:
         raise DomainError(N_("idea.not_awarded_yet"))
-    row.published_at = utcnow()
-    session.add(row)
+    result = await session.exec(
+        update(IdeaYear)
+        .where(
+            col(IdeaYear.id) == row.id,
+            col(IdeaYear.awarded_at).is_not(None),
+            col(IdeaYear.published_at).is_(None),
+        )
+        .values(published_at=utcnow())
+    )
     await session.commit()
+    if result.rowcount != 1:
+        raise DomainError(N_("idea.already_published"), year=year)
+    await session.refresh(row)
     return row
 
 

@@ -8,6 +8,7 @@ from babel import Locale
 from babel.dates import format_date
 
 from bot.i18n import Translator
+from models.ballot_text import chunks
 from models.notices import Notice, NoticeStatus
 
 
@@ -54,3 +55,9 @@ def ended_for_committee(tr: Translator, notice: Notice, objections: int, unanswe
         objections=objections,
         unanswered=unanswered,
     )
+
+
+def post_parts(tr: Translator, notice: Notice) -> list[str]:
+    """The post cut at line ends into messages Telegram takes (one for most notices; a long
+    generated one, such as a ballot's results, in several)."""
+    return chunks(post_text(tr, notice))

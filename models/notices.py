@@ -12,8 +12,9 @@ anonymous suggestions do. After the end the notice is marked:
 - 有异议，待处理 (`pending`): some objection was still unanswered at the end; when the last one
   is answered the notice becomes `handled`.
 
-Other features publish through `open_notice` (and the handler helper
-`handlers.notices.publishing.publish`): aid notices already do.
+Other features publish through `open_notice` (and the handler helpers
+`handlers.notices.publishing.publish` and `publish_generated`): the aid notice, ballot results,
+the prize winners of the rationalization proposals and a session's handling results.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from models.validation import clean_text
 
 TITLE_LIMIT = 100
 BODY_LIMIT = 3500
+# A notice written by another feature (ballot results, a session's handling results) may be
+# longer than one message: it is posted in several, cut at line ends.
+GENERATED_BODY_LIMIT = 30000
 OBJECTION_LIMIT = 1000
 ANSWER_LIMIT = 1500
 NO_AUDIENCE = "none"  # posted to the disclosure channel only (e.g. an aid notice)
@@ -55,6 +59,9 @@ class NoticeKind(StrEnum):
 
     MANUAL = "manual"
     AID = "aid"
+    BALLOT = "ballot"  # a ballot's results
+    IDEAS = "ideas"  # the prize winners of the year's rationalization proposals
+    PROPOSALS = "proposals"  # a staff-congress session's handling results
 
 
 class FileKind(StrEnum):
@@ -144,10 +151,12 @@ async def open_notice(
     file_id: str | None = None,
     file_kind: FileKind | None = None,
     created_by: int | None = None,
+    body_limit: int = BODY_LIMIT,
 ) -> Notice:
-    """Store a new notice, numbered per organization and year; its period ends `ends_on`."""
+    """Store a new notice, numbered per organization and year; its period ends `ends_on`.
+    `body_limit`: GENERATED_BODY_LIMIT for a text another feature wrote."""
     title = clean_text(title, limit=TITLE_LIMIT)
-    body = clean_text(body, limit=BODY_LIMIT, multiline=True) if body else ""
+    body = clean_text(body, limit=body_limit, multiline=True) if body else ""
     if not body and file_id is None:
         raise DomainError(N_("notice.body_missing"))
     if ends_on < starts_on:

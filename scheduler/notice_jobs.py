@@ -13,7 +13,7 @@ from telegram.error import TelegramError
 
 from models.base import utcnow
 from models.members import committee_telegram_ids
-from models.notice_text import ended_for_committee, post_text
+from models.notice_text import ended_for_committee, post_parts
 from models.notices import Notice, due_notices, end_notice, objections_of
 from models.organizations import get_organization
 from models.outbox import BroadcastKind, Recipient, enqueue
@@ -58,14 +58,23 @@ async def tell_outcome(runtime: Runtime, notice: Notice, *, key: str) -> None:
         committee = await committee_telegram_ids(session, org_id=runtime.org_id)
     recipients: list[Recipient] = []
     if notice.channel_chat_id is not None and notice.channel_message_id is not None:
-        try:
-            await runtime.sender.bot.edit_message_text(
-                post_text(tr, notice),
-                chat_id=notice.channel_chat_id,
-                message_id=notice.channel_message_id,
-            )
-        except TelegramError as exc:
-            logger.warning("Notice %s post could not be edited: %s", notice.id, type(exc).__name__)
+        # A post in one message gets the outcome in place; a long one (several messages, the
+        # last recorded) gets it as a follow-up, as does a post that can no longer be edited.
+        parts = post_parts(tr, notice)
+        edited = False
+        if len(parts) == 1:
+            try:
+                await runtime.sender.bot.edit_message_text(
+                    parts[0],
+                    chat_id=notice.channel_chat_id,
+                    message_id=notice.channel_message_id,
+                )
+                edited = True
+            except TelegramError as exc:
+                logger.warning(
+                    "Notice %s post could not be edited: %s", notice.id, type(exc).__name__
+                )
+        if not edited:
             follow_up = tr("notice.follow_up", number=notice.number, title=notice.title)
             text = follow_up + "\n" + tr(f"notice.status.{notice.status}")
             recipients.append(Recipient(chat_id=notice.channel_chat_id, text=text))

@@ -15,9 +15,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
+from bot.callback import pack
 from bot.settings import Settings
 from handlers.ballots.buttons import (
     BallotAnswer,
+    BallotCancel,
     BallotConfirm,
     BallotCreate,
     BallotGo,
@@ -39,22 +41,28 @@ from models.ballots import (
     BallotPaper,
     BallotStatus,
     Electorate,
+    cancel_ballot,
     cast_ballot,
     close_ballot,
     tally,
 )
 from models.base import utcnow
 from models.errors import DomainError
-from models.members import Gender, Member, Role
+from models.members import Actor, Gender, Member, Role
+from models.notices import NoticeKind
 from models.organizations import bind_committee_chat, bind_disclosure_chat
 from models.outbox import OutboxMessage, messages_of
 from scheduler.ballot_jobs import ballot_tick, vote_button
+from scheduler.notice_jobs import end_due_notices
 from tests.support.factories import make_member
 from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
+from tests.support.notices import check_published_notice, object_through_the_link
 from tests.support.updates import Person, group_chat
+from tests.test_calendar_chat import drain
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTEE = Person(1002, "Liu", "zh-hans")
+OUTSIDER = Person(1009, "Wai", "zh-hans")
 CHANNEL_ID = -1009999999999
 GROUP = group_chat(COMMITTEE_GROUP_ID)
 
@@ -237,8 +245,22 @@ async def test_evaluation_invites_each_voter_and_results_come_only_after_the_clo
     await bot.press(COMMITTEE, BallotResults("pub", ballot.id or 0).pack(), chat=GROUP)
     posted = bot.telegram.sent("sendMessage", CHANNEL_ID)
     assert len(posted) == 1 and "称职率 60.0%" in posted[0].text
+    # Published as a 公示 notice with the default period and the 提出异议 link...
+    notice, post = await check_published_notice(
+        bot, kind=NoticeKind.BALLOT, channel_id=CHANNEL_ID, audience="members"
+    )
+    assert notice.title == "《2026年度测评》民主评议结果"
+    assert "应参加投票 7 人，实际投票 5 人" in post.text and "教师" not in post.text
+    assert f"公示（{notice.number}）" in str(bot.telegram.answers()[-1].params.get("text"))
     await bot.press(COMMITTEE, BallotResults("pub", ballot.id or 0).pack(), chat=GROUP)
     assert len(bot.telegram.sent("sendMessage", CHANNEL_ID)) == 1
+    # ... sent to the whole electorate (a voter who did not vote too), with 提出异议...
+    await drain(bot)
+    for person in (voters[0], voters[5], COMMITTEE):
+        (copy,) = [c for c in bot.telegram.sent(chat_id=person.id) if c.text == post.text]
+        assert copy.button_data("提出异议") == pack("nto", "ask", notice.id or 0)
+    # ... and an objection reaches the committee group as a card.
+    await object_through_the_link(bot, voters[5], notice, "投票时间太短，有老师外出培训。")
 
 
 async def test_chart_and_workbook_are_produced_with_a_chinese_font(bot: BotHarness) -> None:
@@ -564,3 +586,197 @@ async def test_two_confirmations_at_once_store_one_paper(bot: BotHarness) -> Non
     outcomes = await asyncio.gather(cast(), cast(), cast())
     assert outcomes.count("ballot.already_voted") == 2
     assert len(await papers(bot, ballot)) == 1
+
+
+# ---- cancelling, /ballots, /mine ---------------------------------------------------------
+
+
+def alert(bot: BotHarness) -> str:
+    """The latest answer to a button press."""
+    return str(bot.telegram.answers()[-1].params.get("text", ""))
+
+
+async def status_of(bot: BotHarness, ballot: Ballot) -> str:
+    async with bot.db() as session:
+        stored = await session.get(Ballot, ballot.id, populate_existing=True)
+    assert stored is not None
+    return stored.status
+
+
+async def test_the_committee_cancels_an_open_ballot_and_no_result_ever_comes(
+    bot: BotHarness,
+) -> None:
+    voters = people(4)
+    await setup(bot, voters)
+    ballot = await create(bot, kind=BallotKind.RESOLUTION, items="同意修订奖励办法")
+    await drain(bot)  # the invitations went out
+    for person in voters[:2]:
+        await vote(bot, person, ballot, ["for"])
+    assert len(await papers(bot, ballot)) == 2
+
+    # /ballots: the turnout count only, with ❌ 取消投票.
+    await bot.say(COMMITTEE, "/ballots")
+    listing = bot.telegram.last(COMMITTEE.id)
+    assert "【进行中】1项" in listing.text and "已投票 2 人 / 应参加 5 人" in listing.text
+    assert "赞成" not in listing.text  # never an interim result
+    ask = BallotCancel("ask", ballot.id or 0).pack()
+    assert listing.button_data("取消投票") == ask
+
+    # A member who is not on the committee cannot cancel, even with the committee's buttons.
+    await bot.press(voters[0], BallotCancel("yes", ballot.id or 0).pack())
+    assert "只有工会委员" in alert(bot)
+    assert await status_of(bot, ballot) == BallotStatus.OPEN
+    assert len(await papers(bot, ballot)) == 2
+
+    # Asked once; "不取消" keeps it.
+    await bot.press(COMMITTEE, ask)
+    question = bot.telegram.last(COMMITTEE.id)
+    assert "不能恢复" in question.text and "删除" in question.text
+    await bot.press(COMMITTEE, question.button_data("不取消"))
+    assert await status_of(bot, ballot) == BallotStatus.OPEN
+    await bot.press(COMMITTEE, question.button_data("确定取消"))
+    assert await status_of(bot, ballot) == BallotStatus.CANCELLED
+    assert await papers(bot, ballot) == []  # the papers cast are deleted
+    assert "已通知5位投票人" in bot.telegram.last(COMMITTEE.id).text
+
+    # Every invited voter is told, voted or not.
+    await drain(bot)
+    for person in (*voters, COMMITTEE):
+        assert "已取消投票《2026年度测评》" in bot.telegram.last(person.id).text
+    # A vote now is refused with nothing stored; a second cancel is refused.
+    await bot.press(voters[3], BallotGo(ballot.id or 0).pack())
+    assert "已被工会委员会取消" in bot.telegram.last(voters[3].id).text
+    async with bot.db() as session:
+        with pytest.raises(DomainError, match=r"ballot\.was_cancelled"):
+            await cast_ballot(
+                session,
+                ballot_id=ballot.id or 0,
+                member=await member_of(bot, voters[3]),
+                answers=["for"],
+                now=utcnow(),
+                today=utcnow().date(),
+            )
+    assert await papers(bot, ballot) == []
+    await bot.press(COMMITTEE, question.button_data("确定取消"))
+    assert "已经取消过了" in alert(bot)
+
+    # The close passes: no results, to anyone; the list shows it cancelled, without buttons.
+    runtime = bot.app.state.runtime
+    assert runtime is not None
+    await ballot_tick(runtime, now=ballot.closes_at + timedelta(minutes=1))
+    async with bot.db() as session:
+        assert await messages_of(session, key=f"ballot:{ballot.id}:results") == []
+        with pytest.raises(DomainError, match=r"ballot\.not_closed"):
+            await tally(session, ballot_id=ballot.id or 0, min_group=5)
+    await bot.say(COMMITTEE, "/ballots")
+    listing = bot.telegram.last(COMMITTEE.id)
+    assert "【已取消】1项" in listing.text and listing.buttons() == []
+
+
+async def test_a_closed_ballot_cannot_be_cancelled(bot: BotHarness) -> None:
+    voters = people(3)
+    await setup(bot, voters)
+    ballot = await create(bot, kind=BallotKind.RESOLUTION, items="同意")
+    await vote(bot, voters[0], ballot, ["for"])
+    await close(bot, ballot)
+    await bot.press(COMMITTEE, BallotCancel("ask", ballot.id or 0).pack())
+    assert "已经截止，不能再取消" in alert(bot)
+    await bot.press(COMMITTEE, BallotCancel("yes", ballot.id or 0).pack())
+    assert "已经截止，不能再取消" in alert(bot)
+    assert await status_of(bot, ballot) == BallotStatus.CLOSED
+    assert len(await papers(bot, ballot)) == 1
+    # The guard is in the database: a cancel racing the close loses.
+    async with bot.db() as session:
+        committee = await member_of(bot, COMMITTEE)
+        with pytest.raises(DomainError, match=r"ballot\.cancel_too_late"):
+            await cancel_ballot(
+                session,
+                org_id=bot.org_id,
+                ballot_id=ballot.id or 0,
+                actor=Actor(member=committee, roles=frozenset({Role.COMMITTEE})),
+            )
+    await bot.say(COMMITTEE, "/ballots")
+    listing = bot.telegram.last(COMMITTEE.id)
+    assert "【已截止】1项" in listing.text and "已投票 1 人 / 应参加 4 人" in listing.text
+    assert listing.buttons() == []
+
+
+async def test_a_scheduled_ballot_cancelled_never_opens(bot: BotHarness) -> None:
+    voters = people(2)
+    await setup(bot, voters)
+    opens = utcnow() + timedelta(days=1)
+    ballot = await create(
+        bot, kind=BallotKind.RESOLUTION, items="同意", opens=opens, closes=opens + timedelta(days=1)
+    )
+    await bot.say(COMMITTEE, "/ballots")
+    assert "【未开始】1项" in bot.telegram.last(COMMITTEE.id).text
+    await bot.press(COMMITTEE, BallotCancel("ask", ballot.id or 0).pack())
+    await bot.press(COMMITTEE, BallotCancel("yes", ballot.id or 0).pack())
+    assert "已通知0位投票人" in bot.telegram.last(COMMITTEE.id).text
+    runtime = bot.app.state.runtime
+    assert runtime is not None
+    await ballot_tick(runtime, now=opens + timedelta(minutes=1))
+    assert await status_of(bot, ballot) == BallotStatus.CANCELLED
+    async with bot.db() as session:
+        assert await messages_of(session, key=f"ballot:{ballot.id}:open") == []
+
+
+async def test_mine_lists_the_ballots_a_member_can_vote_in_never_the_choice(
+    bot: BotHarness,
+) -> None:
+    voters = people(2)
+    await setup(bot, voters)
+    first = await create(bot, kind=BallotKind.RESOLUTION, items="同意修订奖励办法")
+    second = await create(bot, kind=BallotKind.SATISFACTION, items="食堂")
+    await vote(bot, voters[0], first, ["against"])
+    before = len(bot.telegram.texts(voters[0].id))
+    await bot.say(voters[0], "/mine")
+    mine = "\n".join(bot.telegram.texts(voters[0].id)[before:])
+    assert "🗳 您的投票" in mine
+    assert mine.count("2026年度测评 · 您已投票") == 1
+    assert mine.count("2026年度测评 · 您尚未投票") == 1
+    assert "反对" not in mine  # never what they chose
+    shown = [c for c in bot.telegram.sent(chat_id=voters[0].id) if "您的投票" in c.text][-1]
+    assert [data for _, data in shown.buttons() if data.startswith("blv:")] == [
+        BallotGo(second.id or 0).pack()
+    ]
+    # Someone outside every electorate sees no such section.
+    await make_member(bot.db, org_id=bot.org_id, person=OUTSIDER, name="局外人")
+    await bot.say(OUTSIDER, "/mine")
+    assert "您的投票" not in "\n".join(bot.telegram.texts(OUTSIDER.id))
+
+
+async def member_of(bot: BotHarness, person: Person) -> Member:
+    async with bot.db() as session:
+        return (
+            await session.exec(select(Member).where(Member.telegram_user_id == person.id))
+        ).one()
+
+
+async def test_long_results_are_one_notice_posted_in_parts_with_the_link_under_the_last(
+    bot: BotHarness,
+) -> None:
+    voters = people(15)
+    await setup(bot, voters)
+    ballot = await create(bot, kind=BallotKind.EVALUATION, items="王校长")
+    for index, person in enumerate(voters):
+        await vote(bot, person, ballot, [("competent", f"意见{index:02d}" + "多听取意见。" * 45)])
+    await close(bot, ballot)
+    await bot.press(COMMITTEE, BallotResults("pub", ballot.id or 0).pack(), chat=GROUP)
+    posted = bot.telegram.sent("sendMessage", CHANNEL_ID)
+    assert len(posted) >= 2 and all(len(call.text) <= 4000 for call in posted)
+    assert [call.buttons() != [] for call in posted] == [False] * (len(posted) - 1) + [True]
+    notice, _post = await check_published_notice(
+        bot, kind=NoticeKind.BALLOT, channel_id=CHANNEL_ID, audience="members"
+    )
+    assert all(f"意见{index:02d}" in notice.body for index in range(15))  # stored whole
+    # At the end the long post is not edited: the outcome follows as its own message.
+    runtime = bot.app.state.runtime
+    assert runtime is not None
+    ended = await end_due_notices(
+        runtime, today=notice.ends_on + timedelta(days=1), now=utcnow() + timedelta(days=30)
+    )
+    assert ended == 1
+    assert bot.telegram.sent("editMessageText", CHANNEL_ID) == []
+    await drain(bot)
+    assert "公示期满无异议" in bot.telegram.last(CHANNEL_ID).text

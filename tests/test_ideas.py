@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 from telegram.request import RequestData
 
+from bot.callback import pack
 from handlers.common import EditField
 from handlers.ideas.buttons import (
     IdeaConfirm,
@@ -28,9 +29,11 @@ from handlers.ideas.buttons import (
 from handlers.menu.buttons import MenuButton
 from models.ideas import Idea, IdeaPanelist, IdeaScore, IdeaYear, add_idea, add_panelist, score_idea
 from models.members import Actor, Member, Role
-from models.organizations import bind_disclosure_chat
+from models.notices import NoticeKind
+from models.organizations import bind_committee_chat, bind_disclosure_chat
 from tests.support.factories import make_member
-from tests.support.harness import BotHarness
+from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
+from tests.support.notices import check_published_notice, object_through_the_link
 from tests.support.updates import Person
 from tests.test_calendar_chat import drain
 
@@ -372,14 +375,32 @@ async def test_an_idea_year_of_54_with_3_5_9_prizes(bot: BotHarness) -> None:
     async with bot.db() as session:
         await bind_disclosure_chat(session, org_id=bot.org_id, chat_id=CHANNEL_ID)
     await bot.press(COMMITTEE, IdeaDesk("pub", year).pack())
-    post = bot.telegram.last(CHANNEL_ID).text
-    assert post.startswith(f"📢 {year}年度合理化建议评选结果公示")
+    # ... as a 公示 notice: stored with the default period of working days, 提出异议 under it.
+    notice, posted = await check_published_notice(
+        bot, kind=NoticeKind.IDEAS, channel_id=CHANNEL_ID, audience="everyone"
+    )
+    assert notice.title == f"{year}年度合理化建议评选结果"
+    assert f"获奖名单已作为公示（{notice.number}）在校务公开栏发布，并发给全体会员" in (
+        await alert_of(bot)
+    )
+    post = posted.text
     assert "共收到合理化建议54条，采纳12条，其中3条获一等奖" in post
     assert f"【一等奖】\n{ideas[0].number}「金点子0」 教师0（语文组）" in post
     assert ideas[17].number in post and ideas[16].number not in post
     async with bot.db() as session:
         row = (await session.exec(select(IdeaYear))).one()
     assert row.published_at is not None and row.awarded_by_member_id == people["committee"].id
+    # Published once: a second press is refused and posts nothing.
+    await bot.press(COMMITTEE, IdeaDesk("pub", year).pack())
+    assert "已经公示过了" in await alert_of(bot)
+    assert len(bot.telegram.sent(chat_id=CHANNEL_ID)) == 1
+    # Every member gets it, with 提出异议; an objection reaches the committee as a card.
+    await drain(bot)
+    (copy,) = [c for c in bot.telegram.sent(chat_id=5040) if c.text == post]
+    assert copy.button_data("提出异议") == pack("nto", "ask", notice.id or 0)
+    async with bot.db() as session:
+        await bind_committee_chat(session, org_id=bot.org_id, chat_id=COMMITTEE_GROUP_ID)
+    await object_through_the_link(bot, Person(5040, "T40"), notice, "金点子16的得分不应低于17。")
 
     # The winner sees the prize in /mine.
     await bot.say(Person(5000, "T0"), "/mine")

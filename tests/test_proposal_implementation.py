@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from bot.callback import pack
 from models.errors import InputError
+from models.notices import NoticeKind
 from models.organizations import bind_disclosure_chat
 from models.proposals import (
     Implementation,
@@ -28,6 +29,7 @@ from models.proposals import (
 )
 from tests.support.fake_telegram import Call
 from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
+from tests.support.notices import check_published_notice, object_through_the_link
 from tests.support.proposals import (
     COMMITTEE,
     GROUP,
@@ -42,6 +44,7 @@ from tests.support.proposals import (
     setup_congress,
 )
 from tests.support.updates import Person
+from tests.test_calendar_chat import drain
 
 CHANNEL = -100777
 NOT_COMMITTEE = "只有工会委员可以处理这一项。"
@@ -482,10 +485,13 @@ async def test_the_handling_results_are_published_on_a_committee_press(bot: BotH
     assert bot.telegram.sent(chat_id=CHANNEL) == []
 
     await bot.press(COMMITTEE, question.button_data("确定公示"))
-    (post,) = bot.telegram.sent(chat_id=CHANNEL)
-    assert post.text.split("\n") == [
-        "📋 第八届教代会第一次会议提案办理结果",
-        "",
+    # Published as a 公示 notice: stored with the default period, posted with 提出异议.
+    notice, post = await check_published_notice(
+        bot, kind=NoticeKind.PROPOSALS, channel_id=CHANNEL, audience="representatives"
+    )
+    assert notice.title == "第八届教代会第一次会议提案办理结果"
+    assert (post,) == tuple(bot.telegram.sent(chat_id=CHANNEL))
+    assert post.text.split("\n")[2:11] == [
         "立案 4 件，已答复 3 件，落实率 33.3%（已落实和正在落实占已答复件数）。",
         "另有 1 件已答复提案未填写落实情况（计入已答复件数，不算作落实）",
         "",
@@ -493,10 +499,23 @@ async def test_the_handling_results_are_published_on_a_committee_press(bot: BotH
         f"• 提案第2号「{TITLES[Implementation.PLANNED]}」 · 主办：教务处 · 列入计划",
         "• 提案第3号「教师子女入园问题」 · 主办：教务处 · 未填写落实情况",
         "• 提案第4号「延长图书馆开放时间」 · 主办：教务处 · 承办中",
+        "",
+        post.text.split("\n")[10],
     ]
+    assert post.text.split("\n")[10].startswith("公示期自")
     assert "王老师" not in post.text and "赵老师" not in post.text
     edited = bot.telegram.last(COMMITTEE.id, method="editMessageText")
-    assert edited.text == "已将第八届教代会第一次会议的提案办理结果发到校务公开栏频道。"
+    assert edited.text.startswith(
+        f"已将第八届教代会第一次会议的提案办理结果作为公示（{notice.number}）发到校务公开栏，"
+        "并发给3位代表"
+    )
+    # The representatives get it with 提出异议; the ordinary member does not.
+    await drain(bot)
+    (copy,) = [c for c in bot.telegram.sent(chat_id=SIGNER_A.id) if c.text == post.text]
+    assert copy.button_data("提出异议") == pack("nto", "ask", notice.id or 0)
+    assert notice.title not in "\n".join(bot.telegram.texts(OUTSIDER.id))
+    # Anyone may object through the channel's link: it reaches the committee as a card.
+    await object_through_the_link(bot, OUTSIDER, notice, "第4号提案至今没有答复，请说明原因。")
 
     # Cancel under a new question: nothing more is posted.
     await bot.press(COMMITTEE, pack("cg", "pub", session_id, "ask"))

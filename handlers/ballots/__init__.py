@@ -8,7 +8,7 @@ from telegram.ext import Application, CommandHandler, filters
 from bot.buttons import ButtonHandler
 from bot.features import Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
-from handlers.ballots import create, results, vote
+from handlers.ballots import create, manage, results, vote
 from handlers.ballots.buttons import (
     BallotConfirm,
     BallotCreate,
@@ -27,6 +27,7 @@ from scheduler.ballot_jobs import BALLOT_TICK
 
 def _register(application: Application) -> None:
     results.register(application)
+    manage.register(application)
     application.add_handler(ButtonHandler(BallotConfirm, vote.confirm_outside))
 
 
@@ -93,8 +94,12 @@ FEATURE = Feature(
     name="ballots",
     register=_register,
     forms=_forms,
-    commands=(CommandSpec("ballot", N_("cmd.ballot"), Audience.COMMITTEE, order=28),),
+    commands=(
+        CommandSpec("ballot", N_("cmd.ballot"), Audience.COMMITTEE, order=28),
+        CommandSpec("ballots", N_("cmd.ballots"), Audience.COMMITTEE, order=29),
+    ),
     menu=(MenuEntry("ballot", N_("menu.ballot"), Audience.COMMITTEE, order=16),),
+    mine=manage.mine_section,
     jobs=(BALLOT_TICK,),
     group_buttons=(BallotResults,),
     catalog_keys=_keys,

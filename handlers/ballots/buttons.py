@@ -84,3 +84,11 @@ class BallotResults(Button, prefix="blr"):
 
     action: Literal["png", "xlsx", "pub"]
     ballot_id: Id
+
+
+@dataclass(frozen=True)
+class BallotCancel(Button, prefix="blx"):
+    """❌ 取消投票 in the committee's /ballots: ask, then yes or no."""
+
+    action: Literal["ask", "yes", "no"]
+    ballot_id: Id

@@ -1,6 +1,7 @@
 """The results in the committee group: the chart and the workbook on a press, and publishing
-to the disclosure channel (one small function, `publish_results`, so the 公示 notices can take
-it over later)."""
+as a 公示 notice (`publish_results`): posted to the disclosure channel with its 提出异议 link and
+sent to the ballot's electorate, with the default period of working days; objections reach the
+committee like those to any notice, and the notice is kept in /notices."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from telegram.ext import Application
 from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from handlers.ballots.buttons import BallotResults
+from handlers.notices.publishing import Published, publish_generated
 from models.ballot_exports import chart_png, results_xlsx
-from models.ballot_text import chunks, results_text
-from models.ballots import Ballot, Tally, get_ballot, mark_published, tally
+from models.ballot_text import results_text
+from models.ballots import Tally, elector_ids, get_ballot, mark_published, tally
 from models.errors import DomainError
+from models.notice_text import day_words
+from models.notices import Notice, NoticeKind
 from models.organizations import get_organization
 
 logger = logging.getLogger(__name__)
@@ -70,7 +74,7 @@ async def send_sheet(update: Update, context: UnionContext) -> None:
 
 
 async def publish(update: Update, context: UnionContext) -> None:
-    """Post the results to the disclosure channel, once."""
+    """Publish the results as a 公示 notice, once."""
     counted = await _counted(update, context)
     if counted is None:
         return
@@ -84,25 +88,36 @@ async def publish(update: Update, context: UnionContext) -> None:
     if not first:
         await context.answer(update, context.t("ballot.already_published"), alert=True)
         return
-    tr = context.i18n.get(context.settings.default_language)
-    await publish_results(
-        context,
-        org.disclosure_chat_id,
-        counted.ballot,
-        results_text(tr, counted, context.settings.zone),
+    actor = context.actor
+    notice, published = await publish_results(
+        context, counted, created_by=actor.id if actor else None
     )
-    await context.answer(update, context.t("ballot.published"), alert=True)
+    key = "ballot.published" if published.posted else "ballot.publish_failed"
+    end = day_words(context.tr, notice.ends_on)
+    text = context.t(key, number=notice.number, count=published.members, end=end)
+    await context.answer(update, text, alert=True)
 
 
-async def publish_results(context: UnionContext, chat_id: int, ballot: Ballot, text: str) -> bool:
-    """Put a ballot's results on the disclosure channel (a plain post for now; the 公示 notices
-    with an objection period can take this over)."""
-    who = f"disclosure channel (ballot {ballot.id})"
-    sent = True
-    for part in chunks(text):
-        sent = await context.notifier.tell_chat(chat_id, part, who=who) and sent
-    logger.info("Ballot %s results published: %s", ballot.id, sent)
-    return sent
+async def publish_results(
+    context: UnionContext, counted: Tally, *, created_by: int | None
+) -> tuple[Notice, Published]:
+    """Publish a closed ballot's results as a 公示 notice: to the disclosure channel (with the
+    提出异议 link) and to every member of its electorate through the outbox."""
+    ballot = counted.ballot
+    tr = context.i18n.get(context.settings.default_language)
+    async with context.db() as session:
+        electorate = await elector_ids(session, ballot_id=ballot.id or 0)
+    kind = tr(f"ballot.kind.{ballot.kind}")
+    notice, published = await publish_generated(
+        context,
+        title=tr("ballot.notice_title", title=ballot.title, kind=kind),
+        body=results_text(tr, counted, context.settings.zone, heading=False),
+        kind=NoticeKind.BALLOT,
+        member_ids=electorate,
+        created_by=created_by,
+    )
+    logger.info("Ballot %s results published as notice %s: %s", ballot.id, notice.id, published)
+    return notice, published
 
 
 def register(application: Application) -> None:

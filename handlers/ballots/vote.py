@@ -75,13 +75,16 @@ async def _open_ballot(update: Update, context: UnionContext, ballot_id: int) ->
                 elector = await is_elector(session, ballot_id=ballot_id, member_id=actor.id)
                 if elector.voted_on is not None:
                     key = "ballot.already_voted"
+            elif ballot.status == BallotStatus.CANCELLED:
+                key = "ballot.was_cancelled"
             else:
                 key = "ballot.closed"
     except DomainError as error:
         key = error.key
     if key is not None:
         await context.answer(update)
-        await say(update, context, context.t(key))
+        title = ballot.title if key == "ballot.was_cancelled" else ""
+        await say(update, context, context.t(key, title=title))
         return None
     return ballot
 
@@ -316,7 +319,7 @@ async def got_confirm(update: Update, context: UnionContext) -> int:
             )
     except DomainError as error:
         draft.clear()
-        await say(update, context, context.t(error.key))
+        await say(update, context, context.t(error.key, **error.params))
         return _END
     draft.clear()
     logger.info("A paper was cast in ballot %s", ballot.id)

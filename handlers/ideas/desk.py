@@ -1,6 +1,7 @@
 """The committee's desk for rationalization proposals: /ideas [year] with the year's figures,
 the review panel, the prize levels, the awards (by the ranking, then confirmed or moved), 采纳,
-the winners published to the disclosure channel, and the year's ideas as a spreadsheet.
+the winners published as a 公示 notice (the channel, every member, objections), and the year's
+ideas as a spreadsheet.
 
 The committee sees an average and a count per idea, never who gave which score.
 """
@@ -13,7 +14,6 @@ from enum import IntEnum
 
 from openpyxl import Workbook
 from telegram import InputFile, Update
-from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ConversationHandler, filters
 
 from bot.buttons import ButtonHandler
@@ -33,7 +33,9 @@ from handlers.common import (
 )
 from handlers.ideas.buttons import IdeaDesk, IdeaItem, IdeaLevel, IdeaPage, PanelPick
 from handlers.ideas.filing import idea_body, idea_label, today
+from handlers.notices.publishing import Published, publish_generated
 from handlers.review_desk import committee_press
+from models.calendar import AudienceType
 from models.errors import N_, DomainError
 from models.exports import append_row
 from models.ideas import (
@@ -59,6 +61,8 @@ from models.ideas import (
     year_of,
 )
 from models.members_queries import members_by_id
+from models.notice_text import day_words
+from models.notices import Notice, NoticeKind
 from models.organizations import get_organization
 from models.outbox import BroadcastKind, Recipient
 
@@ -453,20 +457,31 @@ def winners_text(tr: Translator, winners: list[tuple[Idea, str]]) -> str:
     return "\n".join(lines)
 
 
-async def publish_winners(context: UnionContext, *, title: str, text: str) -> None:
-    """Post the list of winners to the disclosure channel, as a plain message for now (the
-    one place to switch to a 公示 notice with an objection period)."""
+async def publish_winners(
+    context: UnionContext, *, year: int, title: str, text: str, created_by: int
+) -> tuple[Notice, Published]:
+    """Publish the winners as a 公示 notice: to the disclosure channel (with its 提出异议 link)
+    and to every member (the prizes concern the whole staff), with the default period of
+    working days. Claimed once in the database first."""
     async with context.db() as session:
         org = await get_organization(session, context.org_id)
     if org.disclosure_chat_id is None:
         raise DomainError(N_("idea.no_channel"))
-    try:
-        await context.bot.send_message(org.disclosure_chat_id, f"{title}\n\n{text}")
-    except TelegramError as exc:
-        raise DomainError(N_("idea.publish_failed")) from exc
+    async with context.db() as session:
+        await mark_published(session, org_id=context.org_id, year=year)
+    return await publish_generated(
+        context,
+        title=title,
+        body=text,
+        kind=NoticeKind.IDEAS,
+        audience=AudienceType.EVERYONE,
+        created_by=created_by,
+    )
 
 
 async def _publish(update: Update, context: UnionContext, year: int) -> None:
+    actor = context.actor
+    assert actor is not None
     async with context.db() as session:
         row = await year_of(session, org_id=context.org_id, year=year)
         if row.awarded_at is None:
@@ -484,15 +499,20 @@ async def _publish(update: Update, context: UnionContext, year: int) -> None:
         )
         for idea in winners
     ]
-    await publish_winners(
+    notice, published = await publish_winners(
         context,
-        title=tr("idea.public_title", year=year),
+        year=year,
+        title=tr("idea.notice_title", year=year),
         text=figures_text(tr, figures) + "\n\n" + winners_text(tr, named),
+        created_by=actor.id,
     )
-    async with context.db() as session:
-        await mark_published(session, org_id=context.org_id, year=year)
-    logger.info("Idea winners of %s published", year)
-    await context.answer(update, context.t("idea.published_toast"))
+    logger.info("Idea winners of %s published as notice %s", year, notice.id)
+    key = "idea.published_toast" if published.posted else "idea.publish_failed"
+    await context.answer(
+        update,
+        context.t(key, number=notice.number, end=day_words(context.tr, notice.ends_on)),
+        alert=True,
+    )
 
 
 # ---- the spreadsheet ---------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """A session's handling results (办理结果): the spreadsheet of every proposal with its 落实情况,
 and the list published to the disclosure channel on a committee press.
 
-Publishing goes through one function, `publish_handling_results`, which posts a plain channel
-message; when 公示 notices exist it becomes a notice (title, text) without its callers changing.
+Publishing goes through one function, `publish_handling_results`: the list becomes a 公示 notice
+(models.notices) with the default period of working days, posted to the disclosure channel with
+its 提出异议 link and sent to the representatives (who filed the proposals and rated the
+answers); objections reach the committee like those to any notice. Each press after the
+question publishes a new notice (the results may be published again later in the year).
 """
 
 from __future__ import annotations
@@ -17,15 +20,19 @@ from telegram.error import TelegramError
 from bot.context import UnionContext
 from bot.i18n import Translator
 from handlers.common import confirm_or_cancel, say
+from handlers.notices.publishing import Published, publish_generated
 from handlers.proposals.buttons import CongressExport, CongressPublish
 from handlers.proposals.desk import committee_tr
 from handlers.review_desk import committee_press
+from models.calendar import AudienceType
 from models.errors import DomainError
 from models.exports import append_row
 from models.members_queries import members_by_id
+from models.notice_text import day_words
+from models.notices import Notice, NoticeKind
 from models.organizations import get_organization
 from models.proposal_queries import HandlingRow, get_session, handling_rows
-from models.proposal_text import chunks, implementation_name, label, status_name
+from models.proposal_text import implementation_name, label, status_name
 from models.proposals import ANSWERED_STATUSES, CongressSession, ProposalStatus, session_figures
 
 logger = logging.getLogger(__name__)
@@ -120,19 +127,22 @@ def _implementation_cell(tr: Translator, row: HandlingRow) -> str:
 # ---- publishing --------------------------------------------------------------------------
 
 
-async def publish_handling_results(context: UnionContext, *, title: str, text: str) -> bool:
-    """Post the handling results to the disclosure channel (False: no channel is bound).
-
-    Today a plain channel message; at the merge with 公示 notices this becomes a notice with
-    this title and text. Raises TelegramError when the channel refuses the post.
-    """
+async def publish_handling_results(
+    context: UnionContext, *, title: str, text: str, created_by: int
+) -> tuple[Notice, Published] | None:
+    """Publish the handling results as a 公示 notice (None: no channel is bound)."""
     async with context.db() as session:
         org = await get_organization(session, context.org_id)
     if org.disclosure_chat_id is None:
-        return False
-    for part in chunks(f"{title}\n\n{text}"):
-        await context.bot.send_message(org.disclosure_chat_id, part)
-    return True
+        return None
+    return await publish_generated(
+        context,
+        title=title.removeprefix("📋").strip(),
+        body=text,
+        kind=NoticeKind.PROPOSALS,
+        audience=AudienceType.REPRESENTATIVES,
+        created_by=created_by,
+    )
 
 
 async def handling_results(context: UnionContext, congress: CongressSession) -> tuple[str, str]:
@@ -204,17 +214,25 @@ async def publish_pressed(update: Update, context: UnionContext) -> None:
         return
     title, text = await handling_results(context, congress)
     try:
-        posted = await publish_handling_results(context, title=title, text=text)
-    except TelegramError:
-        logger.warning("Handling results of session %s could not be posted", congress.id)
-        await context.answer(update, context.t("suggestion.publish_failed"), alert=True)
+        done = await publish_handling_results(context, title=title, text=text, created_by=actor.id)
+    except DomainError as error:
+        await context.answer(update, context.t(error.key, **error.params), alert=True)
         return
-    if not posted:
+    if done is None:
         await context.answer(update, context.t("suggestion.no_channel"), alert=True)
         return
+    notice, published = done
+    if not published.posted:
+        logger.warning("Handling results of session %s could not be posted", congress.id)
     logger.info("Handling results of session %s published by member %s", congress.id, actor.id)
     await context.answer(update, context.t("proposal.done_toast"))
-    await _settle(update, context, context.t("congress.published", name=congress.name))
+    key = "congress.published" if published.posted else "congress.published_channel_failed"
+    end = day_words(context.tr, notice.ends_on)
+    await _settle(
+        update,
+        context,
+        context.t(key, name=congress.name, number=notice.number, end=end, count=published.members),
+    )
 
 
 async def _settle(update: Update, context: UnionContext, text: str) -> None:
