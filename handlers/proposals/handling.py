@@ -25,7 +25,7 @@ from models.exports import append_row
 from models.members_queries import members_by_id
 from models.organizations import get_organization
 from models.proposal_queries import HandlingRow, get_session, handling_rows
-from models.proposal_text import chunks, implementation_name, label, status_name
+from models.proposal_text import chunks, implementation_words, label, status_name
 from models.proposals import ANSWERED_STATUSES, CongressSession, ProposalStatus, session_figures
 
 logger = logging.getLogger(__name__)
@@ -158,7 +158,11 @@ async def handling_results(context: UnionContext, congress: CongressSession) -> 
         proposal = row.proposal
         if proposal.status not in _HANDLED:
             continue
-        outcome = implementation_name(tr, proposal) or status_name(tr, proposal)
+        # The status only: the reason of 暂不能落实 is for the proposer and the committee, it may
+        # name people, and this text goes to the public channel.
+        outcome = implementation_words(
+            tr, proposal.status, proposal.implementation, None
+        ) or status_name(tr, proposal)
         lines.append(
             tr(
                 "congress.results_line",
