@@ -7,15 +7,26 @@ Through the real application, as the members and the committee use it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from bot.callback import pack
-from models.members import Role
+from handlers.ideas.buttons import IdeaDesk, IdeaItem, IdeaLevel, IdeaPage
+from models.base import utcnow
+from models.ideas import Idea, IdeaYear, add_panelist, score_idea
+from models.members import Actor, Member, Role
 from models.organizations import bind_disclosure_chat
 from models.proposals import Implementation
 from tests.support.factories import make_member
 from tests.support.harness import BotHarness
 from tests.support.proposals import COMMITTEE, GROUP, PROPOSER, reload, setup_congress
 from tests.support.updates import Person
+from tests.test_ideas import COMMITTEE as IDEA_COMMITTEE
+from tests.test_ideas import alert_of, committee_actor, school, seed_idea, year_of
 from tests.test_proposal_implementation import (
     CHANNEL,
     answer_in_chat,
@@ -80,3 +91,134 @@ async def test_two_committee_members_changing_the_status_at_once_store_and_tell_
     assert len(told(bot, PROPOSER, start)) == 1
     replies = told(bot, COMMITTEE, start) + told(bot, SECOND_COMMITTEE, start)
     assert sum("落实情况没有变化" in text for text in replies) == 1
+
+
+# ---- ideas: averages from three scores on; the prizes fixed once awarded -----------------
+
+
+async def scored_ideas(bot: BotHarness) -> dict[str, Idea]:
+    """A panel of four with the committee member on it: 甲 scored by two (10 and 10), 乙 by
+    three (6, 7, 8), 丙 by nobody; the prizes: one 一等奖, one 二等奖."""
+    people = await school(bot)
+    year = year_of(bot)
+    committee = committee_actor(people["committee"])
+    third = await make_member(bot.db, org_id=bot.org_id, person=Person(3003, "Bing"), name="评审丙")
+    ideas = {
+        name: await seed_idea(bot, people["author"], f"建议{name}", token=name * 16)
+        for name in ("甲", "乙", "丙")
+    }
+    panel: list[Member] = [people["committee"], people["panelist"], people["panelist_two"], third]
+    given = {"甲": [10, 10], "乙": [6, 7, 8]}
+    async with bot.db() as session:
+        for member in panel:
+            await add_panelist(
+                session, org_id=bot.org_id, year=year, actor=committee, member_id=member.id or 0
+            )
+        for name, marks in given.items():
+            for member, mark in zip(panel, marks, strict=False):
+                await score_idea(
+                    session,
+                    org_id=bot.org_id,
+                    idea_id=ideas[name].id or 0,
+                    actor=Actor(member, frozenset()),
+                    score=mark,
+                    comment=None,
+                )
+    await bot.say(IDEA_COMMITTEE, "/ideas")
+    await bot.press(IDEA_COMMITTEE, IdeaDesk("prizes", year).pack())
+    await bot.say(IDEA_COMMITTEE, "1 1")
+    return ideas
+
+
+async def test_an_average_shows_from_three_scores_and_only_those_ideas_are_ranked(
+    bot: BotHarness,
+) -> None:
+    ideas = await scored_ideas(bot)
+    year = year_of(bot)
+
+    # The committee member scored 甲 themselves: its two scores are counted, never averaged.
+    await bot.press(IDEA_COMMITTEE, IdeaPage(year, 0).pack())
+    listing = bot.telegram.last(IDEA_COMMITTEE.id).text
+    assert f"{ideas['乙'].number}「建议乙」 · 平均 7.00 分（3 人评分）" in listing
+    assert (
+        f"{ideas['甲'].number}「建议甲」 · 评分人数不足（2 人评分，满 3 人后显示平均分）" in listing
+    )
+    assert f"{ideas['丙'].number}「建议丙」 · 尚无评分" in listing
+    assert "10.00" not in listing
+    await bot.press(IDEA_COMMITTEE, IdeaItem("open", ideas["甲"].id or 0).pack())
+    card = bot.telegram.last(IDEA_COMMITTEE.id).text
+    assert "评分人数不足（2 人评分" in card and "平均" not in card.replace("平均分", "")
+
+    # The ranking gives prizes to averaged ideas only, and names the ideas left out.
+    await bot.press(IDEA_COMMITTEE, IdeaDesk("rank", year).pack())
+    awards = bot.telegram.last(IDEA_COMMITTEE.id).text
+    assert f"以下1条建议评分人数不足3人，未参加排名：{ideas['甲'].number}" in awards
+    async with bot.db() as session:
+        levels = {
+            idea.subject: idea.prize_level for idea in (await session.exec(select(Idea))).all()
+        }
+    assert levels == {"建议甲": None, "建议乙": 1, "建议丙": None}
+
+    # A third score: 甲 is averaged and ranked first.
+    async with bot.db() as session:
+        third = (await session.exec(select(Member).where(Member.real_name == "评审丙"))).one()
+        await score_idea(
+            session,
+            org_id=bot.org_id,
+            idea_id=ideas["甲"].id or 0,
+            actor=Actor(third, frozenset()),
+            score=4,
+            comment=None,
+        )
+    await bot.press(IDEA_COMMITTEE, IdeaDesk("rank", year).pack())
+    awards = bot.telegram.last(IDEA_COMMITTEE.id).text
+    assert "未参加排名" not in awards
+    assert f"{ideas['甲'].number}「建议甲」 · 平均 8.00 分（3 人评分）" in awards
+
+
+async def _move(bot: BotHarness, ideas: dict[str, Idea]) -> None:
+    await bot.press(IDEA_COMMITTEE, IdeaLevel(ideas["乙"].id or 0, 2).pack())
+
+
+async def _rank(bot: BotHarness, ideas: dict[str, Idea]) -> None:
+    await bot.press(IDEA_COMMITTEE, IdeaDesk("rank", year_of(bot)).pack())
+
+
+async def _prizes(bot: BotHarness, ideas: dict[str, Idea]) -> None:
+    await bot.say(IDEA_COMMITTEE, "2")
+
+
+@pytest.mark.parametrize("change", [_move, _rank, _prizes], ids=["move", "rank", "prizes"])
+async def test_a_prize_change_racing_the_confirmation_is_refused(
+    bot: BotHarness, change: Callable[[BotHarness, dict[str, Idea]], Coroutine[Any, Any, None]]
+) -> None:
+    ideas = await scored_ideas(bot)
+    year = year_of(bot)
+    await bot.press(IDEA_COMMITTEE, IdeaDesk("rank", year).pack())
+    await bot.press(IDEA_COMMITTEE, IdeaLevel(ideas["乙"].id or 0, 1).pack())
+    if change is _prizes:
+        await bot.press(IDEA_COMMITTEE, IdeaDesk("prizes", year).pack())
+    async with bot.db() as session:
+        before = (await session.exec(select(Idea.subject, Idea.prize_level))).all()
+
+    # Another committee member's 确认颁奖, written but not yet committed, when the change comes.
+    async with bot.db() as session:
+        await session.exec(
+            update(IdeaYear)
+            .where(col(IdeaYear.year) == year, col(IdeaYear.awarded_at).is_(None))
+            .values(awarded_at=utcnow())
+        )
+        pressed = asyncio.create_task(change(bot, ideas))
+        await asyncio.sleep(0.5)  # the change has read the year as not awarded, and waits
+        await session.commit()
+    await pressed
+
+    async with bot.db() as session:
+        after = (await session.exec(select(Idea.subject, Idea.prize_level))).all()
+        row = (await session.exec(select(IdeaYear))).one()
+    assert sorted(after) == sorted(before)
+    assert row.counts == [1, 1]
+    said = bot.telegram.last(IDEA_COMMITTEE.id).text
+    if change is not _prizes:
+        said = await alert_of(bot)
+    assert f"{year}年度的奖项已经评定，不能再修改。" in said
