@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -19,7 +20,8 @@ from handlers.ideas.buttons import IdeaDesk, IdeaItem, IdeaLevel, IdeaPage
 from models.base import utcnow
 from models.ideas import Idea, IdeaYear, add_panelist, score_idea
 from models.members import Actor, Member, Role
-from models.organizations import bind_disclosure_chat
+from models.notices import Notice, NoticeObjection, NoticeStatus
+from models.organizations import Organization, bind_disclosure_chat
 from models.proposals import Implementation
 from tests.support.factories import make_member
 from tests.support.harness import BotHarness
@@ -27,6 +29,12 @@ from tests.support.proposals import COMMITTEE, GROUP, PROPOSER, reload, setup_co
 from tests.support.updates import Person
 from tests.test_ideas import COMMITTEE as IDEA_COMMITTEE
 from tests.test_ideas import alert_of, committee_actor, school, seed_idea, year_of
+from tests.test_notices import BODY, NAMED, SECOND, TITLE, at, end_period
+from tests.test_notices import CHANNEL_ID as NOTICE_CHANNEL
+from tests.test_notices import COMMITTEE as NOTICE_COMMITTEE
+from tests.test_notices import SEND as NOTICE_SEND
+from tests.test_notices import objections as notice_objections
+from tests.test_notices import school as notice_school
 from tests.test_proposal_implementation import (
     CHANNEL,
     answer_in_chat,
@@ -222,3 +230,138 @@ async def test_a_prize_change_racing_the_confirmation_is_refused(
     if change is not _prizes:
         said = await alert_of(bot)
     assert f"{year}年度的奖项已经评定，不能再修改。" in said
+
+
+# ---- notices: who may object; the period typed; the number; objections and the end ------
+
+
+async def notice_to(bot: BotHarness, audience: str, *, period: str | None = None) -> Notice:
+    """/notice to `audience` (the default period, or a typed one); the newest stored notice."""
+    await bot.say(NOTICE_COMMITTEE, "/notice")
+    await bot.say(NOTICE_COMMITTEE, TITLE)
+    await bot.say(NOTICE_COMMITTEE, BODY)
+    if period is None:
+        await bot.press(NOTICE_COMMITTEE, pack("nt", "per", "default"))
+    else:
+        await bot.say(NOTICE_COMMITTEE, period)
+    await bot.press(NOTICE_COMMITTEE, pack("nt", "aud", audience))
+    await bot.press(NOTICE_COMMITTEE, pack("nt", "ok", "yes"))
+    async with bot.db() as session:
+        newest = (await session.exec(select(Notice).order_by(col(Notice.id).desc()))).first()
+    assert newest is not None
+    return newest
+
+
+async def without_channel(bot: BotHarness) -> None:
+    async with bot.db() as session:
+        await session.exec(
+            update(Organization)
+            .where(col(Organization.id) == bot.org_id)
+            .values(disclosure_chat_id=None)
+        )
+        await session.commit()
+
+
+async def test_a_notice_sent_only_to_an_audience_takes_objections_from_it_only(
+    bot: BotHarness,
+) -> None:
+    await notice_school(bot)
+    await without_channel(bot)
+    notice = await notice_to(bot, "committee")
+    assert notice.channel_chat_id is None
+    refusal = f"公示{notice.number}「{TITLE}」只发给了相关的教职工，您不在其中"
+
+    # A teacher outside the audience, by a forged button, the link or the form's own button.
+    await bot.press(NAMED, pack("nto", "ask", notice.id or 0))
+    assert refusal in bot.telegram.last(NAMED.id).text
+    await bot.say(NAMED, f"/start objection-{notice.id}")
+    assert refusal in bot.telegram.last(NAMED.id).text
+    await bot.press(NAMED, pack("nto", "go", "named", notice.id or 0))
+    assert refusal in await alert_of(bot)
+    await bot.say(NAMED, "我有异议。")
+    await bot.press(NAMED, pack("nto", "file", notice.id or 0))
+    assert refusal in await alert_of(bot)
+    assert await notice_objections(bot) == []
+
+    # The committee, whom it was sent to, may object.
+    await bot.press(SECOND, pack("nto", "ask", notice.id or 0))
+    assert "署名还是匿名？" in bot.telegram.last(SECOND.id).text
+
+    # Posted to the channel, a notice is public to its readers: any active member may object.
+    async with bot.db() as session:
+        await bind_disclosure_chat(session, org_id=bot.org_id, chat_id=NOTICE_CHANNEL)
+    posted = await notice_to(bot, "committee")
+    assert posted.channel_chat_id == NOTICE_CHANNEL
+    await bot.press(NAMED, pack("nto", "ask", posted.id or 0))
+    assert "署名还是匿名？" in bot.telegram.last(NAMED.id).text
+
+
+async def test_typed_days_are_calendar_days_and_working_days_are_working_days(
+    bot: BotHarness,
+) -> None:
+    await notice_school(bot)  # Thursday 3 December 2026
+    calendar = await notice_to(bot, "everyone", period="7天")
+    assert (calendar.starts_on, calendar.ends_on) == (date(2026, 12, 4), date(2026, 12, 10))
+    working = await notice_to(bot, "everyone", period="7个工作日")
+    assert (working.starts_on, working.ends_on) == (date(2026, 12, 4), date(2026, 12, 14))
+    plain = await notice_to(bot, "everyone", period="7")
+    assert plain.ends_on == date(2026, 12, 14)
+
+
+async def test_a_notice_posted_on_new_years_eve_is_numbered_in_that_year(
+    bot: BotHarness,
+) -> None:
+    await notice_school(bot)
+    at(bot, datetime(2026, 12, 31, 2, 0, tzinfo=UTC))
+    notice = await notice_to(bot, "everyone")
+    assert notice.starts_on == date(2027, 1, 4)  # 元旦, then the weekend
+    assert notice.number == "公示-2026-001"
+    assert notice.number in bot.telegram.last(NOTICE_CHANNEL).text
+
+
+async def test_an_objection_racing_the_end_of_the_period_is_refused(bot: BotHarness) -> None:
+    await notice_school(bot)
+    notice = await notice_to(bot, "everyone")
+    await bot.press(NAMED, pack("nto", "ask", notice.id or 0))
+    await bot.press(NAMED, pack("nto", "go", "named", notice.id or 0))
+    await bot.say(NAMED, "推荐程序不规范。")
+
+    # The end being written by the nightly job, not yet committed, when Send is pressed.
+    async with bot.db() as session:
+        await session.exec(
+            update(Notice)
+            .where(col(Notice.id) == notice.id)
+            .values(status=NoticeStatus.CLEAR, ended_at=utcnow())
+        )
+        pressed = asyncio.create_task(bot.press(NAMED, NOTICE_SEND))
+        await asyncio.sleep(0.5)
+        await session.commit()
+    await pressed
+
+    assert await notice_objections(bot) == []
+    assert "不再受理异议" in await alert_of(bot)
+
+
+async def test_the_end_racing_an_objection_counts_it(bot: BotHarness) -> None:
+    people = await notice_school(bot)
+    notice = await notice_to(bot, "everyone")
+
+    # An objection being stored (as `raise_objection` does), not yet committed, at the end.
+    async with bot.db() as session:
+        await session.exec(
+            update(Notice).where(col(Notice.id) == notice.id).values(status=Notice.status)
+        )
+        session.add(
+            NoticeObjection(
+                notice_id=notice.id or 0, seq=1, body="有异议。", member_id=people["named"].id
+            )
+        )
+        await session.flush()
+        ending = asyncio.create_task(end_period(bot, date(2026, 12, 11)))
+        await asyncio.sleep(0.5)
+        await session.commit()
+    assert await ending == 1
+
+    async with bot.db() as session:
+        ended = await session.get(Notice, notice.id)
+    assert ended is not None and ended.status == NoticeStatus.PENDING
