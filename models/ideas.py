@@ -5,7 +5,13 @@ awards, adoption, and the year's figures.
 Secrecy of the scores: a panelist's score is stored with their member id (one score per
 panelist and idea, and a panelist sees their own), but nothing here returns who gave which
 score to anyone else: `standings` gives the committee an average and a count per idea, and the
-comments without names, sorted by their text.
+comments without names, sorted by their text. An average of one or two scores would give a
+score away (and a committee member on the panel could take their own out of it), so it is
+given only once `MIN_SCORES` panelists scored the idea; ideas with fewer are not ranked.
+
+The prizes change (`set_prizes`, `propose_awards`, `move_idea`) only while the year is not
+awarded, and that is checked in the database in the same transaction as the change
+(`_hold_open_year`): a change cannot follow a confirmation that was pressed at the same time.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ COMMENT_LIMIT = 300
 MIN_SCORE, MAX_SCORE = 1, 10
 MAX_LEVELS = 5  # 一等奖 ... 五等奖
 MAX_PRIZES_PER_LEVEL = 100
+MIN_SCORES = 3  # an average is shown, and an idea ranked, from this many scores on
 
 
 class IdeaStatus(StrEnum):
@@ -449,15 +456,22 @@ async def ideas_to_score(
 
 @dataclass(frozen=True)
 class Standing:
-    """An idea with its average score and how many scored it (never who gave what)."""
+    """An idea with its average score and how many scored it (never who gave what); the
+    average is None below `MIN_SCORES` scores."""
 
     idea: Idea
     average: float | None
     count: int
 
+    @property
+    def too_few(self) -> bool:
+        """Scored, but by fewer than `MIN_SCORES` panelists: not averaged, not ranked."""
+        return 0 < self.count < MIN_SCORES
+
 
 async def standings(session: AsyncSession, *, org_id: int, year: int) -> list[Standing]:
-    """The year's ideas ranked: highest average first, then more scores, then number."""
+    """The year's ideas ranked: highest average first, then more scores, then number; ideas
+    with fewer than `MIN_SCORES` scores come last, without an average."""
     ideas = await ideas_of_year(session, org_id=org_id, year=year)
     figures = {
         idea_id: (float(average), int(count))
@@ -470,7 +484,10 @@ async def standings(session: AsyncSession, *, org_id: int, year: int) -> list[St
             )
         ).all()
     }
-    rows = [Standing(idea, *figures.get(idea.id or 0, (None, 0))) for idea in ideas]
+    rows = []
+    for idea in ideas:
+        average, count = figures.get(idea.id or 0, (None, 0))
+        rows.append(Standing(idea, average if count >= MIN_SCORES else None, count))
     return sorted(rows, key=lambda row: (-(row.average or 0), -row.count, row.idea.seq))
 
 
@@ -506,11 +523,9 @@ async def set_prizes(
     """The committee sets the prize levels and their counts (before the awards are confirmed);
     provisional prizes above the new levels are dropped."""
     _require_committee(actor)
-    row = await year_of(session, org_id=org_id, year=year)
-    if row.awarded_at is not None:
-        raise DomainError(N_("idea.already_awarded"), year=year)
-    row.prizes = ",".join(str(count) for count in counts)
-    session.add(row)
+    row = await _hold_open_year(
+        session, org_id=org_id, year=year, prizes=",".join(str(count) for count in counts)
+    )
     await session.exec(
         update(Idea)
         .where(
@@ -521,13 +536,14 @@ async def set_prizes(
         .values(prize_level=None)
     )
     await session.commit()
+    await session.refresh(row)
     return row
 
 
 def default_awards(ranked: Sequence[Standing], counts: Sequence[int]) -> dict[int, int]:
     """Prizes by ranking: the best `counts[0]` scored ideas 一等奖, the next 二等奖, ...
-    (ideas nobody scored get none). Returns idea id -> level."""
-    scored = [row.idea.id or 0 for row in ranked if row.count > 0]
+    (ideas with fewer than `MIN_SCORES` scores get none). Returns idea id -> level."""
+    scored = [row.idea.id or 0 for row in ranked if row.average is not None]
     awards: dict[int, int] = {}
     start = 0
     for level, count in enumerate(counts, start=1):
@@ -542,8 +558,9 @@ async def propose_awards(
 ) -> dict[int, int]:
     """Set the provisional prizes from the ranking by average (replacing earlier ones)."""
     _require_committee(actor)
-    row = await _open_year(session, org_id=org_id, year=year)
+    row = await _hold_open_year(session, org_id=org_id, year=year)
     if not row.counts:
+        await session.rollback()
         raise DomainError(N_("idea.no_prizes"))
     awards = default_awards(await standings(session, org_id=org_id, year=year), row.counts)
     for idea in await ideas_of_year(session, org_id=org_id, year=year):
@@ -560,10 +577,11 @@ async def move_idea(
     a level that is full refuses it (move another idea out first)."""
     _require_committee(actor)
     idea = await get_idea(session, org_id=org_id, idea_id=idea_id)
-    row = await _open_year(session, org_id=org_id, year=idea.year)
+    row = await _hold_open_year(session, org_id=org_id, year=idea.year)
     counts = row.counts
     if level is not None:
         if not 1 <= level <= len(counts):
+            await session.rollback()
             raise DomainError(N_("idea.no_such_level"))
         taken = (
             await session.exec(
@@ -576,6 +594,7 @@ async def move_idea(
             )
         ).one()
         if taken >= counts[level - 1]:
+            await session.rollback()
             raise DomainError(N_("idea.level_full"), count=counts[level - 1], level=level)
     idea.prize_level = level
     session.add(idea)
@@ -583,10 +602,23 @@ async def move_idea(
     return idea
 
 
-async def _open_year(session: AsyncSession, *, org_id: int, year: int) -> IdeaYear:
+async def _hold_open_year(
+    session: AsyncSession, *, org_id: int, year: int, prizes: str | None = None
+) -> IdeaYear:
+    """Begin a change of the year's prizes: the year's row is written (its prize counts, or
+    as it is) only while it is not awarded, so the row stays locked until the caller commits
+    and `confirm_awards` waits for the change or refuses it; the caller commits or rolls back.
+    Refuses a year already awarded."""
     row = await year_of(session, org_id=org_id, year=year)
-    if row.awarded_at is not None:
+    held = await session.exec(
+        update(IdeaYear)
+        .where(col(IdeaYear.id) == row.id, col(IdeaYear.awarded_at).is_(None))
+        .values(prizes=IdeaYear.prizes if prizes is None else prizes)
+    )
+    if held.rowcount != 1:
+        await session.rollback()
         raise DomainError(N_("idea.already_awarded"), year=year)
+    await session.refresh(row)
     return row
 
 
@@ -597,9 +629,6 @@ async def confirm_awards(
     Returns the winners, 一等奖 first."""
     _require_committee(actor)
     row = await year_of(session, org_id=org_id, year=year)
-    winners = await winners_of(session, org_id=org_id, year=year)
-    if not winners:
-        raise DomainError(N_("idea.no_winners"))
     done = await session.exec(
         update(IdeaYear)
         .where(col(IdeaYear.id) == row.id, col(IdeaYear.awarded_at).is_(None))
@@ -608,6 +637,11 @@ async def confirm_awards(
     if done.rowcount != 1:
         await session.rollback()
         raise DomainError(N_("idea.already_awarded"), year=year)
+    # Read under the year's lock: the prizes as they stand when they become final.
+    winners = await winners_of(session, org_id=org_id, year=year)
+    if not winners:
+        await session.rollback()
+        raise DomainError(N_("idea.no_winners"))
     await session.commit()
     return list(winners)
 

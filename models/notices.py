@@ -12,6 +12,13 @@ anonymous suggestions do. After the end the notice is marked:
 - 有异议，待处理 (`pending`): some objection was still unanswered at the end; when the last one
   is answered the notice becomes `handled`.
 
+Who may object (and open the attached file): a notice posted to the disclosure channel is
+public to the channel's readers, so any active member may; a notice that was only sent to an
+audience (no channel post) concerns that audience only (`check_concerned`). An objection is
+stored only while the notice is open and in its period, checked in the database in the same
+transaction as the objection; ending a notice claims it first and counts its objections after,
+so an objection is either refused or counted in the outcome.
+
 Other features publish through `open_notice` (and the handler helpers
 `handlers.notices.publishing.publish` and `publish_generated`): the aid notice, ballot results,
 the prize winners of the rationalization proposals and a session's handling results.
@@ -30,6 +37,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.anonymity import AuthorSeal
+from models.audiences import audience_members
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError
 from models.members import Actor
@@ -152,26 +160,29 @@ async def open_notice(
     file_kind: FileKind | None = None,
     created_by: int | None = None,
     body_limit: int = BODY_LIMIT,
+    posted_on: date | None = None,
 ) -> Notice:
-    """Store a new notice, numbered per organization and year; its period ends `ends_on`.
-    `body_limit`: GENERATED_BODY_LIMIT for a text another feature wrote."""
+    """Store a new notice, numbered per organization and the year it is posted (`posted_on`,
+    by default the first day of its period); its period ends `ends_on`. `body_limit`:
+    GENERATED_BODY_LIMIT for a text another feature wrote."""
     title = clean_text(title, limit=TITLE_LIMIT)
     body = clean_text(body, limit=body_limit, multiline=True) if body else ""
     if not body and file_id is None:
         raise DomainError(N_("notice.body_missing"))
     if ends_on < starts_on:
         raise DomainError(N_("notice.end_too_early"))
+    year = (posted_on or starts_on).year
     for _attempt in range(5):
         seq = (
             await session.exec(
                 select(func.coalesce(func.max(Notice.seq), 0)).where(
-                    Notice.organization_id == org_id, Notice.year == starts_on.year
+                    Notice.organization_id == org_id, Notice.year == year
                 )
             )
         ).one()
         notice = Notice(
             organization_id=org_id,
-            year=starts_on.year,
+            year=year,
             seq=int(seq) + 1,
             kind=kind,
             title=title,
@@ -219,6 +230,24 @@ def check_open(notice: Notice, *, today: date) -> None:
         raise DomainError(N_("notice.objection_closed"), title=notice.title, number=notice.number)
 
 
+async def check_concerned(session: AsyncSession, *, notice: Notice, actor: Actor) -> None:
+    """Refuse a member the notice does not concern: posted to the channel, it concerns every
+    active member; only sent to an audience, it concerns that audience."""
+    if actor.is_active and notice.channel_chat_id is not None:
+        return
+    if actor.is_active and notice.audience != NO_AUDIENCE:
+        members = await audience_members(
+            session,
+            org_id=notice.organization_id,
+            audience={"type": notice.audience},
+            today=notice.created_at.date(),
+            respect_mute=False,
+        )
+        if any(member.id == actor.id for member in members):
+            return
+    raise DomainError(N_("notice.not_concerned"), number=notice.number, title=notice.title)
+
+
 async def raise_objection(
     session: AsyncSession,
     *,
@@ -234,7 +263,23 @@ async def raise_objection(
     body = _cleaned(body, OBJECTION_LIMIT)
     notice = await get_notice(session, org_id=org_id, notice_id=notice_id)
     check_open(notice, today=today)
+    await check_concerned(session, notice=notice, actor=actor)
+    closed = DomainError(N_("notice.objection_closed"), title=notice.title, number=notice.number)
     for _attempt in range(5):
+        # The notice's row, written only while it is open and in its period, stays locked
+        # until the objection is committed: `end_notice` waits for it, or it is refused.
+        held = await session.exec(
+            update(Notice)
+            .where(
+                col(Notice.id) == notice_id,
+                col(Notice.status) == NoticeStatus.OPEN,
+                col(Notice.ends_on) >= today,
+            )
+            .values(status=Notice.status)
+        )
+        if held.rowcount != 1:
+            await session.rollback()
+            raise closed
         seq = (
             await session.exec(
                 select(func.coalesce(func.max(NoticeObjection.seq), 0)).where(
@@ -330,17 +375,21 @@ def outcome_of(objections: Sequence[NoticeObjection]) -> NoticeStatus:
 
 
 async def end_notice(session: AsyncSession, *, notice_id: int, now: datetime) -> Notice | None:
-    """Mark an open notice with its outcome; None if it was ended already (a rerun)."""
-    objections = await objections_of(session, notice_id=notice_id)
-    outcome = outcome_of(objections)
-    result = await session.exec(
+    """Mark an open notice with its outcome; None if it was ended already (a rerun).
+
+    The notice is claimed first (its row locked until the end is committed), its objections
+    counted after: an objection being stored at that moment is waited for, then counted."""
+    claimed = await session.exec(
         update(Notice)
         .where(col(Notice.id) == notice_id, col(Notice.status) == NoticeStatus.OPEN)
-        .values(status=outcome, ended_at=now)
+        .values(ended_at=now)
     )
-    await session.commit()
-    if result.rowcount != 1:
+    if claimed.rowcount != 1:
+        await session.rollback()
         return None
+    outcome = outcome_of(await objections_of(session, notice_id=notice_id))
+    await session.exec(update(Notice).where(col(Notice.id) == notice_id).values(status=outcome))
+    await session.commit()
     return await session.get(Notice, notice_id, populate_existing=True)
 
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Date, String, Text, UniqueConstraint, func, update
 from sqlalchemy.exc import IntegrityError
@@ -598,10 +599,13 @@ async def _guarded(
     allowed: tuple[ProposalStatus, ...],
     values: dict[str, object],
     commit: bool = True,
+    still: tuple[Any, ...] = (),
 ) -> None:
+    """Write `values` while the proposal's status is one of `allowed` (and the `still`
+    conditions hold); otherwise roll back and refuse (already decided)."""
     result = await session.exec(
         update(Proposal)
-        .where(col(Proposal.id) == proposal.id, col(Proposal.status).in_(allowed))
+        .where(col(Proposal.id) == proposal.id, col(Proposal.status).in_(allowed), *still)
         .values(version=Proposal.version + 1, **values)
     )
     if result.rowcount != 1:
@@ -913,13 +917,27 @@ async def update_implementation(
     if (proposal.implementation, proposal.implementation_reason) == (implementation, why):
         raise DomainError(N_("proposal.implementation_unchanged"))
     rounds = proposal.rounds
-    await _guarded(
-        session,
-        proposal=proposal,
-        allowed=IMPLEMENTATION_UPDATABLE,
-        values={"implementation": implementation, "implementation_reason": why},
-        commit=False,
-    )
+    # Guarded in the database: written only over the value read here, so two committee
+    # members pressing at once store (and tell) one change; the other is told it is done.
+    try:
+        await _guarded(
+            session,
+            proposal=proposal,
+            allowed=IMPLEMENTATION_UPDATABLE,
+            values={"implementation": implementation, "implementation_reason": why},
+            commit=False,
+            still=(
+                col(Proposal.implementation).is_not_distinct_from(proposal.implementation),
+                col(Proposal.implementation_reason).is_not_distinct_from(
+                    proposal.implementation_reason
+                ),
+            ),
+        )
+    except DomainError:
+        await session.refresh(proposal)
+        if (proposal.implementation, proposal.implementation_reason) == (implementation, why):
+            raise DomainError(N_("proposal.implementation_unchanged")) from None
+        raise
     session.add(
         ProposalImplementationChange(
             proposal_id=proposal_id,

@@ -226,14 +226,17 @@ async def test_panel_scores_privately_and_the_committee_sees_only_averages(
     for text in bot.telegram.texts(PANELIST.id):
         assert "5 分" not in text and not AVERAGE.search(text)
 
-    # The committee: the average and the count, the comment without a name.
+    # The committee: two scores are not averaged (one would give the other away); the count,
+    # the comment without a name.
     await bot.press(COMMITTEE, IdeaPage(year, 0).pack())
     ranked = bot.telegram.last(COMMITTEE.id).text
-    assert f"{idea.number}「图书馆延长开放」 · 平均 6.50 分（2 人评分）" in ranked
+    too_few = "评分人数不足（2 人评分，满 3 人后显示平均分）"
+    assert f"{idea.number}「图书馆延长开放」 · {too_few}" in ranked
     assert f"{own.number}「评审甲自己的建议」 · 尚无评分" in ranked
     await bot.press(COMMITTEE, IdeaItem("open", idea.id or 0).pack())
     card = bot.telegram.last(COMMITTEE.id).text
-    assert "平均 6.50 分（2 人评分）" in card and "很实用，建议先试行" in card
+    assert too_few in card and "很实用，建议先试行" in card
+    assert not AVERAGE.search(ranked + card) and "6.5" not in ranked + card
     assert "王芳芳" in card  # the author is named to the committee; the panelists are not
     assert "评审甲" not in card and "评审乙" not in card
     assert "8 分" not in ranked + card and "5 分" not in ranked + card
@@ -282,7 +285,8 @@ async def test_an_idea_year_of_54_with_3_5_9_prizes(bot: BotHarness) -> None:
         )
         for i, author in enumerate(authors)
     ]
-    panel = [people["panelist"], people["panelist_two"]]
+    third = await make_member(bot.db, org_id=bot.org_id, person=Person(3003, "Bing"), name="评审丙")
+    panel = [people["panelist"], people["panelist_two"], third]
     async with bot.db() as session:
         for member in panel:
             await add_panelist(
@@ -415,7 +419,7 @@ async def test_an_idea_year_of_54_with_3_5_9_prizes(bot: BotHarness) -> None:
     assert rows[0][:4] == ["编号", "主题", "提出人", "部门"]
     assert len(rows) == 55
     assert rows[1][:3] == [ideas[0].number, "金点子0", "教师0"]
-    assert rows[1][7:11] == [10, 2, "一等奖", "是"]
+    assert rows[1][7:11] == [10, 3, "一等奖", "是"]
     assert rows[54][1] == "'=HYPERLINK(1)"
 
 

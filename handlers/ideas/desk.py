@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Sequence
 from enum import IntEnum
 
 from openpyxl import Workbook
@@ -39,6 +40,7 @@ from models.calendar import AudienceType
 from models.errors import N_, DomainError
 from models.exports import append_row
 from models.ideas import (
+    MIN_SCORES,
     Figures,
     Idea,
     IdeaYear,
@@ -70,6 +72,7 @@ logger = logging.getLogger(__name__)
 
 _END = ConversationHandler.END
 PAGE = 10
+_UNRANKED_SHOWN = 10  # numbers named in the awards' note on ideas with too few scores
 
 
 class Prompt(IntEnum):
@@ -101,9 +104,22 @@ def figures_text(tr: Translator, figures: Figures) -> str:
 
 
 def _average(tr: Translator, row: Standing) -> str:
+    if row.too_few:
+        return tr("idea.too_few_scores", count=row.count, least=MIN_SCORES)
     if row.average is None:
         return tr("idea.no_scores")
     return tr("idea.average", average=f"{row.average:.2f}", count=row.count)
+
+
+def _unranked_line(tr: Translator, ranked: Sequence[Standing]) -> str | None:
+    """The ideas left out of the ranking for too few scores, by number (None: none)."""
+    short = [row.idea.number for row in ranked if row.too_few]
+    if not short:
+        return None
+    shown = tr("idea.list_sep").join(short[:_UNRANKED_SHOWN])
+    if len(short) > _UNRANKED_SHOWN:
+        shown = tr("idea.unranked_more", numbers=shown)
+    return tr("idea.unranked", count=len(short), least=MIN_SCORES, numbers=shown)
 
 
 def _prize_note(tr: Translator, idea: Idea, year: IdeaYear) -> str:
@@ -382,6 +398,9 @@ async def _show_awards(update: Update, context: UnionContext, year: int) -> None
         winners = await winners_of(session, org_id=context.org_id, year=year)
     title = "idea.awards_final" if row.awarded_at else "idea.awards_draft"
     lines = [tr(title, year=year)]
+    unranked = _unranked_line(tr, list(ranked.values())) if row.awarded_at is None else None
+    if unranked:
+        lines.append(unranked)
     buttons: list[ButtonRow] = []
     for level, count in enumerate(row.counts, start=1):
         at_level = [idea for idea in winners if idea.prize_level == level]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date
+from datetime import date, timedelta
 from enum import IntEnum
 from typing import Any
 
@@ -166,18 +166,35 @@ async def period_default(update: Update, context: UnionContext) -> int:
     return await edits.then(update, context, ask_audience)
 
 
-_DAYS = re.compile(r"^\s*(\S+?)\s*(?:个)?\s*(?:工作日|working\s*days?|days?|天)?\s*$", re.I)
+# "7" or "7个工作日": working days; "7天" (or 7个自然日, 7 days): calendar days.
+_DAYS = re.compile(
+    r"^\s*(\S+?)\s*(?:个)?\s*(工作日|working\s*days?|天|自然日|(?:calendar\s*)?days?)?\s*$",
+    re.I,
+)
+_WORKING = re.compile(r"工作日|working", re.I)
+
+
+def _typed_days(text: str, today: date) -> tuple[date, date] | None:
+    """The period of a typed number of days: working days unless 天 (calendar days) is said."""
+    match = _DAYS.match(text)
+    if match is None:
+        return None
+    if match[2] is None or _WORKING.match(match[2]):
+        days = written.count(match[1], low=1, high=MAX_WORKING_DAYS)
+        return None if days is None else (next_working_day(today), add_working_days(today, days))
+    days = written.count(match[1], low=1, high=_MAX_END_DAYS)
+    return None if days is None else (today + timedelta(days=1), today + timedelta(days=days))
 
 
 async def got_period(update: Update, context: UnionContext) -> int:
-    """A number of working days, or the last day of the period typed as a date."""
+    """A number of working days (or of calendar days, with 天), or the last day of the
+    period typed as a date."""
     assert update.message is not None
     text = update.message.text or ""
     today = _today(context)
-    match = _DAYS.match(text)
-    days = written.count(match[1], low=1, high=MAX_WORKING_DAYS) if match else None
-    if days is not None:
-        start_day, end_day = next_working_day(today), add_working_days(today, days)
+    period = _typed_days(text, today)
+    if period is not None:
+        start_day, end_day = period
     else:
         typed = written.day(text, today=today, direction="future")
         if typed is None or typed <= today or (typed - today).days > _MAX_END_DAYS:
@@ -266,6 +283,7 @@ async def confirm(update: Update, context: UnionContext) -> int:
                 file_id=draft.get("file_id"),
                 file_kind=FileKind(draft["file_kind"]) if draft.get("file_kind") else None,
                 created_by=actor.id,
+                posted_on=_today(context),
             )
     except DomainError as error:
         draft.clear()

@@ -36,6 +36,7 @@ from models.notices import (
     Notice,
     NoticeObjection,
     answer_objection,
+    check_concerned,
     check_open,
     get_notice,
     get_objection,
@@ -81,6 +82,7 @@ async def file_pressed(update: Update, context: UnionContext) -> None:
             notice = await get_notice(
                 session, org_id=context.org_id, notice_id=context.button_as(NoticeFile).notice_id
             )
+            await check_concerned(session, notice=notice, actor=actor)
     except DomainError as error:
         await refuse(update, context, error)
         return
@@ -96,6 +98,7 @@ async def _offer(update: Update, context: UnionContext, notice_id: int) -> None:
     try:
         async with context.db() as session:
             notice = await get_notice(session, org_id=context.org_id, notice_id=notice_id)
+            await check_concerned(session, notice=notice, actor=actor)
         check_open(notice, today=_today(context))
     except DomainError as error:
         if update.callback_query is not None:
@@ -132,6 +135,7 @@ async def start_objection(update: Update, context: UnionContext) -> int:
     try:
         async with context.db() as session:
             notice = await get_notice(session, org_id=context.org_id, notice_id=button.notice_id)
+            await check_concerned(session, notice=notice, actor=actor)
         check_open(notice, today=_today(context))
     except DomainError as error:
         await refuse(update, context, error)

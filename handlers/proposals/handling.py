@@ -32,7 +32,11 @@ from models.notice_text import day_words
 from models.notices import Notice, NoticeKind
 from models.organizations import get_organization
 from models.proposal_queries import HandlingRow, get_session, handling_rows
-from models.proposal_text import implementation_name, label, status_name
+from models.proposal_text import (
+    implementation_words,
+    label,
+    status_name,
+)
 from models.proposals import ANSWERED_STATUSES, CongressSession, ProposalStatus, session_figures
 
 logger = logging.getLogger(__name__)
@@ -168,7 +172,11 @@ async def handling_results(context: UnionContext, congress: CongressSession) -> 
         proposal = row.proposal
         if proposal.status not in _HANDLED:
             continue
-        outcome = implementation_name(tr, proposal) or status_name(tr, proposal)
+        # The status only: the reason of 暂不能落实 is for the proposer and the committee, it may
+        # name people, and this text goes to the public channel.
+        outcome = implementation_words(
+            tr, proposal.status, proposal.implementation, None
+        ) or status_name(tr, proposal)
         lines.append(
             tr(
                 "congress.results_line",
