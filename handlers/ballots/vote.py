@@ -30,7 +30,7 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
-from models.ballot_text import choice_name, election_question, question, summary
+from models.ballot_text import choice_name, election_question, local_time, question, summary
 from models.ballots import (
     CHOICES,
     COMMENT_LIMIT,
@@ -40,6 +40,7 @@ from models.ballots import (
     cast_ballot,
     get_ballot,
     is_elector,
+    receipt_key,
     seal_papers,
 )
 from models.base import utcnow
@@ -75,13 +76,16 @@ async def _open_ballot(update: Update, context: UnionContext, ballot_id: int) ->
                 elector = await is_elector(session, ballot_id=ballot_id, member_id=actor.id)
                 if elector.voted_on is not None:
                     key = "ballot.already_voted"
+            elif ballot.status == BallotStatus.SCHEDULED:
+                key = "ballot.not_open_yet"
             else:
                 key = "ballot.closed"
     except DomainError as error:
         key = error.key
     if key is not None:
         await context.answer(update)
-        await say(update, context, context.t(key))
+        when = local_time(ballot.opens_at, context.settings.zone) if key.endswith("yet") else ""
+        await say(update, context, context.t(key, title=ballot.title, when=when))
         return None
     return ballot
 
@@ -311,6 +315,7 @@ async def got_confirm(update: Update, context: UnionContext) -> int:
                 ballot_id=ballot.id or 0,
                 member=actor.member,
                 answers=answers,
+                receipt_key=receipt_key(context.state.secret),
                 now=now,
                 today=now.astimezone(context.settings.zone).date(),
             )
@@ -319,6 +324,7 @@ async def got_confirm(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t(error.key))
         return _END
     draft.clear()
+    await _write_store(update, context)  # the choices leave the conversation store now
     logger.info("A paper was cast in ballot %s", ballot.id)
     async with context.db() as session:
         await seal_papers(session, ballot_id=ballot.id or 0, at_least=context.settings.ballot_batch)
@@ -327,6 +333,20 @@ async def got_confirm(update: Update, context: UnionContext) -> int:
     except TelegramError:
         logger.warning("A voter's receipt could not be sent (ballot %s)", ballot.id)
     return _END
+
+
+async def _write_store(update: Update, context: UnionContext) -> None:
+    """Write the conversation store at once, so the draft just cleared (the voter's choices)
+    does not stay on disk until the next periodic write."""
+    user = update.effective_user
+    application = context.application
+    if user is None or application.persistence is None:
+        return
+    application.mark_data_for_update_persistence(user_ids=user.id)
+    try:
+        await application.update_persistence()
+    except Exception as exc:  # the paper is stored; the store is written again within seconds
+        logger.warning("The conversation store could not be written now: %s", type(exc).__name__)
 
 
 async def confirm_outside(update: Update, context: UnionContext) -> None:
