@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from pydantic import ValidationError
 from sqlmodel import col, select
 
 from bot.settings import Settings
@@ -557,3 +558,35 @@ async def test_two_confirmations_at_once_store_one_paper(bot: BotHarness) -> Non
     outcomes = await asyncio.gather(cast(), cast(), cast())
     assert outcomes.count("ballot.already_voted") == 2
     assert len(await papers(bot, ballot)) == 1
+
+
+def test_fraction_settings_must_lie_above_0_and_at_most_1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    for name in ("ballot_quorum", "ballot_majority"):
+        for value in ("1/0", "0/3", "4/3"):
+            with pytest.raises(ValidationError, match=f"{name.upper()} must be a fraction"):
+                Settings(_env_file=None, **{name: value})  # type: ignore[call-arg]
+        assert getattr(Settings(_env_file=None, **{name: "1/1"}), name) == "1/1"  # type: ignore[call-arg]
+
+
+async def test_a_dollar_sign_in_a_title_or_an_item_is_drawn_as_it_is(bot: BotHarness) -> None:
+    voters = people(3)
+    await setup(bot, voters)
+    await bot.say(COMMITTEE, "/ballot")
+    await bot.say(COMMITTEE, "奖金 $x^{$ 方案")  # mathtext would refuse this
+    await bot.press(COMMITTEE, BallotKindChoice(BallotKind.SATISFACTION).pack())
+    await bot.press(COMMITTEE, BallotWho(Electorate.EVERYONE).pack())
+    await bot.say(COMMITTEE, "每人 $200$ 奖金\n$\\frac{1$")
+    await bot.press(COMMITTEE, BallotOpensNow().pack())
+    await bot.say(COMMITTEE, local(utcnow() + timedelta(days=2), bot))
+    await bot.press(COMMITTEE, BallotCreate("yes").pack())
+    async with bot.db() as session:
+        ballot = (await session.exec(select(Ballot))).one()
+    for person in voters:
+        await vote(bot, person, ballot, ["satisfied", "basic"])
+    await close(bot, ballot)
+    await bot.press(COMMITTEE, BallotResults("png", ballot.id or 0).pack(), chat=GROUP)
+    assert len(bot.telegram.sent("sendPhoto", COMMITTEE_GROUP_ID)) == 1
