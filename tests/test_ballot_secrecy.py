@@ -13,21 +13,25 @@ so 7 or more has a chance under 1 in 10,000.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import random
 import re
 from collections import Counter
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+import sqlalchemy
+from alembic import command
 from openpyxl import load_workbook
 from sqlalchemy import inspect, text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import models.ballots as ballots_module
-from bot.db import is_sqlite
+from bot.db import alembic_config, create_engine, create_session_factory, is_sqlite
 from bot.settings import Settings
 from handlers.ballots.buttons import (
     BallotAnswer,
@@ -48,6 +52,7 @@ from models.ballots import (
     BallotReceipt,
     Electorate,
     cast_ballot,
+    check_receipt,
     receipt_hash,
     receipt_key,
     shown_departments,
@@ -419,3 +424,77 @@ async def test_reminders_skip_electors_who_left_the_union(bot: BotHarness) -> No
         told = await messages_of(session, key=f"ballot:{ballot.id}:remind:1:committee")
     assert {row.chat_id for row in reminded} == {p.id for p in voters[:5]} | {COMMITTEE.id}
     assert "已提醒 6 位尚未投票的会员" in told[0].text
+
+
+def test_migration_0020_moves_receipts_off_the_papers_and_they_still_check(
+    tmp_path: Path,
+) -> None:
+    """Receipts issued before 0020 (plain SHA-256 beside the answers) move to ballot_receipt,
+    unlinked from the papers, and `/ballot check` still finds them."""
+    path = tmp_path / "receipts.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    config = alembic_config(url)
+    command.upgrade(config, "0018")
+    code = "K7QM-3XWD-P9TA"
+    old_hash = hashlib.sha256(b"ballot-receipt:K7QM3XWDP9TA").hexdigest()
+    engine = sqlalchemy.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO organization (id, name, created_at) "
+                    "VALUES (1, '学校工会', '2026-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO ballot (id, organization_id, title, kind, electorate, items, "
+                    "max_choices, quorum, majority, opens_at, closes_at, status, "
+                    "electorate_size, groups, reminders_sent, created_by_member_id, created_at) "
+                    "VALUES (1, 1, '章程表决', 'resolution', '{}', '[]', 1, '', '', "
+                    "'2026-01-01 00:00:00', '2026-01-02 00:00:00', 'closed', 5, '[]', 0, 1, "
+                    "'2026-01-01 00:00:00')"
+                )
+            )
+            for number, receipt in ((7, old_hash), (8, "0" * 64)):
+                connection.execute(
+                    text(
+                        "INSERT INTO ballot_paper (id, ballot_id, answers, department, "
+                        "receipt_hash, cast_on, sealed) "
+                        "VALUES (:id, 1, '[\"against\"]', NULL, :hash, '2026-01-01', 1)"
+                    ),
+                    {"id": number, "hash": receipt},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            columns = [c["name"] for c in inspect(connection).get_columns("ballot_paper")]
+            receipts = connection.execute(
+                text("SELECT id, ballot_id, receipt_hash FROM ballot_receipt")
+            ).all()
+    finally:
+        engine.dispose()
+    assert "receipt_hash" not in columns
+    assert sorted(r[2] for r in receipts) == sorted([old_hash, "0" * 64])
+    assert all(r[1] == 1 and r[0] not in (7, 8) for r in receipts)
+
+    async def checked() -> str:
+        database = create_engine(url)
+        try:
+            async with create_session_factory(database)() as session:
+                ballot, _day = await check_receipt(
+                    session, org_id=1, code=code.lower(), receipt_key=b"any key"
+                )
+                return ballot.title
+        finally:
+            await database.dispose()
+
+    assert asyncio.run(checked()) == "章程表决"
+
+    command.downgrade(config, "0018")  # the receipts cannot be paired with the papers again
+    engine = sqlalchemy.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            hashes = connection.execute(text("SELECT receipt_hash FROM ballot_paper")).all()
+    finally:
+        engine.dispose()
+    assert len(hashes) == 2 and not {old_hash, "0" * 64} & {row[0] for row in hashes}

@@ -44,8 +44,14 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_ballot_receipt_ballot_id"), ["ballot_id"], unique=False
         )
+    papers = sa.table(
+        "ballot_paper",
+        sa.column("ballot_id", sa.Integer()),
+        sa.column("receipt_hash", sa.String()),
+        sa.column("cast_on", sa.Date()),  # a date on every dialect (SQLite stores text)
+    )
     old = op.get_bind().execute(
-        sa.text("SELECT ballot_id, receipt_hash, cast_on FROM ballot_paper")
+        sa.select(papers.c.ballot_id, papers.c.receipt_hash, papers.c.cast_on)
     )
     rows = [
         {"id": secrets.randbits(63) or 1, "ballot_id": b, "receipt_hash": h, "cast_on": d}
