@@ -337,6 +337,8 @@ async def test_electorate_is_fixed_when_the_ballot_opens(bot: BotHarness) -> Non
     await bot.press(voters[0], BallotGo(ballot.id or 0).pack())
     assert f"尚未开始，将于 {local(ballot.opens_at, bot)} 开始" in last_text(bot, voters[0])
     assert "已截止" not in last_text(bot, voters[0])
+    await bot.press(voters[0], BallotGo((ballot.id or 0) + 99).pack())  # no such ballot
+    assert last_text(bot, voters[0]) == bot.app.state.i18n.get("zh-Hans")("ballot.not_found")
 
     runtime = bot.app.state.runtime
     assert runtime is not None

@@ -84,8 +84,11 @@ async def _open_ballot(update: Update, context: UnionContext, ballot_id: int) ->
         key = error.key
     if key is not None:
         await context.answer(update)
-        when = local_time(ballot.opens_at, context.settings.zone) if key.endswith("yet") else ""
-        await say(update, context, context.t(key, title=ballot.title, when=when))
+        if key == "ballot.not_open_yet":
+            when = local_time(ballot.opens_at, context.settings.zone)
+            await say(update, context, context.t(key, title=ballot.title, when=when))
+        else:
+            await say(update, context, context.t(key))
         return None
     return ballot
 
