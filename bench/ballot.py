@@ -53,6 +53,7 @@ from models.ballots import (
     BallotElector,
     BallotKind,
     BallotPaper,
+    BallotReceipt,
     BallotStatus,
     Electorate,
     NewBallot,
@@ -61,6 +62,7 @@ from models.ballots import (
     open_ballot,
     random_key,
     receipt_hash,
+    receipt_key,
     tally,
 )
 from models.base import utcnow
@@ -262,6 +264,7 @@ async def _open_survey(app: UnionApplication, committee_id: int, *, closes_in: t
             ),
             quorum=settings.ballot_quorum,
             majority=settings.ballot_majority,
+            min_group=settings.ballot_min_group,
             now=now,
         )
         ballot_id = ballot.id or 0
@@ -276,9 +279,9 @@ async def _open_survey(app: UnionApplication, committee_id: int, *, closes_in: t
 class Stored:
     """What the vote left in the database and in the voters' chats."""
 
-    papers: list[str]  # the receipt hashes of the stored papers
+    papers: list[str]  # the stored receipt hashes (one per paper cast)
     voted: int  # electorate rows marked as voted
-    shown: list[str]  # the receipt codes the voters were shown
+    shown: list[str]  # the hashes of the receipt codes the voters were shown
 
     def problems(self, voters: int) -> list[str]:
         """Where it differs from one paper per voter."""
@@ -287,13 +290,13 @@ class Stored:
             found.append(f"{len(self.papers)} papers stored for {voters} voters")
         if self.voted != voters:
             found.append(f"{self.voted} electorate rows marked for {voters} voters")
-        if {receipt_hash(code) for code in self.shown} != set(self.papers):
+        if set(self.shown) != set(self.papers):
             found.append("the receipts shown are not the stored papers'")
         return found
 
     def line(self) -> str:
         """The report."""
-        matched = set(self.papers) & {receipt_hash(code) for code in self.shown}
+        matched = set(self.papers) & set(self.shown)
         return (
             f"  votes stored                          {len(self.papers):6d} papers, "
             f"{self.voted} electorate rows marked; {len(self.shown)} receipts shown, "
@@ -305,7 +308,7 @@ async def _stored(app: UnionApplication, ballot_id: int, telegram: TimedTelegram
     async with app.state.db() as session:
         papers = (
             await session.exec(
-                select(BallotPaper.receipt_hash).where(BallotPaper.ballot_id == ballot_id)
+                select(BallotReceipt.receipt_hash).where(BallotReceipt.ballot_id == ballot_id)
             )
         ).all()
         voted = (
@@ -316,7 +319,12 @@ async def _stored(app: UnionApplication, ballot_id: int, telegram: TimedTelegram
                 )
             )
         ).one()
-    shown = [m.group(0) for text in telegram.last_text.values() if (m := RECEIPT.search(text))]
+    key = receipt_key(app.state.secret)
+    shown = [
+        receipt_hash(key, m.group(0))
+        for text in telegram.last_text.values()
+        if (m := RECEIPT.search(text))
+    ]
     return Stored(papers=list(papers), voted=int(voted), shown=shown)
 
 
@@ -487,15 +495,25 @@ async def _seed_papers(app: UnionApplication, papers: int) -> int:
             "ballot_id": ballot_id,
             "answers": _answers(rng),
             "department": DEPARTMENTS[rng.randrange(len(DEPARTMENTS))],
-            "receipt_hash": receipt_hash(new_receipt()),
             "cast_on": today,
             "sealed": True,
+        }
+        for _ in range(papers)
+    ]
+    key = receipt_key(app.state.secret)
+    receipts = [
+        {
+            "id": random_key(),
+            "ballot_id": ballot_id,
+            "receipt_hash": receipt_hash(key, new_receipt()),
+            "cast_on": today,
         }
         for _ in range(papers)
     ]
     async with app.state.db() as session:
         for start in range(0, len(rows), 5000):
             await session.exec(insert(BallotPaper), params=rows[start : start + 5000])
+            await session.exec(insert(BallotReceipt), params=receipts[start : start + 5000])
         await session.exec(
             update(BallotElector)
             .where(col(BallotElector.ballot_id) == ballot_id)

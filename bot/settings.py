@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.files import write_new_private
@@ -101,6 +101,15 @@ class Settings(BaseSettings):
         if not re.match(r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$", value.strip()):
             raise ValueError("QUIET_HOURS must look like 22:00-07:30")
         return value.strip()
+
+    @field_validator("ballot_quorum", "ballot_majority")
+    @classmethod
+    def _share(cls, value: str, info: ValidationInfo) -> str:
+        numerator, denominator = (int(part) for part in value.split("/"))
+        if denominator == 0 or not 0 < numerator <= denominator:
+            name = (info.field_name or "").upper()
+            raise ValueError(f"{name} must be a fraction above 0 and at most 1, like 2/3")
+        return value
 
     @field_validator("owner_ids", "activity_reminder_hours", mode="before")
     @classmethod

@@ -2,7 +2,8 @@
 
 The chart is drawn with matplotlib's Agg canvas on a `Figure` of its own (no pyplot state, so
 it can run in a worker thread: callers use `asyncio.to_thread`). Chinese glyphs come from the
-Noto Sans CJK SC font that the `mplfonts` package ships, loaded by its file path.
+Noto Sans CJK SC font that the `mplfonts` package ships, loaded by its file path. Labels are
+drawn as plain text (no mathtext), so a "$" in a title or an item is just a character.
 """
 
 from __future__ import annotations
@@ -50,11 +51,15 @@ def chart_png(tr: Translator, tally: Tally) -> bytes:
                 width,
                 label=choice_name(tr, kind, choice),
             )
-        axes.legend(prop=font)
+        for text in axes.legend(prop=font).get_texts():
+            text.set_parse_math(False)
+    # Titles and items are the committee's text: a "$" is a dollar sign, never mathtext.
     axes.set_xticks(positions)
-    axes.set_xticklabels([item.text for item in items], fontproperties=font, rotation=20)
-    axes.set_ylabel(tr("ballot.chart_votes"), fontproperties=font)
-    axes.set_title(tally.ballot.title, fontproperties=font)
+    axes.set_xticklabels(
+        [item.text for item in items], fontproperties=font, rotation=20, parse_math=False
+    )
+    axes.set_ylabel(tr("ballot.chart_votes"), fontproperties=font, parse_math=False)
+    axes.set_title(tally.ballot.title, fontproperties=font, parse_math=False)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
@@ -70,6 +75,11 @@ def results_xlsx(tr: Translator, tally: Tally) -> bytes:
     append_row(sheet, [tally.ballot.title, tr(f"ballot.kind.{kind}")])
     append_row(sheet, [tr("ballot.column_electorate"), tally.electorate])
     append_row(sheet, [tr("ballot.column_voted"), tally.voted])
+    if tally.withheld:  # the turnout only: no figure, no text
+        append_row(sheet, [tr("ballot.results_withheld", minimum=tally.min_group)])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
     append_row(
         sheet,
         [tr("ballot.column_valid"), tr("ballot.valid_yes" if tally.valid else "ballot.valid_no")],

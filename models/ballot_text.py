@@ -174,6 +174,9 @@ def results_text(tr: Translator, tally: Tally, zone: tzinfo, *, heading: bool = 
     rule = rules_line(tr, ballot)
     if rule:
         lines.append(rule)
+    if tally.withheld:
+        lines.append(tr("ballot.results_withheld", minimum=tally.min_group))
+        return "\n".join(lines)
     lines.append(tr("ballot.valid") if tally.valid else tr("ballot.invalid"))
     lines.append("")
     if kind == BallotKind.ELECTION:

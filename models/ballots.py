@@ -4,9 +4,9 @@ Who voted and what was voted are kept apart:
 
 - `BallotElector` (the electorate, fixed when the ballot opens) holds a member id and the DAY
   they voted, nothing else: it gives one vote each, the turnout and the reminders.
-- `BallotPaper` (the ballot papers) holds the answers, the hash of a receipt code, the day, and
-  a department only where that department had at least BALLOT_MIN_GROUP electors. No member
-  id, no token leading back, no time finer than the day; its primary key is a random 63-bit
+- `BallotPaper` (the ballot papers) holds the answers, the day, and a department only where
+  that department had at least BALLOT_MIN_GROUP electors. No member id, no token leading
+  back, no receipt, no time finer than the day; its primary key is a random 63-bit
   number drawn with `secrets`, never an autoincrement, so neither the id nor (on SQLite, where
   it is the rowid) the storage order follows the order of voting.
 - A paper is first written `sealed = False` in the voter's own transaction (with the guarded
@@ -15,7 +15,16 @@ Who voted and what was voted are kept apart:
   shuffled order with fresh random ids, in one transaction that also rewrites every voted
   electorate row: PostgreSQL's system columns (xmin, ctid) then show batches, not voters. At
   the close every paper of the ballot is written again in one shuffled batch, so not even the
-  batches remain. docs/reliability.md ("Secret ballots") says what is left.
+  batches remain.
+- `BallotReceipt` (the receipts) holds the ballot, a keyed hash (HMAC-SHA256 under a key derived
+  from SECRET_KEY) of the voter's receipt code and the day, and nothing linking it to a paper:
+  it is written in the vote's transaction and rewritten, shuffled with new random ids, at every
+  seal, so a receipt code shown to someone opens no paper.
+- A vote is stored only if the ballot is open and not past its close AT THE WRITE: the guarded
+  UPDATE of the electorate row checks both, so on SQLite (whose write lock orders it against
+  the close) no paper lands after the count.
+
+docs/reliability.md ("Secret ballots") says what is left.
 
 No Telegram here; the views are in models/ballot_text.py.
 """
@@ -23,6 +32,7 @@ No Telegram here; the views are in models/ballot_text.py.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import random
 import secrets
@@ -40,6 +50,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     delete,
+    exists,
     func,
     insert,
     update,
@@ -166,15 +177,25 @@ class BallotPaper(SQLModel, table=True):
     """One ballot paper: answers without a voter."""
 
     __tablename__ = "ballot_paper"
-    __table_args__ = (UniqueConstraint("receipt_hash", name="uq_ballot_paper_receipt"),)
 
     id: int = Field(sa_type=RandomKey, primary_key=True, sa_column_kwargs={"autoincrement": False})
     ballot_id: int = Field(foreign_key="ballot.id", index=True)
     answers: str = Field(sa_type=Text)
     department: str | None = Field(default=None, sa_type=String(60), nullable=True)
-    receipt_hash: str = Field(sa_type=String(64))
     cast_on: date
     sealed: bool = False
+
+
+class BallotReceipt(SQLModel, table=True):
+    """One receipt: that a paper was counted in this ballot on this day, never which paper."""
+
+    __tablename__ = "ballot_receipt"
+    __table_args__ = (UniqueConstraint("receipt_hash", name="uq_ballot_receipt_hash"),)
+
+    id: int = Field(sa_type=RandomKey, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    ballot_id: int = Field(foreign_key="ballot.id", index=True)
+    receipt_hash: str = Field(sa_type=String(64))
+    cast_on: date
 
 
 # ---- creating ------------------------------------------------------------------------------
@@ -235,13 +256,20 @@ async def create_ballot(
     new: NewBallot,
     quorum: str,
     majority: str,
+    min_group: int,
     now: datetime,
 ) -> Ballot:
-    """Store a ballot (opened by the job at its time, or at once by the caller)."""
+    """Store a ballot (opened by the job at its time, or at once by the caller). An
+    evaluation, a survey or a motion needs an electorate of at least `min_group` members
+    today: with fewer, the counts would show what each one chose."""
     if new.closes_at <= now:
         raise DomainError(N_("ballot.closes_past"))
     if new.closes_at <= new.opens_at:
         raise DomainError(N_("ballot.closes_before_opens"))
+    if new.kind != BallotKind.ELECTION:
+        size = len(await electorate_members(session, org_id=org_id, rule=new.electorate))
+        if size < min_group:
+            raise DomainError(N_("ballot.electorate_too_small"), count=size, minimum=min_group)
     congress = is_congress(new.kind, new.electorate)
     ballot = Ballot(
         organization_id=org_id,
@@ -365,11 +393,15 @@ async def is_elector(session: AsyncSession, *, ballot_id: int, member_id: int) -
 
 
 async def non_voters(session: AsyncSession, *, ballot_id: int) -> Sequence[int]:
-    """Member ids of electors who have not voted (for reminders only)."""
+    """Member ids of electors who have not voted and are still members (for reminders only)."""
     return (
         await session.exec(
-            select(BallotElector.member_id).where(
-                BallotElector.ballot_id == ballot_id, col(BallotElector.voted_on).is_(None)
+            select(BallotElector.member_id)
+            .join(Member, col(Member.id) == col(BallotElector.member_id))
+            .where(
+                BallotElector.ballot_id == ballot_id,
+                col(BallotElector.voted_on).is_(None),
+                Member.status == MemberStatus.ACTIVE,
             )
         )
     ).all()
@@ -449,10 +481,16 @@ def check_answers(ballot: Ballot, answers: Sequence[Any]) -> list[Any]:
     return stored
 
 
-def receipt_hash(code: str) -> str:
+def receipt_key(secret: bytes) -> bytes:
+    """The key of receipt hashes, derived from SECRET_KEY as models/anonymity.py derives its
+    keys (a purpose of its own): without it a code cannot be checked against the table."""
+    return hmac.new(secret, b"union-desk/ballot-receipt/v1", hashlib.sha256).digest()
+
+
+def receipt_hash(key: bytes, code: str) -> str:
     """What is stored of a receipt code (the code itself is shown once and forgotten)."""
     normal = code.upper().replace("-", "").replace(" ", "")
-    return hashlib.sha256(f"ballot-receipt:{normal}".encode()).hexdigest()
+    return hmac.new(key, normal.encode(), hashlib.sha256).hexdigest()
 
 
 def new_receipt() -> str:
@@ -472,14 +510,16 @@ async def cast_ballot(
     ballot_id: int,
     member: Member,
     answers: Sequence[Any],
+    receipt_key: bytes,
     now: datetime,
     today: date,
 ) -> str:
-    """Record one vote: the voter's electorate row is marked with the day (guarded: once) and
-    an unsealed paper without the voter is written, in one transaction. Returns the receipt
-    code (shown to the voter once; only its hash is kept)."""
+    """Record one vote: the voter's electorate row is marked with the day (guarded: once, and
+    only while the ballot is open and before its close), an unsealed paper without the voter
+    and a receipt without the paper are written, in one transaction. Returns the receipt code
+    (shown to the voter once; only its keyed hash is kept)."""
     # FOR SHARE on PostgreSQL: a close (an UPDATE of this row) waits for this vote, or this vote
-    # sees the close; SQLite writes one transaction at a time anyway.
+    # sees the close. On SQLite this SELECT takes no lock: the UPDATE below checks again.
     ballot = (
         await session.exec(
             select(Ballot)
@@ -496,18 +536,26 @@ async def cast_ballot(
         raise DomainError(N_("ballot.closed"))
     stored = check_answers(ballot, answers)
     await is_elector(session, ballot_id=ballot_id, member_id=member.id or 0)
+    still_open = exists().where(
+        col(Ballot.id) == ballot_id,
+        col(Ballot.status) == BallotStatus.OPEN,
+        col(Ballot.closes_at) > now,
+    )
     result = await session.exec(
         update(BallotElector)
         .where(
             col(BallotElector.ballot_id) == ballot_id,
             col(BallotElector.member_id) == member.id,
             col(BallotElector.voted_on).is_(None),
+            still_open,
         )
         .values(voted_on=today)
     )
     if result.rowcount != 1:
+        row = await is_elector(session, ballot_id=ballot_id, member_id=member.id or 0)
+        voted = row.voted_on is not None
         await session.rollback()
-        raise DomainError(N_("ballot.already_voted"))
+        raise DomainError(N_("ballot.already_voted") if voted else N_("ballot.closed"))
     groups = set(json.loads(ballot.groups))
     code = new_receipt()
     session.add(
@@ -516,7 +564,14 @@ async def cast_ballot(
             ballot_id=ballot_id,
             answers=json.dumps(stored, ensure_ascii=False),
             department=member.department if member.department in groups else None,
-            receipt_hash=receipt_hash(code),
+            cast_on=today,
+        )
+    )
+    session.add(
+        BallotReceipt(
+            id=random_key(),
+            ballot_id=ballot_id,
+            receipt_hash=receipt_hash(receipt_key, code),
             cast_on=today,
         )
     )
@@ -547,9 +602,10 @@ async def seal_papers(
 ) -> int:
     """Write papers again, shuffled, with new random ids: the waiting ones once `at_least`
     wait, or (`everything`, at the close) every paper of the ballot in one batch, so that in
-    the end no storage order or system column follows the batches either. The voted
-    electorate rows are rewritten in the same transaction, so no system column pairs a
-    voter's row with a paper. Returns how many papers were written."""
+    the end no storage order or system column follows the batches either. Every receipt of
+    the ballot and the voted electorate rows are rewritten in the same transaction, so no
+    system column pairs a voter's row or a receipt with a paper. Returns how many papers
+    were written."""
     if not everything and await waiting_papers(session, ballot_id=ballot_id) < max(at_least, 1):
         return 0
     condition = col(BallotPaper.ballot_id) == ballot_id
@@ -562,7 +618,6 @@ async def seal_papers(
             .returning(
                 col(BallotPaper.answers),
                 col(BallotPaper.department),
-                col(BallotPaper.receipt_hash),
                 col(BallotPaper.cast_on),
             )
         )
@@ -573,15 +628,28 @@ async def seal_papers(
             "ballot_id": ballot_id,
             "answers": answers,
             "department": department,
-            "receipt_hash": receipt,
             "cast_on": cast_on,
             "sealed": True,
         }
-        for answers, department, receipt, cast_on in taken
+        for answers, department, cast_on in taken
     ]
-    (rng or random.SystemRandom()).shuffle(rows)
+    shuffler = rng or random.SystemRandom()
+    shuffler.shuffle(rows)
     if rows:
         await session.exec(insert(BallotPaper), params=rows)  # in the shuffled order
+    receipts = [
+        {"id": random_key(), "ballot_id": ballot_id, "receipt_hash": hashed, "cast_on": cast_on}
+        for hashed, cast_on in (
+            await session.exec(
+                delete(BallotReceipt)
+                .where(col(BallotReceipt.ballot_id) == ballot_id)
+                .returning(col(BallotReceipt.receipt_hash), col(BallotReceipt.cast_on))
+            )
+        ).all()
+    ]
+    shuffler.shuffle(receipts)
+    if receipts:
+        await session.exec(insert(BallotReceipt), params=receipts)
     await session.exec(
         update(BallotElector)
         .where(col(BallotElector.ballot_id) == ballot_id, col(BallotElector.voted_on).is_not(None))
@@ -591,17 +659,23 @@ async def seal_papers(
     return len(rows)
 
 
-async def check_receipt(session: AsyncSession, *, org_id: int, code: str) -> tuple[Ballot, date]:
+async def check_receipt(
+    session: AsyncSession, *, org_id: int, code: str, receipt_key: bytes
+) -> tuple[Ballot, date]:
     """The ballot a receipt code was counted in and the day, never the choice."""
-    paper = (
+    normal = code.upper().replace("-", "").replace(" ", "")
+    legacy = hashlib.sha256(f"ballot-receipt:{normal}".encode()).hexdigest()  # before 0020
+    receipt = (
         await session.exec(
-            select(BallotPaper).where(BallotPaper.receipt_hash == receipt_hash(code))
+            select(BallotReceipt).where(
+                col(BallotReceipt.receipt_hash).in_([receipt_hash(receipt_key, code), legacy])
+            )
         )
     ).first()
-    ballot = await session.get(Ballot, paper.ballot_id) if paper else None
-    if paper is None or ballot is None or ballot.organization_id != org_id:
+    ballot = await session.get(Ballot, receipt.ballot_id) if receipt else None
+    if receipt is None or ballot is None or ballot.organization_id != org_id:
         raise DomainError(N_("ballot.receipt_unknown"))
-    return ballot, paper.cast_on
+    return ballot, receipt.cast_on
 
 
 # ---- closing and counting ----------------------------------------------------------------------
@@ -693,6 +767,8 @@ class Tally:
     blank: int = 0  # election papers choosing nobody
     departments: dict[str, list[ItemTally]] = field(default_factory=dict)
     department_voted: dict[str, int] = field(default_factory=dict)
+    withheld: bool = False  # fewer than BALLOT_MIN_GROUP voted: the turnout only
+    min_group: int = 1
 
     @property
     def valid(self) -> bool:
@@ -749,8 +825,11 @@ def _count(kind: BallotKind, items: list[ItemTally], answers: list[Any]) -> bool
     return False
 
 
-async def tally(session: AsyncSession, *, ballot_id: int, min_group: int) -> Tally:
-    """Count a closed ballot (refused while it is open: no interim results)."""
+async def tally(
+    session: AsyncSession, *, ballot_id: int, min_group: int, rng: random.Random | None = None
+) -> Tally:
+    """Count a closed ballot (refused while it is open: no interim results). With fewer than
+    `min_group` papers only the turnout is given (`withheld`): no figure, no text."""
     ballot = await session.get(Ballot, ballot_id)
     if ballot is None:
         raise DomainError(N_("ballot.not_found"))
@@ -774,23 +853,49 @@ async def tally(session: AsyncSession, *, ballot_id: int, min_group: int) -> Tal
         if department:
             department_voted[department] += 1
             _count(kind, by_department.setdefault(department, _empty(ballot)), answers)
-    shown = {
-        name: counted
-        for name, counted in sorted(by_department.items())
-        if department_voted[name] >= max(min_group, 1)
-    }
+    voted = len(rows)
+    if voted < max(min_group, 1):  # so few papers that the counts would show each one
+        return Tally(
+            ballot=ballot,
+            electorate=ballot.electorate_size,
+            voted=voted,
+            items=_empty(ballot),
+            withheld=True,
+            min_group=max(min_group, 1),
+        )
+    names = shown_departments(department_voted, voted=voted, min_group=min_group)
+    shown = {name: by_department[name] for name in sorted(names)}
     for counted in shown.values():  # free texts appear once, in the whole count only
         for item in counted:
             item.comments = []
+    shuffler = rng or random.SystemRandom()
+    for item in items:  # each item's own order: the k-th texts of two items share no paper
+        shuffler.shuffle(item.comments)
     return Tally(
         ballot=ballot,
         electorate=ballot.electorate_size,
-        voted=len(rows),
+        voted=voted,
         items=items,
         blank=blank,
         departments=shown,
         department_voted={name: department_voted[name] for name in shown},
+        min_group=max(min_group, 1),
     )
+
+
+def shown_departments(voted_in: Counter[str], *, voted: int, min_group: int) -> list[str]:
+    """The departments whose own figures may be shown: each with at least `min_group` papers,
+    and the papers outside them (the total minus the shown ones) none or at least `min_group`
+    too, so that no subtraction isolates a few voters; the smallest are hidden until it holds
+    (at worst, all of them)."""
+    least = max(min_group, 1)
+    shown = sorted(
+        (name for name, count in voted_in.items() if count >= least),
+        key=lambda name: (voted_in[name], name),
+    )
+    while shown and 0 < voted - sum(voted_in[name] for name in shown) < least:
+        shown.pop(0)  # the smallest shown department joins the rest
+    return shown
 
 
 async def due_to_close(session: AsyncSession, *, org_id: int, now: datetime) -> Sequence[int]:

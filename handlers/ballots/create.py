@@ -36,6 +36,7 @@ from models.ballots import (
     electorate_members,
     is_congress,
     parse_items,
+    receipt_key,
 )
 from models.base import utcnow
 from models.errors import DomainError
@@ -89,7 +90,12 @@ async def check(update: Update, context: UnionContext, code: str) -> None:
         return
     try:
         async with context.db() as session:
-            ballot, day = await check_receipt(session, org_id=context.org_id, code=code)
+            ballot, day = await check_receipt(
+                session,
+                org_id=context.org_id,
+                code=code,
+                receipt_key=receipt_key(context.state.secret),
+            )
     except DomainError as error:
         await say(update, context, context.t(error.key))
         return
@@ -385,6 +391,7 @@ async def confirm(update: Update, context: UnionContext) -> int:
                 new=_new_ballot(draft, now),
                 quorum=settings.ballot_quorum,
                 majority=settings.ballot_majority,
+                min_group=settings.ballot_min_group,
                 now=now,
             )
     except DomainError as error:

@@ -54,6 +54,10 @@ async def send_chart(update: Update, context: UnionContext) -> None:
     counted = await _counted(update, context)
     if counted is None:
         return
+    if counted.withheld:
+        text = context.t("ballot.results_withheld", minimum=counted.min_group)
+        await context.answer(update, text, alert=True)
+        return
     await context.answer(update)
     png = await asyncio.to_thread(chart_png, context.tr, counted)
     await context.bot.send_photo(

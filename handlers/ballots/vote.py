@@ -30,7 +30,7 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
-from models.ballot_text import choice_name, election_question, question, summary
+from models.ballot_text import choice_name, election_question, local_time, question, summary
 from models.ballots import (
     CHOICES,
     COMMENT_LIMIT,
@@ -40,6 +40,7 @@ from models.ballots import (
     cast_ballot,
     get_ballot,
     is_elector,
+    receipt_key,
     seal_papers,
 )
 from models.base import utcnow
@@ -77,14 +78,20 @@ async def _open_ballot(update: Update, context: UnionContext, ballot_id: int) ->
                     key = "ballot.already_voted"
             elif ballot.status == BallotStatus.CANCELLED:
                 key = "ballot.was_cancelled"
+            elif ballot.status == BallotStatus.SCHEDULED:
+                key = "ballot.not_open_yet"
             else:
                 key = "ballot.closed"
     except DomainError as error:
         key = error.key
     if key is not None:
         await context.answer(update)
-        title = ballot.title if key == "ballot.was_cancelled" else ""
-        await say(update, context, context.t(key, title=title))
+        if key == "ballot.not_open_yet":
+            when = local_time(ballot.opens_at, context.settings.zone)
+            await say(update, context, context.t(key, title=ballot.title, when=when))
+        else:
+            title = ballot.title if key == "ballot.was_cancelled" else ""
+            await say(update, context, context.t(key, title=title))
         return None
     return ballot
 
@@ -314,6 +321,7 @@ async def got_confirm(update: Update, context: UnionContext) -> int:
                 ballot_id=ballot.id or 0,
                 member=actor.member,
                 answers=answers,
+                receipt_key=receipt_key(context.state.secret),
                 now=now,
                 today=now.astimezone(context.settings.zone).date(),
             )
@@ -322,6 +330,7 @@ async def got_confirm(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t(error.key, **error.params))
         return _END
     draft.clear()
+    await _write_store(update, context)  # the choices leave the conversation store now
     logger.info("A paper was cast in ballot %s", ballot.id)
     async with context.db() as session:
         await seal_papers(session, ballot_id=ballot.id or 0, at_least=context.settings.ballot_batch)
@@ -330,6 +339,20 @@ async def got_confirm(update: Update, context: UnionContext) -> int:
     except TelegramError:
         logger.warning("A voter's receipt could not be sent (ballot %s)", ballot.id)
     return _END
+
+
+async def _write_store(update: Update, context: UnionContext) -> None:
+    """Write the conversation store at once, so the draft just cleared (the voter's choices)
+    does not stay on disk until the next periodic write."""
+    user = update.effective_user
+    application = context.application
+    if user is None or application.persistence is None:
+        return
+    application.mark_data_for_update_persistence(user_ids=user.id)
+    try:
+        await application.update_persistence()
+    except Exception as exc:  # the paper is stored; the store is written again within seconds
+        logger.warning("The conversation store could not be written now: %s", type(exc).__name__)
 
 
 async def confirm_outside(update: Update, context: UnionContext) -> None:
