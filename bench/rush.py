@@ -141,7 +141,7 @@ async def _seed(app: UnionApplication, members: int, seats: int) -> tuple[int, l
     return activity.id or 0, people
 
 
-async def _fresh_database(url: str | None, workdir: Path, name: str) -> str:
+async def fresh_database(url: str | None, workdir: Path, name: str) -> str:
     """A new SQLite file, or the given PostgreSQL database emptied; migrated to head."""
     if url is None:
         url = f"sqlite+aiosqlite:///{workdir / f'{name}.db'}"
@@ -165,7 +165,7 @@ async def run(
     database_url: str | None = None,
 ) -> Outcome:
     """One rush on a fresh database."""
-    url = await _fresh_database(database_url, workdir, name.split()[0])
+    url = await fresh_database(database_url, workdir, name.split()[0])
     telegram = SlowTelegram()
     settings = make_settings(url, workdir / name)
     app = build_application(settings, request=telegram, use_default_rate_limiter=False)

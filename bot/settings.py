@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.files import write_new_private
@@ -82,6 +82,16 @@ class Settings(BaseSettings):
     background_tasks: bool = True
     # A form nobody touches ends by itself: a committee prompt after a desk button after this
     # many minutes, a member's own form (a suggestion, an aid request...) after these hours.
+    # Secret ballots: a staff-congress 表决 (electorate: the representatives) is valid when at
+    # least BALLOT_QUORUM of them voted and passes with more than BALLOT_MAJORITY of ALL of
+    # them voting for; a department's own figures are shown only where at least
+    # BALLOT_MIN_GROUP voted; papers are sealed (shuffled, new ids) every BALLOT_BATCH votes;
+    # the last reminder goes this many hours before the close.
+    ballot_quorum: str = Field(default="2/3", pattern=r"^\d{1,2}/\d{1,2}$")
+    ballot_majority: str = Field(default="1/2", pattern=r"^\d{1,2}/\d{1,2}$")
+    ballot_min_group: int = Field(default=5, ge=1, le=1000)
+    ballot_batch: int = Field(default=10, ge=2, le=1000)
+    ballot_last_call_hours: int = Field(default=2, ge=1, le=72)
     committee_form_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     member_form_idle_hours: int = Field(default=24, ge=1, le=24 * 14)
 
@@ -91,6 +101,15 @@ class Settings(BaseSettings):
         if not re.match(r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$", value.strip()):
             raise ValueError("QUIET_HOURS must look like 22:00-07:30")
         return value.strip()
+
+    @field_validator("ballot_quorum", "ballot_majority")
+    @classmethod
+    def _share(cls, value: str, info: ValidationInfo) -> str:
+        numerator, denominator = (int(part) for part in value.split("/"))
+        if denominator == 0 or not 0 < numerator <= denominator:
+            name = (info.field_name or "").upper()
+            raise ValueError(f"{name} must be a fraction above 0 and at most 1, like 2/3")
+        return value
 
     @field_validator("owner_ids", "activity_reminder_hours", mode="before")
     @classmethod

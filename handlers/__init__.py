@@ -8,10 +8,13 @@ from __future__ import annotations
 from bot.features import Feature
 from handlers.activities import FEATURE as ACTIVITIES
 from handlers.aid import FEATURE as AID
+from handlers.ballots import FEATURE as BALLOTS
 from handlers.broadcast import FEATURE as BROADCAST
 from handlers.calendar import FEATURE as CALENDAR
+from handlers.ideas import FEATURE as IDEAS
 from handlers.members import FEATURE as MEMBERS
 from handlers.menu import FEATURE as MENU
+from handlers.notices import FEATURE as NOTICES
 from handlers.proposals import FEATURE as PROPOSALS
 from handlers.suggestions import FEATURE as SUGGESTIONS
 
@@ -24,4 +27,7 @@ FEATURES: tuple[Feature, ...] = (
     ACTIVITIES,
     CALENDAR,
     BROADCAST,
+    BALLOTS,
+    NOTICES,
+    IDEAS,
 )

@@ -340,15 +340,18 @@ def private_text_conversation(
     entry_points: list[BaseHandler[Any, Any, Any]],
     on_text: TextCallback,
     on_cancel: StepCallback,
+    extra_states: dict[object, list[BaseHandler[Any, Any, Any]]] | None = None,
 ) -> ConversationHandler[Any]:
     """A button pressed anywhere (often the committee group), then text typed in the presser's
     private chat: one conversation per user. A text for someone else (see `expect_text`) is
-    shown back with Send / Edit / Cancel before `on_text` gets it."""
+    shown back with Send / Edit / Cancel before `on_text` gets it. `extra_states`: steps of
+    the feature's own before the text (e.g. a choice with buttons)."""
     private = filters.ChatType.PRIVATE
     return conversation(
         name=name,
         entry_points=entry_points,
         states={
+            **(extra_states or {}),
             TYPED_TEXT: [
                 MessageHandler(private & filters.TEXT & ~filters.COMMAND, _on_typed(on_text)),
                 MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, _text_expected_again),

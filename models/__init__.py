@@ -13,10 +13,13 @@ from models.aid import (
     AidStandard,
 )
 from models.anonymity import SecretKeyCheck
+from models.ballots import Ballot, BallotElector, BallotPaper
 from models.calendar import CalendarEntry
 from models.desk import DeskCard
 from models.hardship import HardshipFile
+from models.ideas import Idea, IdeaPanelist, IdeaScore, IdeaYear
 from models.members import JoinRequest, Member, MemberRole
+from models.notices import Notice, NoticeObjection
 from models.organizations import Organization
 from models.outbox import Broadcast, OutboxMessage
 from models.proposals import (
@@ -44,15 +47,24 @@ __all__ = [
     "AidLedgerEntry",
     "AidPolicy",
     "AidStandard",
+    "Ballot",
+    "BallotElector",
+    "BallotPaper",
     "Broadcast",
     "CalendarEntry",
     "CongressSession",
     "Department",
     "DeskCard",
     "HardshipFile",
+    "Idea",
+    "IdeaPanelist",
+    "IdeaScore",
+    "IdeaYear",
     "JoinRequest",
     "Member",
     "MemberRole",
+    "Notice",
+    "NoticeObjection",
     "Organization",
     "OutboxMessage",
     "ProcessedUpdate",

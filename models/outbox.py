@@ -346,3 +346,29 @@ async def rewrite_pending(session: AsyncSession, *, message_id: int, text: str) 
     )
     await session.commit()
     return bool(result.rowcount == 1)
+
+
+async def withhold_pending(session: AsyncSession, *, keys: Sequence[str]) -> int:
+    """Keep back what the broadcasts `keys` have not sent yet (e.g. the invitations to a ballot
+    cancelled before the quiet hours ended); returns how many messages were held back."""
+    broadcasts = select(Broadcast.id).where(col(Broadcast.key).in_(list(keys)))
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.broadcast_id).in_(broadcasts),
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.WITHHELD)
+    )
+    await session.commit()
+    return int(result.rowcount or 0)
+
+
+async def reached_members(session: AsyncSession, *, key: str) -> list[int]:
+    """Members the broadcast `key` was sent to (or was being sent to when the bot stopped)."""
+    reached = (OutboxStatus.SENT, OutboxStatus.SENDING, OutboxStatus.UNCERTAIN)
+    return [
+        row.member_id
+        for row in await messages_of(session, key=key)
+        if row.status in reached and row.member_id is not None
+    ]

@@ -194,3 +194,55 @@ async def handled_by(session: AsyncSession, *, org_id: int, member_id: int) -> S
             )
         )
     ).all()
+
+
+@dataclass(frozen=True)
+class HandlingRow:
+    """A numbered proposal with what the handling-results list and the export show."""
+
+    proposal: Proposal
+    lead: str | None  # the lead department (主办), None before assignment
+    co: tuple[str, ...]  # co-handling departments (协办)
+    verdict: str | None  # the proposer's latest rating
+
+
+async def handling_rows(session: AsyncSession, *, session_id: int) -> list[HandlingRow]:
+    """Every numbered proposal of a session by number, with its departments and verdict."""
+    proposals = [
+        proposal
+        for proposal in await proposals_of_session(session, session_id=session_id)
+        if proposal.number is not None
+    ]
+    ids = [proposal.id for proposal in proposals]
+    departments = (
+        await session.exec(
+            select(ProposalAssignment.proposal_id, ProposalAssignment.lead, Department.name)
+            .join(Department, col(Department.id) == ProposalAssignment.department_id)
+            .where(col(ProposalAssignment.proposal_id).in_(ids))
+            .order_by(col(Department.name))
+        )
+    ).all()
+    ratings = (
+        await session.exec(
+            select(ProposalRating)
+            .join(Proposal, col(Proposal.id) == ProposalRating.proposal_id)
+            .where(
+                col(ProposalRating.proposal_id).in_(ids),
+                col(ProposalRating.member_id) == col(Proposal.proposer_member_id),
+            )
+            .order_by(col(ProposalRating.round))
+        )
+    ).all()
+    verdicts = {rating.proposal_id: rating.rating for rating in ratings}
+    rows = []
+    for proposal in proposals:
+        mine = [(lead, name) for pid, lead, name in departments if pid == proposal.id]
+        rows.append(
+            HandlingRow(
+                proposal=proposal,
+                lead=next((name for lead, name in mine if lead), None),
+                co=tuple(name for lead, name in mine if not lead),
+                verdict=verdicts.get(proposal.id or 0),
+            )
+        )
+    return rows

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.i18n import Translator
-from models.proposals import Proposal, ProposalStatus
+from models.proposals import ANSWERED_STATUSES, Proposal, ProposalStatus
 
 CARD_PART_LIMIT = 700  # reasons and measures on a desk card; the full text follows the card
 
@@ -23,6 +23,26 @@ def status_name(tr: Translator, proposal: Proposal) -> str:
     name = tr(f"proposal.status.{proposal.status}")
     if proposal.status == ProposalStatus.ASSIGNED and proposal.rounds > 1:
         return tr("proposal.status_round", status=name, round=proposal.rounds)
+    return name
+
+
+def implementation_name(tr: Translator, proposal: Proposal) -> str:
+    """落实情况 in words (with the reason of 暂不能落实); 未填写落实情况 for an answered proposal
+    without one, "" for one not answered yet."""
+    return implementation_words(
+        tr, proposal.status, proposal.implementation, proposal.implementation_reason
+    )
+
+
+def implementation_words(
+    tr: Translator, status: str, implementation: str | None, reason: str | None
+) -> str:
+    """`implementation_name` of a proposal's values (kept from before a change)."""
+    if implementation is None:
+        return tr("proposal.implementation.unknown") if status in ANSWERED_STATUSES else ""
+    name = tr(f"proposal.implementation.{implementation}")
+    if reason:
+        return tr("proposal.implementation_with_reason", status=name, reason=reason)
     return name
 
 

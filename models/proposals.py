@@ -6,6 +6,9 @@ The life of a proposal:
     submitted ──file──> filed ──assign──> assigned ──answer──> answered
     answered ──satisfied / basically satisfied──> closed
     answered ──dissatisfied──> assigned (another round)        committee may close it instead
+
+Each answer carries an implementation status (落实情况: 已落实 / 正在落实 / 列入计划 / 因条件限制
+暂不能落实 with a reason); the committee may change it later, every setting kept with who and when.
     submitted ──convert──> converted (continues as a suggestion) | ──reject──> not_filed
     draft / cosigning / submitted ──withdraw──> withdrawn      submitted ──merge──> merged
 
@@ -19,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Date, String, Text, UniqueConstraint, func, update
 from sqlalchemy.exc import IntegrityError
@@ -64,6 +68,19 @@ class Rating(StrEnum):
     SATISFIED = "satisfied"  # 满意
     BASIC = "basic"  # 基本满意
     DISSATISFIED = "dissatisfied"  # 不满意
+
+
+class Implementation(StrEnum):
+    """What became of a proposal's measures (落实情况), as its answer or a later update says."""
+
+    DONE = "done"  # 已落实
+    DOING = "doing"  # 正在落实
+    PLANNED = "planned"  # 列入计划
+    CANNOT = "cannot"  # 因条件限制暂不能落实 (with a reason)
+
+
+# The statuses 落实率 counts as implemented.
+IMPLEMENTED = (Implementation.DONE, Implementation.DOING)
 
 
 class ProposalCategory(StrEnum):
@@ -147,6 +164,10 @@ class Proposal(SQLModel, table=True):
     # None with a closed_at: closed by the proposer's (basically) satisfied rating.
     closed_by_member_id: int | None = Field(default=None, foreign_key="member.id")
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The current 落实情况 (None: answered before it was asked, or not answered yet); who set it
+    # and when is in proposal_implementation.
+    implementation: str | None = Field(default=None, sa_type=String(16), nullable=True)
+    implementation_reason: str | None = Field(default=None, sa_type=Text, nullable=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -196,6 +217,21 @@ class ProposalAnswer(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ProposalImplementationChange(SQLModel, table=True):
+    """One setting of a proposal's 落实情况: with an answer, or a later update by the committee."""
+
+    __tablename__ = "proposal_implementation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    round: int
+    status: str = Field(sa_type=String(16))
+    reason: str | None = Field(default=None, sa_type=Text, nullable=True)
+    member_id: int = Field(foreign_key="member.id")
+    with_answer: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class ProposalRating(SQLModel, table=True):
     """A proposer's or co-author's verdict on one round's answer."""
 
@@ -220,7 +256,13 @@ class Figures:
     closed: int
     satisfied: int  # proposer's last rating 满意 or 基本满意
     rated: int
-    implemented: int  # closed with the proposer satisfied or basically satisfied
+    # The 落实情况 of the answered proposals (the `answered` above), by current status;
+    # `unknown`: answered before the status was asked, or closed without an answer.
+    done: int = 0
+    doing: int = 0
+    planned: int = 0
+    cannot: int = 0
+    unknown: int = 0
 
     @staticmethod
     def _rate(part: int, whole: int) -> float | None:
@@ -243,8 +285,16 @@ class Figures:
 
     @property
     def implementation_rate(self) -> float | None:
-        """落实率: closed with the proposer (basically) satisfied, among filed; target 95%."""
-        return self._rate(self.implemented, self.filed)
+        """落实率: 已落实 and 正在落实 among the answered proposals; target 95%.
+
+        The denominator is `answered`, the 已答复 figure shown beside it: proposals whose status
+        is 已答复 or 已办结. A proposal sent back for another round after a 不满意 verdict counts
+        again when its new answer comes (its old answer was not accepted); an unanswered one has
+        nothing to count. Proposals without a status (`unknown`) stay in the denominator, out of
+        the numerator, and their number is shown: the rate never looks better for not knowing.
+        Satisfaction is its own figure and plays no part here.
+        """
+        return self._rate(self.done + self.doing, self.answered)
 
 
 # ---- sessions ----------------------------------------------------------------------------
@@ -549,10 +599,13 @@ async def _guarded(
     allowed: tuple[ProposalStatus, ...],
     values: dict[str, object],
     commit: bool = True,
+    still: tuple[Any, ...] = (),
 ) -> None:
+    """Write `values` while the proposal's status is one of `allowed` (and the `still`
+    conditions hold); otherwise roll back and refuse (already decided)."""
     result = await session.exec(
         update(Proposal)
-        .where(col(Proposal.id) == proposal.id, col(Proposal.status).in_(allowed))
+        .where(col(Proposal.id) == proposal.id, col(Proposal.status).in_(allowed), *still)
         .values(version=Proposal.version + 1, **values)
     )
     if result.rowcount != 1:
@@ -786,30 +839,130 @@ async def lead_department(session: AsyncSession, *, proposal_id: int) -> Departm
     ).first()
 
 
+def implementation_reason(implementation: Implementation, reason: str | None) -> str | None:
+    """The reason 因条件限制暂不能落实 needs (refused when empty); other statuses keep none."""
+    if implementation != Implementation.CANNOT:
+        return None
+    return clean_text(reason, limit=REASON_LIMIT, multiline=True, needs_words=True)
+
+
 async def answer(
-    session: AsyncSession, *, org_id: int, proposal_id: int, actor: Actor, body: str
+    session: AsyncSession,
+    *,
+    org_id: int,
+    proposal_id: int,
+    actor: Actor,
+    body: str,
+    implementation: Implementation | None = None,
+    reason: str | None = None,
 ) -> Proposal:
-    """The lead department's handler, or the committee on its behalf, answers (答复)."""
+    """The lead department's handler, or the committee on its behalf, answers (答复), saying
+    what became of the measures (落实情况; the chat always asks it, None is an answer stored
+    the way they were before it was asked)."""
     proposal = await get_proposal(session, org_id=org_id, proposal_id=proposal_id)
     lead = await lead_department(session, proposal_id=proposal_id)
     is_handler = lead is not None and lead.handler_member_id == actor.id and actor.is_active
     if not (is_handler or actor.is_committee):
         raise DomainError(N_("proposal.not_handler"))
     text = clean_text(body, limit=TEXT_LIMIT, multiline=True, needs_words=True)
+    why = implementation_reason(implementation, reason) if implementation else None
     rounds = proposal.rounds
     await _guarded(
         session,
         proposal=proposal,
         allowed=(ProposalStatus.ASSIGNED,),
-        values={"status": ProposalStatus.ANSWERED},
+        values={
+            "status": ProposalStatus.ANSWERED,
+            "implementation": implementation,
+            "implementation_reason": why,
+        },
+        commit=False,
     )
     session.add(
         ProposalAnswer(
             proposal_id=proposal_id, round=rounds, body=text, answered_by_member_id=actor.id
         )
     )
+    if implementation is not None:
+        session.add(
+            ProposalImplementationChange(
+                proposal_id=proposal_id,
+                round=rounds,
+                status=implementation,
+                reason=why,
+                member_id=actor.id,
+                with_answer=True,
+            )
+        )
     await session.commit()
+    await session.refresh(proposal)
     return proposal
+
+
+async def update_implementation(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    proposal_id: int,
+    actor: Actor,
+    implementation: Implementation,
+    reason: str | None = None,
+) -> Proposal:
+    """The committee changes an answered proposal's 落实情况 later (列入计划 -> 已落实), or fills
+    it in for one answered before it was asked; the change is kept with who and when."""
+    if not actor.is_committee:
+        raise DomainError(N_("desk.not_committee"))
+    why = implementation_reason(implementation, reason)
+    proposal = await get_proposal(session, org_id=org_id, proposal_id=proposal_id)
+    if (proposal.implementation, proposal.implementation_reason) == (implementation, why):
+        raise DomainError(N_("proposal.implementation_unchanged"))
+    rounds = proposal.rounds
+    # Guarded in the database: written only over the value read here, so two committee
+    # members pressing at once store (and tell) one change; the other is told it is done.
+    try:
+        await _guarded(
+            session,
+            proposal=proposal,
+            allowed=IMPLEMENTATION_UPDATABLE,
+            values={"implementation": implementation, "implementation_reason": why},
+            commit=False,
+            still=(
+                col(Proposal.implementation).is_not_distinct_from(proposal.implementation),
+                col(Proposal.implementation_reason).is_not_distinct_from(
+                    proposal.implementation_reason
+                ),
+            ),
+        )
+    except DomainError:
+        await session.refresh(proposal)
+        if (proposal.implementation, proposal.implementation_reason) == (implementation, why):
+            raise DomainError(N_("proposal.implementation_unchanged")) from None
+        raise
+    session.add(
+        ProposalImplementationChange(
+            proposal_id=proposal_id,
+            round=rounds,
+            status=implementation,
+            reason=why,
+            member_id=actor.id,
+        )
+    )
+    await session.commit()
+    await session.refresh(proposal)
+    return proposal
+
+
+async def implementation_changes(
+    session: AsyncSession, *, proposal_id: int
+) -> Sequence[ProposalImplementationChange]:
+    """Every setting of a proposal's 落实情况, oldest first."""
+    return (
+        await session.exec(
+            select(ProposalImplementationChange)
+            .where(ProposalImplementationChange.proposal_id == proposal_id)
+            .order_by(col(ProposalImplementationChange.id))
+        )
+    ).all()
 
 
 async def authors_of(session: AsyncSession, *, proposal: Proposal) -> list[int]:
@@ -937,6 +1090,9 @@ _SUBMITTED_OR_LATER = (
     ProposalStatus.CONVERTED,
     ProposalStatus.NOT_FILED,
 )
+# 已答复 in the figures, and the proposals whose 落实情况 the committee may change later.
+ANSWERED_STATUSES = (ProposalStatus.ANSWERED, ProposalStatus.CLOSED)
+IMPLEMENTATION_UPDATABLE = ANSWERED_STATUSES
 _FILED_OR_LATER = (
     ProposalStatus.FILED,
     ProposalStatus.ASSIGNED,
@@ -964,19 +1120,31 @@ async def session_figures(session: AsyncSession, *, session_id: int) -> Figures:
 
     verdicts = await _proposer_verdicts(session, session_id=session_id)
     good = {Rating.SATISFIED, Rating.BASIC}
+    statuses = (
+        await session.exec(
+            select(Proposal.implementation, func.count())
+            .where(
+                Proposal.session_id == session_id,
+                col(Proposal.status).in_(ANSWERED_STATUSES),
+            )
+            .group_by(col(Proposal.implementation))
+        )
+    ).all()
+    by_implementation = {status: int(count) for status, count in statuses}
+    known = {value.value for value in Implementation}
     return Figures(
         collected=total(_SUBMITTED_OR_LATER) + by_status.get(ProposalStatus.MERGED, 0),
         submitted=total(_SUBMITTED_OR_LATER),
         filed=total(_FILED_OR_LATER),
-        answered=total((ProposalStatus.ANSWERED, ProposalStatus.CLOSED)),
+        answered=total(ANSWERED_STATUSES),
         closed=by_status.get(ProposalStatus.CLOSED, 0),
         satisfied=sum(1 for rating, _status in verdicts.values() if rating in good),
         rated=len(verdicts),
-        implemented=sum(
-            1
-            for rating, status in verdicts.values()
-            if rating in good and status == ProposalStatus.CLOSED
-        ),
+        done=by_implementation.get(Implementation.DONE, 0),
+        doing=by_implementation.get(Implementation.DOING, 0),
+        planned=by_implementation.get(Implementation.PLANNED, 0),
+        cannot=by_implementation.get(Implementation.CANNOT, 0),
+        unknown=sum(count for status, count in by_implementation.items() if status not in known),
     )
 
 

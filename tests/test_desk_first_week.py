@@ -304,6 +304,7 @@ async def test_every_decision_shows_who_and_when_and_cosigners_hear_the_answer_a
 
     since = len(bot.telegram.calls)
     await bot.press(congress.COMMITTEE, pack("pd", "ans", pid), chat=congress.GROUP)
+    await bot.press(congress.COMMITTEE, pack("pd", "ist", pid, "planned"))
     await bot.write(congress.COMMITTEE, "教务处答复：下学期起调整。")
     assert "答复：刘委员，" in card_now(bot).text
     # The proposer rates it; the co-signers read it too, without the rating buttons.
@@ -348,6 +349,7 @@ async def test_a_committee_close_tells_the_proposer_and_every_cosigner_the_note(
     )
     await bot.press(congress.COMMITTEE, pack("pd", "asgok", pid), chat=congress.GROUP)
     await bot.press(congress.COMMITTEE, pack("pd", "ans", pid), chat=congress.GROUP)
+    await bot.press(congress.COMMITTEE, pack("pd", "ist", pid, "planned"))
     await bot.write(congress.COMMITTEE, "已纳入计划。")
     # Not satisfied: the proposer's comment waits for another answer...
     await bot.press(

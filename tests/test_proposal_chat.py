@@ -78,6 +78,7 @@ async def test_the_whole_cycle_from_draft_to_satisfied(bot: BotHarness) -> None:
 
     # The handler answers in chat.
     await bot.press(HANDLER, to_handler.button_data("答复"))
+    await bot.press(HANDLER, bot.telegram.last(HANDLER.id).button_data("正在落实"))
     await bot.write(HANDLER, "已与食堂协商，下周起晚餐供应到七点。")
     answered = await reload(bot, draft.id)
     assert answered.status == ProposalStatus.ANSWERED
@@ -94,6 +95,7 @@ async def test_the_whole_cycle_from_draft_to_satisfied(bot: BotHarness) -> None:
     assert second.status == ProposalStatus.ASSIGNED and second.rounds == 2
     assert "晚自习到九点" in bot.telegram.last(HANDLER.id).text
     await bot.press(HANDLER, bot.telegram.last(HANDLER.id).button_data("答复"))
+    await bot.press(HANDLER, bot.telegram.last(HANDLER.id).button_data("已落实"))
     await bot.write(HANDLER, "增加夜宵窗口，供应到九点。")
     await bot.press(PROPOSER, bot.telegram.last(PROPOSER.id).button_data("满意"))
     closed = await reload(bot, draft.id)
@@ -126,6 +128,7 @@ async def test_committee_answers_for_a_department_without_handler_and_closes(
     await bot.press(COMMITTEE, pack("pd", "asgok", pid), chat=GROUP)
 
     await bot.press(COMMITTEE, pack("pd", "ans", pid), chat=GROUP)
+    await bot.press(COMMITTEE, pack("pd", "ist", pid, "planned"))
     await bot.write(COMMITTEE, "教务处答复：已纳入下学期计划。")
     assert (await reload(bot, pid)).status == ProposalStatus.ANSWERED
     await bot.press(PROPOSER, bot.telegram.last(PROPOSER.id).button_data("不满意"))

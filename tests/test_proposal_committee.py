@@ -20,6 +20,7 @@ from models.proposals import (
     CongressSession,
     Department,
     Filers,
+    Implementation,
     ProposalSigner,
     ProposalStatus,
     Rating,
@@ -406,9 +407,11 @@ async def build_session(bot: BotHarness, school: School) -> dict[int, int]:
         closed      = P1..P12                                = 12
         rated       = proposers' latest verdicts P1..P13     = 13
         satisfied   = P1..P11                                = 11
-        implemented = closed and (basically) satisfied P1..P11 = 11
+        落实情况 (first answers: P1..P7 已落实, P8-P9 正在落实, P10 列入计划, P11 none then
+        已落实 in round 2, P12 暂不能落实, P13 已落实 but back in round 2, P14 none) of the 13
+        answered: 已落实 8 (P1..P7, P11), 正在落实 2, 列入计划 1, 暂不能落实 1, unknown 1 (P14)
         立案率 15/18 = 83.3%   办结率 12/15 = 80%   满意率 11/13 = 84.6%
-        落实率 11/15 = 73.3%   below the 95% target
+        落实率 (8 + 2)/13 = 76.9%   below the 95% target
     """
     day = today(bot)
     wang = await committee_actor(bot, PROPOSER)
@@ -441,11 +444,21 @@ async def build_session(bot: BotHarness, school: School) -> dict[int, int]:
     lead = school.logistics.id or 0
     for n in range(1, 16):
         await call(bot, triage, proposal_id=p[n], actor=committee, outcome=Status.FILED)
+    done, doing, planned = Implementation.DONE, Implementation.DOING, Implementation.PLANNED
+    said = [done] * 7 + [doing, doing, planned, None, Implementation.CANNOT, done, None]
     for n in range(1, 15):
         await call(
             bot, assign, proposal_id=p[n], actor=committee, lead_department_id=lead, today=day
         )
-        await call(bot, answer, proposal_id=p[n], actor=committee, body="已落实。")
+        await call(
+            bot,
+            answer,
+            proposal_id=p[n],
+            actor=committee,
+            body="已落实。",
+            implementation=said[n - 1],
+            reason="经费所限。" if said[n - 1] == Implementation.CANNOT else None,
+        )
 
     async def verdict(n: int, who: Actor, rating: Rating, comment: str | None = None) -> None:
         await call(
@@ -459,7 +472,14 @@ async def build_session(bot: BotHarness, school: School) -> dict[int, int]:
         await verdict(n, wang, Rating.BASIC)
     for n in (11, 12, 13):
         await verdict(n, wang, Rating.DISSATISFIED, "未落实")
-    await call(bot, answer, proposal_id=p[11], actor=committee, body="第二轮：已落实。")
+    await call(
+        bot,
+        answer,
+        proposal_id=p[11],
+        actor=committee,
+        body="第二轮：已落实。",
+        implementation=Implementation.DONE,
+    )
     await verdict(11, wang, Rating.SATISFIED)
     await call(bot, close_by_committee, proposal_id=p[12], actor=committee, note="经费所限。")
 
@@ -501,7 +521,14 @@ async def past_session(bot: BotHarness) -> CongressSession:
         lead_department_id=department.id,
         today=opens,
     )
-    await call(bot, answer, proposal_id=pid, actor=committee, body="已解决。")
+    await call(
+        bot,
+        answer,
+        proposal_id=pid,
+        actor=committee,
+        body="已解决。",
+        implementation=Implementation.DONE,
+    )
     await call(
         bot, rate, proposal_id=pid, actor=wang, rating=Rating.SATISFIED, comment=None, today=opens
     )
@@ -524,7 +551,9 @@ async def test_proposals_shows_hand_computed_figures_and_the_list_by_status(
     assert "立案 15 件（立案率 83.3%）" in text
     assert "已答复 13 件；办结 12 件（办结率 80%）" in text
     assert "满意率 84.6%（满意和基本满意，13 件已评价）" in text
-    assert "落实率 73.3%（目标 95%） ⚠️ 未达标" in text
+    assert "落实率 76.9%（已落实和正在落实占已答复件数；目标 95%） ⚠️ 未达标" in text
+    assert "落实情况：已落实 8 件，正在落实 2 件，列入计划 1 件，因条件限制暂不能落实 1 件" in text
+    assert "另有 1 件已答复提案未填写落实情况（计入已答复件数，不算作落实）" in text
     assert "已达标" not in text
 
     groups = [
@@ -555,7 +584,8 @@ async def test_proposals_shows_hand_computed_figures_and_the_list_by_status(
     assert "立案 1 件（立案率 100%）" in earlier
     assert "已答复 1 件；办结 1 件（办结率 100%）" in earlier
     assert "满意率 100%（满意和基本满意，1 件已评价）" in earlier
-    assert "落实率 100%（目标 95%） ✅ 已达标" in earlier
+    assert "落实率 100%（已落实和正在落实占已答复件数；目标 95%） ✅ 已达标" in earlier
+    assert "未填写落实情况" not in earlier
     assert "「去年的提案」 · 已办结" in earlier
     assert titled(1) not in earlier
 
@@ -571,7 +601,7 @@ async def test_proposals_is_for_the_committee_and_an_empty_session_has_no_rates(
     text = last_text(bot, COMMITTEE)
     assert "征集 0 件，合并后 0 件" in text
     assert "立案 0 件（立案率 —）" in text
-    assert "落实率 —（目标 95%）" in text and "达标" not in text
+    assert "落实率 —（已落实和正在落实占已答复件数；目标 95%）" in text and "达标" not in text
     assert "这次会议还没有提案" in text
 
 

@@ -221,6 +221,7 @@ async def test_three_languages_through_the_whole_cycle(bot: BotHarness) -> None:
     # The answer reaches every author with rating buttons in their language.
     since = mark(bot)
     await bot.press(HANDLER, to_handler.button_data("答复"))
+    await bot.press(HANDLER, bot.telegram.last(HANDLER.id).button_data("已落实"))
     await bot.write(HANDLER, "已与食堂协商，下周起晚餐供应到七点。")
     assert (await reload(bot, pid)).status == ProposalStatus.ANSWERED
     (to_proposer,) = received(bot, PROPOSER, since)
@@ -232,6 +233,10 @@ async def test_three_languages_through_the_whole_cycle(bot: BotHarness) -> None:
     assert labels(to_a) == ["Satisfied", "Basically satisfied", "Dissatisfied"]
     assert to_b.text.startswith(f"📬 提案第1号「{title}」收到第 1 轮答复：")
     assert labels(to_b) == ["满意", "基本满意", "不满意"]
+    # The answer's 落实情况, in each reader's language.
+    assert to_proposer.text.endswith("落實情況：已落實")
+    assert to_a.text.endswith("Implementation: Implemented")
+    assert to_b.text.endswith("落实情况：已落实")
     for message in (to_proposer, to_a, to_b):
         assert "下周起晚餐供应到七点" in message.text
         assert [data for _, data in message.buttons()] == [

@@ -147,6 +147,7 @@ async def answered(bot: BotHarness, school: School, proposal_id: int) -> None:
     await file_it(bot, proposal_id)
     await assign_to(bot, proposal_id, school.logistics.id)
     await bot.press(HANDLER, pack("pd", "ans", proposal_id))
+    await bot.press(HANDLER, pack("pd", "ist", proposal_id, "doing"))
     await bot.write(HANDLER, "已与食堂协商，下周起晚餐供应到七点。")
     assert (await reload(bot, proposal_id)).status == ProposalStatus.ANSWERED
 

@@ -26,6 +26,7 @@ from models.proposals import (
     Department,
     Figures,
     Filers,
+    Implementation,
     Proposal,
     ProposalAnswer,
     ProposalAssignment,
@@ -167,10 +168,24 @@ class School:
             today=today,
         )
 
-    async def answer(self, pid: int, by: Actor | None = None) -> Proposal:
-        """An answer, by the committee unless `by` is given."""
+    async def answer(
+        self,
+        pid: int,
+        by: Actor | None = None,
+        implementation: Implementation | None = None,
+        reason: str | None = None,
+    ) -> Proposal:
+        """An answer, by the committee unless `by` is given (without a 落实情况 unless given,
+        like the answers stored before it was asked)."""
         actor = by or self.committee
-        return await self.call(answer, proposal_id=pid, actor=actor, body="已落实。")
+        return await self.call(
+            answer,
+            proposal_id=pid,
+            actor=actor,
+            body="已落实。",
+            implementation=implementation,
+            reason=reason,
+        )
 
     async def rate(
         self, pid: int, by: Actor, rating: Rating, comment: str | None = None, today: date = TODAY
@@ -819,11 +834,14 @@ async def test_figures_of_a_hand_computed_session(school: School) -> None:
         closed      = P1..P7                                   =  7
         rated       = proposers' latest verdicts, P1..P8       =  8
         satisfied   = P1..P6 (P6 by its round-2 verdict)       =  6
-        implemented = closed and (basically) satisfied, P1..P6 =  6
+        落实情况 of the answered ones (P8 said 已落实 in round 1 but waits for round 2: out)
+            已落实 P1, P2, P6 (round 2; round 1 said 列入计划) = 3   正在落实 P3, P7 = 2
+            列入计划 P4, P10 = 2   暂不能落实 P5 = 1   none (answered before it was asked) P9 = 1
         立案率 filing         = 14 / 18 = 77.8
         办结率 completion     =  7 / 14 = 50.0
         满意率 satisfaction   =  6 /  8 = 75.0
-        落实率 implementation =  6 / 14 = 42.9   (target 95)
+        落实率 implementation = (3 + 2) / 9 answered = 55.6   (target 95; satisfaction plays no
+                                part: P7 is 不满意 yet 正在落实, P4 基本满意 yet only 列入计划)
     """
     reps = school.reps
 
@@ -849,8 +867,21 @@ async def test_figures_of_a_hand_computed_session(school: School) -> None:
         await school.triage(p[n], Status.FILED)
     for n in range(1, 13):
         await school.assign(p[n], department)
+    said = {
+        1: Implementation.DONE,
+        2: Implementation.DONE,
+        3: Implementation.DOING,
+        4: Implementation.PLANNED,
+        5: Implementation.CANNOT,
+        6: Implementation.PLANNED,
+        7: Implementation.DOING,
+        8: Implementation.DONE,
+        9: None,
+        10: Implementation.PLANNED,
+    }
     for n in range(1, 11):
-        await school.answer(p[n])
+        reason = "经费不足" if said[n] == Implementation.CANNOT else None
+        await school.answer(p[n], implementation=said[n], reason=reason)
 
     await school.rate(p[1], proposer(19), Rating.DISSATISFIED, "还不够")  # a co-author
     for n, verdict in ((1, Rating.SATISFIED), (2, Rating.SATISFIED), (3, Rating.SATISFIED)):
@@ -859,7 +890,7 @@ async def test_figures_of_a_hand_computed_session(school: School) -> None:
         await school.rate(p[n], proposer(n), Rating.BASIC)
     for n in (6, 7, 8):
         await school.rate(p[n], proposer(n), Rating.DISSATISFIED, "未落实")
-    await school.answer(p[6])
+    await school.answer(p[6], implementation=Implementation.DONE)
     await school.rate(p[6], proposer(6), Rating.SATISFIED)
     await school.close(p[7])
 
@@ -882,7 +913,11 @@ async def test_figures_of_a_hand_computed_session(school: School) -> None:
         closed=7,
         satisfied=6,
         rated=8,
-        implemented=6,
+        done=3,
+        doing=2,
+        planned=2,
+        cannot=1,
+        unknown=1,
     )
     rates = (
         figures.filing_rate,
@@ -890,4 +925,4 @@ async def test_figures_of_a_hand_computed_session(school: School) -> None:
         figures.satisfaction_rate,
         figures.implementation_rate,
     )
-    assert rates == (77.8, 50.0, 75.0, 42.9)
+    assert rates == (77.8, 50.0, 75.0, 55.6)

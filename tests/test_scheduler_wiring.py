@@ -24,7 +24,9 @@ from bot.settings import Settings
 from models.calendar import CalendarEntry
 from scheduler.activity_jobs import ACTIVITY_JOB
 from scheduler.aid_jobs import AID_JOB
+from scheduler.ballot_jobs import BALLOT_JOB
 from scheduler.calendar_jobs import job_id
+from scheduler.notice_jobs import NOTICE_JOB
 from scheduler.proposal_jobs import PROPOSAL_JOB
 from scheduler.setup import HOUSEKEEPING_JOB, build_scheduler, missed_run
 from scheduler.stopping import RunningJobs, stop_gracefully
@@ -51,6 +53,8 @@ async def test_background_tasks_start_plan_every_entry_and_stop(
             PROPOSAL_JOB,
             AID_JOB,
             ACTIVITY_JOB,
+            BALLOT_JOB,
+            NOTICE_JOB,
         }
         # An entry whose time passed today within its grace runs at start and is planned
         # again when it ends: wait for that rather than catch it in between.

@@ -9,8 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from babel import Locale
-from babel.dates import format_date
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, filters
@@ -21,6 +19,7 @@ from bot.i18n import LANGUAGES, Translator
 from handlers.aid.buttons import AidCorrectionDecision, AidDeskCard, AidNoticePublish
 from handlers.aid.desk import case_label, now
 from handlers.common import keyboard, refuse, require_member, say
+from handlers.notices.publishing import publish
 from handlers.review_desk import desk_chats, post_card, refresh_cards
 from models.aid import (
     MAX_CAP_COUNT,
@@ -52,6 +51,8 @@ from models.aid import (
 from models.errors import N_, DomainError, InputError
 from models.members import Actor
 from models.members_queries import members_by_id
+from models.notice_text import day_words
+from models.notices import NO_AUDIENCE, NoticeKind, open_notice
 from models.organizations import get_organization
 from models.validation import ascii_number
 from models.written import count as count_of
@@ -389,9 +390,11 @@ async def _rules_text(context: UnionContext) -> str:
 # ---- /aidnotice --------------------------------------------------------------------------
 
 
-def day_words(tr: Translator, day: date) -> str:
-    """A day as a notice writes it: 2026年12月5日, December 5, 2026."""
-    return format_date(day, format="long", locale=Locale.parse(tr.language, sep="-"))
+def notice_body(tr: Translator, lines: list[tuple[str, int]]) -> str:
+    """The public notice's lines: masked names and amounts, and the total."""
+    body = [f"{name}　¥{yuan(amount)}" for name, amount in lines]
+    body.append(tr("aid.notice_total", count=len(lines), amount=yuan(sum(a for _, a in lines))))
+    return "\n".join(body)
 
 
 def notice_text(
@@ -406,11 +409,13 @@ def notice_text(
     """The public notice: masked names and amounts only, and its period (`days` days from
     `start`, the union's today, both ends included)."""
     end = start + timedelta(days=days - 1)
-    body = [tr("aid.notice_title", org=org_name, year=year)]
-    body += [f"{name}　¥{yuan(amount)}" for name, amount in lines]
-    body.append(tr("aid.notice_total", count=len(lines), amount=yuan(sum(a for _, a in lines))))
-    body.append(tr("aid.notice_period", start=day_words(tr, start), end=day_words(tr, end)))
-    return "\n".join(body)
+    return "\n".join(
+        [
+            tr("aid.notice_title", org=org_name, year=year),
+            notice_body(tr, lines),
+            tr("aid.notice_period", start=day_words(tr, start), end=day_words(tr, end)),
+        ]
+    )
 
 
 def _notice(context: UnionContext, tr: Translator, year: int, lines: list[tuple[str, int]]) -> str:
@@ -471,13 +476,26 @@ async def publish_notice(update: Update, context: UnionContext) -> None:
     if not policy.public_notice or org.disclosure_chat_id is None or not lines:
         await context.answer(update, context.t("aid.notice_off"), alert=True)
         return
+    # Published as a 公示 (models.notices): members can object through the channel's button,
+    # and the notice is marked at the end of its AID_NOTICE_DAYS calendar days.
     tr = context.i18n.get(context.settings.default_language)
-    try:
-        await context.bot.send_message(
-            org.disclosure_chat_id,
-            _notice(context, tr, year, lines),
+    start = _today(context).date()
+    org_name = context.settings.organization_name_for(tr.language)
+    title = tr("aid.notice_title", org=org_name, year=year).removeprefix("📢").strip()
+    async with context.db() as session:
+        notice = await open_notice(
+            session,
+            org_id=context.org_id,
+            title=title,
+            body=notice_body(tr, lines),
+            starts_on=start,
+            ends_on=start + timedelta(days=context.settings.aid_notice_days - 1),
+            audience=NO_AUDIENCE,
+            kind=NoticeKind.AID,
+            created_by=actor.id,
         )
-    except TelegramError:
+    published = await publish(context, notice)
+    if not published.posted:
         await context.answer(update, context.t("aid.notice_failed"), alert=True)
         return
     logger.info("Aid notice for %s published by member %s", year, actor.id)

@@ -1,5 +1,6 @@
 """Proposals to the staff congress (教代会提案): filing and co-signing, the review desk, the
-departments' answers and the authors' ratings, and the congress sessions."""
+departments' answers with their 落实情况 and the authors' ratings, the congress sessions, and
+the handling results (export, publishing)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from telegram.ext import Application
 
 from bot.features import Audience, CommandSpec, DeepLink, Feature, MenuEntry
 from bot.forms import Form
-from handlers.proposals import answers, congress, desk, filing, recovery
+from handlers.proposals import answers, congress, desk, filing, handling, recovery
 from handlers.proposals.buttons import ProposalCoHandler, ProposalDesk, ProposalLead, ProposalMerge
 from models.errors import N_
-from models.proposals import Filers, ProposalCategory, ProposalStatus, Rating
+from models.proposals import Filers, Implementation, ProposalCategory, ProposalStatus, Rating
 from scheduler.proposal_jobs import PROPOSAL_DAY
 
 
@@ -29,6 +30,8 @@ def _keys() -> set[str]:
         {f"proposal.status.{value}" for value in ProposalStatus}
         | {f"proposal.category.{value}" for value in ProposalCategory}
         | {f"proposal.rating.{value}" for value in Rating}
+        | {f"proposal.implementation.{value}" for value in Implementation}
+        | {f"congress.column.{column}" for column in handling.COLUMNS}
         | {f"congress.filers.{value}" for value in Filers}
         | {f"proposal.decision.{value}" for value in ("filed", *desk.DECISIONS.values())}
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.buttons import Button, Id
-from models.proposals import Filers, ProposalCategory
+from models.proposals import Filers, Implementation, ProposalCategory
 
 YesOrCancel = Literal["yes", "cancel"]
 ReplyDays = Literal["15", "30", "60"]
@@ -67,6 +67,7 @@ class ProposalDesk(Button, prefix="pd"):
         "close",
         "exc",
         "asgok",
+        "impl",  # 更新落实情况 (the committee, on an answered or closed proposal)
     ]
     proposal_id: Id
 
@@ -93,6 +94,14 @@ class ProposalCoHandler(Button, prefix="pd:co"):
 
     proposal_id: Id
     department_id: Id
+
+
+@dataclass(frozen=True)
+class ImplementationPick(Button, prefix="pd:ist"):
+    """落实情况 chosen with an answer or a later update (in the presser's private chat)."""
+
+    proposal_id: Id
+    status: Implementation
 
 
 # ---- pr: the authors' rating -------------------------------------------------------------
@@ -147,6 +156,22 @@ class CongressFigures(Button, prefix="cg:fig"):
     """Another session's figures and list."""
 
     session_id: Id
+
+
+@dataclass(frozen=True)
+class CongressExport(Button, prefix="cg:xlsx"):
+    """The session's proposals and their handling as a spreadsheet."""
+
+    session_id: Id
+
+
+@dataclass(frozen=True)
+class CongressPublish(Button, prefix="cg:pub"):
+    """Publish the session's handling results (办理结果) to the disclosure channel: asked once
+    ("ask"), then posted ("yes") or left ("no")."""
+
+    session_id: Id
+    step: Literal["ask", "yes", "no"]
 
 
 @dataclass(frozen=True)

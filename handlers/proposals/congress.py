@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.buttons import ButtonHandler
+from bot.buttons import Button, ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
@@ -34,12 +34,15 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
+from handlers.proposals import handling
 from handlers.proposals.buttons import (
     CongressConfirm,
     CongressCosigners,
+    CongressExport,
     CongressFigures,
     CongressFilers,
     CongressOpen,
+    CongressPublish,
     CongressReplyDays,
     Cosigners,
     HandlerPick,
@@ -390,7 +393,8 @@ def _percent(tr: Translator, value: float | None) -> str:
 
 
 def figures_text(tr: Translator, congress: CongressSession, figures: Figures) -> str:
-    """The figures every annual report gives, with the 95% implementation target."""
+    """The figures every annual report gives, with the 95% target of 落实率 and the 落实情况
+    counts behind it (how many answers have none, too)."""
     implementation = figures.implementation_rate
     if implementation is None:
         verdict = ""
@@ -398,7 +402,7 @@ def figures_text(tr: Translator, congress: CongressSession, figures: Figures) ->
         verdict = tr("congress.target_met")
     else:
         verdict = tr("congress.target_missed")
-    return tr(
+    text = tr(
         "congress.figures",
         name=congress.name,
         collected=figures.collected,
@@ -414,6 +418,16 @@ def figures_text(tr: Translator, congress: CongressSession, figures: Figures) ->
         target=f"{IMPLEMENTATION_TARGET:g}%",
         verdict=verdict,
     )
+    text += "\n" + tr(
+        "congress.implementation_counts",
+        done=figures.done,
+        doing=figures.doing,
+        planned=figures.planned,
+        cannot=figures.cannot,
+    )
+    if figures.unknown:
+        text += "\n" + tr("congress.implementation_unknown", count=figures.unknown)
+    return text
 
 
 async def list_proposals(update: Update, context: UnionContext) -> None:
@@ -473,8 +487,13 @@ async def _send_session(update: Update, context: UnionContext, congress: Congres
         for other in sessions
         if other.id != congress.id
     ]
+    session_id = congress.id or 0
+    tools: list[list[tuple[str, Button]]] = [
+        [(tr("congress.btn_export"), CongressExport(session_id))],
+        [(tr("congress.btn_publish"), CongressPublish(session_id, "ask"))],
+    ]
     text = "\n\n".join(parts)
-    await say(update, context, text[:4000], keyboard(*others[:10]) if others else None)
+    await say(update, context, text[:4000], keyboard(*tools, *others[:10]))
 
 
 async def _send_card(
@@ -629,6 +648,8 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("proposals", list_proposals, filters=private))
     application.add_handler(CommandHandler("departments", manage_departments, filters=private))
     application.add_handler(ButtonHandler(CongressFigures, session_pressed))
+    application.add_handler(ButtonHandler(CongressExport, handling.export_session))
+    application.add_handler(ButtonHandler(CongressPublish, handling.publish_pressed))
     application.add_handler(ButtonHandler(HandlerPick, handler_pick))
     application.add_handler(ButtonHandler(HandlerSet, handler_set))
 

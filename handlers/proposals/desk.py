@@ -32,8 +32,17 @@ from models.proposal_queries import (
     proposals_of_session,
     ratings_of,
 )
-from models.proposal_text import CARD_PART_LIMIT, body, chunks, is_clipped, label, status_name
+from models.proposal_text import (
+    CARD_PART_LIMIT,
+    body,
+    chunks,
+    implementation_name,
+    is_clipped,
+    label,
+    status_name,
+)
 from models.proposals import (
+    IMPLEMENTATION_UPDATABLE,
     CongressSession,
     Proposal,
     ProposalAnswer,
@@ -42,6 +51,7 @@ from models.proposals import (
     authors_of,
     convert_to_suggestion,
     get_proposal,
+    implementation_changes,
     mark_excellent,
     merge,
     signers_of,
@@ -127,7 +137,9 @@ async def render_card(
         signers = await signers_of(session, proposal_id=proposal_id)
         handling = await assignments_of(session, proposal_id=proposal_id)
         reply = await latest_answer(session, proposal_id=proposal_id)
+        changes = await implementation_changes(session, proposal_id=proposal_id)
         deciders = [
+            *(change.member_id for change in changes),
             proposal.decided_by_member_id,
             proposal.assigned_by_member_id,
             proposal.closed_by_member_id,
@@ -177,6 +189,24 @@ async def render_card(
         lines.append(tr("proposal.card_due", date=proposal.reply_due.isoformat()))
     if reply is not None:
         lines.append(tr("proposal.card_answer", round=reply.round, text=_snippet(reply.body)))
+    implementation = implementation_name(tr, proposal)
+    if implementation:
+        lines.append(tr("proposal.card_implementation", status=implementation))
+    for change in changes[-5:]:  # who set each status and when, like the decisions above
+        key = (
+            "proposal.card_implementation_answer"
+            if change.with_answer
+            else ("proposal.card_implementation_changed")
+        )
+        member = people.get(change.member_id)
+        lines.append(
+            tr(
+                key,
+                status=tr(f"proposal.implementation.{change.status}"),
+                who=member.real_name if member else "?",
+                when=local_time(context, change.created_at),
+            )
+        )
     for verdict in verdicts:
         text = tr(f"proposal.rating.{verdict.rating}")
         if verdict.comment:
@@ -276,6 +306,8 @@ def card_buttons(tr: Translator, proposal: Proposal) -> InlineKeyboardMarkup | N
         )
     elif status == ProposalStatus.ANSWERED:
         rows.append([(tr("proposal.btn_close"), ProposalDesk("close", pid))])
+    if status in IMPLEMENTATION_UPDATABLE:
+        rows.append([(tr("proposal.btn_implementation"), ProposalDesk("impl", pid))])
     if status in _EXCELLENT_ALLOWED:
         key = "proposal.btn_unmark_excellent" if proposal.excellent else "proposal.btn_excellent"
         rows.append([(tr(key), ProposalDesk("exc", pid))])

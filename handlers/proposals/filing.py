@@ -48,7 +48,7 @@ from handlers.review_desk import post_under_cards
 from models.errors import DomainError
 from models.members import Actor
 from models.proposal_queries import MemberProposal, proposals_of_member, similar_proposals
-from models.proposal_text import ProposalDraftText, body, label, status_name
+from models.proposal_text import ProposalDraftText, body, implementation_name, label, status_name
 from models.proposals import (
     TEXT_LIMIT,
     TITLE_LIMIT,
@@ -552,7 +552,11 @@ async def mine_section(
 
 def _mine_line(tr: Translator, row: MemberProposal) -> str:
     role = tr("proposal.mine_own") if row.own else tr("proposal.mine_cosigned")
-    return f"• {label(tr, row.proposal)} · {status_name(tr, row.proposal)} ({role})"
+    line = f"• {label(tr, row.proposal)} · {status_name(tr, row.proposal)} ({role})"
+    implementation = implementation_name(tr, row.proposal)
+    if implementation:
+        line += "\n  " + tr("proposal.mine_implementation", status=implementation)
+    return line
 
 
 def register(application: Application) -> None:

@@ -24,7 +24,10 @@ NOT_KEYS = {
     "proposal.id",
     "aid_case.id",
     "activity.id",
+    "ballot.id",
     "suggestion_category.id",
+    "notice.id",
+    "idea.id",
     "apscheduler.executors.default",  # a logger name (scheduler/stopping.py)
 }
 
