@@ -202,7 +202,8 @@ def test_proposal_with_cosigners_through_triage_and_rating(tmp_path: Path, url: 
 
         to_handler = client.wait_for(HANDLER.id, "canteen")
         client.press(HANDLER, to_handler, "答复")
-        client.wait_for(HANDLER.id, "答复")
+        client.tap(HANDLER, "pd:ist:")  # the 落实情况 first (issue 17), then the answer
+        client.wait_for(HANDLER.id, "落实情况：")
         client.write(HANDLER, "From next week dinner is served until 19:00.")
         client.wait_for(TEACHER.id, "dinner is served")
         client.tap(TEACHER, "pr:rate:")
