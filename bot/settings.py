@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -92,6 +93,13 @@ class Settings(BaseSettings):
     ballot_min_group: int = Field(default=5, ge=1, le=1000)
     ballot_batch: int = Field(default=10, ge=2, le=1000)
     ballot_last_call_hours: int = Field(default=2, ge=1, le=72)
+    # The two school terms (学期) as month-day: the first (autumn) term starts on TERM1_START
+    # of a school year and the second on TERM2_START of the next calendar year; each runs to
+    # the day before the other starts. Reports by term and the term tasks use them.
+    term1_start: str = Field(default="09-01", pattern=r"^\d{2}-\d{2}$")
+    term2_start: str = Field(default="02-20", pattern=r"^\d{2}-\d{2}$")
+    # Suggestions answered within this many days count as answered in time in the reports.
+    suggestion_answer_days: int = Field(default=7, ge=1, le=90)
     committee_form_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     member_form_idle_hours: int = Field(default=24, ge=1, le=24 * 14)
 
@@ -109,6 +117,19 @@ class Settings(BaseSettings):
         if denominator == 0 or not 0 < numerator <= denominator:
             name = (info.field_name or "").upper()
             raise ValueError(f"{name} must be a fraction above 0 and at most 1, like 2/3")
+        return value
+
+    @field_validator("term1_start", "term2_start")
+    @classmethod
+    def _month_day(cls, value: str, info: ValidationInfo) -> str:
+        month, day = (int(part) for part in value.split("-"))
+        try:
+            date(2024, month, day)  # a leap year: 02-29 is refused below, not here
+        except ValueError as exc:
+            name = (info.field_name or "").upper()
+            raise ValueError(f"{name} must be a month and day like 09-01") from exc
+        if (month, day) == (2, 29):
+            raise ValueError("a term cannot start on 29 February: it is not in every year")
         return value
 
     @field_validator("owner_ids", "activity_reminder_hours", mode="before")

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.calendar import AudienceType
 from models.hardship import FileStatus, HardshipFile
-from models.members import Gender, Member, MemberRole, MemberStatus, Role
+from models.members import COMMITTEE_OFFICES, Gender, Member, MemberRole, MemberStatus, Role
 
 
 def _birthday_condition(today: date) -> Any:
@@ -55,7 +55,7 @@ async def audience_members(
         roles = (
             [Role.REPRESENTATIVE]
             if kind == AudienceType.REPRESENTATIVES
-            else [Role.COMMITTEE, Role.CHAIR]
+            else list(COMMITTEE_OFFICES)
         )
         holders = select(MemberRole.member_id).where(col(MemberRole.role).in_(roles))
         statement = statement.where(col(Member.id).in_(holders))

@@ -36,8 +36,18 @@ class Role(StrEnum):
 
     REPRESENTATIVE = "representative"  # 教代会代表
     COMMITTEE = "committee"  # 工会委员
-    TREASURER = "treasurer"  # 经费 / 经审
+    TREASURER = "treasurer"  # 财务: manages the money and pays
     CHAIR = "chair"  # 工会主席
+    VICE_CHAIR = "vice_chair"  # 副主席: a committee member by office
+    WOMEN_CHAIR = "women_chair"  # 女工委主任: a committee member by office
+    AUDITOR = "auditor"  # 经审委员: reads the books, never pays (never also 财务)
+    GROUP_LEADER = "group_leader"  # 工会小组长: heads one department's union group
+
+
+# Offices that make their holder a committee member (decides at the desk).
+COMMITTEE_OFFICES = frozenset({Role.COMMITTEE, Role.CHAIR, Role.VICE_CHAIR, Role.WOMEN_CHAIR})
+# Who may read the books and reports (台账, /report): the committee, 财务 and 经审.
+BOOK_READERS = COMMITTEE_OFFICES | {Role.TREASURER, Role.AUDITOR}
 
 
 class Gender(StrEnum):
@@ -188,7 +198,12 @@ class Actor:
     @property
     def is_committee(self) -> bool:
         """Committee members and the chair decide things."""
-        return self.is_active and bool(self.roles & {Role.COMMITTEE, Role.CHAIR})
+        return self.is_active and bool(self.roles & COMMITTEE_OFFICES)
+
+    @property
+    def may_read_books(self) -> bool:
+        """The committee, 财务 and 经审 read the books and reports; nobody else."""
+        return self.is_active and bool(self.roles & BOOK_READERS)
 
     @property
     def is_chair(self) -> bool:
@@ -650,7 +665,7 @@ async def committee_telegram_ids(session: AsyncSession, *, org_id: int) -> list[
         .where(
             Member.organization_id == org_id,
             Member.status == MemberStatus.ACTIVE,
-            col(MemberRole.role).in_([Role.COMMITTEE, Role.CHAIR]),
+            col(MemberRole.role).in_(list(COMMITTEE_OFFICES)),
             col(Member.telegram_user_id).is_not(None),
         )
         .distinct()

@@ -27,6 +27,7 @@ from models.outbox import Broadcast, BroadcastKind, Recipient, enqueue
 from scheduler.dates import RuleError, next_occurrence, occurrences
 from scheduler.render import fill, pick, picked_language
 from scheduler.runtime import Runtime
+from scheduler.task_extras import extra_block
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +179,7 @@ async def recipients_for(
             org = await get_organization(session, runtime.org_id)
             if org.committee_chat_id is not None:
                 text = fill(pick(entry.messages, default, default), figures)
+                text = await _with_extra(session, runtime, entry, occurrence, text, default)
                 return [Recipient(chat_id=org.committee_chat_id, text=text)]
             members = await audience_members(
                 session,
@@ -189,7 +191,14 @@ async def recipients_for(
             return [
                 Recipient(
                     chat_id=member.telegram_user_id or 0,
-                    text=fill(pick(entry.messages, member.language, default), figures),
+                    text=await _with_extra(
+                        session,
+                        runtime,
+                        entry,
+                        occurrence,
+                        fill(pick(entry.messages, member.language, default), figures),
+                        member.language or default,
+                    ),
                     member_id=member.id,
                 )
                 for member in members
@@ -209,6 +218,25 @@ async def recipients_for(
         )
         for member in members
     ]
+
+
+async def _with_extra(
+    session: AsyncSession,
+    runtime: Runtime,
+    entry: CalendarEntry,
+    occurrence: date,
+    text: str,
+    language: str,
+) -> str:
+    """The task's text with its extra block (a list, the month's figures) when it has one."""
+    block = await extra_block(
+        session,
+        key=entry.key,
+        org_id=runtime.org_id,
+        occurrence=occurrence,
+        tr=runtime.i18n.get(language),
+    )
+    return f"{text}\n\n{block}" if block else text
 
 
 def _member_text(runtime: Runtime, entry: CalendarEntry, member: Member) -> str:
