@@ -20,6 +20,7 @@ from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
 
 from bot.i18n import Translator
+from docs.report_images import write_samples
 from models.ballot_exports import cjk_font_path
 from models.reports.charts import drawn_charts, report_charts
 from models.reports.figures import ActivityFigures, AidFigures, Count, MemberFigures, MonthCount
@@ -174,3 +175,10 @@ def test_english_charts_speak_english() -> None:
     ]
     aid_types = [label.get_text() for label in drawn[0].figure.axes[0].get_yticklabels()]
     assert aid_types[:2] == ["Hospital visit", "Childbirth"]
+
+
+def test_the_sample_pictures_for_the_guide(tmp_path: Path) -> None:
+    """docs/report_images.py writes the README's pictures from the seed's year."""
+    written = write_samples(tmp_path)
+    assert [path.name for path in written] == ["report-aid.png", "report-proposals.png"]
+    assert all(path.read_bytes().startswith(PNG) for path in written)

@@ -185,7 +185,8 @@ def _proposals(figures: ReportFigures, tr: Translator, font: FontProperties) -> 
         offset = (number - (len(sessions) - 1) / 2) * width
         values = [counts.get(status, 0) for status in statuses]
         places = [p + offset for p in positions]
-        axes.bar(places, values, width, label=title)
+        colour = "#4C72B0" if len(sessions) == 1 else None
+        axes.bar(places, values, width, label=title, color=colour)
         _bar_labels(axes, places, values)
     if len(sessions) > 1:
         for text in axes.legend(prop=font).get_texts():
