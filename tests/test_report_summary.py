@@ -72,6 +72,8 @@ def test_the_seed_year_in_the_seed_sentences(hans: Translator, seed_charts: list
     document = opened(summary_docx(seed_figures(), seed_charts, hans))
     texts = body(document)
     assert texts[0] == "实验小学工会2026年工作总结（初稿）"
+    assert document.core_properties.title == texts[0]
+    assert document.core_properties.author == "实验小学工会"
     assert document.paragraphs[0].style is not None
     assert document.paragraphs[0].style.name == "Title"
     assert "初稿" in texts[1] and "台账" in texts[1] and "【】" in texts[1]
@@ -92,7 +94,7 @@ def test_the_seed_year_in_the_seed_sentences(hans: Translator, seed_charts: list
         "本年度组织民主测评和表决3次；发布公示5项，其中1项在公示期内收到异议；"
         "征集合理化建议54条，采纳17条。"
     ) in democracy
-    assert ("本年度新建困难职工档案6户，撤档2户，截至2026年12月31日在档困难职工6户。") in section(
+    assert ("本年度新建困难职工档案6户，撤档2户。截至2026年12月31日，在档困难职工6户。") in section(
         document, "三、维权帮扶"
     )
     assert section(document, "四、文体活动")[0] == (
@@ -150,7 +152,8 @@ def test_a_zero_figure_writes_no_sentence(hans: Translator) -> None:
             AidLine("hospital", cases=0, people=0, paid=0),
             AidLine("childbirth", cases=5, people=5, paid=250_000),
             AidLine("retirement", cases=2, people=2, paid=0),
-        )
+        ),
+        visits_without_money=3,
     )
     rates = SessionRates(
         collected=12, submitted=12, filed=0, answered=0, closed=0, satisfied=0, rated=0
@@ -166,9 +169,10 @@ def test_a_zero_figure_writes_no_sentence(hans: Translator) -> None:
     assert "住院" not in care
     assert (
         "本年度工会看望产妇员工5名，送去慰问金2,500元；慰问退休员工2名。总计慰问金2,500元。"
+        "此外，工会上门看望、电话慰问员工3人次（未发放慰问金）。"
     ) in texts
     assert "召开第八届教代会第一次会议，共征集提案12条。" in texts  # nothing merged, filed, rated
-    assert "本年度截至2026年12月31日在档困难职工4户。" in texts
+    assert "截至2026年12月31日，在档困难职工4户。" in texts
     assert texts[3].startswith("截至2026年12月31日，工会共有会员126人，退休会员12人，")
     assert "本年度新入会9人。" in texts[3]
     zero = re.compile(r"(?<![\d,.])0(人|名|条|件|次|户|元|%)|。。|，。|；。")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
 from models.ballot_exports import cjk_font_path
-from models.reports.figures import MonthCount, ReportFigures
+from models.reports.figures import AidFigures, AidLine, MonthCount, ReportFigures
 from models.reports.period import PeriodKind, ReportPeriod
 
 if TYPE_CHECKING:
@@ -85,6 +85,17 @@ def label(tr: Translator, key: str, prefix: str = "") -> str:
     return key
 
 
+def aid_lines(aid: AidFigures) -> list[AidLine]:
+    """The aid types with cases or money, in the order a union lists them."""
+    return sorted(
+        (line for line in aid.lines if line.cases or line.paid),
+        key=lambda line: (
+            AID_ORDER.index(line.aid_type) if line.aid_type in AID_ORDER else len(AID_ORDER),
+            line.aid_type,
+        ),
+    )
+
+
 def report_charts(figures: ReportFigures, tr: Translator) -> list[Chart]:
     """The charts that have something to show, as PNG images."""
     return [
@@ -121,13 +132,7 @@ def drawn_charts(figures: ReportFigures, tr: Translator) -> list[DrawnChart]:
 
 def _aid(figures: ReportFigures, tr: Translator, font: FontProperties) -> Figure | None:
     """Two panels side by side: 人次 and money (yuan) per aid type."""
-    lines = sorted(
-        (line for line in figures.aid.lines if line.cases or line.paid),
-        key=lambda line: (
-            AID_ORDER.index(line.aid_type) if line.aid_type in AID_ORDER else len(AID_ORDER),
-            line.aid_type,
-        ),
-    )
+    lines = aid_lines(figures.aid)
     if not lines:
         return None
     names = [label(tr, line.aid_type, "aid.type.") for line in lines]

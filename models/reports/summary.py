@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
 from models.aid import yuan
 from models.proposals import Figures as SessionRates
-from models.reports.charts import AID_ORDER, Chart, label, period_name
+from models.reports.charts import Chart, aid_lines, label, period_name
 from models.reports.figures import AidLine, Count, ReportFigures
 from models.reports.period import PeriodKind
 
@@ -81,6 +81,7 @@ def summary_docx(figures: ReportFigures, charts: list[Chart], tr: Translator) ->
         tr("report.summary.title", org=figures.organization, period=period), style="Title"
     )
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _properties(document, title.text, figures.organization)
     write.note(tr("report.summary.draft_note", period=period))
 
     write.heading("report.summary.heading_organization")
@@ -240,13 +241,7 @@ def democracy_sentences(figures: ReportFigures, tr: Translator) -> list[str]:
 def care_sentences(figures: ReportFigures, tr: Translator) -> list[str]:
     """Care and aid as the seed writes it, the total, the hardship files."""
     aid = figures.aid
-    lines = sorted(
-        (line for line in aid.lines if line.cases or line.paid),
-        key=lambda line: (
-            AID_ORDER.index(line.aid_type) if line.aid_type in AID_ORDER else len(AID_ORDER),
-            line.aid_type,
-        ),
-    )
+    lines = aid_lines(aid)
     ledger = ""
     if lines:
         ledger = tr(
@@ -259,7 +254,7 @@ def care_sentences(figures: ReportFigures, tr: Translator) -> list[str]:
     extra = _sentence(tr, [visits and tr("report.summary.aid_visits", visits=_number(visits))])
     total = _sentence(tr, [aid.paid and tr("report.summary.aid_total", amount=yuan(aid.paid))])
     hardship = figures.hardship
-    files = _in_period(
+    moved = _in_period(
         tr,
         _this(figures, tr),
         [
@@ -267,15 +262,15 @@ def care_sentences(figures: ReportFigures, tr: Translator) -> list[str]:
             and tr("report.summary.hardship_opened", opened=_number(hardship.opened)),
             hardship.closed
             and tr("report.summary.hardship_closed", closed=_number(hardship.closed)),
-            hardship.on_file
-            and tr(
-                "report.summary.hardship_on_file",
-                date=_date(tr, figures.period.last_day),
-                on_file=_number(hardship.on_file),
-            ),
         ],
     )
-    return _paragraphs([_join([ledger, extra, total]), files])
+    on_file = hardship.on_file and tr(
+        "report.summary.hardship_on_file",
+        date=_date(tr, figures.period.last_day),
+        on_file=_number(hardship.on_file),
+    )
+    files = _join([moved, _sentence(tr, [on_file])])
+    return _paragraphs([_join([ledger, total, extra]), files])
 
 
 def activity_sentences(figures: ReportFigures, tr: Translator) -> list[str]:
@@ -483,6 +478,16 @@ class _Writer:
                 style="Caption",
             )
             caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _properties(document: Document, title: str, organization: str) -> None:
+    """The file's own properties (the template says python-docx, 2013)."""
+    now = datetime.now(UTC)
+    properties = document.core_properties
+    properties.title = title
+    properties.author = properties.last_modified_by = organization
+    properties.comments = ""
+    properties.created = properties.modified = now
 
 
 def _styles(document: Document, language: str) -> None:
