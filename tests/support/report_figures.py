@@ -9,7 +9,6 @@ school of 126 members.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from models.proposals import Figures as SessionRates
@@ -154,8 +153,3 @@ def empty_figures(period: ReportPeriod | None = None) -> ReportFigures:
         ),
         messages=MessageFigures(broadcasts=0, greetings=0),
     )
-
-
-def month_start(year: int, month: int) -> date:
-    """The first day of a month (MonthCount's `month`)."""
-    return date(year, month, 1)
