@@ -165,6 +165,8 @@ async def render_card(
     ]
     if case.reported:
         lines.append(tr("aid.card_reported"))
+    if case.started_by_committee:
+        lines.append(tr("aid.card_started"))
     lines.append(tr("aid.card_status", status=tr(f"aid.status.{case.status}")))
     if case.approved_amount is not None:
         lines.append(tr("aid.card_approved", amount=yuan(case.approved_amount), year=year))
@@ -400,9 +402,11 @@ async def _tell_requester(
     """The requester (or reporter) hears the outcome in their language; the subject of a
     colleague's report is not messaged. Returns whether the requester got the message."""
     key = _TOLD[outcome][1 if case.reported else 0]
+    if case.started_by_committee:  # the committee member who visited (handlers/care)
+        key = f"aid.told_{outcome}_care"
     amount = yuan(case.approved_amount) if case.approved_amount is not None else "-"
     name = ""
-    if case.reported:  # the reporter hears about the colleague they named
+    if case.reported or case.started_by_committee:  # they hear about the colleague they named
         async with context.db() as session:
             subject = await session.get(Member, case.subject_member_id)
         name = subject.real_name if subject else "-"
