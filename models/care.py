@@ -305,12 +305,13 @@ async def add_person(
     if int(count) >= MAX_VISITS:
         raise DomainError(N_("care.round_full"), limit=MAX_VISITS)
     visit = _visit(record, member, VisitSource.ADDED)
+    name = member.real_name  # the rollback below expires the row
     session.add(visit)
     try:
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        raise DomainError(N_("care.already_on_round"), name=member.real_name) from None
+        raise DomainError(N_("care.already_on_round"), name=name) from None
     await session.refresh(visit)
     return visit
 

@@ -87,6 +87,13 @@ _TOLD = {
     "rejected": ("aid.told_rejected", "aid.told_rejected_report"),
     "paid": ("aid.told_paid", "aid.told_paid_report"),
 }
+# ... when the committee started the case on a care visit: the visitor hears (handlers/care).
+_TOLD_CARE = {
+    "approved": "aid.told_approved_care",
+    "asked": "aid.told_asked_care",
+    "rejected": "aid.told_rejected_care",
+    "paid": "aid.told_paid_care",
+}
 _DESK_NOTES = {"asked": "aid.desk_asked", "rejected": "aid.desk_rejected", "paid": "aid.desk_paid"}
 # The same notes when the requester could not be told (blocked the bot, left Telegram...).
 _DESK_NOTES_UNDELIVERED = {
@@ -403,7 +410,7 @@ async def _tell_requester(
     colleague's report is not messaged. Returns whether the requester got the message."""
     key = _TOLD[outcome][1 if case.reported else 0]
     if case.started_by_committee:  # the committee member who visited (handlers/care)
-        key = f"aid.told_{outcome}_care"
+        key = _TOLD_CARE[outcome]
     amount = yuan(case.approved_amount) if case.approved_amount is not None else "-"
     name = ""
     if case.reported or case.started_by_committee:  # they hear about the colleague they named
