@@ -16,9 +16,16 @@ def roster_line(tr: Translator, member: Member) -> str:
     return f"{member.real_name}（{'，'.join([*tags, member.department])}）"
 
 
-def roster_lines(tr: Translator, members: Sequence[Member]) -> str:
+# A task stays one readable message: longer lists end with "…等 N 人" (the rest in /care).
+LIST_LIMIT = 60
+
+
+def roster_lines(tr: Translator, members: Sequence[Member], limit: int = LIST_LIMIT) -> str:
     """One person a line, as a list the committee can read out."""
-    return "\n".join(f"• {roster_line(tr, member)}" for member in members)
+    lines = [f"• {roster_line(tr, member)}" for member in members[:limit]]
+    if len(members) > limit:
+        lines.append(tr("care.and_more", count=len(members) - limit))
+    return "\n".join(lines)
 
 
 def masked_names(members: Sequence[Member]) -> str:

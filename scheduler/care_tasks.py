@@ -5,7 +5,10 @@ When a greeting fires, the people of its audience who never joined the bot (rost
 still `invited`, or active without a Telegram account) are not skipped silently: the committee
 gets one task naming them, to visit or call them (a birthday likewise). We chose a task over
 putting them on a care round: a greeting is for the day itself, and a round is the committee's
-own decision (the task says how to start one with /care).
+own decision (the task says how to start one with /care). For a greeting to the whole staff
+(新年, 教师节, 三八 ...) only the retirees out of reach are named: colleagues still at work are
+greeted at school every day, and naming the whole unjoined roster on every holiday would bury
+the ones who need the visit.
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ from scheduler.render import pick
 from scheduler.runtime import Runtime
 
 logger = logging.getLogger(__name__)
+
+# Audiences of a few people greeted personally: everyone out of reach is named.
+PERSONAL_AUDIENCES = frozenset(
+    {AudienceType.RETIREES, AudienceType.BIRTHDAY, AudienceType.HARDSHIP, AudienceType.MEMBERS}
+)
 
 
 def in_person_key(entry_id: int, occurrence: date) -> str:
@@ -85,6 +93,8 @@ async def greet_in_person(
             respect_mute=True,
             reachable=False,
         )
+        if str(entry.audience.get("type", "")) not in PERSONAL_AUDIENCES:
+            people = [member for member in people if member.retired]
         if not people:
             return None
         org = await get_organization(session, runtime.org_id)

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlmodel import select
 
+from models.care_text import roster_lines
 from models.hardship import HardshipFile, HardshipLevel
 from models.members import Member, MemberStatus, Role
 from models.outbox import Broadcast, BroadcastKind
@@ -170,3 +171,30 @@ async def test_the_visits_tasks_carry_the_list(bot: BotHarness) -> None:
     assert block.startswith("离退休教职工 3 人：\n• ")
     assert "李淑芬（退休，数学组）" in block and "王*" not in block
     assert "/care new 2027年重阳慰问离退休教职工" in block
+
+
+async def test_a_greeting_to_the_whole_staff_names_only_the_retirees_out_of_reach(
+    bot: BotHarness,
+) -> None:
+    runtime = runtime_of(bot)
+    await bind_group(bot)
+    await retirees(bot)
+    await person(bot, "赵老师", "英语组", status=MemberStatus.INVITED)  # still at school
+    nine = sh(2027, 9, 10, 8, 0)
+
+    await fire(runtime, await entry(bot, "teachers_day"), date(2027, 9, 10), now=nine)
+    await deliver(bot, nine)
+    [text] = [t for t in received(bot)[COMMITTEE_GROUP_ID] if IN_PERSON in t]
+    assert "以下 2 位" in text and "陈建国（退休，语文组）" in text
+    assert "赵老师" not in text
+
+
+async def test_a_long_list_ends_with_how_many_more(bot: BotHarness) -> None:
+    people = await retirees(bot)
+    tr = runtime_of(bot).i18n.get("zh-Hans")
+    text = roster_lines(tr, [people["chen"], people["li"], people["zhou"]], limit=2)
+    assert text.splitlines() == [
+        "• 陈建国（退休，语文组）",
+        "• 李淑芬（退休，数学组）",
+        "…另有 1 人未列出：私聊我用 /care new 建名单、一键加入后可查看全部。",
+    ]
