@@ -291,7 +291,8 @@ async def test_a_visit_with_money_over_the_limit_needs_the_chair_then_is_paid(
     chen = (await visits(bot, record))["陈建国"]
 
     await bot.press(SECOND, CareVisitAction("amt", chen.id or 0).pack())
-    assert "请写慰问金金额" in bot.telegram.last(SECOND.id).text
+    prompt = bot.telegram.last(SECOND.id).text
+    assert "正在填写：看望陈建国时送的慰问金" in prompt and "请写慰问金金额" in prompt
     await bot.say(SECOND, "一千五百元")
     assert "慰问金已登记为 助-2027-0001" in chat_texts(bot, SECOND)
     [case] = await cases(bot)

@@ -536,29 +536,33 @@ async def start_typing(update: Update, context: UnionContext) -> int:
         assert isinstance(pressed, CareVisitAction)
         what, item = pressed.action, pressed.visit_id
     try:
-        await _check_target(context, what, item)
+        about = await _check_target(context, what, item)
     except DomainError as error:
         await refuse(update, context, error)
         return _END
     purpose_key, prompt_key = _PROMPTS[what]
-    prompt = expect_text(context, context.t(purpose_key), shown_back=False)
+    purpose = context.t(purpose_key, name=about, title=about)
+    prompt = expect_text(context, purpose, shown_back=False)
     context.user_data[PENDING] = {"what": what, "id": item}
     await context.answer(update)
     await say(update, context, prompt + "\n" + context.t(prompt_key))
     return TYPED_TEXT
 
 
-async def _check_target(context: UnionContext, what: str, item: int) -> None:
-    """The round is there; the visit is there and not yet (a note: already) visited."""
+async def _check_target(context: UnionContext, what: str, item: int) -> str:
+    """The round is there (its title), or the visit is there and not yet (a note: already)
+    visited (the visited person's name): what the prompt names."""
     async with context.db() as session:
         if what == "add":
-            await care.get_round(session, org_id=context.org_id, round_id=item)
-            return
+            record = await care.get_round(session, org_id=context.org_id, round_id=item)
+            return record.title
         visit = await care.get_visit(session, org_id=context.org_id, visit_id=item)
+        member = await session.get(Member, visit.member_id)
     if what == "note" and visit.status != VisitStatus.VISITED:
         raise DomainError(N_("care.not_visited_yet"))
     if what != "note" and visit.status != VisitStatus.PLANNED:
         raise DomainError(N_("care.already_visited"))
+    return member.real_name if member else "-"
 
 
 async def text_typed(update: Update, context: UnionContext, text: str) -> int:
