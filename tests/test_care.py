@@ -6,8 +6,10 @@ buttons, redelivered updates, and what the committee group may see.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlmodel import col, select
 
 from handlers.care.buttons import CareAddPerson, CareAssignTo, CareRoundAction, CareVisitAction
@@ -471,7 +473,11 @@ async def test_the_same_update_delivered_twice_makes_one_visit_and_one_case(
     assert len(bot.telegram.sent("sendMessage", COMMITTEE_GROUP_ID)) == 1
 
 
-async def test_nothing_private_reaches_the_committee_group(bot: BotHarness) -> None:
+async def test_nothing_private_reaches_the_committee_group_or_the_logs(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name in ("handlers", "models", "scheduler", "bot"):
+        caplog.set_level(logging.DEBUG, logger=name)
     people = await setup_school(bot)
     record = await start_round(bot)
     rid = record.id or 0
@@ -491,6 +497,8 @@ async def test_nothing_private_reaches_the_committee_group(bot: BotHarness) -> N
 
     group = group_texts(bot)
     assert "王*" in group  # the desk's masked card, as for every case
+    logs = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Care visit" in logs  # the steps are logged, by ids only
     for private in (
         "王芳芳",
         "陈建国",
@@ -501,6 +509,42 @@ async def test_nothing_private_reaches_the_committee_group(bot: BotHarness) -> N
         "2027年春节送温暖",
     ):
         assert private not in group, private
+        assert private not in logs, private
 
 
 # ---- greetings to people no message reaches -------------------------------------------------
+
+
+async def test_bad_input_is_refused_and_asked_again(bot: BotHarness) -> None:
+    await setup_school(bot)
+    await bot.say(COMMITTEE, "/care new " + "长" * 41)
+    assert "最多 40 个字" in bot.telegram.last(COMMITTEE.id).text
+    await bot.say(COMMITTEE, "/care new 🧧🧧")
+    async with bot.db() as session:
+        assert (await session.exec(select(CareRound))).all() == []
+    record = await start_round(bot)
+    chen = (await visits(bot, record))["陈建国"]
+
+    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0).pack())
+    for typed in ("很多", "-5", "0"):
+        await bot.say(SECOND, typed)
+        assert "金额要写成正数" in bot.telegram.last(SECOND.id).text, typed
+    assert (await visits(bot, record))["陈建国"].status == VisitStatus.PLANNED
+    await bot.say(SECOND, "300")  # the form was still waiting for the amount
+    assert (await visits(bot, record))["陈建国"].amount == 30000
+
+    # A note before the visit is refused; a note too long is asked again.
+    li = (await visits(bot, record))["李淑芬"]
+    await bot.press(SECOND, CareVisitAction("note", li.id or 0).pack())
+    assert "还没有登记看望" in alert(bot)
+    await bot.press(SECOND, CareVisitAction("note", chen.id or 0).pack())
+    await bot.say(SECOND, "好" * 201)
+    assert "最多 200 个字" in bot.telegram.last(SECOND.id).text
+    await bot.say(SECOND, "一切都好")
+    assert (await visits(bot, record))["陈建国"].note == "一切都好"
+    # A name too long to be anyone's.
+    await bot.press(COMMITTEE, CareRoundAction("add", record.id or 0).pack())
+    await bot.say(COMMITTEE, "名" * 41)
+    assert "最多 40 个字" in bot.telegram.last(COMMITTEE.id).text
+    await bot.say(COMMITTEE, "/cancel")
+    assert "已取消" in bot.telegram.last(COMMITTEE.id).text

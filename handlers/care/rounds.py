@@ -219,8 +219,10 @@ async def _show(
         try:
             await query.edit_message_text(text[:4000], reply_markup=markup)
             return
-        except BadRequest:
-            pass  # unchanged or too old to edit: send it again
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                return  # the same view pressed again
+            # too old to edit, or deleted: send it again
     await say(update, context, text[:4000], markup)
 
 
