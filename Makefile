@@ -64,7 +64,10 @@ test-pg: setup e2e-deps
 		echo "PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL run is skipped."; \
 	fi
 
-test: lint typecheck pytest test-pg
+# The SQLite and the PostgreSQL runs go side by side (one per core); each run's output is
+# printed whole when it ends, and either failing fails `make test`.
+test: lint typecheck e2e-deps
+	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest test-pg
 
 bench: setup
 	$(BIN)/python -m bench.pipeline
