@@ -548,3 +548,14 @@ async def test_bad_input_is_refused_and_asked_again(bot: BotHarness) -> None:
     assert "最多 40 个字" in bot.telegram.last(COMMITTEE.id).text
     await bot.say(COMMITTEE, "/cancel")
     assert "已取消" in bot.telegram.last(COMMITTEE.id).text
+
+
+async def test_the_committee_menu_opens_the_care_lists(bot: BotHarness) -> None:
+    await setup_school(bot)
+    record = await start_round(bot)
+    await bot.press(COMMITTEE, "menu:care")
+    shown = bot.telegram.last(COMMITTEE.id)
+    assert "进行中的慰问名单" in shown.text
+    assert shown.buttons()[0] == (record.title, CareRoundAction("show", record.id or 0).pack())
+    await bot.say(TEACHER, "/menu")
+    assert "送温暖慰问" not in str(bot.telegram.last(TEACHER.id).buttons())
