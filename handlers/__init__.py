@@ -11,6 +11,7 @@ from handlers.aid import FEATURE as AID
 from handlers.ballots import FEATURE as BALLOTS
 from handlers.broadcast import FEATURE as BROADCAST
 from handlers.calendar import FEATURE as CALENDAR
+from handlers.care import FEATURE as CARE
 from handlers.ideas import FEATURE as IDEAS
 from handlers.members import FEATURE as MEMBERS
 from handlers.menu import FEATURE as MENU
@@ -24,6 +25,7 @@ FEATURES: tuple[Feature, ...] = (
     SUGGESTIONS,
     PROPOSALS,
     AID,
+    CARE,
     ACTIVITIES,
     CALENDAR,
     BROADCAST,

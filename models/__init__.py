@@ -15,6 +15,7 @@ from models.aid import (
 from models.anonymity import SecretKeyCheck
 from models.ballots import Ballot, BallotElector, BallotPaper
 from models.calendar import CalendarEntry
+from models.care import CareRound, CareVisit
 from models.desk import DeskCard
 from models.hardship import HardshipFile
 from models.ideas import Idea, IdeaPanelist, IdeaScore, IdeaYear
@@ -52,6 +53,8 @@ __all__ = [
     "BallotPaper",
     "Broadcast",
     "CalendarEntry",
+    "CareRound",
+    "CareVisit",
     "CongressSession",
     "Department",
     "DeskCard",

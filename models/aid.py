@@ -71,6 +71,8 @@ class LedgerKind(StrEnum):
     # the chair or a committee member agrees (a CORRECTION row), or is dropped.
     CORRECTION_ASKED = "correction_ask"
     CORRECTION_DROPPED = "correction_drop"
+    # The committee started the case itself after a visit (送温暖, models/care.py).
+    STARTED = "started"
 
 
 class ChairReason(StrEnum):
@@ -158,6 +160,9 @@ class AidCase(SQLModel, table=True):
     subject_member_id: int = Field(foreign_key="member.id", index=True)  # who the aid is for
     requester_member_id: int = Field(foreign_key="member.id", index=True)  # who filed it
     reported: bool = False  # filed by a colleague (the requester) for the subject
+    # Started by a committee member after a care visit (the requester), for anyone on the
+    # roster, on Telegram or not (models/care.py); the subject is never messaged.
+    started_by_committee: bool = False
     description: str = Field(sa_type=Text)
     happened_on: date = Field(sa_type=Date)
     amount_asked: int | None = None  # fen
@@ -485,6 +490,55 @@ async def file_case(
         await session.refresh(case)
         return case
     raise DomainError(N_("suggestion.busy"))
+
+
+# ---- started by the committee (models/care.py) -------------------------------------------
+
+
+async def start_committee_case(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    actor: Actor,
+    subject_member_id: int,
+    aid_type: AidType,
+    amount: int,
+    happened_on: date,
+    description: str,
+    client_token: str,
+) -> AidCase:
+    """A committee member records money taken on a care visit: a case for anyone on the roster
+    (joined the bot or not), numbered in the visit's year, waiting for the desk's approvals
+    and the payment like any other. Flushed, not committed: the caller commits it with the
+    visit (a clash of numbers or tokens raises IntegrityError for the caller to roll back)."""
+    if not actor.is_committee:
+        raise DomainError(N_("desk.not_committee"))
+    policy = await policy_for(session, org_id=org_id, year=happened_on.year)
+    check_amount(amount, policy)
+    subject = await session.get(Member, subject_member_id)
+    if (
+        subject is None
+        or subject.organization_id != org_id
+        or subject.status not in (MemberStatus.ACTIVE, MemberStatus.INVITED)
+    ):
+        raise DomainError(N_("aid.subject_unknown"))
+    case = AidCase(
+        organization_id=org_id,
+        number=await _next_number(session, org_id=org_id, year=happened_on.year),
+        aid_type=aid_type,
+        subject_member_id=subject_member_id,
+        requester_member_id=actor.id,
+        started_by_committee=True,
+        description=clean_text(description, limit=DESCRIPTION_LIMIT, multiline=True),
+        happened_on=happened_on,
+        amount_asked=amount,
+        client_token=client_token,
+    )
+    session.add(case)
+    await session.flush()
+    session.add(_ledger(case, LedgerKind.STARTED, actor, amount=amount))
+    await session.flush()
+    return case
 
 
 async def _by_token(session: AsyncSession, token: str) -> AidCase | None:

@@ -14,6 +14,19 @@ from models.calendar import AudienceType
 from models.hardship import FileStatus, HardshipFile
 from models.members import COMMITTEE_OFFICES, Gender, Member, MemberRole, MemberStatus, Role
 
+# Who a message reaches, and who only a visit or a call does (never joined the bot).
+_REACHABLE = (
+    Member.status == MemberStatus.ACTIVE,
+    col(Member.telegram_user_id).is_not(None),
+    col(Member.unreachable_since).is_(None),
+)
+_IN_PERSON = (
+    or_(
+        col(Member.status) == MemberStatus.INVITED,
+        and_(col(Member.status) == MemberStatus.ACTIVE, col(Member.telegram_user_id).is_(None)),
+    ),
+)
+
 
 def _birthday_condition(today: date) -> Any:
     condition = and_(col(Member.birth_month) == today.month, col(Member.birth_day) == today.day)
@@ -34,14 +47,15 @@ async def audience_members(
     audience: dict[str, Any],
     today: date,
     respect_mute: bool,
+    reachable: bool = True,
 ) -> Sequence[Member]:
-    """Active, reachable members with a Telegram account who belong to `audience`."""
+    """Active, reachable members with a Telegram account who belong to `audience`; with
+    `reachable=False` instead the people of the audience no message can reach: on the roster
+    (invited) or active without a Telegram account (the committee greets them in person)."""
     kind = AudienceType(str(audience.get("type", "")))
     statement = select(Member).where(
         Member.organization_id == org_id,
-        Member.status == MemberStatus.ACTIVE,
-        col(Member.telegram_user_id).is_not(None),
-        col(Member.unreachable_since).is_(None),
+        *(_REACHABLE if reachable else _IN_PERSON),
     )
     if respect_mute:
         statement = statement.where(col(Member.mute_greetings).is_(False))

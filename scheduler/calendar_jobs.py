@@ -24,6 +24,7 @@ from models.hardship import active_files
 from models.members import Gender, Member, MemberStatus
 from models.organizations import get_organization
 from models.outbox import Broadcast, BroadcastKind, Recipient, enqueue
+from scheduler.care_tasks import greet_in_person
 from scheduler.dates import RuleError, next_occurrence, occurrences
 from scheduler.render import fill, pick, picked_language
 from scheduler.runtime import Runtime
@@ -164,6 +165,8 @@ async def fire(
             "Calendar entry %s for %s: %s recipients", entry.key, occurrence, broadcast.total
         )
         runtime.sender.wake()
+    if kind == EntryKind.GREETING:  # people no message reaches: the committee greets them
+        await greet_in_person(runtime, entry, occurrence, now=now)
     return broadcast
 
 

@@ -87,6 +87,13 @@ _TOLD = {
     "rejected": ("aid.told_rejected", "aid.told_rejected_report"),
     "paid": ("aid.told_paid", "aid.told_paid_report"),
 }
+# ... when the committee started the case on a care visit: the visitor hears (handlers/care).
+_TOLD_CARE = {
+    "approved": "aid.told_approved_care",
+    "asked": "aid.told_asked_care",
+    "rejected": "aid.told_rejected_care",
+    "paid": "aid.told_paid_care",
+}
 _DESK_NOTES = {"asked": "aid.desk_asked", "rejected": "aid.desk_rejected", "paid": "aid.desk_paid"}
 # The same notes when the requester could not be told (blocked the bot, left Telegram...).
 _DESK_NOTES_UNDELIVERED = {
@@ -165,6 +172,8 @@ async def render_card(
     ]
     if case.reported:
         lines.append(tr("aid.card_reported"))
+    if case.started_by_committee:
+        lines.append(tr("aid.card_started"))
     lines.append(tr("aid.card_status", status=tr(f"aid.status.{case.status}")))
     if case.approved_amount is not None:
         lines.append(tr("aid.card_approved", amount=yuan(case.approved_amount), year=year))
@@ -400,9 +409,11 @@ async def _tell_requester(
     """The requester (or reporter) hears the outcome in their language; the subject of a
     colleague's report is not messaged. Returns whether the requester got the message."""
     key = _TOLD[outcome][1 if case.reported else 0]
+    if case.started_by_committee:  # the committee member who visited (handlers/care)
+        key = _TOLD_CARE[outcome]
     amount = yuan(case.approved_amount) if case.approved_amount is not None else "-"
     name = ""
-    if case.reported:  # the reporter hears about the colleague they named
+    if case.reported or case.started_by_committee:  # they hear about the colleague they named
         async with context.db() as session:
             subject = await session.get(Member, case.subject_member_id)
         name = subject.real_name if subject else "-"

@@ -16,6 +16,8 @@ async def put_missing_cards(context: UnionContext) -> int:
 
     async def tell(case: AidCase) -> None:
         key = "aid.receipt_report" if case.reported else "aid.receipt"
+        if case.started_by_committee:  # the visitor who recorded it (handlers/care)
+            key = "care.case_started"
         number = case.number
         await context.notifier.tell([case.requester_member_id], lambda tr: tr(key, number=number))
 

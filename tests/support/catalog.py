@@ -28,6 +28,7 @@ NOT_KEYS = {
     "suggestion_category.id",
     "notice.id",
     "idea.id",
+    "care_round.id",
     "apscheduler.executors.default",  # a logger name (scheduler/stopping.py)
 }
 

@@ -1,0 +1,44 @@
+"""The buttons of care rounds (`cw`): a round's list, one visit, assigning, adding a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.buttons import Button, Id
+
+
+@dataclass(frozen=True)
+class CareRoundAction(Button, prefix="cw"):
+    """On a round's list: show it, fill it from the hardship files or the retirees, switch the
+    suggested money, add someone by name, assign the unassigned, close the round, my list."""
+
+    action: Literal["show", "files", "retirees", "money", "add", "assign", "close", "mine"]
+    round_id: Id
+
+
+@dataclass(frozen=True)
+class CareVisitAction(Button, prefix="cw:v"):
+    """On one visit: open it, ✅ without money, ✅ with the standard, ✅ another amount, a note,
+    assign it, take it off the list."""
+
+    action: Literal["open", "none", "std", "amt", "note", "assign", "remove"]
+    visit_id: Id
+
+
+@dataclass(frozen=True)
+class CareAssignTo(Button, prefix="cw:to"):
+    """Give a visit (or, with visit 0, every unassigned visit of the round) to a committee
+    member."""
+
+    round_id: Id
+    visit_id: int
+    member_id: Id
+
+
+@dataclass(frozen=True)
+class CareAddPerson(Button, prefix="cw:add"):
+    """Put the person found by name on the round."""
+
+    round_id: Id
+    member_id: Id
