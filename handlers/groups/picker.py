@@ -16,11 +16,14 @@ from handlers.groups.buttons import GroupPick
 from models.calendar import AudienceType
 from models.groups import MAX_GROUPS, union_groups
 
-_NAMES, _COUNTS, _TICKED = "group_names", "group_counts", "group_ticked"
+_NAMES, _COUNTS, _TICKED, _PROMPT = "group_names", "group_counts", "group_ticked", "group_prompt"
 
 
-async def offer_groups(update: Update, context: UnionContext, draft: dict[str, Any]) -> bool:
-    """Show the groups to tick; False (after saying so) when there is no group yet."""
+async def offer_groups(
+    update: Update, context: UnionContext, draft: dict[str, Any], prompt: str = "groups.pick"
+) -> bool:
+    """Show the groups to tick under `prompt` (a catalog key); False (after saying so) when
+    there is no group yet."""
     async with context.db() as session:
         groups = (await union_groups(session, org_id=context.org_id))[:MAX_GROUPS]
     if not groups:
@@ -29,7 +32,8 @@ async def offer_groups(update: Update, context: UnionContext, draft: dict[str, A
     draft[_NAMES] = [group.name for group in groups]
     draft[_COUNTS] = [group.active for group in groups]
     draft[_TICKED] = []
-    await say(update, context, context.t("groups.pick"), _markup(context, draft))
+    draft[_PROMPT] = prompt
+    await say(update, context, context.t(prompt), _markup(context, draft))
     return True
 
 
@@ -68,7 +72,7 @@ async def group_pressed(
     query = update.callback_query
     if query is not None and query.message is not None:
         await context.bot.edit_message_text(
-            context.t("groups.pick"),
+            context.t(str(draft.get(_PROMPT, "groups.pick"))),
             chat_id=query.message.chat.id,
             message_id=query.message.message_id,
             reply_markup=_markup(context, draft),
