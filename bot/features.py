@@ -19,7 +19,7 @@ from telegram.ext import Application
 
 from bot.buttons import Button
 from bot.forms import Form
-from models.members import Actor
+from models.members import Actor, Role
 
 if TYPE_CHECKING:
     from bot.context import UnionContext
@@ -46,9 +46,32 @@ def audience_of(actor: Actor | None) -> Audience:
     return Audience.MEMBER
 
 
+Holder = Callable[[Actor], bool]
+
+
+def reads_books(actor: Actor) -> bool:
+    """财务 and 经审 read the books without being on the committee (/aidbooks, /report)."""
+    return actor.may_read_books
+
+
+def leads_a_group(actor: Actor) -> bool:
+    """A 工会小组长 sees their own group (/groups)."""
+    return actor.has(Role.GROUP_LEADER)
+
+
+def _shown(audience: Audience, also_for: Holder | None, who: Audience, actor: Actor | None) -> bool:
+    if audience <= who:
+        return True
+    return also_for is not None and actor is not None and actor.is_active and also_for(actor)
+
+
 @dataclass(frozen=True)
 class CommandSpec:
-    """A bot command and who sees it (the handler itself is added by the feature)."""
+    """A bot command and who sees it (the handler itself is added by the feature).
+
+    `also_for` shows it as well to people outside `audience` who hold a role (财务 and 经审 see
+    the books; a group leader sees /groups); the handler checks the same role itself.
+    """
 
     name: str
     description_key: str
@@ -56,6 +79,7 @@ class CommandSpec:
     private_only: bool = True
     in_group: bool = False  # also listed in group chats
     order: int = 50  # place in /help and the command menu among its audience
+    also_for: Holder | None = None
 
 
 Action = Callable[[Update, "UnionContext"], Awaitable[None]]
@@ -71,6 +95,7 @@ class MenuEntry:
     audience: Audience
     open: Action | None = None
     order: int = 50  # place in the menu among its audience
+    also_for: Holder | None = None  # as for CommandSpec
 
 
 Section = tuple[str, InlineKeyboardMarkup | None]
@@ -118,20 +143,25 @@ class Feature:
     catalog_keys: Callable[[], Iterable[str]] = field(default=_no_keys)
 
 
-def commands_for(features: Iterable[Feature], audience: Audience) -> list[CommandSpec]:
-    """Commands this audience may use: the members' first, then the committee's, the chair's."""
+def commands_for(
+    features: Iterable[Feature], audience: Audience, actor: Actor | None = None
+) -> list[CommandSpec]:
+    """Commands this audience (and this person's roles) may use: the members' first, then the
+    committee's, the chair's."""
     specs = [spec for feature in features for spec in feature.commands]
     return sorted(
-        (spec for spec in specs if spec.audience <= audience),
+        (spec for spec in specs if _shown(spec.audience, spec.also_for, audience, actor)),
         key=lambda spec: (max(spec.audience, Audience.MEMBER), spec.order),
     )
 
 
-def menu_for(features: Iterable[Feature], audience: Audience) -> list[MenuEntry]:
-    """Main-menu entries this audience may use, in the same order as the commands."""
+def menu_for(
+    features: Iterable[Feature], audience: Audience, actor: Actor | None = None
+) -> list[MenuEntry]:
+    """Main-menu entries this audience (and this person's roles) may use, ordered as commands."""
     entries = [entry for feature in features for entry in feature.menu]
     return sorted(
-        (entry for entry in entries if entry.audience <= audience),
+        (entry for entry in entries if _shown(entry.audience, entry.also_for, audience, actor)),
         key=lambda entry: (max(entry.audience, Audience.MEMBER), entry.order),
     )
 

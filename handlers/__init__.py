@@ -12,6 +12,7 @@ from handlers.ballots import FEATURE as BALLOTS
 from handlers.broadcast import FEATURE as BROADCAST
 from handlers.calendar import FEATURE as CALENDAR
 from handlers.care import FEATURE as CARE
+from handlers.groups import FEATURE as GROUPS
 from handlers.ideas import FEATURE as IDEAS
 from handlers.members import FEATURE as MEMBERS
 from handlers.menu import FEATURE as MENU
@@ -21,6 +22,7 @@ from handlers.suggestions import FEATURE as SUGGESTIONS
 
 FEATURES: tuple[Feature, ...] = (
     MEMBERS,
+    GROUPS,
     MENU,
     SUGGESTIONS,
     PROPOSALS,

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import written
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError, InputError
+from models.groups import check_departments
 from models.members import DEPARTMENT_LIMIT, Actor, Gender, Member, MemberStatus
 from models.validation import clean_text
 
@@ -153,6 +154,10 @@ async def create_activity(
         raise DomainError(N_("activity.capacity_invalid"))
     if not 0 <= new.family_max <= MAX_FAMILY or len(new.choices) > MAX_CHOICES:
         raise DomainError(N_("activity.capacity_invalid"))
+    eligibility = dict(new.eligibility)
+    if eligibility.get("type") == "departments":  # union groups that exist now
+        names = eligibility.get("departments", [])
+        eligibility["departments"] = await check_departments(session, org_id=org_id, names=names)
     activity = Activity(
         organization_id=org_id,
         title=clean_text(new.title, limit=TITLE_LIMIT),
@@ -164,7 +169,7 @@ async def create_activity(
         place=clean_text(new.place, limit=PLACE_LIMIT),
         capacity=new.capacity,
         deadline=new.deadline,
-        eligibility=json.dumps(new.eligibility, ensure_ascii=False),
+        eligibility=json.dumps(eligibility, ensure_ascii=False),
         choices=json.dumps(
             [clean_text(choice, limit=CHOICE_LIMIT) for choice in new.choices], ensure_ascii=False
         ),

@@ -583,6 +583,8 @@ _UNDECIDED = (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED)
 def _require_impartial(actor: Actor, case: AidCase) -> None:
     if not actor.is_committee:
         raise DomainError(N_("desk.not_committee"))
+    if actor.has(Role.AUDITOR):  # 经审 audits the spending, never decides it
+        raise DomainError(N_("aid.auditor_never_decides"))
     if actor.id in (case.subject_member_id, case.requester_member_id):
         raise DomainError(N_("aid.conflict_of_interest"))
 
@@ -824,8 +826,8 @@ async def withdraw_case(
 
 
 def may_pay(actor: Actor) -> bool:
-    """The treasurer (a role the chair grants) or the chair records payments."""
-    return actor.is_chair or actor.has(Role.TREASURER)
+    """The treasurer (a role the chair grants) or the chair records payments; never 经审."""
+    return (actor.is_chair or actor.has(Role.TREASURER)) and not actor.has(Role.AUDITOR)
 
 
 async def mark_paid(
@@ -990,6 +992,8 @@ async def agree_correction(
     it is counted (a CORRECTION row by the one who agreed, with the asker's reason)."""
     if not actor.is_committee:
         raise DomainError(N_("desk.not_committee"))
+    if actor.has(Role.AUDITOR):
+        raise DomainError(N_("aid.auditor_never_decides"))
     case, asked = await _waiting_correction(
         session, org_id=org_id, case_id=case_id, asked_id=asked_id, actor=actor
     )

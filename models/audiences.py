@@ -73,6 +73,8 @@ async def audience_members(
         )
         holders = select(MemberRole.member_id).where(col(MemberRole.role).in_(roles))
         statement = statement.where(col(Member.id).in_(holders))
+    elif kind == AudienceType.DEPARTMENTS:  # union groups, by their exact names
+        statement = statement.where(col(Member.department).in_(list(audience.get("names", []))))
     elif kind == AudienceType.MEMBERS:
         ids = [int(value) for value in audience.get("ids", [])]
         statement = statement.where(col(Member.id).in_(ids))

@@ -61,6 +61,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError, InputError
+from models.groups import check_departments
 from models.members import Actor, Gender, Member, MemberRole, MemberStatus, Role
 
 TITLE_LIMIT = 80
@@ -266,6 +267,9 @@ async def create_ballot(
         raise DomainError(N_("ballot.closes_past"))
     if new.closes_at <= new.opens_at:
         raise DomainError(N_("ballot.closes_before_opens"))
+    if new.electorate.get("type") == Electorate.DEPARTMENTS:  # union groups that exist now
+        names = new.electorate.get("departments", [])
+        await check_departments(session, org_id=org_id, names=names)
     if new.kind != BallotKind.ELECTION:
         size = len(await electorate_members(session, org_id=org_id, rule=new.electorate))
         if size < min_group:

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import written
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError, InputError
+from models.groups import check_departments
 from models.members import Actor
 from models.validation import clean_text
 
@@ -41,6 +42,7 @@ class AudienceType(StrEnum):
     HARDSHIP = "hardship"  # members on hardship files (困难职工档案)
     BIRTHDAY = "birthday"  # members whose birthday is today
     MEMBERS = "members"  # an explicit list: {"type": "members", "ids": [..]}
+    DEPARTMENTS = "departments"  # union groups: {"type": "departments", "names": [..]}
 
 
 class CalendarEntry(SQLModel, table=True):
@@ -131,8 +133,11 @@ async def add_custom_entry(
     title_language: str,
     messages: Mapping[str, str],
     key: str,
+    departments: Sequence[str] = (),
 ) -> CalendarEntry:
     """A committee member adds an entry (the rule was validated by the caller's parser).
+
+    An entry for DEPARTMENTS names its groups (`departments`), each a group now.
 
     `messages` holds a text per language written for it; a reader whose language has none gets
     the deployment's default language (`scheduler.render.pick`), so "the same text for all" is
@@ -146,13 +151,18 @@ async def add_custom_entry(
     }
     if not texts:
         raise InputError(N_("input.empty"))
+    target: dict[str, Any] = {
+        "type": AudienceType.COMMITTEE if kind == EntryKind.TASK else audience
+    }
+    if target["type"] == AudienceType.DEPARTMENTS:
+        target["names"] = await check_departments(session, org_id=org_id, names=departments)
     entry = CalendarEntry(
         organization_id=org_id,
         key=key,
         kind=kind,
         rule=rule,
         time_of_day=parse_time_of_day(time_of_day),
-        audience={"type": AudienceType.COMMITTEE if kind == EntryKind.TASK else audience},
+        audience=target,
         titles={title_language: clean_text(title, limit=TITLE_LIMIT)},
         messages=texts,
     )

@@ -48,6 +48,14 @@ class Role(StrEnum):
 COMMITTEE_OFFICES = frozenset({Role.COMMITTEE, Role.CHAIR, Role.VICE_CHAIR, Role.WOMEN_CHAIR})
 # Who may read the books and reports (台账, /report): the committee, 财务 and 经审.
 BOOK_READERS = COMMITTEE_OFFICES | {Role.TREASURER, Role.AUDITOR}
+# Roles one person may not hold together. 经审 audits the money: never the one who pays (财务),
+# nor the chair or a vice-chair who approve the spending (as the 经审 regulations say).
+EXCLUSIVE_ROLES: dict[Role, frozenset[Role]] = {
+    Role.AUDITOR: frozenset({Role.TREASURER, Role.CHAIR, Role.VICE_CHAIR}),
+    Role.TREASURER: frozenset({Role.AUDITOR}),
+    Role.CHAIR: frozenset({Role.AUDITOR}),
+    Role.VICE_CHAIR: frozenset({Role.AUDITOR}),
+}
 
 
 class Gender(StrEnum):
@@ -546,15 +554,43 @@ async def set_language(session: AsyncSession, *, member: Member, language: str) 
     await session.commit()
 
 
+class RoleConflictError(DomainError):
+    """The member holds a role that excludes the one being granted (财务 and 经审)."""
+
+    def __init__(self, *, role: Role, held: Role) -> None:
+        super().__init__(N_("roles.conflict"))
+        self.role = role
+        self.held = held
+
+
 async def grant_role(
     session: AsyncSession, *, org_id: int, actor: Actor, member_id: int, role: Role
 ) -> bool:
-    """Give a role (chair only); False if the member already had it."""
+    """Give a role (chair only); False if the member already had it.
+
+    The member's row is written first (on SQLite that takes the write lock, on PostgreSQL the
+    row lock), so grants to one person run one after the other: of two simultaneous grants of
+    财务 and 经审, the second sees the first and is refused (`RoleConflictError`).
+    """
     if not actor.is_chair:
         raise DomainError(N_("roles.chair_only"))
-    member = await get_member(session, org_id=org_id, member_id=member_id)
-    if member.status != MemberStatus.ACTIVE:
+    await get_member(session, org_id=org_id, member_id=member_id)
+    locked = await session.exec(
+        update(Member)
+        .where(col(Member.id) == member_id, col(Member.status) == MemberStatus.ACTIVE)
+        .values(updated_at=utcnow())
+    )
+    if locked.rowcount != 1:
+        await session.rollback()
         raise DomainError(N_("roles.member_not_active"))
+    held = await roles_of(session, member_id)
+    if role in held:
+        await session.rollback()
+        return False
+    conflicting = sorted(EXCLUSIVE_ROLES.get(role, frozenset()) & held)
+    if conflicting:
+        await session.rollback()
+        raise RoleConflictError(role=role, held=conflicting[0])
     session.add(MemberRole(member_id=member_id, role=role, granted_by_member_id=actor.id))
     try:
         await session.commit()

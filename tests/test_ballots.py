@@ -488,7 +488,7 @@ async def test_receipt_confirms_the_paper_was_counted_without_the_choice(
 
 
 async def test_preview_edits_a_field_and_the_menu_opens_the_form(bot: BotHarness) -> None:
-    await setup(bot, people(1))
+    await setup(bot, people(1), departments=["数学组"])  # 数学组 and the committee's 语文组
     await bot.press(COMMITTEE, MenuButton("ballot").pack())
     assert "名称" in last_text(bot, COMMITTEE)
     await bot.say(COMMITTEE, "旧名称")

@@ -55,6 +55,8 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
+from handlers.groups.buttons import GroupPick
+from handlers.groups.picker import group_pressed, offer_groups
 from models.activities import (
     DESCRIPTION_LIMIT,
     PLACE_LIMIT,
@@ -83,6 +85,7 @@ from models.activities import (
 from models.base import utcnow
 from models.errors import DomainError
 from models.exports import append_row
+from models.groups import check_departments
 from models.members import MemberStatus
 from models.members_queries import members_by_id
 from models.organizations import get_organization
@@ -297,9 +300,19 @@ async def got_who(update: Update, context: UnionContext) -> int:
     if choice == "age":
         await say(update, context, context.t("activity.write_age"))
         return Creating.WHO_DETAIL
-    if choice == "departments":
-        await say(update, context, context.t("activity.write_departments"))
+    if choice == "departments":  # the groups as buttons; typing the names works too
+        shown = await offer_groups(update, context, draft, "activity.pick_departments")
+        return Creating.WHO_DETAIL if shown else Creating.WHO
+    return await EDITS.then(update, context, _ask_choices)
+
+
+async def got_who_groups(update: Update, context: UnionContext) -> int:
+    """A group ticked (stay), or done: those departments may sign up."""
+    draft = _draft(context)
+    names = await group_pressed(update, context, draft)
+    if names is None:
         return Creating.WHO_DETAIL
+    draft["who"] = {"type": "departments", "departments": names}
     return await EDITS.then(update, context, _ask_choices)
 
 
@@ -320,7 +333,14 @@ async def got_who_detail(update: Update, context: UnionContext) -> int:
         rule.update(min=youngest, max=oldest)
     else:
         names = [n.strip() for n in text.replace("，", "、").replace(",", "、").split("、")]
-        rule["departments"] = [n for n in names if n]
+        try:
+            async with context.db() as session:
+                rule["departments"] = await check_departments(
+                    session, org_id=context.org_id, names=[n for n in names if n]
+                )
+        except DomainError as error:  # not a group: asked again, the buttons still work
+            await say(update, context, context.t(error.key, **error.params))
+            return Creating.WHO_DETAIL
     draft["who"] = rule
     return await EDITS.then(update, context, _ask_choices)
 
@@ -443,6 +463,8 @@ async def _preview(update: Update, context: UnionContext) -> int:
         return _END
     new = _new_activity(draft)
     who = context.t(f"activity.who.{new.eligibility.get('type', 'everyone')}")
+    if new.eligibility.get("departments"):
+        who += "：" + "、".join(new.eligibility["departments"])
     text = "\n".join(
         [
             context.t("activity.preview_title"),
@@ -1195,7 +1217,10 @@ def forms() -> list[Form]:
                         *text_step(got_deadline_text),
                     ],
                     Creating.WHO: family_step(got_who, AudienceChoice),
-                    Creating.WHO_DETAIL: text_step(got_who_detail),
+                    Creating.WHO_DETAIL: [
+                        ButtonHandler(GroupPick, got_who_groups),
+                        *text_step(got_who_detail),
+                    ],
                     Creating.CHOICES: [
                         ButtonHandler(NoChoices, got_no_choices),
                         *text_step(got_choices_text),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.features import Audience, CommandSpec, Feature, MenuEntry
+from bot.features import Audience, CommandSpec, Feature, MenuEntry, reads_books
 from bot.forms import Form
 from handlers.aid import asking, books, desk, hardship, recovery
 from handlers.aid.buttons import AidApproval, AidCorrectionDecision, AidDeskCard
@@ -46,7 +46,9 @@ FEATURE = Feature(
     forms=_forms,
     commands=(
         CommandSpec("aid", N_("cmd.aid"), Audience.MEMBER, order=6),
-        CommandSpec("aidbooks", N_("cmd.aidbooks"), Audience.COMMITTEE, order=21),
+        CommandSpec(
+            "aidbooks", N_("cmd.aidbooks"), Audience.COMMITTEE, order=21, also_for=reads_books
+        ),
         CommandSpec("aidrules", N_("cmd.aidrules"), Audience.COMMITTEE, order=22),
         CommandSpec("aidnotice", N_("cmd.aidnotice"), Audience.COMMITTEE, order=23),
         CommandSpec("aidcorrect", N_("cmd.aidcorrect"), Audience.COMMITTEE, order=24),
@@ -54,7 +56,9 @@ FEATURE = Feature(
     ),
     menu=(
         MenuEntry("aid", N_("menu.aid"), Audience.MEMBER, order=3),
-        MenuEntry("aidbooks", N_("menu.aidbooks"), Audience.COMMITTEE, books.show_books, 12),
+        MenuEntry(
+            "aidbooks", N_("menu.aidbooks"), Audience.COMMITTEE, books.show_books, 12, reads_books
+        ),
         MenuEntry("hardship", N_("menu.hardship"), Audience.COMMITTEE, hardship.list_files, 13),
     ),
     mine=asking.mine_section,

@@ -35,7 +35,6 @@ from models.aid import (
     drop_correction,
     ensure_standards,
     masked,
-    may_pay,
     net_paid,
     notice_lines,
     parse_amount,
@@ -49,7 +48,7 @@ from models.aid import (
     yuan,
 )
 from models.errors import N_, DomainError, InputError
-from models.members import Actor
+from models.members import Actor, Role
 from models.members_queries import members_by_id
 from models.notice_text import day_words
 from models.notices import NO_AUDIENCE, NoticeKind, open_notice
@@ -65,11 +64,11 @@ def _today(context: UnionContext) -> datetime:
 
 
 async def _require_books(update: Update, context: UnionContext) -> Actor | None:
-    """The committee or the treasurer."""
+    """The committee, 财务 or 经审 (who reads the books and pays nothing)."""
     actor = await require_member(update, context)
     if actor is None:
         return None
-    if not (actor.is_committee or may_pay(actor)):
+    if not actor.may_read_books:
         await say(update, context, context.t("desk.not_committee"))
         return None
     return actor
@@ -89,7 +88,8 @@ async def show_books(update: Update, context: UnionContext) -> None:
     """/aidbooks [year]: paid per type, the budget, and what waits for payment."""
     if update.callback_query is not None:
         await context.answer(update)
-    if await _require_books(update, context) is None:
+    reader = await _require_books(update, context)
+    if reader is None:
         return
     year = _year_argument(context)
     if year is None:
@@ -134,7 +134,7 @@ async def show_books(update: Update, context: UnionContext) -> None:
         )
     text.append(tr("aid.books_waiting", paying=len(waiting), deciding=len(undecided)))
     rows = []
-    for case in waiting[:20]:
+    for case in waiting[:20] if not reader.has(Role.AUDITOR) else ():  # 经审 pays nothing
         member = people.get(case.subject_member_id)
         name = member.real_name if member else "-"
         label = f"💰 {case.number} {name} ¥{yuan(case.approved_amount or 0)}"

@@ -19,6 +19,7 @@ from handlers.ballots.buttons import (
     BallotWho,
 )
 from handlers.common import conversation, family_step, text_step
+from handlers.groups.buttons import GroupPick
 from handlers.menu.buttons import MenuButton
 from models.ballots import CHOICES, BallotKind, Electorate
 from models.errors import N_
@@ -46,7 +47,10 @@ def _forms() -> list[Form]:
                     step.TITLE: text_step(create.got_title),
                     step.KIND: family_step(create.got_kind, BallotKindChoice),
                     step.WHO: family_step(create.got_who, BallotWho),
-                    step.WHO_DETAIL: text_step(create.got_who_detail),
+                    step.WHO_DETAIL: [
+                        ButtonHandler(GroupPick, create.got_who_groups),
+                        *text_step(create.got_who_detail),
+                    ],
                     step.ITEMS: text_step(create.got_items),
                     step.MAX: text_step(create.got_max),
                     step.OPENS: [

@@ -24,6 +24,7 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
+from handlers.groups.picker import group_pressed, offer_groups
 from models.ballot_text import fraction_words, local_time
 from models.ballots import (
     TITLE_LIMIT,
@@ -40,6 +41,7 @@ from models.ballots import (
 )
 from models.base import utcnow
 from models.errors import DomainError
+from models.groups import check_departments
 from models.members import Member, MemberStatus
 from models.written import count, moment
 from scheduler.ballot_jobs import open_and_invite
@@ -141,12 +143,22 @@ async def got_who(update: Update, context: UnionContext) -> int:
     who = context.button_as(BallotWho).who
     draft = _draft(context)
     draft["who"] = {"type": who.value}
-    if who == Electorate.DEPARTMENTS:
-        await say(update, context, context.t("ballot.write_departments"))
-        return Creating.WHO_DETAIL
+    if who == Electorate.DEPARTMENTS:  # the groups as buttons; typing the names works too
+        shown = await offer_groups(update, context, draft, "ballot.pick_departments")
+        return Creating.WHO_DETAIL if shown else Creating.WHO
     if who == Electorate.MEMBERS:
         await say(update, context, context.t("ballot.write_names"))
         return Creating.WHO_DETAIL
+    return await EDITS.then(update, context, _ask_items)
+
+
+async def got_who_groups(update: Update, context: UnionContext) -> int:
+    """A group ticked (stay), or done: the members of those departments vote."""
+    draft = _draft(context)
+    names = await group_pressed(update, context, draft)
+    if names is None:
+        return Creating.WHO_DETAIL
+    draft["who"] = {"type": Electorate.DEPARTMENTS.value, "departments": names}
     return await EDITS.then(update, context, _ask_items)
 
 
@@ -167,7 +179,14 @@ async def got_who_detail(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t("ballot.write_names"))
         return Creating.WHO_DETAIL
     if rule["type"] == Electorate.DEPARTMENTS:
-        rule["departments"] = names
+        try:
+            async with context.db() as session:
+                rule["departments"] = await check_departments(
+                    session, org_id=context.org_id, names=names
+                )
+        except DomainError as error:  # not a group: asked again, the buttons still work
+            await say(update, context, context.t(error.key, **error.params))
+            return Creating.WHO_DETAIL
     else:
         async with context.db() as session:
             found = (

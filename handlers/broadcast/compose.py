@@ -31,10 +31,13 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
+from handlers.groups.buttons import GroupPick
+from handlers.groups.picker import audience_words, group_pressed, offer_groups
 from handlers.menu.buttons import MenuButton
 from models.audiences import audience_members
 from models.calendar import MESSAGE_LIMIT, AudienceType
-from models.errors import InputError
+from models.errors import DomainError, InputError
+from models.groups import check_departments
 from models.organizations import get_organization
 from models.outbox import Broadcast, BroadcastKind, Recipient
 from scheduler.render import MEMBER_PLACEHOLDERS, check_placeholders, fill
@@ -49,6 +52,7 @@ CHOICES = (
     AudienceType.RETIREES,
     AudienceType.REPRESENTATIVES,
     AudienceType.COMMITTEE,
+    AudienceType.DEPARTMENTS,
 )
 
 
@@ -62,6 +66,7 @@ class Step(IntEnum):
     AUDIENCE = 1
     TEXT = 2
     CONFIRM = 3
+    GROUPS = 4
 
 
 async def start(update: Update, context: UnionContext) -> int:
@@ -86,20 +91,47 @@ async def got_audience(update: Update, context: UnionContext) -> int:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return Step.AUDIENCE
     await context.answer(update)
-    _draft(context)["audience"] = audience.value
+    draft = _draft(context)
+    draft["audience"] = audience.value
+    if audience == AudienceType.DEPARTMENTS:
+        return Step.GROUPS if await offer_groups(update, context, draft) else Step.AUDIENCE
     await say(update, context, context.t("broadcast.write", limit=MESSAGE_LIMIT))
     return Step.TEXT
 
 
-async def _recipients(context: UnionContext, audience: str, text: str) -> list[Recipient]:
+async def got_groups(update: Update, context: UnionContext) -> int:
+    """A group ticked (stay), or done: then the text."""
+    draft = _draft(context)
+    names = await group_pressed(update, context, draft)
+    if names is None:
+        return Step.GROUPS
+    draft["departments"] = names
+    await say(update, context, context.t("broadcast.write", limit=MESSAGE_LIMIT))
+    return Step.TEXT
+
+
+def _audience(draft: dict[str, Any]) -> dict[str, Any]:
+    """The draft's audience as models.audiences reads it."""
+    audience: dict[str, Any] = {"type": str(draft["audience"])}
+    if audience["type"] == AudienceType.DEPARTMENTS:
+        audience["names"] = list(draft.get("departments") or [])
+    return audience
+
+
+async def _recipients(
+    context: UnionContext, audience: dict[str, Any], text: str
+) -> list[Recipient]:
+    """Who receives it now; groups must still be groups (else a DomainError)."""
     today = datetime.now(context.settings.zone).date()
     # One text for everyone, written in its writer's language: {org} is named in that language.
     org = context.settings.organization_name_for(context.tr.language)
     async with context.db() as session:
+        if audience["type"] == AudienceType.DEPARTMENTS:
+            await check_departments(session, org_id=context.org_id, names=audience["names"])
         members = await audience_members(
             session,
             org_id=context.org_id,
-            audience={"type": audience},
+            audience=audience,
             today=today,
             respect_mute=False,
         )
@@ -125,8 +157,13 @@ async def got_text(update: Update, context: UnionContext) -> int:
         return Step.TEXT
     draft = _draft(context)
     draft.update(text=text, token=secrets.token_hex(8))
-    recipients = await _recipients(context, str(draft["audience"]), text)
-    audience = context.t(f"calendar.audience.{draft['audience']}")
+    try:
+        recipients = await _recipients(context, _audience(draft), text)
+    except DomainError as error:
+        draft.clear()
+        await say(update, context, context.t(error.key, **error.params))
+        return _END
+    audience = audience_words(context.tr, _audience(draft))
     await say(
         update,
         context,
@@ -148,7 +185,12 @@ async def confirm(update: Update, context: UnionContext) -> int:
     actor = await require_committee(update, context)
     if actor is None:
         return _END
-    recipients = await _recipients(context, str(draft["audience"]), str(draft["text"]))
+    try:
+        recipients = await _recipients(context, _audience(draft), str(draft["text"]))
+    except DomainError as error:
+        draft.clear()
+        await say(update, context, context.t(error.key, **error.params))
+        return _END
     async with context.db() as session:
         org = await get_organization(session, context.org_id)
     broadcast = await context.notifier.queue(
@@ -204,6 +246,7 @@ def forms() -> list[Form]:
                 ],
                 states={
                     Step.AUDIENCE: family_step(got_audience, BroadcastAudience),
+                    Step.GROUPS: family_step(got_groups, GroupPick),
                     Step.TEXT: text_step(got_text),
                     Step.CONFIRM: family_step(confirm, BroadcastConfirm),
                 },

@@ -41,6 +41,8 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
+from handlers.groups.buttons import GroupPick
+from handlers.groups.picker import audience_words, group_pressed, offer_groups
 from handlers.review_desk import committee_press
 from models.calendar import (
     MESSAGE_LIMIT,
@@ -95,6 +97,7 @@ class AddStep(IntEnum):
     TITLE = 5
     TEXT = 6
     CONFIRM = 7
+    GROUPS = 8
 
 
 AUDIENCE_CHOICES = (
@@ -102,6 +105,7 @@ AUDIENCE_CHOICES = (
     AudienceType.WOMEN,
     AudienceType.RETIREES,
     AudienceType.REPRESENTATIVES,
+    AudienceType.DEPARTMENTS,
 )
 
 
@@ -178,10 +182,7 @@ def _entry_card(
     lines = [
         _title(context, entry),
         context.t("calendar.card_kind", kind=context.t(f"calendar.kind.{entry.kind}")),
-        context.t(
-            "calendar.card_audience",
-            audience=context.t(f"calendar.audience.{entry.audience.get('type')}"),
-        ),
+        context.t("calendar.card_audience", audience=audience_words(context.tr, entry.audience)),
         context.t("calendar.card_time", time=entry.time_of_day),
         context.t("calendar.card_next", day=next_day.isoformat() if next_day else "—"),
         context.t(
@@ -429,8 +430,29 @@ async def add_audience(update: Update, context: UnionContext) -> int:
         await context.answer(update, context.t("desk.stale_button"), alert=True)
         return AddStep.AUDIENCE
     await context.answer(update)
-    _draft(context)["audience"] = choice.value
+    draft = _draft(context)
+    draft["audience"] = choice.value
+    draft.pop("departments", None)
+    if choice == AudienceType.DEPARTMENTS:
+        return AddStep.GROUPS if await offer_groups(update, context, draft) else AddStep.AUDIENCE
     return await EDITS.then(update, context, _ask_rule)
+
+
+async def add_groups(update: Update, context: UnionContext) -> int:
+    """A group ticked (stay), or done: then the date (or the preview again)."""
+    draft = _draft(context)
+    names = await group_pressed(update, context, draft)
+    if names is None:
+        return AddStep.GROUPS
+    draft["departments"] = names
+    return await EDITS.then(update, context, _ask_rule)
+
+
+def _draft_audience(draft: dict[str, Any]) -> dict[str, Any]:
+    audience: dict[str, Any] = {"type": draft["audience"]}
+    if draft["audience"] == AudienceType.DEPARTMENTS:
+        audience["names"] = list(draft.get("departments") or [])
+    return audience
 
 
 async def add_rule(update: Update, context: UnionContext) -> int:
@@ -537,7 +559,7 @@ async def _add_preview(update: Update, context: UnionContext) -> int:
         str(draft["title"]),
         context.t("calendar.card_kind", kind=context.t(f"calendar.kind.{draft['kind']}")),
         context.t(
-            "calendar.card_audience", audience=context.t(f"calendar.audience.{draft['audience']}")
+            "calendar.card_audience", audience=audience_words(context.tr, _draft_audience(draft))
         ),
         context.t("calendar.card_time", time=draft["time"]),
         context.t("calendar.card_next", day=next_day.isoformat() if next_day else "—"),
@@ -596,6 +618,7 @@ async def add_confirm(update: Update, context: UnionContext) -> int:
                 title_language=context.tr.language,
                 messages=dict(draft["texts"]),
                 key=f"custom_{draft.setdefault('token', secrets.token_hex(6))}",
+                departments=list(draft.get("departments") or []),
             )
     except DomainError as error:
         await refuse(update, context, error)
@@ -651,6 +674,7 @@ def forms() -> list[Form]:
                 states={
                     AddStep.KIND: family_step(add_kind, EntryKindChoice),
                     AddStep.AUDIENCE: family_step(add_audience, EntryAudienceChoice),
+                    AddStep.GROUPS: family_step(add_groups, GroupPick),
                     AddStep.RULE: text_step(add_rule),
                     AddStep.TIME: text_step(add_time),
                     AddStep.TITLE: text_step(add_title),

@@ -22,6 +22,7 @@ from models.members import (
     Member,
     MemberStatus,
     Role,
+    RoleConflictError,
     get_member,
     grant_role,
     load_actor,
@@ -36,7 +37,17 @@ from models.validation import clean_text
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 8
-_ROLE_ORDER = (Role.REPRESENTATIVE, Role.COMMITTEE, Role.TREASURER, Role.CHAIR)
+# The roles on a member's card, in this order, two buttons a row.
+_ROLE_ORDER = (
+    Role.COMMITTEE,
+    Role.REPRESENTATIVE,
+    Role.CHAIR,
+    Role.VICE_CHAIR,
+    Role.WOMEN_CHAIR,
+    Role.GROUP_LEADER,
+    Role.TREASURER,
+    Role.AUDITOR,
+)
 
 
 async def bind_group(update: Update, context: UnionContext) -> None:
@@ -139,7 +150,9 @@ async def view_member(update: Update, context: UnionContext) -> None:
 def _member_card(
     context: UnionContext, member: Member, roles: frozenset[Role], *, chair_view: bool
 ) -> tuple[str, InlineKeyboardMarkup]:
-    role_names = ", ".join(context.t(f"role.{role}") for role in _ROLE_ORDER if role in roles)
+    role_names = ", ".join(
+        _role_name(context, role, member) for role in _ROLE_ORDER if role in roles
+    )
     lines = [
         _member_label(context, member),
         context.t("members.status", value=context.t(f"status.{member.status}")),
@@ -148,17 +161,27 @@ def _member_card(
     member_id = member.id or 0
     rows: list[list[tuple[str, Button]]] = []
     if chair_view and member.status == MemberStatus.ACTIVE:
+        pairs: list[tuple[str, Button]] = []
         for role in _ROLE_ORDER:
             held = role in roles
             label = ("✓ " if held else "+ ") + context.t(f"role.{role}")
-            change = RoleRevoke(member_id, role) if held else RoleGrant(member_id, role)
-            rows.append([(label, change)])
+            pairs.append(
+                (label, RoleRevoke(member_id, role) if held else RoleGrant(member_id, role))
+            )
+        rows.extend(pairs[index : index + 2] for index in range(0, len(pairs), 2))
         rows.append([(context.t("members.handler_button"), HandlerPick(member_id))])
     if member.status == MemberStatus.ACTIVE:
         rows.append([(context.t("members.deactivate"), MemberCard("deact", member_id))])
     elif member.status == MemberStatus.INACTIVE:
         rows.append([(context.t("members.reactivate"), MemberCard("react", member_id))])
     return "\n".join(lines), keyboard(*rows)
+
+
+def _role_name(context: UnionContext, role: Role, member: Member) -> str:
+    """A role as the card shows it; a group leader's with the group (their department)."""
+    if role == Role.GROUP_LEADER and member.department:
+        return context.t("groups.leader_of", group=member.department)
+    return context.t(f"role.{role}")
 
 
 async def _edit_card(update: Update, context: UnionContext, member: Member, *, chair: bool) -> None:
@@ -207,6 +230,11 @@ async def _change_role(
                 subject = await load_actor(
                     session, org_id=context.org_id, telegram_user_id=member.telegram_user_id
                 )
+    except RoleConflictError as conflict:
+        logger.info("Refused role %s for member %s: holds %s", role, member_id, conflict.held)
+        held, wanted = context.t(f"role.{conflict.held}"), context.t(f"role.{conflict.role}")
+        await context.answer(update, context.t(conflict.key, held=held, role=wanted), alert=True)
+        return
     except DomainError as error:
         await refuse(update, context, error)
         return

@@ -25,7 +25,7 @@ FEATURE = "menu"
 
 async def show_menu(update: Update, context: UnionContext) -> None:
     """The main menu: one button per thing this person can do."""
-    items = menu_for(context.state.features, audience_of(context.actor))
+    items = menu_for(context.state.features, audience_of(context.actor), context.actor)
     rows = [[(context.t(item.label_key), MenuButton(item.action))] for item in items]
     await say(update, context, context.t("menu.title"), keyboard(*rows))
 
@@ -40,7 +40,8 @@ async def menu_pressed(update: Update, context: UnionContext) -> None:
     query = update.callback_query
     assert query is not None
     action = context.button_as(MenuButton).action
-    allowed = {e.action: e for e in menu_for(context.state.features, audience_of(context.actor))}
+    entries = menu_for(context.state.features, audience_of(context.actor), context.actor)
+    allowed = {entry.action: entry for entry in entries}
     entry = allowed.get(action)
     callback = entry.open if entry is not None else None
     if callback is None:
@@ -56,7 +57,7 @@ def help_text(
     """What this person may do, one command a line."""
     audience = audience_of(actor)
     lines = [tr("help.title")]
-    for spec in commands_for(features, audience):
+    for spec in commands_for(features, audience, actor):
         if in_group and not spec.in_group:
             continue
         lines.append(f"/{spec.name} - {tr(spec.description_key)}")
@@ -77,10 +78,11 @@ async def show_help(update: Update, context: UnionContext) -> None:
 
 
 def _bot_commands(
-    tr: Translator, features: Sequence[Feature], audience: Audience
+    tr: Translator, features: Sequence[Feature], audience: Audience, actor: Actor | None = None
 ) -> list[BotCommand]:
     return [
-        BotCommand(spec.name, tr(spec.description_key)) for spec in commands_for(features, audience)
+        BotCommand(spec.name, tr(spec.description_key))
+        for spec in commands_for(features, audience, actor)
     ]
 
 
@@ -122,7 +124,8 @@ async def publish_member_commands(
     try:
         tr = i18n.get(actor.member.language)
         await bot.set_my_commands(
-            _bot_commands(tr, features, audience_of(actor)), scope=BotCommandScopeChat(user_id)
+            _bot_commands(tr, features, audience_of(actor), actor),
+            scope=BotCommandScopeChat(user_id),
         )
     except TelegramError as exc:
         logger.warning("Could not set a member's command menu: %s", type(exc).__name__)
