@@ -1,4 +1,4 @@
-"""Date rules typed the way committee members write dates.
+"""Date rules typed the way committee members write dates, and shown the same way.
 
 3-8 / 3月8日 / 三月八日   solar date          农历8-15 / 农历五月初五 / 腊月二十三   lunar date
 端午节 / 除夕            a holiday by name (models.written.HOLIDAY_NAMES)
@@ -9,10 +9,13 @@
 
 from __future__ import annotations
 
+import calendar
 import re
+from collections.abc import Callable
 
+from bot.i18n import Translator
 from models.written import holiday_base, lunar_month_day, month_day
-from scheduler.dates import HOLIDAYS, RuleError, validate_rule
+from scheduler.dates import ENTRY_PREFIX, HOLIDAYS, RuleError, validate_rule
 
 _WEEKDAYS = {
     "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
@@ -77,3 +80,64 @@ def _parse(value: str) -> dict[str, object] | None:
         days = int(match[3]) * (-1 if match[2] == "-" else 1)
         return {"type": "offset", "base": base[0], "days": base[1] + days}
     return None
+
+
+_ORDINALS = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th"}
+
+
+def describe_rule(
+    tr: Translator,
+    rule: dict[str, object],
+    *,
+    title_of: Callable[[str], str | None] = lambda key: None,
+) -> str:
+    """A rule as the reader writes it: 每年3月8日, 春节前21天, 第一学期开学前7天.
+
+    `title_of` names another entry (an offset from ``entry:<key>``; its key when not given); a
+    rule that cannot be read is shown as "—".
+    """
+    try:
+        validate_rule(rule)
+    except RuleError:
+        return "—"
+    number = {key: value for key, value in rule.items() if isinstance(value, int)}
+    month_name = calendar.month_name[number.get("month", 1)]
+    match rule["type"]:
+        case "solar":
+            return tr("calendar.rule.solar", month_name=month_name, **number)
+        case "lunar":
+            key = "calendar.rule.lunar_leap" if rule.get("leap") else "calendar.rule.lunar"
+            return tr(key, **number)
+        case "monthly":
+            return tr("calendar.rule.monthly", **number)
+        case "daily":
+            return tr("calendar.rule.daily")
+        case "nth_weekday":
+            weekday = tr("calendar.rule.weekdays").split(",")[number["weekday"]].strip()
+            if number["n"] == -1:
+                return tr(
+                    "calendar.rule.nth_last", weekday=weekday, month_name=month_name, **number
+                )
+            ordinal = _ORDINALS[number["n"]]
+            return tr(
+                "calendar.rule.nth",
+                weekday=weekday,
+                month_name=month_name,
+                ordinal=ordinal,
+                **number,
+            )
+        case "term_start":
+            base = tr(f"calendar.rule.term{number.get('term', '')}_start")
+        case _:  # offset
+            name = str(rule["base"])
+            if name.startswith(ENTRY_PREFIX):
+                key = name.removeprefix(ENTRY_PREFIX)
+                base = title_of(key) or key
+            else:
+                base = tr(f"calendar.holiday.{name}")
+    days = number["days"]
+    if days == 0:
+        return tr("calendar.rule.on", base=base)
+    return tr(
+        "calendar.rule.before" if days < 0 else "calendar.rule.after", base=base, days=abs(days)
+    )

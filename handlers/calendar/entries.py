@@ -67,7 +67,7 @@ from scheduler.render import (
     pick,
     picked_language,
 )
-from scheduler.rule_text import parse_rule_text
+from scheduler.rule_text import describe_rule, parse_rule_text
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +183,7 @@ def _entry_card(
             audience=context.t(f"calendar.audience.{entry.audience.get('type')}"),
         ),
         context.t("calendar.card_time", time=entry.time_of_day),
+        context.t("calendar.card_rule", rule=describe_rule(context.tr, entry.rule)),
         context.t("calendar.card_next", day=next_day.isoformat() if next_day else "—"),
         context.t(
             "calendar.card_state",
