@@ -30,7 +30,7 @@ async def birthday_list(
         await session.exec(
             select(Member)
             .where(*on_roster, Member.birth_month == month, col(Member.birth_day).is_not(None))
-            .order_by(col(Member.birth_day), col(Member.real_name), col(Member.id))
+            .order_by(col(Member.birth_day), col(Member.id))
         )
     ).all()
     missing = (

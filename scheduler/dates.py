@@ -75,8 +75,13 @@ class Terms:
         """From the settings' "MM-DD" values (TERM1_START, TERM2_START)."""
 
         def month_day(text: str) -> tuple[int, int]:
-            month, day = (int(part) for part in text.split("-"))
-            date(2001, month, day)  # refuses 02-30, and 02-29 (not in every year)
+            try:
+                month, day = (int(part) for part in text.split("-"))
+                date(2001, month, day)  # refuses 02-30, and 02-29 (not in every year)
+            except ValueError as error:
+                raise RuleError(
+                    f"a term cannot start on {text!r}: not a day of every year"
+                ) from error
             return month, day
 
         return cls(month_day(term1_start), month_day(term2_start))

@@ -101,30 +101,33 @@ def describe_rule(
     except RuleError:
         return "—"
     number = {key: value for key, value in rule.items() if isinstance(value, int)}
-    month_name = calendar.month_name[number.get("month", 1)]
+    month, day = number.get("month", 1), number.get("day", 1)
+    month_name = calendar.month_name[month]
     match rule["type"]:
         case "solar":
-            return tr("calendar.rule.solar", month_name=month_name, **number)
+            return tr("calendar.rule.solar", month=month, day=day, month_name=month_name)
         case "lunar":
             key = "calendar.rule.lunar_leap" if rule.get("leap") else "calendar.rule.lunar"
-            return tr(key, **number)
+            return tr(
+                key,
+                month=month,
+                day=day,
+                lunar_month=_nth_name(tr, "calendar.rule.lunar_months", month),
+                lunar_day=_nth_name(tr, "calendar.rule.lunar_days", day),
+            )
         case "monthly":
-            return tr("calendar.rule.monthly", **number)
+            return tr("calendar.rule.monthly", day=day)
         case "daily":
             return tr("calendar.rule.daily")
         case "nth_weekday":
-            weekday = tr("calendar.rule.weekdays").split(",")[number["weekday"]].strip()
-            if number["n"] == -1:
-                return tr(
-                    "calendar.rule.nth_last", weekday=weekday, month_name=month_name, **number
-                )
-            ordinal = _ORDINALS[number["n"]]
+            n = number["n"]
             return tr(
-                "calendar.rule.nth",
-                weekday=weekday,
+                "calendar.rule.nth_last" if n == -1 else "calendar.rule.nth",
+                month=month,
                 month_name=month_name,
-                ordinal=ordinal,
-                **number,
+                n=n,
+                ordinal=_ORDINALS.get(n, ""),
+                weekday=_nth_name(tr, "calendar.rule.weekdays", number["weekday"] + 1),
             )
         case "term_start":
             base = tr(f"calendar.rule.term{number.get('term', '')}_start")
@@ -141,3 +144,8 @@ def describe_rule(
     return tr(
         "calendar.rule.before" if days < 0 else "calendar.rule.after", base=base, days=abs(days)
     )
+
+
+def _nth_name(tr: Translator, key: str, number: int) -> str:
+    """The `number`-th (from 1) of a catalog list written "a,b,c"."""
+    return tr(key).split(",")[number - 1].strip()
