@@ -7,7 +7,6 @@ birthday greeting cannot reach them, so the card in hand is all they get.
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 
 from sqlmodel import col, func, select
@@ -15,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import Translator
 from models.members import Member, MemberStatus
+from scheduler.rule_text import nth_name
 
 # Members of the union on the roster: those on the bot and those not (yet) on it.
 LISTED = (MemberStatus.ACTIVE, MemberStatus.INVITED)
@@ -43,25 +43,29 @@ async def birthday_list(
             )
         )
     ).one()
-    names = {"month": month, "month_name": calendar.month_name[month]}
+    month_name = nth_name(tr, "calendar.rule.month_names", month)
     if members:
-        lines = [tr("calendar.birthday_list.heading", count=len(members), **names)]
-        lines += [_line(tr, member, names) for member in members]
+        lines = [tr("calendar.birthday_list.heading", count=len(members), month_name=month_name)]
+        lines += [_line(tr, member, month_name) for member in members]
     else:
-        lines = [tr("calendar.birthday_list.none", **names)]
+        lines = [tr("calendar.birthday_list.none", month_name=month_name)]
     if missing:
         lines.append(tr("calendar.birthday_list.missing", count=int(missing)))
     return "\n".join(lines)
 
 
-def _line(tr: Translator, member: Member, names: dict[str, object]) -> str:
-    key = "line" if member.department.strip() else "line_no_department"
+def _line(tr: Translator, member: Member, month_name: str) -> str:
+    key = (
+        "calendar.birthday_list.line"
+        if member.department.strip()
+        else "calendar.birthday_list.line_no_department"
+    )
     line = tr(
-        f"calendar.birthday_list.{key}",
+        key,
         day=member.birth_day,
         name=member.real_name,
         department=member.department.strip(),
-        **names,
+        month_name=month_name,
     )
     if member.status == MemberStatus.INVITED:
         line += tr("calendar.birthday_list.offline")

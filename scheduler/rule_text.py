@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Callable
 
@@ -82,7 +81,25 @@ def _parse(value: str) -> dict[str, object] | None:
     return None
 
 
-_ORDINALS = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th"}
+# The name of each holiday in `HOLIDAYS` (an offset's base) and of each term's start.
+HOLIDAY_KEYS = {
+    "new_year": "calendar.holiday.new_year",
+    "womens_day": "calendar.holiday.womens_day",
+    "labour_day": "calendar.holiday.labour_day",
+    "childrens_day": "calendar.holiday.childrens_day",
+    "teachers_day": "calendar.holiday.teachers_day",
+    "national_day": "calendar.holiday.national_day",
+    "spring_festival": "calendar.holiday.spring_festival",
+    "lantern_festival": "calendar.holiday.lantern_festival",
+    "dragon_boat": "calendar.holiday.dragon_boat",
+    "mid_autumn": "calendar.holiday.mid_autumn",
+    "double_ninth": "calendar.holiday.double_ninth",
+}
+_TERM_KEYS = {
+    0: "calendar.rule.term_start",  # each term
+    1: "calendar.rule.term1_start",
+    2: "calendar.rule.term2_start",
+}
 
 
 def describe_rule(
@@ -102,18 +119,16 @@ def describe_rule(
         return "—"
     number = {key: value for key, value in rule.items() if isinstance(value, int)}
     month, day = number.get("month", 1), number.get("day", 1)
-    month_name = calendar.month_name[month]
+    month_name = nth_name(tr, "calendar.rule.month_names", month)
     match rule["type"]:
         case "solar":
-            return tr("calendar.rule.solar", month=month, day=day, month_name=month_name)
+            return tr("calendar.rule.solar", month_name=month_name, day=day)
         case "lunar":
             key = "calendar.rule.lunar_leap" if rule.get("leap") else "calendar.rule.lunar"
             return tr(
                 key,
-                month=month,
-                day=day,
-                lunar_month=_nth_name(tr, "calendar.rule.lunar_months", month),
-                lunar_day=_nth_name(tr, "calendar.rule.lunar_days", day),
+                lunar_month=nth_name(tr, "calendar.rule.lunar_months", month),
+                lunar_day=nth_name(tr, "calendar.rule.lunar_days", day),
             )
         case "monthly":
             return tr("calendar.rule.monthly", day=day)
@@ -121,23 +136,20 @@ def describe_rule(
             return tr("calendar.rule.daily")
         case "nth_weekday":
             n = number["n"]
-            return tr(
-                "calendar.rule.nth_last" if n == -1 else "calendar.rule.nth",
-                month=month,
-                month_name=month_name,
-                n=n,
-                ordinal=_ORDINALS.get(n, ""),
-                weekday=_nth_name(tr, "calendar.rule.weekdays", number["weekday"] + 1),
-            )
+            weekday = nth_name(tr, "calendar.rule.weekdays", number["weekday"] + 1)
+            if n == -1:
+                return tr("calendar.rule.nth_last", month_name=month_name, weekday=weekday)
+            nth = nth_name(tr, "calendar.rule.ordinals", n)
+            return tr("calendar.rule.nth", month_name=month_name, nth=nth, weekday=weekday)
         case "term_start":
-            base = tr(f"calendar.rule.term{number.get('term', '')}_start")
+            base = tr(_TERM_KEYS[number.get("term", 0)])
         case _:  # offset
             name = str(rule["base"])
             if name.startswith(ENTRY_PREFIX):
                 key = name.removeprefix(ENTRY_PREFIX)
                 base = title_of(key) or key
             else:
-                base = tr(f"calendar.holiday.{name}")
+                base = tr(HOLIDAY_KEYS[name])
     days = number["days"]
     if days == 0:
         return tr("calendar.rule.on", base=base)
@@ -146,6 +158,6 @@ def describe_rule(
     )
 
 
-def _nth_name(tr: Translator, key: str, number: int) -> str:
-    """The `number`-th (from 1) of a catalog list written "a,b,c"."""
+def nth_name(tr: Translator, key: str, number: int) -> str:
+    """The `number`-th (from 1) of a catalog list written "a,b,c" (month names, weekdays)."""
     return tr(key).split(",")[number - 1].strip()

@@ -29,9 +29,9 @@ from models.members import Member, MemberStatus, Role
 from models.organizations import bind_committee_chat
 from scheduler.calendar_defaults import DEFAULTS, YEAR_END_AID
 from scheduler.calendar_jobs import calendar_of_year, fire, reconcile, terms_of, upcoming
-from scheduler.dates import RuleError, Terms, next_occurrence, occurrences, validate_rule
+from scheduler.dates import HOLIDAYS, RuleError, Terms, next_occurrence, occurrences, validate_rule
 from scheduler.outbox import OutboxSender, Pace
-from scheduler.rule_text import describe_rule
+from scheduler.rule_text import HOLIDAY_KEYS, describe_rule
 from tests.support.factories import make_member
 from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness, running_bot
 from tests.support.updates import Person
@@ -474,6 +474,10 @@ async def test_calendar_shows_the_new_tasks_and_their_rules(bot: BotHarness, lan
         card = bot.telegram.last(reader.id).text
         assert entries[key].titles[language] in card
         assert rule in card.splitlines()
+
+
+def test_every_holiday_an_offset_may_start_from_has_a_name() -> None:
+    assert set(HOLIDAY_KEYS) == set(HOLIDAYS)
 
 
 def test_every_rule_shape_is_shown_in_each_language() -> None:
