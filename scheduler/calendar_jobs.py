@@ -106,6 +106,7 @@ async def reconcile(
         entries = await list_entries(session, org_id=runtime.org_id)
         done = {entry.id: await _done_occurrences(session, entry.id or 0) for entry in entries}
     resolve = _resolver(entries)
+    terms = terms_of(runtime.settings)
     wanted: set[str] = set()
     for entry in entries:
         if not entry.enabled or entry.id is None:
@@ -117,7 +118,7 @@ async def reconcile(
                 zone=runtime.settings.zone,
                 done=done[entry.id],
                 resolve=resolve,
-                terms=terms_of(runtime.settings),
+                terms=terms,
             )
         except RuleError:
             logger.warning("Calendar entry %s has a rule that cannot be computed", entry.id)

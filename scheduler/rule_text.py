@@ -5,6 +5,7 @@
 春节-21 / 春节+7         days from a holiday  spring_festival -21     (English holiday names)
 每月1 / monthly 1       a day of every month
 5月第2个周日 / nth 5 2 sun   the n-th weekday of a month ("最后一个" / "last" for the last)
+开学-7 / 第一学期开学+3 / term start -7 / term 1 start   days from a term's start (settings)
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ _MONTHLY = re.compile(r"^(?:每月|monthly)\s*(\d{1,2})\s*[日号號]?$", re.IGN
 _NTH_ZH = re.compile(
     r"^(\d{1,2})\s*月\s*(?:第\s*(\d)\s*个|第\s*(\d)\s*個|(最后一个|最後一個))\s*(?:周|星期|週)([一二三四五六日天])$"
 )
+_TERM_ZH = re.compile(
+    r"^(?:每\s*(?:学期|學期)|第\s*([一二12])\s*(?:学期|學期))?\s*(?:开学|開學)"
+    r"\s*(?:([+-])\s*(\d{1,3})\s*天?)?$"
+)
+_TERM_EN = re.compile(r"^term\s*([12])?\s*start\s*(?:([+-])\s*(\d{1,3}))?$", re.IGNORECASE)
 _NTH_EN = re.compile(r"^nth\s+(\d{1,2})\s+(-?\d)\s+(mon|tue|wed|thu|fri|sat|sun)$", re.IGNORECASE)
 
 
@@ -71,6 +77,10 @@ def _parse(value: str) -> dict[str, object] | None:
             "weekday": weekday,
             "n": int(match[2]),
         }
+    if match := _TERM_ZH.match(value) or _TERM_EN.match(value):
+        days = int(match[3] or 0) * (-1 if match[2] == "-" else 1)
+        term = {"一": 1, "二": 2, "1": 1, "2": 2}.get(match[1] or "")
+        return {"type": "term_start", "days": days} | ({"term": term} if term else {})
     if match := _OFFSET.match(value):
         name = match[1]
         base = holiday_base(name) or ((name, 0) if name in HOLIDAYS else None)

@@ -31,7 +31,7 @@ from scheduler.calendar_defaults import DEFAULTS, YEAR_END_AID
 from scheduler.calendar_jobs import calendar_of_year, fire, reconcile, terms_of, upcoming
 from scheduler.dates import HOLIDAYS, RuleError, Terms, next_occurrence, occurrences, validate_rule
 from scheduler.outbox import OutboxSender, Pace
-from scheduler.rule_text import HOLIDAY_KEYS, describe_rule
+from scheduler.rule_text import HOLIDAY_KEYS, describe_rule, parse_rule_text
 from tests.support.factories import make_member
 from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness, running_bot
 from tests.support.updates import Person
@@ -474,6 +474,58 @@ async def test_calendar_shows_the_new_tasks_and_their_rules(bot: BotHarness, lan
         card = bot.telegram.last(reader.id).text
         assert entries[key].titles[language] in card
         assert rule in card.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("typed", "rule"),
+    [
+        ("开学", {"type": "term_start", "days": 0}),
+        ("开学-7", {"type": "term_start", "days": -7}),
+        ("每学期开学 - 7 天", {"type": "term_start", "days": -7}),
+        ("開學+3", {"type": "term_start", "days": 3}),
+        ("第一学期开学+3", {"type": "term_start", "term": 1, "days": 3}),
+        ("第2學期開學-14", {"type": "term_start", "term": 2, "days": -14}),
+        ("term start -7", {"type": "term_start", "days": -7}),
+        ("Term 1 start", {"type": "term_start", "term": 1, "days": 0}),
+    ],
+)
+def test_a_term_start_is_typed_in_each_language(typed: str, rule: dict[str, object]) -> None:
+    assert parse_rule_text(typed) == rule
+
+
+@pytest.mark.parametrize("typed", ["第三学期开学", "学期开学", "开学-400", "term 3 start"])
+def test_an_impossible_term_start_is_refused(typed: str) -> None:
+    with pytest.raises(RuleError):
+        parse_rule_text(typed)
+
+
+async def test_a_custom_task_before_each_term_is_added_in_chat(bot: BotHarness) -> None:
+    chair = Person(4301, "刘", "zh-hans")
+    await make_member(
+        bot.db, org_id=bot.org_id, person=chair, name="刘委员", roles=[Role.COMMITTEE]
+    )
+
+    await bot.say(chair, "/calendar")
+    await bot.press(chair, pack("cal", "add", 0))
+    await bot.press(chair, pack("cal", "kind", "task"))
+    await bot.say(chair, "开学-3")
+    await bot.say(chair, "9:00")
+    await bot.say(chair, "开学前检查")
+    await bot.say(chair, "请检查各办公室的安全情况。")
+    preview = bot.telegram.last(chair.id)
+    # The next day is computed from the term settings (whatever day the test runs).
+    assert "下次：—" not in preview.text and "下次：20" in preview.text
+    await bot.press(chair, preview.button_data("确认"))
+
+    async with bot.db() as session:
+        [stored] = (
+            await session.exec(
+                select(CalendarEntry).where(col(CalendarEntry.key).startswith("custom_"))
+            )
+        ).all()
+    assert stored.rule == {"type": "term_start", "days": -3}
+    await bot.press(chair, pack("cal", "open", stored.id or 0))
+    assert "日期：每学期开学前3天" in bot.telegram.last(chair.id).text.splitlines()
 
 
 def test_every_holiday_an_offset_may_start_from_has_a_name() -> None:

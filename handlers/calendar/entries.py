@@ -57,7 +57,7 @@ from models.calendar import (
     set_time,
 )
 from models.errors import DomainError, InputError
-from scheduler.calendar_jobs import reconcile, task_figures, upcoming
+from scheduler.calendar_jobs import reconcile, task_figures, terms_of, upcoming
 from scheduler.dates import RuleError, next_occurrence
 from scheduler.render import (
     MEMBER_PLACEHOLDERS,
@@ -530,7 +530,7 @@ async def _add_preview(update: Update, context: UnionContext) -> int:
     draft = _draft(context)
     today = datetime.now(context.settings.zone).date()
     try:
-        next_day = next_occurrence(draft["rule"], today)
+        next_day = next_occurrence(draft["rule"], today, terms=terms_of(context.settings))
     except RuleError:
         next_day = None
     lines = [
