@@ -18,14 +18,14 @@ from bot.db import create_engine, create_session_factory, make_revision, upgrade
 from bot.files import PRIVATE_UMASK
 from bot.i18n import LANGUAGES, I18n, Translator
 from bot.settings import Settings, SettingsError
-from models.calendar import add_entries, list_entries
+from models.calendar import list_entries
 from models.errors import DomainError
 from models.exports import safe_cell, safe_row
 from models.members import Member
 from models.organizations import ensure_default_organization
 from models.roster import import_roster, invited_members, parse_rows, read_table
-from scheduler.calendar_defaults import default_entries
-from scheduler.calendar_jobs import calendar_of_year
+from scheduler.calendar_defaults import seed_defaults
+from scheduler.calendar_jobs import calendar_of_year, terms_of
 
 logger = logging.getLogger(__name__)
 
@@ -214,13 +214,13 @@ async def _calendar_show(settings: Settings, year: int) -> int:
         async with create_session_factory(engine)() as session:
             org = await ensure_default_organization(session, name=settings.organization_name)
             assert org.id is not None
-            await add_entries(session, default_entries(org.id, I18n(settings.default_language)))
+            await seed_defaults(session, org_id=org.id, i18n=I18n(settings.default_language))
             entries = await list_entries(session, org_id=org.id)
     finally:
         await engine.dispose()
     org_name = settings.organization_name_for(settings.default_language)
     print(tr("cli.calendar_title", year=year, org=org_name))
-    for day, entry in calendar_of_year(entries, year):
+    for day, entry in calendar_of_year(entries, year, terms=terms_of(settings)):
         title = entry.titles.get(settings.default_language) or entry.key
         state = "" if entry.enabled else " " + tr("calendar.off")
         print(f"{day.isoformat()} {entry.time_of_day}  {title}{state}")

@@ -17,6 +17,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.settings import Settings
 from models.audiences import audience_members
 from models.base import utcnow
 from models.calendar import AudienceType, CalendarEntry, EntryKind, get_entry, list_entries
@@ -25,7 +26,7 @@ from models.members import Gender, Member, MemberStatus
 from models.organizations import get_organization
 from models.outbox import Broadcast, BroadcastKind, Recipient, enqueue
 from scheduler.care_tasks import greet_in_person
-from scheduler.dates import RuleError, next_occurrence, occurrences
+from scheduler.dates import RuleError, Terms, next_occurrence, occurrences
 from scheduler.render import fill, pick, picked_language
 from scheduler.runtime import Runtime
 from scheduler.task_extras import extra_block
@@ -62,13 +63,14 @@ def plan_next_run(
     zone: Any,
     done: set[date],
     resolve: Any = None,
+    terms: Terms | None = None,
 ) -> tuple[date, datetime] | None:
     """The next occurrence to run and when: the earliest one not done whose time is not
     further back than the entry's grace (so a bot down at 08:00 still sends at 09:30)."""
     grace = GRACE[EntryKind(entry.kind)]
     candidate = (now - grace).astimezone(zone).date()
     for _ in range(800):  # daily rules look at most two years ahead
-        occurrence = next_occurrence(entry.rule, candidate, resolve=resolve)
+        occurrence = next_occurrence(entry.rule, candidate, resolve=resolve, terms=terms)
         if occurrence is None:
             return None
         run_at = datetime.combine(occurrence, entry.local_time, tzinfo=zone)
@@ -86,6 +88,11 @@ async def _done_occurrences(session: AsyncSession, entry_id: int) -> set[date]:
     return {date.fromisoformat(key.removeprefix(prefix)) for key in keys}
 
 
+def terms_of(settings: Settings) -> Terms:
+    """The school terms the settings give (TERM1_START, TERM2_START), for term rules."""
+    return Terms.from_month_days(settings.term1_start, settings.term2_start)
+
+
 def _resolver(entries: Sequence[CalendarEntry]) -> Any:
     by_key = {entry.key: entry.rule for entry in entries}
     return lambda key: by_key.get(key)
@@ -100,13 +107,19 @@ async def reconcile(
         entries = await list_entries(session, org_id=runtime.org_id)
         done = {entry.id: await _done_occurrences(session, entry.id or 0) for entry in entries}
     resolve = _resolver(entries)
+    terms = terms_of(runtime.settings)
     wanted: set[str] = set()
     for entry in entries:
         if not entry.enabled or entry.id is None:
             continue
         try:
             planned = plan_next_run(
-                entry, now=now, zone=runtime.settings.zone, done=done[entry.id], resolve=resolve
+                entry,
+                now=now,
+                zone=runtime.settings.zone,
+                done=done[entry.id],
+                resolve=resolve,
+                terms=terms,
             )
         except RuleError:
             logger.warning("Calendar entry %s has a rule that cannot be computed", entry.id)
@@ -275,7 +288,7 @@ async def task_figures(
 
 
 def calendar_of_year(
-    entries: Sequence[CalendarEntry], year: int
+    entries: Sequence[CalendarEntry], year: int, *, terms: Terms | None = None
 ) -> list[tuple[date, CalendarEntry]]:
     """Every entry's dates in a year (daily ones left out), in order; bad rules skipped."""
     resolve = _resolver(entries)
@@ -284,7 +297,7 @@ def calendar_of_year(
         if entry.rule.get("type") == "daily":
             continue
         try:
-            days = occurrences(entry.rule, year, resolve=resolve)
+            days = occurrences(entry.rule, year, resolve=resolve, terms=terms)
         except RuleError:
             continue
         found.extend((day, entry) for day in days)
@@ -299,6 +312,7 @@ async def upcoming(
     async with runtime.db() as session:
         all_entries = await list_entries(session, org_id=runtime.org_id)
     resolve = _resolver(all_entries)
+    terms = terms_of(runtime.settings)
     entries = [entry for entry in all_entries if entry.enabled or not enabled_only]
     end = start + timedelta(days=days)
     found: list[tuple[date, CalendarEntry]] = []
@@ -308,7 +322,7 @@ async def upcoming(
         day = start
         while True:
             try:
-                occurrence = next_occurrence(entry.rule, day, resolve=resolve)
+                occurrence = next_occurrence(entry.rule, day, resolve=resolve, terms=terms)
             except RuleError:
                 break
             if occurrence is None or occurrence >= end:

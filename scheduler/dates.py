@@ -15,8 +15,13 @@ Rule shapes (the "type" key picks one):
 - ``{"type": "monthly", "day": 1}``: that day of every month; past a short month's end, its last
   day (day 31 gives 30 April and 28 or 29 February).
 - ``{"type": "daily"}``: every day (birthdays: the audience is chosen per day).
+- ``{"type": "term_start", "term": 1, "days": -7}``: days before (negative) or after the start
+  of a school term (学期); without "term", of each term's start. The starts are not stored in
+  the rule but come from the settings TERM1_START and TERM2_START (passed in as `Terms`), so an
+  organization's term entries follow a change of those settings; without `terms` such a rule
+  has no occurrences.
 
-Nothing here reads the clock: callers pass the year or the day.
+Nothing here reads the clock or the settings: callers pass the year or the day, and the terms.
 """
 
 from __future__ import annotations
@@ -59,6 +64,42 @@ class RuleError(ValueError):
 
 
 @dataclass(frozen=True)
+class Terms:
+    """The month and day each school term starts (term 1 in autumn, term 2 in spring)."""
+
+    first: tuple[int, int]
+    second: tuple[int, int]
+
+    @classmethod
+    def from_month_days(cls, term1_start: str, term2_start: str) -> Terms:
+        """From the settings' "MM-DD" values (TERM1_START, TERM2_START)."""
+
+        def month_day(text: str) -> tuple[int, int]:
+            try:
+                month, day = (int(part) for part in text.split("-"))
+                date(2001, month, day)  # refuses 02-30, and 02-29 (not in every year)
+            except ValueError as error:
+                raise RuleError(
+                    f"a term cannot start on {text!r}: not a day of every year"
+                ) from error
+            return month, day
+
+        return cls(month_day(term1_start), month_day(term2_start))
+
+    def start(self, term: int) -> tuple[int, int]:
+        """The month and day term 1 or 2 starts."""
+        return self.first if term == 1 else self.second
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What a rule may refer to besides the date: other entries, and the terms."""
+
+    resolve: Resolve | None
+    terms: Terms | None
+
+
+@dataclass(frozen=True)
 class _Solar:
     month: int
     day: int
@@ -94,7 +135,13 @@ class _Daily:
     pass
 
 
-_Spec = _Solar | _Lunar | _Offset | _NthWeekday | _Monthly | _Daily
+@dataclass(frozen=True)
+class _TermStart:
+    terms: tuple[int, ...]
+    days: int
+
+
+_Spec = _Solar | _Lunar | _Offset | _NthWeekday | _Monthly | _Daily | _TermStart
 
 # type -> (required keys, optional keys), besides "type" itself
 _KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -104,6 +151,7 @@ _KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "nth_weekday": (frozenset({"month", "weekday", "n"}), frozenset()),
     "monthly": (frozenset({"day"}), frozenset()),
     "daily": (frozenset(), frozenset()),
+    "term_start": (frozenset({"days"}), frozenset({"term"})),
 }
 
 
@@ -113,19 +161,28 @@ def validate_rule(rule: dict[str, object]) -> None:
 
 
 def occurrences(
-    rule: dict[str, object], year: int, *, resolve: Resolve | None = None
+    rule: dict[str, object],
+    year: int,
+    *,
+    resolve: Resolve | None = None,
+    terms: Terms | None = None,
 ) -> list[date]:
     """The rule's dates that fall in solar `year`, sorted."""
-    return _dates(_parse(rule), year, resolve, ())
+    return _dates(_parse(rule), year, _Context(resolve, terms), ())
 
 
 def next_occurrence(
-    rule: dict[str, object], after: date, *, resolve: Resolve | None = None
+    rule: dict[str, object],
+    after: date,
+    *,
+    resolve: Resolve | None = None,
+    terms: Terms | None = None,
 ) -> date | None:
     """The first occurrence on or after `after`, looking at most into the next two years."""
     spec = _parse(rule)
+    context = _Context(resolve, terms)
     for year in range(after.year, after.year + SEARCH_YEARS):
-        for day in _dates(spec, year, resolve, ()):
+        for day in _dates(spec, year, context, ()):
             if day >= after:
                 return day
     return None
@@ -177,11 +234,14 @@ def _parse(rule: object) -> _Spec:
             return _NthWeekday(month, weekday, n)
         case "monthly":
             return _Monthly(number("day", 1, 31))
+        case "term_start":
+            terms = (number("term", 1, 2),) if "term" in rule else (1, 2)
+            return _TermStart(terms, number("days", -MAX_OFFSET_DAYS, MAX_OFFSET_DAYS))
         case _:
             return _Daily()
 
 
-def _dates(spec: _Spec, year: int, resolve: Resolve | None, chain: tuple[str, ...]) -> list[date]:
+def _dates(spec: _Spec, year: int, context: _Context, chain: tuple[str, ...]) -> list[date]:
     match spec:
         case _Solar(month, day):
             if month == 2 and day == 29 and not calendar.isleap(year):
@@ -196,7 +256,7 @@ def _dates(spec: _Spec, year: int, resolve: Resolve | None, chain: tuple[str, ..
             ]
             return [solar for solar in found if solar is not None and solar.year == year]
         case _Offset(base, days):
-            return _offset_dates(base, days, year, resolve, chain)
+            return _offset_dates(base, days, year, context, chain)
         case _NthWeekday(month, weekday, n):
             return _nth_weekday(year, month, weekday, n)
         case _Monthly(day):
@@ -207,23 +267,37 @@ def _dates(spec: _Spec, year: int, resolve: Resolve | None, chain: tuple[str, ..
         case _Daily():
             start = date(year, 1, 1)
             return [start + timedelta(days=n) for n in range(366 if calendar.isleap(year) else 365)]
+        case _TermStart(numbers, days):
+            return _term_dates(numbers, days, year, context.terms)
+
+
+def _term_dates(numbers: tuple[int, ...], days: int, year: int, terms: Terms | None) -> list[date]:
+    if terms is None:  # the caller knows no terms: the same as an entry it cannot find
+        return []
+    shift = timedelta(days=days)
+    shifted = (
+        date(base_year, *terms.start(number)) + shift
+        for number in numbers
+        for base_year in (year - 1, year, year + 1)
+    )
+    return sorted(day for day in shifted if day.year == year)
 
 
 def _offset_dates(
-    base: str, days: int, year: int, resolve: Resolve | None, chain: tuple[str, ...]
+    base: str, days: int, year: int, context: _Context, chain: tuple[str, ...]
 ) -> list[date]:
     if base in chain:
         raise RuleError(f"offset cycle: {' -> '.join((*chain, base))}")
     if len(chain) >= MAX_DEPTH:
         raise RuleError(f"offset chain deeper than {MAX_DEPTH}: {' -> '.join((*chain, base))}")
-    spec = _base_spec(base, resolve)
+    spec = _base_spec(base, context.resolve)
     if spec is None:
         return []
     shift = timedelta(days=days)
     shifted = (
         day + shift
         for base_year in (year - 1, year, year + 1)
-        for day in _dates(spec, base_year, resolve, (*chain, base))
+        for day in _dates(spec, base_year, context, (*chain, base))
     )
     return sorted(day for day in shifted if day.year == year)
 

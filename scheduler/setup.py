@@ -25,10 +25,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from models.base import utcnow
-from models.calendar import add_entries
 from models.outbox import Broadcast, BroadcastKind, DeliveryCounts, Recipient, enqueue
 from models.updates import forget_processed_before
-from scheduler.calendar_defaults import default_entries
+from scheduler.calendar_defaults import seed_defaults
 from scheduler.calendar_jobs import reconcile
 from scheduler.jobs import FixedJob
 from scheduler.runtime import Runtime
@@ -52,7 +51,7 @@ def build_scheduler(zone: object) -> AsyncIOScheduler:
 async def seed_default_calendar(runtime: Runtime) -> int:
     """Give the organization the default calendar once (entries keep their keys)."""
     async with runtime.db() as session:
-        return await add_entries(session, default_entries(runtime.org_id, runtime.i18n))
+        return await seed_defaults(session, org_id=runtime.org_id, i18n=runtime.i18n)
 
 
 async def start(

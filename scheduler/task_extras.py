@@ -14,6 +14,7 @@ from datetime import date
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import Translator
+from scheduler.birthday_list import birthday_list
 from scheduler.care_tasks import double_ninth_block, spring_visits_block
 
 # (session, org id, the occurrence's day, the reader's translator) -> the block, or "" for none
@@ -25,6 +26,7 @@ def task_extras() -> dict[str, TaskExtra]:
     return {
         "spring_visits": spring_visits_block,
         "double_ninth_visits": double_ninth_block,
+        "birthday_list": birthday_list,
     }
 
 

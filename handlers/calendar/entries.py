@@ -59,7 +59,7 @@ from models.calendar import (
     set_time,
 )
 from models.errors import DomainError, InputError
-from scheduler.calendar_jobs import reconcile, task_figures, upcoming
+from scheduler.calendar_jobs import reconcile, task_figures, terms_of, upcoming
 from scheduler.dates import RuleError, next_occurrence
 from scheduler.render import (
     MEMBER_PLACEHOLDERS,
@@ -69,7 +69,7 @@ from scheduler.render import (
     pick,
     picked_language,
 )
-from scheduler.rule_text import parse_rule_text
+from scheduler.rule_text import describe_rule, parse_rule_text
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +184,7 @@ def _entry_card(
         context.t("calendar.card_kind", kind=context.t(f"calendar.kind.{entry.kind}")),
         context.t("calendar.card_audience", audience=audience_words(context.tr, entry.audience)),
         context.t("calendar.card_time", time=entry.time_of_day),
+        context.t("calendar.card_rule", rule=describe_rule(context.tr, entry.rule)),
         context.t("calendar.card_next", day=next_day.isoformat() if next_day else "—"),
         context.t(
             "calendar.card_state",
@@ -551,7 +552,7 @@ async def _add_preview(update: Update, context: UnionContext) -> int:
     draft = _draft(context)
     today = datetime.now(context.settings.zone).date()
     try:
-        next_day = next_occurrence(draft["rule"], today)
+        next_day = next_occurrence(draft["rule"], today, terms=terms_of(context.settings))
     except RuleError:
         next_day = None
     lines = [
