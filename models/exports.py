@@ -16,6 +16,8 @@ next cell to a stranger when clicked. So every export writes its cells through t
   marks every text cell as a string cell (data type "s"), so even a value that slipped past the
   check is never stored as a formula.
 - `safe_row(values)` is the same for a csv.writer row.
+- Big books (the 台账 workbook) are written by `models.xlsx_stream`, which passes every value
+  through `safe_cell` and writes every text as an inline string cell, never a formula.
 - `write_row(sheet, values)` is `append_row` for big books: it also works on a write-only
   (streaming) sheet, where a cell cannot be changed after it is appended, and carries number
   formats (money, dates) and bold totals through `Styled` values.

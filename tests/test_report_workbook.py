@@ -38,7 +38,6 @@ from models.aid import (
     file_case,
     mark_paid,
 )
-from models.exports import Styled, write_row
 from models.hardship import HardshipLevel, close_file, open_file
 from models.members import Actor, Member, MemberStatus, Role
 from models.proposals import (
@@ -65,6 +64,7 @@ from models.suggestions import (
     reply_to_suggestion,
     submit_suggestion,
 )
+from models.xlsx_stream import StreamBook, Styled
 from tests.support.factories import make_member
 from tests.support.harness import BotHarness
 from tests.support.updates import Person
@@ -794,22 +794,24 @@ async def test_traditional_and_english_readers_get_their_own_headings(
     assert all(sheet.freeze_panes == "A4" for sheet in book.worksheets)
 
 
-@pytest.mark.parametrize("write_only", [True, False])
-def test_write_row_keeps_texts_text_in_both_kinds_of_sheet(write_only: bool) -> None:
-    book = Workbook(write_only=write_only)
-    sheet = book.create_sheet("x") if write_only else book.active
-    assert sheet is not None
-    write_row(
-        sheet,
-        ["=1+1", "@SUM(A1)", "普通文字", 3, Styled(12.5, "#,##0.00", bold=True), None],
+def test_the_stream_writer_keeps_texts_text_and_formats_numbers() -> None:
+    book = StreamBook()
+    sheet = book.sheet("a/b:c", widths=(12, 30), frozen_rows=1)
+    sheet.append(
+        ["=1+1", "@SUM(A1)", "普通文字 & <b>", 3, Styled(12.5, "#,##0.00", bold=True), None]
     )
-    write_row(sheet, [Styled("=A1", bold=True), date(2026, 3, 8)])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    opened = load_workbook(buffer).worksheets[-1]
-    first, second = opened[1], opened[2]
-    assert [cell.value for cell in first][:5] == ["'=1+1", "'@SUM(A1)", "普通文字", 3, 12.5]
+    sheet.append([Styled("=A1", bold=True, size=14), date(2026, 3, 8), True, "\tx", "a\x01b"])
+    book.sheet("a/b:c")  # the same name again
+    opened = load_workbook(io.BytesIO(book.close()))
+    assert opened.sheetnames == ["a b c", "a b c 2"]
+    first, second = opened.worksheets[0][1], opened.worksheets[0][2]
+    assert [cell.value for cell in first][:5] == ["'=1+1", "'@SUM(A1)", "普通文字 & <b>", 3, 12.5]
     assert [cell.data_type for cell in first][:5] == ["s", "s", "s", "n", "n"]
     assert first[4].number_format == "#,##0.00" and first[4].font.b
-    assert second[0].value == "'=A1" and second[0].data_type == "s" and second[0].font.b
+    assert second[0].value == "'=A1" and second[0].data_type == "s"
+    assert second[0].font.b and second[0].font.sz == 14
     assert second[1].value == datetime.combine(date(2026, 3, 8), time())
+    assert second[1].number_format == "yyyy-mm-dd"
+    assert [cell.value for cell in second][2:] == [True, "' x", "ab"]
+    assert opened.worksheets[0].freeze_panes == "A2"
+    assert opened.worksheets[0].column_dimensions["B"].width == 30

@@ -66,7 +66,7 @@ class RosterRow:
     retired: bool
     roles: tuple[Role, ...]
     joined: date | None  # the day an active member's record was made
-    status: MemberStatus
+    status: str  # a MemberStatus value
 
 
 async def roster_rows(
@@ -109,7 +109,7 @@ async def roster_rows(
     order = list(Role)
     rows = []
     for member_id, name, department, gender, retired, status, created_at in people:
-        was = MemberStatus.ACTIVE if status == MemberStatus.INACTIVE else MemberStatus(status)
+        was = MemberStatus.ACTIVE.value if status == MemberStatus.INACTIVE else status
         rows.append(
             RosterRow(
                 name=name,
