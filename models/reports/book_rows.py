@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Executable, Result, func, or_
+from sqlalchemy import Executable, Result, and_, case, func, or_
 from sqlalchemy import select as wide_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -53,6 +53,13 @@ async def _rows(session: AsyncSession, statement: Executable) -> Result[*tuple[A
     return await connection.execute(statement)
 
 
+def _aware(moment: datetime | str) -> datetime:
+    """A stamp read through a SQL function (no column type): SQLite gives text, naive UTC."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 # ---- 会员名册 --------------------------------------------------------------------------------
 
 
@@ -65,21 +72,39 @@ class RosterRow:
     gender: str | None
     retired: bool
     roles: tuple[Role, ...]
-    joined: date | None  # the day an active member's record was made
+    joined: date | None  # the day a member joined (None for the others on the roster)
     status: str  # a MemberStatus value
+
+
+def _membership() -> tuple[Any, Any]:
+    """When a member joined and left, as SQL: `joined_at` / `left_at` where the schema has them
+    (the report figures' migration), else the record's own stamps (made; last changed, for one
+    who left), exactly as the figures fall back for rows made before that migration."""
+    joined_at, left_at = getattr(Member, "joined_at", None), getattr(Member, "left_at", None)
+    joined = func.coalesce(joined_at, Member.created_at) if joined_at is not None else None
+    left_stamp = (
+        func.coalesce(left_at, Member.updated_at) if left_at is not None else Member.updated_at
+    )
+    left = case((col(Member.status) == MemberStatus.INACTIVE, left_stamp), else_=None)
+    return (joined if joined is not None else col(Member.created_at)), left
 
 
 async def roster_rows(
     session: AsyncSession, *, org_id: int, period: ReportPeriod, zone: tzinfo
 ) -> list[RosterRow]:
-    """The roster as it stood on the period's last day, by department.
-
-    Records made after the period are left out; a member who left after the period (status
-    已转出, changed after its end) was still a member on its last day."""
+    """The roster as it stood on the period's last day, by department, as the figures count
+    it: the members then (joined before the period's end, not left by then) and the people
+    imported from the staff list or asking to join whose record was made by then."""
     _start, end = period.bounds(zone)
-    on_roster = or_(
-        col(Member.status).in_(ON_ROSTER),
-        (col(Member.status) == MemberStatus.INACTIVE) & (col(Member.updated_at) >= end),
+    joined, left = _membership()
+    member_then = and_(
+        col(Member.status).in_((MemberStatus.ACTIVE, MemberStatus.INACTIVE)),
+        joined < end,
+        or_(left.is_(None), left >= end),
+    )
+    waiting = and_(
+        col(Member.status).in_((MemberStatus.INVITED, MemberStatus.PENDING)),
+        col(Member.created_at) < end,
     )
     people = (
         await _rows(
@@ -91,9 +116,9 @@ async def roster_rows(
                 col(Member.gender),
                 col(Member.retired),
                 col(Member.status),
-                col(Member.created_at),
+                joined,
             )
-            .where(col(Member.organization_id) == org_id, col(Member.created_at) < end, on_roster)
+            .where(col(Member.organization_id) == org_id, or_(member_then, waiting))
             .order_by(col(Member.department), col(Member.id)),
         )
     ).all()
@@ -108,7 +133,7 @@ async def roster_rows(
         held[member_id].append(Role(role))
     order = list(Role)
     rows = []
-    for member_id, name, department, gender, retired, status, created_at in people:
+    for member_id, name, department, gender, retired, status, joined_on in people:
         was = MemberStatus.ACTIVE.value if status == MemberStatus.INACTIVE else status
         rows.append(
             RosterRow(
@@ -117,7 +142,7 @@ async def roster_rows(
                 gender=gender,
                 retired=bool(retired),
                 roles=tuple(sorted(held.get(member_id or 0, ()), key=order.index)),
-                joined=local_day(created_at, zone) if was == MemberStatus.ACTIVE else None,
+                joined=local_day(_aware(joined_on), zone) if was == MemberStatus.ACTIVE else None,
                 status=was,
             )
         )
