@@ -31,6 +31,7 @@ DATE_FORMAT = "yyyy-mm-dd"
 MOMENT_FORMAT = "yyyy-mm-dd hh:mm"
 TIME_FORMAT = "hh:mm"
 FLUSH_ROWS = 2000
+CELL_TEXT_LIMIT = 32_767  # characters a spreadsheet cell holds
 TEXT_CACHE = 20_000  # texts kept ready (departments, statuses, the words of the catalog)
 SHEET_NAME_LIMIT = 31
 _BAD_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
@@ -244,8 +245,13 @@ class StreamBook:
 
 
 def _text(value: CellValue) -> str:
-    """An inline string's XML ('' for an empty text)."""
-    return f'<is><t xml:space="preserve">{escape(str(value))}</t></is>' if value else ""
+    """An inline string's XML ('' for an empty text), cut to what a cell may hold."""
+    if not value:
+        return ""
+    text = str(value)
+    if len(text) > CELL_TEXT_LIMIT:
+        text = text[: CELL_TEXT_LIMIT - 1] + "…"
+    return f'<is><t xml:space="preserve">{escape(text)}</t></is>'
 
 
 def _serial(value: date | time) -> str:

@@ -9,11 +9,14 @@ never be there (a live formula, an anonymous author, an aid description, a hards
 
 from __future__ import annotations
 
+import importlib
 import io
 import secrets
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from xml.etree import ElementTree
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -801,8 +804,12 @@ def test_the_stream_writer_keeps_texts_text_and_formats_numbers() -> None:
         ["=1+1", "@SUM(A1)", "普通文字 & <b>", 3, Styled(12.5, "#,##0.00", bold=True), None]
     )
     sheet.append([Styled("=A1", bold=True, size=14), date(2026, 3, 8), True, "\tx", "a\x01b"])
-    book.sheet("a/b:c")  # the same name again
-    opened = load_workbook(io.BytesIO(book.close()))
+    book.sheet("a/b:c").append(["长" * 40_000])  # the same name again; a text too long
+    content = book.close()
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for name in archive.namelist():
+            ElementTree.fromstring(archive.read(name))  # every part is well-formed XML
+    opened = load_workbook(io.BytesIO(content))
     assert opened.sheetnames == ["a b c", "a b c 2"]
     first, second = opened.worksheets[0][1], opened.worksheets[0][2]
     assert [cell.value for cell in first][:5] == ["'=1+1", "'@SUM(A1)", "普通文字 & <b>", 3, 12.5]
@@ -815,3 +822,38 @@ def test_the_stream_writer_keeps_texts_text_and_formats_numbers() -> None:
     assert [cell.value for cell in second][2:] == [True, "' x", "ab"]
     assert opened.worksheets[0].freeze_panes == "A2"
     assert opened.worksheets[0].column_dimensions["B"].width == 30
+    assert len(opened.worksheets[1]["A1"].value) == 32_767
+
+
+@pytest.mark.skipif(
+    not hasattr(Member, "joined_at"),
+    reason="tests/support/seed_year.py comes with the figures' migration 0020 (joined, left)",
+)
+async def test_the_seed_years_books_add_up_as_the_seed_writes_them(bot: BotHarness) -> None:
+    """看望住院员工16人次，4,000元；产妇5人，2,500元……总计慰问金34,500元 (seed 003, 篇四)."""
+    seed_year = importlib.import_module("tests.support.seed_year")  # the figures' branch
+    await seed_year.build_year(bot.db, org_id=bot.org_id, secret=b"seed-year-secret")
+    book = await workbook_of(bot, 2026)
+    aid = totals(book["帮扶慰问台账"])
+    lines = {label: (row[1], row[8]) for label, row in aid.items() if str(label).startswith("小计")}
+    assert lines == {
+        "小计：住院慰问": (16, 4000),
+        "小计：生育慰问": (5, 2500),
+        "小计：丧葬慰问": (2, 20000),
+        "小计：困难补助": (6, 6000),
+        "小计：退休慰问": (2, 2000),
+    }
+    assert (aid["合计"][1], aid["合计"][8]) == (31, 34500)
+    corrected = [row for row in data(book["帮扶慰问台账"]) if row[7]]
+    assert [(row[6], row[8]) for row in corrected] == [(300, 250)]
+    files = totals(book["困难职工档案"])
+    assert (files["合计"][1], files["合计"][8]) == (6, 6000)
+    proposals = totals(book["提案汇编"])
+    assert (proposals["征集提案"][1], proposals["归并后"][1], proposals["立案"][1]) == (36, 18, 16)
+    roster = totals(book["会员名册"])
+    assert (roster["合计"][1], roster["正常"][1]) == (48, 45)
+    assert (roster["其中女教职工"][1], roster["其中离退休"][1]) == (26, 3)
+    suggestions = totals(book["意见建议台账"])
+    assert (suggestions["合计"][1], suggestions["其中匿名"][1]) == (10, 4)
+    assert (suggestions["已答复"][1], suggestions["已办结"][1]) == (7, 3)
+    assert totals(book["活动台账"])["合计，不含已取消的活动"][1] == 4
