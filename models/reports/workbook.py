@@ -3,10 +3,10 @@
 Each sheet opens with the union's heading (organization, book, the period as dates), the day
 it was made, and the column headings, frozen below them; money is in yuan with two decimals
 and thousands separators, days are dates, and totals close the sheet. The workbook is streamed
-by `models.xlsx_stream` (openpyxl, even write-only, took 8 s for a roster of 50,000), which
-passes every cell through `models.exports.safe_cell` and writes texts as text cells, never
-formulas. What stays with the committee never gets here: `models.reports.book_rows` does not
-even read it.
+by `models.xlsx_stream` (openpyxl, even in write-only mode, spends seconds on a roster of
+50,000), which passes every cell through `models.exports.safe_cell` and writes texts as text
+cells, never formulas. What stays with the committee never gets here:
+`models.reports.book_rows` does not even read it.
 """
 
 from __future__ import annotations
