@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Executable, Result, and_, case, func, or_
 from sqlalchemy import select as wide_select
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -451,7 +452,9 @@ async def aid_rows(
             .where(*paid_in_period),
         )
     ).all()
-    cases = select(AidLedgerEntry.case_id).where(*paid_in_period).scalar_subquery()
+    # The approvals and corrections of those cases: joined to their payment row (one per case),
+    # which the case index reaches from the few payments of the period.
+    payment = aliased(AidLedgerEntry)
     steps = (
         await _rows(
             session,
@@ -462,10 +465,13 @@ async def aid_rows(
                 col(AidLedgerEntry.amount),
                 col(AidLedgerEntry.created_at),
             )
+            .join(payment, col(payment.case_id) == col(AidLedgerEntry.case_id))
             .where(
-                col(AidLedgerEntry.organization_id) == org_id,
+                col(payment.organization_id) == org_id,
+                col(payment.kind) == LedgerKind.PAID,
+                col(payment.paid_on) >= period.start,
+                col(payment.paid_on) < period.end,
                 col(AidLedgerEntry.kind).in_((LedgerKind.APPROVAL, LedgerKind.CORRECTION)),
-                col(AidLedgerEntry.case_id).in_(cases),
             )
             .order_by(col(AidLedgerEntry.id)),
         )
