@@ -16,6 +16,11 @@ next cell to a stranger when clicked. So every export writes its cells through t
   marks every text cell as a string cell (data type "s"), so even a value that slipped past the
   check is never stored as a formula.
 - `safe_row(values)` is the same for a csv.writer row.
+- Big books (the 台账 workbook) are written by `models.xlsx_stream`, which passes every value
+  through `safe_cell` and writes every text as an inline string cell, never a formula.
+- `write_row(sheet, values)` is `append_row` for big books: it also works on a write-only
+  (streaming) sheet, where a cell cannot be changed after it is appended, and carries number
+  formats (money, dates) and bold totals through `Styled` values.
 
 New exports use these too; nothing else in the code writes a cell.
 """
@@ -23,10 +28,13 @@ New exports use these too; nothing else in the code writes a cell.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TypeAlias
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 CellValue: TypeAlias = str | int | float | bool | date | datetime | time | None
@@ -59,3 +67,42 @@ def append_row(sheet: Worksheet, values: Iterable[CellValue]) -> None:
         if isinstance(value, str):
             cell.value = value
             cell.data_type = "s"
+
+
+@dataclass(frozen=True)
+class Styled:
+    """A value with its look for `write_row`: a number format (money, dates) and boldness."""
+
+    value: CellValue
+    number_format: str | None = None
+    bold: bool = False
+
+
+BOLD = Font(bold=True)
+
+
+def write_row(sheet: Worksheet | WriteOnlyWorksheet, values: Iterable[CellValue | Styled]) -> None:
+    """Append a row to an xlsx sheet, a write-only (streaming) one too: every value
+    neutralised, every text a string cell, number formats and boldness kept.
+
+    In a write-only sheet a cell cannot be changed once appended, so a text that would still
+    read as a formula (none can after `safe_cell`) and every styled value are appended as
+    ready-made cells; other values go in as they are, which openpyxl stores as they are.
+    """
+    row: list[CellValue | Cell] = []
+    for item in values:
+        styled = item if isinstance(item, Styled) else Styled(item)
+        value = safe_cell(styled.value)
+        plain = styled.number_format is None and not styled.bold
+        if plain and not (isinstance(value, str) and value.startswith("=")):
+            row.append(value)
+            continue
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+        if styled.number_format is not None:
+            cell.number_format = styled.number_format
+        if styled.bold:
+            cell.font = BOLD
+        row.append(cell)
+    sheet.append(row)
