@@ -201,17 +201,20 @@ async def suggestion_figures(
     session: AsyncSession, *, org_id: int, window: _Window, answer_days: int
 ) -> SuggestionFigures:
     """Items received in the period and what became of them, by category."""
+    in_period = and_(
+        col(Suggestion.organization_id) == org_id, _within(Suggestion.created_at, window)
+    )
     first_reply = (
         select(
             SuggestionEntry.suggestion_id,
             func.min(SuggestionEntry.created_at).label("first"),
         )
-        .where(SuggestionEntry.kind == EntryKind.REPLY)
+        .where(
+            SuggestionEntry.kind == EntryKind.REPLY,
+            col(SuggestionEntry.suggestion_id).in_(select(Suggestion.id).where(in_period)),
+        )
         .group_by(col(SuggestionEntry.suggestion_id))
         .subquery()
-    )
-    in_period = and_(
-        col(Suggestion.organization_id) == org_id, _within(Suggestion.created_at, window)
     )
     in_time = and_(
         first_reply.c.first.is_not(None),
