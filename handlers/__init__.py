@@ -16,6 +16,7 @@ from handlers.members import FEATURE as MEMBERS
 from handlers.menu import FEATURE as MENU
 from handlers.notices import FEATURE as NOTICES
 from handlers.proposals import FEATURE as PROPOSALS
+from handlers.reports import FEATURE as REPORTS
 from handlers.suggestions import FEATURE as SUGGESTIONS
 
 FEATURES: tuple[Feature, ...] = (
@@ -30,4 +31,5 @@ FEATURES: tuple[Feature, ...] = (
     BALLOTS,
     NOTICES,
     IDEAS,
+    REPORTS,
 )
