@@ -34,6 +34,7 @@ DEFAULTS: tuple[DefaultEntry, ...] = (
     DefaultEntry("year_end_aid", EntryKind.TASK, {"type": "solar", "month": 12, "day": 1}, "09:00", AudienceType.COMMITTEE),
     DefaultEntry("finance_review", EntryKind.TASK, {"type": "solar", "month": 12, "day": 15}, "09:00", AudienceType.COMMITTEE),
     DefaultEntry("monthly_disclosure", EntryKind.TASK, {"type": "monthly", "day": 1}, "09:00", AudienceType.COMMITTEE),
+    DefaultEntry("monthly_report", EntryKind.TASK, {"type": "monthly", "day": 1}, "09:00", AudienceType.COMMITTEE),
     DefaultEntry("birthdays", EntryKind.GREETING, {"type": "daily"}, "08:00", AudienceType.BIRTHDAY),
 )  # fmt: skip
 

@@ -14,6 +14,7 @@ from datetime import date
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import Translator
+from scheduler.monthly_report import monthly_report_block
 
 # (session, org id, the occurrence's day, the reader's translator) -> the block, or "" for none
 TaskExtra = Callable[[AsyncSession, int, date, Translator], Awaitable[str]]
@@ -21,7 +22,7 @@ TaskExtra = Callable[[AsyncSession, int, date, Translator], Awaitable[str]]
 
 def task_extras() -> dict[str, TaskExtra]:
     """The calendar keys with an extra block, and the function that writes each."""
-    return {}
+    return {"monthly_report": monthly_report_block}
 
 
 async def extra_block(
