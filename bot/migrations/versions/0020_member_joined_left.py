@@ -1,11 +1,12 @@
-"""member joined_at and left_at: the days a member joined and left, for the reports
+"""member joined_at and left_at, outbox_message.sent_at indexed: for the reports
 
 The reports count members who joined and left in a period and the membership at each month's
 end. Nothing stored said so reliably (updated_at moves with any edit), so two columns are
 added and set where the status changes (join approval, invite binding, the owner's first
 start, deactivation and reactivation). Backfill: joined_at is the approval of the member's
 join request when there is one, else the row's creation (a roster import bound later, a
-member entered by hand); left_at of an inactive member is its last update.
+member entered by hand); left_at of an inactive member is its last update. The messages'
+sent_at is indexed: the reports count what was delivered in a period.
 
 Revision ID: 0020
 Revises: 0019
@@ -41,10 +42,14 @@ def upgrade() -> None:
     bind.execute(
         sa.text("UPDATE member SET left_at = member.updated_at WHERE member.status = 'inactive'")
     )
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_message_sent_at"), ["sent_at"], unique=False)
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_message_sent_at"))
     with op.batch_alter_table("member", schema=None) as batch_op:
         batch_op.drop_column("left_at")
         batch_op.drop_column("joined_at")
