@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatType
@@ -145,10 +146,20 @@ async def _still_reader(context: UnionContext, user_id: int) -> Actor | None:
     return actor
 
 
-async def _deliver(
-    context: UnionContext, user_id: int, what: str, period: ReportPeriod, tr: Translator
-) -> None:
-    """Build the file(s) and send them to the presser's private chat (Forbidden propagates)."""
+@dataclass(frozen=True)
+class _File:
+    """One file to send: a photo (a chart) or a document."""
+
+    photo: bool
+    name: str
+    data: bytes
+    caption: str
+
+
+async def _files(
+    context: UnionContext, what: str, period: ReportPeriod, tr: Translator
+) -> list[_File]:
+    """The workbook, the charts or the summary of a period (CPU work off the event loop)."""
     name = period_name(tr, period)
     org = context.settings.organization_name_for(tr.language)
     if what == "books":
@@ -161,37 +172,34 @@ async def _deliver(
                 zone=context.settings.zone,
                 organization=org,
             )
-        files = [
-            (
-                "document",
-                f"books-{period.key}.xlsx",
-                data,
-                tr("report.caption.books", org=org, period=name),
-            )
+        caption = tr("report.caption.books", org=org, period=name)
+        return [_File(False, f"books-{period.key}.xlsx", data, caption)]
+    figures = await figures_for(context, period, tr)
+    charts = await asyncio.to_thread(report_charts, figures, tr)
+    if what == "charts":
+        return [
+            _File(True, f"chart-{period.key}-{chart.name}.png", chart.png, chart.title)
+            for chart in charts
         ]
-    else:
-        figures = await figures_for(context, period, tr)
-        charts = await asyncio.to_thread(report_charts, figures, tr)
-        if what == "charts":
-            files = [
-                ("photo", f"chart-{period.key}-{chart.name}.png", chart.png, chart.title)
-                for chart in charts
-            ]
-        else:
-            data = await asyncio.to_thread(summary_docx, figures, charts, tr)
-            caption = tr("report.caption.summary", org=org, period=name)
-            files = [("document", f"summary-{period.key}.docx", data, caption)]
+    data = await asyncio.to_thread(summary_docx, figures, charts, tr)
+    caption = tr("report.caption.summary", org=org, period=name)
+    return [_File(False, f"summary-{period.key}.docx", data, caption)]
+
+
+async def _deliver(
+    context: UnionContext, user_id: int, what: str, period: ReportPeriod, tr: Translator
+) -> None:
+    """Build the files and send them to the presser's private chat, if they may still read
+    the books now (else `_NoLongerReaderError`; Telegram's Forbidden propagates)."""
+    files = await _files(context, what, period, tr)
     if await _still_reader(context, user_id) is None:
         raise _NoLongerReaderError
-    for kind, filename, data, caption in files:
-        if kind == "photo":
-            await context.bot.send_photo(
-                user_id, InputFile(data, filename=filename), caption=caption
-            )
+    for file in files:
+        upload = InputFile(file.data, filename=file.name)
+        if file.photo:
+            await context.bot.send_photo(user_id, upload, caption=file.caption)
         else:
-            await context.bot.send_document(
-                user_id, InputFile(data, filename=filename), caption=caption
-            )
+            await context.bot.send_document(user_id, upload, caption=file.caption)
 
 
 async def send_file(update: Update, context: UnionContext) -> None:
