@@ -200,3 +200,79 @@ def select_first_suggestion() -> object:
     from models.suggestions import Suggestion
 
     return select(func.min(Suggestion.id)).scalar_subquery()
+
+
+async def test_a_closed_file_leaves_the_count_on_its_day(bot: BotHarness) -> None:
+    from sqlalchemy import update
+    from sqlmodel import col, select
+
+    from models.hardship import HardshipFile, close_file
+    from tests.support.seed_year import at
+
+    seed = await _seed(bot)
+    async with bot.db() as session:
+        first = (await session.exec(select(HardshipFile).order_by(col(HardshipFile.id)))).first()
+        assert first is not None
+        await close_file(
+            session, org_id=bot.org_id, file_id=first.id or 0, actor=seed.chair, reason="已脱困。"
+        )
+        await session.exec(
+            update(HardshipFile)
+            .where(col(HardshipFile.id) == first.id)
+            .values(closed_at=at(date(2026, 12, 20)))
+        )
+        await session.commit()
+    year = (await _figures(bot, year_period(2026))).hardship
+    assert (year.on_file, year.opened, year.closed) == (5, 6, 1)
+    november = (await _figures(bot, month_period(2026, 11))).hardship
+    assert (november.on_file, november.opened, november.closed) == (6, 6, 0)
+
+
+async def test_status_changes_stamp_the_days(bot: BotHarness) -> None:
+    """Approval, an invitation bound, leaving and coming back each stamp joined_at/left_at."""
+    from models.members import (
+        Member,
+        MemberStatus,
+        Profile,
+        bind_invite,
+        decide_join_request,
+        set_active,
+        submit_registration,
+    )
+
+    seed = await _seed(bot)
+    async with bot.db() as session:
+        member, request = await submit_registration(
+            session,
+            org_id=bot.org_id,
+            telegram_user_id=777,
+            profile=Profile(real_name="新老师", department="语文组"),
+            language="zh-Hans",
+            is_owner=False,
+        )
+        assert member.joined_at is None and request is not None
+        _, approved = await decide_join_request(
+            session, org_id=bot.org_id, request_id=request.id or 0, decider=seed.chair, approve=True
+        )
+        assert approved.joined_at is not None
+        invited = next(m for m in seed.members if m.status == MemberStatus.INVITED)
+        bound = await bind_invite(
+            session,
+            org_id=bot.org_id,
+            telegram_user_id=778,
+            code=invited.invite_code or "",
+            language="zh-Hans",
+        )
+        assert bound.joined_at is not None
+        leaver = await set_active(
+            session, org_id=bot.org_id, actor=seed.chair, member_id=approved.id or 0, active=False
+        )
+        left_at = leaver.left_at
+        assert left_at is not None
+        back = await set_active(
+            session, org_id=bot.org_id, actor=seed.chair, member_id=approved.id or 0, active=True
+        )
+        assert back.left_at is None and back.joined_at is not None
+        assert back.joined_at >= left_at
+        stored = await session.get(Member, approved.id)
+        assert stored is not None and stored.status == MemberStatus.ACTIVE

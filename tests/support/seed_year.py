@@ -38,7 +38,16 @@ from models.aid import AidType, CaseDraft, approve, correct, file_case, mark_pai
 from models.anonymity import AuthorSeal
 from models.hardship import HardshipFile, HardshipLevel, open_file
 from models.ideas import Idea, IdeaDraft, set_adopted, submit_idea
-from models.members import Actor, Gender, Member, MemberRole, MemberStatus, Role, load_actor
+from models.members import (
+    Actor,
+    Gender,
+    Member,
+    MemberRole,
+    MemberStatus,
+    Role,
+    load_actor,
+    new_invite_code,
+)
 from models.notices import Notice, open_notice, raise_objection
 from models.outbox import (
     BroadcastKind,
@@ -127,6 +136,7 @@ async def _add_members(db: SessionFactory, org_id: int) -> list[Member]:
                 real_name=f"新人{index}",
                 department="数学组",
                 status=status,
+                invite_code=new_invite_code() if status == MemberStatus.INVITED else None,
                 created_at=created,
             )
             session.add(member)
