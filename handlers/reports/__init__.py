@@ -10,6 +10,11 @@ from handlers.reports.buttons import ReportFile, ReportPick
 from models.errors import N_
 from models.reports.report_text import catalog_keys
 
+
+def _keys() -> set[str]:
+    return catalog_keys() | {f"report.file.{what}" for what in ("charts", "books", "summary")}
+
+
 FEATURE = Feature(
     name="reports",
     register=report.register,
@@ -24,19 +29,5 @@ FEATURE = Feature(
         ),
     ),
     group_buttons=(ReportPick, ReportFile),
-    catalog_keys=lambda: (
-        catalog_keys()
-        | {f"report.file.{what}" for what in ("charts", "books", "summary")}
-        | {
-            f"report.pick.{pick}"
-            for pick in (
-                "this_year",
-                "last_year",
-                "this_term",
-                "last_term",
-                "last_month",
-                "this_month",
-            )
-        }
-    ),
+    catalog_keys=_keys,
 )
