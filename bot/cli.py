@@ -1,4 +1,4 @@
-"""`unionbot`: run the bot, migrate the database, import the staff roster."""
+"""`unionbot`: run the bot, migrate the database, import the staff roster, write a report."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ from models.errors import DomainError
 from models.exports import safe_cell, safe_row
 from models.members import Member
 from models.organizations import ensure_default_organization
+from models.reports.charts import report_charts
+from models.reports.period import ReportPeriod, month_period, term_period, year_period
+from models.reports.queries import gather
+from models.reports.report_text import figures_text
+from models.reports.summary import summary_docx
+from models.reports.workbook import books_workbook
 from models.roster import import_roster, invited_members, parse_rows, read_table
 from scheduler.calendar_defaults import seed_defaults
 from scheduler.calendar_jobs import calendar_of_year, terms_of
@@ -65,7 +71,23 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (importer, links):
         sub.add_argument("--bot-username", default="", help="the bot's @username, for full links")
         sub.add_argument("--out", type=Path, help="also write name, department, link to this CSV")
+    _report_parser(commands)
     return parser
+
+
+def _report_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = commands.add_parser(
+        "report",
+        help="a year's, a term's or a month's figures; the books, the summary and the charts",
+    )
+    report.add_argument(
+        "--year", type=int, required=True, help="the year (a term: its school year)"
+    )
+    span = report.add_mutually_exclusive_group()
+    span.add_argument("--term", type=int, help="1 (autumn) or 2 (spring) of the school year")
+    span.add_argument("--month", type=int, help="1 to 12")
+    report.add_argument("--language", choices=LANGUAGES, help="zh-Hans (default), zh-Hant or en")
+    report.add_argument("--out", type=Path, required=True, help="the folder to write the files to")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_calendar_show(settings, args.year))
         if args.command == "members" and args.members_command in ("import", "links"):
             return asyncio.run(_members(settings, args))
+        if args.command == "report":
+            return _report(settings, args)
     except SettingsError as exc:
         language = settings.default_language if settings else os.environ.get("DEFAULT_LANGUAGE")
         for line in _for_the_operator(_settings_key(exc.key), language):
@@ -226,6 +250,85 @@ async def _calendar_show(settings: Settings, year: int) -> int:
         print(f"{day.isoformat()} {entry.time_of_day}  {title}{state}")
     print(tr("calendar.birthdays_note"))
     return 0
+
+
+def _report_period(settings: Settings, args: argparse.Namespace) -> ReportPeriod:
+    if args.term is not None:
+        return term_period(
+            args.year, args.term, term1_start=settings.term1_start, term2_start=settings.term2_start
+        )
+    if args.month is not None:
+        return month_period(args.year, args.month)
+    return year_period(args.year)
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the period's figures; write the books, the summary and the charts into --out."""
+    language = args.language or settings.default_language
+    tr = I18n(settings.default_language).get(language)
+    try:
+        period = _report_period(settings, args)
+    except DomainError as error:
+        print(tr(error.key, **error.params), file=sys.stderr)
+        print(tr("cli.report_usage"), file=sys.stderr)
+        return 2
+    out: Path = args.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        print(tr("cli.report_cannot_write", path=str(out)), file=sys.stderr)
+        return 1
+    text, files = asyncio.run(_report_files(settings, period, tr))
+    print(text)
+    print()
+    for name, data in files:
+        path = out / name
+        try:
+            path.write_bytes(data)
+        except OSError:
+            print(tr("cli.report_cannot_write", path=str(path)), file=sys.stderr)
+            return 1
+        print(tr("cli.report_written", path=str(path)))
+    return 0
+
+
+async def _report_files(
+    settings: Settings, period: ReportPeriod, tr: Translator
+) -> tuple[str, list[tuple[str, bytes]]]:
+    """The figures' text and the files (name, bytes) of a period."""
+    await asyncio.to_thread(upgrade, settings.database_url)
+    engine = create_engine(settings.database_url)
+    organization = settings.organization_name_for(tr.language)
+    try:
+        async with create_session_factory(engine)() as session:
+            org = await ensure_default_organization(session, name=settings.organization_name)
+            assert org.id is not None
+            figures = await gather(
+                session,
+                org_id=org.id,
+                period=period,
+                zone=settings.zone,
+                organization=organization,
+                answer_days=settings.suggestion_answer_days,
+            )
+            books = await books_workbook(
+                session,
+                org_id=org.id,
+                period=period,
+                tr=tr,
+                zone=settings.zone,
+                organization=organization,
+            )
+    finally:
+        await engine.dispose()
+    charts = await asyncio.to_thread(report_charts, figures, tr)
+    summary = await asyncio.to_thread(summary_docx, figures, charts, tr)
+    files = [
+        (f"books-{period.key}.xlsx", books),
+        (f"summary-{period.key}.docx", summary),
+        *((f"chart-{period.key}-{chart.name}.png", chart.png) for chart in charts),
+    ]
+    return figures_text(tr, figures), files
 
 
 def _invite_link(member: Member, bot_username: str) -> str:

@@ -18,6 +18,7 @@ from handlers.members import FEATURE as MEMBERS
 from handlers.menu import FEATURE as MENU
 from handlers.notices import FEATURE as NOTICES
 from handlers.proposals import FEATURE as PROPOSALS
+from handlers.reports import FEATURE as REPORTS
 from handlers.suggestions import FEATURE as SUGGESTIONS
 
 FEATURES: tuple[Feature, ...] = (
@@ -34,4 +35,5 @@ FEATURES: tuple[Feature, ...] = (
     BALLOTS,
     NOTICES,
     IDEAS,
+    REPORTS,
 )

@@ -101,6 +101,10 @@ class Member(SQLModel, table=True):
     unreachable_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the member became active (approved, bound, reactivated) and when they left; the
+    # reports read them (None on an active row: `created_at` stands in).
+    joined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    left_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @property
     def birthday(self) -> Birthday | None:
@@ -304,6 +308,7 @@ async def submit_registration(
     _apply_profile(member, profile)
     member.language = language
     member.status = MemberStatus.ACTIVE if is_owner else MemberStatus.PENDING
+    member.joined_at = utcnow() if is_owner else None
     session.add(member)
     try:
         await session.flush()
@@ -328,6 +333,7 @@ async def ensure_owner_is_chair(session: AsyncSession, *, actor: Actor) -> Actor
     member = actor.member
     member.status = MemberStatus.ACTIVE
     member.updated_at = utcnow()
+    member.joined_at = member.joined_at or member.updated_at
     session.add(member)
     if Role.CHAIR not in actor.roles:
         session.add(MemberRole(member_id=actor.id, role=Role.CHAIR))
@@ -361,6 +367,7 @@ async def bind_invite(
             status=MemberStatus.ACTIVE,
             language=language,
             updated_at=utcnow(),
+            joined_at=utcnow(),
         )
     )
     if result.rowcount != 1:
@@ -399,7 +406,11 @@ async def decide_join_request(
     await session.exec(
         update(Member)
         .where(col(Member.id) == request.member_id, col(Member.status) == MemberStatus.PENDING)
-        .values(status=MemberStatus.ACTIVE if approve else MemberStatus.REJECTED, updated_at=now)
+        .values(
+            status=MemberStatus.ACTIVE if approve else MemberStatus.REJECTED,
+            updated_at=now,
+            joined_at=now if approve else None,
+        )
     )
     await session.commit()
     await session.refresh(request)
@@ -654,10 +665,12 @@ async def set_active(
         if active
         else (MemberStatus.ACTIVE, MemberStatus.INACTIVE)
     )
+    now = utcnow()
+    dates = {"joined_at": now, "left_at": None} if active else {"left_at": now}
     result = await session.exec(
         update(Member)
         .where(col(Member.id) == member_id, col(Member.status) == source)
-        .values(status=target, updated_at=utcnow())
+        .values(status=target, updated_at=now, **dates)
     )
     if result.rowcount != 1:
         await session.rollback()

@@ -80,7 +80,8 @@ class OutboxMessage(SQLModel, table=True):
     status: str = Field(default=OutboxStatus.PENDING, sa_type=String(16), index=True)
     attempts: int = 0
     not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
-    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Indexed: the reports count what was delivered in a period.
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     error: str | None = Field(default=None, sa_type=String(60), nullable=True)
     # Telegram's id of the message once sent: an announcement can then be edited in place.
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger, nullable=True)

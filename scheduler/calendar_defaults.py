@@ -52,6 +52,7 @@ DEFAULTS: tuple[DefaultEntry, ...] = (
     DefaultEntry("year_end_aid", EntryKind.TASK, YEAR_END_AID, "09:00", AudienceType.COMMITTEE),
     DefaultEntry("finance_review", EntryKind.TASK, {"type": "solar", "month": 12, "day": 15}, "09:00", AudienceType.COMMITTEE),
     DefaultEntry("monthly_disclosure", EntryKind.TASK, {"type": "monthly", "day": 1}, "09:00", AudienceType.COMMITTEE),
+    DefaultEntry("monthly_report", EntryKind.TASK, {"type": "monthly", "day": 1}, "09:00", AudienceType.COMMITTEE),
     DefaultEntry("birthdays", EntryKind.GREETING, {"type": "daily"}, "08:00", AudienceType.BIRTHDAY),
     # The committee's work of a union year (issue 18), each ahead of what it prepares.
     DefaultEntry("womens_day_plan", EntryKind.TASK, {"type": "offset", "base": "womens_day", "days": -14}, "09:00", AudienceType.COMMITTEE),

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.i18n import Translator
 from scheduler.birthday_list import birthday_list
 from scheduler.care_tasks import double_ninth_block, spring_visits_block
+from scheduler.monthly_report import monthly_report_block
 
 # (session, org id, the occurrence's day, the reader's translator) -> the block, or "" for none
 TaskExtra = Callable[[AsyncSession, int, date, Translator], Awaitable[str]]
@@ -27,6 +28,7 @@ def task_extras() -> dict[str, TaskExtra]:
         "spring_visits": spring_visits_block,
         "double_ninth_visits": double_ninth_block,
         "birthday_list": birthday_list,
+        "monthly_report": monthly_report_block,
     }
 
 

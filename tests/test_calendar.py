@@ -897,16 +897,19 @@ async def test_upcoming_lists_the_next_sixty_days_in_order(bot: BotHarness) -> N
     assert [(day, item.key) for day, item in found] == [
         (date(2027, 1, 1), "new_year"),
         (date(2027, 1, 1), "monthly_disclosure"),
+        (date(2027, 1, 1), "monthly_report"),
         (date(2027, 1, 1), "birthday_list"),
         (date(2027, 1, 10), "annual_summary"),
         (date(2027, 1, 16), "spring_visits"),
         (date(2027, 2, 1), "monthly_disclosure"),
+        (date(2027, 2, 1), "monthly_report"),
         (date(2027, 2, 1), "birthday_list"),
         (date(2027, 2, 6), "spring_festival"),
         (date(2027, 2, 13), "term_summary"),  # a week before TERM2_START (02-20)
         (date(2027, 2, 20), "term_plan"),
         (date(2027, 2, 22), "womens_day_plan"),
         (date(2027, 3, 1), "monthly_disclosure"),
+        (date(2027, 3, 1), "monthly_report"),
         (date(2027, 3, 1), "birthday_list"),
     ]
 

@@ -5,7 +5,7 @@ retirees, or added by name; on Telegram or not), assigned, ticked off as visited
 the aid case its money became. aid_case.started_by_committee marks those cases.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-05 01:30:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import models.base
 
 revision: str = "0021"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
