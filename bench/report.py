@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import statistics
 import tempfile
 import time
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select as wide_select
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import col, func, select
@@ -35,12 +37,13 @@ from sqlmodel import col, func, select
 from bench.report_data import LAST_YEAR, ORG_ID, ZONE, generate, summary
 from bench.rush import fresh_database
 from bot.db import SessionFactory, create_engine, create_session_factory
+from bot.i18n import Translator
 from models.aid import AidLedgerEntry
 from models.outbox import OutboxMessage
 from models.reports.period import ReportPeriod, year_period
 
-RUNS = 5
-SCALES = {"small": (300, 1, 1.0), "large": (50_000, 10, 5.0)}  # members, years, target s
+# members, years, target (s), runs of each step
+SCALES = {"small": (300, 1, 1.0, 5), "large": (50_000, 10, 5.0, 3)}
 POSTGRES_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 OWN_DATABASE = "bench_report"
 
@@ -81,15 +84,16 @@ async def count_outbox(db: SessionFactory, period: ReportPeriod) -> int:
 
 
 async def read_ledger(db: SessionFactory, period: ReportPeriod) -> int:
-    """Baseline: the year's aid ledger rows, read once."""
+    """Baseline: the year's aid ledger rows (every column, as rows), read once."""
     start, end = period.bounds(ZONE)
+    ledger = AidLedgerEntry.__table__  # type: ignore[attr-defined]
     async with db() as session:
         rows = (
-            await session.exec(
-                select(AidLedgerEntry).where(
-                    AidLedgerEntry.organization_id == ORG_ID,
-                    col(AidLedgerEntry.created_at) >= start,
-                    col(AidLedgerEntry.created_at) < end,
+            await session.execute(
+                wide_select(ledger).where(
+                    ledger.c.organization_id == ORG_ID,
+                    ledger.c.created_at >= start,
+                    ledger.c.created_at < end,
                 )
             )
         ).all()
@@ -115,26 +119,92 @@ async def stand_in_figures(db: SessionFactory, period: ReportPeriod) -> Any:
         return books, figures
 
 
-def report_steps() -> list[Step]:
-    """The report's steps that exist in this checkout (stand-ins for the missing ones)."""
+ORGANIZATION = "实验中学工会"
+ANSWER_DAYS = 7  # the SUGGESTION_ANSWER_DAYS default
+
+
+async def figures(db: SessionFactory, period: ReportPeriod) -> Any:
+    """The year figures, as /report reads them."""
+    from models.reports.queries import gather
+
+    async with db() as session:
+        return await gather(
+            session,
+            org_id=ORG_ID,
+            period=period,
+            zone=ZONE,
+            organization=ORGANIZATION,
+            answer_days=ANSWER_DAYS,
+        )
+
+
+async def workbook(db: SessionFactory, period: ReportPeriod) -> bytes:
+    """The 台账 workbook (all six books) in zh-Hans."""
+    from models.reports.workbook import books_workbook
+
+    async with db() as session:
+        return await books_workbook(
+            session,
+            org_id=ORG_ID,
+            period=period,
+            tr=Translator("zh-Hans"),
+            zone=ZONE,
+            organization=ORGANIZATION,
+        )
+
+
+def _exists(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+async def report_steps(db: SessionFactory, period: ReportPeriod) -> list[Step]:
+    """The report's steps that exist in this checkout (a stand-in for missing figures).
+
+    The charts and the docx are drawn from the figures (read once here, outside the timing);
+    they touch no database."""
     steps = [
         Step("baseline: count(*) outbox", count_outbox, baseline=True),
         Step("baseline: read year's ledger", read_ledger, baseline=True),
     ]
-    steps.append(Step("figures (stand-in: aid + congress)", stand_in_figures))
+    if not _exists("models.reports.queries"):
+        return [*steps, Step("figures (stand-in: aid + congress)", stand_in_figures)]
+    steps.append(Step("figures (gather)", figures))
+    if _exists("models.reports.workbook"):
+        steps.append(Step("workbook (books_workbook)", workbook))
+    if _exists("models.reports.charts"):
+        from models.reports.charts import report_charts
+
+        tr = Translator("zh-Hans")
+        read = await figures(db, period)
+
+        async def charts(_db: SessionFactory, _period: ReportPeriod) -> Any:
+            return await asyncio.to_thread(report_charts, read, tr)
+
+        steps.append(Step("charts (report_charts)", charts))
+        if _exists("models.reports.summary"):
+            from models.reports.summary import summary_docx
+
+            drawn = report_charts(read, tr)
+
+            async def docx(_db: SessionFactory, _period: ReportPeriod) -> Any:
+                return await asyncio.to_thread(summary_docx, read, drawn, tr)
+
+            steps.append(Step("docx (summary_docx)", docx))
     return steps
 
 
-async def time_steps(db: SessionFactory, period: ReportPeriod, steps: list[Step]) -> list[Timing]:
-    """Each step RUNS times, one after the other."""
+async def time_steps(
+    db: SessionFactory, period: ReportPeriod, steps: list[Step], runs: int
+) -> list[Timing]:
+    """Each step `runs` times, one after the other."""
     timings = []
     for step in steps:
-        runs = []
-        for _run in range(RUNS):
+        took = []
+        for _run in range(runs):
             started = time.perf_counter()
             await step.work(db, period)
-            runs.append(time.perf_counter() - started)
-        timings.append(Timing(step, tuple(runs)))
+            took.append(time.perf_counter() - started)
+        timings.append(Timing(step, tuple(took)))
     return timings
 
 
@@ -153,7 +223,7 @@ def lines(timings: list[Timing], target: float) -> list[str]:
             )
         )
         out.append(
-            f"  {timing.step.name:<38} first {timing.first * 1000:9.1f} ms  "
+            f"  {timing.step.name:<36} first {timing.first * 1000:9.1f} ms  "
             f"median {timing.median * 1000:9.1f} ms{ratios}"
         )
     report = [t for t in timings if not t.step.baseline]
@@ -170,14 +240,15 @@ def lines(timings: list[Timing], target: float) -> list[str]:
 
 async def measure(url: str, scale: str) -> None:
     """Generate one scale into the (migrated, empty) database and time the report on it."""
-    members, years, target = SCALES[scale]
-    made = await generate(url, members=members, years=years)
+    members, years, target, runs = SCALES[scale]
+    made = await generate(url, members=members, years=years, checked=False)
     print(f"  data: {summary(made)}")
     engine = create_engine(url)
     try:
-        timings = await time_steps(
-            create_session_factory(engine), year_period(LAST_YEAR), report_steps()
-        )
+        db, period = create_session_factory(engine), year_period(LAST_YEAR)
+        async with db() as session:  # the pool's first connection, outside the timing
+            await session.exec(select(1))
+        timings = await time_steps(db, period, await report_steps(db, period), runs)
     finally:
         await engine.dispose()
     for line in lines(timings, target):
@@ -206,8 +277,9 @@ async def _admin(admin: str, statement: str) -> None:
         await engine.dispose()
 
 
-async def on_postgres(scale: str, url: str | None) -> None:
-    """The scale on the given database, or on `bench_report` created and dropped here."""
+async def on_postgres(scale: str, url: str | None, keep: Path | None) -> None:
+    """The scale on the given database, or on its own one created here (and dropped unless
+    it is kept)."""
     admin = POSTGRES_ADMIN if url is None else str(make_url(url).set(database="postgres"))
     if not await postgres_answers(admin):
         print("PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL run is skipped.")
@@ -216,24 +288,47 @@ async def on_postgres(scale: str, url: str | None) -> None:
     if url is not None:
         await measure(await fresh_database(url, Path(), "report"), scale)
         return
-    await _admin(admin, f"DROP DATABASE IF EXISTS {OWN_DATABASE}")
-    await _admin(admin, f"CREATE DATABASE {OWN_DATABASE}")
+    name = OWN_DATABASE if keep is None else f"{OWN_DATABASE}_{scale}"
+    await _admin(admin, f"DROP DATABASE IF EXISTS {name}")
+    await _admin(admin, f"CREATE DATABASE {name}")
+    own = str(make_url(admin).set(database=name))
     try:
-        own = str(make_url(admin).set(database=OWN_DATABASE))
         await measure(await fresh_database(own, Path(), "report"), scale)
     finally:
-        await _admin(admin, f"DROP DATABASE IF EXISTS {OWN_DATABASE} WITH (FORCE)")
+        if keep is None:
+            await _admin(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        else:
+            print(f"  kept: {own}")
 
 
-async def main_async(scales: list[str], url: str | None, sqlite: bool) -> None:
+def _empty_folder(folder: Path, pattern: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob(pattern):
+        old.unlink()
+
+
+async def on_sqlite(scale: str, keep: Path | None) -> None:
+    """The scale on a new SQLite file (in a temporary folder, or kept in `keep`)."""
+    print(f"{scale} on SQLite")
+    if keep is not None:
+        _empty_folder(keep, f"report-{scale}.db*")
+        await measure(await fresh_database(None, keep, f"report-{scale}"), scale)
+        print(f"  kept: {keep / f'report-{scale}.db'}")
+        return
+    with tempfile.TemporaryDirectory() as workdir:
+        await measure(await fresh_database(None, Path(workdir), "report"), scale)
+
+
+async def main_async(
+    scales: list[str], url: str | None, *, sqlite: bool, postgres: bool, keep: Path | None
+) -> None:
     """Every scale on SQLite, then on PostgreSQL."""
-    print(f"the {LAST_YEAR} report (year figures and books) of generated unions; {RUNS} runs each")
+    print(f"the {LAST_YEAR} report of generated unions; each step run a few times")
     for scale in scales:
         if sqlite:
-            with tempfile.TemporaryDirectory() as workdir:
-                print(f"{scale} on SQLite")
-                await measure(await fresh_database(None, Path(workdir), "report"), scale)
-        await on_postgres(scale, url)
+            await on_sqlite(scale, keep)
+        if postgres:
+            await on_postgres(scale, url, keep)
 
 
 def main() -> None:
@@ -245,9 +340,23 @@ def main() -> None:
         help="a PostgreSQL database to empty and use (default: bench_report, created and dropped)",
     )
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the databases (SQLite files in this folder, PostgreSQL bench_report_<scale>)",
+    )
     args = parser.parse_args()
     scales = ["small", "large"] if args.scale == "both" else [args.scale]
-    asyncio.run(main_async(scales, args.database_url, not args.no_sqlite))
+    asyncio.run(
+        main_async(
+            scales,
+            args.database_url,
+            sqlite=not args.no_sqlite,
+            postgres=not args.no_postgres,
+            keep=args.keep,
+        )
+    )
 
 
 if __name__ == "__main__":
