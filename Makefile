@@ -84,7 +84,7 @@ bench-ballot: setup
 	$(BIN)/python -m bench.ballot
 
 # The year report (figures, 台账 workbook) of a generated 300-member school and of 50,000 members
-# with 10 years of records, on SQLite and PostgreSQL (about ten minutes, mostly generating data).
+# with 10 years of records, on SQLite and PostgreSQL (about fifteen minutes, mostly writing data).
 bench-report: setup
 	$(BIN)/python -m bench.report
 

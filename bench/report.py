@@ -238,11 +238,15 @@ def lines(timings: list[Timing], target: float) -> list[str]:
     return out
 
 
-async def measure(url: str, scale: str) -> None:
-    """Generate one scale into the (migrated, empty) database and time the report on it."""
+async def measure(url: str, scale: str, *, fill: bool = True) -> None:
+    """Generate one scale into the (migrated, empty) database, unless it was filled before,
+    and time the report on it."""
     members, years, target, runs = SCALES[scale]
-    made = await generate(url, members=members, years=years, checked=False)
-    print(f"  data: {summary(made)}")
+    if fill:
+        made = await generate(url, members=members, years=years, checked=False)
+        print(f"  data: {summary(made)}")
+    else:
+        print(f"  data: as generated before in {make_url(url).database}")
     engine = create_engine(url)
     try:
         db, period = create_session_factory(engine), year_period(LAST_YEAR)
@@ -277,7 +281,19 @@ async def _admin(admin: str, statement: str) -> None:
         await engine.dispose()
 
 
-async def on_postgres(scale: str, url: str | None, keep: Path | None) -> None:
+async def _database_exists(admin: str, name: str) -> bool:
+    engine = create_engine(admin)
+    try:
+        async with engine.connect() as connection:
+            found = await connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            return found.first() is not None
+    finally:
+        await engine.dispose()
+
+
+async def on_postgres(scale: str, url: str | None, keep: Path | None, reuse: bool) -> None:
     """The scale on the given database, or on its own one created here (and dropped unless
     it is kept)."""
     admin = POSTGRES_ADMIN if url is None else str(make_url(url).set(database="postgres"))
@@ -289,9 +305,12 @@ async def on_postgres(scale: str, url: str | None, keep: Path | None) -> None:
         await measure(await fresh_database(url, Path(), "report"), scale)
         return
     name = OWN_DATABASE if keep is None else f"{OWN_DATABASE}_{scale}"
+    own = str(make_url(admin).set(database=name))
+    if reuse and await _database_exists(admin, name):
+        await measure(own, scale, fill=False)
+        return
     await _admin(admin, f"DROP DATABASE IF EXISTS {name}")
     await _admin(admin, f"CREATE DATABASE {name}")
-    own = str(make_url(admin).set(database=name))
     try:
         await measure(await fresh_database(own, Path(), "report"), scale)
     finally:
@@ -307,9 +326,12 @@ def _empty_folder(folder: Path, pattern: str) -> None:
         old.unlink()
 
 
-async def on_sqlite(scale: str, keep: Path | None) -> None:
+async def on_sqlite(scale: str, keep: Path | None, reuse: bool) -> None:
     """The scale on a new SQLite file (in a temporary folder, or kept in `keep`)."""
     print(f"{scale} on SQLite")
+    if keep is not None and reuse and (keep / f"report-{scale}.db").exists():
+        await measure(f"sqlite+aiosqlite:///{keep / f'report-{scale}.db'}", scale, fill=False)
+        return
     if keep is not None:
         _empty_folder(keep, f"report-{scale}.db*")
         await measure(await fresh_database(None, keep, f"report-{scale}"), scale)
@@ -320,15 +342,21 @@ async def on_sqlite(scale: str, keep: Path | None) -> None:
 
 
 async def main_async(
-    scales: list[str], url: str | None, *, sqlite: bool, postgres: bool, keep: Path | None
+    scales: list[str],
+    url: str | None,
+    *,
+    sqlite: bool,
+    postgres: bool,
+    keep: Path | None,
+    reuse: bool,
 ) -> None:
     """Every scale on SQLite, then on PostgreSQL."""
     print(f"the {LAST_YEAR} report of generated unions; each step run a few times")
     for scale in scales:
         if sqlite:
-            await on_sqlite(scale, keep)
+            await on_sqlite(scale, keep, reuse)
         if postgres:
-            await on_postgres(scale, url, keep)
+            await on_postgres(scale, url, keep, reuse)
 
 
 def main() -> None:
@@ -346,6 +374,11 @@ def main() -> None:
         type=Path,
         help="keep the databases (SQLite files in this folder, PostgreSQL bench_report_<scale>)",
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep: time the report on the databases kept before (no new data)",
+    )
     args = parser.parse_args()
     scales = ["small", "large"] if args.scale == "both" else [args.scale]
     asyncio.run(
@@ -355,6 +388,7 @@ def main() -> None:
             sqlite=not args.no_sqlite,
             postgres=not args.no_postgres,
             keep=args.keep,
+            reuse=args.reuse,
         )
     )
 
