@@ -849,8 +849,11 @@ async def _aid(union: Union, year: int, pool: Sequence[Person]) -> None:
 
 def _hardship(union: Union, year: int, pool: Sequence[Person]) -> None:
     """Close some files (the family recovered, or left the union), open new ones; the rows
-    are written once every year is decided (`_hardship_rows`)."""
-    rng, write = union.rng, union.writer
+    are written once every year is decided (`_hardship_rows`). About 2% of the members are on
+    file when the first year starts."""
+    rng = union.rng
+    if year == union.first_year:
+        _open_files(union, pool, round(0.02 * len(pool)), year - 1)
     alive = {p.id for p in pool}
     for member_id in [m for m in union.on_file if m not in alive or rng.random() < 0.2]:
         row = union.files[union.on_file.pop(member_id)]
@@ -859,9 +862,13 @@ def _hardship(union: Union, year: int, pool: Sequence[Person]) -> None:
             row.update(
                 status=FileStatus.CLOSED, closing_reason="家庭情况好转，撤档", closed_at=closed
             )
+    _open_files(union, pool, max(1, round(0.008 * len(pool))), year)
+
+
+def _open_files(union: Union, pool: Sequence[Person], count: int, year: int) -> None:
+    rng, write = union.rng, union.writer
     candidates = [p for p in pool if p.id > STAFF and p.id not in union.on_file]
-    opened = rng.sample(candidates, k=min(len(candidates), max(1, round(0.008 * len(pool)))))
-    for person in opened:
+    for person in rng.sample(candidates, k=min(len(candidates), count)):
         file_id = write.next_id("hardship_file")
         day = union.day(year)
         union.on_file[person.id] = file_id
