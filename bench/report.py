@@ -88,8 +88,9 @@ async def read_ledger(db: SessionFactory, period: ReportPeriod) -> int:
     start, end = period.bounds(ZONE)
     ledger = AidLedgerEntry.__table__  # type: ignore[attr-defined]
     async with db() as session:
+        connection = await session.connection()
         rows = (
-            await session.execute(
+            await connection.execute(
                 wide_select(ledger).where(
                     ledger.c.organization_id == ORG_ID,
                     ledger.c.created_at >= start,
