@@ -10,10 +10,13 @@ draft; before them, two same-run baselines: one `SELECT count(*)` over the large
 (the outbox) and reading the year's aid ledger rows once. Each step runs a few times in a new
 session; the first run and the median are printed, and the median against each baseline.
 Targets: the whole report under 1 s for the school, under 5 s for the large union. Not a
-test: nothing is asserted.
+test: nothing is asserted. Writing the large union takes most of the run (4 to 5 minutes per
+database on a quiet 2-core machine); `--keep DIR` keeps the databases and `--reuse` times the
+report on them again without writing them anew (to look into a slow step).
 
     make bench-report     # or: .venv/bin/python -m bench.report --scale both
     .venv/bin/python -m bench.report --scale small --database-url postgresql+asyncpg://...
+    .venv/bin/python -m bench.report --scale large --keep data/bench --reuse
 """
 
 from __future__ import annotations
@@ -232,7 +235,7 @@ def lines(timings: list[Timing], target: float) -> list[str]:
     first = sum(t.first for t in report)
     verdict = "met" if total < target else "MISSED"
     out.append(
-        f"  {'the report (sum of its steps)':<38} first {first * 1000:9.1f} ms  "
+        f"  {'the report (sum of its steps)':<36} first {first * 1000:9.1f} ms  "
         f"median {total * 1000:9.1f} ms  target {target:.0f} s: {verdict}"
         + "".join(f"; {total / f.median:.0f}x {f.step.name.split(': ')[1]}" for f in floors)
     )
