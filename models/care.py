@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, String, UniqueConstraint, delete, func, update
+from sqlalchemy import Date, String, UniqueConstraint, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import aid
-from models.aid import AidType
+from models.aid import AidCase, AidType, CaseStatus
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError
 from models.hardship import FileStatus, HardshipFile
@@ -46,6 +46,7 @@ class VisitStatus(StrEnum):
 
     PLANNED = "planned"
     VISITED = "visited"
+    REMOVED = "removed"  # taken off the list: kept, so an id is never reused by another visit
 
 
 class VisitSource(StrEnum):
@@ -250,7 +251,11 @@ async def round_visits(
     statement = (
         select(CareVisit, Member)
         .join(Member, col(Member.id) == CareVisit.member_id)
-        .where(CareVisit.organization_id == org_id, CareVisit.round_id == round_id)
+        .where(
+            CareVisit.organization_id == org_id,
+            CareVisit.round_id == round_id,
+            CareVisit.status != VisitStatus.REMOVED,
+        )
     )
     if assignee_id is not None:
         statement = statement.where(CareVisit.assignee_member_id == assignee_id)
@@ -264,7 +269,7 @@ async def round_visits(
 async def get_visit(session: AsyncSession, *, org_id: int, visit_id: int) -> CareVisit:
     """A visit of this organization (ids from buttons can be forged)."""
     visit = await session.get(CareVisit, visit_id)
-    if visit is None or visit.organization_id != org_id:
+    if visit is None or visit.organization_id != org_id or visit.status == VisitStatus.REMOVED:
         raise DomainError(N_("care.visit_not_found"))
     return visit
 
@@ -299,13 +304,39 @@ async def add_person(
         raise DomainError(N_("care.not_on_roster"))
     count = (
         await session.exec(
-            select(func.count()).select_from(CareVisit).where(CareVisit.round_id == round_id)
+            select(func.count())
+            .select_from(CareVisit)
+            .where(CareVisit.round_id == round_id, CareVisit.status != VisitStatus.REMOVED)
         )
     ).one()
     if int(count) >= MAX_VISITS:
         raise DomainError(N_("care.round_full"), limit=MAX_VISITS)
-    visit = _visit(record, member, VisitSource.ADDED)
     name = member.real_name  # the rollback below expires the row
+    # Taken off earlier: the same row comes back (the person is on a round once).
+    revived = await session.exec(
+        update(CareVisit)
+        .where(
+            col(CareVisit.round_id) == round_id,
+            col(CareVisit.member_id) == member_id,
+            col(CareVisit.status) == VisitStatus.REMOVED,
+        )
+        .values(
+            status=VisitStatus.PLANNED,
+            source=VisitSource.ADDED,
+            assignee_member_id=None,
+            aid_type=aid_type_for(member, VisitSource.ADDED),
+        )
+    )
+    if revived.rowcount == 1:
+        await session.commit()
+        return (
+            await session.exec(
+                select(CareVisit)
+                .where(CareVisit.round_id == round_id, CareVisit.member_id == member_id)
+                .execution_options(populate_existing=True)
+            )
+        ).one()
+    visit = _visit(record, member, VisitSource.ADDED)
     session.add(visit)
     try:
         await session.commit()
@@ -319,14 +350,16 @@ async def add_person(
 async def remove_visit(
     session: AsyncSession, *, org_id: int, actor: Actor, visit_id: int
 ) -> CareVisit:
-    """Take a person off a round, unless they were visited already."""
+    """Take a person off a round, unless they were visited already. The row stays, marked
+    removed, so its id is never given to another visit (SQLite reuses the highest id of a
+    deleted row, and a stale button would then act on someone else)."""
     _require_committee(actor)
     visit = await get_visit(session, org_id=org_id, visit_id=visit_id)
     await _open_round(session, org_id=org_id, round_id=visit.round_id)
     result = await session.exec(
-        delete(CareVisit).where(
-            col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.PLANNED
-        )
+        update(CareVisit)
+        .where(col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.PLANNED)
+        .values(status=VisitStatus.REMOVED)
     )
     if result.rowcount != 1:
         await session.rollback()
@@ -417,6 +450,7 @@ async def record_visit(
     )
     if result.rowcount != 1:
         await session.rollback()
+        await get_visit(session, org_id=org_id, visit_id=visit_id)  # removed meanwhile: gone
         raise DomainError(N_("care.already_visited"))
     if amount is not None:
         try:
@@ -473,17 +507,21 @@ async def add_note(
 async def visits_without_money(
     session: AsyncSession, *, org_id: int, start: date, end: date
 ) -> int:
-    """Visits made on local days in [start, end) with no payment (for the reports)."""
+    """Visits made on local days in [start, end) with no payment (for the reports): no money
+    recorded, or money whose case the desk rejected or the committee withdrew (nothing was
+    paid, so in the books it was a visit without money)."""
+    no_payment = (CaseStatus.REJECTED, CaseStatus.WITHDRAWN)
     total = (
         await session.exec(
             select(func.count())
             .select_from(CareVisit)
+            .outerjoin(AidCase, col(AidCase.id) == CareVisit.case_id)
             .where(
                 CareVisit.organization_id == org_id,
                 CareVisit.status == VisitStatus.VISITED,
                 col(CareVisit.visited_on) >= start,
                 col(CareVisit.visited_on) < end,
-                col(CareVisit.amount).is_(None),
+                or_(col(CareVisit.amount).is_(None), col(AidCase.status).in_(no_payment)),
             )
         )
     ).one()

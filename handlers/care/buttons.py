@@ -11,9 +11,12 @@ from bot.buttons import Button, Id
 @dataclass(frozen=True)
 class CareRoundAction(Button, prefix="cw"):
     """On a round's list: show it, fill it from the hardship files or the retirees, switch the
-    suggested money, add someone by name, assign the unassigned, close the round, my list."""
+    suggested money on or off (the wanted state is in the button, so a stale or repeated press
+    cannot flip it back), add someone by name, assign the unassigned, close the round, my list."""
 
-    action: Literal["show", "files", "retirees", "money", "add", "assign", "close", "mine"]
+    action: Literal[
+        "show", "files", "retirees", "money_on", "money_off", "add", "assign", "close", "mine"
+    ]
     round_id: Id
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -113,6 +113,7 @@ def round_markup(
         buttons.append(pair)
     if not mine and record.status == care.RoundStatus.OPEN:
         money = tr("care.btn_money_off") if record.with_money else tr("care.btn_money_on")
+        wanted: Literal["money_on", "money_off"] = "money_off" if record.with_money else "money_on"
         buttons += [
             [
                 (tr("care.btn_files"), CareRoundAction("files", rid)),
@@ -120,7 +121,7 @@ def round_markup(
             ],
             [
                 (tr("care.btn_add"), CareRoundAction("add", rid)),
-                (money, CareRoundAction("money", rid)),
+                (money, CareRoundAction(wanted, rid)),
             ],
             [
                 (tr("care.btn_assign_all"), CareRoundAction("assign", rid)),
@@ -321,14 +322,13 @@ async def round_pressed(update: Update, context: UnionContext) -> None:
                     session, org_id=context.org_id, actor=actor, round_id=rid, source=source
                 )
                 note = context.t("care.filled", count=added)
-            elif button.action == "money":
-                record = await care.get_round(session, org_id=context.org_id, round_id=rid)
+            elif button.action in ("money_on", "money_off"):
                 await care.set_money(
                     session,
                     org_id=context.org_id,
                     actor=actor,
                     round_id=rid,
-                    with_money=not record.with_money,
+                    with_money=button.action == "money_on",
                 )
             elif button.action == "close":
                 await care.close_round(session, org_id=context.org_id, actor=actor, round_id=rid)
@@ -642,7 +642,7 @@ def typing_conversation() -> ConversationHandler[Any]:
 def register(application: Application) -> None:
     """Add /care and the round's buttons."""
     application.add_handler(CommandHandler("care", show_rounds, filters=filters.ChatType.PRIVATE))
-    for action in ("show", "files", "retirees", "money", "assign", "close", "mine"):
+    for action in ("show", "files", "retirees", "money_on", "money_off", "assign", "close", "mine"):
         application.add_handler(ButtonHandler(CareRoundAction, round_pressed, action))
     for action in ("open", "none", "std", "assign", "remove"):
         application.add_handler(ButtonHandler(CareVisitAction, visit_pressed, action))
