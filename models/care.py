@@ -433,6 +433,8 @@ async def record_visit(
     Pressed twice, or by two people at once: one visit, one case."""
     _require_committee(actor)
     visit = await get_visit(session, org_id=org_id, visit_id=visit_id)
+    # Read now: a retried case number rolls a savepoint back, which expires loaded rows.
+    subject_id, aid_type = visit.member_id, AidType(visit.aid_type)
     await _open_round(session, org_id=org_id, round_id=visit.round_id)
     if amount is not None:
         policy = await aid.policy_for(session, org_id=org_id, year=today.year)
@@ -458,8 +460,8 @@ async def record_visit(
                 session,
                 org_id=org_id,
                 actor=actor,
-                subject_member_id=visit.member_id,
-                aid_type=AidType(visit.aid_type),
+                subject_member_id=subject_id,
+                aid_type=aid_type,
                 amount=amount,
                 happened_on=today,
                 description=description,

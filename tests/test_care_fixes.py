@@ -1,0 +1,257 @@
+"""Care rounds after the insider review (issue 18), through the real application: the money
+switch carries the wanted state, a removed visit's id is never given to someone else, money the
+desk rejected counts as a visit without money, a visitor who left the committee no longer hears
+about or handles the case, people who blocked the bot are greeted in person, two money ticks at
+once, the recorder never decides their own money, presses in a group, other languages."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+
+from sqlmodel import col, select
+
+from handlers.care.buttons import CareAddPerson, CareRoundAction, CareVisitAction
+from models.aid import AidCase, AidLedgerEntry, CaseStatus
+from models.care import CareRound, VisitStatus, visits_without_money
+from models.members import Member, MemberRole
+from scheduler.calendar_jobs import fire
+from tests.support.harness import CHAIR, COMMITTEE_GROUP_ID, BotHarness
+from tests.test_calendar import bind_group, deliver, entry, received, runtime_of, sh
+from tests.test_care import (
+    ALREADY_VISITED,
+    COMMITTEE,
+    DAY,
+    GONE,
+    GROUP,
+    NOT_COMMITTEE,
+    SECOND,
+    TREASURER,
+    alert,
+    cases,
+    chat_texts,
+    setup_school,
+    start_round,
+    visits,
+)
+from tests.test_care_greetings import DOUBLE_NINTH, retirees, tasks
+
+PRIVATE_ONLY = "这个命令请私聊我使用"
+
+
+async def stored_round(bot: BotHarness, rid: int) -> CareRound:
+    """The round as stored now."""
+    async with bot.db() as session:
+        record = await session.get(CareRound, rid)
+    assert record is not None
+    return record
+
+
+async def test_the_money_button_carries_the_wanted_state(bot: BotHarness) -> None:
+    await setup_school(bot)
+    record = await start_round(bot)
+    rid = record.id or 0
+    shown = bot.telegram.last(COMMITTEE.id)
+    # The list offers "money on" with the state in the button.
+    assert CareRoundAction("money_on", rid).pack() in str(shown.params.get("reply_markup"))
+
+    await bot.press(COMMITTEE, CareRoundAction("money_on", rid).pack())
+    # The same (stale) button pressed again by someone else: it stays on, it does not flip.
+    await bot.press(SECOND, CareRoundAction("money_on", rid).pack())
+    assert (await stored_round(bot, rid)).with_money is True
+    await bot.press(COMMITTEE, CareRoundAction("money_off", rid).pack())
+    await bot.press(SECOND, CareRoundAction("money_off", rid).pack())
+    assert (await stored_round(bot, rid)).with_money is False
+    # The old toggling button no longer exists: nothing changes.
+    await bot.press(COMMITTEE, f"cw:money:{rid}")
+    assert (await stored_round(bot, rid)).with_money is False
+
+
+async def test_a_removed_visits_id_is_never_given_to_another_person(bot: BotHarness) -> None:
+    people = await setup_school(bot)
+    await bot.say(COMMITTEE, "/care new 慰问住院教师")
+    async with bot.db() as session:
+        [record] = (await session.exec(select(CareRound))).all()
+    rid = record.id or 0
+    await bot.press(COMMITTEE, CareAddPerson(rid, people["chen"].id or 0).pack())
+    chen = (await visits(bot, record))["陈建国"]
+    await bot.press(COMMITTEE, CareVisitAction("remove", chen.id or 0).pack())
+    # Someone else is added: a new id, not the removed one (SQLite reuses the highest id).
+    await bot.press(COMMITTEE, CareAddPerson(rid, people["li"].id or 0).pack())
+    li = (await visits(bot, record))["李淑芬"]
+    assert li.id != chen.id
+
+    # A stale ✅ of the removed visit is refused; 李淑芬 is not ticked by it.
+    await bot.press(SECOND, CareVisitAction("none", chen.id or 0).pack())
+    assert GONE in alert(bot)
+    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0).pack())
+    assert GONE in alert(bot)
+    found = await visits(bot, record)
+    assert (found["李淑芬"].status, found["陈建国"].status) == ("planned", "removed")
+    assert await cases(bot) == []
+    # The list does not show the removed person.
+    await bot.press(COMMITTEE, CareRoundAction("show", rid).pack())
+    assert "陈建国" not in bot.telegram.last(COMMITTEE.id).text
+
+    # Added again: the same row comes back, to visit.
+    await bot.press(COMMITTEE, CareAddPerson(rid, people["chen"].id or 0).pack())
+    assert alert(bot) == "已加入名单。"
+    again = (await visits(bot, record))["陈建国"]
+    assert (again.id, again.status) == (chen.id, "planned")
+
+
+async def test_money_the_desk_rejected_counts_as_a_visit_without_money(bot: BotHarness) -> None:
+    await setup_school(bot)
+    record = await start_round(bot)
+    chen = (await visits(bot, record))["陈建国"]
+    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0).pack())
+    await bot.say(SECOND, "300")
+    [case] = await cases(bot)
+    async with bot.db() as session:
+        before = await visits_without_money(
+            session, org_id=bot.org_id, start=DAY, end=date(2028, 1, 1)
+        )
+    assert before == 0
+
+    await bot.press(COMMITTEE, f"ak:no:{case.id}", chat=GROUP)
+    await bot.write(COMMITTEE, "本年度已慰问过。")
+    [rejected] = await cases(bot)
+    assert rejected.status == CaseStatus.REJECTED
+    told = bot.telegram.last(SECOND.id).text
+    assert "未获批准" in told and "本年度已慰问过" in told
+    async with bot.db() as session:
+        after = await visits_without_money(
+            session, org_id=bot.org_id, start=DAY, end=date(2028, 1, 1)
+        )
+    assert after == 1
+
+
+async def test_the_recorder_cannot_approve_or_pay_their_own_money(bot: BotHarness) -> None:
+    await setup_school(bot)
+    record = await start_round(bot)
+    zhou = (await visits(bot, record))["周德明"]
+    await bot.press(SECOND, CareVisitAction("amt", zhou.id or 0).pack())
+    await bot.say(SECOND, "300")
+    [case] = await cases(bot)
+
+    await bot.press(SECOND, f"ak:yes:{case.id}:30000", chat=GROUP)
+    assert "与您本人有关" in alert(bot)
+    await bot.press(SECOND, f"ak:pay:{case.id}", chat=GROUP)
+    assert alert(bot)  # refused with a reason
+    [again] = await cases(bot)
+    assert (again.status, again.approved_amount) == ("open", None)
+    async with bot.db() as session:
+        kinds = [
+            row.kind
+            for row in (
+                await session.exec(
+                    select(AidLedgerEntry).where(AidLedgerEntry.case_id == case.id)
+                )
+            ).all()
+        ]
+    assert kinds == ["started"]
+
+
+async def test_a_visitor_who_left_the_committee_no_longer_handles_or_hears(
+    bot: BotHarness,
+) -> None:
+    people = await setup_school(bot)
+    record = await start_round(bot)
+    chen = (await visits(bot, record))["陈建国"]
+    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0).pack())
+    await bot.say(SECOND, "300")
+    [case] = await cases(bot)
+
+    # While on the committee, /mine does not list it as their own request.
+    await bot.say(SECOND, "/mine")
+    assert case.number not in bot.telegram.last(SECOND.id).text
+
+    # 陈委员 leaves the committee.
+    async with bot.db() as session:
+        for role in (
+            await session.exec(
+                select(MemberRole).where(MemberRole.member_id == people["chen_w"].id)
+            )
+        ).all():
+            await session.delete(role)
+        await session.commit()
+    sent_before = len(bot.telegram.calls)
+    await bot.press(SECOND, f"ad:wd:{case.id}")
+    assert NOT_COMMITTEE in alert(bot)
+    assert (await cases(bot))[0].status == CaseStatus.OPEN
+
+    await bot.press(CHAIR, f"ak:yes:{case.id}:30000", chat=GROUP)
+    assert (await cases(bot))[0].status == CaseStatus.APPROVED
+    # The colleague's name and the amount do not reach someone no longer on the committee.
+    later = [
+        call.text
+        for call in bot.telegram.calls[sent_before:]
+        if call.chat_id == SECOND.id and call.method == "sendMessage"
+    ]
+    assert not [text for text in later if "陈建国" in text or "300" in text]
+
+
+async def test_a_press_in_a_group_gets_the_private_only_alert(bot: BotHarness) -> None:
+    await setup_school(bot)
+    record = await start_round(bot)
+    zhou = (await visits(bot, record))["周德明"]
+    await bot.press(COMMITTEE, CareVisitAction("none", zhou.id or 0).pack(), chat=GROUP)
+    assert PRIVATE_ONLY in alert(bot)
+    assert (await visits(bot, record))["周德明"].status == VisitStatus.PLANNED
+    assert "周德明" not in "\n".join(
+        call.text for call in bot.telegram.calls if call.chat_id == COMMITTEE_GROUP_ID
+    )
+
+
+async def test_two_members_ticking_the_same_visit_at_once_make_one_case(
+    bot: BotHarness,
+) -> None:
+    await setup_school(bot)
+    record = await start_round(bot)
+    await bot.press(COMMITTEE, CareRoundAction("money_on", record.id or 0).pack())
+    zhou = (await visits(bot, record))["周德明"]
+    await asyncio.gather(
+        bot.press(COMMITTEE, CareVisitAction("std", zhou.id or 0).pack()),
+        bot.press(SECOND, CareVisitAction("std", zhou.id or 0).pack()),
+    )
+    assert len(await cases(bot)) == 1
+    visit = (await visits(bot, record))["周德明"]
+    assert visit.status == VisitStatus.VISITED and visit.case_id is not None
+    assert ALREADY_VISITED in "\n".join(
+        str(answer.params.get("text") or "") for answer in bot.telegram.answers()
+    )
+
+
+async def test_two_money_ticks_at_once_get_two_numbers(bot: BotHarness) -> None:
+    await setup_school(bot)
+    record = await start_round(bot)
+    await bot.press(COMMITTEE, CareRoundAction("money_on", record.id or 0).pack())
+    found = await visits(bot, record)
+    await asyncio.gather(
+        bot.press(COMMITTEE, CareVisitAction("std", found["周德明"].id or 0).pack()),
+        bot.press(SECOND, CareVisitAction("std", found["陈建国"].id or 0).pack()),
+    )
+    numbers = sorted(case.number for case in await cases(bot))
+    assert numbers == ["助-2027-0001", "助-2027-0002"]
+    again = await visits(bot, record)
+    assert {again["周德明"].status, again["陈建国"].status} == {"visited"}
+    assert "慰问金已登记为" in chat_texts(bot, COMMITTEE) + chat_texts(bot, SECOND)
+
+
+async def test_people_who_blocked_the_bot_are_greeted_in_person(bot: BotHarness) -> None:
+    runtime = runtime_of(bot)
+    await bind_group(bot)
+    people = await retirees(bot)
+    async with bot.db() as session:
+        zhou = await session.get(Member, people["zhou"].id)
+        assert zhou is not None
+        zhou.unreachable_since = datetime(2027, 9, 1, tzinfo=UTC)
+        session.add(zhou)
+        await session.commit()
+    greeting = await entry(bot, "double_ninth")
+    nine = sh(2027, 10, 8, 9, 0)
+    await fire(runtime, greeting, DOUBLE_NINTH, now=nine)
+    assert len(await tasks(bot)) == 1
+    await deliver(bot, nine)
+    [text] = received(bot)[COMMITTEE_GROUP_ID]
+    assert "周德明（退休，物理组）" in text and "陈建国" in text
