@@ -83,7 +83,7 @@ class CareVisit(SQLModel, table=True):
     round_id: int = Field(foreign_key="care_round.id", index=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     source: str = Field(sa_type=String(16))
-    aid_type: str = Field(sa_type=String(16))  # what a payment would be booked as
+    aid_type: str = Field(sa_type=String(16))  # what a payment is booked as; "" not chosen yet
     assignee_member_id: int | None = Field(default=None, foreign_key="member.id", nullable=True)
     status: str = Field(default=VisitStatus.PLANNED, sa_type=String(16), index=True)
     visited_on: date | None = Field(default=None, sa_type=Date, nullable=True)  # local day
@@ -99,11 +99,21 @@ def _require_committee(actor: Actor) -> None:
         raise DomainError(N_("desk.not_committee"))
 
 
-def aid_type_for(member: Member, source: VisitSource) -> AidType:
-    """How a payment is booked: a retiree's as 退休慰问, anyone else's as 困难补助."""
-    if member.retired and source != VisitSource.HARDSHIP:
+# A visit's aid type not chosen yet: the committee picks it before money is recorded.
+UNCHOSEN = ""
+# Money recorded on a visit may be recorded again once its case ended without a payment.
+ENDED_UNPAID = (CaseStatus.REJECTED, CaseStatus.WITHDRAWN)
+
+
+def aid_type_for(member: Member, source: VisitSource, *, on_file: bool = False) -> str:
+    """How a payment is booked by default: 困难补助 only for a family on a hardship file,
+    退休慰问 for a retiree; anyone else's (a hospital visit, a bereavement) is chosen by the
+    committee when the money is recorded (UNCHOSEN until then)."""
+    if source == VisitSource.HARDSHIP or on_file:
+        return AidType.HARDSHIP
+    if member.retired:
         return AidType.RETIREMENT
-    return AidType.HARDSHIP
+    return UNCHOSEN
 
 
 # ---- rounds ------------------------------------------------------------------------------
@@ -140,14 +150,16 @@ async def start_round(
     return record
 
 
-def _visit(record: CareRound, member: Member, source: VisitSource) -> CareVisit:
+def _visit(
+    record: CareRound, member: Member, source: VisitSource, *, on_file: bool = False
+) -> CareVisit:
     assert record.id is not None and member.id is not None
     return CareVisit(
         organization_id=record.organization_id,
         round_id=record.id,
         member_id=member.id,
         source=source,
-        aid_type=aid_type_for(member, source),
+        aid_type=aid_type_for(member, source, on_file=on_file),
     )
 
 
@@ -312,6 +324,7 @@ async def add_person(
     if int(count) >= MAX_VISITS:
         raise DomainError(N_("care.round_full"), limit=MAX_VISITS)
     name = member.real_name  # the rollback below expires the row
+    on_file = member.id in {m.id for m in await hardship_people(session, org_id=org_id)}
     # Taken off earlier: the same row comes back (the person is on a round once).
     revived = await session.exec(
         update(CareVisit)
@@ -324,7 +337,7 @@ async def add_person(
             status=VisitStatus.PLANNED,
             source=VisitSource.ADDED,
             assignee_member_id=None,
-            aid_type=aid_type_for(member, VisitSource.ADDED),
+            aid_type=aid_type_for(member, VisitSource.ADDED, on_file=on_file),
         )
     )
     if revived.rowcount == 1:
@@ -336,7 +349,7 @@ async def add_person(
                 .execution_options(populate_existing=True)
             )
         ).one()
-    visit = _visit(record, member, VisitSource.ADDED)
+    visit = _visit(record, member, VisitSource.ADDED, on_file=on_file)
     session.add(visit)
     try:
         await session.commit()
@@ -429,27 +442,42 @@ async def record_visit(
     description: str,
 ) -> CareVisit:
     """✅ visited (by the assignee or any committee member), on `today`; with `amount` (fen)
-    a committee-started aid case goes to the desk in the same transaction, under the aid rules.
-    Pressed twice, or by two people at once: one visit, one case."""
+    a committee-started aid case goes to the desk in the same transaction, under the aid rules
+    and booked as the visit's aid type. Pressed twice, or by two people at once: one visit, one
+    case. A visit whose money the desk rejected (or that was withdrawn) takes new money: a new
+    case, the visit keeps its day."""
     _require_committee(actor)
     visit = await get_visit(session, org_id=org_id, visit_id=visit_id)
     # Read now: a retried case number rolls a savepoint back, which expires loaded rows.
-    subject_id, aid_type = visit.member_id, AidType(visit.aid_type)
+    subject_id, chosen, earlier = visit.member_id, visit.aid_type, visit.case_id
+    again = visit.status == VisitStatus.VISITED and await money_ended(session, visit)
     await _open_round(session, org_id=org_id, round_id=visit.round_id)
     if amount is not None:
+        if chosen == UNCHOSEN:
+            raise DomainError(N_("care.choose_type_first"))
         policy = await aid.policy_for(session, org_id=org_id, year=today.year)
         aid.check_amount(amount, policy)
         await aid.ensure_standards(session, org_id=org_id)
-    result = await session.exec(
-        update(CareVisit)
-        .where(col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.PLANNED)
-        .values(
-            status=VisitStatus.VISITED,
-            visited_on=today,
-            visited_by_member_id=actor.id,
-            amount=amount,
+    if again and amount is not None:
+        statement = (
+            update(CareVisit)
+            .where(col(CareVisit.id) == visit_id, col(CareVisit.case_id) == earlier)
+            .values(amount=amount, visited_by_member_id=actor.id)
         )
-    )
+        token = f"care-visit-{visit_id}-{earlier}"
+    else:
+        statement = (
+            update(CareVisit)
+            .where(col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.PLANNED)
+            .values(
+                status=VisitStatus.VISITED,
+                visited_on=today,
+                visited_by_member_id=actor.id,
+                amount=amount,
+            )
+        )
+        token = f"care-visit-{visit_id}"
+    result = await session.exec(statement)
     if result.rowcount != 1:
         await session.rollback()
         await get_visit(session, org_id=org_id, visit_id=visit_id)  # removed meanwhile: gone
@@ -461,11 +489,11 @@ async def record_visit(
                 org_id=org_id,
                 actor=actor,
                 subject_member_id=subject_id,
-                aid_type=aid_type,
+                aid_type=AidType(chosen),
                 amount=amount,
                 happened_on=today,
                 description=description,
-                client_token=f"care-visit-{visit_id}",
+                client_token=token,
             )
         except IntegrityError:
             await session.rollback()
@@ -473,6 +501,41 @@ async def record_visit(
         await session.exec(
             update(CareVisit).where(col(CareVisit.id) == visit_id).values(case_id=case.id)
         )
+    await session.commit()
+    return await _reloaded(session, visit_id)
+
+
+async def money_ended(session: AsyncSession, visit: CareVisit) -> bool:
+    """The visit's money went to a case the desk rejected or that was withdrawn: money may be
+    recorded on the visit again."""
+    if visit.case_id is None:
+        return False
+    case = await session.get(AidCase, visit.case_id)
+    return case is not None and case.status in ENDED_UNPAID
+
+
+async def visit_taking_money(session: AsyncSession, *, org_id: int, visit_id: int) -> CareVisit:
+    """The visit, on an open round, still to do or with money that ended unpaid (refused
+    otherwise): its money may be recorded now."""
+    visit = await get_visit(session, org_id=org_id, visit_id=visit_id)
+    await _open_round(session, org_id=org_id, round_id=visit.round_id)
+    if visit.status != VisitStatus.PLANNED and not await money_ended(session, visit):
+        raise DomainError(N_("care.already_visited"))
+    return visit
+
+
+async def set_aid_type(
+    session: AsyncSession, *, org_id: int, actor: Actor, visit_id: int, aid_type: AidType
+) -> CareVisit:
+    """What the visit's money is booked as (住院慰问, 困难补助, ...), chosen before the money
+    is recorded: while the visit is to do, or its earlier money ended without a payment."""
+    _require_committee(actor)
+    await visit_taking_money(session, org_id=org_id, visit_id=visit_id)
+    await session.exec(
+        update(CareVisit)
+        .where(col(CareVisit.id) == visit_id, col(CareVisit.status) != VisitStatus.REMOVED)
+        .values(aid_type=aid_type)
+    )
     await session.commit()
     return await _reloaded(session, visit_id)
 

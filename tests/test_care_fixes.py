@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 
-from sqlmodel import col, select
+from sqlmodel import select
 
-from handlers.care.buttons import CareAddPerson, CareRoundAction, CareVisitAction
-from models.aid import AidCase, AidLedgerEntry, CaseStatus
+from handlers.care.buttons import CareAddPerson, CareRoundAction, CareVisitAction, CareVisitType
+from models.aid import AidLedgerEntry, AidType, CaseStatus, notice_lines
 from models.care import CareRound, VisitStatus, visits_without_money
 from models.members import Member, MemberRole
 from scheduler.calendar_jobs import fire
+from tests.support.fake_telegram import Call
 from tests.support.harness import CHAIR, COMMITTEE_GROUP_ID, BotHarness
+from tests.support.updates import Person
 from tests.test_calendar import bind_group, deliver, entry, received, runtime_of, sh
 from tests.test_care import (
     ALREADY_VISITED,
@@ -26,10 +28,10 @@ from tests.test_care import (
     GROUP,
     NOT_COMMITTEE,
     SECOND,
-    TREASURER,
     alert,
     cases,
     chat_texts,
+    person,
     setup_school,
     start_round,
     visits,
@@ -144,9 +146,7 @@ async def test_the_recorder_cannot_approve_or_pay_their_own_money(bot: BotHarnes
         kinds = [
             row.kind
             for row in (
-                await session.exec(
-                    select(AidLedgerEntry).where(AidLedgerEntry.case_id == case.id)
-                )
+                await session.exec(select(AidLedgerEntry).where(AidLedgerEntry.case_id == case.id))
             ).all()
         ]
     assert kinds == ["started"]
@@ -255,3 +255,105 @@ async def test_people_who_blocked_the_bot_are_greeted_in_person(bot: BotHarness)
     await deliver(bot, nine)
     [text] = received(bot)[COMMITTEE_GROUP_ID]
     assert "周德明（退休，物理组）" in text and "陈建国" in text
+
+
+def shown(bot: BotHarness, who: Person) -> Call:
+    """The latest message sent to or edited in a person's private chat."""
+    return [
+        call
+        for call in bot.telegram.calls
+        if call.chat_id == who.id and call.method in ("sendMessage", "editMessageText")
+    ][-1]
+
+
+async def test_a_hospital_visit_is_booked_as_hospital_and_stays_out_of_the_notice(
+    bot: BotHarness,
+) -> None:
+    people = await setup_school(bot)
+    zhao = await person(bot, "赵老师", "英语组")
+    await bot.say(COMMITTEE, "/care new 慰问住院教师")
+    async with bot.db() as session:
+        [record] = (await session.exec(select(CareRound))).all()
+    rid = record.id or 0
+    await bot.press(COMMITTEE, CareAddPerson(rid, zhao.id or 0).pack())
+    await bot.press(COMMITTEE, CareAddPerson(rid, people["wang"].id or 0).pack())
+    found = await visits(bot, record)
+    zid = found["赵老师"].id or 0
+    # Not on a hardship file, not retired: no type until the committee chooses one.
+    assert (found["赵老师"].aid_type, found["王芳芳"].aid_type) == ("", "hardship")
+
+    await bot.press(SECOND, CareVisitAction("open", zid).pack())
+    assert ("类别：未选择", CareVisitAction("type", zid).pack()) in shown(bot, SECOND).buttons()
+    await bot.press(SECOND, CareVisitAction("amt", zid).pack())
+    assert "请先选择这笔慰问金的类别" in alert(bot)
+    await bot.press(SECOND, CareVisitAction("type", zid).pack())
+    picker = shown(bot, SECOND)
+    assert "只有困难补助列入公示" in picker.text
+    assert ("住院慰问", CareVisitType(zid, AidType.HOSPITAL).pack()) in picker.buttons()
+    await bot.press(SECOND, CareVisitType(zid, AidType.HOSPITAL).pack())
+    assert (await visits(bot, record))["赵老师"].aid_type == "hospital"
+    assert "类别：住院慰问" in [label for label, _data in shown(bot, SECOND).buttons()]
+
+    await bot.press(SECOND, CareVisitAction("amt", zid).pack())
+    await bot.say(SECOND, "500")
+    await bot.press(SECOND, CareVisitAction("amt", found["王芳芳"].id or 0).pack())
+    await bot.say(SECOND, "800")
+    hospital, hardship = await cases(bot)
+    assert (hospital.aid_type, hospital.amount_asked) == ("hospital", 50000)
+    assert (hardship.aid_type, hardship.amount_asked) == ("hardship", 80000)
+    for case in (hospital, hardship):
+        await bot.press(CHAIR, f"ak:yes:{case.id}:{case.amount_asked}", chat=GROUP)
+    assert [case.status for case in await cases(bot)] == ["approved", "approved"]
+    async with bot.db() as session:
+        notice = await notice_lines(session, org_id=bot.org_id, year=2027)
+    # The hardship 公示 lists 王芳芳's subsidy only, never the hospital visit.
+    assert notice == [("王*", 80000)]
+    # A type changed after the money went to the desk is refused.
+    await bot.press(SECOND, CareVisitType(zid, AidType.HARDSHIP).pack())
+    assert ALREADY_VISITED in alert(bot)
+    assert (await visits(bot, record))["赵老师"].aid_type == "hospital"
+
+
+async def test_money_the_desk_rejected_can_be_recorded_again(bot: BotHarness) -> None:
+    await setup_school(bot)
+    record = await start_round(bot)
+    chen = (await visits(bot, record))["陈建国"]
+    vid = chen.id or 0
+    await bot.press(SECOND, CareVisitAction("amt", vid).pack())
+    await bot.say(SECOND, "300")
+    [first] = await cases(bot)
+    await bot.press(COMMITTEE, f"ak:no:{first.id}", chat=GROUP)
+    await bot.write(COMMITTEE, "金额超过本校标准。")
+    told = bot.telegram.last(SECOND.id).text
+    assert "金额超过本校标准" in told and "请发送 /care 打开这次看望，重新登记" in told
+
+    # The list shows where the money stands, not a bare amount.
+    await bot.press(SECOND, CareRoundAction("show", record.id or 0).pack())
+    assert "陈建国" in shown(bot, SECOND).text and "¥300 未批准" in shown(bot, SECOND).text
+    await bot.press(SECOND, CareVisitAction("open", vid).pack())
+    view = shown(bot, SECOND)
+    assert "未获批准或已撤回" in view.text
+    assert ("重新登记慰问金…", CareVisitAction("amt", vid).pack()) in view.buttons()
+
+    await bot.press(SECOND, CareVisitAction("amt", vid).pack())
+    await bot.say(SECOND, "200")
+    assert "慰问金已登记为 助-2027-0002" in chat_texts(bot, SECOND)
+    old, new = await cases(bot)
+    assert (old.status, new.status, new.amount_asked) == ("rejected", "open", 20000)
+    assert new.client_token == f"care-visit-{vid}-{old.id}"
+    again = (await visits(bot, record))["陈建国"]
+    assert (again.status, again.amount, again.case_id, again.visited_on) == (
+        "visited",
+        20000,
+        new.id,
+        DAY,
+    )
+    async with bot.db() as session:
+        assert (
+            await visits_without_money(session, org_id=bot.org_id, start=DAY, end=date(2028, 1, 1))
+            == 0
+        )
+    # While the new money is open, no third one.
+    await bot.press(SECOND, CareVisitAction("amt", vid).pack())
+    assert ALREADY_VISITED in alert(bot)
+    assert len(await cases(bot)) == 2

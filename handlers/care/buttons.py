@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.buttons import Button, Id
+from models.aid import AidType
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,9 @@ class CareRoundAction(Button, prefix="cw"):
 @dataclass(frozen=True)
 class CareVisitAction(Button, prefix="cw:v"):
     """On one visit: open it, ✅ without money, ✅ with the standard, ✅ another amount, a note,
-    assign it, take it off the list."""
+    assign it, take it off the list, choose what its money is booked as."""
 
-    action: Literal["open", "none", "std", "amt", "note", "assign", "remove"]
+    action: Literal["open", "none", "std", "amt", "note", "assign", "remove", "type"]
     visit_id: Id
 
 
@@ -45,3 +46,11 @@ class CareAddPerson(Button, prefix="cw:add"):
 
     round_id: Id
     member_id: Id
+
+
+@dataclass(frozen=True)
+class CareVisitType(Button, prefix="cw:ty"):
+    """What the visit's money is booked as (an aid type), chosen before it is recorded."""
+
+    visit_id: Id
+    aid_type: AidType

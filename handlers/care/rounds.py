@@ -19,7 +19,13 @@ from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
 from handlers.aid import desk
-from handlers.care.buttons import CareAddPerson, CareAssignTo, CareRoundAction, CareVisitAction
+from handlers.care.buttons import (
+    CareAddPerson,
+    CareAssignTo,
+    CareRoundAction,
+    CareVisitAction,
+    CareVisitType,
+)
 from handlers.common import (
     TYPED_TEXT,
     ButtonRow,
@@ -71,8 +77,9 @@ def round_text(
     people: dict[int, Member],
     *,
     mine: bool = False,
+    cases: dict[int, AidCase] | None = None,
 ) -> str:
-    """The list: who, assigned to whom, ✅ or ⬜, the money taken."""
+    """The list: who, assigned to whom, ✅ or ⬜, the money taken and where its case stands."""
     done = sum(1 for visit, _member in rows if visit.status == VisitStatus.VISITED)
     money = tr("care.money_standard") if record.with_money else tr("care.money_none")
     lines = [
@@ -92,6 +99,9 @@ def round_text(
         line += " · " + (who.real_name if who else tr("care.unassigned"))
         if visit.amount is not None:
             line += f" · ¥{yuan(visit.amount)}"
+            case = (cases or {}).get(visit.case_id or 0)
+            if case is not None:
+                line += " " + tr(f"aid.status.{case.status}")
         lines.append(line)
     return "\n".join(lines)
 
@@ -134,6 +144,8 @@ def round_markup(
 
 
 async def _standard(context: UnionContext, visit: CareVisit) -> int:
+    if visit.aid_type == care.UNCHOSEN:
+        raise DomainError(N_("care.choose_type_first"))
     async with context.db() as session:
         found = await standard_for(session, org_id=context.org_id, aid_type=AidType(visit.aid_type))
     return found.amount
@@ -176,14 +188,14 @@ async def visit_view(context: UnionContext, visit: CareVisit) -> tuple[str, Inli
             lines.append(tr("care.visit_note", note=visit.note))
         if record.status == care.RoundStatus.OPEN:
             rows.append([(tr("care.btn_note"), CareVisitAction("note", vid))])
+            if case is not None and case.status in care.ENDED_UNPAID:
+                lines.append(tr("care.money_again_hint"))
+                rows += await _money_rows(context, record, visit, again=True)
     else:
         lines.append(tr("care.visit_planned"))
         if record.status == care.RoundStatus.OPEN:
             rows.append([(tr("care.btn_tick_none"), CareVisitAction("none", vid))])
-            if record.with_money:
-                amount = yuan(await _standard(context, visit))
-                rows.append([(tr("care.btn_tick_std", amount=amount), CareVisitAction("std", vid))])
-            rows.append([(tr("care.btn_tick_amount"), CareVisitAction("amt", vid))])
+            rows += await _money_rows(context, record, visit, again=False)
             rows.append(
                 [
                     (tr("care.btn_assign"), CareVisitAction("assign", vid)),
@@ -192,6 +204,22 @@ async def visit_view(context: UnionContext, visit: CareVisit) -> tuple[str, Inli
             )
     rows.append([(tr("care.btn_back"), CareRoundAction("show", visit.round_id))])
     return "\n".join(lines), keyboard(*rows)
+
+
+async def _money_rows(
+    context: UnionContext, record: CareRound, visit: CareVisit, *, again: bool
+) -> list[ButtonRow]:
+    """What the money is booked as (a button to choose it), ✅ with the standard (once the type
+    is chosen), ✅ another amount."""
+    tr, vid = context.tr, visit.id or 0
+    kind = tr(f"aid.type.{visit.aid_type}") if visit.aid_type else tr("care.type_unchosen")
+    rows: list[ButtonRow] = [[(tr("care.btn_type", kind=kind), CareVisitAction("type", vid))]]
+    if record.with_money and visit.aid_type:
+        amount = yuan(await _standard(context, visit))
+        rows.append([(tr("care.btn_tick_std", amount=amount), CareVisitAction("std", vid))])
+    label = tr("care.btn_money_again") if again else tr("care.btn_tick_amount")
+    rows.append([(label, CareVisitAction("amt", vid))])
+    return rows
 
 
 def _money_line(tr: Translator, visit: CareVisit, case: AidCase | None) -> str:
@@ -238,9 +266,14 @@ async def _round_view(
         people = await members_by_id(
             session, [visit.assignee_member_id or 0 for visit, _member in rows]
         )
+        cases = {
+            visit.case_id: await get_case(session, org_id=context.org_id, case_id=visit.case_id)
+            for visit, _member in rows
+            if visit.case_id is not None
+        }
     mine = assignee_id is not None
     return (
-        round_text(context.tr, record, rows, people, mine=mine),
+        round_text(context.tr, record, rows, people, mine=mine, cases=cases),
         round_markup(context.tr, record, rows, mine=mine),
     )
 
@@ -364,6 +397,9 @@ async def visit_pressed(update: Update, context: UnionContext) -> None:
         if button.action == "assign":
             await _pick_assignee(update, context, visit.round_id, vid)
             return
+        if button.action == "type":
+            await _pick_type(update, context, visit)
+            return
         if button.action == "remove":
             async with context.db() as session:
                 await care.remove_visit(session, org_id=context.org_id, actor=actor, visit_id=vid)
@@ -405,6 +441,41 @@ async def _tick(
         await desk.announce(context, case)
         await say(update, context, context.t("care.case_started", number=case.number))
     return stored
+
+
+async def _pick_type(update: Update, context: UnionContext, visit: CareVisit) -> None:
+    """The aid types, in the member's language: what this visit's money is booked as."""
+    async with context.db() as session:
+        await care.visit_taking_money(session, org_id=context.org_id, visit_id=visit.id or 0)
+    rows: list[ButtonRow] = [
+        [(context.t(f"aid.type.{kind}"), CareVisitType(visit.id or 0, kind))] for kind in AidType
+    ]
+    rows.append([(context.t("care.btn_back"), CareVisitAction("open", visit.id or 0))])
+    await context.answer(update)
+    await _show(update, context, context.t("care.pick_type"), keyboard(*rows))
+
+
+async def type_pressed(update: Update, context: UnionContext) -> None:
+    """An aid type picked for a visit's money: stored on the visit, the visit shown again."""
+    actor = await _committee(update, context)
+    if actor is None:
+        return
+    button = context.button_as(CareVisitType)
+    try:
+        async with context.db() as session:
+            visit = await care.set_aid_type(
+                session,
+                org_id=context.org_id,
+                actor=actor,
+                visit_id=button.visit_id,
+                aid_type=button.aid_type,
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    text, markup = await visit_view(context, visit)
+    await context.answer(update)
+    await _show(update, context, text, markup)
 
 
 async def _pick_assignee(
@@ -560,10 +631,13 @@ async def _check_target(context: UnionContext, what: str, item: int) -> str:
             return record.title
         visit = await care.get_visit(session, org_id=context.org_id, visit_id=item)
         member = await session.get(Member, visit.member_id)
+        again = await care.money_ended(session, visit)
     if what == "note" and visit.status != VisitStatus.VISITED:
         raise DomainError(N_("care.not_visited_yet"))
-    if what != "note" and visit.status != VisitStatus.PLANNED:
+    if what != "note" and visit.status != VisitStatus.PLANNED and not again:
         raise DomainError(N_("care.already_visited"))
+    if what == "amt" and visit.aid_type == care.UNCHOSEN:
+        raise DomainError(N_("care.choose_type_first"))
     return member.real_name if member else "-"
 
 
@@ -644,8 +718,9 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("care", show_rounds, filters=filters.ChatType.PRIVATE))
     for action in ("show", "files", "retirees", "money_on", "money_off", "assign", "close", "mine"):
         application.add_handler(ButtonHandler(CareRoundAction, round_pressed, action))
-    for action in ("open", "none", "std", "assign", "remove"):
+    for action in ("open", "none", "std", "assign", "remove", "type"):
         application.add_handler(ButtonHandler(CareVisitAction, visit_pressed, action))
+    application.add_handler(ButtonHandler(CareVisitType, type_pressed))
     application.add_handler(ButtonHandler(CareAssignTo, assign_pressed))
     application.add_handler(ButtonHandler(CareAddPerson, add_pressed))
 
