@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import aid
 from models.aid import AidCase, AidType, CaseStatus
 from models.base import UTCDateTime, utcnow
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, InputError
 from models.hardship import FileStatus, HardshipFile
 from models.members import COMMITTEE_OFFICES, Actor, Member, MemberRole, MemberStatus
 from models.validation import clean_text
@@ -553,18 +553,27 @@ async def _reloaded(session: AsyncSession, visit_id: int) -> CareVisit:
 async def add_note(
     session: AsyncSession, *, org_id: int, actor: Actor, visit_id: int, note: str
 ) -> CareVisit:
-    """A short note on a visit already made (how they are, what they asked for)."""
+    """A short note on a visit already made (how they are, what they asked for), while the
+    round is open; added under the notes written before, never over them."""
     _require_committee(actor)
     text = clean_text(note, limit=NOTE_LIMIT, needs_words=True)
-    await get_visit(session, org_id=org_id, visit_id=visit_id)
+    visit = await get_visit(session, org_id=org_id, visit_id=visit_id)
+    await _open_round(session, org_id=org_id, round_id=visit.round_id)
+    if visit.status != VisitStatus.VISITED:
+        raise DomainError(N_("care.not_visited_yet"))
+    earlier = visit.note
+    combined = f"{earlier}\n{text}" if earlier else text
+    if len(combined) > NOTE_LIMIT:
+        raise InputError(N_("care.note_full"), left=max(NOTE_LIMIT - len(earlier or "") - 1, 0))
+    same = col(CareVisit.note).is_(None) if earlier is None else col(CareVisit.note) == earlier
     result = await session.exec(
         update(CareVisit)
-        .where(col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.VISITED)
-        .values(note=text)
+        .where(col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.VISITED, same)
+        .values(note=combined)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # another note was saved at the same moment: write it again
         await session.rollback()
-        raise DomainError(N_("care.not_visited_yet"))
+        raise DomainError(N_("suggestion.busy"))
     await session.commit()
     return await _reloaded(session, visit_id)
 

@@ -357,3 +357,36 @@ async def test_money_the_desk_rejected_can_be_recorded_again(bot: BotHarness) ->
     await bot.press(SECOND, CareVisitAction("amt", vid).pack())
     assert ALREADY_VISITED in alert(bot)
     assert len(await cases(bot)) == 2
+
+
+async def test_notes_are_added_under_earlier_ones_and_only_while_the_round_is_open(
+    bot: BotHarness,
+) -> None:
+    await setup_school(bot)
+    record = await start_round(bot)
+    vid = (await visits(bot, record))["陈建国"].id or 0
+    await bot.press(SECOND, CareVisitAction("none", vid).pack())
+
+    await bot.press(SECOND, CareVisitAction("note", vid).pack())
+    await bot.say(SECOND, "身体已好转。")
+    await bot.press(COMMITTEE, CareVisitAction("note", vid).pack())
+    prompt = bot.telegram.last(COMMITTEE.id).text
+    assert "已有的情况备注会保留" in prompt and "身体已好转。" in prompt
+    await bot.say(COMMITTEE, "家属表示感谢。")
+    assert (await visits(bot, record))["陈建国"].note == "身体已好转。\n家属表示感谢。"
+
+    # Too long for what is left: asked again, nothing changed.
+    await bot.press(SECOND, CareVisitAction("note", vid).pack())
+    await bot.say(SECOND, "好" * 190)
+    assert "最多还能写 185 个字" in bot.telegram.last(SECOND.id).text
+    await bot.say(SECOND, "/cancel")
+    assert (await visits(bot, record))["陈建国"].note == "身体已好转。\n家属表示感谢。"
+
+    # A note typed after the round was closed is refused.
+    await bot.press(SECOND, CareVisitAction("note", vid).pack())
+    await bot.press(COMMITTEE, CareRoundAction("close", record.id or 0).pack())
+    await bot.say(SECOND, "又去看了一次。")
+    assert "这份名单已经结束" in bot.telegram.last(SECOND.id).text
+    await bot.press(SECOND, CareVisitAction("note", vid).pack())
+    assert "这份名单已经结束" in alert(bot)
+    assert (await visits(bot, record))["陈建国"].note == "身体已好转。\n家属表示感谢。"

@@ -618,7 +618,13 @@ async def start_typing(update: Update, context: UnionContext) -> int:
     prompt = expect_text(context, purpose, shown_back=False)
     context.user_data[PENDING] = {"what": what, "id": item}
     await context.answer(update)
-    await say(update, context, prompt + "\n" + context.t(prompt_key))
+    text = prompt + "\n" + context.t(prompt_key)
+    if what == "note":  # what was written before stays; the new line goes under it
+        async with context.db() as session:
+            visit = await care.get_visit(session, org_id=context.org_id, visit_id=item)
+        if visit.note:
+            text += "\n" + context.t("care.note_earlier", note=visit.note)
+    await say(update, context, text)
     return TYPED_TEXT
 
 
@@ -632,6 +638,9 @@ async def _check_target(context: UnionContext, what: str, item: int) -> str:
         visit = await care.get_visit(session, org_id=context.org_id, visit_id=item)
         member = await session.get(Member, visit.member_id)
         again = await care.money_ended(session, visit)
+        record = await care.get_round(session, org_id=context.org_id, round_id=visit.round_id)
+    if record.status != care.RoundStatus.OPEN:
+        raise DomainError(N_("care.round_closed"))
     if what == "note" and visit.status != VisitStatus.VISITED:
         raise DomainError(N_("care.not_visited_yet"))
     if what != "note" and visit.status != VisitStatus.PLANNED and not again:
