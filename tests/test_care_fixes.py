@@ -14,8 +14,9 @@ from sqlmodel import select
 from handlers.care.buttons import CareAddPerson, CareRoundAction, CareVisitAction, CareVisitType
 from models.aid import AidLedgerEntry, AidType, CaseStatus, notice_lines
 from models.care import CareRound, VisitStatus, visits_without_money
-from models.members import Member, MemberRole
+from models.members import Member, MemberRole, Role
 from scheduler.calendar_jobs import fire
+from tests.support.factories import make_member
 from tests.support.fake_telegram import Call
 from tests.support.harness import CHAIR, COMMITTEE_GROUP_ID, BotHarness
 from tests.support.updates import Person
@@ -390,3 +391,57 @@ async def test_notes_are_added_under_earlier_ones_and_only_while_the_round_is_op
     await bot.press(SECOND, CareVisitAction("note", vid).pack())
     assert "这份名单已经结束" in alert(bot)
     assert (await visits(bot, record))["陈建国"].note == "身体已好转。\n家属表示感谢。"
+
+
+async def test_the_care_texts_render_in_traditional_chinese_and_english(bot: BotHarness) -> None:
+    await setup_school(bot)
+    hant = Person(1105, "Lam", "zh-hant")
+    english = Person(1106, "Smith", "en")
+    await make_member(
+        bot.db,
+        org_id=bot.org_id,
+        person=hant,
+        name="林委員",
+        department="校辦",
+        roles=(Role.COMMITTEE,),
+        language="zh-Hant",
+    )
+    await make_member(
+        bot.db,
+        org_id=bot.org_id,
+        person=english,
+        name="Smith",
+        department="English",
+        roles=(Role.COMMITTEE,),
+        language="en",
+    )
+    record = await start_round(bot)
+    rid = record.id or 0
+    cid = (await visits(bot, record))["陈建国"].id or 0
+
+    await bot.say(hant, "/care")
+    assert "進行中的慰問名單" in bot.telegram.last(hant.id).text
+    await bot.press(hant, CareRoundAction("show", rid).pack())
+    listing = shown(bot, hant).text
+    assert "慰問金：不帶" in listing and "已看望 0/4 人" in listing
+    assert "陈建国（退休，未使用工會助手，语文组）" in listing
+    await bot.press(hant, CareVisitAction("open", cid).pack())
+    labels = [label for label, _data in shown(bot, hant).buttons()]
+    assert "類別：退休慰問" in labels and "✅ 已看望，慰問金寫其他金額…" in labels
+
+    await bot.say(english, "/care")
+    assert "Open care lists" in bot.telegram.last(english.id).text
+    await bot.press(english, CareRoundAction("show", rid).pack())
+    assert "Visited 0 of" in shown(bot, english).text
+    await bot.press(english, CareVisitAction("open", cid).pack())
+    view = shown(bot, english)
+    assert (
+        "陈建国 (retired, not on the bot, 语文组)" in view.text
+        and "Status: ⬜ not yet visited" in view.text
+    )
+    labels = [label for label, _data in view.buttons()]
+    assert "✅ Visited (no money)" in labels and "Type: Retirement" in labels
+    await bot.press(english, CareVisitAction("type", cid).pack())
+    picker = shown(bot, english)
+    assert "Only hardship subsidies are listed" in picker.text
+    assert "Hospital visit" in [label for label, _data in picker.buttons()]

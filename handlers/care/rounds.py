@@ -67,7 +67,7 @@ def person_line(tr: Translator, member: Member, source: str | None = None) -> st
     if member.status == MemberStatus.INVITED or member.telegram_user_id is None:
         tags.append(tr("care.tag_offline"))
     tags.append(member.department)
-    return f"{member.real_name}（{'，'.join(tags)}）"
+    return tr("care.person_tags", name=member.real_name, tags=tr("care.tag_sep").join(tags))
 
 
 def round_text(
