@@ -78,16 +78,21 @@ async def test_a_removed_visits_id_is_never_given_to_another_person(bot: BotHarn
     rid = record.id or 0
     await bot.press(COMMITTEE, CareAddPerson(rid, people["chen"].id or 0).pack())
     chen = (await visits(bot, record))["陈建国"]
-    await bot.press(COMMITTEE, CareVisitAction("remove", chen.id or 0).pack())
+    await bot.press(COMMITTEE, CareVisitAction("remove", chen.id or 0, chen.round_id).pack())
     # Someone else is added: a new id, not the removed one (SQLite reuses the highest id).
     await bot.press(COMMITTEE, CareAddPerson(rid, people["li"].id or 0).pack())
     li = (await visits(bot, record))["李淑芬"]
     assert li.id != chen.id
 
     # A stale ✅ of the removed visit is refused; 李淑芬 is not ticked by it.
-    await bot.press(SECOND, CareVisitAction("none", chen.id or 0).pack())
+    await bot.press(SECOND, CareVisitAction("none", chen.id or 0, chen.round_id).pack())
     assert GONE in alert(bot)
-    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0).pack())
+    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0, chen.round_id).pack())
+    assert GONE in alert(bot)
+    # A visit button carries its round: one naming another round acts on nobody.
+    await bot.press(SECOND, CareVisitAction("none", li.id or 0, rid + 1).pack())
+    assert GONE in alert(bot)
+    await bot.press(SECOND, CareVisitAction("amt", li.id or 0, rid + 1).pack())
     assert GONE in alert(bot)
     found = await visits(bot, record)
     assert (found["李淑芬"].status, found["陈建国"].status) == ("planned", "removed")
@@ -107,7 +112,7 @@ async def test_money_the_desk_rejected_counts_as_a_visit_without_money(bot: BotH
     await setup_school(bot)
     record = await start_round(bot)
     chen = (await visits(bot, record))["陈建国"]
-    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0).pack())
+    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0, chen.round_id).pack())
     await bot.say(SECOND, "300")
     [case] = await cases(bot)
     async with bot.db() as session:
@@ -133,7 +138,7 @@ async def test_the_recorder_cannot_approve_or_pay_their_own_money(bot: BotHarnes
     await setup_school(bot)
     record = await start_round(bot)
     zhou = (await visits(bot, record))["周德明"]
-    await bot.press(SECOND, CareVisitAction("amt", zhou.id or 0).pack())
+    await bot.press(SECOND, CareVisitAction("amt", zhou.id or 0, zhou.round_id).pack())
     await bot.say(SECOND, "300")
     [case] = await cases(bot)
 
@@ -159,7 +164,7 @@ async def test_a_visitor_who_left_the_committee_no_longer_handles_or_hears(
     people = await setup_school(bot)
     record = await start_round(bot)
     chen = (await visits(bot, record))["陈建国"]
-    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0).pack())
+    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0, chen.round_id).pack())
     await bot.say(SECOND, "300")
     [case] = await cases(bot)
 
@@ -196,7 +201,9 @@ async def test_a_press_in_a_group_gets_the_private_only_alert(bot: BotHarness) -
     await setup_school(bot)
     record = await start_round(bot)
     zhou = (await visits(bot, record))["周德明"]
-    await bot.press(COMMITTEE, CareVisitAction("none", zhou.id or 0).pack(), chat=GROUP)
+    await bot.press(
+        COMMITTEE, CareVisitAction("none", zhou.id or 0, zhou.round_id).pack(), chat=GROUP
+    )
     assert PRIVATE_ONLY in alert(bot)
     assert (await visits(bot, record))["周德明"].status == VisitStatus.PLANNED
     assert "周德明" not in "\n".join(
@@ -212,8 +219,8 @@ async def test_two_members_ticking_the_same_visit_at_once_make_one_case(
     await bot.press(COMMITTEE, CareRoundAction("money_on", record.id or 0).pack())
     zhou = (await visits(bot, record))["周德明"]
     await asyncio.gather(
-        bot.press(COMMITTEE, CareVisitAction("std", zhou.id or 0).pack()),
-        bot.press(SECOND, CareVisitAction("std", zhou.id or 0).pack()),
+        bot.press(COMMITTEE, CareVisitAction("std", zhou.id or 0, zhou.round_id).pack()),
+        bot.press(SECOND, CareVisitAction("std", zhou.id or 0, zhou.round_id).pack()),
     )
     assert len(await cases(bot)) == 1
     visit = (await visits(bot, record))["周德明"]
@@ -229,8 +236,13 @@ async def test_two_money_ticks_at_once_get_two_numbers(bot: BotHarness) -> None:
     await bot.press(COMMITTEE, CareRoundAction("money_on", record.id or 0).pack())
     found = await visits(bot, record)
     await asyncio.gather(
-        bot.press(COMMITTEE, CareVisitAction("std", found["周德明"].id or 0).pack()),
-        bot.press(SECOND, CareVisitAction("std", found["陈建国"].id or 0).pack()),
+        bot.press(
+            COMMITTEE,
+            CareVisitAction("std", found["周德明"].id or 0, found["周德明"].round_id).pack(),
+        ),
+        bot.press(
+            SECOND, CareVisitAction("std", found["陈建国"].id or 0, found["陈建国"].round_id).pack()
+        ),
     )
     numbers = sorted(case.number for case in await cases(bot))
     assert numbers == ["助-2027-0001", "助-2027-0002"]
@@ -283,11 +295,13 @@ async def test_a_hospital_visit_is_booked_as_hospital_and_stays_out_of_the_notic
     # Not on a hardship file, not retired: no type until the committee chooses one.
     assert (found["赵老师"].aid_type, found["王芳芳"].aid_type) == ("", "hardship")
 
-    await bot.press(SECOND, CareVisitAction("open", zid).pack())
-    assert ("类别：未选择", CareVisitAction("type", zid).pack()) in shown(bot, SECOND).buttons()
-    await bot.press(SECOND, CareVisitAction("amt", zid).pack())
+    await bot.press(SECOND, CareVisitAction("open", zid, record.id or 0).pack())
+    assert ("类别：未选择", CareVisitAction("type", zid, record.id or 0).pack()) in shown(
+        bot, SECOND
+    ).buttons()
+    await bot.press(SECOND, CareVisitAction("amt", zid, record.id or 0).pack())
     assert "请先选择这笔慰问金的类别" in alert(bot)
-    await bot.press(SECOND, CareVisitAction("type", zid).pack())
+    await bot.press(SECOND, CareVisitAction("type", zid, record.id or 0).pack())
     picker = shown(bot, SECOND)
     assert "只有困难补助列入公示" in picker.text
     assert ("住院慰问", CareVisitType(zid, AidType.HOSPITAL).pack()) in picker.buttons()
@@ -295,9 +309,11 @@ async def test_a_hospital_visit_is_booked_as_hospital_and_stays_out_of_the_notic
     assert (await visits(bot, record))["赵老师"].aid_type == "hospital"
     assert "类别：住院慰问" in [label for label, _data in shown(bot, SECOND).buttons()]
 
-    await bot.press(SECOND, CareVisitAction("amt", zid).pack())
+    await bot.press(SECOND, CareVisitAction("amt", zid, record.id or 0).pack())
     await bot.say(SECOND, "500")
-    await bot.press(SECOND, CareVisitAction("amt", found["王芳芳"].id or 0).pack())
+    await bot.press(
+        SECOND, CareVisitAction("amt", found["王芳芳"].id or 0, found["王芳芳"].round_id).pack()
+    )
     await bot.say(SECOND, "800")
     hospital, hardship = await cases(bot)
     assert (hospital.aid_type, hospital.amount_asked) == ("hospital", 50000)
@@ -320,7 +336,7 @@ async def test_money_the_desk_rejected_can_be_recorded_again(bot: BotHarness) ->
     record = await start_round(bot)
     chen = (await visits(bot, record))["陈建国"]
     vid = chen.id or 0
-    await bot.press(SECOND, CareVisitAction("amt", vid).pack())
+    await bot.press(SECOND, CareVisitAction("amt", vid, record.id or 0).pack())
     await bot.say(SECOND, "300")
     [first] = await cases(bot)
     await bot.press(COMMITTEE, f"ak:no:{first.id}", chat=GROUP)
@@ -331,12 +347,12 @@ async def test_money_the_desk_rejected_can_be_recorded_again(bot: BotHarness) ->
     # The list shows where the money stands, not a bare amount.
     await bot.press(SECOND, CareRoundAction("show", record.id or 0).pack())
     assert "陈建国" in shown(bot, SECOND).text and "¥300 未批准" in shown(bot, SECOND).text
-    await bot.press(SECOND, CareVisitAction("open", vid).pack())
+    await bot.press(SECOND, CareVisitAction("open", vid, record.id or 0).pack())
     view = shown(bot, SECOND)
     assert "未获批准或已撤回" in view.text
-    assert ("重新登记慰问金…", CareVisitAction("amt", vid).pack()) in view.buttons()
+    assert ("重新登记慰问金…", CareVisitAction("amt", vid, record.id or 0).pack()) in view.buttons()
 
-    await bot.press(SECOND, CareVisitAction("amt", vid).pack())
+    await bot.press(SECOND, CareVisitAction("amt", vid, record.id or 0).pack())
     await bot.say(SECOND, "200")
     assert "慰问金已登记为 助-2027-0002" in chat_texts(bot, SECOND)
     old, new = await cases(bot)
@@ -355,7 +371,7 @@ async def test_money_the_desk_rejected_can_be_recorded_again(bot: BotHarness) ->
             == 0
         )
     # While the new money is open, no third one.
-    await bot.press(SECOND, CareVisitAction("amt", vid).pack())
+    await bot.press(SECOND, CareVisitAction("amt", vid, record.id or 0).pack())
     assert ALREADY_VISITED in alert(bot)
     assert len(await cases(bot)) == 2
 
@@ -366,29 +382,29 @@ async def test_notes_are_added_under_earlier_ones_and_only_while_the_round_is_op
     await setup_school(bot)
     record = await start_round(bot)
     vid = (await visits(bot, record))["陈建国"].id or 0
-    await bot.press(SECOND, CareVisitAction("none", vid).pack())
+    await bot.press(SECOND, CareVisitAction("none", vid, record.id or 0).pack())
 
-    await bot.press(SECOND, CareVisitAction("note", vid).pack())
+    await bot.press(SECOND, CareVisitAction("note", vid, record.id or 0).pack())
     await bot.say(SECOND, "身体已好转。")
-    await bot.press(COMMITTEE, CareVisitAction("note", vid).pack())
+    await bot.press(COMMITTEE, CareVisitAction("note", vid, record.id or 0).pack())
     prompt = bot.telegram.last(COMMITTEE.id).text
     assert "已有的情况备注会保留" in prompt and "身体已好转。" in prompt
     await bot.say(COMMITTEE, "家属表示感谢。")
     assert (await visits(bot, record))["陈建国"].note == "身体已好转。\n家属表示感谢。"
 
     # Too long for what is left: asked again, nothing changed.
-    await bot.press(SECOND, CareVisitAction("note", vid).pack())
+    await bot.press(SECOND, CareVisitAction("note", vid, record.id or 0).pack())
     await bot.say(SECOND, "好" * 190)
     assert "最多还能写 185 个字" in bot.telegram.last(SECOND.id).text
     await bot.say(SECOND, "/cancel")
     assert (await visits(bot, record))["陈建国"].note == "身体已好转。\n家属表示感谢。"
 
     # A note typed after the round was closed is refused.
-    await bot.press(SECOND, CareVisitAction("note", vid).pack())
+    await bot.press(SECOND, CareVisitAction("note", vid, record.id or 0).pack())
     await bot.press(COMMITTEE, CareRoundAction("close", record.id or 0).pack())
     await bot.say(SECOND, "又去看了一次。")
     assert "这份名单已经结束" in bot.telegram.last(SECOND.id).text
-    await bot.press(SECOND, CareVisitAction("note", vid).pack())
+    await bot.press(SECOND, CareVisitAction("note", vid, record.id or 0).pack())
     assert "这份名单已经结束" in alert(bot)
     assert (await visits(bot, record))["陈建国"].note == "身体已好转。\n家属表示感谢。"
 
@@ -425,7 +441,7 @@ async def test_the_care_texts_render_in_traditional_chinese_and_english(bot: Bot
     listing = shown(bot, hant).text
     assert "慰問金：不帶" in listing and "已看望 0/4 人" in listing
     assert "陈建国（退休，未使用工會助手，语文组）" in listing
-    await bot.press(hant, CareVisitAction("open", cid).pack())
+    await bot.press(hant, CareVisitAction("open", cid, record.id or 0).pack())
     labels = [label for label, _data in shown(bot, hant).buttons()]
     assert "類別：退休慰問" in labels and "✅ 已看望，慰問金寫其他金額…" in labels
 
@@ -433,7 +449,7 @@ async def test_the_care_texts_render_in_traditional_chinese_and_english(bot: Bot
     assert "Open care lists" in bot.telegram.last(english.id).text
     await bot.press(english, CareRoundAction("show", rid).pack())
     assert "Visited 0 of" in shown(bot, english).text
-    await bot.press(english, CareVisitAction("open", cid).pack())
+    await bot.press(english, CareVisitAction("open", cid, record.id or 0).pack())
     view = shown(bot, english)
     assert (
         "陈建国 (retired, not on the bot, 语文组)" in view.text
@@ -441,7 +457,7 @@ async def test_the_care_texts_render_in_traditional_chinese_and_english(bot: Bot
     )
     labels = [label for label, _data in view.buttons()]
     assert "✅ Visited (no money)" in labels and "Type: Retirement" in labels
-    await bot.press(english, CareVisitAction("type", cid).pack())
+    await bot.press(english, CareVisitAction("type", cid, record.id or 0).pack())
     picker = shown(bot, english)
     assert "Only hardship subsidies are listed" in picker.text
     assert "Hospital visit" in [label for label, _data in picker.buttons()]

@@ -28,6 +28,7 @@ class CareVisitAction(Button, prefix="cw:v"):
 
     action: Literal["open", "none", "std", "amt", "note", "assign", "remove", "type"]
     visit_id: Id
+    round_id: Id  # checked against the visit: a button never acts on another round's visit
 
 
 @dataclass(frozen=True)

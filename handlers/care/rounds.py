@@ -115,7 +115,12 @@ def round_markup(
     pair: list[tuple[str, CareVisitAction]] = []
     for number, (visit, member) in enumerate(rows, start=1):
         mark = "✅" if visit.status == VisitStatus.VISITED else "⬜"
-        pair.append((f"{number} {mark} {member.real_name}", CareVisitAction("open", visit.id or 0)))
+        pair.append(
+            (
+                f"{number} {mark} {member.real_name}",
+                CareVisitAction("open", visit.id or 0, visit.round_id),
+            )
+        )
         if len(pair) == 2:
             buttons.append(pair)
             pair = []
@@ -187,19 +192,19 @@ async def visit_view(context: UnionContext, visit: CareVisit) -> tuple[str, Inli
         if visit.note:
             lines.append(tr("care.visit_note", note=visit.note))
         if record.status == care.RoundStatus.OPEN:
-            rows.append([(tr("care.btn_note"), CareVisitAction("note", vid))])
+            rows.append([(tr("care.btn_note"), CareVisitAction("note", vid, visit.round_id))])
             if case is not None and case.status in care.ENDED_UNPAID:
                 lines.append(tr("care.money_again_hint"))
                 rows += await _money_rows(context, record, visit, again=True)
     else:
         lines.append(tr("care.visit_planned"))
         if record.status == care.RoundStatus.OPEN:
-            rows.append([(tr("care.btn_tick_none"), CareVisitAction("none", vid))])
+            rows.append([(tr("care.btn_tick_none"), CareVisitAction("none", vid, visit.round_id))])
             rows += await _money_rows(context, record, visit, again=False)
             rows.append(
                 [
-                    (tr("care.btn_assign"), CareVisitAction("assign", vid)),
-                    (tr("care.btn_remove"), CareVisitAction("remove", vid)),
+                    (tr("care.btn_assign"), CareVisitAction("assign", vid, visit.round_id)),
+                    (tr("care.btn_remove"), CareVisitAction("remove", vid, visit.round_id)),
                 ]
             )
     rows.append([(tr("care.btn_back"), CareRoundAction("show", visit.round_id))])
@@ -213,12 +218,16 @@ async def _money_rows(
     is chosen), ✅ another amount."""
     tr, vid = context.tr, visit.id or 0
     kind = tr(f"aid.type.{visit.aid_type}") if visit.aid_type else tr("care.type_unchosen")
-    rows: list[ButtonRow] = [[(tr("care.btn_type", kind=kind), CareVisitAction("type", vid))]]
+    rows: list[ButtonRow] = [
+        [(tr("care.btn_type", kind=kind), CareVisitAction("type", vid, visit.round_id))]
+    ]
     if record.with_money and visit.aid_type:
         amount = yuan(await _standard(context, visit))
-        rows.append([(tr("care.btn_tick_std", amount=amount), CareVisitAction("std", vid))])
+        rows.append(
+            [(tr("care.btn_tick_std", amount=amount), CareVisitAction("std", vid, visit.round_id))]
+        )
     label = tr("care.btn_money_again") if again else tr("care.btn_tick_amount")
-    rows.append([(label, CareVisitAction("amt", vid))])
+    rows.append([(label, CareVisitAction("amt", vid, visit.round_id))])
     return rows
 
 
@@ -394,6 +403,7 @@ async def visit_pressed(update: Update, context: UnionContext) -> None:
     try:
         async with context.db() as session:
             visit = await care.get_visit(session, org_id=context.org_id, visit_id=vid)
+        _same_round(visit, button.round_id)
         if button.action == "assign":
             await _pick_assignee(update, context, visit.round_id, vid)
             return
@@ -416,6 +426,12 @@ async def visit_pressed(update: Update, context: UnionContext) -> None:
     text, markup = await visit_view(context, visit)
     await context.answer(update)
     await _show(update, context, text, markup)
+
+
+def _same_round(visit: CareVisit, round_id: int) -> None:
+    """The button's round is the visit's: a stale or forged button acts on nobody else."""
+    if visit.round_id != round_id:
+        raise DomainError(N_("care.visit_not_found"))
 
 
 async def _tick(
@@ -450,7 +466,9 @@ async def _pick_type(update: Update, context: UnionContext, visit: CareVisit) ->
     rows: list[ButtonRow] = [
         [(context.t(f"aid.type.{kind}"), CareVisitType(visit.id or 0, kind))] for kind in AidType
     ]
-    rows.append([(context.t("care.btn_back"), CareVisitAction("open", visit.id or 0))])
+    rows.append(
+        [(context.t("care.btn_back"), CareVisitAction("open", visit.id or 0, visit.round_id))]
+    )
     await context.answer(update)
     await _show(update, context, context.t("care.pick_type"), keyboard(*rows))
 
@@ -609,6 +627,10 @@ async def start_typing(update: Update, context: UnionContext) -> int:
         assert isinstance(pressed, CareVisitAction)
         what, item = pressed.action, pressed.visit_id
     try:
+        if isinstance(pressed, CareVisitAction):
+            async with context.db() as session:
+                visit = await care.get_visit(session, org_id=context.org_id, visit_id=item)
+            _same_round(visit, pressed.round_id)
         about = await _check_target(context, what, item)
     except DomainError as error:
         await refuse(update, context, error)
