@@ -86,7 +86,8 @@ class CareVisit(SQLModel, table=True):
     aid_type: str = Field(sa_type=String(16))  # what a payment is booked as; "" not chosen yet
     assignee_member_id: int | None = Field(default=None, foreign_key="member.id", nullable=True)
     status: str = Field(default=VisitStatus.PLANNED, sa_type=String(16), index=True)
-    visited_on: date | None = Field(default=None, sa_type=Date, nullable=True)  # local day
+    # The local day of the visit: said beforehand (while planned) or the day it was ticked.
+    visited_on: date | None = Field(default=None, sa_type=Date, nullable=True)
     visited_by_member_id: int | None = Field(default=None, foreign_key="member.id", nullable=True)
     note: str | None = Field(default=None, sa_type=String(NOTE_LIMIT), nullable=True)
     amount: int | None = None  # fen, when money went with the visit
@@ -450,6 +451,7 @@ async def record_visit(
     visit = await get_visit(session, org_id=org_id, visit_id=visit_id)
     # Read now: a retried case number rolls a savepoint back, which expires loaded rows.
     subject_id, chosen, earlier = visit.member_id, visit.aid_type, visit.case_id
+    day = visit.visited_on or today  # the day the visitor said, else today
     again = visit.status == VisitStatus.VISITED and await money_ended(session, visit)
     await _open_round(session, org_id=org_id, round_id=visit.round_id)
     if amount is not None:
@@ -471,7 +473,7 @@ async def record_visit(
             .where(col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.PLANNED)
             .values(
                 status=VisitStatus.VISITED,
-                visited_on=today,
+                visited_on=day,
                 visited_by_member_id=actor.id,
                 amount=amount,
             )
@@ -491,7 +493,7 @@ async def record_visit(
                 subject_member_id=subject_id,
                 aid_type=AidType(chosen),
                 amount=amount,
-                happened_on=today,
+                happened_on=day,
                 description=description,
                 client_token=token,
             )
@@ -536,6 +538,40 @@ async def set_aid_type(
         .where(col(CareVisit.id) == visit_id, col(CareVisit.status) != VisitStatus.REMOVED)
         .values(aid_type=aid_type)
     )
+    await session.commit()
+    return await _reloaded(session, visit_id)
+
+
+async def set_visit_day(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    actor: Actor,
+    visit_id: int,
+    day: date,
+    today: date,
+    max_age_months: int,
+) -> CareVisit:
+    """The day a visit was made, said before it is ticked (today when never said): not after
+    today, not older than `max_age_months` (the aid rules' limit for when something happened)."""
+    _require_committee(actor)
+    visit = await get_visit(session, org_id=org_id, visit_id=visit_id)
+    await _open_round(session, org_id=org_id, round_id=visit.round_id)
+    if day > today:
+        raise InputError(N_("care.day_future"))
+    earliest = aid.months_before(today, max_age_months)
+    if day < earliest:
+        raise InputError(
+            N_("care.day_too_old"), months=max_age_months, earliest=earliest.isoformat()
+        )
+    result = await session.exec(
+        update(CareVisit)
+        .where(col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.PLANNED)
+        .values(visited_on=day)
+    )
+    if result.rowcount != 1:
+        await session.rollback()
+        raise DomainError(N_("care.already_visited"))
     await session.commit()
     return await _reloaded(session, visit_id)
 

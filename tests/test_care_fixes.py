@@ -461,3 +461,45 @@ async def test_the_care_texts_render_in_traditional_chinese_and_english(bot: Bot
     picker = shown(bot, english)
     assert "Only hardship subsidies are listed" in picker.text
     assert "Hospital visit" in [label for label, _data in picker.buttons()]
+
+
+async def test_the_visitor_says_the_day_of_the_visit(bot: BotHarness) -> None:
+    await setup_school(bot)
+    record = await start_round(bot)
+    vid = (await visits(bot, record))["陈建国"].id or 0
+    await bot.press(SECOND, CareVisitAction("open", vid, record.id or 0).pack())
+    labels = [label for label, _data in shown(bot, SECOND).buttons()]
+    assert "📅 看望日期：今天" in labels
+
+    await bot.press(SECOND, CareVisitAction("day", vid, record.id or 0).pack())
+    assert "请写看望的日期" in bot.telegram.last(SECOND.id).text
+    await bot.say(SECOND, "改天吧")
+    assert "没看懂日期" in bot.telegram.last(SECOND.id).text
+    await bot.say(SECOND, "后天")
+    assert "看望日期不能晚于今天" in bot.telegram.last(SECOND.id).text
+    await bot.say(SECOND, "2027-01-25")
+    assert "看望日期不能晚于今天" in bot.telegram.last(SECOND.id).text
+    await bot.say(SECOND, "2025-12-01")
+    assert "日期太早了" in bot.telegram.last(SECOND.id).text
+    assert (await visits(bot, record))["陈建国"].visited_on is None
+    await bot.say(SECOND, "1月18日")
+    assert "📅 看望日期：2027-01-18" in [
+        label for label, _data in bot.telegram.last(SECOND.id).buttons()
+    ]
+
+    await bot.press(SECOND, CareVisitAction("amt", vid, record.id or 0).pack())
+    await bot.say(SECOND, "300")
+    visit = (await visits(bot, record))["陈建国"]
+    [case] = await cases(bot)
+    assert (visit.status, visit.visited_on, case.happened_on) == (
+        "visited",
+        date(2027, 1, 18),
+        date(2027, 1, 18),
+    )
+    # Once visited, the day is not changed any more.
+    await bot.press(SECOND, CareVisitAction("day", vid, record.id or 0).pack())
+    assert ALREADY_VISITED in alert(bot)
+    # Without a day said, the visit is on today.
+    zhou = (await visits(bot, record))["周德明"]
+    await bot.press(SECOND, CareVisitAction("none", zhou.id or 0, zhou.round_id).pack())
+    assert (await visits(bot, record))["周德明"].visited_on == DAY

@@ -24,9 +24,9 @@ class CareRoundAction(Button, prefix="cw"):
 @dataclass(frozen=True)
 class CareVisitAction(Button, prefix="cw:v"):
     """On one visit: open it, ✅ without money, ✅ with the standard, ✅ another amount, a note,
-    assign it, take it off the list, choose what its money is booked as."""
+    assign it, take it off the list, choose what its money is booked as, say the visit's day."""
 
-    action: Literal["open", "none", "std", "amt", "note", "assign", "remove", "type"]
+    action: Literal["open", "none", "std", "amt", "note", "assign", "remove", "type", "day"]
     visit_id: Id
     round_id: Id  # checked against the visit: a button never acts on another round's visit
 

@@ -37,7 +37,7 @@ from handlers.common import (
     say,
 )
 from models import care
-from models.aid import AidCase, AidType, get_case, parse_amount, standard_for, yuan
+from models.aid import AidCase, AidType, get_case, parse_amount, parse_day, standard_for, yuan
 from models.care import CareRound, CareVisit, VisitSource, VisitStatus
 from models.errors import N_, DomainError, InputError
 from models.members import Actor, Member, MemberStatus
@@ -51,6 +51,7 @@ _PROMPTS = {
     "add": ("purpose.care_add", "care.write_name"),
     "amt": ("purpose.care_amount", "care.write_amount"),
     "note": ("purpose.care_note", "care.write_note"),
+    "day": ("purpose.care_day", "care.write_day"),
 }
 
 
@@ -198,7 +199,11 @@ async def visit_view(context: UnionContext, visit: CareVisit) -> tuple[str, Inli
                 rows += await _money_rows(context, record, visit, again=True)
     else:
         lines.append(tr("care.visit_planned"))
+        day = visit.visited_on.isoformat() if visit.visited_on else tr("care.day_today")
         if record.status == care.RoundStatus.OPEN:
+            rows.append(
+                [(tr("care.btn_day", day=day), CareVisitAction("day", vid, visit.round_id))]
+            )
             rows.append([(tr("care.btn_tick_none"), CareVisitAction("none", vid, visit.round_id))])
             rows += await _money_rows(context, record, visit, again=False)
             rows.append(
@@ -667,6 +672,8 @@ async def _check_target(context: UnionContext, what: str, item: int) -> str:
         raise DomainError(N_("care.not_visited_yet"))
     if what != "note" and visit.status != VisitStatus.PLANNED and not again:
         raise DomainError(N_("care.already_visited"))
+    if what == "day" and visit.status != VisitStatus.PLANNED:
+        raise DomainError(N_("care.already_visited"))
     if what == "amt" and visit.aid_type == care.UNCHOSEN:
         raise DomainError(N_("care.choose_type_first"))
     return member.real_name if member else "-"
@@ -685,7 +692,18 @@ async def text_typed(update: Update, context: UnionContext, text: str) -> int:
     try:
         if what == "add":
             return await _found(update, context, item, text)
-        if what == "amt":
+        if what == "day":
+            async with context.db() as session:
+                stored = await care.set_visit_day(
+                    session,
+                    org_id=context.org_id,
+                    actor=actor,
+                    visit_id=item,
+                    day=parse_day(text, desk.today(context)),
+                    today=desk.today(context),
+                    max_age_months=context.settings.aid_event_max_age_months,
+                )
+        elif what == "amt":
             async with context.db() as session:
                 visit = await care.get_visit(session, org_id=context.org_id, visit_id=item)
             stored = await _tick(update, context, actor, visit, parse_amount(text))
@@ -738,6 +756,7 @@ def typing_conversation() -> ConversationHandler[Any]:
         ButtonHandler(CareRoundAction, start_typing, "add"),
         ButtonHandler(CareVisitAction, start_typing, "amt"),
         ButtonHandler(CareVisitAction, start_typing, "note"),
+        ButtonHandler(CareVisitAction, start_typing, "day"),
     ]
     return private_text_conversation(
         name="care_text", entry_points=entry_points, on_text=text_typed, on_cancel=cancel_typing
