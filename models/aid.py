@@ -522,23 +522,34 @@ async def start_committee_case(
         or subject.status not in (MemberStatus.ACTIVE, MemberStatus.INVITED)
     ):
         raise DomainError(N_("aid.subject_unknown"))
-    case = AidCase(
-        organization_id=org_id,
-        number=await _next_number(session, org_id=org_id, year=happened_on.year),
-        aid_type=aid_type,
-        subject_member_id=subject_member_id,
-        requester_member_id=actor.id,
-        started_by_committee=True,
-        description=clean_text(description, limit=DESCRIPTION_LIMIT, multiline=True),
-        happened_on=happened_on,
-        amount_asked=amount,
-        client_token=client_token,
-    )
-    session.add(case)
-    await session.flush()
-    session.add(_ledger(case, LedgerKind.STARTED, actor, amount=amount))
-    await session.flush()
-    return case
+    text = clean_text(description, limit=DESCRIPTION_LIMIT, multiline=True)
+    for _attempt in range(5):
+        case = AidCase(
+            organization_id=org_id,
+            number=await _next_number(session, org_id=org_id, year=happened_on.year),
+            aid_type=aid_type,
+            subject_member_id=subject_member_id,
+            requester_member_id=actor.id,
+            started_by_committee=True,
+            description=text,
+            happened_on=happened_on,
+            amount_asked=amount,
+            client_token=client_token,
+        )
+        # A savepoint: a number taken at the same moment by another case is retried without
+        # losing the caller's visit update; a clash of tokens is raised for the caller.
+        try:
+            async with session.begin_nested():
+                session.add(case)
+                await session.flush()
+        except IntegrityError:
+            if await _by_token(session, client_token) is not None:
+                raise
+            continue
+        session.add(_ledger(case, LedgerKind.STARTED, actor, amount=amount))
+        await session.flush()
+        return case
+    raise DomainError(N_("suggestion.busy"))
 
 
 async def _by_token(session: AsyncSession, token: str) -> AidCase | None:
@@ -565,11 +576,16 @@ async def evidence_of(session: AsyncSession, *, case_id: int) -> Sequence[AidEvi
 async def cases_of_member(
     session: AsyncSession, *, org_id: int, member_id: int
 ) -> Sequence[AidCase]:
-    """Cases a member asked for or reported (not ones others reported about them)."""
+    """Cases a member asked for or reported (not ones others reported about them, nor money
+    they recorded on a committee care visit: that is the committee's, not their request)."""
     return (
         await session.exec(
             select(AidCase)
-            .where(AidCase.organization_id == org_id, AidCase.requester_member_id == member_id)
+            .where(
+                AidCase.organization_id == org_id,
+                AidCase.requester_member_id == member_id,
+                col(AidCase.started_by_committee).is_(False),
+            )
             .order_by(col(AidCase.id).desc())
         )
     ).all()
@@ -789,14 +805,22 @@ async def ask_information(
     return case
 
 
+def _require_own(actor: Actor, case: AidCase) -> None:
+    """The requester's own case; a case started on a care visit stays the committee's, so
+    whoever recorded it must still be on the committee."""
+    if case.requester_member_id != actor.id:
+        raise DomainError(N_("aid.not_yours"))
+    if case.started_by_committee and not actor.is_committee:
+        raise DomainError(N_("desk.not_committee"))
+
+
 async def give_information(
     session: AsyncSession, *, org_id: int, case_id: int, actor: Actor, answer: str
 ) -> AidCase:
     """The requester answers the committee's question; the case is open again."""
     text = clean_text(answer, limit=DESCRIPTION_LIMIT, multiline=True, needs_words=True)
     case = await _locked_case(session, org_id=org_id, case_id=case_id)
-    if case.requester_member_id != actor.id:
-        raise DomainError(N_("aid.not_yours"))
+    _require_own(actor, case)
     await _transition(
         session,
         case=case,
@@ -814,8 +838,7 @@ async def withdraw_case(
 ) -> AidCase:
     """The requester withdraws before a decision."""
     case = await _locked_case(session, org_id=org_id, case_id=case_id)
-    if case.requester_member_id != actor.id:
-        raise DomainError(N_("aid.not_yours"))
+    _require_own(actor, case)
     await _transition(
         session, case=case, allowed=_UNDECIDED, values={"status": CaseStatus.WITHDRAWN}
     )

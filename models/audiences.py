@@ -14,7 +14,8 @@ from models.calendar import AudienceType
 from models.hardship import FileStatus, HardshipFile
 from models.members import COMMITTEE_OFFICES, Gender, Member, MemberRole, MemberStatus, Role
 
-# Who a message reaches, and who only a visit or a call does (never joined the bot).
+# Who a message reaches, and who only a visit or a call does (never joined the bot, no
+# Telegram account, or blocked the bot: a greeting cannot reach them either).
 _REACHABLE = (
     Member.status == MemberStatus.ACTIVE,
     col(Member.telegram_user_id).is_not(None),
@@ -23,7 +24,13 @@ _REACHABLE = (
 _IN_PERSON = (
     or_(
         col(Member.status) == MemberStatus.INVITED,
-        and_(col(Member.status) == MemberStatus.ACTIVE, col(Member.telegram_user_id).is_(None)),
+        and_(
+            col(Member.status) == MemberStatus.ACTIVE,
+            or_(
+                col(Member.telegram_user_id).is_(None),
+                col(Member.unreachable_since).is_not(None),
+            ),
+        ),
     ),
 )
 
@@ -51,7 +58,8 @@ async def audience_members(
 ) -> Sequence[Member]:
     """Active, reachable members with a Telegram account who belong to `audience`; with
     `reachable=False` instead the people of the audience no message can reach: on the roster
-    (invited) or active without a Telegram account (the committee greets them in person)."""
+    (invited), active without a Telegram account, or active but unreachable (blocked the bot):
+    the committee greets them in person."""
     kind = AudienceType(str(audience.get("type", "")))
     statement = select(Member).where(
         Member.organization_id == org_id,

@@ -14,15 +14,15 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, String, UniqueConstraint, delete, func, update
+from sqlalchemy import Date, String, UniqueConstraint, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import aid
-from models.aid import AidType
+from models.aid import AidCase, AidType, CaseStatus
 from models.base import UTCDateTime, utcnow
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, InputError
 from models.hardship import FileStatus, HardshipFile
 from models.members import COMMITTEE_OFFICES, Actor, Member, MemberRole, MemberStatus
 from models.validation import clean_text
@@ -46,6 +46,7 @@ class VisitStatus(StrEnum):
 
     PLANNED = "planned"
     VISITED = "visited"
+    REMOVED = "removed"  # taken off the list: kept, so an id is never reused by another visit
 
 
 class VisitSource(StrEnum):
@@ -82,10 +83,11 @@ class CareVisit(SQLModel, table=True):
     round_id: int = Field(foreign_key="care_round.id", index=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     source: str = Field(sa_type=String(16))
-    aid_type: str = Field(sa_type=String(16))  # what a payment would be booked as
+    aid_type: str = Field(sa_type=String(16))  # what a payment is booked as; "" not chosen yet
     assignee_member_id: int | None = Field(default=None, foreign_key="member.id", nullable=True)
     status: str = Field(default=VisitStatus.PLANNED, sa_type=String(16), index=True)
-    visited_on: date | None = Field(default=None, sa_type=Date, nullable=True)  # local day
+    # The local day of the visit: said beforehand (while planned) or the day it was ticked.
+    visited_on: date | None = Field(default=None, sa_type=Date, nullable=True)
     visited_by_member_id: int | None = Field(default=None, foreign_key="member.id", nullable=True)
     note: str | None = Field(default=None, sa_type=String(NOTE_LIMIT), nullable=True)
     amount: int | None = None  # fen, when money went with the visit
@@ -98,11 +100,21 @@ def _require_committee(actor: Actor) -> None:
         raise DomainError(N_("desk.not_committee"))
 
 
-def aid_type_for(member: Member, source: VisitSource) -> AidType:
-    """How a payment is booked: a retiree's as 退休慰问, anyone else's as 困难补助."""
-    if member.retired and source != VisitSource.HARDSHIP:
+# A visit's aid type not chosen yet: the committee picks it before money is recorded.
+UNCHOSEN = ""
+# Money recorded on a visit may be recorded again once its case ended without a payment.
+ENDED_UNPAID = (CaseStatus.REJECTED, CaseStatus.WITHDRAWN)
+
+
+def aid_type_for(member: Member, source: VisitSource, *, on_file: bool = False) -> str:
+    """How a payment is booked by default: 困难补助 only for a family on a hardship file,
+    退休慰问 for a retiree; anyone else's (a hospital visit, a bereavement) is chosen by the
+    committee when the money is recorded (UNCHOSEN until then)."""
+    if source == VisitSource.HARDSHIP or on_file:
+        return AidType.HARDSHIP
+    if member.retired:
         return AidType.RETIREMENT
-    return AidType.HARDSHIP
+    return UNCHOSEN
 
 
 # ---- rounds ------------------------------------------------------------------------------
@@ -139,14 +151,16 @@ async def start_round(
     return record
 
 
-def _visit(record: CareRound, member: Member, source: VisitSource) -> CareVisit:
+def _visit(
+    record: CareRound, member: Member, source: VisitSource, *, on_file: bool = False
+) -> CareVisit:
     assert record.id is not None and member.id is not None
     return CareVisit(
         organization_id=record.organization_id,
         round_id=record.id,
         member_id=member.id,
         source=source,
-        aid_type=aid_type_for(member, source),
+        aid_type=aid_type_for(member, source, on_file=on_file),
     )
 
 
@@ -250,7 +264,11 @@ async def round_visits(
     statement = (
         select(CareVisit, Member)
         .join(Member, col(Member.id) == CareVisit.member_id)
-        .where(CareVisit.organization_id == org_id, CareVisit.round_id == round_id)
+        .where(
+            CareVisit.organization_id == org_id,
+            CareVisit.round_id == round_id,
+            CareVisit.status != VisitStatus.REMOVED,
+        )
     )
     if assignee_id is not None:
         statement = statement.where(CareVisit.assignee_member_id == assignee_id)
@@ -264,7 +282,7 @@ async def round_visits(
 async def get_visit(session: AsyncSession, *, org_id: int, visit_id: int) -> CareVisit:
     """A visit of this organization (ids from buttons can be forged)."""
     visit = await session.get(CareVisit, visit_id)
-    if visit is None or visit.organization_id != org_id:
+    if visit is None or visit.organization_id != org_id or visit.status == VisitStatus.REMOVED:
         raise DomainError(N_("care.visit_not_found"))
     return visit
 
@@ -299,13 +317,40 @@ async def add_person(
         raise DomainError(N_("care.not_on_roster"))
     count = (
         await session.exec(
-            select(func.count()).select_from(CareVisit).where(CareVisit.round_id == round_id)
+            select(func.count())
+            .select_from(CareVisit)
+            .where(CareVisit.round_id == round_id, CareVisit.status != VisitStatus.REMOVED)
         )
     ).one()
     if int(count) >= MAX_VISITS:
         raise DomainError(N_("care.round_full"), limit=MAX_VISITS)
-    visit = _visit(record, member, VisitSource.ADDED)
     name = member.real_name  # the rollback below expires the row
+    on_file = member.id in {m.id for m in await hardship_people(session, org_id=org_id)}
+    # Taken off earlier: the same row comes back (the person is on a round once).
+    revived = await session.exec(
+        update(CareVisit)
+        .where(
+            col(CareVisit.round_id) == round_id,
+            col(CareVisit.member_id) == member_id,
+            col(CareVisit.status) == VisitStatus.REMOVED,
+        )
+        .values(
+            status=VisitStatus.PLANNED,
+            source=VisitSource.ADDED,
+            assignee_member_id=None,
+            aid_type=aid_type_for(member, VisitSource.ADDED, on_file=on_file),
+        )
+    )
+    if revived.rowcount == 1:
+        await session.commit()
+        return (
+            await session.exec(
+                select(CareVisit)
+                .where(CareVisit.round_id == round_id, CareVisit.member_id == member_id)
+                .execution_options(populate_existing=True)
+            )
+        ).one()
+    visit = _visit(record, member, VisitSource.ADDED, on_file=on_file)
     session.add(visit)
     try:
         await session.commit()
@@ -319,14 +364,16 @@ async def add_person(
 async def remove_visit(
     session: AsyncSession, *, org_id: int, actor: Actor, visit_id: int
 ) -> CareVisit:
-    """Take a person off a round, unless they were visited already."""
+    """Take a person off a round, unless they were visited already. The row stays, marked
+    removed, so its id is never given to another visit (SQLite reuses the highest id of a
+    deleted row, and a stale button would then act on someone else)."""
     _require_committee(actor)
     visit = await get_visit(session, org_id=org_id, visit_id=visit_id)
     await _open_round(session, org_id=org_id, round_id=visit.round_id)
     result = await session.exec(
-        delete(CareVisit).where(
-            col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.PLANNED
-        )
+        update(CareVisit)
+        .where(col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.PLANNED)
+        .values(status=VisitStatus.REMOVED)
     )
     if result.rowcount != 1:
         await session.rollback()
@@ -396,27 +443,46 @@ async def record_visit(
     description: str,
 ) -> CareVisit:
     """✅ visited (by the assignee or any committee member), on `today`; with `amount` (fen)
-    a committee-started aid case goes to the desk in the same transaction, under the aid rules.
-    Pressed twice, or by two people at once: one visit, one case."""
+    a committee-started aid case goes to the desk in the same transaction, under the aid rules
+    and booked as the visit's aid type. Pressed twice, or by two people at once: one visit, one
+    case. A visit whose money the desk rejected (or that was withdrawn) takes new money: a new
+    case, the visit keeps its day."""
     _require_committee(actor)
     visit = await get_visit(session, org_id=org_id, visit_id=visit_id)
+    # Read now: a retried case number rolls a savepoint back, which expires loaded rows.
+    subject_id, chosen, earlier = visit.member_id, visit.aid_type, visit.case_id
+    day = visit.visited_on or today  # the day the visitor said, else today
+    again = visit.status == VisitStatus.VISITED and await money_ended(session, visit)
     await _open_round(session, org_id=org_id, round_id=visit.round_id)
     if amount is not None:
+        if chosen == UNCHOSEN:
+            raise DomainError(N_("care.choose_type_first"))
         policy = await aid.policy_for(session, org_id=org_id, year=today.year)
         aid.check_amount(amount, policy)
         await aid.ensure_standards(session, org_id=org_id)
-    result = await session.exec(
-        update(CareVisit)
-        .where(col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.PLANNED)
-        .values(
-            status=VisitStatus.VISITED,
-            visited_on=today,
-            visited_by_member_id=actor.id,
-            amount=amount,
+    if again and amount is not None:
+        statement = (
+            update(CareVisit)
+            .where(col(CareVisit.id) == visit_id, col(CareVisit.case_id) == earlier)
+            .values(amount=amount, visited_by_member_id=actor.id)
         )
-    )
+        token = f"care-visit-{visit_id}-{earlier}"
+    else:
+        statement = (
+            update(CareVisit)
+            .where(col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.PLANNED)
+            .values(
+                status=VisitStatus.VISITED,
+                visited_on=day,
+                visited_by_member_id=actor.id,
+                amount=amount,
+            )
+        )
+        token = f"care-visit-{visit_id}"
+    result = await session.exec(statement)
     if result.rowcount != 1:
         await session.rollback()
+        await get_visit(session, org_id=org_id, visit_id=visit_id)  # removed meanwhile: gone
         raise DomainError(N_("care.already_visited"))
     if amount is not None:
         try:
@@ -424,12 +490,12 @@ async def record_visit(
                 session,
                 org_id=org_id,
                 actor=actor,
-                subject_member_id=visit.member_id,
-                aid_type=AidType(visit.aid_type),
+                subject_member_id=subject_id,
+                aid_type=AidType(chosen),
                 amount=amount,
-                happened_on=today,
+                happened_on=day,
                 description=description,
-                client_token=f"care-visit-{visit_id}",
+                client_token=token,
             )
         except IntegrityError:
             await session.rollback()
@@ -437,6 +503,75 @@ async def record_visit(
         await session.exec(
             update(CareVisit).where(col(CareVisit.id) == visit_id).values(case_id=case.id)
         )
+    await session.commit()
+    return await _reloaded(session, visit_id)
+
+
+async def money_ended(session: AsyncSession, visit: CareVisit) -> bool:
+    """The visit's money went to a case the desk rejected or that was withdrawn: money may be
+    recorded on the visit again."""
+    if visit.case_id is None:
+        return False
+    case = await session.get(AidCase, visit.case_id)
+    return case is not None and case.status in ENDED_UNPAID
+
+
+async def visit_taking_money(session: AsyncSession, *, org_id: int, visit_id: int) -> CareVisit:
+    """The visit, on an open round, still to do or with money that ended unpaid (refused
+    otherwise): its money may be recorded now."""
+    visit = await get_visit(session, org_id=org_id, visit_id=visit_id)
+    await _open_round(session, org_id=org_id, round_id=visit.round_id)
+    if visit.status != VisitStatus.PLANNED and not await money_ended(session, visit):
+        raise DomainError(N_("care.already_visited"))
+    return visit
+
+
+async def set_aid_type(
+    session: AsyncSession, *, org_id: int, actor: Actor, visit_id: int, aid_type: AidType
+) -> CareVisit:
+    """What the visit's money is booked as (住院慰问, 困难补助, ...), chosen before the money
+    is recorded: while the visit is to do, or its earlier money ended without a payment."""
+    _require_committee(actor)
+    await visit_taking_money(session, org_id=org_id, visit_id=visit_id)
+    await session.exec(
+        update(CareVisit)
+        .where(col(CareVisit.id) == visit_id, col(CareVisit.status) != VisitStatus.REMOVED)
+        .values(aid_type=aid_type)
+    )
+    await session.commit()
+    return await _reloaded(session, visit_id)
+
+
+async def set_visit_day(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    actor: Actor,
+    visit_id: int,
+    day: date,
+    today: date,
+    max_age_months: int,
+) -> CareVisit:
+    """The day a visit was made, said before it is ticked (today when never said): not after
+    today, not older than `max_age_months` (the aid rules' limit for when something happened)."""
+    _require_committee(actor)
+    visit = await get_visit(session, org_id=org_id, visit_id=visit_id)
+    await _open_round(session, org_id=org_id, round_id=visit.round_id)
+    if day > today:
+        raise InputError(N_("care.day_future"))
+    earliest = aid.months_before(today, max_age_months)
+    if day < earliest:
+        raise InputError(
+            N_("care.day_too_old"), months=max_age_months, earliest=earliest.isoformat()
+        )
+    result = await session.exec(
+        update(CareVisit)
+        .where(col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.PLANNED)
+        .values(visited_on=day)
+    )
+    if result.rowcount != 1:
+        await session.rollback()
+        raise DomainError(N_("care.already_visited"))
     await session.commit()
     return await _reloaded(session, visit_id)
 
@@ -454,18 +589,27 @@ async def _reloaded(session: AsyncSession, visit_id: int) -> CareVisit:
 async def add_note(
     session: AsyncSession, *, org_id: int, actor: Actor, visit_id: int, note: str
 ) -> CareVisit:
-    """A short note on a visit already made (how they are, what they asked for)."""
+    """A short note on a visit already made (how they are, what they asked for), while the
+    round is open; added under the notes written before, never over them."""
     _require_committee(actor)
     text = clean_text(note, limit=NOTE_LIMIT, needs_words=True)
-    await get_visit(session, org_id=org_id, visit_id=visit_id)
+    visit = await get_visit(session, org_id=org_id, visit_id=visit_id)
+    await _open_round(session, org_id=org_id, round_id=visit.round_id)
+    if visit.status != VisitStatus.VISITED:
+        raise DomainError(N_("care.not_visited_yet"))
+    earlier = visit.note
+    combined = f"{earlier}\n{text}" if earlier else text
+    if len(combined) > NOTE_LIMIT:
+        raise InputError(N_("care.note_full"), left=max(NOTE_LIMIT - len(earlier or "") - 1, 0))
+    same = col(CareVisit.note).is_(None) if earlier is None else col(CareVisit.note) == earlier
     result = await session.exec(
         update(CareVisit)
-        .where(col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.VISITED)
-        .values(note=text)
+        .where(col(CareVisit.id) == visit_id, col(CareVisit.status) == VisitStatus.VISITED, same)
+        .values(note=combined)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # another note was saved at the same moment: write it again
         await session.rollback()
-        raise DomainError(N_("care.not_visited_yet"))
+        raise DomainError(N_("suggestion.busy"))
     await session.commit()
     return await _reloaded(session, visit_id)
 
@@ -473,17 +617,21 @@ async def add_note(
 async def visits_without_money(
     session: AsyncSession, *, org_id: int, start: date, end: date
 ) -> int:
-    """Visits made on local days in [start, end) with no payment (for the reports)."""
+    """Visits made on local days in [start, end) with no payment (for the reports): no money
+    recorded, or money whose case the desk rejected or the committee withdrew (nothing was
+    paid, so in the books it was a visit without money)."""
+    no_payment = (CaseStatus.REJECTED, CaseStatus.WITHDRAWN)
     total = (
         await session.exec(
             select(func.count())
             .select_from(CareVisit)
+            .outerjoin(AidCase, col(AidCase.id) == CareVisit.case_id)
             .where(
                 CareVisit.organization_id == org_id,
                 CareVisit.status == VisitStatus.VISITED,
                 col(CareVisit.visited_on) >= start,
                 col(CareVisit.visited_on) < end,
-                col(CareVisit.amount).is_(None),
+                or_(col(CareVisit.amount).is_(None), col(AidCase.status).in_(no_payment)),
             )
         )
     ).one()

@@ -13,7 +13,8 @@ from models.members import Member
 def roster_line(tr: Translator, member: Member) -> str:
     """陈建国（退休，语文组） or 王芳（数学组）."""
     tags = [tr("care.tag_retired")] if member.retired else []
-    return f"{member.real_name}（{'，'.join([*tags, member.department])}）"
+    tags.append(member.department)
+    return tr("care.person_tags", name=member.real_name, tags=tr("care.tag_sep").join(tags))
 
 
 # A task stays one readable message: longer lists end with "…等 N 人" (the rest in /care).

@@ -203,9 +203,12 @@ async def test_add_and_remove_people_by_name(bot: BotHarness) -> None:
     found = await visits(bot, record)
     assert list(found) == ["陈建国"]
 
-    await bot.press(COMMITTEE, CareVisitAction("remove", found["陈建国"].id or 0).pack())
+    await bot.press(
+        COMMITTEE,
+        CareVisitAction("remove", found["陈建国"].id or 0, found["陈建国"].round_id).pack(),
+    )
     assert alert(bot) == "已移出名单。"
-    assert await visits(bot, record) == {}
+    assert [visit.status for visit in (await visits(bot, record)).values()] == ["removed"]
     # Someone not on the roster (another school's id, or a forged one) is refused.
     await bot.press(COMMITTEE, CareAddPerson(rid, 99999).pack())
     assert "不在会员名册上" in alert(bot)
@@ -230,7 +233,10 @@ async def test_assign_the_assignee_gets_a_private_list_and_ticks(bot: BotHarness
     rid = record.id or 0
     found = await visits(bot, record)
 
-    await bot.press(COMMITTEE, CareVisitAction("assign", found["陈建国"].id or 0).pack())
+    await bot.press(
+        COMMITTEE,
+        CareVisitAction("assign", found["陈建国"].id or 0, found["陈建国"].round_id).pack(),
+    )
     picker = bot.telegram.last(COMMITTEE.id, method="editMessageText")
     assert {label for row in [picker.buttons()] for label, _ in row} >= {"陈委员", "刘委员"}
     # Only committee members are offered (the treasurer is not one).
@@ -256,16 +262,22 @@ async def test_assign_the_assignee_gets_a_private_list_and_ticks(bot: BotHarness
     assert "以下是分派给您的" in mine and "陈建国" in mine and "王芳芳" not in mine
 
     # Ticked by the assignee, without money.
-    await bot.press(SECOND, CareVisitAction("none", found["陈建国"].id or 0).pack())
+    await bot.press(
+        SECOND, CareVisitAction("none", found["陈建国"].id or 0, found["陈建国"].round_id).pack()
+    )
     view = bot.telegram.last(SECOND.id, method="editMessageText").text
     assert "✅ 2027-01-20 已看望，陈委员登记" in view and "慰问金：未带" in view
     # A short note afterwards.
-    await bot.press(SECOND, CareVisitAction("note", found["陈建国"].id or 0).pack())
+    await bot.press(
+        SECOND, CareVisitAction("note", found["陈建国"].id or 0, found["陈建国"].round_id).pack()
+    )
     await bot.say(SECOND, "精神很好，感谢工会")
     assert "看望情况：精神很好，感谢工会" in bot.telegram.last(SECOND.id).text
 
     # Any committee member may tick a visit assigned to someone else.
-    await bot.press(SECOND, CareVisitAction("none", found["李淑芬"].id or 0).pack())
+    await bot.press(
+        SECOND, CareVisitAction("none", found["李淑芬"].id or 0, found["李淑芬"].round_id).pack()
+    )
     after = await visits(bot, record)
     assert after["陈建国"].status == VisitStatus.VISITED
     assert after["陈建国"].visited_by_member_id == people["chen_w"].id
@@ -292,7 +304,7 @@ async def test_a_visit_with_money_over_the_limit_needs_the_chair_then_is_paid(
     record = await start_round(bot)
     chen = (await visits(bot, record))["陈建国"]
 
-    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0).pack())
+    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0, chen.round_id).pack())
     prompt = bot.telegram.last(SECOND.id).text
     assert "正在填写：看望陈建国时送的慰问金" in prompt and "请写慰问金金额" in prompt
     await bot.say(SECOND, "一千五百元")
@@ -354,21 +366,21 @@ async def test_a_visit_with_money_over_the_limit_needs_the_chair_then_is_paid(
 async def test_payments_are_held_to_the_aid_caps_and_the_maximum(bot: BotHarness) -> None:
     await setup_school(bot)
     first = await start_round(bot)
-    await bot.press(COMMITTEE, CareRoundAction("money", first.id or 0).pack())
+    await bot.press(COMMITTEE, CareRoundAction("money_on", first.id or 0).pack())
     chen = (await visits(bot, first))["陈建国"]
 
     # An absurd amount is refused; the visit stays to do and no case is made.
-    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0).pack())
+    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0, chen.round_id).pack())
     await bot.say(SECOND, "60000")
     assert "金额太大了（上限 ¥50,000）" in bot.telegram.last(SECOND.id).text
     assert (await visits(bot, first))["陈建国"].status == VisitStatus.PLANNED
     assert await cases(bot) == []
 
     # The standard (退休慰问 ¥500, once a year): approved by one committee member.
-    await bot.press(SECOND, CareVisitAction("open", chen.id or 0).pack())
+    await bot.press(SECOND, CareVisitAction("open", chen.id or 0, chen.round_id).pack())
     view = bot.telegram.last(SECOND.id, method="editMessageText")
     assert "陈建国" in view.text and "✅ 已看望，送慰问金 ¥500" in str(view.buttons())
-    await bot.press(SECOND, CareVisitAction("std", chen.id or 0).pack())
+    await bot.press(SECOND, CareVisitAction("std", chen.id or 0, chen.round_id).pack())
     [case] = await cases(bot)
     assert case.amount_asked == 50000
     await bot.press(COMMITTEE, f"ak:yes:{case.id}:50000", chat=GROUP)
@@ -377,7 +389,7 @@ async def test_payments_are_held_to_the_aid_caps_and_the_maximum(bot: BotHarness
     # A second round the same year: the cap (once a year) holds the second payment for the chair.
     second = await start_round(bot, "2027年春节补充慰问")
     again = (await visits(bot, second))["陈建国"]
-    await bot.press(SECOND, CareVisitAction("amt", again.id or 0).pack())
+    await bot.press(SECOND, CareVisitAction("amt", again.id or 0, again.round_id).pack())
     await bot.say(SECOND, "500")
     latest = (await cases(bot))[-1]
     await bot.press(COMMITTEE, f"ak:yes:{latest.id}:50000", chat=GROUP)
@@ -403,17 +415,17 @@ async def test_a_member_outside_the_committee_is_refused_everywhere(bot: BotHarn
         CareRoundAction("files", rid),
         CareRoundAction("close", rid),
         CareRoundAction("add", rid),
-        CareVisitAction("open", chen.id or 0),
-        CareVisitAction("none", chen.id or 0),
-        CareVisitAction("amt", chen.id or 0),
-        CareVisitAction("remove", chen.id or 0),
+        CareVisitAction("open", chen.id or 0, chen.round_id),
+        CareVisitAction("none", chen.id or 0, chen.round_id),
+        CareVisitAction("amt", chen.id or 0, chen.round_id),
+        CareVisitAction("remove", chen.id or 0, chen.round_id),
         CareAssignTo(rid, chen.id or 0, people["chen_w"].id or 0),
         CareAddPerson(rid, people["wang"].id or 0),
     ):
         await bot.press(TEACHER, data.pack())
         assert alert(bot) == NOT_COMMITTEE, data
     # The treasurer pays, but does not run care rounds.
-    await bot.press(TREASURER, CareVisitAction("none", chen.id or 0).pack())
+    await bot.press(TREASURER, CareVisitAction("none", chen.id or 0, chen.round_id).pack())
     assert alert(bot) == NOT_COMMITTEE
     assert (await visits(bot, record))["陈建国"].status == VisitStatus.PLANNED
     assert "陈建国" not in chat_texts(bot, TEACHER)
@@ -428,22 +440,37 @@ async def test_stale_and_forged_buttons(bot: BotHarness) -> None:
     rid = record.id or 0
     found = await visits(bot, record)
 
-    await bot.press(COMMITTEE, CareVisitAction("none", found["陈建国"].id or 0).pack())
-    await bot.press(SECOND, CareVisitAction("std", found["陈建国"].id or 0).pack())
+    await bot.press(
+        COMMITTEE, CareVisitAction("none", found["陈建国"].id or 0, found["陈建国"].round_id).pack()
+    )
+    await bot.press(
+        SECOND, CareVisitAction("std", found["陈建国"].id or 0, found["陈建国"].round_id).pack()
+    )
     assert ALREADY_VISITED in alert(bot)
-    await bot.press(SECOND, CareVisitAction("remove", found["陈建国"].id or 0).pack())
+    await bot.press(
+        SECOND, CareVisitAction("remove", found["陈建国"].id or 0, found["陈建国"].round_id).pack()
+    )
     assert ALREADY_VISITED in alert(bot)
-    await bot.press(SECOND, CareVisitAction("amt", found["陈建国"].id or 0).pack())
+    await bot.press(
+        SECOND, CareVisitAction("amt", found["陈建国"].id or 0, found["陈建国"].round_id).pack()
+    )
     assert ALREADY_VISITED in alert(bot)
     assert await cases(bot) == []
 
-    await bot.press(COMMITTEE, CareVisitAction("remove", found["李淑芬"].id or 0).pack())
-    await bot.press(SECOND, CareVisitAction("none", found["李淑芬"].id or 0).pack())
+    await bot.press(
+        COMMITTEE,
+        CareVisitAction("remove", found["李淑芬"].id or 0, found["李淑芬"].round_id).pack(),
+    )
+    await bot.press(
+        SECOND, CareVisitAction("none", found["李淑芬"].id or 0, found["李淑芬"].round_id).pack()
+    )
     assert GONE in alert(bot)
 
     await bot.press(COMMITTEE, CareRoundAction("close", rid).pack())
     assert alert(bot) == "名单已结束。"
-    await bot.press(SECOND, CareVisitAction("none", found["周德明"].id or 0).pack())
+    await bot.press(
+        SECOND, CareVisitAction("none", found["周德明"].id or 0, found["周德明"].round_id).pack()
+    )
     assert CLOSED in alert(bot)
     await bot.press(SECOND, CareRoundAction("files", rid).pack())
     assert CLOSED in alert(bot)
@@ -457,14 +484,14 @@ async def test_the_same_update_delivered_twice_makes_one_visit_and_one_case(
 ) -> None:
     await setup_school(bot)
     record = await start_round(bot)
-    await bot.press(COMMITTEE, CareRoundAction("money", record.id or 0).pack())
+    await bot.press(COMMITTEE, CareRoundAction("money_on", record.id or 0).pack())
     zhou = (await visits(bot, record))["周德明"]
 
-    press = button(SECOND, CareVisitAction("std", zhou.id or 0).pack())
+    press = button(SECOND, CareVisitAction("std", zhou.id or 0, zhou.round_id).pack())
     await bot.feed(press)
     await bot.feed(press)
     # A second press (a new update) of the same button: refused, still one.
-    await bot.press(SECOND, CareVisitAction("std", zhou.id or 0).pack())
+    await bot.press(SECOND, CareVisitAction("std", zhou.id or 0, zhou.round_id).pack())
     assert ALREADY_VISITED in alert(bot)
     assert len(await cases(bot)) == 1
     async with bot.db() as session:
@@ -488,9 +515,13 @@ async def test_nothing_private_reaches_the_committee_group_or_the_logs(
     await bot.press(
         COMMITTEE, CareAssignTo(rid, found["王芳芳"].id or 0, people["chen_w"].id or 0).pack()
     )
-    await bot.press(SECOND, CareVisitAction("amt", found["王芳芳"].id or 0).pack())
+    await bot.press(
+        SECOND, CareVisitAction("amt", found["王芳芳"].id or 0, found["王芳芳"].round_id).pack()
+    )
     await bot.say(SECOND, "800")
-    await bot.press(SECOND, CareVisitAction("note", found["王芳芳"].id or 0).pack())
+    await bot.press(
+        SECOND, CareVisitAction("note", found["王芳芳"].id or 0, found["王芳芳"].round_id).pack()
+    )
     await bot.say(SECOND, "孩子学费已解决")
     [case] = await cases(bot)
     await bot.press(COMMITTEE, f"ak:yes:{case.id}:80000", chat=GROUP)
@@ -525,7 +556,7 @@ async def test_bad_input_is_refused_and_asked_again(bot: BotHarness) -> None:
     record = await start_round(bot)
     chen = (await visits(bot, record))["陈建国"]
 
-    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0).pack())
+    await bot.press(SECOND, CareVisitAction("amt", chen.id or 0, chen.round_id).pack())
     for typed in ("很多", "-5", "0"):
         await bot.say(SECOND, typed)
         assert "金额要写成正数" in bot.telegram.last(SECOND.id).text, typed
@@ -535,9 +566,9 @@ async def test_bad_input_is_refused_and_asked_again(bot: BotHarness) -> None:
 
     # A note before the visit is refused; a note too long is asked again.
     li = (await visits(bot, record))["李淑芬"]
-    await bot.press(SECOND, CareVisitAction("note", li.id or 0).pack())
+    await bot.press(SECOND, CareVisitAction("note", li.id or 0, li.round_id).pack())
     assert "还没有登记看望" in alert(bot)
-    await bot.press(SECOND, CareVisitAction("note", chen.id or 0).pack())
+    await bot.press(SECOND, CareVisitAction("note", chen.id or 0, chen.round_id).pack())
     await bot.say(SECOND, "好" * 201)
     assert "最多 200 个字" in bot.telegram.last(SECOND.id).text
     await bot.say(SECOND, "一切都好")

@@ -436,7 +436,13 @@ async def _tell_requester(
         def markup(tr: Translator) -> InlineKeyboardMarkup:
             return keyboard([(tr("aid.btn_answer"), AidAnswer(case.id or 0))])
 
-    return await context.notifier.tell([case.requester_member_id], render, markup) > 0
+    # A care visit's money names the colleague, the amount and the reason: only while the one
+    # who recorded it is still on the committee (checked at delivery).
+    only = case.started_by_committee
+    return (
+        await context.notifier.tell([case.requester_member_id], render, markup, committee_only=only)
+        > 0
+    )
 
 
 # ---- typed steps -------------------------------------------------------------------------

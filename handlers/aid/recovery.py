@@ -19,7 +19,11 @@ async def put_missing_cards(context: UnionContext) -> int:
         if case.started_by_committee:  # the visitor who recorded it (handlers/care)
             key = "care.case_started"
         number = case.number
-        await context.notifier.tell([case.requester_member_id], lambda tr: tr(key, number=number))
+        await context.notifier.tell(
+            [case.requester_member_id],
+            lambda tr: tr(key, number=number),
+            committee_only=case.started_by_committee,
+        )
 
     return await put_late(
         context, table=AidCase, kind=KIND, statuses=[CaseStatus.OPEN], announce=card, tell=tell

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from bot.features import Audience, CommandSpec, Feature, MenuEntry
 from handlers.care import rounds
-from handlers.care.buttons import CareAddPerson, CareAssignTo, CareRoundAction, CareVisitAction
+from handlers.care.buttons import (
+    CareAddPerson,
+    CareAssignTo,
+    CareRoundAction,
+    CareVisitAction,
+    CareVisitType,
+)
 from models.errors import N_
 
 FEATURE = Feature(
@@ -17,4 +23,11 @@ FEATURE = Feature(
     menu=(MenuEntry("care", N_("menu.care"), Audience.COMMITTEE, rounds.show_rounds, 14),),
 )
 
-__all__ = ["FEATURE", "CareAddPerson", "CareAssignTo", "CareRoundAction", "CareVisitAction"]
+__all__ = [
+    "FEATURE",
+    "CareAddPerson",
+    "CareAssignTo",
+    "CareRoundAction",
+    "CareVisitAction",
+    "CareVisitType",
+]

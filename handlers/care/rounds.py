@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -19,7 +19,13 @@ from bot.context import UnionContext
 from bot.forms import Form
 from bot.i18n import Translator
 from handlers.aid import desk
-from handlers.care.buttons import CareAddPerson, CareAssignTo, CareRoundAction, CareVisitAction
+from handlers.care.buttons import (
+    CareAddPerson,
+    CareAssignTo,
+    CareRoundAction,
+    CareVisitAction,
+    CareVisitType,
+)
 from handlers.common import (
     TYPED_TEXT,
     ButtonRow,
@@ -31,7 +37,7 @@ from handlers.common import (
     say,
 )
 from models import care
-from models.aid import AidCase, AidType, get_case, parse_amount, standard_for, yuan
+from models.aid import AidCase, AidType, get_case, parse_amount, parse_day, standard_for, yuan
 from models.care import CareRound, CareVisit, VisitSource, VisitStatus
 from models.errors import N_, DomainError, InputError
 from models.members import Actor, Member, MemberStatus
@@ -45,6 +51,7 @@ _PROMPTS = {
     "add": ("purpose.care_add", "care.write_name"),
     "amt": ("purpose.care_amount", "care.write_amount"),
     "note": ("purpose.care_note", "care.write_note"),
+    "day": ("purpose.care_day", "care.write_day"),
 }
 
 
@@ -61,7 +68,7 @@ def person_line(tr: Translator, member: Member, source: str | None = None) -> st
     if member.status == MemberStatus.INVITED or member.telegram_user_id is None:
         tags.append(tr("care.tag_offline"))
     tags.append(member.department)
-    return f"{member.real_name}（{'，'.join(tags)}）"
+    return tr("care.person_tags", name=member.real_name, tags=tr("care.tag_sep").join(tags))
 
 
 def round_text(
@@ -71,8 +78,9 @@ def round_text(
     people: dict[int, Member],
     *,
     mine: bool = False,
+    cases: dict[int, AidCase] | None = None,
 ) -> str:
-    """The list: who, assigned to whom, ✅ or ⬜, the money taken."""
+    """The list: who, assigned to whom, ✅ or ⬜, the money taken and where its case stands."""
     done = sum(1 for visit, _member in rows if visit.status == VisitStatus.VISITED)
     money = tr("care.money_standard") if record.with_money else tr("care.money_none")
     lines = [
@@ -92,6 +100,9 @@ def round_text(
         line += " · " + (who.real_name if who else tr("care.unassigned"))
         if visit.amount is not None:
             line += f" · ¥{yuan(visit.amount)}"
+            case = (cases or {}).get(visit.case_id or 0)
+            if case is not None:
+                line += " " + tr(f"aid.status.{case.status}")
         lines.append(line)
     return "\n".join(lines)
 
@@ -105,7 +116,12 @@ def round_markup(
     pair: list[tuple[str, CareVisitAction]] = []
     for number, (visit, member) in enumerate(rows, start=1):
         mark = "✅" if visit.status == VisitStatus.VISITED else "⬜"
-        pair.append((f"{number} {mark} {member.real_name}", CareVisitAction("open", visit.id or 0)))
+        pair.append(
+            (
+                f"{number} {mark} {member.real_name}",
+                CareVisitAction("open", visit.id or 0, visit.round_id),
+            )
+        )
         if len(pair) == 2:
             buttons.append(pair)
             pair = []
@@ -113,6 +129,7 @@ def round_markup(
         buttons.append(pair)
     if not mine and record.status == care.RoundStatus.OPEN:
         money = tr("care.btn_money_off") if record.with_money else tr("care.btn_money_on")
+        wanted: Literal["money_on", "money_off"] = "money_off" if record.with_money else "money_on"
         buttons += [
             [
                 (tr("care.btn_files"), CareRoundAction("files", rid)),
@@ -120,7 +137,7 @@ def round_markup(
             ],
             [
                 (tr("care.btn_add"), CareRoundAction("add", rid)),
-                (money, CareRoundAction("money", rid)),
+                (money, CareRoundAction(wanted, rid)),
             ],
             [
                 (tr("care.btn_assign_all"), CareRoundAction("assign", rid)),
@@ -133,6 +150,8 @@ def round_markup(
 
 
 async def _standard(context: UnionContext, visit: CareVisit) -> int:
+    if visit.aid_type == care.UNCHOSEN:
+        raise DomainError(N_("care.choose_type_first"))
     async with context.db() as session:
         found = await standard_for(session, org_id=context.org_id, aid_type=AidType(visit.aid_type))
     return found.amount
@@ -174,23 +193,47 @@ async def visit_view(context: UnionContext, visit: CareVisit) -> tuple[str, Inli
         if visit.note:
             lines.append(tr("care.visit_note", note=visit.note))
         if record.status == care.RoundStatus.OPEN:
-            rows.append([(tr("care.btn_note"), CareVisitAction("note", vid))])
+            rows.append([(tr("care.btn_note"), CareVisitAction("note", vid, visit.round_id))])
+            if case is not None and case.status in care.ENDED_UNPAID:
+                lines.append(tr("care.money_again_hint"))
+                rows += await _money_rows(context, record, visit, again=True)
     else:
         lines.append(tr("care.visit_planned"))
+        day = visit.visited_on.isoformat() if visit.visited_on else tr("care.day_today")
         if record.status == care.RoundStatus.OPEN:
-            rows.append([(tr("care.btn_tick_none"), CareVisitAction("none", vid))])
-            if record.with_money:
-                amount = yuan(await _standard(context, visit))
-                rows.append([(tr("care.btn_tick_std", amount=amount), CareVisitAction("std", vid))])
-            rows.append([(tr("care.btn_tick_amount"), CareVisitAction("amt", vid))])
+            rows.append(
+                [(tr("care.btn_day", day=day), CareVisitAction("day", vid, visit.round_id))]
+            )
+            rows.append([(tr("care.btn_tick_none"), CareVisitAction("none", vid, visit.round_id))])
+            rows += await _money_rows(context, record, visit, again=False)
             rows.append(
                 [
-                    (tr("care.btn_assign"), CareVisitAction("assign", vid)),
-                    (tr("care.btn_remove"), CareVisitAction("remove", vid)),
+                    (tr("care.btn_assign"), CareVisitAction("assign", vid, visit.round_id)),
+                    (tr("care.btn_remove"), CareVisitAction("remove", vid, visit.round_id)),
                 ]
             )
     rows.append([(tr("care.btn_back"), CareRoundAction("show", visit.round_id))])
     return "\n".join(lines), keyboard(*rows)
+
+
+async def _money_rows(
+    context: UnionContext, record: CareRound, visit: CareVisit, *, again: bool
+) -> list[ButtonRow]:
+    """What the money is booked as (a button to choose it), ✅ with the standard (once the type
+    is chosen), ✅ another amount."""
+    tr, vid = context.tr, visit.id or 0
+    kind = tr(f"aid.type.{visit.aid_type}") if visit.aid_type else tr("care.type_unchosen")
+    rows: list[ButtonRow] = [
+        [(tr("care.btn_type", kind=kind), CareVisitAction("type", vid, visit.round_id))]
+    ]
+    if record.with_money and visit.aid_type:
+        amount = yuan(await _standard(context, visit))
+        rows.append(
+            [(tr("care.btn_tick_std", amount=amount), CareVisitAction("std", vid, visit.round_id))]
+        )
+    label = tr("care.btn_money_again") if again else tr("care.btn_tick_amount")
+    rows.append([(label, CareVisitAction("amt", vid, visit.round_id))])
+    return rows
 
 
 def _money_line(tr: Translator, visit: CareVisit, case: AidCase | None) -> str:
@@ -237,9 +280,14 @@ async def _round_view(
         people = await members_by_id(
             session, [visit.assignee_member_id or 0 for visit, _member in rows]
         )
+        cases = {
+            visit.case_id: await get_case(session, org_id=context.org_id, case_id=visit.case_id)
+            for visit, _member in rows
+            if visit.case_id is not None
+        }
     mine = assignee_id is not None
     return (
-        round_text(context.tr, record, rows, people, mine=mine),
+        round_text(context.tr, record, rows, people, mine=mine, cases=cases),
         round_markup(context.tr, record, rows, mine=mine),
     )
 
@@ -321,14 +369,13 @@ async def round_pressed(update: Update, context: UnionContext) -> None:
                     session, org_id=context.org_id, actor=actor, round_id=rid, source=source
                 )
                 note = context.t("care.filled", count=added)
-            elif button.action == "money":
-                record = await care.get_round(session, org_id=context.org_id, round_id=rid)
+            elif button.action in ("money_on", "money_off"):
                 await care.set_money(
                     session,
                     org_id=context.org_id,
                     actor=actor,
                     round_id=rid,
-                    with_money=not record.with_money,
+                    with_money=button.action == "money_on",
                 )
             elif button.action == "close":
                 await care.close_round(session, org_id=context.org_id, actor=actor, round_id=rid)
@@ -361,8 +408,12 @@ async def visit_pressed(update: Update, context: UnionContext) -> None:
     try:
         async with context.db() as session:
             visit = await care.get_visit(session, org_id=context.org_id, visit_id=vid)
+        _same_round(visit, button.round_id)
         if button.action == "assign":
             await _pick_assignee(update, context, visit.round_id, vid)
+            return
+        if button.action == "type":
+            await _pick_type(update, context, visit)
             return
         if button.action == "remove":
             async with context.db() as session:
@@ -380,6 +431,12 @@ async def visit_pressed(update: Update, context: UnionContext) -> None:
     text, markup = await visit_view(context, visit)
     await context.answer(update)
     await _show(update, context, text, markup)
+
+
+def _same_round(visit: CareVisit, round_id: int) -> None:
+    """The button's round is the visit's: a stale or forged button acts on nobody else."""
+    if visit.round_id != round_id:
+        raise DomainError(N_("care.visit_not_found"))
 
 
 async def _tick(
@@ -405,6 +462,43 @@ async def _tick(
         await desk.announce(context, case)
         await say(update, context, context.t("care.case_started", number=case.number))
     return stored
+
+
+async def _pick_type(update: Update, context: UnionContext, visit: CareVisit) -> None:
+    """The aid types, in the member's language: what this visit's money is booked as."""
+    async with context.db() as session:
+        await care.visit_taking_money(session, org_id=context.org_id, visit_id=visit.id or 0)
+    rows: list[ButtonRow] = [
+        [(context.t(f"aid.type.{kind}"), CareVisitType(visit.id or 0, kind))] for kind in AidType
+    ]
+    rows.append(
+        [(context.t("care.btn_back"), CareVisitAction("open", visit.id or 0, visit.round_id))]
+    )
+    await context.answer(update)
+    await _show(update, context, context.t("care.pick_type"), keyboard(*rows))
+
+
+async def type_pressed(update: Update, context: UnionContext) -> None:
+    """An aid type picked for a visit's money: stored on the visit, the visit shown again."""
+    actor = await _committee(update, context)
+    if actor is None:
+        return
+    button = context.button_as(CareVisitType)
+    try:
+        async with context.db() as session:
+            visit = await care.set_aid_type(
+                session,
+                org_id=context.org_id,
+                actor=actor,
+                visit_id=button.visit_id,
+                aid_type=button.aid_type,
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    text, markup = await visit_view(context, visit)
+    await context.answer(update)
+    await _show(update, context, text, markup)
 
 
 async def _pick_assignee(
@@ -538,6 +632,10 @@ async def start_typing(update: Update, context: UnionContext) -> int:
         assert isinstance(pressed, CareVisitAction)
         what, item = pressed.action, pressed.visit_id
     try:
+        if isinstance(pressed, CareVisitAction):
+            async with context.db() as session:
+                visit = await care.get_visit(session, org_id=context.org_id, visit_id=item)
+            _same_round(visit, pressed.round_id)
         about = await _check_target(context, what, item)
     except DomainError as error:
         await refuse(update, context, error)
@@ -547,7 +645,13 @@ async def start_typing(update: Update, context: UnionContext) -> int:
     prompt = expect_text(context, purpose, shown_back=False)
     context.user_data[PENDING] = {"what": what, "id": item}
     await context.answer(update)
-    await say(update, context, prompt + "\n" + context.t(prompt_key))
+    text = prompt + "\n" + context.t(prompt_key)
+    if what == "note":  # what was written before stays; the new line goes under it
+        async with context.db() as session:
+            visit = await care.get_visit(session, org_id=context.org_id, visit_id=item)
+        if visit.note:
+            text += "\n" + context.t("care.note_earlier", note=visit.note)
+    await say(update, context, text)
     return TYPED_TEXT
 
 
@@ -560,10 +664,18 @@ async def _check_target(context: UnionContext, what: str, item: int) -> str:
             return record.title
         visit = await care.get_visit(session, org_id=context.org_id, visit_id=item)
         member = await session.get(Member, visit.member_id)
+        again = await care.money_ended(session, visit)
+        record = await care.get_round(session, org_id=context.org_id, round_id=visit.round_id)
+    if record.status != care.RoundStatus.OPEN:
+        raise DomainError(N_("care.round_closed"))
     if what == "note" and visit.status != VisitStatus.VISITED:
         raise DomainError(N_("care.not_visited_yet"))
-    if what != "note" and visit.status != VisitStatus.PLANNED:
+    if what != "note" and visit.status != VisitStatus.PLANNED and not again:
         raise DomainError(N_("care.already_visited"))
+    if what == "day" and visit.status != VisitStatus.PLANNED:
+        raise DomainError(N_("care.already_visited"))
+    if what == "amt" and visit.aid_type == care.UNCHOSEN:
+        raise DomainError(N_("care.choose_type_first"))
     return member.real_name if member else "-"
 
 
@@ -580,7 +692,18 @@ async def text_typed(update: Update, context: UnionContext, text: str) -> int:
     try:
         if what == "add":
             return await _found(update, context, item, text)
-        if what == "amt":
+        if what == "day":
+            async with context.db() as session:
+                stored = await care.set_visit_day(
+                    session,
+                    org_id=context.org_id,
+                    actor=actor,
+                    visit_id=item,
+                    day=parse_day(text, desk.today(context)),
+                    today=desk.today(context),
+                    max_age_months=context.settings.aid_event_max_age_months,
+                )
+        elif what == "amt":
             async with context.db() as session:
                 visit = await care.get_visit(session, org_id=context.org_id, visit_id=item)
             stored = await _tick(update, context, actor, visit, parse_amount(text))
@@ -633,6 +756,7 @@ def typing_conversation() -> ConversationHandler[Any]:
         ButtonHandler(CareRoundAction, start_typing, "add"),
         ButtonHandler(CareVisitAction, start_typing, "amt"),
         ButtonHandler(CareVisitAction, start_typing, "note"),
+        ButtonHandler(CareVisitAction, start_typing, "day"),
     ]
     return private_text_conversation(
         name="care_text", entry_points=entry_points, on_text=text_typed, on_cancel=cancel_typing
@@ -642,10 +766,11 @@ def typing_conversation() -> ConversationHandler[Any]:
 def register(application: Application) -> None:
     """Add /care and the round's buttons."""
     application.add_handler(CommandHandler("care", show_rounds, filters=filters.ChatType.PRIVATE))
-    for action in ("show", "files", "retirees", "money", "assign", "close", "mine"):
+    for action in ("show", "files", "retirees", "money_on", "money_off", "assign", "close", "mine"):
         application.add_handler(ButtonHandler(CareRoundAction, round_pressed, action))
-    for action in ("open", "none", "std", "assign", "remove"):
+    for action in ("open", "none", "std", "assign", "remove", "type"):
         application.add_handler(ButtonHandler(CareVisitAction, visit_pressed, action))
+    application.add_handler(ButtonHandler(CareVisitType, type_pressed))
     application.add_handler(ButtonHandler(CareAssignTo, assign_pressed))
     application.add_handler(ButtonHandler(CareAddPerson, add_pressed))
 
