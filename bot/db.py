@@ -39,7 +39,9 @@ def _ensure_sqlite_dir(url: str) -> None:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # 15 s: on a starved machine a writer (the outbox recording a 2,000-message broadcast
+    # beside the updates) can hold the lock for seconds; waiting is better than a lost write.
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -647,10 +647,10 @@ async def test_sqlite_locked_longer_than_the_busy_timeout_then_released(
     holder.execute("BEGIN EXCLUSIVE")
     press = button(TEACHER, CONFIRM)
 
-    # bot/db.py waits 5 s (busy_timeout=5000) for the lock, then gives up. Reads go on (WAL).
+    # bot/db.py waits 15 s (busy_timeout=15000) for the lock, then gives up. Reads go on (WAL).
     pressing = asyncio.create_task(bot.feed(press))
     try:
-        await wait_for(lambda: bool(told_unavailable(bot)), "the apology", seconds=30)
+        await wait_for(lambda: bool(told_unavailable(bot)), "the apology", seconds=60)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
