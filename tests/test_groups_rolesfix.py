@@ -1,0 +1,123 @@
+"""Union-group lists found wrong by the insider review (issue 18, rolesfix), through the real
+application: a button of an older list is stale instead of meaning another group, more than
+40 groups are paged instead of cut, and a group nobody active belongs to cannot be chosen."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.callback import pack
+from models.members import MemberStatus
+from models.outbox import OutboxMessage
+from tests.support.factories import make_member
+from tests.support.harness import BotHarness
+from tests.support.updates import Person
+from tests.test_calendar_chat import drain
+from tests.test_groups_chat import COMMITTEE, school
+
+STALE = "这份小组列表已经更新，这条消息里的按钮不再有效"
+
+
+def alert(bot: BotHarness) -> str:
+    """The text of the latest answer to a button press."""
+    return str(bot.telegram.answers()[-1].params.get("text") or "")
+
+
+async def many_groups(bot: BotHarness, count: int = 45) -> None:
+    """`count` more departments of one active teacher each: 部门01 … 部门45."""
+    for number in range(1, count + 1):
+        await make_member(
+            bot.db,
+            org_id=bot.org_id,
+            person=Person(3000 + number, "T", "zh-hans"),
+            name=f"老师{number:02}",
+            department=f"部门{number:02}",
+        )
+
+
+async def test_a_button_of_an_older_groups_list_is_stale(bot: BotHarness) -> None:
+    await school(bot)
+    await bot.say(COMMITTEE, "/groups")
+    old = bot.telegram.last(COMMITTEE.id)
+    # A new department sorts first: the same index now means another group.
+    await make_member(bot.db, org_id=bot.org_id, name="吴老师", department="一年级组")
+    await bot.say(COMMITTEE, "/groups")
+    sent = len(bot.telegram.texts(COMMITTEE.id))
+
+    await bot.press(COMMITTEE, old.button_data("体育组"))
+
+    assert STALE in alert(bot)
+    assert len(bot.telegram.texts(COMMITTEE.id)) == sent  # no list of another group
+    await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("体育组"))
+    assert bot.telegram.last(COMMITTEE.id).text.startswith("体育组工会小组")
+
+
+async def test_a_forged_nonce_on_the_picker_is_stale(bot: BotHarness) -> None:
+    await school(bot)
+    await bot.say(COMMITTEE, "/broadcast")
+    await bot.press(COMMITTEE, pack("bc", "aud", "departments"))
+    picker = bot.telegram.last(COMMITTEE.id)
+    data = picker.button_data("体育组")
+    nonce = int(data.split(":")[3])
+
+    await bot.press(COMMITTEE, pack("grp", "pick", "tick", nonce % 999_999 + 1, 0))
+
+    assert STALE in alert(bot)
+    await bot.press(COMMITTEE, data)
+    edited = bot.telegram.last(COMMITTEE.id, method="editMessageText")
+    assert "☑ 体育组（1）" in [label for label, _ in edited.buttons()]
+
+
+async def test_more_than_forty_groups_are_paged_not_cut(bot: BotHarness) -> None:
+    await school(bot)
+    await many_groups(bot)
+
+    await bot.say(COMMITTEE, "/groups")
+    first = bot.telegram.last(COMMITTEE.id)
+    assert "共 49 个" in first.text
+    assert "本页显示第 1 至 20 个，共 49 个" in first.text
+    await bot.press(COMMITTEE, first.button_data("下一页"))
+    second = bot.telegram.last(COMMITTEE.id, method="editMessageText")
+    assert "本页显示第 21 至 40 个" in second.text
+    await bot.press(COMMITTEE, second.button_data("下一页"))
+    third = bot.telegram.last(COMMITTEE.id, method="editMessageText")
+    assert "本页显示第 41 至 49 个" in third.text and "部门45：在册 1 人" in third.text
+    await bot.press(COMMITTEE, third.button_data("部门45"))
+    assert bot.telegram.last(COMMITTEE.id).text.startswith("部门45工会小组")
+
+    # The picker pages too: the 45th department is reachable and is sent to.
+    await bot.say(COMMITTEE, "/broadcast")
+    await bot.press(COMMITTEE, pack("bc", "aud", "departments"))
+    picker = bot.telegram.last(COMMITTEE.id)
+    assert not any("部门45" in label for label, _ in picker.buttons())
+    await bot.press(COMMITTEE, picker.button_data("下一页"))
+    await bot.press(
+        COMMITTEE, bot.telegram.last(COMMITTEE.id, method="editMessageText").button_data("下一页")
+    )
+    await bot.press(
+        COMMITTEE, bot.telegram.last(COMMITTEE.id, method="editMessageText").button_data("部门45")
+    )
+    await bot.press(COMMITTEE, picker.button_data("✅ 完成"))
+    await bot.say(COMMITTEE, "部门45本周五开会。")
+    preview = bot.telegram.last(COMMITTEE.id)
+    assert "部门：部门45" in preview.text and "共 1 人" in preview.text
+
+
+async def test_a_group_nobody_active_belongs_to_cannot_be_chosen(bot: BotHarness) -> None:
+    await school(bot)
+    await make_member(
+        bot.db, org_id=bot.org_id, name="冯师傅", department="后勤组", status=MemberStatus.INVITED
+    )
+    await bot.say(COMMITTEE, "/broadcast")
+    await bot.press(COMMITTEE, pack("bc", "aud", "departments"))
+    picker = bot.telegram.last(COMMITTEE.id)
+    assert "⊘ 后勤组（0）" in [label for label, _ in picker.buttons()]
+
+    await bot.press(COMMITTEE, picker.button_data("后勤组"))
+
+    assert "后勤组现在没有已加入的会员，发不到任何人，不能选择" in alert(bot)
+    await bot.press(COMMITTEE, picker.button_data("✅ 完成"))
+    assert "请至少选择一个部门" in alert(bot)
+    await drain(bot)
+    async with bot.db() as session:
+        assert (await session.exec(select(OutboxMessage))).all() == []
