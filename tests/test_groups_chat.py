@@ -213,7 +213,8 @@ async def test_a_department_that_is_gone_by_confirm_is_refused(bot: BotHarness) 
 
     await bot.press(COMMITTEE, preview.button_data("确认"))
 
-    assert "没有叫“体育组”的部门" in bot.telegram.last(COMMITTEE.id).text
+    assert "没有叫“体育组”的部门" in bot.telegram.texts(COMMITTEE.id)[-2]
+    assert "请选择接收的部门" in bot.telegram.last(COMMITTEE.id).text  # the groups again
     async with bot.db() as session:
         assert (await session.exec(select(OutboxMessage))).all() == []
 

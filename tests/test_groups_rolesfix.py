@@ -4,16 +4,16 @@ application: a button of an older list is stale instead of meaning another group
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select, update
 
 from bot.callback import pack
-from models.members import MemberStatus
+from models.members import Member, MemberStatus
 from models.outbox import OutboxMessage
 from tests.support.factories import make_member
 from tests.support.harness import BotHarness
 from tests.support.updates import Person
 from tests.test_calendar_chat import drain
-from tests.test_groups_chat import COMMITTEE, school
+from tests.test_groups_chat import COMMITTEE, PE, school
 
 STALE = "这份小组列表已经更新，这条消息里的按钮不再有效"
 
@@ -118,6 +118,66 @@ async def test_a_group_nobody_active_belongs_to_cannot_be_chosen(bot: BotHarness
     assert "后勤组现在没有已加入的会员，发不到任何人，不能选择" in alert(bot)
     await bot.press(COMMITTEE, picker.button_data("✅ 完成"))
     assert "请至少选择一个部门" in alert(bot)
+    await drain(bot)
+    async with bot.db() as session:
+        assert (await session.exec(select(OutboxMessage))).all() == []
+
+
+# ---- a refusal at confirm keeps the draft; nobody reached is refused --------------------------
+
+
+async def test_a_group_gone_by_confirm_offers_the_groups_again_and_keeps_the_text(
+    bot: BotHarness,
+) -> None:
+    people = await school(bot)
+    await bot.say(COMMITTEE, "/broadcast")
+    await bot.press(COMMITTEE, pack("bc", "aud", "departments"))
+    picker = bot.telegram.last(COMMITTEE.id)
+    await bot.press(COMMITTEE, picker.button_data("体育组"))
+    await bot.press(COMMITTEE, picker.button_data("✅ 完成"))
+    await bot.say(COMMITTEE, "本周五集训。")
+    preview = bot.telegram.last(COMMITTEE.id)
+    async with bot.db() as session:  # 体育组 is renamed meanwhile
+        await session.exec(
+            update(Member).where(col(Member.id) == people["pe"].id).values(department="体育教研组")
+        )
+        await session.commit()
+
+    await bot.press(COMMITTEE, preview.button_data("确认"))
+
+    texts = bot.telegram.texts(COMMITTEE.id)
+    assert "没有叫“体育组”的部门" in texts[-2] and "请从现有的部门中重新选择" in texts[-2]
+    again = bot.telegram.last(COMMITTEE.id)
+    assert "☐ 体育教研组（1）" in [label for label, _ in again.buttons()]
+    await bot.press(COMMITTEE, picker.button_data("体育组"))  # the old list's button
+    assert STALE in alert(bot)
+    await bot.press(COMMITTEE, again.button_data("体育教研组"))
+    await bot.press(COMMITTEE, again.button_data("✅ 完成"))
+    preview = bot.telegram.last(COMMITTEE.id)
+    assert "部门：体育教研组，共 1 人" in preview.text and "本周五集训。" in preview.text
+    await bot.press(COMMITTEE, preview.button_data("确认"))
+    await drain(bot)
+    async with bot.db() as session:
+        rows = (await session.exec(select(OutboxMessage))).all()
+    assert [row.chat_id for row in rows] == [PE.id]
+    assert bot.telegram.last(PE.id).text == "本周五集训。"
+
+
+async def test_a_broadcast_that_reaches_nobody_is_refused_before_confirm(bot: BotHarness) -> None:
+    await school(bot)
+    await make_member(bot.db, org_id=bot.org_id, name="冯老师", department="后勤组")  # no Telegram
+    await bot.say(COMMITTEE, "/broadcast")
+    await bot.press(COMMITTEE, pack("bc", "aud", "departments"))
+    picker = bot.telegram.last(COMMITTEE.id)
+    await bot.press(COMMITTEE, picker.button_data("后勤组"))
+    await bot.press(COMMITTEE, picker.button_data("✅ 完成"))
+
+    await bot.say(COMMITTEE, "后勤组明天检修。")
+
+    texts = bot.telegram.texts(COMMITTEE.id)
+    assert "这条通知发不到任何人" in texts[-2]
+    assert not any("共 0 人" in text for text in texts)
+    assert "✅ 完成" in bot.telegram.last(COMMITTEE.id).buttons()[-1][0]  # the groups again
     await drain(bot)
     async with bot.db() as session:
         assert (await session.exec(select(OutboxMessage))).all() == []
