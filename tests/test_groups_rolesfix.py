@@ -4,14 +4,21 @@ application: a button of an older list is stale instead of meaning another group
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import col, select, update
 
 from bot.callback import pack
+from handlers.ballots.buttons import BallotCreate, BallotKindChoice, BallotOpensNow, BallotWho
+from models.ballots import Ballot, BallotKind, Electorate
+from models.base import utcnow
 from models.members import Member, MemberStatus
 from models.outbox import OutboxMessage
 from tests.support.factories import make_member
 from tests.support.harness import BotHarness
 from tests.support.updates import Person
+from tests.test_ballots import COMMITTEE as BALLOT_COMMITTEE
+from tests.test_ballots import local, people, setup
 from tests.test_calendar_chat import drain
 from tests.test_groups_chat import COMMITTEE, PE, school
 
@@ -181,3 +188,34 @@ async def test_a_broadcast_that_reaches_nobody_is_refused_before_confirm(bot: Bo
     await drain(bot)
     async with bot.db() as session:
         assert (await session.exec(select(OutboxMessage))).all() == []
+
+
+# ---- a departmental election among too few is refused ------------------------------------------
+
+
+async def test_a_group_election_among_too_few_electors_is_refused(bot: BotHarness) -> None:
+    await setup(bot, people(6), departments=["语文组", "数学组"])
+    for number in range(2):
+        await make_member(
+            bot.db,
+            org_id=bot.org_id,
+            person=Person(7000 + number, "A", "zh-hans"),
+            name=f"美术老师{number}",
+            department="美术组",
+        )
+    await bot.say(BALLOT_COMMITTEE, "/ballot")
+    await bot.say(BALLOT_COMMITTEE, "美术组组长推荐")
+    await bot.press(BALLOT_COMMITTEE, BallotKindChoice(BallotKind.ELECTION).pack())
+    await bot.press(BALLOT_COMMITTEE, BallotWho(Electorate.DEPARTMENTS).pack())
+    await bot.say(BALLOT_COMMITTEE, "美术组")
+    await bot.say(BALLOT_COMMITTEE, "张老师\n李老师")
+    await bot.say(BALLOT_COMMITTEE, "1")
+    await bot.press(BALLOT_COMMITTEE, BallotOpensNow().pack())
+    await bot.say(BALLOT_COMMITTEE, local(utcnow() + timedelta(days=2), bot))
+
+    await bot.press(BALLOT_COMMITTEE, BallotCreate("yes").pack())
+
+    said = "\n".join(bot.telegram.texts(BALLOT_COMMITTEE.id)[-2:])
+    assert "所选部门目前只有 2 名投票人" in said and "不少于 5 名" in said
+    async with bot.db() as session:
+        assert (await session.exec(select(Ballot))).all() == []
