@@ -12,7 +12,7 @@ from bot.callback import pack
 from handlers.ballots.buttons import BallotCreate, BallotKindChoice, BallotOpensNow, BallotWho
 from models.ballots import Ballot, BallotKind, Electorate
 from models.base import utcnow
-from models.members import Member, MemberStatus
+from models.members import Member, MemberStatus, Role
 from models.outbox import OutboxMessage
 from tests.support.factories import make_member
 from tests.support.harness import BotHarness
@@ -219,3 +219,20 @@ async def test_a_group_election_among_too_few_electors_is_refused(bot: BotHarnes
     assert "所选部门目前只有 2 名投票人" in said and "不少于 5 名" in said
     async with bot.db() as session:
         assert (await session.exec(select(Ballot))).all() == []
+
+
+async def test_a_leader_without_a_department_is_told_so(bot: BotHarness) -> None:
+    leader = Person(2101, "Wu", "zh-hans")
+    await make_member(
+        bot.db,
+        org_id=bot.org_id,
+        person=leader,
+        name="吴组长",
+        department="",
+        roles=[Role.GROUP_LEADER],
+    )
+
+    await bot.say(leader, "/groups")
+
+    said = bot.telegram.last(leader.id).text
+    assert "名册上您现在没有填写部门" in said and "由主席" not in said

@@ -13,7 +13,7 @@ from bot.context import UnionContext
 from handlers.common import keyboard, require_member, say
 from handlers.groups.buttons import PAGE, GroupOpen, new_nonce
 from models.groups import UnionGroup, group_members, leaders_among, led_group, union_groups
-from models.members import Member, MemberStatus, numbered_name
+from models.members import Member, MemberStatus, Role, numbered_name
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,9 @@ async def show_groups(update: Update, context: UnionContext) -> None:
     if not actor.is_committee:
         own = led_group(actor)
         if own is None:
-            await say(update, context, context.t("groups.not_for_you"))
+            leader = actor.has(Role.GROUP_LEADER)  # a leader with no department on the roster
+            key = "groups.leader_without_group" if leader else "groups.not_for_you"
+            await say(update, context, context.t(key))
             return
         await _send_members(update, context, own)
         return
