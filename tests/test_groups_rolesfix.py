@@ -12,6 +12,7 @@ from bot.callback import pack
 from handlers.ballots.buttons import BallotCreate, BallotKindChoice, BallotOpensNow, BallotWho
 from models.ballots import Ballot, BallotKind, Electorate
 from models.base import utcnow
+from models.calendar import CalendarEntry
 from models.members import Member, MemberStatus, Role
 from models.outbox import OutboxMessage
 from tests.support.factories import make_member
@@ -236,3 +237,42 @@ async def test_a_leader_without_a_department_is_told_so(bot: BotHarness) -> None
 
     said = bot.telegram.last(leader.id).text
     assert "名册上您现在没有填写部门" in said and "由主席" not in said
+
+
+async def test_a_calendar_entry_whose_group_is_gone_by_confirm_keeps_its_draft(
+    bot: BotHarness,
+) -> None:
+    people = await school(bot)
+    await bot.say(COMMITTEE, "/calendar")
+    await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("新增项目"))
+    await bot.press(COMMITTEE, pack("cal", "kind", "announcement"))
+    await bot.press(COMMITTEE, pack("cal", "aud", "departments"))
+    picker = bot.telegram.last(COMMITTEE.id)
+    await bot.press(COMMITTEE, picker.button_data("体育组"))
+    await bot.press(COMMITTEE, picker.button_data("✅ 完成"))
+    await bot.say(COMMITTEE, "每月1")
+    await bot.say(COMMITTEE, "8:00")
+    await bot.say(COMMITTEE, "体育组月度集训")
+    await bot.say(COMMITTEE, "本月体育组集训请按时参加。")
+    await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("其余语言都用"))
+    preview = bot.telegram.last(COMMITTEE.id)
+    async with bot.db() as session:  # 体育组 is renamed meanwhile
+        await session.exec(
+            update(Member).where(col(Member.id) == people["pe"].id).values(department="体育教研组")
+        )
+        await session.commit()
+
+    await bot.press(COMMITTEE, preview.button_data("确认"))
+
+    assert "没有叫“体育组”的部门" in "\n".join(bot.telegram.texts(COMMITTEE.id)[-2:])
+    again = bot.telegram.last(COMMITTEE.id)
+    await bot.press(COMMITTEE, again.button_data("体育教研组"))
+    await bot.press(COMMITTEE, again.button_data("✅ 完成"))
+    preview = bot.telegram.last(COMMITTEE.id)
+    assert "部门：体育教研组" in preview.text and "体育组月度集训" in preview.text
+    await bot.press(COMMITTEE, preview.button_data("确认"))
+    async with bot.db() as session:
+        entries = (await session.exec(select(CalendarEntry))).all()
+    (added,) = [entry for entry in entries if entry.key.startswith("custom_")]
+    assert added.audience == {"type": "departments", "names": ["体育教研组"]}
+    assert "体育组月度集训" in added.titles.values()
