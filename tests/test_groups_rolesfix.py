@@ -21,6 +21,7 @@ from tests.support.updates import Person
 from tests.test_ballots import COMMITTEE as BALLOT_COMMITTEE
 from tests.test_ballots import local, people, setup
 from tests.test_calendar_chat import drain
+from tests.test_groups_ballots import start_ballot
 from tests.test_groups_chat import COMMITTEE, PE, school
 
 STALE = "这份小组列表已经更新，这条消息里的按钮不再有效"
@@ -276,3 +277,31 @@ async def test_a_calendar_entry_whose_group_is_gone_by_confirm_keeps_its_draft(
     (added,) = [entry for entry in entries if entry.key.startswith("custom_")]
     assert added.audience == {"type": "departments", "names": ["体育教研组"]}
     assert "体育组月度集训" in added.titles.values()
+
+
+async def test_a_ballot_whose_group_is_gone_by_confirm_keeps_its_draft(bot: BotHarness) -> None:
+    await start_ballot(bot)
+    picker = bot.telegram.last(BALLOT_COMMITTEE.id)
+    await bot.press(BALLOT_COMMITTEE, picker.button_data("数学组"))
+    await bot.press(BALLOT_COMMITTEE, picker.button_data("✅ 完成"))
+    await bot.say(BALLOT_COMMITTEE, "同意推荐王芳任教研组长")
+    await bot.press(BALLOT_COMMITTEE, BallotOpensNow().pack())
+    await bot.say(BALLOT_COMMITTEE, local(utcnow() + timedelta(days=2), bot))
+    async with bot.db() as session:  # 数学组 is renamed meanwhile
+        await session.exec(
+            update(Member).where(col(Member.department) == "数学组").values(department="数学教研组")
+        )
+        await session.commit()
+
+    await bot.press(BALLOT_COMMITTEE, BallotCreate("yes").pack())
+
+    assert "没有叫“数学组”的部门" in "\n".join(bot.telegram.texts(BALLOT_COMMITTEE.id)[-2:])
+    again = bot.telegram.last(BALLOT_COMMITTEE.id)
+    await bot.press(BALLOT_COMMITTEE, again.button_data("数学教研组"))
+    await bot.press(BALLOT_COMMITTEE, again.button_data("✅ 完成"))
+    assert "同意推荐王芳任教研组长" in bot.telegram.last(BALLOT_COMMITTEE.id).text  # preview
+    await bot.press(BALLOT_COMMITTEE, BallotCreate("yes").pack())
+    async with bot.db() as session:
+        (ballot,) = (await session.exec(select(Ballot))).all()
+    assert ballot.rule() == {"type": "departments", "departments": ["数学教研组"]}
+    assert ballot.title == "教研组长推荐"
