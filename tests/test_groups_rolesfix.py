@@ -4,7 +4,7 @@ application: a button of an older list is stale instead of meaning another group
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlmodel import col, select, update
 
@@ -12,17 +12,19 @@ from bot.callback import pack
 from handlers.ballots.buttons import BallotCreate, BallotKindChoice, BallotOpensNow, BallotWho
 from models.ballots import Ballot, BallotKind, Electorate
 from models.base import utcnow
-from models.calendar import CalendarEntry
-from models.members import Member, MemberStatus, Role
-from models.outbox import OutboxMessage
+from models.calendar import AudienceType, CalendarEntry, EntryKind, add_custom_entry
+from models.members import Member, MemberStatus, Role, load_actor
+from models.outbox import Broadcast, OutboxMessage
+from scheduler.calendar_jobs import fire
 from tests.support.factories import make_member
 from tests.support.harness import BotHarness
 from tests.support.updates import Person
 from tests.test_ballots import COMMITTEE as BALLOT_COMMITTEE
 from tests.test_ballots import local, people, setup
+from tests.test_calendar import runtime_of
 from tests.test_calendar_chat import drain
 from tests.test_groups_ballots import start_ballot
-from tests.test_groups_chat import COMMITTEE, PE, school
+from tests.test_groups_chat import COMMITTEE, MATHS, PE, school
 
 STALE = "这份小组列表已经更新，这条消息里的按钮不再有效"
 
@@ -305,3 +307,41 @@ async def test_a_ballot_whose_group_is_gone_by_confirm_keeps_its_draft(bot: BotH
         (ballot,) = (await session.exec(select(Ballot))).all()
     assert ballot.rule() == {"type": "departments", "departments": ["数学教研组"]}
     assert ballot.title == "教研组长推荐"
+
+
+async def test_a_calendar_entry_for_a_renamed_group_tells_the_committee(bot: BotHarness) -> None:
+    people = await school(bot)
+    async with bot.db() as session:
+        actor = await load_actor(session, org_id=bot.org_id, telegram_user_id=COMMITTEE.id)
+        assert actor is not None
+        entry = await add_custom_entry(
+            session,
+            org_id=bot.org_id,
+            actor=actor,
+            kind=EntryKind.ANNOUNCEMENT,
+            audience=AudienceType.DEPARTMENTS,
+            rule={"type": "monthly", "day": 1},
+            time_of_day="08:00",
+            title="体育组集训",
+            title_language="zh-Hans",
+            messages={"zh-Hans": "本月集训请按时参加。"},
+            key="custom_pe",
+            departments=["体育组", "数学组"],
+        )
+        await session.exec(  # 体育组 is renamed after the entry was made
+            update(Member).where(col(Member.id) == people["pe"].id).values(department="体育教研组")
+        )
+        await session.commit()
+
+    await fire(runtime_of(bot), entry, date(2027, 1, 1), now=utcnow())
+    await fire(runtime_of(bot), entry, date(2027, 1, 1), now=utcnow())  # told once
+    await drain(bot)
+
+    warned = [text for text in bot.telegram.texts(COMMITTEE.id) if "体育组集训" in text]
+    assert len(warned) == 1
+    assert "部门“体育组”已不存在或没有已加入的会员" in warned[0] and "数学组" not in warned[0]
+    assert bot.telegram.texts(PE.id) == []
+    assert bot.telegram.last(MATHS.id).text.startswith("本月集训请按时参加。")
+    async with bot.db() as session:
+        keys = (await session.exec(select(Broadcast.key))).all()
+    assert sorted(key.split(":")[0] for key in keys) == ["cal", "calgroups"]
