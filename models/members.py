@@ -546,11 +546,22 @@ async def decide_profile_change(
     if approve and request.new_department is not None:
         changes["department"] = request.new_department
     if changes:
+        old = await session.get(Member, request.member_id)
+        moved = (
+            old is not None and "department" in changes and old.department != changes["department"]
+        )
         await session.exec(
             update(Member)
             .where(col(Member.id) == request.member_id)
             .values(**changes, updated_at=now)
         )
+        if moved:  # a 工会小组长 heads their department's group: a new department ends it
+            await session.exec(
+                delete(MemberRole).where(
+                    col(MemberRole.member_id) == request.member_id,
+                    col(MemberRole.role) == Role.GROUP_LEADER,
+                )
+            )
     await session.commit()
     await session.refresh(request)
     member = await get_member(session, org_id=org_id, member_id=request.member_id)

@@ -8,13 +8,17 @@ from sqlmodel import col, select
 
 from bot.callback import pack
 from models.aid import AidLedgerEntry
-from models.members import Member, Role
+from models.members import Member, MemberRole, Role
 from tests.support.factories import make_member
 from tests.support.harness import CHAIR, BotHarness
 from tests.support.updates import Person
 from tests.test_aid_flows import COMMITTEE, GROUP, TREASURER, alert, ask, setup_school
 from tests.test_aid_money import BOTH_ROLES, ledger, paid_case, paid_now
+from tests.test_profile_changes import ask_for, change_card, decide, requests, stored
 from tests.test_roles_chat import add_chair, roles_in_db
+from tests.test_suggestions import AUTHOR, AUTHOR_DEPARTMENT
+from tests.test_suggestions import COMMITTEE as SUGGESTION_COMMITTEE
+from tests.test_suggestions import setup_school as setup_suggestions
 
 AUDITOR = Person(1005, "Sun", "zh-hans")
 NEVER_DECIDES = "经审委员审查经费，不参与审批和发放"
@@ -125,3 +129,38 @@ async def test_pay_buttons_and_aidcorrect_only_for_who_may_pay(bot: BotHarness) 
         assert any("💰" in label for label, _ in bot.telegram.last(payer.id).buttons())
         await bot.say(payer, "/help")
         assert "/aidcorrect" in bot.telegram.last(payer.id).text
+
+
+async def test_a_group_leaders_new_department_is_shown_and_ends_the_leadership(
+    bot: BotHarness,
+) -> None:
+    author = await setup_suggestions(bot)
+    async with bot.db() as session:
+        session.add(MemberRole(member_id=author.id or 0, role=Role.GROUP_LEADER))
+        await session.commit()
+
+    await ask_for(bot, AUTHOR, "dept", "数学组")
+    [request] = await requests(bot)
+    card = change_card(bot, request.id or 0)
+    assert f"此人是{AUTHOR_DEPARTMENT}工会小组长。批准后不再担任小组长" in card.text
+    assert "不会自动成为数学组小组长" in card.text
+    assert Role.GROUP_LEADER in await roles_in_db(bot, author.id or 0)  # not while it waits
+
+    await decide(bot, SUGGESTION_COMMITTEE, "approve", request.id or 0)
+
+    assert (await stored(bot, author.id)).department == "数学组"
+    assert Role.GROUP_LEADER not in await roles_in_db(bot, author.id or 0)
+
+
+async def test_a_group_leaders_new_name_keeps_the_leadership(bot: BotHarness) -> None:
+    author = await setup_suggestions(bot)
+    async with bot.db() as session:
+        session.add(MemberRole(member_id=author.id or 0, role=Role.GROUP_LEADER))
+        await session.commit()
+
+    await ask_for(bot, AUTHOR, "name", "王芳")
+    [request] = await requests(bot)
+    assert "工会小组长" not in change_card(bot, request.id or 0).text
+    await decide(bot, SUGGESTION_COMMITTEE, "approve", request.id or 0)
+
+    assert Role.GROUP_LEADER in await roles_in_db(bot, author.id or 0)
