@@ -10,6 +10,7 @@ from sqlmodel import col, select, update
 
 from bot.callback import pack
 from handlers.ballots.buttons import BallotCreate, BallotKindChoice, BallotOpensNow, BallotWho
+from models.activities import Activity
 from models.ballots import Ballot, BallotKind, Electorate
 from models.base import utcnow
 from models.calendar import AudienceType, CalendarEntry, EntryKind, add_custom_entry
@@ -23,6 +24,7 @@ from tests.test_ballots import COMMITTEE as BALLOT_COMMITTEE
 from tests.test_ballots import local, people, setup
 from tests.test_calendar import runtime_of
 from tests.test_calendar_chat import drain
+from tests.test_groups_activities import start_activity
 from tests.test_groups_ballots import start_ballot
 from tests.test_groups_chat import COMMITTEE, MATHS, PE, school
 
@@ -345,3 +347,35 @@ async def test_a_calendar_entry_for_a_renamed_group_tells_the_committee(bot: Bot
     async with bot.db() as session:
         keys = (await session.exec(select(Broadcast.key))).all()
     assert sorted(key.split(":")[0] for key in keys) == ["cal", "calgroups"]
+
+
+async def test_an_activity_whose_group_is_gone_by_confirm_keeps_its_draft(
+    bot: BotHarness,
+) -> None:
+    people = await school(bot)
+    await start_activity(bot)
+    picker = bot.telegram.last(COMMITTEE.id)
+    await bot.press(COMMITTEE, picker.button_data("体育组"))
+    await bot.press(COMMITTEE, picker.button_data("✅ 完成"))
+    await bot.press(COMMITTEE, pack("ag", "ch", "none"))
+    await bot.press(COMMITTEE, pack("ag", "fam", "0"))
+    await bot.press(COMMITTEE, pack("ag", "mode", "first_come"))
+    await bot.press(COMMITTEE, pack("ag", "desc", "none"))
+    async with bot.db() as session:  # 体育组 is renamed meanwhile
+        await session.exec(
+            update(Member).where(col(Member.id) == people["pe"].id).values(department="体育教研组")
+        )
+        await session.commit()
+
+    await bot.press(COMMITTEE, pack("ag", "ok", "yes"))
+
+    assert "没有叫“体育组”的部门" in "\n".join(bot.telegram.texts(COMMITTEE.id)[-2:])
+    again = bot.telegram.last(COMMITTEE.id)
+    await bot.press(COMMITTEE, again.button_data("体育教研组"))
+    await bot.press(COMMITTEE, again.button_data("✅ 完成"))
+    assert "语文组读书会" in bot.telegram.last(COMMITTEE.id).text  # the preview, draft kept
+    await bot.press(COMMITTEE, pack("ag", "ok", "yes"))
+    async with bot.db() as session:
+        (activity,) = (await session.exec(select(Activity))).all()
+    assert activity.rule() == {"type": "departments", "departments": ["体育教研组"]}
+    assert activity.title == "语文组读书会"
