@@ -454,6 +454,12 @@ class PreviewEdits:
             return await self.preview(update, context)
         return await ask_next(update, context)
 
+    async def reask(self, update: Update, context: UnionContext, ask: StepCallback) -> int:
+        """Ask one field again after a refusal at confirm (a group gone): once answered, the
+        preview comes back with the rest of the draft kept."""
+        user_draft(context, self.draft)[_EDITING] = True
+        return await ask(update, context)
+
     async def _pressed(self, update: Update, context: UnionContext) -> int | None:
         button = context.button_as(EditField)
         if button.form != self.draft:

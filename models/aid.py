@@ -596,11 +596,21 @@ async def cases_of_member(
 _UNDECIDED = (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED)
 
 
-def _require_impartial(actor: Actor, case: AidCase) -> None:
+def may_decide(actor: Actor) -> bool:
+    """A committee member who is not 经审 decides at the desk (经审 audits, never decides)."""
+    return actor.is_committee and not actor.has(Role.AUDITOR)
+
+
+def require_decider(actor: Actor) -> None:
+    """Refuse anyone `may_decide` refuses, with the sentence that fits them."""
     if not actor.is_committee:
         raise DomainError(N_("desk.not_committee"))
-    if actor.has(Role.AUDITOR):  # 经审 audits the spending, never decides it
+    if not may_decide(actor):
         raise DomainError(N_("aid.auditor_never_decides"))
+
+
+def _require_impartial(actor: Actor, case: AidCase) -> None:
+    require_decider(actor)
     if actor.id in (case.subject_member_id, case.requester_member_id):
         raise DomainError(N_("aid.conflict_of_interest"))
 
@@ -1013,10 +1023,7 @@ async def agree_correction(
 ) -> tuple[AidCase, AidLedgerEntry]:
     """The chair or a committee member other than the asker agrees to a waiting correction:
     it is counted (a CORRECTION row by the one who agreed, with the asker's reason)."""
-    if not actor.is_committee:
-        raise DomainError(N_("desk.not_committee"))
-    if actor.has(Role.AUDITOR):
-        raise DomainError(N_("aid.auditor_never_decides"))
+    require_decider(actor)
     case, asked = await _waiting_correction(
         session, org_id=org_id, case_id=case_id, asked_id=asked_id, actor=actor
     )
@@ -1033,11 +1040,13 @@ async def agree_correction(
 async def drop_correction(
     session: AsyncSession, *, org_id: int, case_id: int, asked_id: int, actor: Actor
 ) -> tuple[AidCase, AidLedgerEntry]:
-    """The committee (or the asker) drops a waiting correction: nothing is counted."""
+    """A committee member who may decide (or the asker) drops a waiting correction: nothing
+    is counted. 经审 on the committee may not veto it (`may_decide`)."""
     await get_case(session, org_id=org_id, case_id=case_id)  # another school's: not found
-    if not actor.is_committee:
+    if not may_decide(actor):
         asked = await pending_correction(session, case_id=case_id)
         if asked is None or asked.actor_member_id != actor.id:
+            require_decider(actor)
             raise DomainError(N_("desk.not_committee"))
     case, asked = await _waiting_correction(
         session, org_id=org_id, case_id=case_id, asked_id=asked_id, actor=actor

@@ -260,9 +260,10 @@ async def create_ballot(
     min_group: int,
     now: datetime,
 ) -> Ballot:
-    """Store a ballot (opened by the job at its time, or at once by the caller). An
-    evaluation, a survey or a motion needs an electorate of at least `min_group` members
-    today: with fewer, the counts would show what each one chose."""
+    """Store a ballot (opened by the job at its time, or at once by the caller). Nobody in
+    the electorate is refused; an evaluation, a survey, a motion or an election among union
+    groups needs an electorate of at least `min_group` members today: with fewer, the counts
+    would show what each one chose."""
     if new.closes_at <= now:
         raise DomainError(N_("ballot.closes_past"))
     if new.closes_at <= new.opens_at:
@@ -270,10 +271,15 @@ async def create_ballot(
     if new.electorate.get("type") == Electorate.DEPARTMENTS:  # union groups that exist now
         names = new.electorate.get("departments", [])
         await check_departments(session, org_id=org_id, names=names)
-    if new.kind != BallotKind.ELECTION:
-        size = len(await electorate_members(session, org_id=org_id, rule=new.electorate))
-        if size < min_group:
-            raise DomainError(N_("ballot.electorate_too_small"), count=size, minimum=min_group)
+    size = len(await electorate_members(session, org_id=org_id, rule=new.electorate))
+    if size == 0:  # nobody could vote: refused for every kind
+        raise DomainError(N_("ballot.electorate_empty"))
+    if new.kind != BallotKind.ELECTION and size < min_group:
+        raise DomainError(N_("ballot.electorate_too_small"), count=size, minimum=min_group)
+    departmental = new.electorate.get("type") == Electorate.DEPARTMENTS
+    if new.kind == BallotKind.ELECTION and departmental and size < min_group:
+        # A group's election among so few would show who voted for whom: refused, as above.
+        raise DomainError(N_("ballot.group_election_too_small"), count=size, minimum=min_group)
     congress = is_congress(new.kind, new.electorate)
     ballot = Ballot(
         organization_id=org_id,

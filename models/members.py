@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, DomainError
 from models.validation import Birthday
+
+logger = logging.getLogger(__name__)
 
 NAME_LIMIT = 40
 DEPARTMENT_LIMIT = 60
@@ -326,19 +329,43 @@ async def submit_registration(
     return member, request
 
 
+def role_conflict(role: Role, held: Iterable[Role]) -> Role | None:
+    """A role already held that may not go with `role` (EXCLUSIVE_ROLES), or None."""
+    conflicting = sorted(EXCLUSIVE_ROLES.get(role, frozenset()) & set(held))
+    return conflicting[0] if conflicting else None
+
+
+_OWNERS_NOT_CHAIR: set[int] = set()  # logged once per process
+
+
 async def ensure_owner_is_chair(session: AsyncSession, *, actor: Actor) -> Actor:
-    """An OWNER_IDS account becomes an active chair on first contact."""
+    """An OWNER_IDS account becomes an active chair on first contact, unless it holds a role
+    the chair may not hold (经审): then it is only made active, and that is logged once."""
     if actor.is_chair:
         return actor
     member = actor.member
+    conflict = role_conflict(Role.CHAIR, actor.roles)
+    if conflict is not None and member.status == MemberStatus.ACTIVE:
+        _log_owner_not_chair(actor.id, conflict)
+        return actor
     member.status = MemberStatus.ACTIVE
     member.updated_at = utcnow()
     member.joined_at = member.joined_at or member.updated_at
     session.add(member)
-    if Role.CHAIR not in actor.roles:
+    roles = actor.roles
+    if conflict is not None:
+        _log_owner_not_chair(actor.id, conflict)
+    elif Role.CHAIR not in actor.roles:
         session.add(MemberRole(member_id=actor.id, role=Role.CHAIR))
+        roles = roles | {Role.CHAIR}
     await session.commit()
-    return Actor(member=member, roles=actor.roles | {Role.CHAIR})
+    return Actor(member=member, roles=roles)
+
+
+def _log_owner_not_chair(member_id: int, conflict: Role) -> None:
+    if member_id not in _OWNERS_NOT_CHAIR:
+        _OWNERS_NOT_CHAIR.add(member_id)
+        logger.warning("Owner member %s not made chair: holds %s", member_id, conflict.value)
 
 
 async def bind_invite(
@@ -519,11 +546,22 @@ async def decide_profile_change(
     if approve and request.new_department is not None:
         changes["department"] = request.new_department
     if changes:
+        old = await session.get(Member, request.member_id)
+        moved = (
+            old is not None and "department" in changes and old.department != changes["department"]
+        )
         await session.exec(
             update(Member)
             .where(col(Member.id) == request.member_id)
             .values(**changes, updated_at=now)
         )
+        if moved:  # a 工会小组长 heads their department's group: a new department ends it
+            await session.exec(
+                delete(MemberRole).where(
+                    col(MemberRole.member_id) == request.member_id,
+                    col(MemberRole.role) == Role.GROUP_LEADER,
+                )
+            )
     await session.commit()
     await session.refresh(request)
     member = await get_member(session, org_id=org_id, member_id=request.member_id)
@@ -598,10 +636,10 @@ async def grant_role(
     if role in held:
         await session.rollback()
         return False
-    conflicting = sorted(EXCLUSIVE_ROLES.get(role, frozenset()) & held)
-    if conflicting:
+    conflict = role_conflict(role, held)
+    if conflict is not None:
         await session.rollback()
-        raise RoleConflictError(role=role, held=conflicting[0])
+        raise RoleConflictError(role=role, held=conflict)
     session.add(MemberRole(member_id=member_id, role=role, granted_by_member_id=actor.id))
     try:
         await session.commit()

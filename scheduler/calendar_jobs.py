@@ -27,6 +27,7 @@ from models.organizations import get_organization
 from models.outbox import Broadcast, BroadcastKind, Recipient, enqueue
 from scheduler.care_tasks import greet_in_person
 from scheduler.dates import RuleError, Terms, next_occurrence, occurrences
+from scheduler.group_checks import warn_missing_groups
 from scheduler.render import fill, pick, picked_language
 from scheduler.runtime import Runtime
 from scheduler.task_extras import extra_block
@@ -180,6 +181,8 @@ async def fire(
         runtime.sender.wake()
     if kind == EntryKind.GREETING:  # people no message reaches: the committee greets them
         await greet_in_person(runtime, entry, occurrence, now=now)
+    if to_members:  # a group renamed or emptied since: the committee is told
+        await warn_missing_groups(runtime, entry, occurrence, now=now)
     return broadcast
 
 

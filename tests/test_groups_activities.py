@@ -53,7 +53,7 @@ async def test_an_activity_for_one_group_chosen_by_button(bot: BotHarness) -> No
     assert "可以报名的部门" in picker.text
 
     await bot.press(COMMITTEE, picker.button_data("语文组"))
-    await bot.press(COMMITTEE, pack("grp", "pick", "done", 0))
+    await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("✅ 完成"))
     activity = await finish_activity(bot)
 
     assert activity.rule() == {"type": "departments", "departments": ["语文组"]}

@@ -9,7 +9,6 @@ import pytest
 from sqlmodel import col, select
 
 from handlers.ballots.buttons import BallotCreate, BallotKindChoice, BallotOpensNow, BallotWho
-from handlers.groups.buttons import GroupPick
 from models.ballots import (
     Ballot,
     BallotKind,
@@ -52,7 +51,7 @@ async def test_a_ballot_for_one_group_chosen_by_button(bot: BotHarness) -> None:
     assert [label for label, _ in picker.buttons()][:2] == ["☐ 数学组（5）", "☐ 语文组（6）"]
 
     await bot.press(COMMITTEE, picker.button_data("语文组"))
-    await bot.press(COMMITTEE, GroupPick("done", 0).pack())
+    await bot.press(COMMITTEE, picker.button_data("✅ 完成"))
     ballot = await finish_ballot(bot)
 
     assert ballot.rule() == {"type": "departments", "departments": ["语文组"]}

@@ -119,7 +119,7 @@ async def test_a_group_leader_sees_only_their_own_group(bot: BotHarness) -> None
     assert "李丽" in members and "赵强" not in members and "数学组" not in members
 
     # The committee's buttons do not work for a leader (a forged or forwarded press).
-    await bot.press(LEADER, pack("grp", "open", 0))
+    await bot.press(LEADER, pack("grp", "open", "open", 1, 0))
     assert bot.telegram.answers()[-1].params["show_alert"] is True
     assert "赵强" not in bot.telegram.last(LEADER.id).text
 
@@ -138,7 +138,7 @@ async def test_a_stale_group_button_is_refused(bot: BotHarness) -> None:
     await school(bot)
     await bot.say(COMMITTEE, "/groups")
 
-    await bot.press(COMMITTEE, pack("grp", "open", 9))
+    await bot.press(COMMITTEE, pack("grp", "open", "open", 1, 9))
 
     assert bot.telegram.answers()[-1].params["show_alert"] is True
 
@@ -167,7 +167,7 @@ async def test_a_broadcast_to_two_departments_reaches_exactly_their_members(
     picker = bot.telegram.last(COMMITTEE.id)
     assert "可多选" in picker.text
 
-    await bot.press(COMMITTEE, pack("grp", "pick", "done", 0))
+    await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("✅ 完成"))
     assert "请至少选择一个部门" in str(bot.telegram.answers()[-1].params.get("text"))
     await bot.press(COMMITTEE, picker.button_data("语文组"))
     await bot.press(COMMITTEE, picker.button_data("数学组"))
@@ -177,13 +177,13 @@ async def test_a_broadcast_to_two_departments_reaches_exactly_their_members(
     labels = [label for label, _ in edited.buttons()]
     assert "☑ 语文组（2）" in labels and "☑ 数学组（1）" in labels and "☐ 体育组（1）" in labels
     assert "✅ 完成，已选 2 个" in labels
-    await bot.press(COMMITTEE, pack("grp", "pick", "done", 0))
+    await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("✅ 完成"))
     await bot.say(COMMITTEE, "{name}老师：周三下午教研组活动改在会议室。")
 
     preview = bot.telegram.last(COMMITTEE.id)
-    assert (
-        "部门：数学组、语文组" in preview.text
-    )  # in the list's order and "共 3 人" in preview.text
+    assert "部门：数学组、语文组" in preview.text  # in the list's order
+    assert "共 3 人" in preview.text
+    shown_before = len(bot.telegram.texts(COMMITTEE.id))
     await bot.press(COMMITTEE, preview.button_data("确认"))
     await drain(bot)
 
@@ -192,7 +192,8 @@ async def test_a_broadcast_to_two_departments_reaches_exactly_their_members(
     assert sorted(row.chat_id for row in rows) == sorted([LEADER.id, CHINESE_1.id, MATHS.id])
     assert bot.telegram.last(LEADER.id).text.startswith("王芳老师：周三下午")
     assert bot.telegram.texts(PE.id) == []
-    assert not any("周三下午" in text for text in bot.telegram.texts(COMMITTEE.id)[-1:])
+    after_confirm = bot.telegram.texts(COMMITTEE.id)[shown_before:]
+    assert after_confirm and not any("周三下午" in text for text in after_confirm)
 
 
 async def test_a_department_that_is_gone_by_confirm_is_refused(bot: BotHarness) -> None:
@@ -201,7 +202,7 @@ async def test_a_department_that_is_gone_by_confirm_is_refused(bot: BotHarness) 
     await bot.press(COMMITTEE, pack("bc", "aud", "departments"))
     picker = bot.telegram.last(COMMITTEE.id)
     await bot.press(COMMITTEE, picker.button_data("体育组"))
-    await bot.press(COMMITTEE, pack("grp", "pick", "done", 0))
+    await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("✅ 完成"))
     await bot.say(COMMITTEE, "体育组本周五集训。")
     preview = bot.telegram.last(COMMITTEE.id)
     async with bot.db() as session:  # 体育组 is renamed meanwhile
@@ -212,7 +213,8 @@ async def test_a_department_that_is_gone_by_confirm_is_refused(bot: BotHarness) 
 
     await bot.press(COMMITTEE, preview.button_data("确认"))
 
-    assert "没有叫“体育组”的部门" in bot.telegram.last(COMMITTEE.id).text
+    assert "没有叫“体育组”的部门" in bot.telegram.texts(COMMITTEE.id)[-2]
+    assert "请选择接收的部门" in bot.telegram.last(COMMITTEE.id).text  # the groups again
     async with bot.db() as session:
         assert (await session.exec(select(OutboxMessage))).all() == []
 
@@ -222,7 +224,7 @@ async def test_a_forged_group_pick_is_refused(bot: BotHarness) -> None:
     await bot.say(COMMITTEE, "/broadcast")
     await bot.press(COMMITTEE, pack("bc", "aud", "departments"))
 
-    await bot.press(COMMITTEE, pack("grp", "pick", "tick", 40))
+    await bot.press(COMMITTEE, pack("grp", "pick", "tick", 1, 40))
 
     assert bot.telegram.answers()[-1].params["show_alert"] is True
 
@@ -253,7 +255,7 @@ async def test_a_calendar_entry_for_one_department(bot: BotHarness) -> None:
     await bot.press(COMMITTEE, pack("cal", "kind", "announcement"))
     await bot.press(COMMITTEE, pack("cal", "aud", "departments"))
     await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("语文组"))
-    await bot.press(COMMITTEE, pack("grp", "pick", "done", 0))
+    await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("✅ 完成"))
     await bot.say(COMMITTEE, "每月1")
     await bot.say(COMMITTEE, "8:00")
     await bot.say(COMMITTEE, "语文组月度教研")
@@ -289,7 +291,7 @@ async def test_the_audience_can_be_changed_to_departments_from_the_preview(
     await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("发给谁"))
     await bot.press(COMMITTEE, pack("cal", "aud", "departments"))
     await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("数学组"))
-    await bot.press(COMMITTEE, pack("grp", "pick", "done", 0))
+    await bot.press(COMMITTEE, bot.telegram.last(COMMITTEE.id).button_data("✅ 完成"))
 
     preview = bot.telegram.last(COMMITTEE.id)
     assert "部门：数学组" in preview.text

@@ -306,6 +306,12 @@ async def got_who(update: Update, context: UnionContext) -> int:
     return await EDITS.then(update, context, _ask_choices)
 
 
+async def _regroup(update: Update, context: UnionContext) -> int:
+    """The groups offered again (the ones still there stay ticked; typing works too)."""
+    await offer_groups(update, context, _draft(context), "activity.pick_departments")
+    return Creating.WHO_DETAIL
+
+
 async def got_who_groups(update: Update, context: UnionContext) -> int:
     """A group ticked (stay), or done: those departments may sign up."""
     draft = _draft(context)
@@ -519,6 +525,8 @@ async def confirm_creating(update: Update, context: UnionContext) -> int:
         # A start now past, or a deadline after a changed start: fix it with ✏️ 修改某项.
         if error.key in ("activity.start_past", "activity.deadline_after_start"):
             return Creating.CONFIRM
+        if error.key == "groups.unknown":  # a group gone meanwhile: choose again, draft kept
+            return await EDITS.reask(update, context, _regroup)
         return _END
     draft.clear()
     count = await announce(context, activity)

@@ -9,7 +9,7 @@ from bot.features import Audience, CommandSpec, Feature, MenuEntry, reads_books
 from bot.forms import Form
 from handlers.aid import asking, books, desk, hardship, recovery
 from handlers.aid.buttons import AidApproval, AidCorrectionDecision, AidDeskCard
-from models.aid import AidType, CaseStatus, ChairReason, LedgerKind
+from models.aid import AidType, CaseStatus, ChairReason, LedgerKind, may_pay
 from models.errors import N_
 from models.hardship import HardshipLevel
 from scheduler.aid_jobs import AID_DAY
@@ -51,7 +51,8 @@ FEATURE = Feature(
         ),
         CommandSpec("aidrules", N_("cmd.aidrules"), Audience.COMMITTEE, order=22),
         CommandSpec("aidnotice", N_("cmd.aidnotice"), Audience.COMMITTEE, order=23),
-        CommandSpec("aidcorrect", N_("cmd.aidcorrect"), Audience.COMMITTEE, order=24),
+        # Listed for who may pay (财务, the chair), not for committee members who cannot.
+        CommandSpec("aidcorrect", N_("cmd.aidcorrect"), Audience.CHAIR, order=24, also_for=may_pay),
         CommandSpec("hardship", N_("cmd.hardship"), Audience.COMMITTEE, order=25),
     ),
     menu=(

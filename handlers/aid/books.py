@@ -35,6 +35,7 @@ from models.aid import (
     drop_correction,
     ensure_standards,
     masked,
+    may_pay,
     net_paid,
     notice_lines,
     parse_amount,
@@ -48,7 +49,7 @@ from models.aid import (
     yuan,
 )
 from models.errors import N_, DomainError, InputError
-from models.members import Actor, Role
+from models.members import Actor
 from models.members_queries import members_by_id
 from models.notice_text import day_words
 from models.notices import NO_AUDIENCE, NoticeKind, open_notice
@@ -134,7 +135,7 @@ async def show_books(update: Update, context: UnionContext) -> None:
         )
     text.append(tr("aid.books_waiting", paying=len(waiting), deciding=len(undecided)))
     rows = []
-    for case in waiting[:20] if not reader.has(Role.AUDITOR) else ():  # 经审 pays nothing
+    for case in waiting[:20] if may_pay(reader) else ():  # only who may pay gets 💰 buttons
         member = people.get(case.subject_member_id)
         name = member.real_name if member else "-"
         label = f"💰 {case.number} {name} ¥{yuan(case.approved_amount or 0)}"

@@ -58,6 +58,7 @@ from models.aid import (
     ledger_of,
     mark_paid,
     masked,
+    may_decide,
     may_pay,
     parse_amount,
     parse_day,
@@ -457,9 +458,11 @@ async def start_typing(update: Update, context: UnionContext) -> int:
     actor = context.actor
     paying = action == "pay"
     # The treasurer records payments without being a committee member.
-    if actor is None or not (may_pay(actor) if paying else actor.is_committee):
+    if actor is None or not (may_pay(actor) if paying else may_decide(actor)):
         logger.warning("Refused %s:%s press by user %s", button.prefix, action, query.from_user.id)
         key = "aid.treasurer_only" if paying else "desk.not_committee"
+        if not paying and actor is not None and actor.is_committee:
+            key = "aid.auditor_never_decides"  # 经审 is refused at the button, not after typing
         await context.answer(update, context.t(key), alert=True)
         return _END
     try:
@@ -500,7 +503,7 @@ async def text_typed(update: Update, context: UnionContext, text: str) -> int:
     pending = context.user_data.get(PENDING) or {}
     what, case_id = str(pending.get("what", "")), int(pending.get("id", 0))
     actor = context.actor
-    allowed = actor is not None and (may_pay(actor) if what == "pay" else actor.is_committee)
+    allowed = actor is not None and (may_pay(actor) if what == "pay" else may_decide(actor))
     if actor is None or not allowed or what not in _TYPED:
         context.user_data.pop(PENDING, None)
         await say(update, context, context.t("desk.not_committee"))

@@ -152,6 +152,12 @@ async def got_who(update: Update, context: UnionContext) -> int:
     return await EDITS.then(update, context, _ask_items)
 
 
+async def _regroup(update: Update, context: UnionContext) -> int:
+    """The groups offered again (the ones still there stay ticked; typing works too)."""
+    await offer_groups(update, context, _draft(context), "ballot.pick_departments")
+    return Creating.WHO_DETAIL
+
+
 async def got_who_groups(update: Update, context: UnionContext) -> int:
     """A group ticked (stay), or done: the members of those departments vote."""
     draft = _draft(context)
@@ -415,6 +421,8 @@ async def confirm(update: Update, context: UnionContext) -> int:
             )
     except DomainError as error:
         await say(update, context, context.t(error.key, **error.params))
+        if error.key == "groups.unknown":  # a group gone meanwhile: choose again, draft kept
+            return await EDITS.reask(update, context, _regroup)
         return Creating.CONFIRM  # fix the time with ✏️ 修改某项
     draft.clear()
     logger.info("Ballot %s created by member %s", ballot.id, actor.id)

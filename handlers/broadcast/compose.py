@@ -36,7 +36,7 @@ from handlers.groups.picker import audience_words, group_pressed, offer_groups
 from handlers.menu.buttons import MenuButton
 from models.audiences import audience_members
 from models.calendar import MESSAGE_LIMIT, AudienceType
-from models.errors import DomainError, InputError
+from models.errors import N_, DomainError, InputError
 from models.groups import check_departments
 from models.organizations import get_organization
 from models.outbox import Broadcast, BroadcastKind, Recipient
@@ -106,8 +106,49 @@ async def got_groups(update: Update, context: UnionContext) -> int:
     if names is None:
         return Step.GROUPS
     draft["departments"] = names
+    if "text" in draft:  # groups chosen again after a refusal: the text is kept
+        return await _preview(update, context, draft)
     await say(update, context, context.t("broadcast.write", limit=MESSAGE_LIMIT))
     return Step.TEXT
+
+
+async def _choose_again(
+    update: Update, context: UnionContext, draft: dict[str, Any], error: DomainError
+) -> int:
+    """A refusal of the chosen groups (one is gone, nobody is reached): say why and offer the
+    groups again, keeping the text; any other audience ends the form."""
+    await say(update, context, context.t(error.key, **error.params))
+    if draft.get("audience") == AudienceType.DEPARTMENTS and await offer_groups(
+        update, context, draft
+    ):
+        return Step.GROUPS
+    draft.clear()
+    return _END
+
+
+async def _reached(context: UnionContext, draft: dict[str, Any]) -> list[Recipient]:
+    """The recipients of the draft now; refused (DomainError) when they are nobody."""
+    recipients = await _recipients(context, _audience(draft), str(draft["text"]))
+    if not recipients:
+        raise DomainError(N_("broadcast.nobody"))
+    return recipients
+
+
+async def _preview(update: Update, context: UnionContext, draft: dict[str, Any]) -> int:
+    """The preview with the number of recipients, or the refusal and the groups again."""
+    try:
+        recipients = await _reached(context, draft)
+    except DomainError as error:
+        return await _choose_again(update, context, draft, error)
+    audience = audience_words(context.tr, _audience(draft))
+    text = str(draft["text"])
+    await say(
+        update,
+        context,
+        context.t("broadcast.preview", audience=audience, count=len(recipients)) + "\n\n" + text,
+        confirm_or_cancel(context, BroadcastConfirm("yes"), BroadcastConfirm("no")),
+    )
+    return Step.CONFIRM
 
 
 def _audience(draft: dict[str, Any]) -> dict[str, Any]:
@@ -157,20 +198,7 @@ async def got_text(update: Update, context: UnionContext) -> int:
         return Step.TEXT
     draft = _draft(context)
     draft.update(text=text, token=secrets.token_hex(8))
-    try:
-        recipients = await _recipients(context, _audience(draft), text)
-    except DomainError as error:
-        draft.clear()
-        await say(update, context, context.t(error.key, **error.params))
-        return _END
-    audience = audience_words(context.tr, _audience(draft))
-    await say(
-        update,
-        context,
-        context.t("broadcast.preview", audience=audience, count=len(recipients)) + "\n\n" + text,
-        confirm_or_cancel(context, BroadcastConfirm("yes"), BroadcastConfirm("no")),
-    )
-    return Step.CONFIRM
+    return await _preview(update, context, draft)
 
 
 async def confirm(update: Update, context: UnionContext) -> int:
@@ -186,11 +214,9 @@ async def confirm(update: Update, context: UnionContext) -> int:
     if actor is None:
         return _END
     try:
-        recipients = await _recipients(context, _audience(draft), str(draft["text"]))
+        recipients = await _reached(context, draft)
     except DomainError as error:
-        draft.clear()
-        await say(update, context, context.t(error.key, **error.params))
-        return _END
+        return await _choose_again(update, context, draft, error)
     async with context.db() as session:
         org = await get_organization(session, context.org_id)
     broadcast = await context.notifier.queue(

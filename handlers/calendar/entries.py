@@ -439,6 +439,13 @@ async def add_audience(update: Update, context: UnionContext) -> int:
     return await EDITS.then(update, context, _ask_rule)
 
 
+async def _regroup(update: Update, context: UnionContext) -> int:
+    """The groups offered again (the ones still there stay ticked)."""
+    if await offer_groups(update, context, _draft(context)):
+        return AddStep.GROUPS
+    return await _ask_audience(update, context)
+
+
 async def add_groups(update: Update, context: UnionContext) -> int:
     """A group ticked (stay), or done: then the date (or the preview again)."""
     draft = _draft(context)
@@ -623,6 +630,8 @@ async def add_confirm(update: Update, context: UnionContext) -> int:
             )
     except DomainError as error:
         await refuse(update, context, error)
+        if error.key == "groups.unknown":  # a group gone meanwhile: choose again, draft kept
+            return await EDITS.reask(update, context, _regroup)
         draft.clear()
         return _END
     draft.clear()

@@ -56,6 +56,7 @@ from models.members import (
     JoinStatus,
     Member,
     ProfileChangeRequest,
+    Role,
     clear_birthday,
     decide_profile_change,
     get_member,
@@ -63,6 +64,7 @@ from models.members import (
     pending_profile_change,
     profile_of,
     request_profile_change,
+    roles_of,
     set_language,
     set_muted,
     update_profile,
@@ -248,7 +250,9 @@ async def announce_change(
 ) -> int:
     """Put a change request on the review desk; returns how many chats got the card."""
     assert request.id is not None
-    text, markup = render_change_card(context, request, member, None)
+    async with context.db() as session:
+        leads = Role.GROUP_LEADER in await roles_of(session, member.id or 0)
+    text, markup = render_change_card(context, request, member, None, leads=leads)
     return await post_card(context, kind=KIND, item_id=request.id, text=text, markup=markup)
 
 
@@ -277,15 +281,30 @@ def _local(context: UnionContext, moment: datetime | None) -> str:
 
 
 def render_change_card(
-    context: UnionContext, request: ProfileChangeRequest, member: Member, decider: Member | None
+    context: UnionContext,
+    request: ProfileChangeRequest,
+    member: Member,
+    decider: Member | None,
+    *,
+    leads: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The desk card of a change of name or department in its current state."""
+    """The desk card of a change of name or department in its current state; `leads`: the
+    member is a 工会小组长, and a new department ends that (said while it waits)."""
     tr = context.i18n.get(context.settings.default_language)
     lines = [
         tr("profile_change.card_title", id=request.id),
         tr("profile_change.card_member", who=numbered_name(member), department=member.department),
         change_text(tr, request),
     ]
+    moving = request.new_department is not None and request.new_department != member.department
+    if request.status == JoinStatus.PENDING and leads and moving:
+        lines.append(
+            tr(
+                "profile_change.leader_drops",
+                old=member.department,
+                new=request.new_department,
+            )
+        )
     if request.status == JoinStatus.PENDING:
         assert request.id is not None
         markup = keyboard(
@@ -351,7 +370,8 @@ async def _refresh_change(context: UnionContext, request_id: int) -> None:
             if request.decided_by_member_id
             else None
         )
-    text, markup = render_change_card(context, request, member, decider)
+        leads = Role.GROUP_LEADER in await roles_of(session, member.id or 0)
+    text, markup = render_change_card(context, request, member, decider, leads=leads)
     await refresh_cards(context, kind=KIND, item_id=request_id, text=text, markup=markup)
 
 
