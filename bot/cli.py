@@ -24,9 +24,16 @@ from models.exports import safe_cell, safe_row
 from models.members import Member
 from models.organizations import ensure_default_organization
 from models.reports.charts import report_charts
-from models.reports.period import ReportPeriod, month_period, term_period, year_period
+from models.reports.period import (
+    PeriodKind,
+    ReportPeriod,
+    likely_period,
+    month_period,
+    term_period,
+    year_period,
+)
 from models.reports.queries import gather
-from models.reports.report_text import figures_text
+from models.reports.report_text import figures_text, period_name
 from models.reports.summary import summary_docx
 from models.reports.workbook import books_workbook
 from models.roster import import_roster, invited_members, parse_rows, read_table
@@ -262,6 +269,15 @@ def _report_period(settings: Settings, args: argparse.Namespace) -> ReportPeriod
     return year_period(args.year)
 
 
+def _cli_args(period: ReportPeriod) -> str:
+    """A period as `unionbot report` takes it."""
+    if period.kind == PeriodKind.TERM:
+        return f"--year {period.year} --term {period.number}"
+    if period.kind == PeriodKind.MONTH:
+        return f"--year {period.year} --month {period.number}"
+    return f"--year {period.year}"
+
+
 def _report(settings: Settings, args: argparse.Namespace) -> int:
     """Print the period's figures; write the books, the summary and the charts into --out."""
     language = args.language or settings.default_language
@@ -271,6 +287,21 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     except DomainError as error:
         print(tr(error.key, **error.params), file=sys.stderr)
         print(tr("cli.report_usage"), file=sys.stderr)
+        return 2
+    today = datetime.now(settings.zone).date()
+    meant = likely_period(
+        period, today, term1_start=settings.term1_start, term2_start=settings.term2_start
+    )
+    if meant is not None:  # no figures yet: today's numbers would pass as that period's
+        print(
+            tr(
+                "cli.report_future",
+                period=period_name(tr, period),
+                example=period_name(tr, meant),
+                args=_cli_args(meant),
+            ),
+            file=sys.stderr,
+        )
         return 2
     out: Path = args.out
     try:

@@ -27,6 +27,7 @@ New exports use these too; nothing else in the code writes a cell.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -43,12 +44,17 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 NEUTRALISER = "'"
 
 
+NOT_XML_RE = re.compile("[\ud800-\udfff\ufffe\uffff]")
+"""Characters no XML file may hold (noncharacters, lone surrogates): a reader refuses the file."""
+
+
 def safe_cell(value: CellValue) -> CellValue:
     """The value as a spreadsheet may show it: a text can never start a formula."""
     if not isinstance(value, str) or not value:
         return value
     started_with_control = value[0] in "\t\r"
     text = ILLEGAL_CHARACTERS_RE.sub("", value.replace("\t", " ").replace("\r", " "))
+    text = NOT_XML_RE.sub("", text)
     if started_with_control or text.lstrip().startswith(FORMULA_STARTS):
         return NEUTRALISER + text
     return text

@@ -16,6 +16,7 @@ _INVISIBLE = {
     *("\u3164", "\u115f", "\u1160", "\uffa0"),
 }
 _KEEP_CONTROLS = {"\n", "\t"}
+_NONCHARACTERS = {"\ufffe", "\uffff"}
 
 
 def clean_text(
@@ -34,6 +35,8 @@ def clean_text(
         if char in _INVISIBLE:
             continue
         category = unicodedata.category(char)
+        if category == "Cs" or char in _NONCHARACTERS:
+            continue  # lone surrogates, U+FFFE/U+FFFF: no file (xlsx, docx) may hold them
         if category in ("Cc", "Cf") and char not in _KEEP_CONTROLS:
             continue
         kept.append(char)

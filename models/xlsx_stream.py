@@ -14,6 +14,7 @@ format, as spreadsheet programs store them.
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -24,15 +25,16 @@ from xml.sax.saxutils import escape, quoteattr
 
 from openpyxl.utils import get_column_letter
 
-from models.exports import CellValue, safe_cell
+from models.exports import NOT_XML_RE, CellValue, safe_cell
 
 DAY_ZERO = datetime.combine(date(1899, 12, 30), time())  # day 0 of spreadsheet dates
 DATE_FORMAT = "yyyy-mm-dd"
 MOMENT_FORMAT = "yyyy-mm-dd hh:mm"
 TIME_FORMAT = "hh:mm"
 FLUSH_ROWS = 2000
-CELL_TEXT_LIMIT = 32_767  # characters a spreadsheet cell holds
+CELL_TEXT_LIMIT = 32_767  # UTF-16 units a spreadsheet cell holds (an emoji takes two)
 TEXT_CACHE = 20_000  # texts kept ready (departments, statuses, the words of the catalog)
+CACHED_TEXT = 64  # only short texts are kept: long ones (bodies, notes) rarely repeat
 SHEET_NAME_LIMIT = 31
 _BAD_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -137,7 +139,7 @@ class StreamBook:
             fragment = self._texts.get(item)
             if fragment is None:
                 fragment = _text(safe_cell(item))
-                if len(self._texts) < TEXT_CACHE:
+                if len(item) <= CACHED_TEXT and len(self._texts) < TEXT_CACHE:
                     self._texts[item] = fragment
             return f'<c r="{reference}" t="inlineStr">{fragment}</c>' if fragment else ""
         styled = item if isinstance(item, Styled) else None
@@ -150,6 +152,8 @@ class StreamBook:
             return f'<c r="{reference}"{s} t="inlineStr">{_text(value)}</c>'
         if isinstance(value, bool):
             return f'<c r="{reference}"{s} t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, float) and not math.isfinite(value):
+            return f'<c r="{reference}"{s}/>' if style else ""  # nan/inf: no number to show
         if isinstance(value, int | float):
             return f'<c r="{reference}"{s}><v>{value!r}</v></c>'
         return f'<c r="{reference}"{s}><v>{_serial(value)}</v></c>'
@@ -248,10 +252,27 @@ def _text(value: CellValue) -> str:
     """An inline string's XML ('' for an empty text), cut to what a cell may hold."""
     if not value:
         return ""
-    text = str(value)
-    if len(text) > CELL_TEXT_LIMIT:
-        text = text[: CELL_TEXT_LIMIT - 1] + "…"
+    text = NOT_XML_RE.sub("", str(value))
+    if not text:
+        return ""
+    if len(text) > CELL_TEXT_LIMIT // 2 and _utf16_units(text) > CELL_TEXT_LIMIT:
+        text = _cut_utf16(text, CELL_TEXT_LIMIT - 1) + "…"
     return f'<is><t xml:space="preserve">{escape(text)}</t></is>'
+
+
+def _utf16_units(text: str) -> int:
+    """The length a spreadsheet counts: characters beyond the BMP take two units."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def _cut_utf16(text: str, units: int) -> str:
+    """The longest start of the text within `units` UTF-16 units, never half a pair."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units:
+            return text[:index]
+    return text
 
 
 def _serial(value: date | time) -> str:

@@ -254,6 +254,7 @@ async def _with_extra(
         org_id=runtime.org_id,
         occurrence=occurrence,
         tr=runtime.i18n.get(language),
+        settings=runtime.settings,
     )
     return f"{text}\n\n{block}" if block else text
 

@@ -8,12 +8,14 @@ read (no aid details, no anonymous authors, no ballots).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import Translator
+from bot.settings import Settings
 from scheduler.birthday_list import birthday_list
 from scheduler.care_tasks import double_ninth_block, spring_visits_block
 from scheduler.monthly_report import monthly_report_block
@@ -22,21 +24,28 @@ from scheduler.monthly_report import monthly_report_block
 TaskExtra = Callable[[AsyncSession, int, date, Translator], Awaitable[str]]
 
 
-def task_extras() -> dict[str, TaskExtra]:
-    """The calendar keys with an extra block, and the function that writes each."""
+def task_extras(settings: Settings | None = None) -> dict[str, TaskExtra]:
+    """The calendar keys with an extra block, and the function that writes each (those that
+    read the settings get them bound)."""
     return {
         "spring_visits": spring_visits_block,
         "double_ninth_visits": double_ninth_block,
         "birthday_list": birthday_list,
-        "monthly_report": monthly_report_block,
+        "monthly_report": functools.partial(monthly_report_block, settings=settings),
     }
 
 
 async def extra_block(
-    session: AsyncSession, *, key: str, org_id: int, occurrence: date, tr: Translator
+    session: AsyncSession,
+    *,
+    key: str,
+    org_id: int,
+    occurrence: date,
+    tr: Translator,
+    settings: Settings | None = None,
 ) -> str:
     """The block for a task (empty when the key has none)."""
-    writer = task_extras().get(key)
+    writer = task_extras(settings).get(key)
     if writer is None:
         return ""
     return await writer(session, org_id, occurrence, tr)

@@ -49,6 +49,18 @@ def parse_period(text: str, *, term1_start: str, term2_start: str) -> ReportPeri
     raise DomainError(N_("report.usage"))
 
 
+_TERM_WORDS = {1: "第一学期", 2: "第二学期"}
+
+
+def typed_period(period: ReportPeriod) -> str:
+    """A period as a person types it after /report: 2026, 2025 第二学期, 2026-03."""
+    if period.kind == PeriodKind.YEAR:
+        return str(period.year)
+    if period.kind == PeriodKind.TERM:
+        return f"{period.year} {_TERM_WORDS.get(period.number or 0, '')}"
+    return f"{period.year}-{period.number:02d}"
+
+
 def period_of(kind: PeriodCode, year: int, number: int, *, terms: tuple[str, str]) -> ReportPeriod:
     """The period a button carries (DomainError for a forged one)."""
     if kind == "y":

@@ -23,13 +23,13 @@ from bot.i18n import Translator
 from handlers.aid.desk import now
 from handlers.common import deep_link, keyboard, say
 from handlers.reports.buttons import ReportFile, ReportPick
-from handlers.reports.periods import choices, code_of, parse_period, period_of
+from handlers.reports.periods import choices, code_of, parse_period, period_of, typed_period
 from models.errors import DomainError
 from models.members import Actor, load_actor
 from models.organizations import get_organization
 from models.reports.charts import report_charts
 from models.reports.figures import ReportFigures
-from models.reports.period import ReportPeriod
+from models.reports.period import ReportPeriod, likely_period
 from models.reports.queries import gather
 from models.reports.report_text import figures_text, period_name
 from models.reports.summary import summary_docx
@@ -40,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 class _NoLongerReaderError(Exception):
     """The presser lost the role that reads the books before the files left."""
+
+
+class _BuildFailedError(Exception):
+    """A file could not be made (a bug, or a text no file format may hold)."""
 
 
 def _terms(context: UnionContext) -> tuple[str, str]:
@@ -98,6 +102,22 @@ def _file_buttons(context: UnionContext, period: ReportPeriod) -> InlineKeyboard
 
 
 async def _show(update: Update, context: UnionContext, period: ReportPeriod) -> None:
+    today = now(context).astimezone(context.settings.zone).date()
+    terms = _terms(context)
+    meant = likely_period(period, today, term1_start=terms[0], term2_start=terms[1])
+    if meant is not None:  # no figures yet: today's numbers would pass as that period's
+        tr = context.tr
+        await say(
+            update,
+            context,
+            tr(
+                "report.future",
+                period=period_name(tr, period),
+                example=period_name(tr, meant),
+                typed=typed_period(meant),
+            ),
+        )
+        return
     figures = await figures_for(context, period, context.tr)
     await say(update, context, figures_text(context.tr, figures), _file_buttons(context, period))
 
@@ -191,7 +211,10 @@ async def _deliver(
 ) -> None:
     """Build the files and send them to the presser's private chat, if they may still read
     the books now (else `_NoLongerReaderError`; Telegram's Forbidden propagates)."""
-    files = await _files(context, what, period, tr)
+    try:
+        files = await _files(context, what, period, tr)
+    except Exception as error:  # a bad file must not look like silence to the presser
+        raise _BuildFailedError(type(error).__name__) from error
     if await _still_reader(context, user_id) is None:
         raise _NoLongerReaderError
     for file in files:
@@ -220,6 +243,12 @@ async def send_file(update: Update, context: UnionContext) -> None:
         await _deliver(context, user.id, pressed.what, period, context.tr)
     except _NoLongerReaderError:
         await say(update, context, context.t("report.no_longer_allowed"))
+        return
+    except _BuildFailedError as error:  # the type only: the texts may hold names and aid
+        logger.error(  # noqa: TRY400 - a traceback could carry names from the texts
+            "Report %s %s could not be built: %s", pressed.what, period.key, error
+        )
+        await say(update, context, context.t("report.build_failed", what=what))
         return
     except Forbidden:
         link = InlineKeyboardMarkup(

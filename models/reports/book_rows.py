@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Executable, Result, and_, case, func, or_
+from sqlalchemy import ColumnElement, Executable, Result, and_, case, func, or_
 from sqlalchemy import select as wide_select
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -45,6 +45,13 @@ ON_ROSTER = (MemberStatus.ACTIVE, MemberStatus.INVITED, MemberStatus.PENDING)
 def local_day(moment: datetime, zone: tzinfo) -> date:
     """The local day of a stored (UTC) moment."""
     return moment.astimezone(zone).date()
+
+
+def local_days_between(earlier: datetime, later: datetime, zone: tzinfo) -> int:
+    """Whole local days from one moment to another: "answered within 7 days" counts days on
+    the calendar, so a reply on the 7th day after, at any hour, is within 7 days. The figures
+    and the 意见箱台账 both count this way."""
+    return (local_day(later, zone) - local_day(earlier, zone)).days
 
 
 async def _rows(session: AsyncSession, statement: Executable) -> Result[*tuple[Any, ...]]:
@@ -90,6 +97,17 @@ def _membership() -> tuple[Any, Any]:
     return (joined if joined is not None else col(Member.created_at)), left
 
 
+def roster_then(end: datetime, left: Any) -> ColumnElement[bool]:
+    """On the roster at a moment, as the figures and the 会员名册 both count it: the record was
+    made before it, never rejected, and the person had not left by then. Whether the person
+    has joined since does not matter: the roster of a past period stays as it was."""
+    return and_(
+        col(Member.created_at) < end,
+        col(Member.status) != MemberStatus.REJECTED,
+        or_(left.is_(None), left >= end),
+    )
+
+
 async def roster_rows(
     session: AsyncSession, *, org_id: int, period: ReportPeriod, zone: tzinfo
 ) -> list[RosterRow]:
@@ -103,10 +121,7 @@ async def roster_rows(
         joined < end,
         or_(left.is_(None), left >= end),
     )
-    waiting = and_(
-        col(Member.status).in_((MemberStatus.INVITED, MemberStatus.PENDING)),
-        col(Member.created_at) < end,
-    )
+    on_roster = roster_then(end, left)
     people = (
         await _rows(
             session,
@@ -119,7 +134,7 @@ async def roster_rows(
                 col(Member.status),
                 joined,
             )
-            .where(col(Member.organization_id) == org_id, or_(member_then, waiting))
+            .where(col(Member.organization_id) == org_id, or_(member_then, on_roster))
             .order_by(col(Member.department), col(Member.id)),
         )
     ).all()
@@ -136,6 +151,8 @@ async def roster_rows(
     rows = []
     for member_id, name, department, gender, retired, status, joined_on in people:
         was = MemberStatus.ACTIVE.value if status == MemberStatus.INACTIVE else status
+        if was == MemberStatus.ACTIVE and _aware(joined_on) >= end:
+            was = MemberStatus.INVITED.value  # joined after the period: not yet, back then
         rows.append(
             RosterRow(
                 name=name,
@@ -227,7 +244,7 @@ async def suggestion_rows(
     for item_id, year, seq, created_at, anonymous, body, status, code, name, author in items:
         received = local_day(created_at, zone)
         replies = answers.get(item_id or 0, [])
-        first = (local_day(replies[0][0], zone) - received).days if replies else None
+        first = local_days_between(created_at, replies[0][0], zone) if replies else None
         rows.append(
             SuggestionRow(
                 number=f"意-{year}-{seq:04d}",
@@ -659,7 +676,7 @@ class _Audience:
     departments: Counter[str] = field(default_factory=Counter)
     birthdays: Counter[tuple[int, int, int]] = field(default_factory=Counter)
 
-    def eligible(self, rule: dict[str, object], day: date) -> int:
+    def eligible(self, rule: dict[str, Any], day: date) -> int:
         """How many members `models.activities.is_eligible` lets in, without a loop over them."""
         kind = rule.get("type", "everyone")
         if kind == "women":
@@ -670,13 +687,24 @@ class _Audience:
             wanted = {str(name) for name in _listed(rule.get("departments"))}
             return sum(self.departments[name] for name in wanted)
         if kind == "age":
-            low, high = _int(rule.get("min"), 0), _int(rule.get("max"), 200)
+            low, high = age_bounds(rule)
             return sum(
                 count
                 for (year, month, birth_day), count in self.birthdays.items()
-                if low <= day.year - year - int((day.month, day.day) < (month, birth_day)) <= high
+                if low <= age_on_day(day, year, month, birth_day) <= high
             )
         return self.total
+
+
+def age_bounds(rule: dict[str, Any]) -> tuple[int, int]:
+    """An age rule's youngest and oldest (0 and 200 when missing, null or not a number)."""
+    return _int(rule.get("min"), 0), _int(rule.get("max"), 200)
+
+
+def age_on_day(day: date, year: int, month: int, birth_day: int) -> int:
+    """A member's age on a day. The figures and the 活动台账 both size an activity's age rule
+    with the ages on the activity's own (local) day, as sign-up checks them then."""
+    return day.year - year - int((day.month, day.day) < (month, birth_day))
 
 
 def _listed(value: object) -> list[object]:

@@ -124,9 +124,9 @@ class ActivityLine:
 
     category: str  # models.activities.ActivityCategory value
     held: int  # activities that started in the period and were not cancelled
-    signed_up: int
+    signed_up: int  # signed up and not cancelled: seats and waiting (the 活动台账's 报名人数)
     participants: int  # checked in where check-in was used, else signed up with a seat
-    eligible: int
+    eligible: int  # summed over the activities, ages on each activity's own day
 
 
 @dataclass(frozen=True)

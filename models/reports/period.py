@@ -119,3 +119,18 @@ def previous_month(today: date) -> ReportPeriod:
 def _check_year(year: int) -> None:
     if not 2000 <= year <= 2100:
         raise DomainError(N_("report.bad_year"))
+
+
+def likely_period(
+    period: ReportPeriod, today: date, *, term1_start: str, term2_start: str
+) -> ReportPeriod | None:
+    """For a period that starts after today (no figures yet: a typo, or the wrong year), the
+    period of the same kind that holds today, the one the person most likely meant; None for a
+    period already begun."""
+    if period.start <= today:
+        return None
+    if period.kind == PeriodKind.YEAR:
+        return year_period(today.year)
+    if period.kind == PeriodKind.TERM:
+        return term_of(today, term1_start=term1_start, term2_start=term2_start)
+    return month_period(today.year, today.month)

@@ -16,8 +16,10 @@ case or per member, and no member rows loaded). Decisions where the data is sile
   `models.aid.year_books`); `people` are distinct subjects.
 - 教代会: the sessions whose window opened in the period, with `models.proposals.session_figures`.
 - 文体活动: activities that started in the period and were not cancelled; participants are the
-  checked-in members where check-in was used, else the seated ones; eligible members are counted
-  as the roster stands now (as `models.activities.period_figures` does), ages on the last day.
+  checked-in members where check-in was used, else the seated ones; 报名 is everyone signed up
+  and not cancelled (seats and waiting), as the 活动台账's 报名人数; eligible members are counted
+  as the roster stands now (as `models.activities.period_figures` does), ages on each
+  activity's own local day (`book_rows.age_on_day`, shared with the 活动台账).
 - 民主管理: ballots closed in the period, notices posted in it (with at least one objection),
   ideas received in it (adopted at any time up to now).
 - 消息: announcements with at least one message delivered in the period, and greeting messages
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, literal, or_
@@ -45,6 +47,14 @@ from models.members import Gender, Member, MemberStatus
 from models.notices import Notice, NoticeObjection
 from models.outbox import Broadcast, BroadcastKind, OutboxMessage
 from models.proposals import CongressSession, Proposal, session_figures
+from models.reports.book_rows import (
+    _aware,
+    age_bounds,
+    age_on_day,
+    local_day,
+    local_days_between,
+    roster_then,
+)
 from models.reports.figures import (
     ActivityFigures,
     ActivityLine,
@@ -89,13 +99,13 @@ async def gather(
         period=period,
         members=await member_figures(session, org_id=org_id, window=window, edges=month_ends),
         suggestions=await suggestion_figures(
-            session, org_id=org_id, window=window, answer_days=answer_days
+            session, org_id=org_id, window=window, answer_days=answer_days, zone=zone
         ),
         congresses=await congress_figures(session, org_id=org_id, period=period),
         aid=await aid_figures(session, org_id=org_id, period=period),
         hardship=await hardship_figures(session, org_id=org_id, window=window),
         activities=await activity_figures(
-            session, org_id=org_id, window=window, edges=month_ends, day=period.last_day
+            session, org_id=org_id, window=window, edges=month_ends, zone=zone
         ),
         democracy=await democracy_figures(session, org_id=org_id, window=window),
         messages=await message_figures(session, org_id=org_id, window=window),
@@ -155,17 +165,13 @@ async def member_figures(
         return and_(counted, joined < moment, or_(left.is_(None), left >= moment))
 
     end = window[1]
-    waiting = and_(
-        col(Member.status).in_((MemberStatus.INVITED, MemberStatus.PENDING)),
-        col(Member.created_at) < end,
-    )
     columns = [
         _count_if(member_at(end)),
         _count_if(and_(member_at(end), col(Member.gender) == Gender.FEMALE)),
         _count_if(and_(member_at(end), col(Member.retired).is_(True))),
         _count_if(and_(counted, _within(joined, window))),
         _count_if(and_(counted, _within(left, window))),
-        _count_if(or_(member_at(end), waiting)),
+        _count_if(or_(member_at(end), roster_then(end, left))),
         _count_if(and_(member_at(end), col(Member.telegram_user_id).is_not(None))),
         *(_count_if(member_at(high)) for _first, _low, high in edges),
     ]
@@ -191,15 +197,8 @@ async def member_figures(
 # ---- 意见箱 --------------------------------------------------------------------------------
 
 
-def _within_days(session: AsyncSession, later: Any, earlier: Any, days: int) -> Any:
-    """later - earlier <= days, on SQLite (julianday) and PostgreSQL (intervals)."""
-    if session.bind is not None and session.bind.dialect.name == "sqlite":
-        return func.julianday(later) - func.julianday(earlier) <= days
-    return later - earlier <= literal(timedelta(days=days))
-
-
 async def suggestion_figures(
-    session: AsyncSession, *, org_id: int, window: _Window, answer_days: int
+    session: AsyncSession, *, org_id: int, window: _Window, answer_days: int, zone: tzinfo
 ) -> SuggestionFigures:
     """Items received in the period and what became of them, by category."""
     in_period = and_(
@@ -217,9 +216,17 @@ async def suggestion_figures(
         .group_by(col(SuggestionEntry.suggestion_id))
         .subquery()
     )
-    in_time = and_(
-        first_reply.c.first.is_not(None),
-        _within_days(session, first_reply.c.first, Suggestion.created_at, answer_days),
+    replies = (
+        await session.exec(
+            select(Suggestion.created_at, first_reply.c.first)
+            .join(first_reply, first_reply.c.suggestion_id == Suggestion.id)
+            .where(in_period)
+        )
+    ).all()
+    in_time = sum(
+        1
+        for received, first in replies
+        if local_days_between(_aware(received), _aware(first), zone) <= answer_days
     )
     row = _numbers(
         (
@@ -229,7 +236,6 @@ async def suggestion_figures(
                         func.count(),
                         _count_if(col(Suggestion.anonymous).is_(True)),
                         _count_if(col(Suggestion.answered_at).is_not(None)),
-                        _count_if(in_time),
                         _count_if(col(Suggestion.status) == SuggestionStatus.CLOSED),
                     ]
                 )
@@ -260,9 +266,9 @@ async def suggestion_figures(
         received=row[0],
         anonymous=row[1],
         answered=row[2],
-        answered_in_time=row[3],
+        answered_in_time=in_time,
         answer_days=answer_days,
-        closed=row[4],
+        closed=row[3],
         by_category=tuple(
             Count(f"category.{code}" if code else (name or ""), int(count))
             for code, name, count in categories
@@ -403,7 +409,7 @@ async def activity_figures(
     org_id: int,
     window: _Window,
     edges: list[tuple[date, datetime, datetime]],
-    day: date,
+    zone: tzinfo,
 ) -> ActivityFigures:
     """Activities held per category and per month, sign-ups, participants and the eligible."""
     held = and_(
@@ -418,6 +424,7 @@ async def activity_figures(
         select(
             col(Activity.id).label("activity_id"),
             _count_if(col(Signup.status) == SignupStatus.SEAT).label("seats"),
+            _count_if(col(Signup.status) != SignupStatus.CANCELLED).label("signed"),
             _count_if(
                 and_(
                     col(Signup.status) != SignupStatus.CANCELLED,
@@ -433,31 +440,30 @@ async def activity_figures(
     )
     seats = func.coalesce(per_activity.c.seats, 0)
     present = func.coalesce(per_activity.c.present, 0)
-    groups = (
+    held_ones = (
         await session.exec(
             select(
                 *[
                     col(Activity.category),
                     col(Activity.eligibility),
-                    func.count(),
-                    func.coalesce(func.sum(seats), 0),
-                    func.coalesce(func.sum(case((present > 0, present), else_=seats)), 0),
+                    col(Activity.starts_at),
+                    func.coalesce(per_activity.c.signed, 0),
+                    case((present > 0, present), else_=seats),
                 ]
             )
             .select_from(Activity)
             .outerjoin(per_activity, per_activity.c.activity_id == Activity.id)
             .where(held)
-            .group_by(col(Activity.category), col(Activity.eligibility))
         )
     ).all()
-    audience = await _Audience.read(session, org_id=org_id, rules=[row[1] for row in groups])
+    audience = await _Audience.read(session, org_id=org_id, rules=[row[1] for row in held_ones])
     lines: dict[str, list[int]] = {}
-    for category, eligibility, count, signed_up, participants in groups:
+    for category, eligibility, starts_at, signed_up, participants in held_ones:
         line = lines.setdefault(category, [0, 0, 0, 0])
-        line[0] += int(count)
+        line[0] += 1
         line[1] += int(signed_up or 0)
         line[2] += int(participants or 0)
-        line[3] += int(count) * audience.eligible(eligibility, day)
+        line[3] += audience.eligible(eligibility, local_day(_aware(starts_at), zone))
     months = _numbers(
         (
             await session.exec(
@@ -561,11 +567,11 @@ class _Audience:
             wanted = {str(name) for name in rule.get("departments", [])}
             return sum(count for name, count in self.departments.items() if name in wanted)
         if kind == "age":
-            low, high = int(rule.get("min", 0)), int(rule.get("max", 200))
+            low, high = age_bounds(rule)
             return sum(
                 count
                 for year, month, birth_day, count in self.birthdays
-                if low <= day.year - year - int((day.month, day.day) < (month, birth_day)) <= high
+                if low <= age_on_day(day, year, month, birth_day) <= high
             )
         return self.everyone
 

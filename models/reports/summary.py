@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
 from models.aid import yuan
+from models.exports import NOT_XML_RE
 from models.proposals import Figures as SessionRates
 from models.reports.charts import Chart, aid_lines, label, period_name
 from models.reports.figures import AidLine, Count, ReportFigures
@@ -77,11 +78,12 @@ def summary_docx(figures: ReportFigures, charts: list[Chart], tr: Translator) ->
     _styles(document, tr.language)
     write = _Writer(document, tr, charts)
     period = period_name(tr, figures.period)
+    organization = xml_text(figures.organization)
     title = document.add_paragraph(
-        tr("report.summary.title", org=figures.organization, period=period), style="Title"
+        tr("report.summary.title", org=organization, period=period), style="Title"
     )
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _properties(document, title.text, figures.organization)
+    _properties(document, title.text, organization)
     write.note(tr("report.summary.draft_note", period=period))
 
     write.heading("report.summary.heading_organization")
@@ -440,7 +442,7 @@ class _Writer:
         """A body paragraph, first line indented two characters."""
         from docx.shared import Pt
 
-        paragraph = self.document.add_paragraph(text)
+        paragraph = self.document.add_paragraph(xml_text(text))  # category names are typed
         paragraph.paragraph_format.first_line_indent = Pt(24)
 
     def text(self, paragraphs: list[str]) -> None:
@@ -474,10 +476,18 @@ class _Writer:
             self.document.add_picture(io.BytesIO(chart.png), width=Cm(CHART_WIDTH_CM))
             self.document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
             caption = self.document.add_paragraph(
-                self.tr("report.summary.caption", number=self.figure_number, title=chart.title),
+                xml_text(
+                    self.tr("report.summary.caption", number=self.figure_number, title=chart.title)
+                ),
                 style="Caption",
             )
             caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def xml_text(text: str) -> str:
+    """The text without what no XML file may hold (U+FFFE, U+FFFF, lone surrogates): python-docx
+    refuses them, and a name or a category typed before they were refused may still hold one."""
+    return NOT_XML_RE.sub("", text)
 
 
 def _properties(document: Document, title: str, organization: str) -> None:

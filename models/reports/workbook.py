@@ -416,7 +416,7 @@ ACTIVITIES = (
     Column("book.col.starts", 17, MOMENT),
     Column("book.col.place", 16),
     Column("book.col.capacity", 8, COUNT),
-    Column("book.col.signed_up", 10, COUNT),
+    Column("book.col.signed_up", 14, COUNT),
     Column("book.col.seats", 10, COUNT),
     Column("book.col.waiting", 8, COUNT),
     Column("book.col.attended", 10, COUNT),
