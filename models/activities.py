@@ -218,7 +218,7 @@ def is_eligible(activity: Activity, member: Member, day: date) -> bool:
         age = age_on(member, day)
         if age is None:
             return False
-        low, high = int(rule.get("min", 0)), int(rule.get("max", 200))
+        low, high = int(rule.get("min") or 0), int(rule.get("max") or 200)
         return low <= age <= high
     return True
 
