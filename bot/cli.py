@@ -13,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 
-from bot.db import create_engine, create_session_factory, make_revision, upgrade
+from bot.db import create_engine, create_session_factory, is_sqlite, make_revision, upgrade
 from bot.files import PRIVATE_UMASK
 from bot.i18n import LANGUAGES, I18n, Translator
 from bot.settings import Settings, SettingsError
@@ -278,6 +279,17 @@ def _cli_args(period: ReportPeriod) -> str:
     return f"--year {period.year}"
 
 
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database file that does not exist (None when it does, or when the
+    database is not a SQLite file)."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return None if Path(database).exists() else database
+
+
 def _report(settings: Settings, args: argparse.Namespace) -> int:
     """Print the period's figures; write the books, the summary and the charts into --out."""
     language = args.language or settings.default_language
@@ -303,6 +315,10 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    missing = _missing_sqlite_file(settings.database_url)
+    if missing is not None:  # a report of an empty new database would only print zeros
+        print(tr("cli.report_no_database", path=missing), file=sys.stderr)
+        return 1
     out: Path = args.out
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -127,3 +127,14 @@ def test_an_unwritable_folder(
     blocker.write_text("")
     assert main(["report", "--year", "2026", "--out", str(blocker / "inside")]) == 1
     assert "无法写入" in capsys.readouterr().err
+
+
+def test_a_missing_database_file_is_not_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "zh-Hans")
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///./wrong/unionbot.db")
+    assert main(["report", "--year", "2026", "--out", str(tmp_path / "out")]) == 1
+    assert "没有找到数据库文件 ./wrong/unionbot.db" in capsys.readouterr().err
+    assert not (tmp_path / "wrong").exists() and not (tmp_path / "out").exists()
