@@ -30,6 +30,7 @@ from bot.forms import FORM_GATE_GROUP, FormEngine, FormGate
 from bot.i18n import I18n
 from bot.notifier import Notifier
 from bot.processor import PerUserOrderedProcessor
+from bot.run_status import RunStatus
 from bot.settings import Settings, SettingsError
 from bot.state import AlertLimiter, AppState
 from handlers import FEATURES, fallback
@@ -103,6 +104,7 @@ def build_application(
     rate_limiter: BaseRateLimiter | None = None,
     use_default_rate_limiter: bool = True,
     features: Sequence[Feature] = FEATURES,
+    status: RunStatus | None = None,
 ) -> UnionApplication:
     """Build the bot: handlers, persistence, error handler, start-up and shut-down hooks.
 
@@ -111,6 +113,7 @@ def build_application(
     # PTB 22 warns when RetryAfter.retry_after is read as an int; opt in to timedeltas.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     state = build_state(settings)
+    state.status = status or RunStatus(instance=settings.instance)
     private_dir(settings.persistence_path.parent)
     narrow(settings.persistence_path)
     persistence = PrivatePicklePersistence(

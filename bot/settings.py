@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import socket
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.files import write_new_private
@@ -100,6 +102,29 @@ class Settings(BaseSettings):
     term2_start: str = Field(default="02-20", pattern=r"^\d{2}-\d{2}$")
     # Suggestions answered within this many days count as answered in time in the reports.
     suggestion_answer_days: int = Field(default=7, ge=1, le=90)
+    # Running it for real (docs/deploy.zh-Hans.md). Every call to Telegram goes through
+    # TELEGRAM_PROXY_URL when set (http://, https://, socks5:// or socks5h://).
+    telegram_proxy_url: SecretStr | None = None
+    # Polling (the default) or, with WEBHOOK_URL (the public https address Telegram posts to),
+    # a webhook served on WEBHOOK_LISTEN behind a reverse proxy; every request must carry
+    # WEBHOOK_SECRET (Telegram's secret_token header), others are refused.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1:8443"
+    webhook_secret: SecretStr | None = None
+    # /healthz, /readyz and /metrics on this local address ("off" turns them off).
+    health_listen: str = "127.0.0.1:8080"
+    # Several instances on one PostgreSQL: one is active and holds a lease it renews; when it
+    # has not renewed for LEASE_SECONDS a standby takes over. INSTANCE_NAME names this copy in
+    # logs and /metrics (default: host name and process id).
+    lease_seconds: int = Field(default=15, ge=5, le=300)
+    instance_name: str | None = None
+    # text (default) or json: one JSON object per log line, with the same privacy rules.
+    log_format: str = Field(default="text", pattern=r"^(text|json)$")
+    # Nightly backup (SQLite): an archive in BACKUP_DIR at BACKUP_TIME local time; the newest
+    # BACKUP_KEEP are kept. PostgreSQL deployments back up with `unionbot backup` from cron.
+    backup_dir: Path = Path("data/backups")
+    backup_time: str = Field(default="03:30", pattern=r"^\d{2}:\d{2}$")
+    backup_keep: int = Field(default=14, ge=0, le=3650)
     committee_form_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     member_form_idle_hours: int = Field(default=24, ge=1, le=24 * 14)
 
@@ -131,6 +156,81 @@ class Settings(BaseSettings):
         if (month, day) == (2, 29):
             raise ValueError("a term cannot start on 29 February: it is not in every year")
         return value
+
+    @field_validator("telegram_proxy_url")
+    @classmethod
+    def _proxy_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value().strip()
+        if not re.match(r"^(http|https|socks5|socks5h)://[^/\s]+", raw):
+            raise ValueError(
+                "TELEGRAM_PROXY_URL must look like http://host:port or socks5://host:port"
+            )
+        return SecretStr(raw)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https://[^/\s]+", value.strip()):
+            raise ValueError("WEBHOOK_URL must be the public https:// address Telegram posts to")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_chars(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        # Telegram's rule for secret_token: 1-256 of A-Z, a-z, 0-9, _ and -.
+        if not re.match(r"^[A-Za-z0-9_-]{16,256}$", value.get_secret_value()):
+            raise ValueError(
+                "WEBHOOK_SECRET must be 16 to 256 letters, digits, _ or - (no other characters)"
+            )
+        return value
+
+    @field_validator("webhook_listen", "health_listen")
+    @classmethod
+    def _listen_address(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if info.field_name == "health_listen" and value.lower() == "off":
+            return "off"
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            name = (info.field_name or "").upper()
+            raise ValueError(f"{name} must be host:port, like 127.0.0.1:8080")
+        return value
+
+    @field_validator("backup_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hour, minute = (int(part) for part in value.split(":"))
+        if hour > 23 or minute > 59:
+            raise ValueError("BACKUP_TIME must be a time of day like 03:30")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_SECRET must be set with WEBHOOK_URL (every request Telegram sends "
+                "carries it; others are refused)"
+            )
+        return self
+
+    @property
+    def instance(self) -> str:
+        """This copy's name in logs, the lease and /metrics."""
+        return self.instance_name or f"{socket.gethostname()}-{os.getpid()}"
+
+    def listen_address(self, which: str) -> tuple[str, int] | None:
+        """(host, port) of WEBHOOK_LISTEN or HEALTH_LISTEN; None when turned off."""
+        value = self.webhook_listen if which == "webhook" else self.health_listen
+        if value == "off":
+            return None
+        host, _, port = value.rpartition(":")
+        return host.strip("[]"), int(port)
 
     @field_validator("owner_ids", "activity_reminder_hours", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import SessionFactory
 from bot.i18n import I18n
+from bot.run_status import RunStatus
 from bot.settings import Settings
 from models.anonymity import AuthorSeal
 from models.base import utcnow
@@ -72,3 +73,5 @@ class AppState:
     notifier: Notifier | None = None
     # The current time (UTC); tests inject their own. Read by the aid feature's "today".
     clock: Callable[[], datetime] = utcnow
+    # Counters and probes of this process for /healthz, /readyz and /metrics (bot/health.py).
+    status: RunStatus | None = None
