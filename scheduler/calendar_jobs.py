@@ -20,12 +20,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.settings import Settings
 from models.audiences import audience_members
 from models.base import utcnow
-from models.calendar import AudienceType, CalendarEntry, EntryKind, get_entry, list_entries
+from models.calendar import CalendarEntry, EntryKind, get_entry, list_entries
 from models.hardship import active_files
 from models.members import Gender, Member, MemberStatus
 from models.organizations import get_organization
 from models.outbox import Broadcast, BroadcastKind, Recipient, enqueue
 from scheduler.care_tasks import greet_in_person
+from scheduler.committee_recipients import committee_recipients
 from scheduler.dates import RuleError, Terms, next_occurrence, occurrences
 from scheduler.group_checks import warn_missing_groups
 from scheduler.render import fill, pick, picked_language
@@ -195,33 +196,18 @@ async def recipients_for(
     async with runtime.db() as session:
         if kind == EntryKind.TASK:
             figures = await task_figures(session, org_id=runtime.org_id, occurrence=occurrence)
-            org = await get_organization(session, runtime.org_id)
-            if org.committee_chat_id is not None:
-                text = fill(pick(entry.messages, default, default), figures)
-                text = await _with_extra(session, runtime, entry, occurrence, text, default)
-                return [Recipient(chat_id=org.committee_chat_id, text=text)]
-            members = await audience_members(
+
+            async def text(language: str) -> str:
+                written = fill(pick(entry.messages, language, default), figures)
+                return await _with_extra(session, runtime, entry, occurrence, written, language)
+
+            return await committee_recipients(
                 session,
                 org_id=runtime.org_id,
-                audience={"type": AudienceType.COMMITTEE},
+                default_language=default,
                 today=occurrence,
-                respect_mute=False,
+                text=text,
             )
-            return [
-                Recipient(
-                    chat_id=member.telegram_user_id or 0,
-                    text=await _with_extra(
-                        session,
-                        runtime,
-                        entry,
-                        occurrence,
-                        fill(pick(entry.messages, member.language, default), figures),
-                        member.language or default,
-                    ),
-                    member_id=member.id,
-                )
-                for member in members
-            ]
         members = await audience_members(
             session,
             org_id=runtime.org_id,

@@ -23,8 +23,8 @@ from models.audiences import audience_members
 from models.calendar import AudienceType, CalendarEntry
 from models.care import hardship_people, retirees
 from models.care_text import masked_names, roster_lines
-from models.organizations import get_organization
-from models.outbox import Broadcast, BroadcastKind, Recipient, enqueue
+from models.outbox import Broadcast, BroadcastKind, enqueue
+from scheduler.committee_recipients import committee_recipients
 from scheduler.render import pick
 from scheduler.runtime import Runtime
 
@@ -97,11 +97,9 @@ async def greet_in_person(
             people = [member for member in people if member.retired]
         if not people:
             return None
-        org = await get_organization(session, runtime.org_id)
-
         on_file = entry.audience.get("type") == AudienceType.HARDSHIP
 
-        def text(language: str) -> str:
+        async def text(language: str) -> str:
             tr = runtime.i18n.get(language)
             # Families on hardship files are named only as the aid desk names them (王*).
             names = masked_names(people) if on_file else roster_lines(tr, people)
@@ -112,24 +110,13 @@ async def greet_in_person(
                 names=names,
             )
 
-        if org.committee_chat_id is not None:
-            recipients = [Recipient(chat_id=org.committee_chat_id, text=text(default))]
-        else:
-            committee = await audience_members(
-                session,
-                org_id=runtime.org_id,
-                audience={"type": AudienceType.COMMITTEE},
-                today=occurrence,
-                respect_mute=False,
-            )
-            recipients = [
-                Recipient(
-                    chat_id=member.telegram_user_id or 0,
-                    text=text(member.language or default),
-                    member_id=member.id,
-                )
-                for member in committee
-            ]
+        recipients = await committee_recipients(
+            session,
+            org_id=runtime.org_id,
+            default_language=default,
+            today=occurrence,
+            text=text,
+        )
         if not recipients:
             return None
         broadcast = await enqueue(

@@ -7,11 +7,10 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from models.audiences import audience_members
 from models.calendar import AudienceType, CalendarEntry
 from models.groups import union_groups
-from models.organizations import get_organization
-from models.outbox import Broadcast, BroadcastKind, Recipient, enqueue
+from models.outbox import Broadcast, BroadcastKind, enqueue
+from scheduler.committee_recipients import committee_recipients
 from scheduler.render import pick
 from scheduler.runtime import Runtime
 
@@ -40,9 +39,7 @@ async def warn_missing_groups(
         missing = [str(name) for name in entry.audience.get("names", []) if name not in present]
         if not missing:
             return None
-        org = await get_organization(session, runtime.org_id)
-
-        def text(language: str) -> str:
+        async def text(language: str) -> str:
             tr = runtime.i18n.get(language)
             separator = ", " if tr.language == "en" else "、"
             return tr(
@@ -51,24 +48,13 @@ async def warn_missing_groups(
                 names=separator.join(missing),
             )
 
-        if org.committee_chat_id is not None:
-            recipients = [Recipient(chat_id=org.committee_chat_id, text=text(default))]
-        else:
-            committee = await audience_members(
-                session,
-                org_id=runtime.org_id,
-                audience={"type": AudienceType.COMMITTEE},
-                today=occurrence,
-                respect_mute=False,
-            )
-            recipients = [
-                Recipient(
-                    chat_id=member.telegram_user_id or 0,
-                    text=text(member.language or default),
-                    member_id=member.id,
-                )
-                for member in committee
-            ]
+        recipients = await committee_recipients(
+            session,
+            org_id=runtime.org_id,
+            default_language=default,
+            today=occurrence,
+            text=text,
+        )
         if not recipients:
             return None
         broadcast = await enqueue(
