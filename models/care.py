@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, String, UniqueConstraint, func, or_, update
+from sqlalchemy import ColumnElement, Date, String, UniqueConstraint, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -178,37 +178,30 @@ async def _people_from(
     return list(found.values())[:MAX_VISITS]
 
 
+async def _roster_where(
+    session: AsyncSession, *, org_id: int, condition: ColumnElement[bool]
+) -> Sequence[Member]:
+    """People on the roster (joined the bot or not) meeting `condition`, by department."""
+    return (
+        await session.exec(
+            select(Member)
+            .where(Member.organization_id == org_id, col(Member.status).in_(ON_ROSTER), condition)
+            .order_by(col(Member.department), col(Member.real_name), col(Member.id))
+        )
+    ).all()
+
+
 async def hardship_people(session: AsyncSession, *, org_id: int) -> Sequence[Member]:
     """People on the roster whose family has an active hardship file, by department."""
     on_file = select(HardshipFile.member_id).where(
         HardshipFile.organization_id == org_id, HardshipFile.status == FileStatus.ACTIVE
     )
-    return (
-        await session.exec(
-            select(Member)
-            .where(
-                Member.organization_id == org_id,
-                col(Member.status).in_(ON_ROSTER),
-                col(Member.id).in_(on_file),
-            )
-            .order_by(col(Member.department), col(Member.real_name), col(Member.id))
-        )
-    ).all()
+    return await _roster_where(session, org_id=org_id, condition=col(Member.id).in_(on_file))
 
 
 async def retirees(session: AsyncSession, *, org_id: int) -> Sequence[Member]:
     """Retirees on the roster (joined the bot or not), by department."""
-    return (
-        await session.exec(
-            select(Member)
-            .where(
-                Member.organization_id == org_id,
-                col(Member.status).in_(ON_ROSTER),
-                col(Member.retired).is_(True),
-            )
-            .order_by(col(Member.department), col(Member.real_name), col(Member.id))
-        )
-    ).all()
+    return await _roster_where(session, org_id=org_id, condition=col(Member.retired).is_(True))
 
 
 async def open_rounds(session: AsyncSession, *, org_id: int) -> Sequence[CareRound]:
