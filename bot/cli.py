@@ -325,7 +325,12 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     except OSError:
         print(tr("cli.report_cannot_write", path=str(out)), file=sys.stderr)
         return 1
-    text, files = asyncio.run(_report_files(settings, period, tr))
+    try:
+        text, files = asyncio.run(_report_files(settings, period, tr))
+    except Exception as error:  # the operator gets one sentence, not a traceback
+        logger.warning("unionbot report failed: %s", type(error).__name__)
+        print(tr("cli.report_failed", reason=_failure_reason(error)), file=sys.stderr)
+        return 1
     print(text)
     print()
     for name, data in files:
@@ -337,6 +342,13 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         print(tr("cli.report_written", path=str(path)))
     return 0
+
+
+def _failure_reason(error: BaseException) -> str:
+    """What went wrong, without the data: the kind of error and, for a connection, its cause."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return type(error).__name__
 
 
 async def _report_files(

@@ -138,3 +138,18 @@ def test_a_missing_database_file_is_not_created(
     assert main(["report", "--year", "2026", "--out", str(tmp_path / "out")]) == 1
     assert "没有找到数据库文件 ./wrong/unionbot.db" in capsys.readouterr().err
     assert not (tmp_path / "wrong").exists() and not (tmp_path / "out").exists()
+
+
+def test_an_unreachable_database_is_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Nothing listens on port 1: the report cannot even migrate; no traceback reaches the
+    # operator, only what happened and what to check.
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere")
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "zh-Hans")
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--year", "2025", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("报表没有生成：")
+    assert "DATABASE_URL" in err
+    assert "Traceback" not in err
