@@ -127,9 +127,10 @@ step_venv() {
     say "venv $VENV"
     "$UNIONBOT_PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
         || die "$UNIONBOT_PYTHON is older than Python 3.11"
+    cd "$UNIONBOT_DIR"
     [ -x "$VENV/bin/python" ] || "$UNIONBOT_PYTHON" -m venv "$VENV"
     # A build folder left by an earlier release would slip its old files into this one.
-    rm -rf "$UNIONBOT_DIR/build"
+    rm -rf build
     "$VENV/bin/pip" install --quiet "$UNIONBOT_DIR"
     "$VENV/bin/pybabel" compile --use-fuzzy -D unionbot \
         -d "$("$VENV/bin/python" -I -c 'import bot.i18n as i; print(i.LOCALES_DIR)')"

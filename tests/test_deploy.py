@@ -370,6 +370,44 @@ def test_the_compose_file_runs_the_bot_beside_postgresql() -> None:
 # ---- the install script ----------------------------------------------------------------------
 
 
+def test_the_install_script_follows_the_guide_step_by_step() -> None:
+    """docs/deploy.zh-Hans.md section 四 and deploy/install-debian.sh name the same steps in
+    the same order, and the script runs the guide's commands (with its own variables)."""
+    guide = (ROOT / "docs" / "deploy.zh-Hans.md").read_text(encoding="utf-8")
+    script = (DEPLOY / "install-debian.sh").read_text(encoding="utf-8")
+    guide_steps = re.findall(r"^### 第 (\d+) 步 ([a-z]+)：", guide, flags=re.MULTILINE)
+    declared = re.search(r"^ALL_STEPS=\(([a-z ]+)\)$", script, flags=re.MULTILINE)
+    assert declared is not None
+    assert [name for _, name in guide_steps] == declared.group(1).split()
+    assert [int(number) for number, _ in guide_steps] == list(range(1, len(guide_steps) + 1))
+    for name in declared.group(1).split():
+        assert f"step_{name}() {{" in script, name
+    for command in (
+        "apt-get install -y",
+        "python3 python3-venv git ca-certificates",
+        "postgresql postgresql-client",
+        "useradd --system --user-group --home-dir",
+        "--shell /usr/sbin/nologin",
+        "-m venv",
+        "rm -rf build",
+        "compile --use-fuzzy -D unionbot",
+        "psql",
+        "LOGIN PASSWORD",
+        "createdb --owner=",
+        "--encoding=UTF8 --locale=C.UTF-8",
+        "--template=template0",
+        "secrets.token_urlsafe(32)",
+        "secrets.token_hex(24)",
+        "db upgrade",
+        "calendar show --year",
+        'backup "data/backups/install-$(date +%Y-%m-%d-%H%M%S).tar.gz"',
+        "systemctl daemon-reload",
+        "systemctl enable --now unionbot-backup.timer",
+    ):
+        assert command in guide, command
+        assert command in script, command
+
+
 def _has_backup_command() -> bool:
     from bot.cli import _parser
 
