@@ -122,8 +122,8 @@ def source(kind: str, tmp_path: Path, scratch_postgres: Any) -> str:
     if kind == "sqlite":
         url = sqlite_url(tmp_path / "old" / "data" / "unionbot.db")
     else:
-        url = make_url(scratch_postgres("source")).set(password=DB_PASSWORD)
-        url = url.render_as_string(hide_password=False)
+        with_password = make_url(scratch_postgres("source")).set(password=DB_PASSWORD)
+        url = with_password.render_as_string(hide_password=False)
     upgrade(url)
     return url
 
