@@ -159,12 +159,12 @@ async def create_backup(settings: Settings, target: Path) -> Manifest:
     url = settings.database_url
     kind = SQLITE if is_sqlite(url) else POSTGRESQL
     if kind == POSTGRESQL and shutil.which("pg_dump") is None:
-        raise BackupError(N_("backup.pg_dump_missing"))
+        raise BackupError(N_("cli.backup_pg_dump_missing"))
     folder = target.parent
     try:
         private_dir(folder)
     except OSError as exc:
-        raise BackupError(N_("backup.cannot_write"), path=str(target)) from exc
+        raise BackupError(N_("cli.backup_cannot_write"), path=str(target)) from exc
     with _work_dir(folder, target) as work:
         if kind == SQLITE:
             member = work / Path(SQLITE_MEMBER).name
@@ -189,7 +189,7 @@ async def create_backup(settings: Settings, target: Path) -> Manifest:
         try:
             await asyncio.to_thread(_write_archive, target, work, member, manifest)
         except OSError as exc:
-            raise BackupError(N_("backup.cannot_write"), path=str(target)) from exc
+            raise BackupError(N_("cli.backup_cannot_write"), path=str(target)) from exc
     return manifest
 
 
@@ -199,7 +199,7 @@ def _work_dir(folder: Path, target: Path) -> Iterator[Path]:
     try:
         scratch = tempfile.TemporaryDirectory(prefix=".unionbot-work-", dir=folder)
     except OSError as exc:
-        raise BackupError(N_("backup.cannot_write"), path=str(target)) from exc
+        raise BackupError(N_("cli.backup_cannot_write"), path=str(target)) from exc
     with scratch as name:
         yield Path(name)
 
@@ -207,7 +207,7 @@ def _work_dir(folder: Path, target: Path) -> Iterator[Path]:
 def _sqlite_path(url: str) -> Path:
     database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
-        raise BackupError(N_("backup.not_a_file"))
+        raise BackupError(N_("cli.backup_not_a_file"))
     return Path(database)
 
 
@@ -215,7 +215,7 @@ def _sqlite_copy(url: str, copy: Path) -> tuple[str | None, str | None]:
     """Copy the live database with SQLite's backup API; the copy's revision and check value."""
     source_path = _sqlite_path(url)
     if not source_path.exists():
-        raise BackupError(N_("backup.no_database"), path=str(source_path))
+        raise BackupError(N_("cli.backup_no_database"), path=str(source_path))
     source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=30)
     try:
         destination = sqlite3.connect(copy)
@@ -319,8 +319,8 @@ def _pg_environment(url: str) -> dict[str, str]:
 
 # Per tool: the sentence when it is not installed, and when it fails.
 _TOOL_KEYS = {
-    "pg_dump": (N_("backup.pg_dump_missing"), N_("backup.pg_dump_failed")),
-    "pg_restore": (N_("backup.pg_restore_missing"), N_("backup.pg_restore_failed")),
+    "pg_dump": (N_("cli.backup_pg_dump_missing"), N_("cli.backup_pg_dump_failed")),
+    "pg_restore": (N_("cli.backup_pg_restore_missing"), N_("cli.backup_pg_restore_failed")),
 }
 
 
@@ -356,18 +356,18 @@ def read_manifest(archive_path: Path) -> Manifest:
             source = archive.extractfile(MANIFEST)
             raw: Any = json.loads(source.read()) if source is not None else None
     except FileNotFoundError as exc:
-        raise BackupError(N_("restore.no_file"), path=str(archive_path)) from exc
+        raise BackupError(N_("cli.restore_no_file"), path=str(archive_path)) from exc
     except (OSError, tarfile.TarError, KeyError, ValueError) as exc:
-        raise BackupError(N_("restore.not_an_archive"), path=str(archive_path)) from exc
+        raise BackupError(N_("cli.restore_not_an_archive"), path=str(archive_path)) from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("format"), int):
-        raise BackupError(N_("restore.not_an_archive"), path=str(archive_path))
+        raise BackupError(N_("cli.restore_not_an_archive"), path=str(archive_path))
     if raw["format"] > FORMAT_VERSION:
-        raise BackupError(N_("restore.newer_format"), version=str(raw.get("app_version")))
+        raise BackupError(N_("cli.restore_newer_format"), version=str(raw.get("app_version")))
     known = set(Manifest.__dataclass_fields__)
     try:
         return Manifest(**{name: value for name, value in raw.items() if name in known})
     except TypeError as exc:
-        raise BackupError(N_("restore.not_an_archive"), path=str(archive_path)) from exc
+        raise BackupError(N_("cli.restore_not_an_archive"), path=str(archive_path)) from exc
 
 
 def check_key(settings: Settings, manifest: Manifest) -> None:
@@ -377,9 +377,9 @@ def check_key(settings: Settings, manifest: Manifest) -> None:
         return
     secret = current_secret(settings)
     if secret is None:
-        raise BackupError(N_("restore.key_missing"), path=str(key_file(settings)))
+        raise BackupError(N_("cli.restore_key_missing"), path=str(key_file(settings)))
     if not hmac.compare_digest(key_check_value(secret), manifest.key_check):
-        raise BackupError(N_("restore.key_mismatch"))
+        raise BackupError(N_("cli.restore_key_mismatch"))
 
 
 async def holds_data(url: str) -> bool:
@@ -425,12 +425,12 @@ async def restore_backup(settings: Settings, archive_path: Path, *, force: bool)
     manifest = read_manifest(archive_path)
     kind = SQLITE if is_sqlite(url) else POSTGRESQL
     if manifest.database != kind:
-        raise BackupError(N_("restore.kind_mismatch"), archive=manifest.database, target=kind)
+        raise BackupError(N_("cli.restore_kind_mismatch"), archive=manifest.database, target=kind)
     if kind == POSTGRESQL and shutil.which("pg_restore") is None:
-        raise BackupError(N_("backup.pg_restore_missing"))
+        raise BackupError(N_("cli.backup_pg_restore_missing"))
     check_key(settings, manifest)
     if await holds_data(url) and not force:
-        raise BackupError(N_("restore.not_empty"))
+        raise BackupError(N_("cli.restore_not_empty"))
     if kind == SQLITE:
         await asyncio.to_thread(_restore_sqlite, url, archive_path)
     else:
@@ -446,9 +446,9 @@ def _extract(archive_path: Path, name: str, destination: IO[bytes]) -> None:
         try:
             source = archive.extractfile(name)
         except KeyError as exc:
-            raise BackupError(N_("restore.not_an_archive"), path=str(archive_path)) from exc
+            raise BackupError(N_("cli.restore_not_an_archive"), path=str(archive_path)) from exc
         if source is None:
-            raise BackupError(N_("restore.not_an_archive"), path=str(archive_path))
+            raise BackupError(N_("cli.restore_not_an_archive"), path=str(archive_path))
         shutil.copyfileobj(source, destination)
 
 
@@ -471,7 +471,7 @@ def _restore_sqlite(url: str, archive_path: Path) -> None:
         finally:
             check.close()
         if not healthy or healthy[0] != "ok":
-            raise BackupError(N_("restore.not_an_archive"), path=str(archive_path))
+            raise BackupError(N_("cli.restore_not_an_archive"), path=str(archive_path))
         # The old database's journals would be replayed onto the restored file.
         for suffix in ("-wal", "-shm", "-journal"):
             target.with_name(target.name + suffix).unlink(missing_ok=True)

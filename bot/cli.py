@@ -443,25 +443,25 @@ def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.command == "backup":
             manifest = asyncio.run(create_backup(settings, path))
-            lines += _say(tr, english, "backup.written", path=str(path))
+            lines += _say(tr, english, "cli.backup_written", path=str(path))
             if manifest.key_source == "SECRET_KEY":
-                lines += _say(tr, english, "backup.key_is_setting")
+                lines += _say(tr, english, "cli.backup_key_is_setting")
             else:
-                lines += _say(tr, english, "backup.key_is_file", path=str(key_file(settings)))
+                lines += _say(tr, english, "cli.backup_key_is_file", path=str(key_file(settings)))
         else:
             restored = asyncio.run(restore_backup(settings, path, force=args.force))
             made = restored.manifest
             lines += _say(
                 tr,
                 english,
-                "restore.done",
+                "cli.restore_done",
                 path=str(path),
                 created=made.created_at,
                 revision=made.revision or "-",
             )
             if restored.differing:
                 names = ", ".join(restored.differing)
-                lines += _say(tr, english, "restore.settings_differ", names=names)
+                lines += _say(tr, english, "cli.restore_settings_differ", names=names)
     except BackupError as error:
         for line in _say(tr, english, error.key, **error.params):
             print(line, file=sys.stderr)

@@ -161,8 +161,16 @@ def operator(monkeypatch: pytest.MonkeyPatch, folder: Path, url: str, **more: st
 
 
 def bot_settings(url: str, folder: Path, **overrides: Any) -> Settings:
-    """The bot of the deployment in `folder` (its conversation store and key file there)."""
-    return make_settings(url, folder / "data", **overrides)
+    """The bot of the deployment in `folder` (its conversation store and key file there);
+    what `operator` put in the environment for the commands does not reach it."""
+    values: dict[str, Any] = {
+        "default_language": "zh-Hans",
+        "telegram_proxy_url": None,
+        "webhook_url": None,
+        "webhook_secret": None,
+        **overrides,
+    }
+    return make_settings(url, folder / "data", **values)
 
 
 ANSWER = "恢复后答复：通风柜本周修好。"
@@ -243,8 +251,8 @@ def test_a_backup_restored_into_an_empty_database_answers_the_anonymous_thread(
 
     assert (code, err) == (0, [])
     assert out == [
-        EN("backup.written", path=str(archive)),
-        EN("backup.key_is_setting"),
+        EN("cli.backup_written", path=str(archive)),
+        EN("cli.backup_key_is_setting"),
     ]
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
     assert [p.name for p in archive.parent.iterdir()] == ["union.tar.gz"]  # no work files left
@@ -328,7 +336,7 @@ def test_a_restore_over_data_is_refused_without_force_and_replaces_it_with_force
     operator(monkeypatch, tmp_path / "new", target)
     code, out, err = unionbot(capsys, "restore", str(archive))
 
-    assert (code, out, err) == (1, [], [EN("restore.not_empty")])
+    assert (code, out, err) == (1, [], [EN("cli.restore_not_empty")])
     assert asyncio.run(snapshot(target)) == before
 
     code, out, err = unionbot(capsys, "restore", str(archive), "--force")
@@ -355,7 +363,7 @@ def test_a_wrong_key_is_refused_before_anything_is_touched(
     operator(monkeypatch, tmp_path / "new", target, SECRET_KEY=OTHER_KEY)
     code, out, err = unionbot(capsys, "restore", str(archive), "--force")
 
-    assert (code, out, err) == (1, [], [EN("restore.key_mismatch")])
+    assert (code, out, err) == (1, [], [EN("cli.restore_key_mismatch")])
     if kind == "sqlite":  # not even created
         assert not (tmp_path / "new" / "data" / "unionbot.db").exists()
     upgrade(target)
@@ -383,7 +391,7 @@ def test_the_generated_key_file_stays_out_of_the_archive_and_a_restore_needs_it(
     code, out, _err = unionbot(capsys, "backup", str(archive))
 
     assert code == 0
-    assert out[1] == EN("backup.key_is_file", path=str(key_file))
+    assert out[1] == EN("cli.backup_key_is_file", path=str(key_file))
     assert read_manifest(archive).key_check == key_check_value(generated.encode())
     assert read_manifest(archive).key_source == "secret.key"
     for blob in [gzip.decompress(archive.read_bytes()), *members_of(archive).values()]:
@@ -392,7 +400,8 @@ def test_the_generated_key_file_stays_out_of_the_archive_and_a_restore_needs_it(
     operator(monkeypatch, new, target, SECRET_KEY="")
     code, out, err = unionbot(capsys, "restore", str(archive))
 
-    assert (code, err) == (1, [EN("restore.key_missing", path=str(new / "data" / "secret.key"))])
+    missing = EN("cli.restore_key_missing", path=str(new / "data" / "secret.key"))
+    assert (code, err) == (1, [missing])
     assert not (new / "data" / "unionbot.db").exists()
     assert not (new / "data" / "secret.key").exists()  # the check never makes a key
 
@@ -411,7 +420,7 @@ def test_without_pg_dump_one_sentence_and_no_archive(
 
     code, out, err = unionbot(capsys, "backup", str(tmp_path / "union.tar.gz"))
 
-    assert (code, out, err) == (1, [], [EN("backup.pg_dump_missing")])
+    assert (code, out, err) == (1, [], [EN("cli.backup_pg_dump_missing")])
     assert "postgresql-client" in err[0]
     assert not (tmp_path / "union.tar.gz").exists()
 
@@ -446,20 +455,20 @@ def test_without_pg_restore_or_with_a_strange_file_one_sentence(
     assert unionbot(capsys, "restore", str(archive)) == (
         1,
         [],
-        [EN("backup.pg_restore_missing")],
+        [EN("cli.backup_pg_restore_missing")],
     )
 
     operator(monkeypatch, tmp_path, sqlite_url(tmp_path / "data" / "unionbot.db"))
     assert unionbot(capsys, "restore", str(archive))[2] == [
-        EN("restore.kind_mismatch", archive="postgresql", target="sqlite")
+        EN("cli.restore_kind_mismatch", archive="postgresql", target="sqlite")
     ]
     newer = handmade_archive(tmp_path / "newer.tar.gz", {**manifest, "format": 2})
     assert unionbot(capsys, "restore", str(newer))[2] == [
-        EN("restore.newer_format", version="0.1.0")
+        EN("cli.restore_newer_format", version="0.1.0")
     ]
     (tmp_path / "notes.tar.gz").write_bytes(b"not an archive")
     assert unionbot(capsys, "restore", str(tmp_path / "notes.tar.gz"))[2] == [
-        EN("restore.not_an_archive", path=str(tmp_path / "notes.tar.gz"))
+        EN("cli.restore_not_an_archive", path=str(tmp_path / "notes.tar.gz"))
     ]
     assert not (tmp_path / "data" / "unionbot.db").exists()
 
