@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy
 from sqlmodel import select
 
+from bot.backup import read_manifest
 from bot.db import create_engine, upgrade
 from models.members import JoinRequest, Member, MemberRole, Role
 from models.suggestions import SuggestionStatus
@@ -163,3 +164,29 @@ def test_a_first_release_database_with_data_upgrades_and_the_bot_answers_on_it(
     assert unionbot(capsys, "db", "upgrade")[0] == 0
 
     asyncio.run(the_bot_answers_on_the_upgraded_data(empty, tmp_path))
+
+
+def test_a_backup_of_the_first_release_restores_and_comes_up_to_date(
+    kind: str,  # noqa: F811
+    empty: str,
+    tmp_path: Path,
+    scratch_postgres: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    upgrade(empty, "0001")
+    asyncio.run(fill_first_release(empty))
+    archive = tmp_path / "first-release.tar.gz"
+    operator(monkeypatch, tmp_path / "old", empty)
+    assert unionbot(capsys, "backup", str(archive))[0] == 0
+    assert read_manifest(archive).revision == "0001"
+    if kind == "sqlite":
+        target = sqlite_url(tmp_path / "new" / "data" / "unionbot.db")
+    else:
+        target = str(scratch_postgres("restored"))
+
+    operator(monkeypatch, tmp_path / "new", target)
+    code, out, _err = unionbot(capsys, "restore", str(archive))
+
+    assert code == 0 and "revision 0001" in out[0]
+    asyncio.run(the_bot_answers_on_the_upgraded_data(target, tmp_path / "new"))
