@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
+from bot.backup import BackupError, create_backup, key_file, restore_backup
 from bot.db import create_engine, create_session_factory, is_sqlite, make_revision, upgrade
 from bot.files import PRIVATE_UMASK
 from bot.i18n import LANGUAGES, I18n, Translator
@@ -80,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--bot-username", default="", help="the bot's @username, for full links")
         sub.add_argument("--out", type=Path, help="also write name, department, link to this CSV")
     _report_parser(commands)
+    _backup_parsers(commands)
     return parser
 
 
@@ -96,6 +98,26 @@ def _report_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     span.add_argument("--month", type=int, help="1 to 12")
     report.add_argument("--language", choices=LANGUAGES, help="zh-Hans (default), zh-Hant or en")
     report.add_argument("--out", type=Path, required=True, help="the folder to write the files to")
+
+
+def _backup_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    backup = commands.add_parser(
+        "backup",
+        help="write the database, the key check value and the settings that matter into one "
+        "archive (never the token, the proxy, SECRET_KEY or the database password)",
+    )
+    backup.add_argument("file", type=Path, help="the archive to write (.tar.gz)")
+    restore = commands.add_parser(
+        "restore",
+        help="restore an archive written by `unionbot backup` (stop the bot first), then "
+        "migrate the database to this release",
+    )
+    restore.add_argument("file", type=Path, help="the archive to restore")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a database that already holds data (members or an organization)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_members(settings, args))
         if args.command == "report":
             return _report(settings, args)
+        if args.command in ("backup", "restore"):
+            return _backup_or_restore(settings, args)
     except SettingsError as exc:
         language = settings.default_language if settings else os.environ.get("DEFAULT_LANGUAGE")
         for line in _for_the_operator(_settings_key(exc.key), language):
@@ -413,3 +437,47 @@ def _print_links(tr: Translator, members: list[Member], args: argparse.Namespace
                 link = _invite_link(member, args.bot_username)
                 writer.writerow(safe_row([member.real_name, member.department, link]))
         print(tr("roster.links_written", path=str(args.out)))
+
+
+def _say(tr: Translator, english: Translator, key: str, **params: object) -> list[str]:
+    """One sentence in the deployment's language, then in English when that differs."""
+    lines = [tr(key, **params)]
+    if english(key, **params) not in lines:
+        lines.append(english(key, **params))
+    return lines
+
+
+def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """`unionbot backup FILE` and `unionbot restore FILE [--force]` (bot/backup.py)."""
+    tr, english = _translator(settings.default_language), _translator("en")
+    path: Path = args.file
+    lines: list[str] = []
+    try:
+        if args.command == "backup":
+            manifest = asyncio.run(create_backup(settings, path))
+            lines += _say(tr, english, "cli.backup_written", path=str(path))
+            if manifest.key_source == "SECRET_KEY":
+                lines += _say(tr, english, "cli.backup_key_is_setting")
+            else:
+                lines += _say(tr, english, "cli.backup_key_is_file", path=str(key_file(settings)))
+        else:
+            restored = asyncio.run(restore_backup(settings, path, force=args.force))
+            made = restored.manifest
+            lines += _say(
+                tr,
+                english,
+                "cli.restore_done",
+                path=str(path),
+                created=made.created_at,
+                revision=made.revision or "-",
+            )
+            if restored.differing:
+                names = ", ".join(restored.differing)
+                lines += _say(tr, english, "cli.restore_settings_differ", names=names)
+    except BackupError as error:
+        for line in _say(tr, english, error.key, **error.params):
+            print(line, file=sys.stderr)
+        return 1
+    for line in lines:
+        print(line)
+    return 0

@@ -27,6 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from models.base import utcnow
 from models.outbox import Broadcast, BroadcastKind, DeliveryCounts, Recipient, enqueue
 from models.updates import forget_processed_before
+from scheduler.backup_job import backup_jobs
 from scheduler.calendar_defaults import seed_defaults
 from scheduler.calendar_jobs import reconcile
 from scheduler.jobs import FixedJob
@@ -65,7 +66,7 @@ async def start(
     scheduler.start()
     await reconcile(runtime, scheduler)
     now = now or utcnow()
-    for job in (*CORE_JOBS, *jobs):
+    for job in (*CORE_JOBS, *backup_jobs(runtime.settings), *jobs):
         trigger = CronTrigger(timezone=runtime.settings.zone, **job.when)
         scheduler.add_job(
             job.run,

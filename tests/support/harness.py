@@ -34,6 +34,8 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         "organization_name": "实验中学工会",
         # Tests drive the calendar and the outbox by hand.
         "background_tasks": False,
+        # A test bot that runs its scheduler writes its nightly backups here, not into ./data.
+        "backup_dir": tmp_path / "backups",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
