@@ -41,10 +41,10 @@ class Process:
             if not getattr(handler, "unionbot", False):
                 self.set_aside.append(handler)
                 root.removeHandler(handler)
-        handler = configure_logging(settings)
-        assert isinstance(handler, logging.StreamHandler)
-        assert handler.stream is sys.stderr
-        handler.setStream(self.buffer)
+        added = configure_logging(settings)
+        assert isinstance(added, logging.StreamHandler)
+        assert added.stream is sys.stderr
+        added.setStream(self.buffer)
 
     def lines(self) -> list[str]:
         """The lines written so far."""
