@@ -33,6 +33,7 @@ from bot.processor import PerUserOrderedProcessor
 from bot.run_status import RunStatus
 from bot.settings import Settings, SettingsError
 from bot.state import AlertLimiter, AppState
+from bot.telegram_request import TelegramRequest, telegram_requests
 from handlers import FEATURES, fallback
 from handlers.menu.commands import publish_default_commands
 from models.anonymity import AuthorSeal, KeyCheck, check_secret_key
@@ -108,12 +109,13 @@ def build_application(
 ) -> UnionApplication:
     """Build the bot: handlers, persistence, error handler, start-up and shut-down hooks.
 
-    Tests pass a recording `request`; production uses PTB's HTTP client.
+    Tests pass a recording `request`; production uses PTB's HTTP client (through
+    TELEGRAM_PROXY_URL when set). Either way 429 answers are counted into `status`.
     """
     # PTB 22 warns when RetryAfter.retry_after is read as an int; opt in to timedeltas.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     state = build_state(settings)
-    state.status = status or RunStatus(instance=settings.instance)
+    state.status = status = status or RunStatus(instance=settings.instance)
     private_dir(settings.persistence_path.parent)
     narrow(settings.persistence_path)
     persistence = PrivatePicklePersistence(
@@ -138,7 +140,11 @@ def build_application(
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        wire = TelegramRequest(request, status)
+        builder = builder.request(wire).get_updates_request(wire)
+    else:
+        calls, polling = telegram_requests(settings, status)
+        builder = builder.request(calls).get_updates_request(polling)
     if rate_limiter is not None:
         builder = builder.rate_limiter(rate_limiter)
     elif use_default_rate_limiter:

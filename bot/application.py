@@ -60,6 +60,8 @@ class UnionApplication(Application):
             logger.info("Skipping update %s: it was handled before", update_id)
             return
         await super().process_update(update)
+        if self.state.status is not None:
+            self.state.status.updates_handled += 1
         if update_id is not None:
             await self._remember(update_id)
 

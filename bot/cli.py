@@ -19,6 +19,7 @@ from bot.backup import BackupError, create_backup, key_file, restore_backup
 from bot.db import create_engine, create_session_factory, is_sqlite, make_revision, upgrade
 from bot.files import PRIVATE_UMASK
 from bot.i18n import LANGUAGES, I18n, Translator
+from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError
 from models.calendar import list_entries
 from models.errors import DomainError
@@ -127,17 +128,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Whatever this process writes (the database and its journals, the conversation store,
     # secret.key, a list of invitation links) is readable by the bot's own user only.
     os.umask(PRIVATE_UMASK)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request URL at INFO, and the URL contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # At DEBUG these log chat ids beside message texts and SQL parameters: never below INFO.
-    for noisy in ("telegram", "aiosqlite", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.INFO)
+    # Plain text until the settings are read (they may be what fails), then LOG_FORMAT.
+    configure_logging()
     settings: Settings | None = None
     try:
         settings = Settings()
+        configure_logging(settings)
         if args.command == "run":
             return _run(settings)
         if args.command == "sandbox":

@@ -42,6 +42,8 @@ async def report_error(update: object, context: UnionContext, error: BaseExcepti
         if isinstance(update, Update):
             await _tell(update, context, context.t("desk.stale_button"), alert_only=True)
         return
+    if context.state.status is not None:
+        context.state.status.errors += 1
     reference = secrets.token_hex(3).upper()
     update_id = update.update_id if isinstance(update, Update) else None
     logger.error("Unhandled error ref=%s update=%s: %s", reference, update_id, describe(error))

@@ -1,0 +1,162 @@
+"""Every call to Telegram: through TELEGRAM_PROXY_URL when set, 429s counted, outages said once.
+
+`TelegramRequest` wraps the transport PTB would use (its HTTPXRequest in production, a recording
+fake in tests) so the counting and the one-line outage notice are the same code in both.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from http import HTTPStatus
+
+import httpx
+from telegram._utils.types import ODVInput
+from telegram.error import NetworkError
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+from bot.run_status import RunStatus
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+UPDATER_LOGGER = "telegram.ext.Updater"
+# The failures that mean "no connection to Telegram (or to the proxy) at all", as opposed to one
+# slow or broken answer.
+_UNREACHABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError)
+
+
+def proxy_label(url: str) -> str:
+    """`socks5://host:port` of a proxy URL: never its user name or password."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or "?"
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """True for a NetworkError caused by a refused or timed-out connection to Telegram or the
+    proxy (what a proxy that is down looks like), False for any other failure."""
+    return isinstance(error, NetworkError) and isinstance(error.__cause__, _UNREACHABLE)
+
+
+class Route:
+    """How this process reaches Telegram, and whether it can right now; shared by the transport
+    for ordinary calls and the one for getUpdates, so an outage is one line, not two."""
+
+    def __init__(self, label: str = "directly") -> None:
+        self.label = label  # "directly" or the proxy without its credentials
+        self.unreachable = False
+        self.failures = 0  # connection failures so far (tests watch the retries with it)
+
+    def lost(self, error: NetworkError) -> None:
+        """A connection failed: say so once per outage."""
+        self.failures += 1
+        if self.unreachable:
+            return
+        self.unreachable = True
+        # Only the exception's class: its text comes from the network stack, and the label
+        # names the proxy without its credentials.
+        logger.warning(
+            "Cannot reach Telegram (%s): %s; retrying until it answers",
+            self.label,
+            type(error.__cause__).__name__,
+        )
+
+    def answered(self) -> None:
+        """A call got an answer: say so if it ends an outage."""
+        if self.unreachable:
+            self.unreachable = False
+            logger.info("Telegram is reachable again (%s)", self.label)
+
+
+class TelegramRequest(BaseRequest):
+    """A Bot API transport around another one: counts 429 answers into RunStatus and logs one
+    line when Telegram becomes unreachable and one when it is back (not one per retry)."""
+
+    def __init__(self, inner: BaseRequest, status: RunStatus, route: Route | None = None) -> None:
+        self.inner = inner
+        self.status = status
+        self.route = route or Route()
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The wrapped transport's default read timeout."""
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        """Open the wrapped transport."""
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        """Close the wrapped transport."""
+        await self.inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """One round trip through the wrapped transport; BaseRequest turns the answer into a
+        result or an exception (RetryAfter for a 429) afterwards."""
+        try:
+            code, payload = await self.inner.do_request(
+                url,
+                method,
+                request_data,
+                read_timeout,
+                write_timeout,
+                connect_timeout,
+                pool_timeout,
+            )
+        except NetworkError as error:
+            if is_unreachable(error):
+                self.route.lost(error)
+            raise
+        self.route.answered()
+        # Counted here, on the wire: the rate limiter's retries and the outbox's own handling of
+        # RetryAfter both sit above this layer, so each 429 answer counts exactly once.
+        if code == HTTPStatus.TOO_MANY_REQUESTS:
+            self.status.rate_limited += 1
+        return code, payload
+
+
+class ReportedOutageFilter(logging.Filter):
+    """Drops PTB's traceback per failed getUpdates when Telegram is unreachable: TelegramRequest
+    already said so in one line, and a proxy that is down for an hour would otherwise fill the
+    log with hundreds of identical tracebacks."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a polling error that is_unreachable() covers, True for anything else."""
+        error = record.exc_info[1] if record.exc_info else None
+        return error is None or not is_unreachable(error)
+
+
+def quiet_repeated_outages() -> None:
+    """Install ReportedOutageFilter on PTB's updater logger (once per process)."""
+    updater_logger = logging.getLogger(UPDATER_LOGGER)
+    if not any(isinstance(f, ReportedOutageFilter) for f in updater_logger.filters):
+        updater_logger.addFilter(ReportedOutageFilter())
+
+
+def telegram_requests(
+    settings: Settings, status: RunStatus
+) -> tuple[TelegramRequest, TelegramRequest]:
+    """The transports for ordinary calls and for getUpdates, both through the proxy if set."""
+    proxy = settings.telegram_proxy_url.get_secret_value() if settings.telegram_proxy_url else None
+    route = Route(f"through the proxy {proxy_label(proxy)}" if proxy else "directly")
+    # PTB's own defaults: a large pool for ordinary calls, one connection for the long poll.
+    calls = HTTPXRequest(connection_pool_size=256, proxy=proxy)
+    polling = HTTPXRequest(connection_pool_size=1, proxy=proxy)
+    quiet_repeated_outages()
+    return (
+        TelegramRequest(calls, status, route),
+        TelegramRequest(polling, status, route),
+    )
