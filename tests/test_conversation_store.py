@@ -287,9 +287,8 @@ async def test_a_failed_write_is_logged_without_values_and_retried(
         assert "Could not write 1 change(s) to the conversation store" in caplog.text
         assert "住院" not in caplog.text
         async with engine.begin() as connection:
-            await connection.run_sync(
-                SQLModel.metadata.create_all, tables=[ConversationState.__table__]
-            )
+            table = SQLModel.metadata.tables["conversation_state"]
+            await connection.run_sync(SQLModel.metadata.create_all, tables=[table])
         await store.flush()
         again = DatabasePersistence(create_session_factory(engine), update_interval=10)
         assert await again.get_user_data() == {1: {"aid": {"description": "我父亲住院"}}}
