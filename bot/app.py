@@ -8,11 +8,13 @@ import functools
 import logging
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BasePersistence,
     BaseRateLimiter,
     ContextTypes,
     PersistenceInput,
@@ -22,7 +24,8 @@ from telegram.request import BaseRequest
 
 from bot.application import UnionApplication
 from bot.context import UnionContext
-from bot.db import create_engine, create_session_factory
+from bot.db import create_engine, create_session_factory, is_sqlite
+from bot.db_persistence import DatabasePersistence
 from bot.errors import handle_error
 from bot.features import Feature, check_unique
 from bot.files import narrow, private_dir, private_umask
@@ -51,7 +54,7 @@ from scheduler.setup import stop as stop_scheduler
 logger = logging.getLogger(__name__)
 
 
-PERSISTENCE_SECONDS = 10  # how often conversations in progress are saved to disk
+PERSISTENCE_SECONDS = 10  # how often conversations in progress are saved (file or database)
 RATE_LIMITER_LOGGER = "telegram.ext.AIORateLimiter"
 
 
@@ -98,6 +101,26 @@ def build_state(settings: Settings) -> AppState:
     )
 
 
+def build_persistence(settings: Settings, state: AppState) -> BasePersistence[Any, Any, Any]:
+    """Where forms in progress are kept: the database on PostgreSQL (a standby that takes over
+    continues them), the private file next to the database on SQLite (one copy only)."""
+    if not is_sqlite(settings.database_url):
+        return DatabasePersistence(
+            state.db, update_interval=PERSISTENCE_SECONDS, old_file=settings.persistence_path
+        )
+    private_dir(settings.persistence_path.parent)
+    narrow(settings.persistence_path)
+    return PrivatePicklePersistence(
+        settings.persistence_path,
+        # Our state holds an engine; only conversations and per-user drafts are pickled.
+        store_data=PersistenceInput(bot_data=False, chat_data=False, callback_data=False),
+        # Written once per round (UnionApplication.update_persistence), not once per changed
+        # person: after a rush of a thousand people that is one file write, not a thousand.
+        on_flush=True,
+        update_interval=PERSISTENCE_SECONDS,
+    )
+
+
 def build_application(
     settings: Settings,
     *,
@@ -116,17 +139,7 @@ def build_application(
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     state = build_state(settings)
     state.status = status = status or RunStatus(instance=settings.instance)
-    private_dir(settings.persistence_path.parent)
-    narrow(settings.persistence_path)
-    persistence = PrivatePicklePersistence(
-        settings.persistence_path,
-        # Our state holds an engine; only conversations and per-user drafts are pickled.
-        store_data=PersistenceInput(bot_data=False, chat_data=False, callback_data=False),
-        # Written once per round (UnionApplication.update_persistence), not once per changed
-        # person: after a rush of a thousand people that is one file write, not a thousand.
-        on_flush=True,
-        update_interval=PERSISTENCE_SECONDS,
-    )
+    persistence = build_persistence(settings, state)
     builder = (
         ApplicationBuilder()
         .token(settings.require_token())

@@ -18,6 +18,10 @@ Nor is the generated key file (data/secret.key, used when SECRET_KEY is not set)
 seals the anonymous authors, and archives travel (another disk, another building). An archive
 with its key inside would let whoever finds a copy read who wrote each anonymous suggestion, so
 the key is kept apart and the operator is told so every time a backup is written.
+
+Forms half filled in are not kept either (the conversation file on SQLite, the rows of
+`conversation_state` on PostgreSQL): they hold drafts tied to a person, anonymous ones among
+them, and a restored bot would only ask to start them again.
 """
 
 from __future__ import annotations
@@ -172,7 +176,17 @@ async def create_backup(settings: Settings, target: Path) -> Manifest:
         else:
             member = work / Path(POSTGRES_MEMBER).name
             revision, stored_check = await _postgres_facts(url)
-            await _run_pg_tool("pg_dump", url, ["--format=custom", f"--file={member}"])
+            # Forms half filled in (drafts of anonymous texts and aid stories, tied to the
+            # person) are not kept: the SQLite backup leaves out the conversation file too.
+            await _run_pg_tool(
+                "pg_dump",
+                url,
+                [
+                    "--format=custom",
+                    "--exclude-table-data=conversation_state",
+                    f"--file={member}",
+                ],
+            )
         secret = current_secret(settings)
         manifest = Manifest(
             format=FORMAT_VERSION,

@@ -16,6 +16,7 @@ from models.anonymity import SecretKeyCheck
 from models.ballots import Ballot, BallotElector, BallotPaper
 from models.calendar import CalendarEntry
 from models.care import CareRound, CareVisit
+from models.conversation_state import ConversationState
 from models.desk import DeskCard
 from models.hardship import HardshipFile
 from models.ideas import Idea, IdeaPanelist, IdeaScore, IdeaYear
@@ -56,6 +57,7 @@ __all__ = [
     "CareRound",
     "CareVisit",
     "CongressSession",
+    "ConversationState",
     "Department",
     "DeskCard",
     "HardshipFile",

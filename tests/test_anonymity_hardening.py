@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import pickle
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -39,6 +38,8 @@ from bot.settings import Settings, SettingsError
 from models.anonymity import SecretKeyCheck, key_check_value
 from models.desk import DeskCard
 from models.suggestions import Suggestion, SuggestionEntry, SuggestionStatus
+from tests.support.conversation_store import stored_bytes
+from tests.support.conversation_store import stored_user_data as held_for
 from tests.support.factories import make_member
 from tests.support.fake_telegram import TOKEN, Failure, FakeTelegram
 from tests.support.harness import (
@@ -180,15 +181,10 @@ async def bot_items(bot: BotHarness) -> list[Suggestion]:
 # ---- 10. the conversation store ----------------------------------------------------------
 
 
-def stored_user_data(settings: Settings) -> dict[Any, Any]:
-    """What the conversation store holds on disk for the author ({} if nothing)."""
-    path = settings.persistence_path
-    if not path.exists():
-        return {}
-    with path.open("rb") as source:
-        data = pickle.load(source)
-    user_data = data.get("user_data") or {}
-    return dict(user_data.get(AUTHOR.id) or {})
+async def stored_user_data(settings: Settings) -> dict[Any, Any]:
+    """What the conversation store holds for the author, on disk or in the table on PostgreSQL
+    ({} if nothing)."""
+    return await held_for(settings, AUTHOR.id)
 
 
 def watch_first_call_after_the_commit(
@@ -207,9 +203,8 @@ def watch_first_call_after_the_commit(
             if stored:
                 seen["call"] = url.rsplit("/", 1)[-1]
                 seen["memory"] = dict(bot.app.user_data.get(AUTHOR.id) or {})
-                seen["disk"] = stored_user_data(settings)
-                path = settings.persistence_path
-                seen["file"] = path.read_bytes() if path.exists() else b""
+                seen["disk"] = await stored_user_data(settings)
+                seen["file"] = await stored_bytes(settings)
         return await real(url, method, request_data, *args, **kw)
 
     bot.telegram.do_request = recording  # type: ignore[method-assign]
@@ -270,7 +265,7 @@ async def test_a_failure_after_the_commit_keeps_no_link_and_the_item_still_reach
 
     item = await only_item(bot)
     no_trace(dict(bot.app.user_data.get(AUTHOR.id) or {}))
-    no_trace(stored_user_data(settings))
+    no_trace(await stored_user_data(settings))
     async with bot.db() as session:
         assert (await session.exec(select(DeskCard))).all() == []
     assert not [c for c in bot.telegram.sent("sendMessage", COMMITTEE_GROUP_ID) if BODY in c.text]

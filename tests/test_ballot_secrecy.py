@@ -63,6 +63,7 @@ from models.errors import DomainError
 from models.members import Member, MemberStatus
 from models.outbox import messages_of
 from scheduler.ballot_jobs import ballot_tick
+from tests.support.conversation_store import stored_bytes
 from tests.support.harness import BotHarness
 from tests.support.updates import Person
 from tests.test_ballots import (
@@ -398,10 +399,10 @@ async def test_the_choices_leave_the_conversation_store_when_the_paper_is_cast(
     await bot.say(voter, "独断专行的意见")
     await bot.app.update_persistence()  # the periodic write came while the voter was voting
     secret = "独断专行的意见".encode()
-    assert secret in settings.persistence_path.read_bytes()
+    assert secret in await stored_bytes(settings)  # the file, or the table on PostgreSQL
     await bot.press(voter, BallotConfirm(bid, "send").pack())
     assert "回执码" in last_text(bot, voter)
-    assert secret not in settings.persistence_path.read_bytes()  # at once, not in 10 s
+    assert secret not in await stored_bytes(settings)  # at once, not in 10 s
 
 
 async def test_reminders_skip_electors_who_left_the_union(bot: BotHarness) -> None:

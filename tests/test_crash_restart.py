@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, func, select
 
-from bot.db import SessionFactory
+from bot.db import SessionFactory, is_sqlite
+from models.conversation_state import has_states
 from models.members import Member, MemberStatus, Role
 from models.outbox import OutboxMessage
 from models.suggestions import Suggestion
@@ -138,6 +139,18 @@ def _crowd_deliveries(stack: Stack) -> Counter[int]:
     )
 
 
+def _saved(tmp_path: Path, url: str) -> bool:
+    """The periodic write happened: the file on SQLite, the table on PostgreSQL."""
+    if is_sqlite(url):
+        return (tmp_path / "conversations.pickle").exists()
+
+    async def any_row(db: SessionFactory) -> bool:
+        async with db() as session:
+            return await has_states(session)
+
+    return bool(with_db(url, any_row))
+
+
 def _to_anonymity_step(stack: Stack) -> None:
     client = stack.client
     client.say(TEACHER, "/suggest")
@@ -183,9 +196,7 @@ def test_killed_in_a_conversation_after_it_was_saved_the_member_continues(
     seed(url, STAFF)
     with running_stack(tmp_path, url, [CHAIR.id]) as stack:
         _to_anonymity_step(stack)
-        wait_until(
-            lambda: (tmp_path / "conversations.pickle").exists(), "the conversations saved", 30
-        )
+        wait_until(lambda: _saved(tmp_path, url), "the conversations saved", 30)
         stack.bot.kill()
         stack.bot.start(stack.adapter)
         _finish_named(stack)
@@ -239,9 +250,7 @@ def test_killed_after_fetching_an_update_before_handling_it(tmp_path: Path, url:
     seed(url, STAFF)
     with running_stack(tmp_path, url, [CHAIR.id]) as stack:
         preview = _preview(stack)
-        wait_until(
-            lambda: (tmp_path / "conversations.pickle").exists(), "the conversations saved", 30
-        )
+        wait_until(lambda: _saved(tmp_path, url), "the conversations saved", 30)
         held = stack.adapter.hold("answerCallbackQuery", 0)  # the press's first call
         confirm = preview.button("Confirm")
         stack.client.press_data(TEACHER, preview, confirm)

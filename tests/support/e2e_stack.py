@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.db import SessionFactory, create_engine, create_session_factory, is_sqlite, upgrade
 from models.members import Role
@@ -27,7 +28,12 @@ from tests.support.updates import Person
 
 GROUP_ID = -1009876543210
 ORG_NAME = "实验中学工会"
-E2E_DATABASE = "unionbot_e2e"
+
+
+def e2e_database(base: str) -> str:
+    """The bot process's own database beside the test database: named after it, so two runs on
+    one server (each with its own TEST_DATABASE_URL) never drop each other's."""
+    return f"{make_url(base).database or 'unionbot'}_e2e"
 
 
 def skip_without_emulator() -> None:
@@ -41,7 +47,7 @@ def database_url(tmp_path: Path) -> str:
     """An empty, migrated database for a bot process: SQLite, or PostgreSQL in the PG pass."""
     base = os.environ.get("TEST_DATABASE_URL", "")
     if base.startswith("postgresql"):
-        url = base.rsplit("/", 1)[0] + f"/{E2E_DATABASE}"
+        url = base.rsplit("/", 1)[0] + f"/{e2e_database(base)}"
         asyncio.run(_fresh_postgres_database(base))
     else:
         url = f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}"
@@ -55,8 +61,9 @@ async def _fresh_postgres_database(base: str) -> None:
     plain = base.replace("postgresql+asyncpg://", "postgresql://")
     connection = await asyncpg.connect(plain)
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{E2E_DATABASE}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{E2E_DATABASE}"')
+        name = e2e_database(base)
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
 
