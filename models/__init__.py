@@ -19,6 +19,7 @@ from models.care import CareRound, CareVisit
 from models.desk import DeskCard
 from models.hardship import HardshipFile
 from models.ideas import Idea, IdeaPanelist, IdeaScore, IdeaYear
+from models.lease import RunLease
 from models.members import JoinRequest, Member, MemberRole
 from models.notices import Notice, NoticeObjection
 from models.organizations import Organization
@@ -76,6 +77,7 @@ __all__ = [
     "ProposalAssignment",
     "ProposalRating",
     "ProposalSigner",
+    "RunLease",
     "SecretKeyCheck",
     "Signup",
     "Suggestion",
