@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -81,6 +82,10 @@ class BotCopy(BotProcess):
 
     def start_standby(self) -> None:
         """Start the copy and wait until it says it waits for the lease."""
+        self.start_until("waiting for the lease")
+
+    def start_until(self, log_line: str) -> None:
+        """Start the copy and wait until its log says `log_line`."""
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "run"],
@@ -89,9 +94,9 @@ class BotCopy(BotProcess):
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_until(lambda: "waiting for the lease" in self.log() or self._exited(), "a standby", 60)
+        wait_until(lambda: log_line in self.log() or self._exited(), repr(log_line), 60)
         if self._exited():
-            raise AssertionError(f"the standby exited at start-up:\n{self.log()}")
+            raise AssertionError(f"the copy exited at start-up:\n{self.log()}")
 
     def start_active(self, adapter: Adapter) -> None:
         """Start the copy and wait until it polls (BotProcess.start)."""
@@ -103,6 +108,12 @@ class BotCopy(BotProcess):
         status = self._process.wait(timeout=seconds)
         self._process = None
         return status
+
+    def interrupt(self, seconds: float = 30) -> int:
+        """SIGINT (a clean stop, as systemd's SIGTERM); the exit status."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGINT)
+        return self.wait_exit(seconds)
 
     @property
     def alive(self) -> bool:
