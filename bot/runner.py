@@ -134,7 +134,12 @@ async def _serve(
             return 0
     from bot.app import build_application  # the handlers are imported only by a copy that runs
 
-    application = build_application(settings, status=status)
+    try:
+        application = build_application(settings, status=status)
+    except BaseException:
+        if keeper is not None:
+            await keeper.release()  # the standby need not wait for it to run out
+        raise
     application.state.lease = fence
     status.scheduler_running = lambda: _scheduler_running(application)
     stop = asyncio.create_task(stopping.wait(), name="stop-signal")

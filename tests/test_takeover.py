@@ -114,8 +114,8 @@ def test_the_standby_takes_over_within_30_s_after_a_sigkill(tmp_path: Path) -> N
     url = postgres_database("takeover")
     seed(url, STAFF)
     with two_copies() as pair:
-        alpha = pair.copy(tmp_path, "alpha", url)
-        beta = pair.copy(tmp_path, "beta", url)
+        alpha = pair.copy(tmp_path, "alpha", url, lease_seconds="15")
+        beta = pair.copy(tmp_path, "beta", url, lease_seconds="15")
         alpha.start_active(pair.adapter)
         beta.start_standby()
         pair.ask(TEACHER, "/help", HELP)

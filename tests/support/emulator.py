@@ -463,6 +463,9 @@ def bot_environment(
         "SECRET_KEY": "e2e-secret-key-0123456789abcdef",
         "ORGANIZATION_NAME": "实验中学工会",
         "QUIET_HOURS": "00:00-00:00",
+        # On PostgreSQL a restarted bot (a new instance name) waits for the lease of the one
+        # killed to run out: the shortest lease keeps the restarts short.
+        "LEASE_SECONDS": "5",
     }
     env.update({key.upper(): value for key, value in settings.items()})
     return env
