@@ -262,6 +262,7 @@ async def start_calendar(application: UnionApplication) -> None:
         bot=application.bot,
         quiet=quiet,
         pace=Pace(per_second=settings.outbox_per_second),
+        fence=state.lease,
     )
     runtime = Runtime(
         db=state.db,

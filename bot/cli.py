@@ -52,7 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Union Desk (工会助手): a Telegram bot for a school teachers' union.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling)")
+    commands.add_parser(
+        "run",
+        help="run the bot: long polling, or a webhook with WEBHOOK_URL; on PostgreSQL a second "
+        "copy waits as a standby and takes over",
+    )
     sandbox = commands.add_parser(
         "sandbox", help="try the bot in a terminal chat, without Telegram (no token needed)"
     )
@@ -198,15 +202,9 @@ def _translator(language: str | None) -> Translator:
 
 
 def _run(settings: Settings) -> int:
-    from bot.app import build_application
+    from bot.runner import run
 
-    settings.require_token()
-    upgrade(settings.database_url)
-    application = build_application(settings)
-    application.run_polling(
-        allowed_updates=["message", "callback_query", "channel_post", "my_chat_member"]
-    )
-    return 0
+    return run(settings)
 
 
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from bot.run_status import RunStatus
 from bot.settings import Settings
 from models.anonymity import AuthorSeal
 from models.base import utcnow
+from models.lease import LeaseFence
 from models.signup_batch import SignupBatcher
 from scheduler.runtime import Runtime
 
@@ -75,3 +76,6 @@ class AppState:
     clock: Callable[[], datetime] = utcnow
     # Counters and probes of this process for /healthz, /readyz and /metrics (bot/health.py).
     status: RunStatus | None = None
+    # The lease this copy holds when several share one PostgreSQL (bot/runner.py sets it before
+    # start-up): the outbox claims only under it. None on SQLite, where one copy runs.
+    lease: LeaseFence | None = None

@@ -20,6 +20,7 @@ from models.conversation_state import ConversationState
 from models.desk import DeskCard
 from models.hardship import HardshipFile
 from models.ideas import Idea, IdeaPanelist, IdeaScore, IdeaYear
+from models.lease import RunLease
 from models.members import JoinRequest, Member, MemberRole
 from models.notices import Notice, NoticeObjection
 from models.organizations import Organization
@@ -78,6 +79,7 @@ __all__ = [
     "ProposalAssignment",
     "ProposalRating",
     "ProposalSigner",
+    "RunLease",
     "SecretKeyCheck",
     "Signup",
     "Suggestion",

@@ -16,10 +16,12 @@ from enum import StrEnum
 
 from sqlalchemy import BigInteger, String, Text, UniqueConstraint, func, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
+from models.lease import LeaseFence, held_by
 from models.members import Member, MemberStatus
 
 MAX_ATTEMPTS = 5
@@ -175,14 +177,21 @@ async def due_messages(
     return (await session.exec(statement.order_by(col(OutboxMessage.id)).limit(limit))).all()
 
 
-async def claim(session: AsyncSession, *, message_id: int) -> bool:
+async def claim(session: AsyncSession, *, message_id: int, fence: LeaseFence | None = None) -> bool:
     """Take one message for sending; False if someone else took it, or if it is for a member
     who is no longer active (then it is withheld: the role is checked at delivery, not only
-    when the message was queued)."""
-    pending = (
+    when the message was queued).
+
+    With a `fence` (several copies on PostgreSQL) the claim takes effect only while that copy
+    still holds the lease, checked in the same UPDATE: a copy that lost it without knowing yet
+    (cut off, paused) cannot take a message the new active copy may send.
+    """
+    pending: tuple[ColumnElement[bool], ...] = (
         col(OutboxMessage.id) == message_id,
         col(OutboxMessage.status) == OutboxStatus.PENDING,
     )
+    if fence is not None:
+        pending = (*pending, held_by(fence))
     inactive = select(Member.id).where(Member.status != MemberStatus.ACTIVE)
     result = await session.exec(
         update(OutboxMessage)
@@ -203,6 +212,16 @@ async def claim(session: AsyncSession, *, message_id: int) -> bool:
         )
     await session.commit()
     return bool(result.rowcount == 1)
+
+
+async def pending_count(session: AsyncSession) -> int:
+    """Messages still to send (any time, quiet or not): the outbox backlog for /metrics."""
+    value = (
+        await session.exec(
+            select(func.count()).where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+        )
+    ).one()
+    return int(value or 0)
 
 
 async def finish(

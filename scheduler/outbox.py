@@ -34,6 +34,7 @@ from telegram.error import (
 
 from bot.db import SessionFactory
 from models.base import utcnow
+from models.lease import LeaseFence
 from models.outbox import (
     MAX_ATTEMPTS,
     Broadcast,
@@ -102,6 +103,9 @@ class OutboxSender:
     pace: Pace = field(default_factory=Pace)
     report: ReportWriter | None = None
     now: Callable[[], datetime] = utcnow
+    # The lease this copy holds (several copies on PostgreSQL): every claim is checked against
+    # it in the database, so a copy that lost the lease sends nothing more. None: one copy.
+    fence: LeaseFence | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _paused_until: float = 0.0
     _last_start: float = 0.0
@@ -236,7 +240,7 @@ class OutboxSender:
             assert message.id is not None
             try:
                 async with self.db() as session:
-                    claimed = await claim(session, message_id=message.id)
+                    claimed = await claim(session, message_id=message.id, fence=self.fence)
             except BaseException:
                 # The COMMIT may have taken effect with its answer lost: the row would stay
                 # `sending` though Telegram was never asked.

@@ -198,6 +198,11 @@ class Adapter:
                 and (chat_id is None or str(call.params.get("chat_id")) == str(chat_id))
             )
 
+    def unconfirmed(self) -> int:
+        """Updates fetched by the bot that it has not confirmed (with a higher offset) yet."""
+        with self._updates_lock:
+            return len(self._pending)
+
     def answers(self) -> list[dict[str, Any]]:
         """Parameters of every answerCallbackQuery."""
         with self._lock:
@@ -243,7 +248,8 @@ class Adapter:
     def _answer(self, path: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "getUpdates":
             return {"ok": True, "result": self._updates(params)}
-        if method in ("setMyCommands", "deleteMyCommands", "setChatMenuButton"):
+        # setWebhook too: the emulator would then try to post updates to the (public) address.
+        if method in ("setMyCommands", "deleteMyCommands", "setChatMenuButton", "setWebhook"):
             return {"ok": True, "result": True}
         if method in ("sendPhoto", "sendDocument"):
             return self._media(path, method, params)
@@ -457,6 +463,9 @@ def bot_environment(
         "SECRET_KEY": "e2e-secret-key-0123456789abcdef",
         "ORGANIZATION_NAME": "实验中学工会",
         "QUIET_HOURS": "00:00-00:00",
+        # On PostgreSQL a restarted bot (a new instance name) waits for the lease of the one
+        # killed to run out: the shortest lease keeps the restarts short.
+        "LEASE_SECONDS": "5",
     }
     env.update({key.upper(): value for key, value in settings.items()})
     return env

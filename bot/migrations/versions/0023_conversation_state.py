@@ -7,7 +7,7 @@ conversation key or per person). SQLite deployments, which run one copy, keep th
 table exists there too and stays empty.
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-20 10:00:00.000000
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import models.base
 
 revision: str = "0023"
-down_revision: str | None = "0021"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
