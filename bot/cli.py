@@ -143,7 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             return _sandbox(settings, args)
         if args.command == "db" and args.db_command == "upgrade":
-            upgrade(settings.database_url)
+            from bot.runner import migrate
+
+            # Under the same PostgreSQL lock as `unionbot run`: an upgrade by hand while a
+            # copy starts never runs one migration twice at once.
+            asyncio.run(migrate(settings.database_url))
             print(_translator(settings.default_language)("cli.db_upgraded"))
             return 0
         if args.command == "db" and args.db_command == "revision":

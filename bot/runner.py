@@ -28,13 +28,15 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram.error import InvalidToken, NetworkError
 
 from bot.application import UnionApplication
 from bot.db import create_engine, create_session_factory, is_sqlite, upgrade_async
 from bot.health import start_health_server
 from bot.lease import LeaseKeeper, database_answers, hold_sqlite_lock, release_sqlite_lock
 from bot.run_status import Role, RunStatus
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
+from models.errors import N_
 from models.outbox import pending_count
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,8 @@ ALLOWED_UPDATES = ["message", "callback_query", "channel_post", "my_chat_member"
 # after the other (the second finds nothing to do). Any constant; every copy uses this one.
 MIGRATION_LOCK_KEY = 0x756E696F6E  # "union"
 STOP_SECONDS = 2.0  # for each step of stepping down after the lease was lost
+START_RETRY_SECONDS = 5.0  # Telegram unreachable at start-up: the first wait, doubled up to...
+START_RETRY_MAX_SECONDS = 60.0
 
 T = TypeVar("T")
 
@@ -183,7 +187,7 @@ async def _serve(
 
 async def _start(application: UnionApplication, settings: Settings) -> None:
     """What run_polling / run_webhook do before they idle."""
-    await application.initialize()
+    await initialize_until_reachable(application)
     if application.post_init is not None:
         await application.post_init(application)
     updater = application.updater
@@ -205,6 +209,29 @@ async def _start(application: UnionApplication, settings: Settings) -> None:
         await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         logger.info("Polling Telegram for updates")
     await application.start()
+
+
+async def initialize_until_reachable(
+    application: UnionApplication, *, first_delay: float = START_RETRY_SECONDS
+) -> None:
+    """PTB's initialize (it asks Telegram who the bot is), tried again while Telegram or the
+    proxy cannot be reached: a server that boots before its network, or a proxy that is down
+    for a while, must not end in a crash loop. A token Telegram refuses stops with a sentence."""
+    delay = first_delay
+    while True:
+        try:
+            await application.initialize()
+            return
+        except InvalidToken:
+            raise SettingsError(N_("settings.token_refused")) from None
+        except NetworkError as exc:
+            logger.warning(
+                "Cannot reach Telegram at start-up (%s): trying again in %.0f s",
+                type(exc).__name__,
+                delay,
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, START_RETRY_MAX_SECONDS)
 
 
 async def _stop(application: UnionApplication) -> None:
