@@ -108,13 +108,13 @@ class TelegramRequest(BaseRequest):
         result or an exception (RetryAfter for a 429) afterwards."""
         try:
             code, payload = await self.inner.do_request(
-                url,
-                method,
-                request_data,
-                read_timeout,
-                write_timeout,
-                connect_timeout,
-                pool_timeout,
+                url=url,
+                method=method,
+                request_data=request_data,
+                read_timeout=read_timeout,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
             )
         except NetworkError as error:
             if is_unreachable(error):
