@@ -172,6 +172,7 @@ async def create_backup(settings: Settings, target: Path) -> Manifest:
     kind = SQLITE if is_sqlite(url) else POSTGRESQL
     if kind == POSTGRESQL and shutil.which("pg_dump") is None:
         raise BackupError(N_("cli.backup_pg_dump_missing"))
+    _refuse_to_replace(target)
     folder = target.parent
     try:
         private_dir(folder)
@@ -228,6 +229,17 @@ def failure_reason(error: BaseException) -> str:
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
     return type(error).__name__
+
+
+def _refuse_to_replace(target: Path) -> None:
+    """`unionbot backup data/unionbot.db` (or .env, or secret.key) would replace the very file
+    it means to keep: only an archive of ours is ever replaced."""
+    if not target.is_file():
+        return
+    try:
+        read_manifest(target)
+    except BackupError:
+        raise BackupError(N_("cli.backup_would_replace"), path=str(target)) from None
 
 
 @contextlib.asynccontextmanager

@@ -396,3 +396,29 @@ async def test_pruning_keeps_tonights_archive_and_deletes_only_regular_archives(
         ]
     )
     assert elsewhere.read_bytes() == b"the operator's archive elsewhere"
+
+
+# ---- a backup written over the wrong file -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["data/unionbot.db", ".env", "data/secret.key"])
+def test_a_backup_never_replaces_a_file_that_is_not_an_archive(
+    name: str,
+    in_use: tuple[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, folder = in_use
+    (folder / ".env").write_text("TELEGRAM_BOT_TOKEN=the-one-copy\n")
+    (folder / "data" / "secret.key").write_text("the-one-copy-of-the-key\n")
+    before = files_under(folder)
+    operator(monkeypatch, folder, url)
+
+    code, out, err = unionbot(capsys, "backup", name)
+
+    assert (code, out, err) == (1, [], [EN("cli.backup_would_replace", path=name)])
+    assert files_under(folder) == before
+    assert asyncio.run(snapshot(url))[0] == ["王老师"]
+    # An archive of ours is replaced, as the nightly job and scripts expect.
+    assert unionbot(capsys, "backup", "data/backups/a.tar.gz")[0] == 0
+    assert unionbot(capsys, "backup", "data/backups/a.tar.gz")[0] == 0
