@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import hmac
 import io
 import json
@@ -38,7 +39,8 @@ import shutil
 import sqlite3
 import tarfile
 import tempfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -47,9 +49,11 @@ from typing import IO, Any
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 
 from bot.db import create_engine, is_sqlite, upgrade_async
 from bot.files import PRIVATE_FILE, private_dir
+from bot.lease import sqlite_lock_path
 from bot.settings import Settings
 from models.anonymity import key_check_value
 from models.errors import N_, DomainError
@@ -87,6 +91,11 @@ KEPT_SETTINGS = (
 )
 # Tables whose rows mean the database is in use: a restore over them needs --force.
 IN_USE_TABLES = ("organization", "member")
+# Our manifests are a few hundred bytes; a bigger one is not ours (and is not read into memory).
+MANIFEST_LIMIT = 64 * 1024
+_REVISION = re.compile(r"^[0-9A-Za-z_]{1,64}$")
+_VERSION = re.compile(r"^[0-9A-Za-z.+_-]{1,64}$")
+_HEX = re.compile(r"^[0-9a-f]{1,128}$")
 
 
 class BackupError(DomainError):
@@ -164,6 +173,7 @@ async def create_backup(settings: Settings, target: Path) -> Manifest:
     kind = SQLITE if is_sqlite(url) else POSTGRESQL
     if kind == POSTGRESQL and shutil.which("pg_dump") is None:
         raise BackupError(N_("cli.backup_pg_dump_missing"))
+    _refuse_to_replace(target)
     folder = target.parent
     try:
         private_dir(folder)
@@ -172,10 +182,12 @@ async def create_backup(settings: Settings, target: Path) -> Manifest:
     with _work_dir(folder, target) as work:
         if kind == SQLITE:
             member = work / Path(SQLITE_MEMBER).name
-            revision, stored_check = await asyncio.to_thread(_sqlite_copy, url, member)
+            async with _database_answers(N_("cli.backup_database_failed")):
+                revision, stored_check = await asyncio.to_thread(_sqlite_copy, url, member)
         else:
             member = work / Path(POSTGRES_MEMBER).name
-            revision, stored_check = await _postgres_facts(url)
+            async with _database_answers(N_("cli.backup_database_failed")):
+                revision, stored_check = await _postgres_facts(url)
             # Forms half filled in (drafts of anonymous texts and aid stories, tied to the
             # person) are not kept: the SQLite backup leaves out the conversation file too.
             await _run_pg_tool(
@@ -205,6 +217,42 @@ async def create_backup(settings: Settings, target: Path) -> Manifest:
         except OSError as exc:
             raise BackupError(N_("cli.backup_cannot_write"), path=str(target)) from exc
     return manifest
+
+
+def failure_reason(error: BaseException) -> str:
+    """The kind of failure, for the operator: an OS error's own words ("Connection refused")
+    or the driver's error class ("InvalidPasswordError"), never a URL, a host or a row."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        error = error.orig
+    cause = error.__cause__
+    if not isinstance(error, OSError) and isinstance(cause, OSError):
+        error = cause
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return type(error).__name__
+
+
+def _refuse_to_replace(target: Path) -> None:
+    """`unionbot backup data/unionbot.db` (or .env, or secret.key) would replace the very file
+    it means to keep: only an archive of ours is ever replaced."""
+    if not target.is_file():
+        return
+    try:
+        read_manifest(target)
+    except BackupError:
+        raise BackupError(N_("cli.backup_would_replace"), path=str(target)) from None
+
+
+@contextlib.asynccontextmanager
+async def _database_answers(key: str) -> AsyncIterator[None]:
+    """A database that cannot be reached (or read) is the sentence `key`, not a traceback."""
+    try:
+        yield
+    except BackupError:
+        raise
+    except Exception as error:
+        logger.debug("The database did not answer: %s", type(error).__name__)
+        raise BackupError(key, reason=failure_reason(error)) from error
 
 
 @contextlib.contextmanager
@@ -363,25 +411,67 @@ async def _run_pg_tool(tool: str, url: str, arguments: list[str]) -> str:
 # ---- reading and restoring ---------------------------------------------------------------
 
 
+def _member(archive: tarfile.TarFile, name: str) -> tarfile.TarInfo | None:
+    """The first member called `name`, read no further than it (getmember would read the
+    whole archive's headers first); None if there is none."""
+    for info in archive:
+        if info.name == name:
+            return info
+    return None
+
+
 def read_manifest(archive_path: Path) -> Manifest:
     """The archive's manifest; BackupError if it is not one of our archives."""
+    not_ours = BackupError(N_("cli.restore_not_an_archive"), path=str(archive_path))
     try:
         with tarfile.open(archive_path, mode="r:gz") as archive:
-            source = archive.extractfile(MANIFEST)
-            raw: Any = json.loads(source.read()) if source is not None else None
+            info = _member(archive, MANIFEST)
+            if info is None or not info.isfile() or info.size > MANIFEST_LIMIT:
+                raise not_ours
+            source = archive.extractfile(info)
+            raw: Any = json.loads(source.read(MANIFEST_LIMIT)) if source is not None else None
     except FileNotFoundError as exc:
         raise BackupError(N_("cli.restore_no_file"), path=str(archive_path)) from exc
-    except (OSError, tarfile.TarError, KeyError, ValueError) as exc:
-        raise BackupError(N_("cli.restore_not_an_archive"), path=str(archive_path)) from exc
-    if not isinstance(raw, dict) or not isinstance(raw.get("format"), int):
-        raise BackupError(N_("cli.restore_not_an_archive"), path=str(archive_path))
+    except (OSError, EOFError, tarfile.TarError, KeyError, ValueError, RecursionError) as exc:
+        raise not_ours from exc
+    if not isinstance(raw, dict) or type(raw.get("format")) is not int:
+        raise not_ours
     if raw["format"] > FORMAT_VERSION:
-        raise BackupError(N_("cli.restore_newer_format"), version=str(raw.get("app_version")))
+        version = raw.get("app_version")
+        shown = version if isinstance(version, str) and _VERSION.match(version) else "?"
+        raise BackupError(N_("cli.restore_newer_format"), version=shown)
     known = set(Manifest.__dataclass_fields__)
     try:
-        return Manifest(**{name: value for name, value in raw.items() if name in known})
+        manifest = Manifest(**{name: value for name, value in raw.items() if name in known})
     except TypeError as exc:
-        raise BackupError(N_("cli.restore_not_an_archive"), path=str(archive_path)) from exc
+        raise not_ours from exc
+    if not _well_formed(manifest):
+        raise not_ours
+    return manifest
+
+
+def _well_formed(manifest: Manifest) -> bool:
+    """Every field of the type and shape `create_backup` writes: what is printed to the
+    operator's terminal or compared later cannot be a terminal escape or a wrong type."""
+    try:
+        datetime.fromisoformat(manifest.created_at)
+    except (TypeError, ValueError):
+        return False
+    settings = manifest.settings
+    return (
+        manifest.database in (SQLITE, POSTGRESQL)
+        and isinstance(manifest.app_version, str)
+        and _VERSION.match(manifest.app_version) is not None
+        and (manifest.revision is None or _matches(_REVISION, manifest.revision))
+        and (manifest.key_check is None or _matches(_HEX, manifest.key_check))
+        and manifest.key_source in ("SECRET_KEY", "secret.key")
+        and isinstance(settings, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in settings.items())
+    )
+
+
+def _matches(pattern: re.Pattern[str], value: object) -> bool:
+    return isinstance(value, str) and pattern.match(value) is not None
 
 
 def check_key(settings: Settings, manifest: Manifest) -> None:
@@ -412,7 +502,12 @@ async def holds_data(url: str) -> bool:
 
 
 def _sqlite_holds_data(path: Path) -> bool:
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    """A file SQLite cannot read (damaged, or not a database) counts as holding data: it is
+    replaced with --force only, which is what a damaged database needs."""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    except sqlite3.Error:
+        return True
     try:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
         return any(
@@ -420,6 +515,8 @@ def _sqlite_holds_data(path: Path) -> bool:
             for name in IN_USE_TABLES
             if name in tables
         )
+    except sqlite3.DatabaseError:
+        return True
     finally:
         connection.close()
 
@@ -443,38 +540,107 @@ async def restore_backup(settings: Settings, archive_path: Path, *, force: bool)
     if kind == POSTGRESQL and shutil.which("pg_restore") is None:
         raise BackupError(N_("cli.backup_pg_restore_missing"))
     check_key(settings, manifest)
-    if await holds_data(url) and not force:
-        raise BackupError(N_("cli.restore_not_empty"))
-    if kind == SQLITE:
-        await asyncio.to_thread(_restore_sqlite, url, archive_path)
-    else:
-        await _restore_postgres(url, archive_path)
-    await upgrade_async(url)
+    with _no_bot_running(url):
+        async with _database_answers(N_("cli.restore_database_failed")):
+            in_use = await holds_data(url)
+        if in_use and not force:
+            raise BackupError(N_("cli.restore_not_empty"))
+        if kind == SQLITE:
+            await asyncio.to_thread(_restore_sqlite, url, archive_path)
+        else:
+            async with _database_answers(N_("cli.restore_database_failed")):
+                await _restore_postgres(url, archive_path)
+        # Drafts of the database just replaced would continue on the restored one, where the
+        # ids they hold may name other items (another author's suggestion, say).
+        settings.persistence_path.unlink(missing_ok=True)
+        async with _database_answers(N_("cli.restore_upgrade_failed")):
+            await upgrade_async(url)
     now = kept_settings(settings)
-    differing = sorted(name for name, value in manifest.settings.items() if now.get(name) != value)
+    differing = sorted(name for name in now if manifest.settings.get(name, now[name]) != now[name])
     return Restored(manifest=manifest, differing=differing)
 
 
-def _extract(archive_path: Path, name: str, destination: IO[bytes]) -> None:
-    with tarfile.open(archive_path, mode="r:gz") as archive:
+@contextlib.contextmanager
+def _no_bot_running(url: str) -> Iterator[None]:
+    """Hold the running bot's lock for the whole restore: refused while a bot runs on this
+    SQLite database (it would keep writing the file that is replaced under it), and a bot
+    started meanwhile refuses to start. PostgreSQL: nothing to hold here."""
+    if not is_sqlite(url):
+        yield
+        return
+    lock = sqlite_lock_path(url)
+    assert lock is not None  # a SQLite database that is a file (checked before the restore)
+    try:
+        private_dir(lock.parent)
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    except OSError as exc:
+        raise BackupError(
+            N_("cli.restore_cannot_write"), folder=str(lock.parent), reason=failure_reason(exc)
+        ) from exc
+    try:
         try:
-            source = archive.extractfile(name)
-        except KeyError as exc:
-            raise BackupError(N_("cli.restore_not_an_archive"), path=str(archive_path)) from exc
-        if source is None:
-            raise BackupError(N_("cli.restore_not_an_archive"), path=str(archive_path))
-        shutil.copyfileobj(source, destination)
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError(N_("cli.restore_bot_running"), path=str(lock)) from None
+        yield
+    finally:
+        os.close(descriptor)  # lets the lock go
+
+
+def _extract(archive_path: Path, name: str, destination: IO[bytes], room_in: Path) -> None:
+    """Copy the member `name` (a regular file, never a link) into `destination`, after
+    checking that `room_in`'s disk has room for it."""
+    try:
+        with tarfile.open(archive_path, mode="r:gz") as archive:
+            shutil.copyfileobj(_roomy_member(archive, archive_path, name, room_in), destination)
+    except BackupError:
+        raise
+    except (EOFError, tarfile.TarError, zlib.error) as exc:
+        raise BackupError(N_("cli.restore_not_an_archive"), path=str(archive_path)) from exc
+    except OSError as exc:
+        raise BackupError(
+            N_("cli.restore_cannot_write"), folder=str(room_in), reason=failure_reason(exc)
+        ) from exc
+
+
+def _roomy_member(
+    archive: tarfile.TarFile, archive_path: Path, name: str, room_in: Path
+) -> IO[bytes]:
+    """The member's bytes to read; BackupError for a link, a missing member, or a size (as
+    its header says: a crafted one may say a petabyte) the disk has no room for."""
+    info = _member(archive, name)
+    source = archive.extractfile(info) if info is not None and info.isfile() else None
+    if info is None or source is None:
+        raise BackupError(N_("cli.restore_not_an_archive"), path=str(archive_path))
+    free = shutil.disk_usage(room_in).free
+    if info.size > free:
+        raise BackupError(
+            N_("cli.restore_no_room"),
+            folder=str(room_in),
+            needed=_megabytes(info.size),
+            free=_megabytes(free),
+        )
+    return source
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.0f}"
 
 
 def _restore_sqlite(url: str, archive_path: Path) -> None:
     """The copy is written and checked beside the database, then renamed over it."""
     target = _sqlite_path(url)
-    private_dir(target.parent)
-    descriptor, name = tempfile.mkstemp(prefix=".restore-", suffix=".db", dir=target.parent)
+    try:
+        private_dir(target.parent)
+        descriptor, name = tempfile.mkstemp(prefix=".restore-", suffix=".db", dir=target.parent)
+    except OSError as exc:
+        raise BackupError(
+            N_("cli.restore_cannot_write"), folder=str(target.parent), reason=failure_reason(exc)
+        ) from exc
     incoming = Path(name)
     try:
         with os.fdopen(descriptor, "wb") as destination:
-            _extract(archive_path, SQLITE_MEMBER, destination)
+            _extract(archive_path, SQLITE_MEMBER, destination, target.parent)
             destination.flush()
             os.fsync(destination.fileno())
         check = sqlite3.connect(incoming)
@@ -490,6 +656,10 @@ def _restore_sqlite(url: str, archive_path: Path) -> None:
         for suffix in ("-wal", "-shm", "-journal"):
             target.with_name(target.name + suffix).unlink(missing_ok=True)
         os.replace(incoming, target)
+    except OSError as exc:
+        raise BackupError(
+            N_("cli.restore_cannot_write"), folder=str(target.parent), reason=failure_reason(exc)
+        ) from exc
     finally:
         incoming.unlink(missing_ok=True)
 
@@ -500,7 +670,7 @@ async def _restore_postgres(url: str, archive_path: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="unionbot-restore-") as work:
         dump = Path(work) / Path(POSTGRES_MEMBER).name
         with dump.open("wb") as destination:
-            _extract(archive_path, POSTGRES_MEMBER, destination)
+            _extract(archive_path, POSTGRES_MEMBER, destination, Path(work))
         listing = await _run_pg_tool("pg_restore", url, ["--list", str(dump)])
         in_backup = set(re.findall(r"\bTABLE \S+ (\S+) ", listing))
         await _drop_tables_not_in(url, in_backup)
@@ -543,10 +713,22 @@ def nightly_name(moment: datetime) -> str:
     return f"unionbot-{moment:%Y%m%d-%H%M}.tar.gz"
 
 
-def prune(folder: Path, keep: int) -> list[Path]:
-    """Delete all but the newest `keep` nightly archives in `folder`; other files stay."""
-    archives = sorted(path for path in folder.iterdir() if NIGHTLY_PATTERN.match(path.name))
-    removed = archives[:-keep] if keep > 0 else []
+def nightly_archives(folder: Path) -> list[Path]:
+    """The nightly archives in `folder`, oldest name first: regular files named like one
+    (a folder or a link that happens to have such a name is not ours)."""
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if NIGHTLY_PATTERN.match(path.name) and path.is_file() and not path.is_symlink()
+    )
+
+
+def prune(folder: Path, keep: int, *, written: Path | None = None) -> list[Path]:
+    """Delete all but the newest `keep` nightly archives in `folder`, never `written` (the
+    archive just made: a name from a wrong clock must not push it out); other files stay."""
+    archives = [path for path in nightly_archives(folder) if path != written]
+    others = max(keep - 1 if written is not None else keep, 0)
+    removed = archives[: max(len(archives) - others, 0)] if keep > 0 else []
     for path in removed:
         path.unlink(missing_ok=True)
     return removed

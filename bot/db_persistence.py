@@ -139,7 +139,7 @@ def decode(text: str) -> Any:
     """The value `encode` wrote (ValueError for anything it did not write)."""
     try:
         return json.loads(text, object_hook=_tagged)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, RecursionError) as error:  # deep nesting: RecursionError
         raise ValueError("not a stored conversation value") from error
 
 
@@ -173,9 +173,10 @@ def _place(loaded: _Loaded, row: ConversationState) -> bool:
             loaded.people[int(row.key)] = value
             return True
         if row.kind == StateKind.CONVERSATION:
+            hash(value)  # PTB looks states up in a dict: a list would fail every update
             loaded.conversations.setdefault(row.name, {})[_read_key(row.key)] = value
             return True
-    except ValueError:
+    except (ValueError, TypeError):
         pass
     return False
 

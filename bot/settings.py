@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.files import write_new_private
 from models.errors import N_
@@ -200,6 +202,22 @@ class Settings(BaseSettings):
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             name = (info.field_name or "").upper()
             raise ValueError(f"{name} must be host:port, like 127.0.0.1:8080")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _password_encoded(cls, value: str) -> str:
+        # An @ left as it is in the password makes the rest of the password the host name,
+        # which every "could not connect to <host>" error (pg_dump's among them) would print.
+        try:
+            host = make_url(value).host or ""
+        except ArgumentError:
+            return value  # said where the URL is used
+        if "@" in host:
+            raise ValueError(
+                "DATABASE_URL: write each @ in the user name or password as %40 (and : as %3A, "
+                "/ as %2F, % as %25)"
+            )
         return value
 
     @field_validator("backup_time")

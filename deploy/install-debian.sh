@@ -108,6 +108,14 @@ step_code() {
     source="$(cd "$UNIONBOT_SOURCE" && pwd -P)"
     target="$(cd "$UNIONBOT_DIR" && pwd -P)"
     if [ "$source" != "$target" ]; then
+        # The code folders are replaced whole: a file the new release no longer has (a renamed
+        # migration would give Alembic two heads) must not stay. data, .env and .venv stay.
+        local entry
+        for entry in "$source"/*/; do
+            entry="$(basename "$entry")"
+            case "$entry" in data|build|sandbox-data|node_modules) continue ;; esac
+            rm -rf "${target:?}/$entry"
+        done
         tar -C "$source" \
             --exclude=./.git --exclude=./.venv --exclude=./data --exclude=./.env \
             --exclude=node_modules --exclude=__pycache__ --exclude='*.egg-info' \
@@ -150,8 +158,9 @@ step_database() {
             fi
             UNIONBOT_DB_PASSWORD="$("$UNIONBOT_PYTHON" -c 'import secrets; print(secrets.token_hex(24))')"
         fi
-        as_postgres psql -v ON_ERROR_STOP=1 \
-            -c "CREATE ROLE $UNIONBOT_DB_USER LOGIN PASSWORD '$UNIONBOT_DB_PASSWORD'"
+        # On standard input, not with -c: every user of the server can read command lines.
+        printf "CREATE ROLE %s LOGIN PASSWORD '%s';\n" "$UNIONBOT_DB_USER" "$UNIONBOT_DB_PASSWORD" \
+            | as_postgres psql -v ON_ERROR_STOP=1 -q
     fi
     if [ -z "$(as_postgres psql -tAc "SELECT 1 FROM pg_database WHERE datname = '$UNIONBOT_DB_NAME'")" ]; then
         as_postgres createdb --owner="$UNIONBOT_DB_USER" --encoding=UTF8 --locale=C.UTF-8 \

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from telegram.error import TelegramError
 
-from bot.backup import NIGHTLY_PATTERN, BackupError, create_backup, nightly_name, prune
+from bot.backup import BackupError, create_backup, nightly_archives, nightly_name, prune
 from bot.db import is_sqlite
 from bot.settings import Settings
 from models.base import utcnow
@@ -59,7 +59,7 @@ async def run_nightly_backup(runtime: Runtime) -> Path | None:
     target = settings.backup_dir / nightly_name(now)
     try:
         await create_backup(settings, target)
-        removed = prune(settings.backup_dir, settings.backup_keep)
+        removed = prune(settings.backup_dir, settings.backup_keep, written=target)
     except Exception as error:
         # BackupError and OSError messages name files and exit codes, never rows.
         logger.exception("Nightly backup %s failed", target.name)
@@ -78,10 +78,7 @@ def _written_lately(folder: Path) -> bool:
     """True when a nightly archive in `folder` is younger than FRESH_HOURS."""
     if not folder.is_dir():
         return False
-    newest = max(
-        (path.stat().st_mtime for path in folder.iterdir() if NIGHTLY_PATTERN.match(path.name)),
-        default=None,
-    )
+    newest = max((path.stat().st_mtime for path in nightly_archives(folder)), default=None)
     return newest is not None and time.time() - newest < FRESH_HOURS * 3600
 
 

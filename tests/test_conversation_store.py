@@ -276,6 +276,34 @@ async def test_a_row_it_did_not_write_is_skipped_and_the_rest_is_read(
         await engine.dispose()
 
 
+async def test_malformed_rows_are_skipped_at_start_never_a_crash(
+    clean_database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Rows this version would never write, but a bug, an older or newer version may: nested
+    # past Python's recursion limit, or a state PTB cannot look up (a list is unhashable and
+    # would fail every update of that person's conversation instead of the start).
+    deep = "[" * 100_000 + "]" * 100_000
+    engine = create_engine(clean_database)
+    try:
+        async with create_session_factory(engine)() as session:
+            for kind, name, key, value in (
+                (StateKind.USER, "", "1", '{"draft": {"body": "留下的"}}'),
+                (StateKind.USER, "", "2", deep),
+                (StateKind.CONVERSATION, FILING, "[3, 3]", deep),
+                (StateKind.CONVERSATION, FILING, "[4, 4]", "[1, 2]"),
+                (StateKind.CONVERSATION, FILING, "[5, 5]", "2"),
+            ):
+                session.add(ConversationState(kind=kind, name=name, key=key, value=value))
+            await session.commit()
+        store = DatabasePersistence(create_session_factory(engine), update_interval=10)
+        assert await store.get_user_data() == {1: {"draft": {"body": "留下的"}}}
+        assert await store.get_conversations(FILING) == {(5, 5): 2}
+        assert "Skipped 3 unreadable row(s)" in caplog.text
+        assert "留下的" not in caplog.text
+    finally:
+        await engine.dispose()
+
+
 async def test_a_failed_write_is_logged_without_values_and_retried(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
