@@ -501,6 +501,23 @@ async def holds_data(url: str) -> bool:
         await engine.dispose()
 
 
+async def live_lease_holder(url: str) -> str | None:
+    """PostgreSQL: the copy of the bot holding a lease that has not run out (None: no copy is
+    active, or the database predates the lease)."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            found = await connection.execute(text("SELECT to_regclass('run_lease') IS NOT NULL"))
+            if not found.scalar_one():
+                return None
+            holder = await connection.execute(
+                text("SELECT holder FROM run_lease WHERE expires_at > now() LIMIT 1")
+            )
+            return holder.scalar_one_or_none()
+    finally:
+        await engine.dispose()
+
+
 def _sqlite_holds_data(path: Path) -> bool:
     """A file SQLite cannot read (damaged, or not a database) counts as holding data: it is
     replaced with --force only, which is what a damaged database needs."""
@@ -543,6 +560,11 @@ async def restore_backup(settings: Settings, archive_path: Path, *, force: bool)
     with _no_bot_running(url):
         async with _database_answers(N_("cli.restore_database_failed")):
             in_use = await holds_data(url)
+            # A copy of the bot that holds the lease would go on writing into the tables
+            # pg_restore replaces: refused, with --force too.
+            holder = None if kind == SQLITE else await live_lease_holder(url)
+        if holder is not None:
+            raise BackupError(N_("cli.restore_bot_active"), holder=holder)
         if in_use and not force:
             raise BackupError(N_("cli.restore_not_empty"))
         if kind == SQLITE:

@@ -38,10 +38,11 @@ from bot.backup import (
     read_manifest,
 )
 from bot.callback import pack
-from bot.db import alembic_config, create_engine, upgrade, upgrade_async
+from bot.db import alembic_config, create_engine, create_session_factory, upgrade, upgrade_async
 from bot.i18n import I18n
 from bot.settings import Settings
 from models.anonymity import key_check_value
+from models.lease import acquire
 from models.members import Member
 from models.organizations import Organization
 from models.outbox import Broadcast, OutboxMessage
@@ -624,3 +625,39 @@ def test_forms_half_filled_in_are_not_in_a_postgresql_backup(
     operator(monkeypatch, tmp_path / "new", target)
     assert unionbot(capsys, "restore", str(archive))[0] == 0
     assert asyncio.run(_drafts(target)) == 0
+
+
+async def _take_lease(url: str, holder: str, seconds: int) -> None:
+    engine = create_engine(url)
+    try:
+        async with create_session_factory(engine)() as session:
+            assert await acquire(session, holder=holder, seconds=seconds) is not None
+    finally:
+        await engine.dispose()
+
+
+def test_a_postgresql_restore_is_refused_while_a_copy_holds_the_lease(
+    source: str,
+    target: str,
+    kind: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # pg_restore would replace the tables under a running bot: refused even with --force, and
+    # the sentence names the copy to stop.
+    if kind != "postgresql":
+        pytest.skip("SQLite: the lock file refuses it (test_backup_abuse.py)")
+    archive = tmp_path / "union.tar.gz"
+    operator(monkeypatch, tmp_path / "old", source)
+    assert unionbot(capsys, "backup", str(archive))[0] == 0
+    upgrade(target)
+    asyncio.run(add_member(target, tmp_path / "new", "新服务器上的成员"))
+    asyncio.run(_take_lease(target, "school-a", 60))
+    before = asyncio.run(snapshot(target))
+
+    operator(monkeypatch, tmp_path / "new", target)
+    code, out, err = unionbot(capsys, "restore", str(archive), "--force")
+
+    assert (code, out, err) == (1, [], [EN("cli.restore_bot_active", holder="school-a")])
+    assert asyncio.run(snapshot(target)) == before
