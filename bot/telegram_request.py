@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -208,12 +209,28 @@ def quiet_repeated_outages() -> None:
         updater_logger.addFilter(ReportedOutageFilter())
 
 
+def environment_route(settings: Settings) -> str:
+    """How httpx reaches Telegram without TELEGRAM_PROXY_URL: it honours HTTPS_PROXY, HTTP_PROXY,
+    ALL_PROXY and NO_PROXY (as curl does; a server that needs a proxy for everything may rely on
+    it), so an outage line must not say "directly" when one of them is in effect."""
+    target = urllib.parse.urlsplit(settings.telegram_api_base_url or "https://api.telegram.org")
+    found = urllib.request.getproxies_environment()
+    # NO_PROXY as the standard library reads it (undeclared in typeshed, present since 3.x).
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if not found or bypass(target.hostname or "", found):
+        return "directly"
+    proxy = found.get(target.scheme) or found.get("all")
+    return f"through the proxy {proxy_label(proxy)} (from the environment)" if proxy else "directly"
+
+
 def telegram_requests(
     settings: Settings, status: RunStatus
 ) -> tuple[TelegramRequest, TelegramRequest]:
     """The transports for ordinary calls and for getUpdates, both through the proxy if set."""
     proxy = settings.telegram_proxy_url.get_secret_value() if settings.telegram_proxy_url else None
-    route = Route(f"through the proxy {proxy_label(proxy)}" if proxy else "directly")
+    route = Route(
+        f"through the proxy {proxy_label(proxy)}" if proxy else environment_route(settings)
+    )
     timeouts = TIMEOUTS
 
     def transport(pool_size: int) -> HTTPXRequest:

@@ -201,6 +201,28 @@ async def test_without_the_setting_no_call_goes_through_a_proxy(
     assert wire_of(application).route.label == "directly"
 
 
+async def test_a_proxy_from_the_environment_is_used_and_named(
+    settings: Settings, api: BotApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without TELEGRAM_PROXY_URL, httpx takes HTTP(S)_PROXY / ALL_PROXY as curl does (kept: a
+    server behind a proxy for everything relies on it). The calls go through it, and an outage
+    line names it (without its password) instead of saying "directly"."""
+    proxy = HttpProxy(user=USER, password=PASSWORD)
+    await proxy.start()
+    monkeypatch.setenv("ALL_PROXY", proxy.url("http", user=USER, password=PASSWORD))
+    application = await started(bot_settings(settings, api, None))
+    try:
+        await make_calls(application, api)
+    finally:
+        await stopped(application)
+        await proxy.stop()
+    assert api.calls and all(call.peer in proxy.outbound for call in api.calls)
+    label = wire_of(application).route.label
+    assert label == f"through the proxy http://127.0.0.1:{proxy.port} (from the environment)"
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert wire_of(build_application(bot_settings(settings, api, None))).route.label == "directly"
+
+
 # httpcore 1.0 does not close its socket when a SOCKS handshake fails (socks_proxy.py: the
 # stream is left to the garbage collector); collected here, inside this test, and ignored.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
