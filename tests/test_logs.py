@@ -62,9 +62,12 @@ def process() -> Iterator[Process]:
     names = ("httpx", *NOISY_LOGGERS)
     saved_levels = {name: logging.getLogger(name).level for name in names}
     state = Process(io.StringIO())
+    hooks = (sys.excepthook, threading.excepthook)
     try:
         yield state
     finally:
+        sys.excepthook, threading.excepthook = hooks
+        logging.captureWarnings(False)
         for handler in root.handlers[:]:
             if getattr(handler, "unionbot", False):
                 root.removeHandler(handler)
