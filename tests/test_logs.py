@@ -266,39 +266,75 @@ class RejectingBotApi(http.server.BaseHTTPRequestHandler):
 def test_a_rejected_token_stops_unionbot_without_printing_it(
     tmp_path: Path, log_format: str
 ) -> None:
-    """`unionbot run` with a token Telegram refuses: PTB's exception names the token and nobody
-    catches it. It stops (not 0), in LOG_FORMAT (JSON: every line parses), the token masked."""
+    """`unionbot run` with a token Telegram refuses (PTB's InvalidToken names the token): it
+    stops (not 0) with the sentence for the operator, in LOG_FORMAT (JSON: every line parses,
+    that sentence too), the token nowhere."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RejectingBotApi)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "PYTHONPATH": str(REPO),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        "TELEGRAM_BOT_TOKEN": TOKEN,
+        **unionbot_environment(tmp_path, log_format),
         "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{server.server_port}/bot",
-        "LOG_FORMAT": log_format,
-        "HEALTH_LISTEN": "off",
-        "INSTANCE_NAME": "copy-c",
     }
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = run_unionbot(["run"], tmp_path, env)
     finally:
         server.shutdown()
         server.server_close()
     assert done.returncode != 0
     assert TOKEN not in done.stderr + done.stdout
     assert TOKEN.partition(":")[2] not in done.stderr + done.stdout
-    assert "InvalidToken" in done.stderr
+    assert "BotFather" in done.stderr
     if log_format == "json":
         entries = [json.loads(line) for line in done.stderr.splitlines() if line]
-        assert entries[-1]["level"] == "CRITICAL"
-        assert "rejected by the server" in entries[-1]["exception"]
+        assert entries[-1]["level"] == "ERROR"
+        assert "BotFather" in entries[-1]["message"]
+
+
+def test_an_exception_nobody_catches_is_one_masked_json_line(tmp_path: Path) -> None:
+    """Whatever escapes main() (here an error quoting a Bot API URL) is logged through the
+    formatter, not printed as a bare traceback: one JSON object, the token masked."""
+    script = (
+        "from bot.logs import configure_logging\n"
+        "from bot.settings import Settings\n"
+        "configure_logging(Settings())\n"
+        "import os\n"
+        "raise RuntimeError('calling https://api.telegram.org/bot' + os.environ["
+        "'TELEGRAM_BOT_TOKEN'] + '/getMe failed\\nsecond line')\n"
+    )
+    done = run_unionbot(["-c", script], tmp_path, unionbot_environment(tmp_path, "json"))
+    assert done.returncode == 1
+    assert TOKEN not in done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if line]
+    entry = json.loads(line)
+    assert entry["level"] == "CRITICAL"
+    assert (
+        "RuntimeError: calling https://api.telegram.org/bot***/getMe failed" in entry["exception"]
+    )
+
+
+def unionbot_environment(folder: Path, log_format: str) -> dict[str, str]:
+    """A clean environment for a `unionbot` process in `folder`."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(folder),
+        "PYTHONPATH": str(REPO),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'bot.db'}",
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "LOG_FORMAT": log_format,
+        "HEALTH_LISTEN": "off",
+        "INSTANCE_NAME": "copy-c",
+    }
+
+
+def run_unionbot(
+    arguments: list[str], folder: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGUMENTS` (or `python -c` code) in `folder`."""
+    command = (
+        [sys.executable, *arguments]
+        if arguments[0] == "-c"
+        else [sys.executable, "-m", "bot", *arguments]
+    )
+    return subprocess.run(
+        command, cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
