@@ -165,7 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         language = settings.default_language if settings else os.environ.get("DEFAULT_LANGUAGE")
         for line in _for_the_operator(_settings_key(exc.key), language):
-            print(line, file=sys.stderr)
+            if settings is not None and settings.log_format == "json":
+                # The reason the service stopped is the line a log collector must not drop.
+                logger.error("%s", line)  # noqa: TRY400 (the sentence, no traceback)
+            else:
+                print(line, file=sys.stderr)
         # A fresh install without a token yet has its own status: `make run` explains it and
         # stops quietly; every other refusal stays an error for make, scripts and services.
         return NO_TOKEN_YET if exc.key == "settings.token_missing" else 2

@@ -2,16 +2,23 @@
 
 A few lines of HTTP/1.1 over asyncio streams: GET (and HEAD) only, one request per connection,
 no settings, tokens or chat texts in any answer. It only reads RunStatus.
+
+It shares the event loop (and, through the probes, the database pool) with the bot, so whatever
+a client does costs the bot little: at most MAX_CONNECTIONS sockets at once, at most one probe of
+each kind running however many clients ask, and no answer waits longer than PROBE_SECONDS.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from bot.run_status import Role, RunStatus
 from bot.settings import Settings
@@ -21,6 +28,12 @@ logger = logging.getLogger(__name__)
 PROBE_SECONDS = 2.0  # a database probe slower than this counts as "unreachable"
 READ_SECONDS = 5.0  # a client that has not sent its request line and headers by then is dropped
 MAX_HEAD_BYTES = 8192
+# Sockets held at once. Each open socket is a file descriptor the bot needs for Telegram and the
+# database (systemd's default limit is 1024); a client that opens thousands must not take them.
+MAX_CONNECTIONS = 16
+CLOSE_SECONDS = 1.0  # a client that does not take its (small) answer is cut off after this
+
+T = TypeVar("T")
 PLAIN = "text/plain; charset=utf-8"
 PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -44,17 +57,59 @@ _REASONS = {
 }
 
 
+class Connections:
+    """The open sockets, and which of them are still sending their request head."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.reading: dict[asyncio.StreamWriter, bool] = {}  # insertion order: oldest first
+
+    def admit(self, writer: asyncio.StreamWriter) -> bool:
+        """Make room for a new connection; False when every open one is being answered.
+
+        The oldest connection still sending its head gives way: a slow or silent client (a
+        slowloris) cannot keep the service manager's probe out for more than a moment.
+        """
+        if len(self.reading) >= self.limit:
+            oldest = next((w for w, reading in self.reading.items() if reading), None)
+            if oldest is None:
+                return False
+            oldest.transport.abort()
+            del self.reading[oldest]
+        self.reading[writer] = True
+        return True
+
+    def answering(self, writer: asyncio.StreamWriter) -> None:
+        """The head of `writer`'s request is in: it no longer gives way to newcomers."""
+        if writer in self.reading:
+            self.reading[writer] = False
+
+    def forget(self, writer: asyncio.StreamWriter) -> None:
+        """`writer` is closed."""
+        self.reading.pop(writer, None)
+
+    def abort_all(self) -> None:
+        """Drop every open connection (at shut-down)."""
+        for writer in list(self.reading):
+            writer.transport.abort()
+        self.reading.clear()
+
+
 class HealthServer:
     """The listening server; `port` is the bound port (useful when HEALTH_LISTEN asks for 0)."""
 
-    def __init__(self, server: asyncio.Server, status: RunStatus) -> None:
+    def __init__(
+        self, server: asyncio.Server, status: RunStatus, connections: Connections | None = None
+    ) -> None:
         self._server = server
         self.status = status
+        self.connections = connections or Connections(MAX_CONNECTIONS)
         self.host, self.port = server.sockets[0].getsockname()[:2]
 
     async def stop(self) -> None:
-        """Stop listening (a request being answered finishes: each takes a moment at most)."""
+        """Stop listening and drop the connections still open."""
         self._server.close()
+        self.connections.abort_all()
         await self._server.wait_closed()
 
 
@@ -65,9 +120,20 @@ async def start_health_server(settings: Settings, status: RunStatus) -> HealthSe
     if address is None:
         return None
     host, port = address
+    connections = Connections(MAX_CONNECTIONS)
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _serve(reader, writer, status)
+        if not connections.admit(writer):
+            writer.transport.abort()
+            return
+        try:
+            await _serve(reader, writer, status, connections)
+        except asyncio.CancelledError:
+            # The loop is ending with this client still connected. Python 3.11's stream server
+            # would log a traceback for each such connection; there is nothing to say.
+            writer.transport.abort()
+        finally:
+            connections.forget(writer)
 
     try:
         server = await asyncio.start_server(serve, host, port, limit=MAX_HEAD_BYTES)
@@ -80,24 +146,28 @@ async def start_health_server(settings: Settings, status: RunStatus) -> HealthSe
             error.strerror or type(error).__name__,
         )
         return None
-    health = HealthServer(server, status)
+    health = HealthServer(server, status, connections)
     logger.info("Health and metrics on http://%s:%s/", health.host, health.port)
     return health
 
 
 async def _serve(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, status: RunStatus
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    status: RunStatus,
+    connections: Connections,
 ) -> None:
     head_only = False
     try:
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_SECONDS)
+            request_line = await asyncio.wait_for(_read_head(reader), READ_SECONDS)
         except asyncio.LimitOverrunError:
             answer = Answer(431, "request head too large\n")
         except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
             return
         else:
-            head_only, answer = await _answer(head, status)
+            connections.answering(writer)
+            head_only, answer = await _answer(request_line, status)
         await _write(writer, answer, head_only=head_only)
     except Exception:
         # Whatever a client sends, the server stays up; the request itself is never logged.
@@ -105,13 +175,29 @@ async def _serve(
     finally:
         writer.close()
         with contextlib.suppress(Exception):
-            await writer.wait_closed()
+            await asyncio.wait_for(writer.wait_closed(), CLOSE_SECONDS)
+        writer.transport.abort()
 
 
-async def _answer(head: bytes, status: RunStatus) -> tuple[bool, Answer]:
-    """(HEAD?, the answer) for a request head."""
-    request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
-    parts = request_line.split(" ")
+async def _read_head(reader: asyncio.StreamReader) -> bytes:
+    """The request line, once the whole head (up to its empty line) is in. Lines may end in
+    LF alone (HTTP/1.1 allows it; some probes send it); more than MAX_HEAD_BYTES is refused."""
+    request_line = b""
+    size = 0
+    while True:
+        line = await reader.readuntil(b"\n")
+        size += len(line)
+        if size > MAX_HEAD_BYTES:
+            raise asyncio.LimitOverrunError("request head too large", size)
+        if line in (b"\r\n", b"\n"):
+            return request_line
+        if not request_line:
+            request_line = line.rstrip(b"\r\n")
+
+
+async def _answer(request_line: bytes, status: RunStatus) -> tuple[bool, Answer]:
+    """(HEAD?, the answer) for a request line."""
+    parts = request_line.decode("latin-1").split(" ")
     if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
         return False, Answer(400, "bad request\n")
     method, target, _ = parts
@@ -159,10 +245,39 @@ async def not_ready_reason(status: RunStatus) -> str | None:
 
 
 async def _probe_database(status: RunStatus) -> bool:
-    try:
-        return bool(await asyncio.wait_for(status.database_ok(), PROBE_SECONDS))
-    except Exception:
-        return False
+    return bool(await shared_probe(status.database_ok, False))
+
+
+# The probes running now, by probe function: clients asking at the same time share one run.
+_RUNNING: dict[Callable[[], Awaitable[Any]], asyncio.Future[Any]] = {}
+
+
+async def shared_probe(probe: Callable[[], Awaitable[T]], default: T) -> T:
+    """`probe()`'s answer, or `default` when it fails or takes more than PROBE_SECONDS.
+
+    A hundred clients asking /readyz at once start one probe, not a hundred: each probe takes
+    a connection from a pool the bot (and the lease) needs. The answer never waits for a slow
+    probe to finish cancelling (asyncio.wait_for would): the probe is cancelled behind it.
+    """
+    running = _RUNNING.get(probe)
+    if running is None:
+        running = asyncio.ensure_future(probe())
+        _RUNNING[probe] = running
+        running.add_done_callback(functools.partial(_probe_done, probe))
+    done, _ = await asyncio.wait({running}, timeout=PROBE_SECONDS)
+    if not done:
+        running.cancel()
+        return default
+    if running.cancelled() or running.exception() is not None:
+        return default
+    return running.result()
+
+
+def _probe_done(probe: Callable[[], Awaitable[Any]], running: asyncio.Future[Any]) -> None:
+    if _RUNNING.get(probe) is running:
+        del _RUNNING[probe]
+    if not running.cancelled():
+        running.exception()  # taken: a failing probe is a "no", not an asyncio error log
 
 
 async def metrics(status: RunStatus) -> Answer:
@@ -221,10 +336,7 @@ async def metrics(status: RunStatus) -> Answer:
 
 
 async def _backlog(status: RunStatus) -> int | None:
-    try:
-        return await asyncio.wait_for(status.outbox_backlog(), PROBE_SECONDS)
-    except Exception:
-        return None
+    return await shared_probe(status.outbox_backlog, None)
 
 
 def _labels(**labels: str) -> str:

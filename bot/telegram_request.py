@@ -6,13 +6,17 @@ fake in tests) so the counting and the one-line outage notice are the same code 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import urllib.parse
+import urllib.request
+from dataclasses import dataclass
 from http import HTTPStatus
 
 import httpx
+from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
-from telegram.error import NetworkError
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.run_status import RunStatus
@@ -24,6 +28,24 @@ UPDATER_LOGGER = "telegram.ext.Updater"
 # The failures that mean "no connection to Telegram (or to the proxy) at all", as opposed to one
 # slow or broken answer.
 _UNREACHABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds httpx waits for each step of a call to Telegram."""
+
+    connect: float
+    read: float
+    write: float
+    pool: float
+
+
+TIMEOUTS = Timeouts(connect=5.0, read=5.0, write=5.0, pool=1.0)  # PTB's own defaults
+# A call that has taken all its timeouts together and this much more is cut. httpx's timeouts
+# only bound each step: httpcore reads the SOCKS handshake with none at all
+# (encode/httpcore#1015), so a proxy that accepts and then says nothing would hold the call,
+# and with it getUpdates, for ever.
+DEADLINE_MARGIN = 1.0
 
 
 def proxy_label(url: str) -> str:
@@ -76,10 +98,17 @@ class TelegramRequest(BaseRequest):
     """A Bot API transport around another one: counts 429 answers into RunStatus and logs one
     line when Telegram becomes unreachable and one when it is back (not one per retry)."""
 
-    def __init__(self, inner: BaseRequest, status: RunStatus, route: Route | None = None) -> None:
+    def __init__(
+        self,
+        inner: BaseRequest,
+        status: RunStatus,
+        route: Route | None = None,
+        timeouts: Timeouts | None = None,
+    ) -> None:
         self.inner = inner
         self.status = status
         self.route = route or Route()
+        self.timeouts = timeouts  # the inner transport's defaults; None: no overall deadline
 
     @property
     def read_timeout(self) -> float | None:
@@ -106,16 +135,27 @@ class TelegramRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         """One round trip through the wrapped transport; BaseRequest turns the answer into a
         result or an exception (RetryAfter for a 429) afterwards."""
+        deadline = self._deadline(
+            request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
         try:
-            code, payload = await self.inner.do_request(
-                url=url,
-                method=method,
-                request_data=request_data,
-                read_timeout=read_timeout,
-                write_timeout=write_timeout,
-                connect_timeout=connect_timeout,
-                pool_timeout=pool_timeout,
-            )
+            async with asyncio.timeout(deadline) as scope:
+                code, payload = await self.inner.do_request(
+                    url=url,
+                    method=method,
+                    request_data=request_data,
+                    read_timeout=read_timeout,
+                    write_timeout=write_timeout,
+                    connect_timeout=connect_timeout,
+                    pool_timeout=pool_timeout,
+                )
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            cut = TimedOut(f"No answer from Telegram within {deadline:.0f} s")
+            cut.__cause__ = httpx.ConnectTimeout("no answer within the call's timeouts")
+            self.route.lost(cut)
+            raise cut from cut.__cause__
         except NetworkError as error:
             if is_unreachable(error):
                 self.route.lost(error)
@@ -126,6 +166,29 @@ class TelegramRequest(BaseRequest):
         if code == HTTPStatus.TOO_MANY_REQUESTS:
             self.status.rate_limited += 1
         return code, payload
+
+    def _deadline(
+        self,
+        request_data: RequestData | None,
+        *steps: ODVInput[float],
+    ) -> float | None:
+        """All of a call's timeouts (read, write, connect, pool) plus a margin; None for an
+        upload (httpx's write timeout is per chunk: a large file may rightly take longer) or a
+        call that asked to wait without limit."""
+        if self.timeouts is None or (request_data is not None and request_data.contains_files):
+            return None
+        defaults = (
+            self.timeouts.read,
+            self.timeouts.write,
+            self.timeouts.connect,
+            self.timeouts.pool,
+        )
+        seconds = [
+            d if isinstance(s, DefaultValue) else s for s, d in zip(steps, defaults, strict=True)
+        ]
+        if any(value is None for value in seconds):
+            return None
+        return sum(value for value in seconds if value is not None) + DEADLINE_MARGIN
 
 
 class ReportedOutageFilter(logging.Filter):
@@ -146,17 +209,44 @@ def quiet_repeated_outages() -> None:
         updater_logger.addFilter(ReportedOutageFilter())
 
 
+def environment_route(settings: Settings) -> str:
+    """How httpx reaches Telegram without TELEGRAM_PROXY_URL: it honours HTTPS_PROXY, HTTP_PROXY,
+    ALL_PROXY and NO_PROXY (as curl does; a server that needs a proxy for everything may rely on
+    it), so an outage line must not say "directly" when one of them is in effect."""
+    target = urllib.parse.urlsplit(settings.telegram_api_base_url or "https://api.telegram.org")
+    found = urllib.request.getproxies_environment()
+    # NO_PROXY as the standard library reads it (undeclared in typeshed, present since 3.x).
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if not found or bypass(target.hostname or "", found):
+        return "directly"
+    proxy = found.get(target.scheme) or found.get("all")
+    return f"through the proxy {proxy_label(proxy)} (from the environment)" if proxy else "directly"
+
+
 def telegram_requests(
     settings: Settings, status: RunStatus
 ) -> tuple[TelegramRequest, TelegramRequest]:
     """The transports for ordinary calls and for getUpdates, both through the proxy if set."""
     proxy = settings.telegram_proxy_url.get_secret_value() if settings.telegram_proxy_url else None
-    route = Route(f"through the proxy {proxy_label(proxy)}" if proxy else "directly")
+    route = Route(
+        f"through the proxy {proxy_label(proxy)}" if proxy else environment_route(settings)
+    )
+    timeouts = TIMEOUTS
+
+    def transport(pool_size: int) -> HTTPXRequest:
+        return HTTPXRequest(
+            connection_pool_size=pool_size,
+            proxy=proxy,
+            connect_timeout=timeouts.connect,
+            read_timeout=timeouts.read,
+            write_timeout=timeouts.write,
+            pool_timeout=timeouts.pool,
+        )
+
     # PTB's own defaults: a large pool for ordinary calls, one connection for the long poll.
-    calls = HTTPXRequest(connection_pool_size=256, proxy=proxy)
-    polling = HTTPXRequest(connection_pool_size=1, proxy=proxy)
+    calls, polling = transport(256), transport(1)
     quiet_repeated_outages()
     return (
-        TelegramRequest(calls, status, route),
-        TelegramRequest(polling, status, route),
+        TelegramRequest(calls, status, route, timeouts),
+        TelegramRequest(polling, status, route, timeouts),
     )

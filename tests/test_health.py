@@ -4,6 +4,7 @@ streams, RunStatus driven through its states and counted by the real Application
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -286,3 +287,92 @@ async def test_a_429_in_the_outbox_is_counted_once(bot: BotHarness) -> None:
         await asyncio.sleep(0.1)
     assert status.rate_limited == 1
     assert status.errors == 0
+
+
+def open_files() -> int:
+    """File descriptors this process holds (Linux)."""
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc")
+async def test_a_flood_of_silent_clients_holds_few_sockets(health: HealthServer) -> None:
+    """Two hundred clients that connect and say nothing (a slowloris) hold at most
+    MAX_CONNECTIONS of the server's descriptors (the bot needs the rest for Telegram and the
+    database), and the service manager's probe still gets its answer right away."""
+    before = open_files()
+    clients = [await asyncio.open_connection("127.0.0.1", health.port) for _ in range(200)]
+    await asyncio.sleep(0.2)  # let the server accept them all
+    held_by_server = open_files() - before - len(clients)
+    print(f"200 silent clients: the server holds {held_by_server} sockets")
+    assert held_by_server <= getattr(bot.health, "MAX_CONNECTIONS", 16) + 1
+    assert await path(health.port, "/healthz") == (200, "ok starting\n")
+    for _, writer in clients:
+        writer.close()
+
+
+async def test_clients_asking_at_once_share_one_database_probe(
+    health: HealthServer, status: RunStatus
+) -> None:
+    """Ten /readyz and /metrics at the same moment run the database probe once and the backlog
+    query once: each run takes a connection from the pool the lease and the bot need."""
+    ready(status)
+    runs = {"database": 0, "backlog": 0}
+    release = asyncio.Event()
+
+    async def database_ok() -> bool:
+        runs["database"] += 1
+        await release.wait()
+        return True
+
+    async def backlog() -> int:
+        runs["backlog"] += 1
+        await release.wait()
+        return 3
+
+    status.database_ok = database_ok
+    status.outbox_backlog = backlog
+    asking = [asyncio.ensure_future(path(health.port, "/readyz")) for _ in range(5)]
+    asking += [asyncio.ensure_future(path(health.port, "/metrics")) for _ in range(5)]
+    await asyncio.sleep(0.2)
+    release.set()
+    answers = await asyncio.gather(*asking)
+    assert answers[:5] == [(200, "ready\n")] * 5
+    assert all(samples(body)["unionbot_outbox_backlog"] == 3 for _, body in answers[5:])
+    assert runs == {"database": 1, "backlog": 1}
+
+
+async def test_readyz_does_not_wait_for_a_probe_slow_to_cancel(
+    health: HealthServer, status: RunStatus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A probe cut at PROBE_SECONDS that needs long to let go (closing a dead database
+    connection) does not hold the answer: asyncio.wait_for would wait for it."""
+    monkeypatch.setattr(bot.health, "PROBE_SECONDS", 0.2)
+    ready(status)
+    let_go = asyncio.Event()
+
+    async def hangs_and_lingers() -> bool:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            await let_go.wait()
+        return True
+
+    status.database_ok = hangs_and_lingers
+    try:
+        answer = await asyncio.wait_for(path(health.port, "/readyz"), 10)
+    finally:
+        let_go.set()
+    assert answer == (503, "database unreachable\n")
+
+
+async def test_bare_line_feeds_and_a_stop_with_clients_still_connected(
+    health: HealthServer,
+) -> None:
+    """A head whose lines end in LF alone is answered (not left to time out), and stop()
+    drops a client still connected instead of leaving it to the loop's end."""
+    assert await get(health.port, b"GET /healthz HTTP/1.0\nHost: x\n\n") == (200, "ok starting\n")
+    reader, writer = await asyncio.open_connection("127.0.0.1", health.port)
+    await asyncio.sleep(0.1)
+    await health.stop()
+    assert await asyncio.wait_for(reader.read(), bot.health.READ_SECONDS / 2) == b""
+    writer.close()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
 import logging
 import os
 import subprocess
 import sys
+import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,9 +62,12 @@ def process() -> Iterator[Process]:
     names = ("httpx", *NOISY_LOGGERS)
     saved_levels = {name: logging.getLogger(name).level for name in names}
     state = Process(io.StringIO())
+    hooks = (sys.excepthook, threading.excepthook)
     try:
         yield state
     finally:
+        sys.excepthook, threading.excepthook = hooks
+        logging.captureWarnings(False)
         for handler in root.handlers[:]:
             if getattr(handler, "unionbot", False):
                 root.removeHandler(handler)
@@ -196,3 +202,139 @@ def test_unionbot_writes_json_lines(tmp_path: Path) -> None:
         assert entry["instance"] == "copy-b"
         assert entry["level"] in {"INFO", "WARNING"}
     assert TOKEN not in done.stderr + done.stdout
+
+
+def test_every_form_of_a_secret_is_masked(
+    settings: Settings, process: Process, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token percent-encoded or its secret half alone, a proxy password with special
+    characters as written in the URL and decoded, a proxy taken from HTTPS_PROXY, the database
+    password, the webhook secret, and the values PostgreSQL quotes in a constraint error."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://env-user:Env%2FPass-77@10.0.0.9:3128")
+    raw = "p@ss:w/rd#1"
+    quoted = urllib.parse.quote(raw, safe="")
+    config = json_settings(
+        settings,
+        telegram_proxy_url=SecretStr(f"http://school:{quoted}@127.0.0.1:3128"),
+        webhook_secret=SecretStr("Webhook_Secret_0123456789"),
+    ).model_copy(
+        update={"database_url": f"postgresql+asyncpg://unionbot:{quoted}-db@127.0.0.1/unionbot"}
+    )
+    process.configure(config)
+    log = logging.getLogger("bot.example")
+    half = TOKEN.partition(":")[2]
+    log.warning("encoded %s", urllib.parse.quote(TOKEN, safe=""))
+    log.warning("half %s", half)
+    log.warning("proxy %s and %s", quoted, raw)
+    log.warning("env proxy %s %s", "Env%2FPass-77", "Env/Pass-77")
+    log.warning("db %s-db %s", raw, quoted)
+    log.warning("webhook Webhook_Secret_0123456789")
+    log.error(
+        'duplicate key value violates unique constraint "uq_member"\n'
+        "DETAIL:  Key (organization_id, roster_key)=(1, 张三|语文组) already exists."
+    )
+    log.error(
+        'new row violates check constraint "ck"\nDETAIL:  Failing row contains (7, 我的私事).'
+    )
+    written = process.buffer.getvalue()
+    for secret in (TOKEN, half, raw, quoted, "Env/Pass-77", "Env%2FPass-77", "Webhook_Secret"):
+        assert secret not in written
+    assert "张三" not in written and "我的私事" not in written
+    assert 'unique constraint \\"uq_member\\"' in written  # what failed is still said
+    assert "Key (organization_id, roster_key)=(***) already exists" in written
+    print(written)
+
+
+class RejectingBotApi(http.server.BaseHTTPRequestHandler):
+    """A Bot API that refuses every token, as Telegram does a revoked one."""
+
+    def do_POST(self) -> None:
+        """401 Unauthorized."""
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b'{"ok": false, "error_code": 401, "description": "Unauthorized"}'
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_a_rejected_token_stops_unionbot_without_printing_it(
+    tmp_path: Path, log_format: str
+) -> None:
+    """`unionbot run` with a token Telegram refuses (PTB's InvalidToken names the token): it
+    stops (not 0) with the sentence for the operator, in LOG_FORMAT (JSON: every line parses,
+    that sentence too), the token nowhere."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RejectingBotApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {
+        **unionbot_environment(tmp_path, log_format),
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{server.server_port}/bot",
+    }
+    try:
+        done = run_unionbot(["run"], tmp_path, env)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode != 0
+    assert TOKEN not in done.stderr + done.stdout
+    assert TOKEN.partition(":")[2] not in done.stderr + done.stdout
+    assert "BotFather" in done.stderr
+    if log_format == "json":
+        entries = [json.loads(line) for line in done.stderr.splitlines() if line]
+        assert entries[-1]["level"] == "ERROR"
+        assert "BotFather" in entries[-1]["message"]
+
+
+def test_an_exception_nobody_catches_is_one_masked_json_line(tmp_path: Path) -> None:
+    """Whatever escapes main() (here an error quoting a Bot API URL) is logged through the
+    formatter, not printed as a bare traceback: one JSON object, the token masked."""
+    script = (
+        "from bot.logs import configure_logging\n"
+        "from bot.settings import Settings\n"
+        "configure_logging(Settings())\n"
+        "import os\n"
+        "raise RuntimeError('calling https://api.telegram.org/bot' + os.environ["
+        "'TELEGRAM_BOT_TOKEN'] + '/getMe failed\\nsecond line')\n"
+    )
+    done = run_unionbot(["-c", script], tmp_path, unionbot_environment(tmp_path, "json"))
+    assert done.returncode == 1
+    assert TOKEN not in done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if line]
+    entry = json.loads(line)
+    assert entry["level"] == "CRITICAL"
+    assert (
+        "RuntimeError: calling https://api.telegram.org/bot***/getMe failed" in entry["exception"]
+    )
+
+
+def unionbot_environment(folder: Path, log_format: str) -> dict[str, str]:
+    """A clean environment for a `unionbot` process in `folder`."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(folder),
+        "PYTHONPATH": str(REPO),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'bot.db'}",
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "LOG_FORMAT": log_format,
+        "HEALTH_LISTEN": "off",
+        "INSTANCE_NAME": "copy-c",
+    }
+
+
+def run_unionbot(
+    arguments: list[str], folder: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGUMENTS` (or `python -c` code) in `folder`."""
+    command = (
+        [sys.executable, *arguments]
+        if arguments[0] == "-c"
+        else [sys.executable, "-m", "bot", *arguments]
+    )
+    return subprocess.run(
+        command, cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False
+    )

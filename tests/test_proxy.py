@@ -23,7 +23,7 @@ from bot.app import build_application
 from bot.application import UnionApplication
 from bot.logs import NOISY_LOGGERS, configure_logging
 from bot.settings import Settings
-from bot.telegram_request import TelegramRequest, proxy_label
+from bot.telegram_request import TelegramRequest, Timeouts, proxy_label
 from tests.support.fake_telegram import TOKEN
 from tests.support.harness import make_settings
 from tests.support.proxies import (
@@ -201,6 +201,28 @@ async def test_without_the_setting_no_call_goes_through_a_proxy(
     assert wire_of(application).route.label == "directly"
 
 
+async def test_a_proxy_from_the_environment_is_used_and_named(
+    settings: Settings, api: BotApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without TELEGRAM_PROXY_URL, httpx takes HTTP(S)_PROXY / ALL_PROXY as curl does (kept: a
+    server behind a proxy for everything relies on it). The calls go through it, and an outage
+    line names it (without its password) instead of saying "directly"."""
+    proxy = HttpProxy(user=USER, password=PASSWORD)
+    await proxy.start()
+    monkeypatch.setenv("ALL_PROXY", proxy.url("http", user=USER, password=PASSWORD))
+    application = await started(bot_settings(settings, api, None))
+    try:
+        await make_calls(application, api)
+    finally:
+        await stopped(application)
+        await proxy.stop()
+    assert api.calls and all(call.peer in proxy.outbound for call in api.calls)
+    label = wire_of(application).route.label
+    assert label == f"through the proxy http://127.0.0.1:{proxy.port} (from the environment)"
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert wire_of(build_application(bot_settings(settings, api, None))).route.label == "directly"
+
+
 # httpcore 1.0 does not close its socket when a SOCKS handshake fails (socks_proxy.py: the
 # stream is left to the garbage collector); collected here, inside this test, and ignored.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -324,3 +346,52 @@ async def wait_for(condition: object, limit: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(0.05)
+
+
+# Cut in the middle of its handshake, httpcore leaves the socket to the garbage collector too.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.parametrize("scheme", ["socks5", "socks5h"])
+async def test_a_socks_proxy_that_takes_the_connection_and_stays_silent(
+    settings: Settings,
+    api: BotApiServer,
+    scheme: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """httpcore puts no timeout on the SOCKS handshake (encode/httpcore#1015): a proxy that
+    accepts and never answers would hold getMe, and later every getUpdates, for ever. The
+    call fails after its own timeouts instead, said once like a proxy that is down."""
+    quick = Timeouts(connect=0.3, read=0.3, write=0.3, pool=0.3)
+    monkeypatch.setattr("bot.telegram_request.TIMEOUTS", quick)
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    url = f"{scheme}://{USER}:{PASSWORD}@127.0.0.1:{port}"
+    caplog.set_level(logging.INFO)
+    application = build_application(bot_settings(settings, api, url))
+    began = time.monotonic()
+    try:
+        for _ in range(2):
+            with pytest.raises(NetworkError) as raised:
+                await asyncio.wait_for(application.initialize(), 30)
+    finally:
+        await application.shutdown()
+        server.close()
+        for writer in held:
+            writer.transport.abort()
+        await server.wait_closed()
+    shown = f"{raised.value!s} {caplog.text}"
+    print(f"{scheme}: two start-ups failed in {time.monotonic() - began:.2f} s: {raised.value}")
+    del raised  # its frames hold httpcore's leaked socket
+    gc.collect()
+    assert held, "the bot did connect to the proxy"
+    assert api.calls == []
+    lines = [r.getMessage() for r in caplog.records if "Cannot reach Telegram" in r.getMessage()]
+    assert len(lines) == 1
+    assert f"through the proxy {scheme}://127.0.0.1:{port}" in lines[0]
+    assert PASSWORD not in shown
