@@ -288,3 +288,13 @@ def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main([]) == 0
     assert "run" in capsys.readouterr().out
+
+
+def test_every_setting_is_in_env_example_and_the_readme_table() -> None:
+    """An operator finds every knob in both places (issue 19: every new setting documented)."""
+    root = Path(__file__).resolve().parent.parent
+    example = (root / ".env.example").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for name in (field.upper() for field in Settings.model_fields):
+        assert f"\n{name}=" in example, f"{name} is not in .env.example"
+        assert f"| `{name}` |" in readme, f"{name} is not in the README's settings table"
