@@ -416,8 +416,10 @@ def test_run_with_another_key_prints_one_sentence_and_polls_nothing(
         monkeypatch.setenv(name, value)
     telegram = FakeTelegram()
 
-    def building(settings: Settings) -> UnionApplication:
-        application = build_application(settings, request=telegram, use_default_rate_limiter=False)
+    def building(settings: Settings, **runner_args: Any) -> UnionApplication:
+        application = build_application(
+            settings, request=telegram, use_default_rate_limiter=False, **runner_args
+        )
         on_startup = application.post_init
         assert on_startup is not None
 
