@@ -1084,15 +1084,16 @@ async def test_one_chat_gets_its_messages_spaced(
     private = 861
     await put(bot, key="digest", to=[COMMITTEE_GROUP_ID, private])
     await put(bot, key="task", to=[COMMITTEE_GROUP_ID, private])
-    pace = Pace(per_second=1000, private_chat_interval=0.2, group_interval=0.3)
+    pace = Pace(per_second=1000, private_chat_interval=0.5, group_interval=0.8)
     sender = sender_for(bot, transport=wire_bot, pace=pace)
 
-    await drain_until_settled(sender, bot, limit=2.0)
+    await drain_until_settled(sender, bot, limit=3.0)
 
     assert wire.per_chat() == Counter({COMMITTEE_GROUP_ID: 2, private: 2})
     # Slots are kept on the sender's clock; the arrival of the first message may lag its slot
-    # on a loaded machine, so allow 0.1 s of jitter (without pacing the gap would be ~0).
+    # on a loaded machine (seen: more than 0.1 s at a load of 6), so the intervals are long and
+    # 0.3 s of lag is allowed: without pacing the gap would be ~0.
     first, second = wire.arrivals(COMMITTEE_GROUP_ID)
-    assert second - first >= 0.3 - JITTER
+    assert second - first >= 0.8 - 0.3
     first, second = wire.arrivals(private)
-    assert second - first >= 0.2 - JITTER
+    assert second - first >= 0.5 - 0.3
