@@ -56,6 +56,12 @@ class UnionApplication(Application):
     async def process_update(self, update: object) -> None:
         """Handle an update unless its id was handled before (redelivery after a crash)."""
         update_id = update.update_id if isinstance(update, Update) else None
+        status = self.state.status
+        if status is not None and not status.holds_lease():
+            # Left unconfirmed (the fence refuses the confirming getUpdates too): the active
+            # copy gets it from Telegram and handles it.
+            logger.info("Not handling update %s: this copy no longer holds the lease", update_id)
+            return
         if update_id is not None and await self._seen(update_id):
             logger.info("Skipping update %s: it was handled before", update_id)
             return

@@ -57,6 +57,9 @@ class LeaseKeeper:
     clock: Callable[[], float] = time.monotonic
     fence: LeaseFence | None = None
     deadline: float = 0.0  # on `clock`: step down at this moment unless renewed before
+    # On `clock`: the earliest moment another copy may take the lease (the start of the last
+    # successful renewal plus LEASE_SECONDS). Past it this copy must not act at all: holds().
+    expires_by: float = 0.0
 
     def __post_init__(self) -> None:
         self._db = create_session_factory(self.engine)
@@ -85,7 +88,7 @@ class LeaseKeeper:
                 fence = None
             if fence is not None:
                 self.fence = fence
-                self.deadline = started + self.seconds - margin(self.seconds)
+                self._renewed(started)
                 self.status.lease_holder = self.holder
                 logger.info("Took the lease as %s (takeover %s)", self.holder, fence.epoch)
                 return fence
@@ -119,9 +122,19 @@ class LeaseKeeper:
                 next_renewal = self.clock() + RETRY_SECONDS
                 continue
             if not kept:
+                self.expires_by = self.clock()  # someone else may be active already
                 return self._lost("taken over or ran out")
-            self.deadline = started + self.seconds - margin(self.seconds)
+            self._renewed(started)
             next_renewal = started + interval
+
+    def _renewed(self, started: float) -> None:
+        self.deadline = started + self.seconds - margin(self.seconds)
+        self.expires_by = started + self.seconds
+
+    def holds(self) -> bool:
+        """True while no other copy can have taken the lease: read on the monotonic clock, so
+        it is right the moment a frozen process wakes, before its event loop runs anything."""
+        return self.fence is not None and self.clock() < self.expires_by
 
     def _lost(self, why: str) -> str:
         self.status.lease_holder = None
