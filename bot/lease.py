@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import create_session_factory, is_sqlite
-from bot.files import private_dir
+from bot.files import private_file
 from bot.run_status import RunStatus
 from bot.settings import SettingsError
 from models.errors import N_
@@ -186,8 +186,8 @@ def hold_sqlite_lock(url: str) -> IO[str] | None:
     path = sqlite_lock_path(url)
     if path is None:
         return None
-    private_dir(path.parent)
-    handle = path.open("a", encoding="utf-8")
+    # 0600 whatever the umask: another user who could open it could also flock it.
+    handle = private_file(path).open("a", encoding="utf-8")
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
