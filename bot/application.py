@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 from telegram import Update
@@ -15,12 +14,11 @@ from models.updates import highest_processed, mark_processed_many, was_processed
 
 logger = logging.getLogger(__name__)
 
-# Handled update ids are written in small batches: one transaction for many updates instead of
-# one each, which matters in a rush. An id not yet written is still known in memory; a crash
-# can lose the last fraction of a second of them, and what those updates confirmed is still
-# protected by the unique keys of the records themselves.
-FLUSH_SECONDS = 0.25
-FLUSH_SIZE = 100
+# A handled update id is written as soon as the update is handled: Telegram may not have heard
+# the getUpdates that confirms it yet (a slow link, a proxy reconnecting), and after a SIGKILL
+# the next copy gets it again and must find it (tests/test_redelivery.py). One writer task
+# writes them; ids handled while it writes go together in its next transaction, so a rush still
+# writes few transactions and no handler waits for it (the cost: docs/reliability.md).
 
 
 class UnionApplication(Application):
@@ -33,8 +31,8 @@ class UnionApplication(Application):
         # start and during it) cannot be a redelivery: only the others need a database look-up.
         self._horizon: int | None = None
         self._pending: set[int] = set()
-        self._flushed_at = time.monotonic()
         self._flush_lock = asyncio.Lock()
+        self._writer: asyncio.Task[None] | None = None
 
     async def initialize(self) -> None:
         """PTB's start-up, then the saved states of the forms (they sit inside the engine)."""
@@ -56,6 +54,12 @@ class UnionApplication(Application):
     async def process_update(self, update: object) -> None:
         """Handle an update unless its id was handled before (redelivery after a crash)."""
         update_id = update.update_id if isinstance(update, Update) else None
+        status = self.state.status
+        if status is not None and not status.holds_lease():
+            # Left unconfirmed (the fence refuses the confirming getUpdates too): the active
+            # copy gets it from Telegram and handles it.
+            logger.info("Not handling update %s: this copy no longer holds the lease", update_id)
+            return
         if update_id is not None and await self._seen(update_id):
             logger.info("Skipping update %s: it was handled before", update_id)
             return
@@ -82,21 +86,27 @@ class UnionApplication(Application):
 
     async def _remember(self, update_id: int) -> None:
         self._pending.add(update_id)
-        due = time.monotonic() - self._flushed_at >= FLUSH_SECONDS
-        if due or len(self._pending) >= FLUSH_SIZE:
-            await self.flush_processed()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending(), name="processed-ids")
 
-    async def flush_processed(self) -> None:
-        """Write the handled update ids kept in memory (also at shut-down)."""
+    async def _write_pending(self) -> None:
+        # After a failed write the ids wait for the next update (or the shut-down): no loop
+        # against a database that is away.
+        while self._pending and await self.flush_processed():
+            pass
+
+    async def flush_processed(self) -> bool:
+        """Write the handled update ids kept in memory (also at shut-down); False when the
+        database refused (they stay in memory and go with the next write)."""
         async with self._flush_lock:
             ids = sorted(self._pending)
-            self._flushed_at = time.monotonic()
             if not ids:
-                return
+                return True
             try:
                 async with self.state.db() as session:
                     await mark_processed_many(session, update_ids=ids)
             except Exception:
                 logger.warning("Could not record %s updates as processed", len(ids))
-                return
+                return False
             self._pending.difference_update(ids)
+            return True

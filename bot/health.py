@@ -237,6 +237,8 @@ async def not_ready_reason(status: RunStatus) -> str | None:
     """Why this copy should not get the webhook now (one short line), or None when it should."""
     if status.role != Role.ACTIVE:
         return status.role.value  # "standby": the reverse proxy sends updates to the other copy
+    if not status.holds_lease():
+        return "lease lost"  # woken after its lease ran out, not yet stepped down
     if not await _probe_database(status):
         return "database unreachable"
     if not status.scheduler_running():

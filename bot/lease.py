@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import create_session_factory, is_sqlite
-from bot.files import private_dir
+from bot.files import private_file
 from bot.run_status import RunStatus
 from bot.settings import SettingsError
 from models.errors import N_
@@ -57,6 +57,9 @@ class LeaseKeeper:
     clock: Callable[[], float] = time.monotonic
     fence: LeaseFence | None = None
     deadline: float = 0.0  # on `clock`: step down at this moment unless renewed before
+    # On `clock`: the earliest moment another copy may take the lease (the start of the last
+    # successful renewal plus LEASE_SECONDS). Past it this copy must not act at all: holds().
+    expires_by: float = 0.0
 
     def __post_init__(self) -> None:
         self._db = create_session_factory(self.engine)
@@ -85,7 +88,7 @@ class LeaseKeeper:
                 fence = None
             if fence is not None:
                 self.fence = fence
-                self.deadline = started + self.seconds - margin(self.seconds)
+                self._renewed(started)
                 self.status.lease_holder = self.holder
                 logger.info("Took the lease as %s (takeover %s)", self.holder, fence.epoch)
                 return fence
@@ -119,9 +122,19 @@ class LeaseKeeper:
                 next_renewal = self.clock() + RETRY_SECONDS
                 continue
             if not kept:
+                self.expires_by = self.clock()  # someone else may be active already
                 return self._lost("taken over or ran out")
-            self.deadline = started + self.seconds - margin(self.seconds)
+            self._renewed(started)
             next_renewal = started + interval
+
+    def _renewed(self, started: float) -> None:
+        self.deadline = started + self.seconds - margin(self.seconds)
+        self.expires_by = started + self.seconds
+
+    def holds(self) -> bool:
+        """True while no other copy can have taken the lease: read on the monotonic clock, so
+        it is right the moment a frozen process wakes, before its event loop runs anything."""
+        return self.fence is not None and self.clock() < self.expires_by
 
     def _lost(self, why: str) -> str:
         self.status.lease_holder = None
@@ -173,8 +186,8 @@ def hold_sqlite_lock(url: str) -> IO[str] | None:
     path = sqlite_lock_path(url)
     if path is None:
         return None
-    private_dir(path.parent)
-    handle = path.open("a", encoding="utf-8")
+    # 0600 whatever the umask: another user who could open it could also flock it.
+    handle = private_file(path).open("a", encoding="utf-8")
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

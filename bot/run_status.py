@@ -33,6 +33,10 @@ def _not_running() -> bool:
     return False
 
 
+def _always() -> bool:
+    return True
+
+
 @dataclass
 class RunStatus:
     """Counters and probes of one process; plain attributes, read by the health server."""
@@ -49,3 +53,9 @@ class RunStatus:
     database_ok: Callable[[], Awaitable[bool]] = _unknown_async
     scheduler_running: Callable[[], bool] = _not_running
     outbox_backlog: Callable[[], Awaitable[int | None]] = _no_backlog
+    # The fence on everything this copy does besides the database: False once no other copy
+    # can be sure this one stopped (the lease's time ran out on this copy's monotonic clock).
+    # Checked before each call to Telegram and each update handled, so a copy frozen past its
+    # lease (SIGSTOP, a paused VM) and woken does nothing more, even before its step-down runs.
+    # Always True on SQLite (one copy only, no lease).
+    holds_lease: Callable[[], bool] = _always

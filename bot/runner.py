@@ -136,6 +136,7 @@ async def _serve(
         fence = await _unless_stopped(keeper.wait_until_held(), stopping)
         if fence is None:
             return 0
+        status.holds_lease = keeper.holds
     from bot.app import build_application  # the handlers are imported only by a copy that runs
 
     try:

@@ -16,7 +16,7 @@ from http import HTTPStatus
 import httpx
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
-from telegram.error import NetworkError, TimedOut
+from telegram.error import Conflict, NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.run_status import RunStatus
@@ -62,6 +62,13 @@ def is_unreachable(error: BaseException) -> bool:
     """True for a NetworkError caused by a refused or timed-out connection to Telegram or the
     proxy (what a proxy that is down looks like), False for any other failure."""
     return isinstance(error, NetworkError) and isinstance(error.__cause__, _UNREACHABLE)
+
+
+class LeaseLostError(TelegramError):
+    """Refused before it left: this copy's lease ran out, another copy may be active."""
+
+    def __init__(self) -> None:
+        super().__init__("not sent: this copy no longer holds the lease")
 
 
 class Route:
@@ -135,6 +142,11 @@ class TelegramRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         """One round trip through the wrapped transport; BaseRequest turns the answer into a
         result or an exception (RetryAfter for a 429) afterwards."""
+        # Telegram has no fencing of its own: a copy that lost the lease (or slept through it)
+        # must not poll (it would steal updates from the active copy, or confirm ones it never
+        # handled), answer anyone, or touch the webhook.
+        if not self.status.holds_lease():
+            raise LeaseLostError()
         deadline = self._deadline(
             request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
@@ -165,6 +177,14 @@ class TelegramRequest(BaseRequest):
         # RetryAfter both sit above this layer, so each 429 answer counts exactly once.
         if code == HTTPStatus.TOO_MANY_REQUESTS:
             self.status.rate_limited += 1
+        elif code == HTTPStatus.CONFLICT:
+            # PTB retries with a growing pause and logs a traceback each time; one plain line
+            # says what it means.
+            logger.warning(
+                "Telegram answered 409 Conflict to %s: another process uses this bot's token "
+                "(a second copy outside this database's lease, or a webhook set elsewhere)",
+                url.rsplit("/", 1)[-1],
+            )
         return code, payload
 
     def _deadline(
@@ -197,8 +217,11 @@ class ReportedOutageFilter(logging.Filter):
     log with hundreds of identical tracebacks."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """False for a polling error that is_unreachable() covers, True for anything else."""
+        """False for a polling error already said in one line (Telegram unreachable, a 409
+        Conflict) or expected (the lease lost: the runner says so), True for anything else."""
         error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, LeaseLostError | Conflict):
+            return False
         return error is None or not is_unreachable(error)
 
 

@@ -8,6 +8,8 @@ pass. The two-process takeovers are in tests/test_takeover.py.
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -302,6 +304,31 @@ def test_the_sqlite_lock_is_held_once(tmp_path: Path) -> None:
     again = hold_sqlite_lock(url)  # the first copy stopped: the next one starts
     release_sqlite_lock(again)
     assert hold_sqlite_lock("sqlite+aiosqlite:///:memory:") is None
+
+
+@sqlite_only
+def test_the_sqlite_lock_file_is_the_bots_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0600 whatever the umask (another user who could open it could flock it and keep the bot
+    from starting); an older, wider one is narrowed; a relative DATABASE_URL puts it beside
+    the database, in the working folder."""
+    previous = os.umask(0o022)
+    try:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'unionbot.db'}"
+        held = hold_sqlite_lock(url)
+        assert stat.S_IMODE((tmp_path / "unionbot.db.lock").stat().st_mode) == 0o600
+        release_sqlite_lock(held)
+        (tmp_path / "unionbot.db.lock").chmod(0o644)
+        release_sqlite_lock(hold_sqlite_lock(url))
+        assert stat.S_IMODE((tmp_path / "unionbot.db.lock").stat().st_mode) == 0o600
+        monkeypatch.chdir(tmp_path)
+        relative = "sqlite+aiosqlite:///relative.db"
+        assert sqlite_lock_path(relative) == Path("relative.db.lock")
+        release_sqlite_lock(hold_sqlite_lock(relative))
+        assert (tmp_path / "relative.db.lock").exists()
+    finally:
+        os.umask(previous)
 
 
 @sqlite_only

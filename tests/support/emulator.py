@@ -141,6 +141,7 @@ class Recorded:
 
     method: str
     params: dict[str, Any]
+    caller: str = ""  # the copy's name when it came through `url_for(name)`
 
 
 class Adapter:
@@ -180,6 +181,10 @@ class Adapter:
         self._server.shutdown()
         self._server.server_close()
 
+    def url_for(self, caller: str) -> str:
+        """A base URL for one copy of the bot: its calls are recorded under `caller`."""
+        return self.base_url.removesuffix("/bot") + f"/as/{caller}/bot"
+
     def hold(self, method: str, chat_id: int, *, drop: bool = True) -> Held:
         """Hold the next `method` call to `chat_id` (0: any), answered with an error once
         released: the bot may be killed while it waits."""
@@ -188,15 +193,21 @@ class Adapter:
             self.holds.append(held)
         return held
 
-    def count(self, method: str, chat_id: int | None = None) -> int:
-        """How many `method` calls (to one chat) the bot made."""
+    def count(self, method: str, chat_id: int | None = None, *, caller: str | None = None) -> int:
+        """How many `method` calls (to one chat; by one caller) the bot made."""
         with self._lock:
             return sum(
                 1
                 for call in self.calls
                 if call.method == method
                 and (chat_id is None or str(call.params.get("chat_id")) == str(chat_id))
+                and (caller is None or call.caller == caller)
             )
+
+    def calls_by(self, caller: str) -> int:
+        """How many calls of any kind came from `caller`."""
+        with self._lock:
+            return sum(1 for call in self.calls if call.caller == caller)
 
     def unconfirmed(self) -> int:
         """Updates fetched by the bot that it has not confirmed (with a higher offset) yet."""
@@ -211,17 +222,21 @@ class Adapter:
     # ---- serving -------------------------------------------------------------------------
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
-        method = handler.path.rstrip("/").rsplit("/", 1)[-1]
+        path, caller = handler.path, ""
+        if path.startswith("/as/"):
+            caller, _, rest = path.removeprefix("/as/").partition("/")
+            path = "/" + rest
+        method = path.rstrip("/").rsplit("/", 1)[-1]
         size = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(size) if size else b""
         params = _parse(handler.headers.get("Content-Type", ""), body)
         with self._lock:
-            self.calls.append(Recorded(method, params))
+            self.calls.append(Recorded(method, params, caller))
         if not self._wait_if_held(method, params):
             _reply(handler, {"ok": False, "error_code": 502, "description": "Bad Gateway"}, 502)
             return
         try:
-            answer = self._answer(handler.path, method, params)
+            answer = self._answer(path, method, params)
         except (urllib.error.URLError, OSError) as error:
             answer = {"ok": False, "error_code": 502, "description": f"Bad Gateway: {error}"}
         _reply(handler, answer, 200 if answer.get("ok") else int(answer.get("error_code", 500)))
