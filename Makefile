@@ -77,7 +77,7 @@ bench-broadcast: setup
 	$(BIN)/python -m bench.broadcast
 
 # A sign-up rush: 1,000 members within one second, 100 seats, 100 ms per Telegram call; then the
-# same rush strictly one update at a time (about two minutes).
+# same rush strictly one update at a time, and the bare concurrent PTB floor (three to four minutes).
 bench-rush: setup
 	$(BIN)/python -m bench.rush
 

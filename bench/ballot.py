@@ -69,7 +69,7 @@ from models.base import utcnow
 from models.members import Member, MemberRole, MemberStatus, Role
 from models.organizations import bind_committee_chat
 from scheduler.ballot_jobs import ballot_tick
-from tests.support.fake_telegram import TOKEN, Failure
+from tests.support.fake_telegram import TOKEN
 from tests.support.harness import COMMITTEE_GROUP_ID, make_settings
 from tests.support.updates import Person, button
 
@@ -85,30 +85,11 @@ COMMITTEE_ID = 899_999
 
 @dataclass
 class TimedTelegram(SlowTelegram):
-    """The rush's slow fake, also noting each chat's latest message and when it was sent.
-
-    It refuses a second answer to one button press as the fake does, from a set instead of a
-    scan of every recorded call: with 5,000 presses the scan cost the benchmark's own process
-    some 30 s of CPU, taken from the bot under test."""
+    """The rush's slow fake, also noting each chat's latest message and when it was sent."""
 
     sent_at: dict[int, float] = field(default_factory=dict)
     last_text: dict[int, str] = field(default_factory=dict)
     finished: float = 0.0
-    answered: set[str] = field(default_factory=set)
-
-    def _second_answer(self, method: str, params: dict[str, Any]) -> Failure | None:
-        """Telegram accepts one answer per callback query; a second one is a 400."""
-        if method != "answerCallbackQuery":
-            return None
-        query_id = str(params.get("callback_query_id"))
-        if query_id not in self.answered:
-            self.answered.add(query_id)
-            return None
-        return Failure(
-            method,
-            400,
-            "Bad Request: query is too old and response timeout expired or query id is invalid",
-        )
 
     async def do_request(
         self,

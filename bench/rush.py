@@ -1,11 +1,14 @@
 """Sign-up rush: 1,000 different members press "Sign up" within one second on an activity with
 100 seats, through a fake Telegram that adds 100 ms to every call.
 
-The same rush runs twice on a fresh database each time: through the application's own update
+The same rush runs on a fresh database each time: through the application's own update
 processor (different people at once, each person in order), and strictly one update after
 another (PTB's default). For each it prints the time until the last member had their answer,
 answer latency percentiles, the seats given (must be exactly 100) and whether the waitlist
-numbers are 1..N without gaps or repeats. Not a test: nothing is asserted.
+numbers are 1..N without gaps or repeats. Beside ours, in the same run, the floor: the same
+presses at the same moments through a bare PTB application with the same number of concurrent
+updates and the same slow fake, whose handler answers the press and sends one message, with
+no database; and the ratios of ours to it (last answer, p50). Not a test: nothing is asserted.
 
     make bench-rush      # or: .venv/bin/python -m bench.rush --members 1000 --seats 100
 """
@@ -21,10 +24,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import col, func, select
 from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes
 from telegram.request import RequestData
 
 from bot.app import build_application
@@ -34,7 +39,7 @@ from handlers.activities.buttons import ActivityButton
 from models.activities import Activity, ActivityCategory, Signup, SignupStatus
 from models.base import utcnow
 from models.members import Member, MemberRole, MemberStatus, Role
-from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.harness import make_settings
 from tests.support.updates import Person, button
 
@@ -72,23 +77,28 @@ class Outcome:
     name: str
     last_answer: float  # seconds from the first press to the last answer
     latencies: list[float]
-    seats: int
-    waitlist: int
-    waitlist_contiguous: bool
-    in_press_order: float  # share of the waitlist ranked in the order people pressed
+    seats: int | None = None  # None: the floor, which keeps no seats
+    waitlist: int = 0
+    waitlist_contiguous: bool = True
+    in_press_order: float = 1.0  # share of the waitlist ranked in the order people pressed
+
+    def pct(self, fraction: float) -> float:
+        """Answer latency at this fraction, in seconds."""
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
     def lines(self) -> list[str]:
         """The report."""
-        ordered = sorted(self.latencies)
-
-        def pct(fraction: float) -> float:
-            return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-        return [
+        head = [
             f"{self.name}",
             f"  last member answered after  {self.last_answer:8.2f} s",
-            f"  answer latency p50 / p99    {pct(0.5):8.2f} s / {pct(0.99):.2f} s"
-            f"  (mean {statistics.mean(ordered):.2f} s)",
+            f"  answer latency p50 / p99    {self.pct(0.5):8.2f} s / {self.pct(0.99):.2f} s"
+            f"  (mean {statistics.mean(self.latencies):.2f} s)",
+        ]
+        if self.seats is None:
+            return head
+        return [
+            *head,
             f"  seats given                 {self.seats:8d}",
             f"  waitlist                    {self.waitlist:8d}"
             f"  numbered 1..N without gaps: {self.waitlist_contiguous}",
@@ -218,6 +228,50 @@ async def run(
             await app.post_shutdown(app)
 
 
+async def run_floor(members: int) -> Outcome:
+    """The same presses at the same moments through a bare concurrent PTB application that
+    answers each press and sends one message, with no database: the floor."""
+    telegram = SlowTelegram()
+    app: Application[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .request(telegram)
+        .concurrent_updates(make_settings("sqlite://", Path()).max_concurrent_updates)
+        .build()
+    )
+
+    async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None and update.effective_chat is not None
+        await query.answer("已报名")
+        await context.bot.send_message(update.effective_chat.id, "已报名")
+
+    app.add_handler(CallbackQueryHandler(answer))
+    await app.initialize()
+    try:
+        people = [Person(900_000 + index, f"T{index}", "zh-hans") for index in range(members)]
+        updates = [
+            Update.de_json(button(person, ActivityButton("su", 1).pack()), app.bot)
+            for person in people
+        ]
+        pressed_at: dict[str, float] = {}
+        started = time.monotonic()
+        spacing = 1.0 / len(updates)
+
+        async def arrive(index: int, update: Update) -> None:
+            await asyncio.sleep(index * spacing)
+            assert update.callback_query is not None
+            pressed_at[update.callback_query.id] = time.monotonic()
+            await app.update_processor.process_update(update, app.process_update(update))
+
+        await asyncio.gather(*(arrive(i, u) for i, u in enumerate(updates)))
+    finally:
+        await app.shutdown()
+    latencies = [telegram.answered_at[key] - pressed_at[key] for key in pressed_at]
+    last = max(telegram.answered_at.values()) - started
+    return Outcome("bare concurrent PTB (floor)", last, latencies)
+
+
 async def _outcome(
     app: UnionApplication,
     name: str,
@@ -276,6 +330,13 @@ async def main_async(members: int, seats: int, sequential: bool, url: str | None
             "per-person ordered (ours)", members, seats, base, concurrent=True, database_url=url
         )
         print("\n".join(ordered.lines()))
+        floor = await run_floor(members)
+        print("\n".join(floor.lines()))
+        print(
+            f"ratio (ours / floor): last answer {ordered.last_answer / floor.last_answer:.2f}x, "
+            f"p50 {ordered.pct(0.5) / floor.pct(0.5):.2f}x, "
+            f"p99 {ordered.pct(0.99) / floor.pct(0.99):.2f}x"
+        )
         if sequential:
             plain = await run(
                 "strictly sequential", members, seats, base, concurrent=False, database_url=url

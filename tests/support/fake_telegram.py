@@ -74,6 +74,10 @@ class FakeTelegram(BaseRequest):
     calls: list[Call] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
+    # Query ids of the answerCallbackQuery calls in `calls[:_indexed]`: the second-answer check
+    # reads only the calls recorded since it last looked, not every earlier call.
+    _answered: set[Any] = field(default_factory=set)
+    _indexed: int = 0
 
     @property
     def read_timeout(self) -> float | None:
@@ -117,18 +121,28 @@ class FakeTelegram(BaseRequest):
         if method != "answerCallbackQuery":
             return None
         query_id = params.get("callback_query_id")
-        earlier = [
-            call
-            for call in self.calls[:-1]
-            if call.method == method and call.params.get("callback_query_id") == query_id
-        ]
-        if not earlier:
+        self._index_answers()
+        if query_id not in self._answered:
             return None
         return Failure(
             method,
             400,
             "Bad Request: query is too old and response timeout expired or query id is invalid",
         )
+
+    def _index_answers(self) -> None:
+        """Note the query ids answered in the calls before the latest one.
+
+        Every recorded call counts, also one a subclass appended itself or one that failed, as
+        when the check scanned the whole record; a record that was cleared is read anew."""
+        earlier = len(self.calls) - 1
+        if earlier < self._indexed:
+            self._answered.clear()
+            self._indexed = 0
+        for call in self.calls[self._indexed : earlier]:
+            if call.method == "answerCallbackQuery":
+                self._answered.add(call.params.get("callback_query_id"))
+        self._indexed = max(self._indexed, earlier)
 
     def _take_failure(self, method: str) -> Failure | None:
         for failure in self.failures:
@@ -197,3 +211,5 @@ class FakeTelegram(BaseRequest):
     def clear(self) -> None:
         """Forget what was recorded so far."""
         self.calls.clear()
+        self._answered.clear()
+        self._indexed = 0
