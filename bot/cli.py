@@ -212,18 +212,21 @@ def _run(settings: Settings) -> int:
 def _db_upgrade(settings: Settings) -> int:
     """`unionbot db upgrade`, also run by `unionbot run` as a child process (bot/runner.py):
     under the same PostgreSQL lock, so an upgrade by hand while a copy starts never runs one
-    migration twice at once. A failure is one sentence, not a traceback."""
+    migration twice at once. A failure is one sentence (then in English), not a traceback."""
     from bot.runner import migrate
 
     tr = _translator(settings.default_language)
     try:
         asyncio.run(migrate(settings.database_url))
     except Exception as error:
-        sentence = tr("cli.db_upgrade_failed", reason=_failure_reason(error))
-        if settings.log_format == "json":
-            logger.error("%s", sentence)  # noqa: TRY400 (the sentence, no traceback)
-        else:
-            print(sentence, file=sys.stderr)
+        reason = _failure_reason(error)
+        sentences = [tr("cli.db_upgrade_failed", reason=reason)]
+        english = _translator("en")("cli.db_upgrade_failed", reason=reason)
+        for sentence in sentences if english in sentences else [*sentences, english]:
+            if settings.log_format == "json":
+                logger.error("%s", sentence)  # noqa: TRY400 (the sentence, no traceback)
+            else:
+                print(sentence, file=sys.stderr)
         return 1
     print(tr("cli.db_upgraded"))
     return 0
