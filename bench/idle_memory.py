@@ -14,7 +14,7 @@ Two runs side by side, on the same machine, one after the other:
   before it starts, which is about what importing them at module level used to cost (the
   in-process migration cost a few MB more).
 
-    .venv/bin/python -m bench.idle_memory [--settle 5] [--runs 1]
+    .venv/bin/python -m bench.idle_memory [--settle 5] [--runs 1] [--database-url URL]
 
 Figures on a shared machine move by a megabyte or two; compare the two columns of one run.
 """
@@ -140,7 +140,7 @@ def _held(modules: str) -> tuple[list[str], int]:
     return [top for top in HEAVY if top in tops], len(names)
 
 
-def measure(command: list[str], settle: float) -> dict[str, Any]:
+def measure(command: list[str], settle: float, database_url: str | None = None) -> dict[str, Any]:
     """Start `command` (the bot) on a fresh database; its memory once it has polled and settled."""
     api = FakeBotApi()
     with tempfile.TemporaryDirectory(prefix="idle-memory-") as workdir:
@@ -150,7 +150,7 @@ def measure(command: list[str], settle: float) -> dict[str, Any]:
             "PYTHONPATH": str(ROOT),
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE_URL": api.base_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/union.db",
+            "DATABASE_URL": database_url or f"sqlite+aiosqlite:///{workdir}/union.db",
             "PERSISTENCE_PATH": f"{workdir}/conversations.pickle",
             "SECRET_KEY": "idle-memory-secret-key-0123456789abcdef",
             "ORGANIZATION_NAME": "实验中学工会",
@@ -203,6 +203,9 @@ def main() -> None:
     """Measure both runs and print them side by side."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--settle", type=float, default=5.0, help="seconds after the first poll")
+    parser.add_argument(
+        "--database-url", help="a PostgreSQL database instead of a fresh SQLite file"
+    )
     parser.add_argument("--runs", type=int, default=1, help="pairs of runs (the median is kept)")
     args = parser.parse_args()
     commands = {
@@ -212,8 +215,9 @@ def main() -> None:
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
     for _ in range(args.runs):
         for name, command in commands.items():
-            results[name].append(measure(command, args.settle))
-    print(f"Idle memory of `python -m bot run` on a fresh SQLite database, {args.settle:.0f} s")
+            results[name].append(measure(command, args.settle, args.database_url))
+    where = "PostgreSQL" if args.database_url else "a fresh SQLite database"
+    print(f"Idle memory of `python -m bot run` on {where}, {args.settle:.0f} s")
     print(f"after its first poll ({args.runs} run(s) each; a shared machine moves it by ~1-2 MB).")
     print()
     head = f"{'VmRSS MB':>9} {'VmHWM MB':>9} {'polls after s':>14} {'modules':>8}"
