@@ -93,3 +93,9 @@ bench-report: setup
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(E2E)/node_modules
+
+# Idle memory of the running bot (VmRSS once it polls) on a fresh SQLite database, beside the
+# same bot with alembic, openpyxl, matplotlib and python-docx imported at start (about a minute).
+.PHONY: bench-memory
+bench-memory: setup
+	$(BIN)/python -m bench.idle_memory --runs 3

@@ -143,13 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             return _sandbox(settings, args)
         if args.command == "db" and args.db_command == "upgrade":
-            from bot.runner import migrate
-
-            # Under the same PostgreSQL lock as `unionbot run`: an upgrade by hand while a
-            # copy starts never runs one migration twice at once.
-            asyncio.run(migrate(settings.database_url))
-            print(_translator(settings.default_language)("cli.db_upgraded"))
-            return 0
+            return _db_upgrade(settings)
         if args.command == "db" and args.db_command == "revision":
             upgrade(settings.database_url)
             make_revision(settings.database_url, args.message)
@@ -213,6 +207,29 @@ def _run(settings: Settings) -> int:
     from bot.runner import run
 
     return run(settings)
+
+
+def _db_upgrade(settings: Settings) -> int:
+    """`unionbot db upgrade`, also run by `unionbot run` as a child process (bot/runner.py):
+    under the same PostgreSQL lock, so an upgrade by hand while a copy starts never runs one
+    migration twice at once. A failure is one sentence (then in English), not a traceback."""
+    from bot.runner import migrate
+
+    tr = _translator(settings.default_language)
+    try:
+        asyncio.run(migrate(settings.database_url))
+    except Exception as error:
+        reason = _failure_reason(error)
+        sentences = [tr("cli.db_upgrade_failed", reason=reason)]
+        english = _translator("en")("cli.db_upgrade_failed", reason=reason)
+        for sentence in sentences if english in sentences else [*sentences, english]:
+            if settings.log_format == "json":
+                logger.error("%s", sentence)  # noqa: TRY400 (the sentence, no traceback)
+            else:
+                print(sentence, file=sys.stderr)
+        return 1
+    print(tr("cli.db_upgraded"))
+    return 0
 
 
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.files import narrow, private_file
+
+if TYPE_CHECKING:  # alembic is imported only where a migration runs (bot/runner.py: a child)
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -64,6 +65,8 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
 
 def alembic_config(url: str) -> Config:
     """An Alembic config pointing at our migrations and the given database."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -72,6 +75,8 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database to `revision` (synchronous; call outside a running loop)."""
+    from alembic import command
+
     if is_sqlite(url):
         _ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)
@@ -89,4 +94,6 @@ def make_revision(url: str, message: str) -> None:
         for path in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
     ]
     rev_id = f"{max(numbers, default=0) + 1:04d}"
+    from alembic import command
+
     command.revision(alembic_config(url), message=message, autogenerate=True, rev_id=rev_id)

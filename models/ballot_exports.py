@@ -11,11 +11,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from openpyxl import Workbook
-
 from bot.i18n import Translator
 from models.ballot_text import choice_name, percent
 from models.ballots import CHOICES, BallotKind, Tally
@@ -31,6 +26,10 @@ def cjk_font_path() -> Path:
 
 def chart_png(tr: Translator, tally: Tally) -> bytes:
     """Grouped bars: one group per item, one bar per choice (one bar per candidate)."""
+    from matplotlib import font_manager  # imported by the first chart, not at start
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     font = font_manager.FontProperties(fname=str(cjk_font_path()))
     kind = BallotKind(tally.ballot.kind)
     items = [item for item in tally.items if not item.free]
@@ -68,6 +67,8 @@ def chart_png(tr: Translator, tally: Tally) -> bytes:
 
 def results_xlsx(tr: Translator, tally: Tally) -> bytes:
     """The counts (and, on a second sheet, the free texts without any voter)."""
+    from openpyxl import Workbook
+
     kind = BallotKind(tally.ballot.kind)
     book = Workbook()
     sheet = book.active

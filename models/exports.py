@@ -27,22 +27,27 @@ New exports use these too; nothing else in the code writes a cell.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.worksheet import Worksheet
+if TYPE_CHECKING:  # openpyxl is imported by the exports that write a file, not at start
+    from openpyxl.cell.cell import Cell
+    from openpyxl.styles import Font
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+    from openpyxl.worksheet.worksheet import Worksheet
 
 CellValue: TypeAlias = str | int | float | bool | date | datetime | time | None
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 NEUTRALISER = "'"
 
+
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+"""openpyxl's own (openpyxl.cell.cell): control characters a cell refuses to hold."""
 
 NOT_XML_RE = re.compile("[\ud800-\udfff\ufffe\uffff]")
 """Characters no XML file may hold (noncharacters, lone surrogates): a reader refuses the file."""
@@ -84,7 +89,12 @@ class Styled:
     bold: bool = False
 
 
-BOLD = Font(bold=True)
+@functools.cache
+def _bold() -> Font:
+    """The one bold font of every export (made once, when the first export is written)."""
+    from openpyxl.styles import Font
+
+    return Font(bold=True)
 
 
 def write_row(sheet: Worksheet | WriteOnlyWorksheet, values: Iterable[CellValue | Styled]) -> None:
@@ -95,6 +105,8 @@ def write_row(sheet: Worksheet | WriteOnlyWorksheet, values: Iterable[CellValue 
     read as a formula (none can after `safe_cell`) and every styled value are appended as
     ready-made cells; other values go in as they are, which openpyxl stores as they are.
     """
+    from openpyxl.cell.cell import WriteOnlyCell
+
     row: list[CellValue | Cell] = []
     for item in values:
         styled = item if isinstance(item, Styled) else Styled(item)
@@ -109,6 +121,6 @@ def write_row(sheet: Worksheet | WriteOnlyWorksheet, values: Iterable[CellValue 
         if styled.number_format is not None:
             cell.number_format = styled.number_format
         if styled.bold:
-            cell.font = BOLD
+            cell.font = _bold()
         row.append(cell)
     sheet.append(row)

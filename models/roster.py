@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -109,6 +107,9 @@ def read_table(path: Path) -> list[list[str]]:
 
 
 def _read_xlsx(path: Path) -> list[list[str]]:
+    from openpyxl import load_workbook  # only a staff list in xlsx needs it
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError) as exc:

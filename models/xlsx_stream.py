@@ -23,8 +23,6 @@ from datetime import date, datetime, time
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
-from openpyxl.utils import get_column_letter
-
 from models.exports import NOT_XML_RE, CellValue, safe_cell
 
 DAY_ZERO = datetime.combine(date(1899, 12, 30), time())  # day 0 of spreadsheet dates
@@ -46,6 +44,15 @@ APPLY_FORMAT = ' applyNumberFormat="1"'
 APPLY_FONT = ' applyFont="1"'
 
 
+def column_letter(index: int) -> str:
+    """A column's letters from its number (1 is A, 27 is AA), as openpyxl's get_column_letter."""
+    letters = ""
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 @dataclass(frozen=True)
 class Styled:
     """A value with its look: a number format (money, dates, percent), bold, a font size."""
@@ -62,7 +69,7 @@ class StreamSheet:
     def __init__(self, book: StreamBook, name: str, columns: int) -> None:
         self._book = book
         self.name = name
-        self._letters = [get_column_letter(index) for index in range(1, columns + 1)]
+        self._letters = [column_letter(index) for index in range(1, columns + 1)]
         self._rows: list[str] = []
         self.row_count = 0
 
@@ -73,7 +80,7 @@ class StreamSheet:
         letters, cell = self._letters, self._book.cell
         items = list(values)
         while len(letters) < len(items):
-            letters.append(get_column_letter(len(letters) + 1))
+            letters.append(column_letter(len(letters) + 1))
         cells = "".join([cell(f"{letters[i]}{number}", item) for i, item in enumerate(items)])
         self._rows.append(f'<row r="{number}">{cells}</row>')
         if len(self._rows) >= FLUSH_ROWS:

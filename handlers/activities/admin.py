@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
-from openpyxl import Workbook
 from telegram import InputFile, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -704,6 +703,8 @@ async def export(update: Update, context: UnionContext) -> None:
     if activity is None:
         return
     await context.answer(update)
+    from openpyxl import Workbook  # imported by the first export, not at start
+
     book = Workbook()
     sheet = book.active
     sheet.title = context.t("activity.sheet_signups")

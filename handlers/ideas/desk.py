@@ -13,7 +13,6 @@ import logging
 from collections.abc import Sequence
 from enum import IntEnum
 
-from openpyxl import Workbook
 from telegram import InputFile, Update
 from telegram.ext import Application, CommandHandler, ConversationHandler, filters
 
@@ -544,6 +543,8 @@ async def _export(update: Update, context: UnionContext, year: int) -> None:
         ranked = await standings(session, org_id=context.org_id, year=year)
         row = await year_of(session, org_id=context.org_id, year=year)
         authors = await members_by_id(session, sorted({s.idea.author_member_id for s in ranked}))
+    from openpyxl import Workbook  # imported by the first export, not at start
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None

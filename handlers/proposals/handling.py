@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import logging
 
-from openpyxl import Workbook
 from telegram import InputFile, Update
 from telegram.error import TelegramError
 
@@ -89,6 +88,8 @@ async def export_session(update: Update, context: UnionContext) -> None:
     async with context.db() as session:
         rows = await handling_rows(session, session_id=congress.id or 0)
         people = await members_by_id(session, [row.proposal.proposer_member_id for row in rows])
+    from openpyxl import Workbook  # imported by the first export, not at start
+
     book = Workbook()
     sheet = book.active
     sheet.title = tr("congress.sheet_proposals")
