@@ -26,6 +26,7 @@ from bot.db import create_engine, create_session_factory
 from bot.db_persistence import DatabasePersistence
 from bot.errors import handle_error
 from bot.features import Feature, check_unique
+from bot.files import narrow
 from bot.forms import FORM_GATE_GROUP, FormEngine, FormGate
 from bot.i18n import I18n
 from bot.notifier import Notifier
@@ -95,8 +96,9 @@ def build_persistence(settings: Settings, state: AppState) -> BasePersistence[An
     same with 50 or 50,000 people in a form; the pickle file SQLite used before was rewritten
     whole every round, on the event loop (170 ms with 5,225 people; bench/flush.py). On
     PostgreSQL a standby that takes over continues them. The file of the earlier version
-    (PERSISTENCE_PATH) is imported once, then deleted.
+    (PERSISTENCE_PATH) is imported once, then deleted; until then it stays the bot's own.
     """
+    narrow(settings.persistence_path)
     return DatabasePersistence(
         state.db, update_interval=PERSISTENCE_SECONDS, old_file=settings.persistence_path
     )
