@@ -74,8 +74,26 @@ class UnstorableValueError(TypeError):
 # ---- the codec --------------------------------------------------------------------------------
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # exactly these types: kept as they are
+
+
 def _plain(value: Any) -> Any:
     """`value` as JSON-ready data, tagged where JSON would change its type."""
+    # The common cases first, by exact type (a flush encodes every changed person's drafts on
+    # the event loop): plain scalars, lists, and dicts with text keys.
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        if TAG not in value and all(type(key) is str for key in value):
+            return {key: _plain(item) for key, item in value.items()}
+    elif kind is list:
+        return [_plain(item) for item in value]
+    return _plain_other(value)
+
+
+def _plain_other(value: Any) -> Any:
+    """The rarer values: enums, subclasses of the built-ins, tagged types; or a refusal."""
     if isinstance(value, enum.Enum):
         return _plain(value.value)
     if value is None or isinstance(value, bool):
@@ -106,8 +124,11 @@ def _plain(value: Any) -> Any:
     raise UnstorableValueError(f"the conversation store keeps no {type(value).__name__}")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _text(plain: Any) -> str:
-    return json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(plain)
 
 
 def encode(value: Any) -> str:
