@@ -1,6 +1,8 @@
-"""Forms in progress kept in PostgreSQL, so a standby that takes over continues them.
+"""Forms in progress kept in the bot's database (PostgreSQL or SQLite), so a standby that takes
+over (PostgreSQL) or the restarted bot continues them, at a cost per round that follows the
+people who changed, not the people in a form (bench/flush.py).
 
-What is kept is what the conversation file kept (bot/app.py PrivatePicklePersistence): the
+What is kept is what the conversation file of earlier versions kept (a PicklePersistence): the
 step of every persistent conversation and each person's user_data (their drafts and the
 record of their active form). bot_data, chat_data and callback data are not kept at all.
 
@@ -18,7 +20,9 @@ handler that starts storing objects fails in the tests instead of losing a draft
 **Writes.** PTB hands over the changed conversations and people once per round
 (UnionApplication.update_persistence); each is encoded at once and compared with what the
 table holds, and `flush` writes only the rows that differ, all in one transaction: after a
-rush of a thousand people that is one transaction, not a thousand. A person whose drafts
+rush of a thousand people that is one transaction, not a thousand. PTB hands over only what
+was written since the last round (it does not walk every conversation), so nothing here grows
+with the people who are in a form but did not move. A person whose drafts
 became empty and a conversation that ended are deleted from the table. A failed write is
 logged (a count, never a value) and retried at the next round.
 
