@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run sandbox test check lint typecheck pytest test-pg setup translations migrate e2e-deps bench bench-broadcast bench-rush bench-ballot bench-report clean
+.PHONY: run sandbox test check lint typecheck pytest test-pg setup translations migrate e2e-deps bench bench-broadcast bench-rush bench-ballot bench-report bench-flush clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,11 @@ bench-ballot: setup
 # with 10 years of records, on SQLite and PostgreSQL (about fifteen minutes, mostly writing data).
 bench-report: setup
 	$(BIN)/python -m bench.report
+
+# One flush round of the forms in progress with 500, 5,000 and 50,000 people in a form: the old
+# pickle file against the database store (about two minutes; add --database-url for PostgreSQL).
+bench-flush: setup
+	$(BIN)/python -m bench.flush
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(E2E)/node_modules

@@ -19,8 +19,8 @@ seals the anonymous authors, and archives travel (another disk, another building
 with its key inside would let whoever finds a copy read who wrote each anonymous suggestion, so
 the key is kept apart and the operator is told so every time a backup is written.
 
-Forms half filled in are not kept either (the conversation file on SQLite, the rows of
-`conversation_state` on PostgreSQL): they hold drafts tied to a person, anonymous ones among
+Forms half filled in are not kept either (the rows of `conversation_state`, emptied in the
+SQLite copy and left out by pg_dump): they hold drafts tied to a person, anonymous ones among
 them, and a restored bot would only ask to start them again.
 """
 
@@ -189,7 +189,7 @@ async def create_backup(settings: Settings, target: Path) -> Manifest:
             async with _database_answers(N_("cli.backup_database_failed")):
                 revision, stored_check = await _postgres_facts(url)
             # Forms half filled in (drafts of anonymous texts and aid stories, tied to the
-            # person) are not kept: the SQLite backup leaves out the conversation file too.
+            # person) are not kept: the SQLite copy is emptied of them too.
             await _run_pg_tool(
                 "pg_dump",
                 url,
@@ -286,11 +286,25 @@ def _sqlite_copy(url: str, copy: Path) -> tuple[str | None, str | None]:
             # one moment of the database even while the bot writes.
             source.backup(destination, pages=-1)
             destination.execute("PRAGMA journal_mode=DELETE")  # one file, no -wal beside it
+            _leave_drafts_out(destination)
             return _sqlite_facts(destination)
         finally:
             destination.close()
     finally:
         source.close()
+
+
+def _leave_drafts_out(copy: sqlite3.Connection) -> None:
+    """Empty the copy's conversation_state (forms half filled in), as pg_dump leaves its data
+    out. secure_delete overwrites the deleted rows and VACUUM rewrites the file from the live
+    rows only, so no draft is left in a free page of the archived file."""
+    tables = {row[0] for row in copy.execute("SELECT name FROM sqlite_master")}
+    if "conversation_state" not in tables:
+        return
+    copy.execute("PRAGMA secure_delete=ON")
+    copy.execute("DELETE FROM conversation_state")
+    copy.commit()
+    copy.execute("VACUUM")
 
 
 def _sqlite_facts(connection: sqlite3.Connection) -> tuple[str | None, str | None]:
@@ -573,7 +587,9 @@ async def restore_backup(settings: Settings, archive_path: Path, *, force: bool)
             async with _database_answers(N_("cli.restore_database_failed")):
                 await _restore_postgres(url, archive_path)
         # Drafts of the database just replaced would continue on the restored one, where the
-        # ids they hold may name other items (another author's suggestion, say).
+        # ids they hold may name other items (another author's suggestion, say). The restored
+        # database brings none (see above); a conversation file of an earlier version would
+        # be imported at the next start, so it goes too.
         settings.persistence_path.unlink(missing_ok=True)
         async with _database_answers(N_("cli.restore_upgrade_failed")):
             await upgrade_async(url)

@@ -1,6 +1,8 @@
-"""Forms in progress kept in PostgreSQL, so a standby that takes over continues them.
+"""Forms in progress kept in the bot's database (PostgreSQL or SQLite), so a standby that takes
+over (PostgreSQL) or the restarted bot continues them, at a cost per round that follows the
+people who changed, not the people in a form (bench/flush.py).
 
-What is kept is what the conversation file kept (bot/app.py PrivatePicklePersistence): the
+What is kept is what the conversation file of earlier versions kept (a PicklePersistence): the
 step of every persistent conversation and each person's user_data (their drafts and the
 record of their active form). bot_data, chat_data and callback data are not kept at all.
 
@@ -18,7 +20,9 @@ handler that starts storing objects fails in the tests instead of losing a draft
 **Writes.** PTB hands over the changed conversations and people once per round
 (UnionApplication.update_persistence); each is encoded at once and compared with what the
 table holds, and `flush` writes only the rows that differ, all in one transaction: after a
-rush of a thousand people that is one transaction, not a thousand. A person whose drafts
+rush of a thousand people that is one transaction, not a thousand. PTB hands over only what
+was written since the last round (it does not walk every conversation), so nothing here grows
+with the people who are in a form but did not move. A person whose drafts
 became empty and a conversation that ended are deleted from the table. A failed write is
 logged (a count, never a value) and retried at the next round.
 
@@ -74,8 +78,26 @@ class UnstorableValueError(TypeError):
 # ---- the codec --------------------------------------------------------------------------------
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # exactly these types: kept as they are
+
+
 def _plain(value: Any) -> Any:
     """`value` as JSON-ready data, tagged where JSON would change its type."""
+    # The common cases first, by exact type (a flush encodes every changed person's drafts on
+    # the event loop): plain scalars, lists, and dicts with text keys.
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        if TAG not in value and all(type(key) is str for key in value):
+            return {key: _plain(item) for key, item in value.items()}
+    elif kind is list:
+        return [_plain(item) for item in value]
+    return _plain_other(value)
+
+
+def _plain_other(value: Any) -> Any:
+    """The rarer values: enums, subclasses of the built-ins, tagged types; or a refusal."""
     if isinstance(value, enum.Enum):
         return _plain(value.value)
     if value is None or isinstance(value, bool):
@@ -106,8 +128,11 @@ def _plain(value: Any) -> Any:
     raise UnstorableValueError(f"the conversation store keeps no {type(value).__name__}")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _text(plain: Any) -> str:
-    return json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(plain)
 
 
 def encode(value: Any) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, func, select
 
-from bot.db import SessionFactory, is_sqlite
+from bot.db import SessionFactory
 from models.conversation_state import has_states
 from models.members import Member, MemberStatus, Role
 from models.outbox import OutboxMessage
@@ -140,9 +140,7 @@ def _crowd_deliveries(stack: Stack) -> Counter[int]:
 
 
 def _saved(tmp_path: Path, url: str) -> bool:
-    """The periodic write happened: the file on SQLite, the table on PostgreSQL."""
-    if is_sqlite(url):
-        return (tmp_path / "conversations.pickle").exists()
+    """The periodic write happened: rows in the conversation_state table."""
 
     async def any_row(db: SessionFactory) -> bool:
         async with db() as session:

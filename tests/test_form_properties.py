@@ -48,6 +48,7 @@ from sqlmodel import SQLModel, select
 from bot.callback import pack
 from bot.settings import Settings
 from models.aid import AidCase, CaseStatus
+from models.conversation_state import ConversationState
 from models.members import Member, Role
 from models.suggestions import Suggestion, SuggestionStatus
 from tests.conftest import empty_tables
@@ -545,11 +546,15 @@ class Run:
     # ---- checks --------------------------------------------------------------------------
 
     async def scan_rows(self) -> dict[int, set[Dest]]:
-        """Where each marked text is stored now: any text column of any table."""
+        """Where each marked text is stored now: any text column of any table but the
+        conversation store (a writer's own drafts, dropped when the form ends; see
+        tests/test_conversation_store.py)."""
         found: dict[int, set[Dest]] = defaultdict(set)
         self.rows = {}
         async with self.live.app.state.engine.connect() as connection:
             for table in SQLModel.metadata.sorted_tables:
+                if table.name == ConversationState.__tablename__:
+                    continue
                 columns = list(table.columns)  # any value that is a string is looked at
                 result = await connection.execute(table.select())
                 if table.name == "aid_ledger":

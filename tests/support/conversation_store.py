@@ -1,12 +1,11 @@
-"""What the conversation store holds, wherever the deployment keeps it: the private file next
-to a SQLite database, the conversation_state table on PostgreSQL (bot/db_persistence.py)."""
+"""What the conversation store holds: the conversation_state table of the bot's database, on
+SQLite and PostgreSQL alike (bot/db_persistence.py)."""
 
 from __future__ import annotations
 
-import pickle
 from typing import Any
 
-from bot.db import create_engine, create_session_factory, is_sqlite
+from bot.db import create_engine, create_session_factory
 from bot.db_persistence import decode
 from bot.settings import Settings
 from models.conversation_state import ConversationState, StateKind, load_states
@@ -24,22 +23,12 @@ async def stored_rows(url: str) -> list[ConversationState]:
 
 async def stored_bytes(settings: Settings) -> bytes:
     """Everything the store holds, as bytes (for "this text is (not) kept" checks)."""
-    if is_sqlite(settings.database_url):
-        path = settings.persistence_path
-        return path.read_bytes() if path.exists() else b""
     rows = await stored_rows(settings.database_url)
     return "\n".join(f"{row.name} {row.key} {row.value}" for row in rows).encode()
 
 
 async def stored_user_data(settings: Settings, user_id: int) -> dict[Any, Any]:
     """What the store holds for one person ({} if nothing)."""
-    if is_sqlite(settings.database_url):
-        path = settings.persistence_path
-        if not path.exists():
-            return {}
-        with path.open("rb") as source:
-            data = pickle.load(source)
-        return dict((data.get("user_data") or {}).get(user_id) or {})
     for row in await stored_rows(settings.database_url):
         if row.kind == StateKind.USER and row.key == str(user_id):
             return dict(decode(row.value))
