@@ -267,7 +267,7 @@ async def on_shutdown(application: Application) -> None:
     """Stop the scheduler and the sender, close database connections."""
     assert isinstance(application, UnionApplication)
     state = application.state
-    await application.flush_processed()
+    await application.finish_processed()
     if state.runtime is not None:
         await stop_scheduler(state.runtime)
     if state.sender_task is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -97,6 +98,15 @@ class UnionApplication(Application):
         # against a database that is away.
         while self._pending and await self.flush_processed():
             pass
+
+    async def finish_processed(self) -> None:
+        """At shut-down: let the writer of handled ids end (its connection goes back before
+        the engine closes), then write whatever is left."""
+        writer = self._writer
+        if writer is not None and not writer.done():
+            with contextlib.suppress(Exception):
+                await writer
+        await self.flush_processed()
 
     async def flush_processed(self) -> bool:
         """Write the handled update ids kept in memory (also at shut-down); False when the
