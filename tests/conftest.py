@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +15,33 @@ import models  # noqa: F401  (registers the tables)
 from bot.db import create_engine, is_sqlite, upgrade
 from bot.settings import Settings
 from tests.support.harness import BotHarness, make_settings, running_bot
+
+
+def _late_aiosqlite_result(args: threading.ExceptHookArgs) -> bool:
+    """aiosqlite's worker thread handing a result to a test's event loop after pytest-asyncio
+    closed it: a query still in flight when its test ended (its task was cancelled at teardown,
+    the thread finished the call anyway). Nothing of the next test is involved; the bot's own
+    loop runs until the process ends, so this happens only between tests."""
+    thread = args.thread
+    return (
+        args.exc_type is RuntimeError
+        and str(args.exc_value) == "Event loop is closed"
+        and thread is not None
+        and thread.name.endswith("(_connection_worker_thread)")
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Wrap pytest's thread-exception hook so only the late aiosqlite result is let through
+    (it once failed an unrelated test that happened to run when the thread woke up)."""
+    collect = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if not _late_aiosqlite_result(args):
+            collect(args)
+
+    threading.excepthook = hook
 
 
 @pytest.fixture(scope="session")
