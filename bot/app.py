@@ -20,15 +20,17 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.actor_cache import ActorCache
 from bot.application import UnionApplication
 from bot.context import UnionContext
-from bot.db import create_engine, create_session_factory
+from bot.db import create_engine, create_session_factory, is_sqlite
 from bot.db_persistence import DatabasePersistence
 from bot.errors import handle_error
 from bot.features import Feature, check_unique
 from bot.files import narrow
 from bot.forms import FORM_GATE_GROUP, FormEngine, FormGate
 from bot.i18n import I18n
+from bot.member_changes import ChangeListener, watch_sessions
 from bot.notifier import Notifier
 from bot.processor import PerUserOrderedProcessor
 from bot.run_status import RunStatus
@@ -77,6 +79,8 @@ def build_state(settings: Settings) -> AppState:
     engine = create_engine(settings.database_url)
     db = create_session_factory(engine)
     secret = settings.secret_bytes()
+    actors = ActorCache(db, check_version=is_sqlite(settings.database_url))
+    watch_sessions(db, actors)
     return AppState(
         settings=settings,
         engine=engine,
@@ -86,6 +90,7 @@ def build_state(settings: Settings) -> AppState:
         alerts=AlertLimiter(interval_seconds=settings.alert_interval_seconds),
         seal=AuthorSeal(secret),
         signups=SignupBatcher(db),
+        actors=actors,
     )
 
 
@@ -189,6 +194,9 @@ async def on_startup(application: Application) -> None:
         )
     assert org.id is not None
     state.org_id = org.id
+    if state.actors is not None and not is_sqlite(state.settings.database_url):
+        state.member_listener = ChangeListener(state.engine.url, state.actors)
+        state.member_listener.start()
     await application.load_redelivery_horizon()
     state.bot_username = application.bot.username
     await publish_default_commands(application.bot, state.i18n, state.features)
@@ -274,4 +282,6 @@ async def on_shutdown(application: Application) -> None:
         state.sender_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await state.sender_task
+    if state.member_listener is not None:
+        await state.member_listener.stop()
     await state.engine.dispose()

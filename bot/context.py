@@ -133,13 +133,26 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         if user is None:
             return
         self.language_code = user.language_code
-        async with self.db() as session:
-            actor = await load_actor(session, org_id=self.org_id, telegram_user_id=user.id)
-            if actor is not None and user.id in self.settings.owner_ids and not actor.is_chair:
-                actor = await ensure_owner_is_chair(session, actor=actor)
-            if actor is not None and actor.member.unreachable_since is not None:
-                await mark_reachable(session, member=actor.member)
+        actor = await self._load_actor(user.id)
+        owner_not_chair = actor is not None and user.id in self.settings.owner_ids
+        if actor is not None and (
+            (owner_not_chair and not actor.is_chair) or actor.member.unreachable_since is not None
+        ):
+            # Both write the member: the commit drops the cache (bot/member_changes.py).
+            async with self.db() as session:
+                if owner_not_chair and not actor.is_chair:
+                    actor = await ensure_owner_is_chair(session, actor=actor)
+                if actor.member.unreachable_since is not None:
+                    await mark_reachable(session, member=actor.member)
         self.actor = actor
+
+    async def _load_actor(self, telegram_user_id: int) -> Actor | None:
+        """This update's own copy of the member, from the cache when there is one."""
+        cache = self.state.actors
+        if cache is not None:
+            return await cache.actor(org_id=self.org_id, telegram_user_id=telegram_user_id)
+        async with self.db() as session:
+            return await load_actor(session, org_id=self.org_id, telegram_user_id=telegram_user_id)
 
     async def refresh_actor(self, update: Update) -> None:
         """Reload the member after a change made during this update."""

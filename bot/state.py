@@ -22,8 +22,10 @@ from models.signup_batch import SignupBatcher
 from scheduler.runtime import Runtime
 
 if TYPE_CHECKING:
+    from bot.actor_cache import ActorCache
     from bot.features import Feature
     from bot.forms import FormEngine
+    from bot.member_changes import ChangeListener
     from bot.notifier import Notifier
 
 
@@ -79,3 +81,7 @@ class AppState:
     # The lease this copy holds when several share one PostgreSQL (bot/runner.py sets it before
     # start-up): the outbox claims only under it. None on SQLite, where one copy runs.
     lease: LeaseFence | None = None
+    # The member behind each update, kept between updates (bot/actor_cache.py), and on
+    # PostgreSQL the connection listening for changes made by other processes.
+    actors: ActorCache | None = None
+    member_listener: ChangeListener | None = None

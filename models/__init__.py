@@ -21,6 +21,7 @@ from models.desk import DeskCard
 from models.hardship import HardshipFile
 from models.ideas import Idea, IdeaPanelist, IdeaScore, IdeaYear
 from models.lease import RunLease
+from models.member_snapshots import MemberVersion
 from models.members import JoinRequest, Member, MemberRole
 from models.notices import Notice, NoticeObjection
 from models.organizations import Organization
@@ -69,6 +70,7 @@ __all__ = [
     "JoinRequest",
     "Member",
     "MemberRole",
+    "MemberVersion",
     "Notice",
     "NoticeObjection",
     "Organization",

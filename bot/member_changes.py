@@ -1,0 +1,168 @@
+"""Telling the member cache (bot/actor_cache.py) that members or roles were written.
+
+In this process: SQLAlchemy session events note any write to `member` or `member_role` (an
+object flushed, an ORM bulk UPDATE/DELETE/INSERT, a text() statement) and drop the cache when
+that session commits, before the writer's code goes on (so before it tells anyone).
+
+From other processes (another copy, a CLI command, psql): the database's triggers (migration
+0024). On PostgreSQL `ChangeListener` keeps one asyncpg connection LISTENing on their channel;
+while it is not up the cache does not serve. SQLite needs no listener: the cache reads the
+triggers' counter itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from itertools import chain
+from typing import Any
+
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.sql.elements import TextClause
+
+from bot.actor_cache import ActorCache
+from bot.db import SessionFactory
+from models.member_snapshots import CHANGE_CHANNEL
+from models.members import Member, MemberRole
+
+logger = logging.getLogger(__name__)
+
+CACHE_KEY = "actor_cache"  # in Session.info: the cache this session's writes drop
+_CHANGED = "members_written"  # in Session.info: this transaction wrote members or roles
+MEMBER_TABLES = frozenset({"member", "member_role"})
+_RAW_WRITE = re.compile(
+    r"^\s*(?:insert(?:\s+or\s+\w+)?\s+into|replace\s+into|update|delete\s+from)\s+"
+    r"[\"`]?(member|member_role)[\"`]?(?:\s|\(|$)",
+    re.IGNORECASE,
+)
+
+RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)  # between attempts to listen again (the last repeats)
+PING_SECONDS = 5.0  # a dead connection that said nothing is found within this
+
+
+def watch_sessions(factory: SessionFactory, cache: ActorCache) -> None:
+    """Sessions from `factory` drop `cache` when they commit a write to members or roles."""
+    factory.configure(info={CACHE_KEY: cache})
+    for name, listener in (
+        ("after_flush", _after_flush),
+        ("do_orm_execute", _orm_execute),
+        ("after_commit", _after_commit),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
+def _after_flush(session: Session, _flush: UOWTransaction) -> None:
+    if CACHE_KEY in session.info and any(
+        isinstance(item, Member | MemberRole)
+        for item in chain(session.new, session.dirty, session.deleted)
+    ):
+        session.info[_CHANGED] = True
+
+
+def _orm_execute(state: ORMExecuteState) -> None:
+    info = state.session.info
+    if CACHE_KEY not in info:
+        return
+    statement: Any = state.statement
+    if state.is_insert or state.is_update or state.is_delete:
+        written = getattr(statement.table, "name", None) in MEMBER_TABLES
+    elif isinstance(statement, TextClause):
+        written = _RAW_WRITE.search(statement.text) is not None
+    else:
+        return
+    if written:
+        info[_CHANGED] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        cache = session.info[CACHE_KEY]
+        assert isinstance(cache, ActorCache)
+        cache.invalidate()
+
+
+def asyncpg_connect_args(url: URL) -> dict[str, Any]:
+    """asyncpg.connect() arguments for the bot's DATABASE_URL (user, host, ssl, ...)."""
+    args: dict[str, Any] = dict(url.translate_connect_args(username="user"))
+    # prepared_statement_cache_size is SQLAlchemy's own option, not asyncpg's.
+    args.update(
+        (key, value) for key, value in url.query.items() if key != "prepared_statement_cache_size"
+    )
+    return args
+
+
+class ChangeListener:
+    """PostgreSQL: one connection LISTENing for the triggers' notifications; the cache serves
+    only while it is up and is dropped whenever it comes up again."""
+
+    def __init__(self, url: URL, cache: ActorCache) -> None:
+        self._connect_args = asyncpg_connect_args(url)
+        self._cache = cache
+        self._task: asyncio.Task[None] | None = None
+        self._connection: asyncpg.Connection | None = None
+        self._was_up = False
+
+    @property
+    def server_pid(self) -> int | None:
+        """The listening connection's backend process id (None while not connected)."""
+        return None if self._connection is None else self._connection.get_server_pid()
+
+    def start(self) -> None:
+        """Begin listening (in the background; the cache serves once it is up)."""
+        self._task = asyncio.create_task(self._keep_listening(), name="member-change-listener")
+
+    async def stop(self) -> None:
+        """Stop listening and close the connection."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _keep_listening(self) -> None:
+        failures = 0
+        while True:
+            self._was_up = False
+            try:
+                await self._listen()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                if self._was_up or failures == 0:
+                    logger.warning(
+                        "Not listening for member changes (%s): members are loaded from the "
+                        "database for every update until it is back",
+                        type(exc).__name__,
+                    )
+            failures = 0 if self._was_up else failures + 1
+            await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
+
+    async def _listen(self) -> None:
+        """Listen until the connection is lost (then raise); the cache serves meanwhile."""
+        lost = asyncio.Event()
+        connection = await asyncpg.connect(**self._connect_args, timeout=10)
+        self._connection = connection
+        try:
+            connection.add_termination_listener(lambda *_: lost.set())
+            await connection.add_listener(CHANGE_CHANNEL, self._notified)
+            self._cache.set_listening(True)
+            self._was_up = True
+            logger.info("Listening for member changes")
+            while not lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), PING_SECONDS)
+                    break
+                await connection.fetchval("SELECT 1", timeout=PING_SECONDS)
+            raise ConnectionResetError("the listening connection was closed")
+        finally:
+            self._connection = None
+            if self._was_up:
+                self._cache.set_listening(False)
+            connection.terminate()
+
+    def _notified(self, *_args: object) -> None:
+        self._cache.invalidate()
