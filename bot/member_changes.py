@@ -107,6 +107,7 @@ class ChangeListener:
         self._task: asyncio.Task[None] | None = None
         self._connection: asyncpg.Connection | None = None
         self._was_up = False
+        self.last_payload = ""  # what the last notification carried (tests send markers)
 
     @property
     def server_pid(self) -> int | None:
@@ -164,5 +165,6 @@ class ChangeListener:
                 self._cache.set_listening(False)
             connection.terminate()
 
-    def _notified(self, *_args: object) -> None:
+    def _notified(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+        self.last_payload = payload
         self._cache.invalidate()

@@ -6,7 +6,7 @@ gets its own copy, and a burst of cold presses loads its members in a few statem
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import event, text
 from sqlmodel import col, delete, func, select
 
-from bot.actor_cache import ActorCache
 from bot.callback import pack
 from bot.db import create_engine, create_session_factory, is_sqlite
 from models.members import Member, MemberRole, Role
 from tests.support.factories import make_member
 from tests.support.harness import CHAIR, BotHarness
+from tests.support.member_cache import cache_of, until
 from tests.support.updates import Person
 
 COMMITTEE = Person(1002, "刘", "zh-hans")
@@ -27,30 +27,28 @@ TEACHER = Person(2001, "王", "zh-hans")
 NOT_COMMITTEE = "只有工会委员可以处理这一项。"
 
 
-def cache_of(bot: BotHarness) -> ActorCache:
-    """The application's member cache."""
-    assert bot.app.state.actors is not None
-    return bot.app.state.actors
-
-
 def on_postgres(bot: BotHarness) -> bool:
     """True when the test database is PostgreSQL."""
     return not is_sqlite(bot.app.state.settings.database_url)
-
-
-async def until(cache: ActorCache, condition: Callable[[], bool]) -> None:
-    """Wait (on the cache's own signals, never a clock) until `condition` holds."""
-    changed = asyncio.Event()
-    cache.watch(changed.set)
-    while not condition():
-        changed.clear()
-        await asyncio.wait_for(changed.wait(), 30)
 
 
 async def serving(bot: BotHarness) -> None:
     """PostgreSQL: wait until the change listener is up and the cache serves."""
     if on_postgres(bot):
         await until(cache_of(bot), lambda: cache_of(bot).serving)
+
+
+async def settled(bot: BotHarness) -> None:
+    """PostgreSQL: wait until the notifications of every write so far have reached the bot
+    (they come in commit order, so a marker sent now arrives after all of them)."""
+    if not on_postgres(bot):
+        return
+    listener = bot.app.state.member_listener
+    assert listener is not None
+    marker = f"settled-{cache_of(bot).generation}"
+    async with bot.app.state.engine.begin() as connection:
+        await connection.execute(text("SELECT pg_notify('member_changed', :m)"), {"m": marker})
+    await until(cache_of(bot), lambda: listener.last_payload == marker)
 
 
 @contextmanager
@@ -170,6 +168,7 @@ async def test_a_burst_of_cold_presses_loads_members_in_a_few_statements(
         await make_member(bot.db, org_id=bot.org_id, person=person, name=person.first_name)
     strangers = [Person(9000 + index, f"陌生{index}", "zh-hans") for index in range(20)]
     await serving(bot)
+    await settled(bot)
 
     with member_loads(bot) as loads:
         await asyncio.gather(*(bot.say(person, "/help") for person in people + strangers))
@@ -213,6 +212,7 @@ async def test_listening_lost_loads_from_the_database_until_it_is_back(bot: BotH
 
     await until(cache, lambda: cache.serving)
     assert listener.server_pid != pid
+    await settled(bot)
     await bot.say(COMMITTEE, "/help")
     with member_loads(bot) as loads:
         await bot.say(COMMITTEE, "/help")

@@ -52,6 +52,7 @@ from tests.support.harness import (
     make_settings,
     running_bot,
 )
+from tests.support.member_cache import outage_noticed
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.updates import Person, button, group_chat, text
 from tests.test_errors import DB_UNAVAILABLE, DB_UNAVAILABLE_ZH, logged, reference_in
@@ -263,6 +264,9 @@ async def test_confirm_while_stopped_is_refused_then_stored_once_after_start(
     await to_preview(pg_bot)
     pg_bot.telegram.clear()
     await proxy.stop()
+    # Until the bot notices, the member behind the press still comes from its cache and the
+    # failure comes later, in the Confirm itself (after it answered the press).
+    await outage_noticed(pg_bot)
 
     press = button(TEACHER, CONFIRM)
     await pg_bot.feed(press)
