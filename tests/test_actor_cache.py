@@ -6,17 +6,18 @@ gets its own copy, and a burst of cold presses loads its members in a few statem
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
-from sqlmodel import col, delete, func, select
+from sqlmodel import col, delete, func, select, update
 
 from bot.callback import pack
 from bot.db import create_engine, create_session_factory, is_sqlite
 from models.members import Member, MemberRole, Role
+from models.organizations import Organization
 from tests.support.factories import make_member
 from tests.support.harness import CHAIR, BotHarness
 from tests.support.member_cache import cache_of, until
@@ -217,3 +218,52 @@ async def test_listening_lost_loads_from_the_database_until_it_is_back(bot: BotH
     with member_loads(bot) as loads:
         await bot.say(COMMITTEE, "/help")
     assert loads == []
+
+
+async def test_every_kind_of_write_in_this_process_drops_the_cache_at_commit(
+    bot: BotHarness,
+) -> None:
+    """An object flushed, an ORM bulk UPDATE or DELETE, a text() statement: each drops what
+    the cache holds when its session commits (on PostgreSQL before any notification could:
+    the listener is stopped here); a rolled-back write and a write elsewhere do not."""
+    teacher = await make_member(bot.db, org_id=bot.org_id, person=TEACHER, name="王芳")
+    if bot.app.state.member_listener is not None:
+        await bot.app.state.member_listener.stop()
+    cache = cache_of(bot)
+
+    async def drops(write: Callable[[Any], Any], *, commit: bool = True) -> bool:
+        before = cache.generation
+        async with bot.db() as session:
+            await write(session)
+            if commit:
+                await session.commit()
+            else:
+                await session.rollback()
+        return cache.generation > before
+
+    async def flushed(session: Any) -> None:
+        member = await session.get(Member, teacher.id)
+        member.language = "en"
+        session.add(member)
+
+    async def bulk_update(session: Any) -> None:
+        await session.exec(update(Member).where(col(Member.id) == teacher.id).values(retired=True))
+
+    async def bulk_delete(session: Any) -> None:
+        await session.exec(delete(MemberRole).where(col(MemberRole.member_id) == teacher.id))
+
+    async def raw(session: Any) -> None:
+        await session.exec(
+            text("UPDATE member SET mute_greetings = :on WHERE id = :id"),
+            params={"on": True, "id": teacher.id},
+        )
+
+    async def elsewhere(session: Any) -> None:
+        await session.exec(update(Organization).values(name="另一个工会"))
+
+    assert await drops(flushed)
+    assert await drops(bulk_update)
+    assert await drops(bulk_delete)
+    assert await drops(raw)
+    assert not await drops(bulk_update, commit=False)
+    assert not await drops(elsewhere)
