@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.db import SessionFactory
-from models.member_snapshots import MemberSnapshot, load_snapshots, read_member_version
+from models.member_snapshots import MemberSnapshot, load_snapshots
 from models.members import Actor
 
 logger = logging.getLogger(__name__)
@@ -38,16 +38,17 @@ MAX_ROUND = 2000  # accounts answered by one round (its queries go IN_LIST_SLICE
 MAX_ENTRIES = 20_000  # past this (strangers by the thousand) everything held is dropped
 
 Key = tuple[int, int]  # (organization id, Telegram user id)
+VersionReader = Callable[[], Awaitable[int | None]]
 Waiting = tuple[Key, "asyncio.Future[MemberSnapshot | None]"]
 
 
 class ActorCache:
     """Snapshots of members by account; copies out, whole drops on any change."""
 
-    def __init__(self, db: SessionFactory, *, check_version: bool) -> None:
+    def __init__(self, db: SessionFactory, *, read_version: VersionReader | None = None) -> None:
         self._db = db
         # SQLite: every answer waits for a round that reads member_version first.
-        self._check_version = check_version
+        self._read_version = read_version
         self._entries: dict[Key, MemberSnapshot | None] = {}
         self._generation = 0
         self._version: int | None = None
@@ -60,7 +61,7 @@ class ActorCache:
     @property
     def serving(self) -> bool:
         """True when a held snapshot may answer without asking the database."""
-        return self._listening and not self._check_version
+        return self._listening and self._read_version is None
 
     @property
     def generation(self) -> int:
@@ -121,16 +122,20 @@ class ActorCache:
 
     async def _answer(self, keys: set[Key]) -> dict[Key, MemberSnapshot | None]:
         answers: dict[Key, MemberSnapshot | None] = {}
+        if self._read_version is not None:
+            # Read before the members: a write committed in between drops them next round.
+            version = await self._read_version()
+            if version != self._version:
+                self.invalidate()
+                self._version = version
+            answers = {key: self._entries[key] for key in keys if key in self._entries}
+        # Taken before the query: a drop while it runs means what it reads may be old.
+        generation = self._generation
+        storable = self._read_version is not None or self._listening
+        missing = keys - answers.keys()
+        if not missing:
+            return answers
         async with self._db() as session:
-            if self._check_version:
-                version = await read_member_version(session)
-                if version != self._version:
-                    self.invalidate()
-                    self._version = version
-                answers = {key: self._entries[key] for key in keys if key in self._entries}
-            # Read at the start: a drop while the query runs means what it reads may be old.
-            generation, storable = self._generation, self._check_version or self._listening
-            missing = keys - answers.keys()
             for org_id in {org for org, _ in missing}:
                 wanted = [user for org, user in missing if org == org_id]
                 found = await load_snapshots(session, org_id=org_id, telegram_user_ids=wanted)

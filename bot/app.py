@@ -20,7 +20,6 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.actor_cache import ActorCache
 from bot.application import UnionApplication
 from bot.context import UnionContext
 from bot.db import create_engine, create_session_factory, is_sqlite
@@ -30,7 +29,7 @@ from bot.features import Feature, check_unique
 from bot.files import narrow
 from bot.forms import FORM_GATE_GROUP, FormEngine, FormGate
 from bot.i18n import I18n
-from bot.member_changes import ChangeListener, watch_sessions
+from bot.member_changes import ChangeListener, member_cache
 from bot.notifier import Notifier
 from bot.processor import PerUserOrderedProcessor
 from bot.run_status import RunStatus
@@ -79,8 +78,7 @@ def build_state(settings: Settings) -> AppState:
     engine = create_engine(settings.database_url)
     db = create_session_factory(engine)
     secret = settings.secret_bytes()
-    actors = ActorCache(db, check_version=is_sqlite(settings.database_url))
-    watch_sessions(db, actors)
+    actors, member_version = member_cache(settings.database_url, db)
     return AppState(
         settings=settings,
         engine=engine,
@@ -91,6 +89,7 @@ def build_state(settings: Settings) -> AppState:
         seal=AuthorSeal(secret),
         signups=SignupBatcher(db),
         actors=actors,
+        member_version=member_version,
     )
 
 
@@ -284,4 +283,6 @@ async def on_shutdown(application: Application) -> None:
             await state.sender_task
     if state.member_listener is not None:
         await state.member_listener.stop()
+    if state.member_version is not None:
+        await state.member_version.close()
     await state.engine.dispose()

@@ -19,15 +19,16 @@ import re
 from itertools import chain
 from typing import Any
 
+import aiosqlite
 import asyncpg
 from sqlalchemy import event
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.sql.elements import TextClause
 
 from bot.actor_cache import ActorCache
 from bot.db import SessionFactory
-from models.member_snapshots import CHANGE_CHANNEL
+from models.member_snapshots import CHANGE_CHANNEL, VERSION_QUERY
 from models.members import Member, MemberRole
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,21 @@ _RAW_WRITE = re.compile(
 
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)  # between attempts to listen again (the last repeats)
 PING_SECONDS = 5.0  # a dead connection that said nothing is found within this
+
+
+def member_cache(url: str, factory: SessionFactory) -> tuple[ActorCache, SqliteVersion | None]:
+    """The member cache for this database, dropped by the writes of `factory`'s sessions; on
+    SQLite with the reader of the triggers' counter it checks (None on PostgreSQL, where
+    `ChangeListener` keeps it informed, and for a private in-memory SQLite)."""
+    parsed = make_url(url)
+    version = None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        version = SqliteVersion(str(parsed.database))
+    cache = ActorCache(factory, read_version=None if version is None else version.read)
+    if parsed.get_backend_name() == "sqlite" and version is None:
+        cache.set_listening(True)  # nobody else can write a private in-memory database
+    watch_sessions(factory, cache)
+    return cache, version
 
 
 def watch_sessions(factory: SessionFactory, cache: ActorCache) -> None:
@@ -168,3 +184,29 @@ class ChangeListener:
     def _notified(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
         self.last_payload = payload
         self._cache.invalidate()
+
+
+class SqliteVersion:
+    """SQLite: reads the triggers' `member_version` on a connection of its own, one thread hop
+    a read (no session, no pool), for the cache's rounds. Opened at the first read."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._connection: aiosqlite.Connection | None = None
+
+    async def read(self) -> int | None:
+        """The count of writes to members and roles (None before the first write)."""
+        if self._connection is None:
+            self._connection = await aiosqlite.connect(self._path)
+        try:
+            rows = await self._connection.execute_fetchall(VERSION_QUERY)
+        except Exception:
+            await self.close()  # opened again at the next read
+            raise
+        return next((int(row[0]) for row in rows), None)
+
+    async def close(self) -> None:
+        """Close the connection (at shut-down)."""
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            await connection.close()

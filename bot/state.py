@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from bot.actor_cache import ActorCache
     from bot.features import Feature
     from bot.forms import FormEngine
-    from bot.member_changes import ChangeListener
+    from bot.member_changes import ChangeListener, SqliteVersion
     from bot.notifier import Notifier
 
 
@@ -81,7 +81,9 @@ class AppState:
     # The lease this copy holds when several share one PostgreSQL (bot/runner.py sets it before
     # start-up): the outbox claims only under it. None on SQLite, where one copy runs.
     lease: LeaseFence | None = None
-    # The member behind each update, kept between updates (bot/actor_cache.py), and on
-    # PostgreSQL the connection listening for changes made by other processes.
+    # The member behind each update, kept between updates (bot/actor_cache.py), and what tells
+    # it of changes made by other processes (bot/member_changes.py): on PostgreSQL the
+    # listening connection, on SQLite the reader of the triggers' counter.
     actors: ActorCache | None = None
     member_listener: ChangeListener | None = None
+    member_version: SqliteVersion | None = None

@@ -21,12 +21,14 @@ from sqlalchemy import inspect
 from sqlalchemy import select as wide_select
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.members import Actor, Member, MemberRole, Role
 
 CHANGE_CHANNEL = "member_changed"  # the PostgreSQL NOTIFY channel of the triggers
+# SQLite: the count of writes to members and roles, read by the cache on a connection of its own.
+VERSION_QUERY = "SELECT version FROM member_version WHERE id = 1"
 IN_LIST_SLICE = 500  # telegram ids per query: far below SQLite's and asyncpg's parameter limits
 
 
@@ -59,12 +61,6 @@ class MemberSnapshot:
 def _manager() -> Any:
     configure_mappers()  # a no-op once the mappers are configured (the first query does it)
     return inspect(Member).class_manager
-
-
-async def read_member_version(session: AsyncSession) -> int | None:
-    """SQLite: the count of writes to members and roles (None before the first write)."""
-    statement = select(MemberVersion.version).where(MemberVersion.id == 1)
-    return (await session.exec(statement)).first()
 
 
 async def load_snapshots(
