@@ -73,9 +73,20 @@ def quiet_rate_limiter_give_up() -> None:
         limiter_logger.addFilter(RetriesExhaustedFilter())
 
 
+# Connections the application's pool keeps (and may open beyond, closed again when returned).
+# Members no longer take one per update (bot/actor_cache.py), but a burst of updates still
+# opens sessions at once: kept connections cover it without opening and closing them (on
+# SQLite a connection is a thread, opened with its pragmas). PostgreSQL's are counted across
+# the copies of the bot sharing the server, so fewer.
+SQLITE_POOL = 16
+POSTGRES_POOL = 10
+
+
 def build_state(settings: Settings) -> AppState:
     """Engine, sessions, catalogs and limits for one application."""
-    engine = create_engine(settings.database_url)
+    kept = SQLITE_POOL if is_sqlite(settings.database_url) else POSTGRES_POOL
+    kept = min(kept, settings.max_concurrent_updates)
+    engine = create_engine(settings.database_url, pool_size=kept, max_overflow=kept)
     db = create_session_factory(engine)
     secret = settings.secret_bytes()
     actors, member_version = member_cache(settings.database_url, db)

@@ -47,15 +47,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> AsyncEngine:
     """Build the async engine; SQLite gets WAL, a busy timeout and foreign keys."""
     # hide_parameters: SQL errors must never carry aid texts or names into logs and alerts.
     if is_sqlite(url):
         _ensure_sqlite_dir(url)
-        engine = create_async_engine(url, hide_parameters=True)
+        database = make_url(url).database
+        # A private in-memory database lives in its one connection (SQLAlchemy's StaticPool).
+        sizes = (
+            {"pool_size": pool_size, "max_overflow": max_overflow}
+            if database not in (None, "", ":memory:")
+            else {}
+        )
+        engine = create_async_engine(url, hide_parameters=True, **sizes)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, hide_parameters=True, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+    )
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
