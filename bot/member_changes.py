@@ -17,10 +17,8 @@ import contextlib
 import logging
 import re
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiosqlite
-import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
@@ -30,6 +28,10 @@ from bot.actor_cache import ActorCache
 from bot.db import SessionFactory
 from models.member_snapshots import CHANGE_CHANNEL, VERSION_QUERY
 from models.members import Member, MemberRole
+
+if TYPE_CHECKING:  # the drivers are imported where used: a deployment loads only its own
+    import aiosqlite
+    import asyncpg
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +145,8 @@ class ChangeListener:
             self._task = None
 
     async def _keep_listening(self) -> None:
+        import asyncpg
+
         failures = 0
         while True:
             self._was_up = False
@@ -160,6 +164,8 @@ class ChangeListener:
 
     async def _listen(self) -> None:
         """Listen until the connection is lost (then raise); the cache serves meanwhile."""
+        import asyncpg
+
         lost = asyncio.Event()
         connection = await asyncpg.connect(**self._connect_args, timeout=10)
         self._connection = connection
@@ -197,6 +203,8 @@ class SqliteVersion:
     async def read(self) -> int | None:
         """The count of writes to members and roles (None before the first write)."""
         if self._connection is None:
+            import aiosqlite
+
             self._connection = await aiosqlite.connect(self._path)
         try:
             rows = await self._connection.execute_fetchall(VERSION_QUERY)
