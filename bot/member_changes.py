@@ -45,7 +45,7 @@ _RAW_WRITE = re.compile(
 )
 
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)  # between attempts to listen again (the last repeats)
-PING_SECONDS = 5.0  # a dead connection that said nothing is found within this
+PING_SECONDS = 5.0  # a connection that died silently is found within about twice this
 
 
 def member_cache(url: str, factory: SessionFactory) -> tuple[ActorCache, SqliteVersion | None]:
