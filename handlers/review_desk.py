@@ -168,9 +168,10 @@ async def post_under_cards(context: UnionContext, *, kind: str, item_id: int, te
 async def committee_press(update: Update, context: UnionContext) -> Actor | None:
     """The committee member behind a desk button press, or None after refusing it.
 
-    Anyone in the group can press; only an active committee member (checked in the database
-    for this very press) may decide. Refusals are logged with the presser's Telegram id. What
-    was pressed comes parsed from the handler (`context.button_as(...)`).
+    Anyone in the group can press; only an active committee member (as the database says for
+    this very press: the member cache is dropped at every change of roles, bot/actor_cache.py)
+    may decide. Refusals are logged with the presser's Telegram id. What was pressed comes
+    parsed from the handler (`context.button_as(...)`).
     """
     query = update.callback_query
     assert query is not None
