@@ -17,9 +17,11 @@ signal. A load that began before a drop never stores what it read (the generatio
 - PostgreSQL: `serving` only while this process LISTENs for the triggers' notifications;
   otherwise (starting, connection lost, reconnecting) every update is loaded from the
   database, and what was held is dropped when listening resumes.
-- SQLite: before it answers, each round reads `member_version` (raised by triggers at any
-  write, whoever writes); the round began after the update arrived, so a write committed
-  before the update is always seen. One tiny read serves all updates waiting together.
+- SQLite: every answer waits for a round that began after its update arrived, and the
+  round reads `member_version` (raised by triggers at any write, whoever writes), so a write
+  committed before the update is always seen. A round whose accounts are all held reads it
+  on a connection of its own (one thread hop, no session); a round with any miss loads all
+  its accounts in one statement that reads the version too (one snapshot), as one load did.
 """
 
 from __future__ import annotations
@@ -121,27 +123,35 @@ class ActorCache:
                 future.set_result(answers[key])
 
     async def _answer(self, keys: set[Key]) -> dict[Key, MemberSnapshot | None]:
-        answers: dict[Key, MemberSnapshot | None] = {}
-        if self._read_version is not None:
-            # Read before the members: a write committed in between drops them next round.
-            version = await self._read_version()
-            if version != self._version:
-                self.invalidate()
-                self._version = version
-            answers = {key: self._entries[key] for key in keys if key in self._entries}
+        reader = self._read_version
+        checked = reader is not None
+        if reader is not None and all(key in self._entries for key in keys):
+            # All held: one read of the version (on its own connection) says if still true.
+            held = {key: self._entries[key] for key in keys}
+            generation = self._generation
+            version = await reader()
+            if version == self._version and generation == self._generation:
+                return held
         # Taken before the query: a drop while it runs means what it reads may be old.
         generation = self._generation
-        storable = self._read_version is not None or self._listening
-        missing = keys - answers.keys()
-        if not missing:
-            return answers
+        answers: dict[Key, MemberSnapshot | None] = {}
+        versions: list[int | None] = []
         async with self._db() as session:
-            for org_id in {org for org, _ in missing}:
-                wanted = [user for org, user in missing if org == org_id]
-                found = await load_snapshots(session, org_id=org_id, telegram_user_ids=wanted)
+            for org_id in {org for org, _ in keys}:
+                wanted = [user for org, user in keys if org == org_id]
+                found, version = await load_snapshots(
+                    session, org_id=org_id, telegram_user_ids=wanted, with_version=checked
+                )
                 answers.update({(org_id, user): found.get(user) for user in wanted})
-        if storable and generation == self._generation:
-            if len(self._entries) + len(answers) > MAX_ENTRIES:
-                self._entries.clear()
-            self._entries.update(answers)
+                versions.append(version)
+        if generation != self._generation or not (checked or self._listening):
+            return answers
+        if checked and versions[0] != self._version:
+            # Written since what is held was read (here or by another process): drop it all.
+            # What was just read is as new as that version, so it is kept.
+            self.invalidate()
+            self._version = versions[0]
+        if len(self._entries) + len(answers) > MAX_ENTRIES:
+            self._entries.clear()
+        self._entries.update(answers)
         return answers

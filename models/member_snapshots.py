@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import and_, func, inspect
 from sqlalchemy import select as wide_select
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
@@ -64,33 +64,57 @@ def _manager() -> Any:
 
 
 async def load_snapshots(
-    session: AsyncSession, *, org_id: int, telegram_user_ids: Iterable[int]
-) -> dict[int, MemberSnapshot]:
-    """The members bound to these Telegram accounts, by account (strangers are absent).
+    session: AsyncSession,
+    *,
+    org_id: int,
+    telegram_user_ids: Iterable[int],
+    with_version: bool = False,
+) -> tuple[dict[int, MemberSnapshot], int | None]:
+    """The members bound to these Telegram accounts, by account (strangers are absent), and
+    with `with_version` (SQLite) the `member_version` their first query read them under.
 
-    One query per IN_LIST_SLICE accounts, columns only (no ORM objects are built here).
+    One query per IN_LIST_SLICE accounts, columns only (no ORM objects are built here). The
+    version comes in the same statement as the members, so from the same snapshot: it never
+    claims members older than they are.
     """
     wanted = sorted(set(telegram_user_ids))
     columns = list(Member.__table__.columns)  # type: ignore[attr-defined]
     found: dict[int, tuple[dict[str, Any], set[Role]]] = {}
+    version: int | None = None
     for start in range(0, len(wanted), IN_LIST_SLICE):
-        statement = (
-            wide_select(*columns, col(MemberRole.role))
-            .outerjoin(MemberRole, col(MemberRole.member_id) == col(Member.id))
-            .where(
-                col(Member.organization_id) == org_id,
-                col(Member.telegram_user_id).in_(wanted[start : start + IN_LIST_SLICE]),
-            )
+        bound = and_(
+            col(Member.organization_id) == org_id,
+            col(Member.telegram_user_id).in_(wanted[start : start + IN_LIST_SLICE]),
         )
+        if with_version and start == 0:
+            # One row however many members match (none: strangers): the version's.
+            counter = wide_select(func.max(MemberVersion.version).label("version")).subquery()
+            statement = (
+                wide_select(counter.c.version, *columns, col(MemberRole.role))
+                .select_from(counter)
+                .outerjoin(Member, bound)
+                .outerjoin(MemberRole, col(MemberRole.member_id) == col(Member.id))
+            )
+        else:
+            statement = (
+                wide_select(*columns, col(MemberRole.role))
+                .outerjoin(MemberRole, col(MemberRole.member_id) == col(Member.id))
+                .where(bound)
+            )
         for row in (await session.exec(statement)).all():  # type: ignore[call-overload]
             mapping = row._mapping
+            if with_version and start == 0:
+                version = mapping["version"]
+            if mapping["telegram_user_id"] is None:
+                continue  # the version's row when no member matched
             _, roles = found.setdefault(
                 mapping["telegram_user_id"],
                 ({column.key: mapping[column] for column in columns}, set()),
             )
             if mapping["role"] is not None:
                 roles.add(Role(mapping["role"]))
-    return {
+    snapshots = {
         telegram_id: MemberSnapshot(values=values, roles=frozenset(roles))
         for telegram_id, (values, roles) in found.items()
     }
+    return snapshots, version
