@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import sqlite3
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +30,7 @@ from bot.db import SessionFactory
 from models.member_snapshots import CHANGE_CHANNEL, VERSION_QUERY
 from models.members import Member, MemberRole
 
-if TYPE_CHECKING:  # the drivers are imported where used: a deployment loads only its own
-    import aiosqlite
+if TYPE_CHECKING:  # asyncpg is imported where used: a SQLite deployment never loads it
     import asyncpg
 
 logger = logging.getLogger(__name__)
@@ -193,28 +193,38 @@ class ChangeListener:
 
 
 class SqliteVersion:
-    """SQLite: reads the triggers' `member_version` on a connection of its own, one thread hop
-    a read (no session, no pool), for the cache's rounds. Opened at the first read."""
+    """SQLite: reads the triggers' `member_version` on a connection of its own, one worker
+    thread hop a read (no session, no pool), for the cache's rounds of held accounts.
+
+    A plain sqlite3 connection used from asyncio's worker threads, one read at a time (the
+    cache runs one round at a time): unlike an aiosqlite connection it owns no thread, so one
+    left open (an application never shut down) cannot keep the process from exiting. A
+    SELECT outside a transaction: every read sees the last commit.
+    """
 
     def __init__(self, path: str) -> None:
         self._path = path
-        self._connection: aiosqlite.Connection | None = None
+        self._connection: sqlite3.Connection | None = None
 
     async def read(self) -> int | None:
         """The count of writes to members and roles (None before the first write)."""
-        if self._connection is None:
-            import aiosqlite
+        return await asyncio.to_thread(self._read)
 
-            self._connection = await aiosqlite.connect(self._path)
+    def _read(self) -> int | None:
+        if self._connection is None:
+            self._connection = sqlite3.connect(self._path, timeout=15, check_same_thread=False)
         try:
-            rows = await self._connection.execute_fetchall(VERSION_QUERY)
-        except Exception:
-            await self.close()  # opened again at the next read
+            row = self._connection.execute(VERSION_QUERY).fetchone()
+        except sqlite3.Error:
+            self._close()  # opened again at the next read
             raise
-        return next((int(row[0]) for row in rows), None)
+        return None if row is None else int(row[0])
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            connection.close()
 
     async def close(self) -> None:
         """Close the connection (at shut-down)."""
-        if self._connection is not None:
-            connection, self._connection = self._connection, None
-            await connection.close()
+        self._close()
