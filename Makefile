@@ -54,7 +54,8 @@ e2e-deps: $(E2E_STAMP)
 pytest: setup e2e-deps
 	$(BIN)/pytest -q
 
-# The same suite against PostgreSQL, when a server answers on 127.0.0.1:5432.
+# The tests that touch a database, against PostgreSQL, when a server answers on 127.0.0.1:5432
+# (the others do the same in both passes and run in the SQLite pass: tests/conftest.py).
 test-pg: setup e2e-deps
 	@url=$$($(BIN)/python -m tests.support.postgres); \
 	if [ -n "$$url" ]; then \
