@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
 from models.members import committee_telegram_ids
-from models.organizations import Organization
+from models.organizations import Organization, get_organization
 
 
 class DeskCard(SQLModel, table=True):
@@ -29,6 +29,14 @@ class DeskCard(SQLModel, table=True):
     chat_id: int = Field(sa_type=BigInteger)
     message_id: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+async def desk_chat_ids(session: AsyncSession, *, org_id: int) -> list[int]:
+    """Where cards go: the committee group, else each committee member privately."""
+    org = await get_organization(session, org_id)
+    if org.committee_chat_id is not None:
+        return [org.committee_chat_id]
+    return await committee_telegram_ids(session, org_id=org_id)
 
 
 async def record_card(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -59,12 +60,16 @@ def render_card(
 
 
 async def announce_join_request(
-    context: UnionContext, request: JoinRequest, member: Member
+    context: UnionContext,
+    request: JoinRequest,
+    member: Member,
+    *,
+    chats: Sequence[int] | None = None,
 ) -> None:
-    """Put a new join request on the review desk."""
+    """Put a new join request on the review desk (`chats`: the desk's, if read already)."""
     assert request.id is not None
     text, markup = render_card(context, request, member, None)
-    await post_card(context, kind=KIND, item_id=request.id, text=text, markup=markup)
+    await post_card(context, kind=KIND, item_id=request.id, text=text, markup=markup, chats=chats)
 
 
 async def decide_join(update: Update, context: UnionContext) -> None:
