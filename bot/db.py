@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import PoolResetState
+from sqlalchemy.util import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.files import narrow, private_file
@@ -72,8 +73,13 @@ def _rollback_if_open(dbapi_connection: Any, record: Any, state: PoolResetState)
     """
     if state.terminate_only or not state.asyncio_safe or state.transaction_was_reset:
         return
-    if _driver_in_transaction(record.driver_connection):
+    driver = record.driver_connection
+    if _driver_in_transaction(driver):
         dbapi_connection.rollback()
+        if hasattr(driver, "is_in_transaction") and driver.is_in_transaction():
+            # asyncpg: a transaction its adapter did not open (the driver used directly); the
+            # adapter's rollback only ends its own.
+            await_(driver.execute("ROLLBACK"))
 
 
 def _refuse_closed(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
@@ -89,14 +95,18 @@ def create_engine(url: str) -> AsyncEngine:
     # hide_parameters: SQL errors must never carry aid texts or names into logs and alerts.
     # pool_reset_on_return=None: _rollback_if_open is the reset (no second rollback).
     if is_sqlite(url):
+        from bot.sqlite_driver import one_hop_dbapi  # aiosqlite is imported only for SQLite
+
         _ensure_sqlite_dir(url)
         # check_same_thread=False: the reset reads SQLite's in_transaction flag from the event
         # loop's thread; every statement still runs in aiosqlite's own thread, one at a time.
+        # module: statements in one hop to aiosqlite's thread (bot/sqlite_driver.py).
         engine = create_async_engine(
             url,
             hide_parameters=True,
             pool_reset_on_return=None,
             connect_args={"check_same_thread": False},
+            module=one_hop_dbapi(),
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:
@@ -113,6 +123,19 @@ def create_engine(url: str) -> AsyncEngine:
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     """One factory per application; each task opens its own session."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def create_single_statement_factory(engine: AsyncEngine) -> SessionFactory:
+    """Sessions for work of ONE statement: a read, or one write that is atomic on its own
+    (the handled update ids' INSERT ... ON CONFLICT). On PostgreSQL they run in autocommit,
+    so the statement is the only round trip: no BEGIN before it, no COMMIT or ROLLBACK after.
+    Never for two statements that must agree or commit together: each would stand alone.
+    On SQLite they are ordinary sessions: a statement is one hop already, a read-only session
+    ends without one (bot/sqlite_driver.py), and switching aiosqlite's mode would cost two."""
+    if engine.dialect.name != "postgresql":
+        return create_session_factory(engine)
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(autocommit, class_=AsyncSession, expire_on_commit=False)
 
 
 def alembic_config(url: str) -> Config:
