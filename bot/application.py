@@ -142,7 +142,8 @@ class UnionApplication(Application):
             if not ids:
                 return True
             try:
-                async with self.state.db() as session:
+                # One statement, atomic on its own: no BEGIN/COMMIT round trips on PostgreSQL.
+                async with self.state.single_statement() as session:
                     await mark_processed_many(session, update_ids=ids)
             except Exception:
                 logger.warning("Could not record %s updates as processed", len(ids))

@@ -138,7 +138,7 @@ async def list_join_requests(update: Update, context: UnionContext) -> None:
     """/joins: the open join requests, each as a card with its buttons (committee only)."""
     if await require_committee(update, context) is None:
         return
-    async with context.db() as session:
+    async with context.state.single_statement() as session:
         pending = await pending_join_requests(session, org_id=context.org_id)
     if update.callback_query is not None:
         await context.answer(update)
