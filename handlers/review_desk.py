@@ -134,7 +134,8 @@ async def _post_again(
 async def _record(
     context: UnionContext, *, kind: str, item_id: int, chat_id: int, message: Message
 ) -> None:
-    async with context.db() as session:
+    # One statement: on PostgreSQL its only round trip (no BEGIN, no COMMIT).
+    async with context.state.single_statement() as session:
         await record_card(
             session,
             org_id=context.org_id,

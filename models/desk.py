@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, String, UniqueConstraint
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,30 +42,25 @@ async def desk_chat_ids(session: AsyncSession, *, org_id: int) -> list[int]:
 async def record_card(
     session: AsyncSession, *, org_id: int, kind: str, item_id: int, chat_id: int, message_id: int
 ) -> None:
-    """Remember a posted card; a repeat for the same item and chat keeps the newest message."""
-    session.add(
-        DeskCard(
-            organization_id=org_id,
-            kind=kind,
-            item_id=item_id,
-            chat_id=chat_id,
-            message_id=message_id,
+    """Remember a posted card; a repeat for the same item and chat keeps the newest message.
+    One statement (an upsert), atomic on its own."""
+    dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(DeskCard).values(
+        organization_id=org_id,
+        kind=kind,
+        item_id=item_id,
+        chat_id=chat_id,
+        message_id=message_id,
+        created_at=utcnow(),
+    )
+    await session.exec(
+        statement.on_conflict_do_update(
+            index_elements=["kind", "item_id", "chat_id"],
+            set_={"message_id": statement.excluded.message_id},
         )
     )
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        card = (
-            await session.exec(
-                select(DeskCard).where(
-                    DeskCard.kind == kind, DeskCard.item_id == item_id, DeskCard.chat_id == chat_id
-                )
-            )
-        ).one()
-        card.message_id = message_id
-        session.add(card)
-        await session.commit()
+    await session.commit()
 
 
 async def cards_for(session: AsyncSession, *, kind: str, item_id: int) -> Sequence[DeskCard]:

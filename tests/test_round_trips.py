@@ -36,6 +36,7 @@ from bot.db_persistence import DatabasePersistence
 from handlers.members.buttons import LanguageChoice
 from handlers.menu.buttons import MenuButton
 from models.conversation_state import ConversationState, StateKind
+from models.desk import cards_for, record_card
 from models.members import Member
 from models.updates import ProcessedUpdate, mark_processed_many
 from tests.support.factories import make_member
@@ -179,6 +180,33 @@ async def test_the_handled_update_ids_are_one_statement(
         await mark_processed_many(session, update_ids=[*stored, 10**12])
     async with bot.db() as session:
         assert len((await session.exec(select(ProcessedUpdate.update_id))).all()) == 2
+
+
+async def test_a_desk_card_is_recorded_in_one_statement_and_a_repeat_keeps_the_newest(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_postgres = bot.app.state.engine.dialect.name == "postgresql"
+
+    async def record(message_id: int) -> None:
+        async with bot.app.state.single_statement() as session:
+            await record_card(
+                session,
+                org_id=bot.org_id,
+                kind="join",
+                item_id=5,
+                chat_id=-100123,
+                message_id=message_id,
+            )
+
+    with recording(bot.app.state.engine, monkeypatch) as recorded:
+        await record(10)
+    assert len(recorded.statements) == 1
+    assert recorded.control == ([] if on_postgres else ["COMMIT"])
+
+    await record(11)  # posted again: the newest is kept
+    async with bot.db() as session:
+        [stored] = await cards_for(session, kind="join", item_id=5)
+    assert (stored.chat_id, stored.message_id) == (-100123, 11)
 
 
 async def test_a_connection_returned_with_a_transaction_open_is_rolled_back(
