@@ -46,7 +46,7 @@ async def record_card(
     One statement (an upsert), atomic on its own."""
     dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(DeskCard).values(
+    statement = insert(DeskCard.__table__).values(  # type: ignore[attr-defined]
         organization_id=org_id,
         kind=kind,
         item_id=item_id,

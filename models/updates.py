@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import BigInteger, delete
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,17 +36,24 @@ async def highest_processed(session: AsyncSession) -> int:
     return int(value or 0)
 
 
+@functools.cache
+def _insert_new(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING into the table (Core: the ORM's bulk-insert
+    bookkeeping cost more than the statement), built once per dialect."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing(index_elements=["update_id"])
+
+
 async def mark_processed_many(session: AsyncSession, *, update_ids: list[int]) -> None:
     """Record handled updates in one transaction and one statement (SQLAlchemy sends the rows
     as multi-row VALUES); ids already recorded (an earlier flush, another copy) are skipped by
     the database, not looked up first."""
     dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
     rows = [{"update_id": update_id, "processed_at": now} for update_id in sorted(set(update_ids))]
     if rows:
-        statement = insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["update_id"])
-        await session.exec(statement, params=rows)
+        await session.exec(_insert_new(dialect), params=rows)
     await session.commit()
 
 
