@@ -22,7 +22,7 @@ from telegram.request import BaseRequest
 
 from bot.application import UnionApplication
 from bot.context import UnionContext
-from bot.db import create_engine, create_session_factory
+from bot.db import create_engine, create_session_factory, create_single_statement_factory
 from bot.db_persistence import DatabasePersistence
 from bot.errors import handle_error
 from bot.features import Feature, check_unique
@@ -81,6 +81,7 @@ def build_state(settings: Settings) -> AppState:
         settings=settings,
         engine=engine,
         db=db,
+        single_statement=create_single_statement_factory(engine),
         i18n=I18n(settings.default_language),
         secret=secret,
         alerts=AlertLimiter(interval_seconds=settings.alert_interval_seconds),
