@@ -314,13 +314,18 @@ def main() -> None:
     parser.add_argument(
         "--margin-ms", type=float, default=1000 * Pace().margin, help="the pacer's margin"
     )
+    parser.add_argument(
+        "--lookback-ms", type=float, default=1000 * Pace().lookback, help="0: no stall watch"
+    )
     parser.add_argument("--latency-ms", type=float, default=30.0, help="per Bot API call")
     parser.add_argument("--runs", type=int, default=1, help="sender runs (one baseline)")
     parser.add_argument(
         "--cpu-hog", type=int, default=0, metavar="K", help="processes burning CPU beside it"
     )
     args = parser.parse_args()
-    pace = Pace(per_second=args.rate, margin=args.margin_ms / 1000)
+    pace = Pace(
+        per_second=args.rate, margin=args.margin_ms / 1000, lookback=args.lookback_ms / 1000
+    )
     print(f"cpu hogs: {args.cpu_hog}; before: {_load()}")
     with cpu_hogs(args.cpu_hog):
         asyncio.run(main_async(args.recipients, pace, args.latency_ms / 1000, args.runs))
