@@ -13,7 +13,7 @@ as fast as it goes. Not a test: nothing is asserted.
 `--cpu-hog K` runs K processes that burn CPU beside the whole run (started before, stopped
 after), like other jobs on a shared machine. The load average is printed before and after.
 
-    .venv/bin/python -m bench.broadcast                    # 5,000 members at 29/s, ~3 minutes
+    .venv/bin/python -m bench.broadcast                    # 5,000 members at 29.4/s, ~4 minutes
     .venv/bin/python -m bench.broadcast --recipients 500   # a quick run
     .venv/bin/python -m bench.broadcast --recipients 2000 --cpu-hog 2 --runs 3
 """

@@ -1,6 +1,6 @@
 """The outbox sender: drains pending messages at a pace Telegram accepts.
 
-Defaults stay under Telegram's limits (scheduler/pacing.py): 29 messages a second on an even
+Defaults stay under Telegram's limits (scheduler/pacing.py): 29.4 messages a second on an even
 grid, never 30 starts within a second and a margin, at most one a second to one private chat, and
 20 a minute to a group. A 429 pauses everything for `retry_after`; a member who blocked the bot
 is marked unreachable; transient errors are retried with back-off.
