@@ -22,14 +22,19 @@ from telegram.request import BaseRequest
 
 from bot.application import UnionApplication
 from bot.context import UnionContext
-from bot.db import create_engine, create_session_factory, is_sqlite
+from bot.db import (
+    create_engine,
+    create_session_factory,
+    create_single_statement_factory,
+    is_sqlite,
+)
 from bot.db_persistence import DatabasePersistence
 from bot.errors import handle_error
 from bot.features import Feature, check_unique
 from bot.files import narrow
 from bot.forms import FORM_GATE_GROUP, FormEngine, FormGate
 from bot.i18n import I18n
-from bot.member_changes import ChangeListener, member_cache
+from bot.member_changes import ChangeListener, member_cache, watch_sessions
 from bot.notifier import Notifier
 from bot.processor import PerUserOrderedProcessor
 from bot.run_status import RunStatus
@@ -90,10 +95,15 @@ def build_state(settings: Settings) -> AppState:
     db = create_session_factory(engine)
     secret = settings.secret_bytes()
     actors, member_version = member_cache(settings.database_url, db)
+    single_statement = create_single_statement_factory(engine)
+    # Reads mostly; a write there commits on its own (PostgreSQL autocommit, no session
+    # commit event): the database's own signal tells the cache then (bot/member_changes.py).
+    watch_sessions(single_statement, actors)
     return AppState(
         settings=settings,
         engine=engine,
         db=db,
+        single_statement=single_statement,
         i18n=I18n(settings.default_language),
         secret=secret,
         alerts=AlertLimiter(interval_seconds=settings.alert_interval_seconds),

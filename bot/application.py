@@ -10,6 +10,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from bot.db_persistence import DatabasePersistence, UnstorableValueError
 from bot.state import AppState
 from models.updates import highest_processed, mark_processed_many, was_processed
 
@@ -46,9 +47,34 @@ class UnionApplication(Application):
         # PTB hands over only the conversation keys written and the people marked since the last
         # round (TrackingDict.pop_accessed_write_items), never every conversation: with the
         # database store a round costs the same with 500 or 50,000 people in a form.
+        if isinstance(self.persistence, DatabasePersistence):
+            refused = self._hand_over_people(self.persistence)
+            # As PTB does with a persistence's errors: to the error handler, the round goes on.
+            for error in refused:
+                await self.process_error(error=error, update=None)
         await super().update_persistence()
         if self.persistence is not None:
             await self.persistence.flush()
+
+    def _hand_over_people(self, store: DatabasePersistence) -> list[Exception]:
+        """The people marked since the last round, handed to the database store without PTB's
+        deep copy of each one's user_data and without a task per person: the store encodes
+        them to JSON at once, before anything else runs, so no later change can race the copy
+        PTB makes to protect persistences that read the data later. PTB then finds no person
+        left to hand over (its sets are emptied here, as it empties them itself)."""
+        dropped = self._user_ids_to_be_deleted_in_persistence
+        changed = self._user_ids_to_be_updated_in_persistence - dropped
+        self._user_ids_to_be_deleted_in_persistence = set()
+        self._user_ids_to_be_updated_in_persistence = set()
+        refused: list[Exception] = []
+        for user_id in changed:
+            try:
+                store.hand_over_user_data(user_id, self.user_data[user_id])
+            except UnstorableValueError as error:
+                refused.append(error)
+        for user_id in dropped:
+            store.hand_over_user_data(user_id, None)
+        return refused
 
     async def load_redelivery_horizon(self) -> None:
         """Remember the highest update id handled before this start."""
@@ -116,7 +142,8 @@ class UnionApplication(Application):
             if not ids:
                 return True
             try:
-                async with self.state.db() as session:
+                # One statement, atomic on its own: no BEGIN/COMMIT round trips on PostgreSQL.
+                async with self.state.single_statement() as session:
                     await mark_processed_many(session, update_ids=ids)
             except Exception:
                 logger.warning("Could not record %s updates as processed", len(ids))

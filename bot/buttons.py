@@ -33,6 +33,7 @@ from bot.callback import MAX_BYTES, MAX_ID, CallbackDataError
 _TOKEN = re.compile(r"[a-z0-9_-]+")
 _PREFIX = re.compile(r"[a-z0-9_-]+(:[a-z0-9_-]+)?")
 _PREFIXES: dict[str, type[Button]] = {}
+_FIELDS: dict[type[Button], tuple[tuple[str, Any], ...]] = {}  # each family's (name, type)
 
 
 class _DatabaseId:
@@ -88,9 +89,16 @@ class Button:
         cls.prefix = prefix
 
     @classmethod
-    def _fields(cls) -> list[tuple[str, Any]]:
-        hints = typing.get_type_hints(cls, include_extras=True)
-        return [(field.name, hints[field.name]) for field in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    def _fields(cls) -> tuple[tuple[str, Any], ...]:
+        # Read once per family: get_type_hints evaluates every annotation (compiling the
+        # strings that `from __future__ import annotations` leaves), and pack and unpack ran it
+        # for every button drawn and every press (bench/pipeline.py: a tenth of an update).
+        fields = _FIELDS.get(cls)
+        if fields is None:
+            hints = typing.get_type_hints(cls, include_extras=True)
+            fields = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+            _FIELDS[cls] = fields
+        return fields
 
     def pack(self) -> str:
         """The callback data; ValueError for anything that is not a short ASCII token or over

@@ -134,13 +134,13 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
             return
         self.language_code = user.language_code
         actor = await self._load_actor(user.id)
-        owner_not_chair = actor is not None and user.id in self.settings.owner_ids
+        is_owner = actor is not None and user.id in self.settings.owner_ids
         if actor is not None and (
-            (owner_not_chair and not actor.is_chair) or actor.member.unreachable_since is not None
+            (is_owner and not actor.is_chair) or actor.member.unreachable_since is not None
         ):
             # Both write the member: the commit drops the cache (bot/member_changes.py).
             async with self.db() as session:
-                if owner_not_chair and not actor.is_chair:
+                if is_owner and not actor.is_chair:
                     actor = await ensure_owner_is_chair(session, actor=actor)
                 if actor.member.unreachable_since is not None:
                     await mark_reachable(session, member=actor.member)

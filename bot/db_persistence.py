@@ -273,13 +273,18 @@ class DatabasePersistence(BasePersistence[UserData, UserData, UserData]):
         else:
             self._pending[row_key] = text
 
+    def hand_over_user_data(self, user_id: int, data: UserData | None) -> None:
+        """Encode this person's user_data now, for the next flush (empty or None: deleted).
+        Synchronous: what is kept is the data as it is at this moment (no copy needed)."""
+        self._hand_over((StateKind.USER, "", str(user_id)), encode(data) if data else None)
+
     async def update_user_data(self, user_id: int, data: UserData) -> None:
         """Keep this person's user_data for the next flush (an empty one is deleted)."""
-        self._hand_over((StateKind.USER, "", str(user_id)), encode(data) if data else None)
+        self.hand_over_user_data(user_id, data)
 
     async def drop_user_data(self, user_id: int) -> None:
         """Delete this person's user_data at the next flush."""
-        self._hand_over((StateKind.USER, "", str(user_id)), None)
+        self.hand_over_user_data(user_id, None)
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -236,6 +237,11 @@ async def _start(application: UnionApplication, settings: Settings) -> None:
         await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         logger.info("Polling Telegram for updates")
     await application.start()
+    # What start-up loaded (modules, catalogs, the ORM's mappings) stays for the process's
+    # life: frozen, the collector stops walking it, and a full collection during a district's
+    # 50,000-recipient broadcast holds updates for ~30 ms instead of ~130 ms (bench.district).
+    gc.collect()
+    gc.freeze()
 
 
 async def initialize_until_reachable(

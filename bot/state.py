@@ -55,6 +55,9 @@ class AppState:
     settings: Settings
     engine: AsyncEngine
     db: SessionFactory
+    # Sessions for one statement (autocommit on PostgreSQL: bot/db.py
+    # create_single_statement_factory): reads of one query, the handled update ids.
+    single_statement: SessionFactory
     i18n: I18n
     secret: bytes
     alerts: AlertLimiter

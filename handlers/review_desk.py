@@ -15,9 +15,8 @@ from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.context import UnionContext
-from models.desk import DeskCard, deliverable_cards, record_card, uncarded
-from models.members import Actor, committee_telegram_ids
-from models.organizations import get_organization
+from models.desk import DeskCard, deliverable_cards, desk_chat_ids, record_card, uncarded
+from models.members import Actor
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -26,10 +25,7 @@ T = TypeVar("T")
 async def desk_chats(context: UnionContext) -> list[int]:
     """Where cards go: the committee group, else each committee member privately."""
     async with context.db() as session:
-        org = await get_organization(session, context.org_id)
-        if org.committee_chat_id is not None:
-            return [org.committee_chat_id]
-        return await committee_telegram_ids(session, org_id=context.org_id)
+        return await desk_chat_ids(session, org_id=context.org_id)
 
 
 async def post_card(
@@ -40,10 +36,12 @@ async def post_card(
     text: str,
     markup: InlineKeyboardMarkup | None,
     photos: Sequence[str] = (),
+    chats: Sequence[int] | None = None,
 ) -> int:
-    """Post a card (and its photos, as replies to it) to the desk; returns how many chats got it."""
+    """Post a card (and its photos, as replies to it) to the desk; returns how many chats got it.
+    `chats`: the desk's chats when the caller read them already (in its own transaction)."""
     delivered = 0
-    for chat_id in await desk_chats(context):
+    for chat_id in await desk_chats(context) if chats is None else chats:
         # Whatever Telegram answers (blocked, timeout, 5xx), the item is stored already: a lost
         # card is logged, and the other chats and the caller's receipt still go ahead.
         try:
@@ -136,7 +134,8 @@ async def _post_again(
 async def _record(
     context: UnionContext, *, kind: str, item_id: int, chat_id: int, message: Message
 ) -> None:
-    async with context.db() as session:
+    # One statement: on PostgreSQL its only round trip (no BEGIN, no COMMIT).
+    async with context.state.single_statement() as session:
         await record_card(
             session,
             org_id=context.org_id,

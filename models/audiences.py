@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_
+from sqlalchemy import Select, and_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.calendar import AudienceType
 from models.hardship import FileStatus, HardshipFile
 from models.members import COMMITTEE_OFFICES, Gender, Member, MemberRole, MemberStatus, Role
+
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+_ROWS_AT_ONCE = 2_000
 
 # Who a message reaches, and who only a visit or a call does (never joined the bot, no
 # Telegram account, or blocked the bot: a greeting cannot reach them either).
@@ -47,6 +51,16 @@ def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
+@dataclass(frozen=True, slots=True)
+class Addressee:
+    """What a broadcast needs of one member of its audience (a row, not an ORM object)."""
+
+    member_id: int
+    chat_id: int
+    language: str | None
+    real_name: str
+
+
 async def audience_members(
     session: AsyncSession,
     *,
@@ -60,15 +74,73 @@ async def audience_members(
     `reachable=False` instead the people of the audience no message can reach: on the roster
     (invited), active without a Telegram account, or active but unreachable (blocked the bot):
     the committee greets them in person."""
+    statement = _in_audience(
+        select(Member), org_id, audience, today, respect_mute=respect_mute, reachable=reachable
+    )
+    return (await session.exec(statement.order_by(col(Member.id)))).all()
+
+
+async def audience_addressees(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    audience: dict[str, Any],
+    today: date,
+    respect_mute: bool,
+) -> list[Addressee]:
+    """The reachable members of `audience` as plain rows, for a broadcast to all of them.
+
+    A district's 50,000 members loaded as ORM objects held the event loop for about a second
+    (bench/district.py); four columns as rows cost a fraction of that.
+    """
+    statement = _in_audience(
+        select(
+            col(Member.id),
+            col(Member.telegram_user_id),
+            col(Member.language),
+            col(Member.real_name),
+        ),
+        org_id,
+        audience,
+        today,
+        respect_mute=respect_mute,
+        reachable=True,
+    )
+    # Fetched in slices, so the rows of a district are turned into addressees between
+    # updates rather than in one stretch of the event loop.
+    result = await session.stream(
+        statement.order_by(col(Member.id)).execution_options(yield_per=_ROWS_AT_ONCE)
+    )
+    addressees: list[Addressee] = []
+    async for rows in result.partitions():
+        addressees.extend(
+            Addressee(
+                member_id=member_id or 0, chat_id=chat_id or 0, language=language, real_name=name
+            )
+            for member_id, chat_id, language, name in rows
+        )
+    return addressees
+
+
+def _in_audience(
+    statement: SelectT,
+    org_id: int,
+    audience: dict[str, Any],
+    today: date,
+    *,
+    respect_mute: bool,
+    reachable: bool,
+) -> SelectT:
+    """`statement` (over the member table) narrowed to the audience."""
     kind = AudienceType(str(audience.get("type", "")))
-    statement = select(Member).where(
-        Member.organization_id == org_id,
+    statement = statement.where(
+        col(Member.organization_id) == org_id,
         *(_REACHABLE if reachable else _IN_PERSON),
     )
     if respect_mute:
         statement = statement.where(col(Member.mute_greetings).is_(False))
     if kind == AudienceType.WOMEN:
-        statement = statement.where(Member.gender == Gender.FEMALE)
+        statement = statement.where(col(Member.gender) == Gender.FEMALE)
     elif kind == AudienceType.RETIREES:
         statement = statement.where(col(Member.retired).is_(True))
     elif kind == AudienceType.BIRTHDAY:
@@ -91,4 +163,4 @@ async def audience_members(
             HardshipFile.organization_id == org_id, HardshipFile.status == FileStatus.ACTIVE
         )
         statement = statement.where(col(Member.id).in_(on_file))
-    return (await session.exec(statement.order_by(col(Member.id)))).all()
+    return statement

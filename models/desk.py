@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, String, UniqueConstraint
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
 from models.members import committee_telegram_ids
-from models.organizations import Organization
+from models.organizations import Organization, get_organization
 
 
 class DeskCard(SQLModel, table=True):
@@ -31,33 +31,36 @@ class DeskCard(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+async def desk_chat_ids(session: AsyncSession, *, org_id: int) -> list[int]:
+    """Where cards go: the committee group, else each committee member privately."""
+    org = await get_organization(session, org_id)
+    if org.committee_chat_id is not None:
+        return [org.committee_chat_id]
+    return await committee_telegram_ids(session, org_id=org_id)
+
+
 async def record_card(
     session: AsyncSession, *, org_id: int, kind: str, item_id: int, chat_id: int, message_id: int
 ) -> None:
-    """Remember a posted card; a repeat for the same item and chat keeps the newest message."""
-    session.add(
-        DeskCard(
-            organization_id=org_id,
-            kind=kind,
-            item_id=item_id,
-            chat_id=chat_id,
-            message_id=message_id,
+    """Remember a posted card; a repeat for the same item and chat keeps the newest message.
+    One statement (an upsert), atomic on its own."""
+    dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(DeskCard.__table__).values(  # type: ignore[attr-defined]
+        organization_id=org_id,
+        kind=kind,
+        item_id=item_id,
+        chat_id=chat_id,
+        message_id=message_id,
+        created_at=utcnow(),
+    )
+    await session.exec(
+        statement.on_conflict_do_update(
+            index_elements=["kind", "item_id", "chat_id"],
+            set_={"message_id": statement.excluded.message_id},
         )
     )
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        card = (
-            await session.exec(
-                select(DeskCard).where(
-                    DeskCard.kind == kind, DeskCard.item_id == item_id, DeskCard.chat_id == chat_id
-                )
-            )
-        ).one()
-        card.message_id = message_id
-        session.add(card)
-        await session.commit()
+    await session.commit()
 
 
 async def cards_for(session: AsyncSession, *, kind: str, item_id: int) -> Sequence[DeskCard]:

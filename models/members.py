@@ -595,12 +595,15 @@ async def set_muted(session: AsyncSession, *, member: Member, muted: bool) -> No
     await session.commit()
 
 
-async def set_language(session: AsyncSession, *, member: Member, language: str) -> None:
-    """Remember the member's language."""
+async def set_language(session: AsyncSession, *, member: Member, language: str) -> bool:
+    """Remember the member's language; False (nothing written) when it already was theirs."""
+    if member.language == language:
+        return False
     member.language = language
     member.updated_at = utcnow()
     session.add(member)
     await session.commit()
+    return True
 
 
 class RoleConflictError(DomainError):

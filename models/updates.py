@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import BigInteger, delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,37 +36,25 @@ async def highest_processed(session: AsyncSession) -> int:
     return int(value or 0)
 
 
-async def mark_processed(session: AsyncSession, *, update_id: int) -> bool:
-    """Record the update as handled; False if it already was."""
-    session.add(ProcessedUpdate(update_id=update_id))
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        return False
-    return True
+@functools.cache
+def _insert_new(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING into the table (Core: the ORM's bulk-insert
+    bookkeeping cost more than the statement), built once per dialect."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing(index_elements=["update_id"])
 
 
-async def mark_processed_many(session: AsyncSession, *, update_ids: list[int]) -> int:
-    """Record several handled updates in one transaction (ids already there are skipped)."""
-    known = set(
-        (
-            await session.exec(
-                select(ProcessedUpdate.update_id).where(
-                    col(ProcessedUpdate.update_id).in_(update_ids)
-                )
-            )
-        ).all()
-    )
-    fresh = sorted(set(update_ids) - known)
-    session.add_all([ProcessedUpdate(update_id=update_id) for update_id in fresh])
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()  # another flush recorded one of them meanwhile: one by one
-        for update_id in fresh:
-            await mark_processed(session, update_id=update_id)
-    return len(fresh)
+async def mark_processed_many(session: AsyncSession, *, update_ids: list[int]) -> None:
+    """Record handled updates in one transaction and one statement (SQLAlchemy sends the rows
+    as multi-row VALUES); ids already recorded (an earlier flush, another copy) are skipped by
+    the database, not looked up first."""
+    dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
+    now = utcnow()
+    rows = [{"update_id": update_id, "processed_at": now} for update_id in sorted(set(update_ids))]
+    if rows:
+        await session.exec(_insert_new(dialect), params=rows)
+    await session.commit()
 
 
 async def forget_processed_before(session: AsyncSession, *, days: int = 7) -> int:

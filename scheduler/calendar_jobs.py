@@ -7,6 +7,7 @@ once, however often the job or a reconciliation runs.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -18,7 +19,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
-from models.audiences import audience_members
+from models.audiences import Addressee, audience_addressees
 from models.base import utcnow
 from models.calendar import CalendarEntry, EntryKind, get_entry, list_entries
 from models.hardship import active_files
@@ -208,21 +209,25 @@ async def recipients_for(
                 today=occurrence,
                 text=text,
             )
-        members = await audience_members(
+        members = await audience_addressees(
             session,
             org_id=runtime.org_id,
             audience=entry.audience,
             today=occurrence,
             respect_mute=kind == EntryKind.GREETING,
         )
-    return [
-        Recipient(
-            chat_id=member.telegram_user_id or 0,
-            text=_member_text(runtime, entry, member),
-            member_id=member.id,
+    texts = _TextsByLanguage(runtime, entry)
+    recipients: list[Recipient] = []
+    for start in range(0, len(members), _TEXTS_AT_ONCE):
+        if start:
+            await asyncio.sleep(0)  # updates run between slices of a district's 50,000
+        recipients.extend(
+            Recipient(
+                chat_id=member.chat_id, text=texts.for_member(member), member_id=member.member_id
+            )
+            for member in members[start : start + _TEXTS_AT_ONCE]
         )
-        for member in members
-    ]
+    return recipients
 
 
 async def _with_extra(
@@ -245,14 +250,32 @@ async def _with_extra(
     return f"{text}\n\n{block}" if block else text
 
 
-def _member_text(runtime: Runtime, entry: CalendarEntry, member: Member) -> str:
-    """The entry's text in the member's language, signed with the union's name in that language."""
-    default = runtime.settings.default_language
-    language = picked_language(entry.messages, member.language, default)
-    return fill(
-        pick(entry.messages, member.language, default),
-        {"name": member.real_name, "org": runtime.settings.organization_name_for(language)},
-    )
+_TEXTS_AT_ONCE = 2_000
+
+
+class _TextsByLanguage:
+    """The entry's text in each member's language, signed with the union's name in that
+    language; the template and the name are looked up once per language, not per member."""
+
+    def __init__(self, runtime: Runtime, entry: CalendarEntry) -> None:
+        self._runtime = runtime
+        self._entry = entry
+        self._by_language: dict[str | None, tuple[str, str]] = {}
+
+    def for_member(self, member: Addressee) -> str:
+        """The text for one member."""
+        known = self._by_language.get(member.language)
+        if known is None:
+            default = self._runtime.settings.default_language
+            messages = self._entry.messages
+            language = picked_language(messages, member.language, default)
+            known = (
+                pick(messages, member.language, default),
+                self._runtime.settings.organization_name_for(language),
+            )
+            self._by_language[member.language] = known
+        template, org = known
+        return fill(template, {"name": member.real_name, "org": org})
 
 
 async def task_figures(

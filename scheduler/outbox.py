@@ -1,8 +1,9 @@
 """The outbox sender: drains pending messages at a pace Telegram accepts.
 
-Defaults stay under Telegram's limits: about 25 messages a second overall, at most one a second
-to one private chat, and 20 a minute to a group. A 429 pauses everything for `retry_after`; a
-member who blocked the bot is marked unreachable; transient errors are retried with back-off.
+Defaults stay under Telegram's limits (scheduler/pacing.py): 29.4 messages a second on an even
+grid, never 30 starts within a second and a margin, at most one a second to one private chat, and
+20 a minute to a group. A 429 pauses everything for `retry_after`; a member who blocked the bot
+is marked unreachable; transient errors are retried with back-off.
 Each message is claimed just before it is sent and marked just after, so a crash leaves at most
 the messages in flight `uncertain` (never re-sent) and everything else to send after restart.
 
@@ -17,7 +18,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -52,23 +52,12 @@ from models.outbox import (
     recover_after_crash,
     release_claims,
 )
+from scheduler.pacing import Pace, Pacer
 from scheduler.quiet import QuietHours
 
 logger = logging.getLogger(__name__)
 
 ReportWriter = Callable[[Broadcast, DeliveryCounts], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Pace:
-    """How fast to send."""
-
-    per_second: float = 28.0  # 2/s below Telegram's ceiling of 30
-    private_chat_interval: float = 1.0
-    group_interval: float = 3.0  # 20 a minute
-    # Enough concurrent requests to keep the pace over a slow network (28/s at ~1 s latency).
-    in_flight: int = 32
-    report_over: int = 50  # broadcasts with more recipients report when done
 
 
 @dataclass
@@ -106,9 +95,10 @@ class OutboxSender:
     # The lease this copy holds (several copies on PostgreSQL): every claim is checked against
     # it in the database, so a copy that lost the lease sends nothing more. None: one copy.
     fence: LeaseFence | None = None
+    # When each request may start (its clock and sleep are what a test replaces).
+    pacer: Pacer = field(default_factory=Pacer)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _paused_until: float = 0.0
-    _last_start: float = 0.0
+    # Chats with a message of this pass in hand: a second one waits for a later pass.
     _next_for_chat: dict[int, float] = field(default_factory=dict)
     # Outcomes Telegram gave that the database did not take (it was away): recorded next pass.
     _unrecorded: dict[int, _Outcome] = field(default_factory=dict)
@@ -159,8 +149,9 @@ class OutboxSender:
         await self._settle_earlier_failures(result)
         failures: list[Exception] = []
         semaphore = asyncio.Semaphore(self.pace.in_flight)
-        moment = time.monotonic()
+        moment = self.pacer.clock()
         self._next_for_chat = {c: t for c, t in self._next_for_chat.items() if t > moment}
+        self.pacer.forget_idle(self.pace)
         tasks: set[asyncio.Task[None]] = set()
         while True:
             now = self.now()
@@ -203,30 +194,11 @@ class OutboxSender:
         return result
 
     def _chat_ready(self, chat_id: int) -> bool:
-        return self._next_for_chat.get(chat_id, 0.0) <= time.monotonic()
+        return self._next_for_chat.get(chat_id, 0.0) <= self.pacer.clock()
 
     def _reserve_chat(self, chat_id: int) -> None:
-        spacing = self.pace.group_interval if chat_id < 0 else self.pace.private_chat_interval
-        self._next_for_chat[chat_id] = time.monotonic() + spacing
-
-    async def _wait_for_slot(self) -> None:
-        """Wait for this request's place on an even grid of 1/per_second steps.
-
-        The slot is reserved before sleeping (no await in between), so concurrent senders get
-        distinct slots; the grid keeps its step however late a sleep wakes. A 429 that arrives
-        while waiting pushes the request behind the pause.
-        """
-        interval = 1.0 / self.pace.per_second
-        while True:
-            now = time.monotonic()
-            slot = max(self._last_start + interval, self._paused_until)
-            if slot < now - interval:
-                slot = now  # idle for a while: start afresh, no catch-up burst
-            self._last_start = slot
-            if slot > now:
-                await asyncio.sleep(slot - now)
-            if self._paused_until <= time.monotonic():
-                return
+        # The pacer spaces the actual starts; this only keeps a pass from queuing a chat twice.
+        self._next_for_chat[chat_id] = self.pacer.clock() + self.pace.chat_spacing(chat_id)
 
     async def _send(
         self,
@@ -249,7 +221,7 @@ class OutboxSender:
             if not claimed:
                 return
             # Paced right before the request: a slow commit above cannot become a burst.
-            await self._wait_for_slot()
+            await self.pacer.wait(self.pace, message.chat_id)
             status, error, retry_at = await self._deliver(message)
             outcome = _Outcome(
                 status, error, retry_at, message.member_id, message.telegram_message_id
@@ -308,7 +280,7 @@ class OutboxSender:
             message.telegram_message_id = sent.message_id
         except RetryAfter as exc:
             pause = _seconds(exc.retry_after)
-            self._paused_until = max(self._paused_until, time.monotonic() + pause)
+            self.pacer.pause_for(pause)
             logger.warning("Telegram asked to slow down for %.0f s", pause)
             return OutboxStatus.PENDING, "retry_after", self.now() + timedelta(seconds=pause)
         except Forbidden:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -42,6 +43,33 @@ def pytest_configure(config: pytest.Config) -> None:
             collect(args)
 
     threading.excepthook = hook
+
+
+# A module that picks its database itself (processes it starts, copies of the bot) names
+# TEST_DATABASE_URL, PostgreSQL or one of the helpers that read it.
+_PICKS_ITS_DATABASE = re.compile(r"TEST_DATABASE_URL|postgres|e2e_stack|support\.copies", re.I)
+
+
+def _touches_the_database(item: pytest.Item, sources: dict[str, str]) -> bool:
+    if "database_url" in getattr(item, "fixturenames", ()):
+        return True
+    path = str(item.path)
+    if path not in sources:
+        sources[path] = item.path.read_text(encoding="utf-8")
+    return _PICKS_ITS_DATABASE.search(sources[path]) is not None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass runs the tests that touch a database; the others (texts, dates,
+    settings, parsing) do exactly the same in both passes and run in the SQLite pass only."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    sources: dict[str, str] = {}
+    kept = [item for item in items if _touches_the_database(item, sources)]
+    if len(kept) < len(items):
+        chosen = set(kept)
+        config.hook.pytest_deselected(items=[item for item in items if item not in chosen])
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

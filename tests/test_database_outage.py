@@ -417,7 +417,9 @@ async def test_cut_right_after_the_commit_keeps_the_item_and_its_card(
     pg_bot.telegram.clear()
     # The item is committed; the server goes away before the desk card is rendered.
     await pg_bot.app.finish_processed()  # no id write in flight: the cut is this update's
-    proxy.cut_after(b"COMMIT")
+    # "COMMIT;": the statement asyncpg sends, not "BEGIN ISOLATION LEVEL READ COMMITTED;"
+    # (a pooled connection's BEGIN after a one-statement session reset its isolation level).
+    proxy.cut_after(b"COMMIT;")
 
     await pg_bot.press(TEACHER, CONFIRM)
 
@@ -628,7 +630,11 @@ async def test_claim_with_a_lost_commit_answer_is_still_delivered(
 
     # The first claim commits on the server; the sender only sees the connection break.
     final = await drain_through_an_outage(
-        pg_bot, proxy, direct, telegram, arm=lambda: proxy.cut_after(b"COMMIT", forward_reply=False)
+        pg_bot,
+        proxy,
+        direct,
+        telegram,
+        arm=lambda: proxy.cut_after(b"COMMIT;", forward_reply=False),
     )
 
     assert proxy.cuts == 1

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, func, select
@@ -40,6 +40,7 @@ from models.calendar import AudienceType
 from models.members import Member
 from models.organizations import bind_committee_chat
 from models.outbox import (
+    ENQUEUE_CHUNK,
     MAX_ATTEMPTS,
     Broadcast,
     BroadcastKind,
@@ -323,6 +324,56 @@ async def test_the_same_key_twice_adds_nothing(bot: BotHarness) -> None:
 
     await sender_for(bot).drain()
     assert sorted(call.chat_id or 0 for call in bot.telegram.sent()) == chats(3)
+
+
+async def test_a_broadcast_larger_than_one_insert_is_stored_whole_with_its_buttons(
+    bot: BotHarness,
+) -> None:
+    """Rows go in by chunks of ENQUEUE_CHUNK: every recipient once, the buttons intact."""
+    many = ENQUEUE_CHUNK * 2 + 7
+    signup = ((("报名", "act:su:1"),),)
+    async with bot.db() as session:
+        broadcast = await enqueue(
+            session,
+            org_id=bot.org_id,
+            key="announce:big",
+            kind=BroadcastKind.ANNOUNCEMENT,
+            recipients=[
+                Recipient(chat_id=10_000 + n, text=f"给 {n}", buttons=signup if n % 2 else ())
+                for n in range(many)
+            ],
+            not_before=MORNING,
+            quiet=True,
+        )
+    assert broadcast is not None and broadcast.total == many
+    stored = await rows(bot, broadcast)
+    assert sorted(row.chat_id for row in stored) == [10_000 + n for n in range(many)]
+    assert {row.chat_id - 10_000: row.text for row in stored} == {n: f"给 {n}" for n in range(many)}
+    with_buttons = {row.chat_id - 10_000 for row in stored if row.buttons}
+    assert with_buttons == {n for n in range(many) if n % 2}
+    assert {row.buttons for row in stored if row.buttons} == {'[[["报名", "act:su:1"]]]'}
+    assert all(row.status == OutboxStatus.PENDING and row.attempts == 0 for row in stored)
+
+
+async def test_a_broadcast_that_fails_in_a_later_chunk_leaves_nothing(bot: BotHarness) -> None:
+    """One transaction: a row refused after the first chunks were written takes them back."""
+    recipients = [Recipient(chat_id=20_000 + n, text="通知") for n in range(ENQUEUE_CHUNK + 5)]
+    recipients.append(Recipient(chat_id=29_999, text="通知", member_id=987_654))  # no such member
+    with pytest.raises(IntegrityError):
+        async with bot.db() as session:
+            await enqueue(
+                session,
+                org_id=bot.org_id,
+                key="announce:broken",
+                kind=BroadcastKind.ANNOUNCEMENT,
+                recipients=recipients,
+                not_before=MORNING,
+                quiet=True,
+            )
+    async with bot.db() as session:
+        messages = (await session.exec(select(func.count()).select_from(OutboxMessage))).one()
+        broadcasts = (await session.exec(select(func.count()).select_from(Broadcast))).one()
+    assert (messages, broadcasts) == (0, 0)
 
 
 # ---- draining -----------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from handlers.common import (
 from handlers.groups.buttons import GroupPick
 from handlers.groups.picker import audience_words, group_pressed, offer_groups
 from handlers.menu.buttons import MenuButton
-from models.audiences import audience_members
+from models.audiences import audience_addressees
 from models.calendar import MESSAGE_LIMIT, AudienceType
 from models.errors import N_, DomainError, InputError
 from models.groups import check_departments
@@ -169,7 +169,7 @@ async def _recipients(
     async with context.db() as session:
         if audience["type"] == AudienceType.DEPARTMENTS:
             await check_departments(session, org_id=context.org_id, names=audience["names"])
-        members = await audience_members(
+        members = await audience_addressees(
             session,
             org_id=context.org_id,
             audience=audience,
@@ -178,9 +178,9 @@ async def _recipients(
         )
     return [
         Recipient(
-            chat_id=member.telegram_user_id or 0,
+            chat_id=member.chat_id,
             text=fill(text, {"name": member.real_name, "org": org}),
-            member_id=member.id,
+            member_id=member.member_id,
         )
         for member in members
     ]

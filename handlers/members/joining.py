@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -59,12 +60,16 @@ def render_card(
 
 
 async def announce_join_request(
-    context: UnionContext, request: JoinRequest, member: Member
+    context: UnionContext,
+    request: JoinRequest,
+    member: Member,
+    *,
+    chats: Sequence[int] | None = None,
 ) -> None:
-    """Put a new join request on the review desk."""
+    """Put a new join request on the review desk (`chats`: the desk's, if read already)."""
     assert request.id is not None
     text, markup = render_card(context, request, member, None)
-    await post_card(context, kind=KIND, item_id=request.id, text=text, markup=markup)
+    await post_card(context, kind=KIND, item_id=request.id, text=text, markup=markup, chats=chats)
 
 
 async def decide_join(update: Update, context: UnionContext) -> None:
@@ -133,7 +138,7 @@ async def list_join_requests(update: Update, context: UnionContext) -> None:
     """/joins: the open join requests, each as a card with its buttons (committee only)."""
     if await require_committee(update, context) is None:
         return
-    async with context.db() as session:
+    async with context.state.single_statement() as session:
         pending = await pending_join_requests(session, org_id=context.org_id)
     if update.callback_query is not None:
         await context.answer(update)

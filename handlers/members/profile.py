@@ -91,7 +91,7 @@ async def show_profile(update: Update, context: UnionContext) -> None:
     greetings = context.t(
         "profile.greetings_off" if member.mute_greetings else "profile.greetings_on"
     )
-    async with context.db() as session:
+    async with context.state.single_statement() as session:
         waiting = await pending_profile_change(session, member_id=actor.id)
     lines = [
         context.t("profile.title"),

@@ -43,6 +43,7 @@ from handlers.members.buttons import (
 )
 from handlers.members.joining import announce_join_request
 from handlers.menu.commands import show_menu
+from models.desk import desk_chat_ids
 from models.errors import DomainError
 from models.members import (
     DEPARTMENT_LIMIT,
@@ -310,7 +311,10 @@ async def confirm(update: Update, context: UnionContext) -> int:
         return ConversationHandler.END
     is_owner = user.id in context.settings.owner_ids
     try:
+        # One session: the desk's chats are read in the registration's transaction, not in
+        # a session of their own after it.
         async with context.db() as session:
+            chats = [] if is_owner else await desk_chat_ids(session, org_id=context.org_id)
             member, request = await submit_registration(
                 session,
                 org_id=context.org_id,
@@ -330,7 +334,7 @@ async def confirm(update: Update, context: UnionContext) -> int:
         await show_menu(update, context)
         return ConversationHandler.END
     logger.info("Join request %s submitted by member %s", request.id, member.id)
-    await announce_join_request(context, request, member)
+    await announce_join_request(context, request, member, chats=chats)
     await say_receipt(update, context, context.t("reg.submitted", name=member.real_name))
     return ConversationHandler.END
 

@@ -21,9 +21,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import TelegramError
 
 from bot.context import UnionContext
+from bot.i18n import Translator
 from handlers.common import deep_link
 from handlers.notices.buttons import NoticeFile, ObjectButton
-from models.audiences import audience_members
+from models.audiences import audience_addressees
 from models.calendar import AudienceType
 from models.notice_text import post_parts
 from models.notices import (
@@ -148,6 +149,17 @@ async def _post(context: UnionContext, notice: Notice, chat_id: int) -> bool:
     return True
 
 
+Buttons = tuple[tuple[tuple[str, str], ...], ...]
+
+
+def _post_in(tr: Translator, notice: Notice) -> tuple[Buttons, list[str]]:
+    """The notice's buttons and parts in one language (built once per language)."""
+    rows: Buttons = (((tr("notice.btn_object"), ObjectButton(notice.id or 0).pack()),),)
+    if notice.file_id is not None:
+        rows = (((tr("notice.btn_file"), NoticeFile(notice.id or 0).pack()),), *rows)
+    return rows, post_parts(tr, notice)
+
+
 async def _queue(context: UnionContext, notice: Notice, member_ids: Sequence[int] | None) -> int:
     if notice.audience == NO_AUDIENCE and member_ids is None:
         return 0
@@ -156,28 +168,25 @@ async def _queue(context: UnionContext, notice: Notice, member_ids: Sequence[int
         audience = {"type": AudienceType.MEMBERS, "ids": list(member_ids)}
     today = context.state.clock().astimezone(context.settings.zone).date()
     async with context.db() as session:
-        members = await audience_members(
+        members = await audience_addressees(
             session, org_id=context.org_id, audience=audience, today=today, respect_mute=False
         )
     # One broadcast per part (a recipient appears once in a broadcast); the outbox sends in
     # the order queued, so each member reads the parts in order, the buttons under the last.
     parts: list[list[Recipient]] = []
+    by_language: dict[str | None, tuple[Buttons, list[str]]] = {}
     for member in members:
-        tr = context.i18n.get(member.language)
-        rows: tuple[tuple[tuple[str, str], ...], ...] = (
-            ((tr("notice.btn_object"), ObjectButton(notice.id or 0).pack()),),
-        )
-        if notice.file_id is not None:
-            rows = (((tr("notice.btn_file"), NoticeFile(notice.id or 0).pack()),), *rows)
-        texts = post_parts(tr, notice)
+        if member.language not in by_language:
+            by_language[member.language] = _post_in(context.i18n.get(member.language), notice)
+        rows, texts = by_language[member.language]
         while len(parts) < len(texts):
             parts.append([])
         for index, text in enumerate(texts):
             parts[index].append(
                 Recipient(
-                    chat_id=member.telegram_user_id or 0,
+                    chat_id=member.chat_id,
                     text=text,
-                    member_id=member.id,
+                    member_id=member.member_id,
                     buttons=rows if index == len(texts) - 1 else (),
                 )
             )

@@ -3,8 +3,9 @@
 `FakeTelegram` answers everything at once; this one also refuses `sendMessage` beyond the limits
 Telegram documents for bots (30 a second overall, 1 a second to one private chat, 20 a minute to
 one group) with HTTP 429 and `parameters.retry_after`, and takes a little time per call like a
-real network round trip. It counts accepted sends and 429s and records when each send was
-accepted, so a benchmark can tell how fast it really went.
+real network round trip. It counts accepted sends and 429s and records when each send arrived
+and whether it was accepted, so a benchmark can tell how fast it really went and what Telegram
+saw.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ class TelegramLimits:
 class LimitedTelegram(FakeTelegram):
     """A recording fake that answers 429 with `retry_after` when a limit is exceeded.
 
-    The limits are checked when the request "reaches the server", half-way through `latency`;
-    only accepted sends count toward them.
+    The limits are checked when the request "reaches the server", half-way through `latency`
+    (measured then, on `clock`, like Telegram counts arrivals); only accepted sends count toward
+    them. On one machine the arrival is when the event loop resumes the request after that half:
+    a loop or a process that is late adds to it, like a network whose delay varies.
     """
 
     latency: float = 0.030  # seconds per call, round trip
@@ -45,6 +48,8 @@ class LimitedTelegram(FakeTelegram):
     accepted: int = 0
     refused: int = 0  # 429s answered
     accepted_at: list[float] = field(default_factory=list)  # clock() of each accepted send
+    # Every sendMessage that reached the server, accepted or refused: (clock(), chat id).
+    arrivals: list[tuple[float, int]] = field(default_factory=list)
     _recent: deque[float] = field(default_factory=deque)
     _last_private: dict[int, float] = field(default_factory=dict)
     _group_recent: dict[int, deque[float]] = field(default_factory=dict)
@@ -63,7 +68,9 @@ class LimitedTelegram(FakeTelegram):
         await self._travel()
         if url.rsplit("/", 1)[-1] == "sendMessage":
             params = request_data.parameters if request_data else {}
-            wait = self._admit(int(str(params.get("chat_id", 0))), self.clock())
+            chat_id, now = int(str(params.get("chat_id", 0))), self.clock()
+            self.arrivals.append((now, chat_id))
+            wait = self._admit(chat_id, now)
             if wait > 0:
                 self.refused += 1
                 await self._travel()
