@@ -48,7 +48,7 @@ class ActorCache:
     """Snapshots of members by account; copies out, whole drops on any change."""
 
     def __init__(self, db: SessionFactory, *, read_version: VersionReader | None = None) -> None:
-        self._db = db
+        self.db = db  # the sessions its loads use
         # SQLite: every answer waits for a round that reads member_version first.
         self._read_version = read_version
         self._entries: dict[Key, MemberSnapshot | None] = {}
@@ -136,7 +136,7 @@ class ActorCache:
         generation = self._generation
         answers: dict[Key, MemberSnapshot | None] = {}
         versions: list[int | None] = []
-        async with self._db() as session:
+        async with self.db() as session:
             for org_id in {org for org, _ in keys}:
                 wanted = [user for org, user in keys if org == org_id]
                 found, version = await load_snapshots(

@@ -232,13 +232,17 @@ async def test_request_reaches_the_desk_even_if_the_thank_you_fails(bot: BotHarn
 
 @asynccontextmanager
 async def database_down(bot: BotHarness, engine: AsyncEngine) -> AsyncIterator[None]:
-    """The bot's sessions go to `engine` (which cannot connect) until the block ends."""
-    working = bot.app.state.db
-    bot.app.state.db = create_session_factory(engine)
+    """The bot's sessions go to `engine` (which cannot connect) until the block ends: the
+    handlers', the one-statement ones and the member cache's (emptied, so it must load)."""
+    state = bot.app.state
+    assert state.actors is not None
+    working = (state.db, state.single_statement, state.actors.db)
+    state.db = state.single_statement = state.actors.db = create_session_factory(engine)
+    state.actors.invalidate()
     try:
         yield
     finally:
-        bot.app.state.db = working
+        state.db, state.single_statement, state.actors.db = working
         await engine.dispose()
 
 
