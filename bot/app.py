@@ -215,7 +215,7 @@ async def on_startup(application: Application) -> None:
     assert org.id is not None
     state.org_id = org.id
     if state.actors is not None and not is_sqlite(state.settings.database_url):
-        state.member_listener = ChangeListener(state.engine.url, state.actors)
+        state.member_listener = ChangeListener(state.engine.url, state.actors, state.db)
         state.member_listener.start()
     await application.load_redelivery_horizon()
     state.bot_username = application.bot.username

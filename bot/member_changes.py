@@ -17,11 +17,13 @@ import contextlib
 import logging
 import re
 import sqlite3
+import uuid
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.sql.elements import TextClause
 
@@ -119,12 +121,16 @@ class ChangeListener:
     """PostgreSQL: one connection LISTENing for the triggers' notifications; the cache serves
     only while it is up and is dropped whenever it comes up again."""
 
-    def __init__(self, url: URL, cache: ActorCache) -> None:
+    def __init__(self, url: URL, cache: ActorCache, factory: SessionFactory) -> None:
         self._connect_args = asyncpg_connect_args(url)
         self._cache = cache
+        self._factory = factory  # the bot's own sessions carry the liveness markers
         self._task: asyncio.Task[None] | None = None
         self._connection: asyncpg.Connection | None = None
         self._was_up = False
+        self._marker = ""  # the liveness marker on its way, if any
+        self._missing_said = False  # the missing triggers are said once, not every retry
+        self._marker_back = asyncio.Event()
         self.last_payload = ""  # what the last notification carried (tests send markers)
 
     @property
@@ -152,13 +158,29 @@ class ChangeListener:
             self._was_up = False
             try:
                 await self._listen()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-                if self._was_up or failures == 0:
+            except (
+                OSError,
+                asyncpg.PostgresError,
+                asyncpg.InterfaceError,
+                TimeoutError,
+                SignalMissingError,
+                SQLAlchemyError,  # the marker goes through the bot's own pool
+            ) as exc:
+                if isinstance(exc, SignalMissingError):
+                    if not self._missing_said:
+                        self._missing_said = True
+                        logger.error(  # noqa: TRY400 (one sentence for the operator, no traceback)
+                            "The member triggers of migration 0024 are missing: members are "
+                            "loaded from the database for every update (run `unionbot db upgrade`)"
+                        )
+                elif self._was_up or failures == 0:
                     logger.warning(
                         "Not listening for member changes (%s): members are loaded from the "
                         "database for every update until it is back",
                         type(exc).__name__,
                     )
+            except Exception:  # a bug, not an outage: said loudly; the cache stays off meanwhile
+                logger.exception("The member change listener failed; starting it again")
             failures = 0 if self._was_up else failures + 1
             await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
 
@@ -172,6 +194,12 @@ class ChangeListener:
         try:
             connection.add_termination_listener(lambda *_: lost.set())
             await connection.add_listener(CHANGE_CHANNEL, self._notified)
+            if not await _triggers_in_place(connection):
+                raise SignalMissingError("the member triggers of migration 0024 are missing")
+            # Up only once a notification sent from another connection came back: LISTEN
+            # through a pooler in transaction mode, or on a node that no longer takes the
+            # writes, accepts every statement and hears nothing.
+            await self._marker_round_trip()
             self._cache.set_listening(True)
             self._was_up = True
             logger.info("Listening for member changes")
@@ -179,7 +207,7 @@ class ChangeListener:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lost.wait(), PING_SECONDS)
                     break
-                await connection.fetchval("SELECT 1", timeout=PING_SECONDS)
+                await self._marker_round_trip()
             raise ConnectionResetError("the listening connection was closed")
         finally:
             self._connection = None
@@ -187,9 +215,54 @@ class ChangeListener:
                 self._cache.set_listening(False)
             connection.terminate()
 
+    async def _marker_round_trip(self) -> None:
+        """Send a marker through the bot's own sessions and wait for it to come back here;
+        TimeoutError (the listener is not told of changes) if it does not within PING_SECONDS."""
+        self._marker = f"alive:{uuid.uuid4().hex}"
+        self._marker_back.clear()
+        async with self._factory() as session:
+            await session.exec(  # type: ignore[call-overload]
+                text("SELECT pg_notify(:channel, :marker)"),
+                params={"channel": CHANGE_CHANNEL, "marker": self._marker},
+            )
+            await session.commit()
+        await asyncio.wait_for(self._marker_back.wait(), PING_SECONDS)
+
     def _notified(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
         self.last_payload = payload
+        if self._marker and payload == self._marker:
+            self._marker_back.set()  # our own liveness marker: nothing was written
+            return
         self._cache.invalidate()
+
+
+class SignalMissingError(RuntimeError):
+    """The database does not signal member changes: the cache must not serve."""
+
+
+async def _triggers_in_place(connection: asyncpg.Connection) -> bool:
+    """PostgreSQL: both statement triggers of migration 0024 exist and are enabled (a restore
+    with --disable-triggers, or a table rebuilt by a later migration, would lose them)."""
+    found = await connection.fetchval(
+        "SELECT count(*) FROM pg_trigger WHERE tgname = ANY($1::text[]) AND tgenabled <> 'D'",
+        [f"{table}_changed_notify" for table in sorted(MEMBER_TABLES)],
+    )
+    return int(found or 0) == len(MEMBER_TABLES)
+
+
+def _sqlite_triggers_in_place(connection: sqlite3.Connection) -> bool:
+    """SQLite: the six row triggers of migration 0024 exist (a table rebuilt by a later
+    migration would lose its triggers)."""
+    names = [
+        f"{table}_{event}_version"
+        for table in sorted(MEMBER_TABLES)
+        for event in ("insert", "update", "delete")
+    ]
+    marks = ", ".join("?" for _ in names)
+    (found,) = connection.execute(
+        f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})", names
+    ).fetchone()
+    return int(found) == len(names)
 
 
 class SqliteVersion:
@@ -205,6 +278,9 @@ class SqliteVersion:
     def __init__(self, path: str) -> None:
         self._path = path
         self._connection: sqlite3.Connection | None = None
+        self._triggers_checked = False
+        self._triggers_in_place = True
+        self._untrusted = 0
 
     async def read(self) -> int | None:
         """The count of writes to members and roles (None before the first write)."""
@@ -212,12 +288,28 @@ class SqliteVersion:
 
     def _read(self) -> int | None:
         if self._connection is None:
-            self._connection = sqlite3.connect(self._path, timeout=15, check_same_thread=False)
+            self._connection = sqlite3.connect(
+                self._path,
+                timeout=15,
+                check_same_thread=False,
+                uri=self._path.startswith("file:"),
+            )
         try:
+            if not self._triggers_checked:
+                self._triggers_in_place = _sqlite_triggers_in_place(self._connection)
+                self._triggers_checked = True
+                if not self._triggers_in_place:
+                    logger.error(
+                        "The member triggers of migration 0024 are missing: members are "
+                        "loaded from the database for every update (run `unionbot db upgrade`)"
+                    )
             row = self._connection.execute(VERSION_QUERY).fetchone()
         except sqlite3.Error:
             self._close()  # opened again at the next read
             raise
+        if not self._triggers_in_place:
+            self._untrusted -= 1  # a new value every read: the cache drops what it held
+            return self._untrusted
         return None if row is None else int(row[0])
 
     def _close(self) -> None:

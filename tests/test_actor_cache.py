@@ -267,3 +267,79 @@ async def test_every_kind_of_write_in_this_process_drops_the_cache_at_commit(
     assert await drops(raw)
     assert not await drops(bulk_update, commit=False)
     assert not await drops(elsewhere)
+
+
+async def _drop_member_role_triggers(bot: BotHarness) -> list[str]:
+    """Drop the member_role triggers of migration 0024 (as a later table rebuild or a restore
+    with --disable-triggers would); returns the statements that create them again."""
+    engine = bot.app.state.engine
+    async with engine.begin() as connection:
+        if on_postgres(bot):
+            rows = (
+                await connection.execute(
+                    text(
+                        "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+                        "WHERE tgname = 'member_role_changed_notify'"
+                    )
+                )
+            ).all()
+            for name, _ in rows:
+                await connection.execute(text(f"DROP TRIGGER {name} ON member_role"))
+        else:
+            rows = (
+                await connection.execute(
+                    text(
+                        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                        "AND name LIKE 'member_role_%_version'"
+                    )
+                )
+            ).all()
+            for name, _ in rows:
+                await connection.execute(text(f'DROP TRIGGER "{name}"'))
+    assert rows, "the triggers were there to drop"
+    return [str(create) for _, create in rows]
+
+
+async def test_without_its_triggers_the_cache_never_serves_what_another_process_changed(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The cache trusts the database's change signal only once it has seen the triggers
+    (SQLite: at its first read; PostgreSQL: at every (re)connection of the listener). Without
+    them a role removed by another process must still refuse the next press."""
+    committee = await committee_and_chair(bot)
+    restore = await _drop_member_role_triggers(bot)
+    try:
+        cache = cache_of(bot)
+        if on_postgres(bot):
+            listener = bot.app.state.member_listener
+            assert listener is not None
+            await serving(bot)  # it connected before the triggers went
+            async with bot.app.state.engine.begin() as connection:
+                await connection.execute(
+                    text("SELECT pg_terminate_backend(:pid)"), {"pid": listener.server_pid}
+                )
+            await until(cache, lambda: not cache.serving)
+        assert await lists_members(bot, COMMITTEE)
+        assert await lists_members(bot, COMMITTEE)
+
+        other = create_engine(bot.app.state.settings.database_url)
+        try:
+            async with other.begin() as connection:
+                await connection.execute(
+                    text("DELETE FROM member_role WHERE member_id = :id"), {"id": committee.id}
+                )
+        finally:
+            await other.dispose()
+
+        assert not await lists_members(bot, COMMITTEE)
+        # Said once, for the operator (on PostgreSQL by the listener's next attempt).
+        for _ in range(400):
+            if "triggers of migration 0024 are missing" in caplog.text:
+                break
+            await asyncio.sleep(0.025)
+        assert caplog.text.count("triggers of migration 0024 are missing") == 1
+        assert not (on_postgres(bot) and cache.serving)
+    finally:
+        async with bot.app.state.engine.begin() as connection:
+            for create in restore:
+                await connection.execute(text(create))

@@ -23,6 +23,8 @@ async def test_a_tiny_union_is_consistent(clean_database: str) -> None:
     try:
         async with db() as session:
             for table in SQLModel.metadata.sorted_tables:
+                if table.name == "member_version":  # the triggers' counter, not generated data
+                    continue
                 stored = (await session.exec(select(func.count()).select_from(table))).one()
                 assert stored == made.rows[table.name], table.name
             assert made.rows["member"] == 30
