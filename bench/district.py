@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -134,6 +135,10 @@ async def enqueue_part(url: str, workdir: Path) -> None:
     await app.post_init(app)
     runtime = app.state.runtime
     assert runtime is not None
+    # As bot/runner.py does once the bot has started: start-up objects leave the collector's
+    # walk (undone at the end, so the later parts run as they would alone).
+    gc.collect()
+    gc.freeze()
     db, org_id = app.state.db, app.state.org_id
     try:
         people = await _members(db, org_id, MEMBERS)
@@ -200,6 +205,7 @@ async def enqueue_part(url: str, workdir: Path) -> None:
                 flush=True,
             )
     finally:
+        gc.unfreeze()
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BasePersistence,
@@ -37,6 +36,7 @@ from bot.i18n import I18n
 from bot.member_changes import ChangeListener, member_cache, watch_sessions
 from bot.notifier import Notifier
 from bot.processor import PerUserOrderedProcessor
+from bot.rate_limiter import UnionRateLimiter
 from bot.run_status import RunStatus
 from bot.settings import Settings, SettingsError
 from bot.state import AlertLimiter, AppState
@@ -169,7 +169,7 @@ def build_application(
     if rate_limiter is not None:
         builder = builder.rate_limiter(rate_limiter)
     elif use_default_rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        builder = builder.rate_limiter(UnionRateLimiter(max_retries=3))  # type: ignore[arg-type]
         quiet_rate_limiter_give_up()
     application = builder.build()
     assert isinstance(application, UnionApplication)

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -31,8 +31,10 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.ext import ExtBot
 
 from bot.db import SessionFactory
+from bot.rate_limiter import NO_RETRY
 from models.base import utcnow
 from models.lease import LeaseFence
 from models.outbox import (
@@ -270,13 +272,22 @@ class OutboxSender:
                     "%s outbox messages claimed but never sent are pending again", released
                 )
 
+    async def _send_message(self, message: OutboxMessage) -> Message:
+        """sendMessage; through PTB's rate limiter with no retry of its own, so a 429 comes to
+        this sender at once and its pacer pauses everything, rather than the limiter retrying
+        quietly while the pacer went on granting starts (bot/rate_limiter.py)."""
+        bot, markup = self.bot, _markup(message.buttons)
+        if isinstance(bot, ExtBot) and bot.rate_limiter is not None:
+            return await bot.send_message(
+                message.chat_id, message.text, reply_markup=markup, rate_limit_args=NO_RETRY
+            )
+        return await bot.send_message(message.chat_id, message.text, reply_markup=markup)
+
     async def _deliver(
         self, message: OutboxMessage
     ) -> tuple[OutboxStatus, str | None, datetime | None]:
         try:
-            sent = await self.bot.send_message(
-                message.chat_id, message.text, reply_markup=_markup(message.buttons)
-            )
+            sent = await self._send_message(message)
             message.telegram_message_id = sent.message_id
         except RetryAfter as exc:
             pause = _seconds(exc.retry_after)

@@ -31,9 +31,11 @@ from sqlmodel import Session, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.error import TimedOut
+from telegram.ext import ExtBot
 from telegram.request import RequestData
 
 from bot.db import SessionFactory, create_engine
+from bot.rate_limiter import UnionRateLimiter
 from models.audiences import audience_members
 from models.base import utcnow
 from models.calendar import AudienceType
@@ -672,6 +674,40 @@ async def test_retry_after_pauses_sending_and_the_message_goes_later(
     assert delivered_at - refused_at >= 0.9
     # Everything pauses, not just the refused message: 852 was still waiting when the 429 came.
     assert wire.arrivals(852)[0] - refused_at >= 0.9
+
+
+async def test_through_the_rate_limiter_a_429_reaches_the_sender_at_once(
+    bot: BotHarness, wire: Wire
+) -> None:
+    """The application's bot has PTB's rate limiter, which retries a 429 itself. The outbox's
+    sends are never retried there: the sender hears the 429 at once, records it, and its
+    pacer holds every start for `retry_after` (else sends queued in the limiter would all
+    leave together when the pause ended)."""
+    wire.failures.append(
+        Failure("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    )
+    limited = ExtBot(
+        TOKEN, request=wire, get_updates_request=wire, rate_limiter=UnionRateLimiter(max_retries=3)
+    )
+    await limited.initialize()
+    try:
+        await put(bot, key="news", to=[861, 862])
+        pace = Pace(per_second=1_000_000, private_chat_interval=0, group_interval=0, in_flight=1)
+        sender = OutboxSender(db=bot.db, bot=limited, quiet=QUIET, pace=pace)
+
+        first_pass = await sender.drain()
+        assert first_pass.retried == 1  # the 429 came back to the sender, not into a retry
+        assert wire.per_chat()[861] == 1
+        await drain_until_settled(sender, bot, limit=3.0)
+    finally:
+        await limited.shutdown()
+
+    first = await row_to(bot, 861)
+    assert (first.status, first.attempts) == (OutboxStatus.SENT, 2)
+    assert (await row_to(bot, 862)).status == OutboxStatus.SENT
+    refused_at, delivered_at = wire.arrivals(861)
+    assert delivered_at - refused_at >= 0.9
+    assert wire.arrivals(862)[0] - refused_at >= 0.9
 
 
 async def test_two_senders_draining_at_once_send_each_message_once(
