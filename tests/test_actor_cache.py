@@ -70,6 +70,18 @@ def member_loads(bot: BotHarness) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
+async def remove_roles_elsewhere(bot: BotHarness, member: Member) -> None:
+    """Delete the member's roles by raw SQL on a second engine (another process, psql)."""
+    other = create_engine(bot.app.state.settings.database_url)
+    try:
+        async with other.begin() as connection:
+            await connection.execute(
+                text("DELETE FROM member_role WHERE member_id = :id"), {"id": member.id}
+            )
+    finally:
+        await other.dispose()
+
+
 async def committee_and_chair(bot: BotHarness) -> Member:
     """An active chair and a committee member (returned)."""
     await make_member(bot.db, org_id=bot.org_id, person=CHAIR, name="张主席", roles=[Role.CHAIR])
@@ -202,10 +214,7 @@ async def test_listening_lost_loads_from_the_database_until_it_is_back(bot: BotH
         async with other.begin() as connection:
             await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         await until(cache, lambda: not cache.serving)
-        async with other.begin() as connection:
-            await connection.execute(
-                text("DELETE FROM member_role WHERE member_id = :id"), {"id": committee.id}
-            )
+        await remove_roles_elsewhere(bot, committee)  # while the listener is down
     finally:
         await other.dispose()
 
@@ -322,14 +331,7 @@ async def test_without_its_triggers_the_cache_never_serves_what_another_process_
         assert await lists_members(bot, COMMITTEE)
         assert await lists_members(bot, COMMITTEE)
 
-        other = create_engine(bot.app.state.settings.database_url)
-        try:
-            async with other.begin() as connection:
-                await connection.execute(
-                    text("DELETE FROM member_role WHERE member_id = :id"), {"id": committee.id}
-                )
-        finally:
-            await other.dispose()
+        await remove_roles_elsewhere(bot, committee)
 
         assert not await lists_members(bot, COMMITTEE)
         # Said once, for the operator (on PostgreSQL by the listener's next attempt).
