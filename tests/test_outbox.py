@@ -534,7 +534,7 @@ async def test_a_member_who_blocked_the_bot_becomes_unreachable_and_leaves_audie
     reader = await make_member(bot.db, org_id=bot.org_id, person=Person(802, "读者"), name="吴老师")
     assert blocker.id is not None and reader.id is not None
     bot.telegram.failures.append(
-        Failure("sendMessage", 403, "Forbidden: bot was blocked by the user")
+        Failure("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=801)
     )
     await put(bot, key="news", to=[801, 802], member_ids={801: blocker.id, 802: reader.id})
 

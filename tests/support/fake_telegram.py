@@ -65,6 +65,8 @@ class Failure:
     description: str
     times: int = 1
     retry_after: int | None = None
+    # Only calls to this chat fail (concurrent sends reach the fake in no fixed order).
+    chat_id: int | None = None
 
 
 @dataclass
@@ -104,7 +106,7 @@ class FakeTelegram(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append(Call(api_method, params))
-        failure = self._take_failure(api_method) or self._second_answer(api_method, params)
+        failure = self._take_failure(api_method, params) or self._second_answer(api_method, params)
         if failure is not None:
             body: dict[str, Any] = {
                 "ok": False,
@@ -144,8 +146,10 @@ class FakeTelegram(BaseRequest):
                 self._answered.add(call.params.get("callback_query_id"))
         self._indexed = max(self._indexed, earlier)
 
-    def _take_failure(self, method: str) -> Failure | None:
+    def _take_failure(self, method: str, params: dict[str, Any]) -> Failure | None:
         for failure in self.failures:
+            if failure.chat_id is not None and str(params.get("chat_id")) != str(failure.chat_id):
+                continue
             if failure.method == method and failure.times > 0:
                 failure.times -= 1
                 return failure
