@@ -3,19 +3,39 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, String
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
 
 
+class OrgKind(StrEnum):
+    """What an organization is."""
+
+    SCHOOL = "school"  # 基层工会: members, committee, every workflow
+    DISTRICT = "district"  # 区/地区教育工会: its own staff, figures and tasks of its schools
+
+
 class Organization(SQLModel, table=True):
-    """A school union (基层工会). A district deployment holds several."""
+    """A school union (基层工会), or the district union above several of them."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
+    kind: str = Field(
+        default=OrgKind.SCHOOL,
+        sa_type=String(16),
+        sa_column_kwargs={"server_default": OrgKind.SCHOOL.value},
+    )
+    # A school's district; None for the district itself and for a single-school deployment.
+    parent_id: int | None = Field(
+        default=None,
+        foreign_key="organization.id",
+        index=True,
+        nullable=True,
+    )
     committee_chat_id: int | None = Field(
         default=None, sa_type=BigInteger, unique=True, nullable=True
     )
