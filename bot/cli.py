@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
+from bot import cli_district
 from bot.backup import BackupError, create_backup, key_file, restore_backup
 from bot.db import create_engine, create_session_factory, is_sqlite, make_revision, upgrade
 from bot.files import PRIVATE_UMASK
@@ -84,9 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     links = member_commands.add_parser("links", help="print invitation links again")
     for sub in (importer, links):
         sub.add_argument("--bot-username", default="", help="the bot's @username, for full links")
+        sub.add_argument(
+            "--school", help="a district's school, by its name (`unionbot school list`)"
+        )
         sub.add_argument("--out", type=Path, help="also write name, department, link to this CSV")
     _report_parser(commands)
     _backup_parsers(commands)
+    cli_district.add_parsers(commands)
     return parser
 
 
@@ -156,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(settings, args)
         if args.command in ("backup", "restore"):
             return _backup_or_restore(settings, args)
+        if cli_district.wants(args):
+            return cli_district.run(settings, args)
     except SettingsError as exc:
         language = settings.default_language if settings else os.environ.get("DEFAULT_LANGUAGE")
         for line in _for_the_operator(_settings_key(exc.key), language):
@@ -247,6 +254,12 @@ async def _members(settings: Settings, args: argparse.Namespace) -> int:
     try:
         async with sessions() as session:
             org = await ensure_default_organization(session, name=settings.organization_name)
+            if args.school:
+                found = await cli_district.school_named(session, args.school)
+                if found is None:
+                    print(tr("cli.schools_unknown", name=args.school), file=sys.stderr)
+                    return 1
+                org = found
             assert org.id is not None
             if args.members_command == "links":
                 members = await invited_members(session, org_id=org.id)

@@ -14,6 +14,7 @@ from bot.i18n import I18n, Translator
 from bot.org_resolver import CHOSEN_ORG, resolve
 from bot.settings import Settings
 from models.members import Actor, ensure_owner_is_chair, load_actor, mark_reachable
+from models.organizations import Organization
 
 if TYPE_CHECKING:
     from bot.application import UnionApplication
@@ -100,6 +101,16 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         """The scheduler's parts acting for this update's organization (None before start)."""
         runtime = self.state.runtime
         return runtime.for_org(self.org_id) if runtime is not None else None
+
+    async def org_name(self, language: str | None = None) -> str:
+        """The union's name as people see it: the settings' (in `language`, else the
+        person's) for a single school, else this update's organization's own name."""
+        if not self.in_district:
+            return self.settings.organization_name_for(language or self.tr.language)
+        async with self.db() as session:
+            org = await session.get(Organization, self.org_id)
+        assert org is not None
+        return org.name
 
     def choose_org(self, org_id: int | None) -> None:
         """Remember the school the person picked (None forgets it); it holds from this update
