@@ -65,7 +65,14 @@ def _parser() -> argparse.ArgumentParser:
         "--fresh", action="store_true", help="delete the sandbox's data and seed a new school"
     )
     sandbox.add_argument(
-        "--database", type=Path, default=Path("data/sandbox.db"), help="the sandbox's SQLite file"
+        "--database",
+        type=Path,
+        help="the sandbox's SQLite file (data/sandbox.db, or data/sandbox-district.db)",
+    )
+    sandbox.add_argument(
+        "--district",
+        action="store_true",
+        help="a district union with two schools, their chairs and the district's chair",
     )
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", metavar="TASK")
@@ -240,10 +247,11 @@ def _db_upgrade(settings: Settings) -> int:
 
 
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.sandbox import run_terminal
+    from bot.sandbox import DEFAULT_DATABASE, DISTRICT_DATABASE, run_terminal
 
     # The terminal is the chat: run_terminal sends log lines to a file beside its database.
-    return run_terminal(settings, database=args.database, fresh=args.fresh)
+    database = args.database or (DISTRICT_DATABASE if args.district else DEFAULT_DATABASE)
+    return run_terminal(settings, database=database, fresh=args.fresh, district=args.district)
 
 
 async def _members(settings: Settings, args: argparse.Namespace) -> int:
