@@ -192,14 +192,14 @@ DEFAULT_CHECKLIST: tuple[ChecklistItem, ...] = (
         "困难帮扶与慰问",
         10,
         True,
-        "seed 003 篇四 慰问台帐 (住院16人次4000元 ...), 篇七 六必访; "
+        "seed 003 篇四 慰问台账 (住院16人次4000元 ...), 篇七 六必访; "
         "seed 004 §1 维护教职工合法权益",
     ),
     ChecklistItem(
         "职工之家建设",
         10,
         True,
-        "seed 004 §6 教工之家建设, 模范教工之家推荐验收, 建家台帐档案; seed 003 建家考核",
+        "seed 004 §6 教工之家建设, 模范教工之家推荐验收, 建家台账档案; seed 003 建家考核",
     ),
     ChecklistItem(
         "文体活动",
@@ -346,6 +346,18 @@ async def _hold(session: AsyncSession, *, assessment_id: int, allowed: Sequence[
         .values(status=Assessment.status)
     )
     return held.rowcount == 1
+
+
+def check_open_for_schools(assessment: Assessment) -> None:
+    """Refuse evidence unless the assessment is open (the write itself is guarded too)."""
+    if assessment.status != AssessmentStatus.OPEN:
+        raise DomainError(N_("assess.closed_for_schools"), title=assessment.title)
+
+
+def check_scorable(assessment: Assessment) -> None:
+    """Refuse scoring a draft (the write itself is guarded too)."""
+    if assessment.status == AssessmentStatus.DRAFT:
+        raise DomainError(N_("assess.not_open_yet"), title=assessment.title)
 
 
 # ---- reading -----------------------------------------------------------------------------
