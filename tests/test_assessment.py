@@ -3,17 +3,29 @@ figures and its database guards; then the whole flow through the real applicatio
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.db import SessionFactory, create_engine, create_session_factory
+from bot.settings import Settings
+from handlers.assessment.buttons import (
+    AssessDesk,
+    AssessItem,
+    AssessSchool,
+    AssessScore,
+    AssessSend,
+)
 from models.assessment import (
     DEFAULT_CHECKLIST,
     PASS_MARK,
+    Assessment,
     AssessmentScore,
     AssessmentStatus,
     AssessmentSubmission,
@@ -30,20 +42,38 @@ from models.assessment import (
 from models.district import add_school, create_district
 from models.errors import DomainError, InputError
 from models.members import Actor, Member, Role
+from models.outbox import Broadcast
+from tests.support.district import (
+    CHAIR_A,
+    CHAIR_B,
+    COMMITTEE_B,
+    DISTRICT_STAFF,
+    SCHOOL_A,
+    SCHOOL_B,
+    TEACHER_B,
+    district_bot,
+)
 from tests.support.factories import make_member
-from tests.support.updates import Person
+from tests.support.harness import BotHarness
+from tests.support.updates import Person, text
+from tests.test_calendar_chat import drain
+from tests.test_ideas import sent_files
+
+EVIDENCE_A = "公示栏每月更新，意见箱每周开启，全年公开12次。"
+EVIDENCE_B = "乙校：教代会全年召开2次，审议通过绩效方案。"
+FILE_ID = "BQACAgIAAxkBAAIdocA1"
 
 YEAR = 2026
 # Hand-computed: the default checklist's points are 20 20 15 10 10 10 5 5 5.
 SCORES_A = (18, 17, 14, 9, 8, 9, 4, 5, 3)  # 87: 合格
 SCORES_B = (10, 12, 8, 5, 6, 5, 2, 3, 1)  # 52: 不合格
 
-STAFF = Person(5001, "区工会", "zh-hans")
-STAFF_TWO = Person(5002, "区工会二", "zh-hans")
-CHAIR_A = Person(5101, "甲校主席", "zh-hans")
-CHAIR_B = Person(5201, "乙校主席", "zh-hans")
-MEMBER_A = Person(5102, "甲校会员", "zh-hans")
-COMMITTEE_A = Person(5103, "甲校委员", "zh-hans")
+M_STAFF = Person(5001, "区工会", "zh-hans")
+M_STAFF_TWO = Person(5002, "区工会二", "zh-hans")
+M_CHAIR_A = Person(5101, "甲校主席", "zh-hans")
+M_CHAIR_B = Person(5201, "乙校主席", "zh-hans")
+M_MEMBER_A = Person(5102, "甲校会员", "zh-hans")
+M_COMMITTEE_A = Person(5103, "甲校委员", "zh-hans")
 
 
 @dataclass
@@ -82,12 +112,12 @@ async def build_district(db: SessionFactory) -> District:
         district_id=district_id,
         school_a=school_a,
         school_b=school_b,
-        staff=await member(district_id, STAFF, "区工会主席", Role.CHAIR),
-        staff_two=await member(district_id, STAFF_TWO, "区工会干事", Role.COMMITTEE),
-        chair_a=await member(school_a, CHAIR_A, "甲校主席", Role.CHAIR),
-        chair_b=await member(school_b, CHAIR_B, "乙校副主席", Role.VICE_CHAIR),
-        member_a=await member(school_a, MEMBER_A, "甲校会员"),
-        committee_a=await member(school_a, COMMITTEE_A, "甲校委员", Role.COMMITTEE),
+        staff=await member(district_id, M_STAFF, "区工会主席", Role.CHAIR),
+        staff_two=await member(district_id, M_STAFF_TWO, "区工会干事", Role.COMMITTEE),
+        chair_a=await member(school_a, M_CHAIR_A, "甲校主席", Role.CHAIR),
+        chair_b=await member(school_b, M_CHAIR_B, "乙校副主席", Role.VICE_CHAIR),
+        member_a=await member(school_a, M_MEMBER_A, "甲校会员"),
+        committee_a=await member(school_a, M_COMMITTEE_A, "甲校委员", Role.COMMITTEE),
     )
 
 
@@ -257,3 +287,179 @@ async def test_submission_after_close_is_refused(db: SessionFactory) -> None:
     assert [(row.school_id, row.evidence) for row in rows] == [
         (d.school_a, "公示栏每月更新，意见箱每周开启，全年公开12次。")
     ]
+
+
+# ---- through the real application --------------------------------------------------------
+
+
+def _document(person: Person, file_id: str, name: str, caption: str) -> dict[str, Any]:
+    """A document sent in the private chat, as Telegram sends it."""
+    update = text(person, "x")
+    message = update["message"]
+    del message["text"]
+    message["document"] = {"file_id": file_id, "file_unique_id": file_id[-8:], "file_name": name}
+    message["caption"] = caption
+    return update
+
+
+def _alert(bot: BotHarness) -> str:
+    return str(bot.telegram.answers()[-1].params.get("text", ""))
+
+
+async def _app_items(bot: BotHarness) -> tuple[int, list[int]]:
+    async with bot.db() as session:
+        (assessment,) = list(await session.exec(select(Assessment)))
+        items = await items_of(session, assessment_id=assessment.id or 0)
+    return assessment.id or 0, [item.id or 0 for item in items]
+
+
+async def _send_text(bot: BotHarness, chair: Person, button: AssessItem, body: str) -> None:
+    await bot.press(chair, button.pack())
+    await bot.say(chair, body)
+    assert "请确认提交给区教育工会的材料" in bot.telegram.last(chair.id).text
+    await bot.press(chair, AssessSend("send").pack())
+
+
+async def test_district_creates_opens_scores_closes_and_compares_two_schools(
+    settings: Settings,
+) -> None:
+    async with district_bot(settings) as (bot, ids):
+        # District staff: the default checklist as a preview, then Confirm (twice: one row).
+        await bot.say(DISTRICT_STAFF, "/assessment")
+        preview = bot.telegram.last(DISTRICT_STAFF.id)
+        assert "校务公开（20分） · 须提交材料" in preview.text and "满分 100 分" in preview.text
+        create = preview.button_data("按此清单创建")
+        await bot.press(DISTRICT_STAFF, create)
+        assert "草稿" in bot.telegram.last(DISTRICT_STAFF.id).text
+        await bot.press(DISTRICT_STAFF, create)
+        assert "已经创建过了" in _alert(bot)
+        assessment_id, item_ids = await _app_items(bot)
+
+        # Open: each school's chair is told once, through the outbox.
+        await bot.press(DISTRICT_STAFF, AssessDesk("open", assessment_id).pack())
+        assert "已通知 2 所学校的工会主席" in bot.telegram.texts(DISTRICT_STAFF.id)[-2]
+        await bot.press(DISTRICT_STAFF, AssessDesk("open", assessment_id).pack())
+        assert "已经开放过了" in _alert(bot)
+        await drain(bot)
+        for chair in (CHAIR_A, CHAIR_B):
+            assert any("已开放" in told for told in bot.telegram.texts(chair.id))
+        async with bot.db() as session:
+            keys = [b.key for b in await session.exec(select(Broadcast))]
+        assert keys == [f"assess:{assessment_id}:open"]
+
+        # School A: a text for item 1 and a document for item 2; school B: a text for item 1.
+        await bot.say(CHAIR_A, "/assessment")
+        assert "1. 校务公开（20分） · 未提交 · 须提交" in bot.telegram.last(CHAIR_A.id).text
+        await _send_text(
+            bot, CHAIR_A, AssessItem(assessment_id, ids.school_a, item_ids[0]), EVIDENCE_A
+        )
+        assert "已提交：校务公开" in bot.telegram.last(CHAIR_A.id).text
+        await bot.press(CHAIR_A, AssessItem(assessment_id, ids.school_a, item_ids[1]).pack())
+        await bot.feed(_document(CHAIR_A, FILE_ID, "教代会记录.pdf", "第八届教代会一次会议"))
+        assert "📎 附件：教代会记录.pdf" in bot.telegram.last(CHAIR_A.id).text
+        await bot.press(CHAIR_A, AssessSend("send").pack())
+        await _send_text(
+            bot, CHAIR_B, AssessItem(assessment_id, ids.school_b, item_ids[0]), EVIDENCE_B
+        )
+
+        # The district sees who sent what, reads the evidence and scores item by item.
+        await bot.press(DISTRICT_STAFF, AssessDesk("subs", assessment_id).pack())
+        subs = bot.telegram.last(DISTRICT_STAFF.id).text
+        assert f"{SCHOOL_A} · 材料 2/9 项 · 已评 0/9 项" in subs
+        assert f"{SCHOOL_B} · 材料 1/9 项" in subs
+        await bot.press(DISTRICT_STAFF, AssessSchool(assessment_id, ids.school_a).pack())
+        await bot.press(
+            DISTRICT_STAFF, AssessScore(assessment_id, ids.school_a, item_ids[0]).pack()
+        )
+        assert EVIDENCE_A in bot.telegram.last(DISTRICT_STAFF.id).text
+        await bot.say(DISTRICT_STAFF, "25")
+        assert (
+            "25 分超出了这一项的范围：请输入 0 到 20" in bot.telegram.last(DISTRICT_STAFF.id).text
+        )
+        for school, points in ((ids.school_a, SCORES_A), (ids.school_b, SCORES_B)):
+            for item_id, value in zip(item_ids, points, strict=True):
+                if (school, item_id) != (ids.school_a, item_ids[0]):
+                    await bot.press(
+                        DISTRICT_STAFF, AssessScore(assessment_id, school, item_id).pack()
+                    )
+                await bot.say(DISTRICT_STAFF, f"{value} 材料齐全")
+                assert "已记录" in bot.telegram.last(DISTRICT_STAFF.id).text
+        # The document sent as evidence is shown to the scorer again (by its file id).
+        assert [c.params["document"] for c in bot.telegram.sent("sendDocument")] == [FILE_ID]
+
+        # A school sees its own scores once scored, and nothing of the other school.
+        await bot.say(CHAIR_A, "/assessment")
+        own = bot.telegram.last(CHAIR_A.id).text
+        assert "校务公开（20分） · 已提交 · 得分 18" in own and "合计 87 分" in own
+        assert EVIDENCE_B not in "\n".join(bot.telegram.texts(CHAIR_A.id))
+
+        # Close: the school can no longer send; the comparison and the xlsx.
+        await bot.press(DISTRICT_STAFF, AssessDesk("close", assessment_id).pack())
+        await bot.press(DISTRICT_STAFF, AssessDesk("closeok", assessment_id).pack())
+        await bot.press(CHAIR_A, AssessItem(assessment_id, ids.school_a, item_ids[2]).pack())
+        assert "已结束提交" in _alert(bot)
+        await bot.press(DISTRICT_STAFF, AssessDesk("cmp", assessment_id).pack())
+        table = bot.telegram.last(DISTRICT_STAFF.id).text
+        assert f"1. {SCHOOL_A} · 87 分 · 合格\n2. {SCHOOL_B} · 52 分 · 不合格" in table
+        assert "合格 1/2 所，合格率 50.0%" in table
+        files = sent_files(bot)
+        await bot.press(DISTRICT_STAFF, AssessDesk("xlsx", assessment_id).pack())
+        sheet = load_workbook(io.BytesIO(files[-1])).active
+        assert sheet is not None
+        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        assert rows[0][:3] == ["名次", "学校", "校务公开（20分）"] and rows[0][-2:] == [
+            "总分",
+            "是否合格",
+        ]
+        assert rows[1] == [1, SCHOOL_A, *SCORES_A, 87, "合格"]
+        assert rows[2] == [2, SCHOOL_B, *SCORES_B, 52, "不合格"]
+        async with bot.db() as session:
+            stored = list(await session.exec(select(AssessmentSubmission)))
+        assert sorted((row.school_id, row.item_id) for row in stored) == sorted(
+            [(ids.school_a, item_ids[0]), (ids.school_a, item_ids[1]), (ids.school_b, item_ids[0])]
+        )
+
+
+async def test_walls_forged_school_buttons_plain_member_and_school_committee(
+    settings: Settings,
+) -> None:
+    async with district_bot(settings) as (bot, ids):
+        await bot.say(DISTRICT_STAFF, "/assessment")
+        await bot.press(
+            DISTRICT_STAFF, bot.telegram.last(DISTRICT_STAFF.id).button_data("按此清单创建")
+        )
+        assessment_id, item_ids = await _app_items(bot)
+        await bot.press(DISTRICT_STAFF, AssessDesk("open", assessment_id).pack())
+        await _send_text(
+            bot, CHAIR_A, AssessItem(assessment_id, ids.school_a, item_ids[0]), EVIDENCE_A
+        )
+
+        # School B's chair forges school A's buttons: refused, nothing started or stored.
+        await bot.press(CHAIR_B, AssessItem(assessment_id, ids.school_a, item_ids[0]).pack())
+        assert "这个按钮属于另一所学校" in _alert(bot)
+        await bot.say(CHAIR_B, "冒充甲校的材料")
+        for forged in (
+            AssessSchool(assessment_id, ids.school_a),
+            AssessScore(assessment_id, ids.school_a, item_ids[0]),
+            AssessDesk("cmp", assessment_id),
+        ):
+            await bot.press(CHAIR_B, forged.pack())
+            assert "只有区教育工会的主席和委员" in _alert(bot)
+        assert EVIDENCE_A not in "\n".join(bot.telegram.texts(CHAIR_B.id))
+
+        # A plain member, and a school committee member who tries to score.
+        await bot.say(TEACHER_B, "/assessment")
+        assert "只有本校工会主席或副主席" in bot.telegram.last(TEACHER_B.id).text
+        await bot.press(COMMITTEE_B, AssessScore(assessment_id, ids.school_b, item_ids[0]).pack())
+        assert "只有区教育工会的主席和委员" in _alert(bot)
+        await bot.say(COMMITTEE_B, "20")
+        await bot.press(TEACHER_B, AssessItem(assessment_id, ids.school_b, item_ids[0]).pack())
+        assert "只有本校工会主席或副主席" in _alert(bot)
+
+        async with bot.db() as session:
+            stored = [
+                (row.school_id, row.evidence)
+                for row in await session.exec(select(AssessmentSubmission))
+            ]
+            scored = list(await session.exec(select(AssessmentScore)))
+        assert stored == [(ids.school_a, EVIDENCE_A)] and scored == []

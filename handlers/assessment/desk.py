@@ -266,6 +266,7 @@ async def _open(
         recipients.append(Recipient(chat_id=chair.telegram_user_id, text=told, member_id=chair.id))
     if recipients:
         await context.notifier.queue(
+            org_id=district.id or 0,
             key=f"assess:{assessment.id}:open",
             kind=BroadcastKind.ANNOUNCEMENT,
             recipients=recipients,
