@@ -630,10 +630,11 @@ class Comparison:
 
 def rank_totals(totals: dict[int, int]) -> dict[int, int]:
     """Competition ranking (1, 1, 3): a school's rank is one more than the schools above it."""
-    return {
-        key: 1 + sum(1 for other in totals.values() if other > total)
-        for key, total in totals.items()
-    }
+    ordered = sorted(totals.values(), reverse=True)
+    first: dict[int, int] = {}  # total -> its first place in the order
+    for place, total in enumerate(ordered, start=1):
+        first.setdefault(total, place)
+    return {key: first[total] for key, total in totals.items()}
 
 
 async def compare(session: AsyncSession, *, district_id: int, assessment_id: int) -> Comparison:
@@ -655,10 +656,12 @@ async def compare(session: AsyncSession, *, district_id: int, assessment_id: int
     )
     for school_id in sent:
         submitted[school_id] = submitted.get(school_id, 0) + 1
-    totals = {
-        school.id or 0: sum(v for (s, _), v in points.items() if s == school.id)
-        for school in schools
-    }
+    totals = {school.id or 0: 0 for school in schools}
+    scored: dict[int, int] = {}
+    for (school_id, _item_id), value in points.items():
+        if school_id in totals:
+            totals[school_id] += value
+            scored[school_id] = scored.get(school_id, 0) + 1
     ranks = rank_totals(totals)
     standings = [
         Standing(
@@ -668,7 +671,7 @@ async def compare(session: AsyncSession, *, district_id: int, assessment_id: int
             rank=ranks[school.id or 0],
             passed=totals[school.id or 0] >= PASS_MARK,
             submitted=submitted.get(school.id or 0, 0),
-            scored=sum(1 for (s, _) in points if s == school.id),
+            scored=scored.get(school.id or 0, 0),
         )
         for school in schools
     ]
