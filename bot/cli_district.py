@@ -82,6 +82,7 @@ async def _init(session: AsyncSession, settings: Settings, tr: Translator, name:
     assert district.id is not None
     await seed_defaults(session, org_id=district.id, i18n=I18n(settings.default_language))
     print(tr("cli.schools_district_ready", name=district.name))
+    print(tr("cli.schools_district_link", link=join_link(district, "")))
     await _list(session, tr, district.id, "")
     print(tr("cli.schools_restart"))
     return 0

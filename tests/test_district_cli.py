@@ -37,6 +37,7 @@ def test_a_district_made_from_the_shell_and_its_new_chair_at_work(
     assert "district init" in capsys.readouterr().err
 
     assert main(["district", "init", "城区教育工会"]) == 0
+    assert "start org-" in capsys.readouterr().out
     assert main(["district", "init", "另一个区"]) == 1  # one district per deployment
     assert "城区教育工会" in capsys.readouterr().err
     assert main(["school", "add", "第二小学", "--chair", "孙主席", "--bot-username", "ud_bot"]) == 0
