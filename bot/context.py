@@ -189,7 +189,7 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
                 )
             self._org_id, self.school_choices = where.org_id, where.choices
         actor = await self._load_actor(user.id)
-        is_owner = actor is not None and user.id in self.settings.owner_ids
+        is_owner = actor is not None and self.is_owner_here(user.id)
         if actor is not None and (
             (is_owner and not actor.is_chair) or actor.member.unreachable_since is not None
         ):
@@ -200,6 +200,12 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
                 if actor.member.unreachable_since is not None:
                     await mark_reachable(session, member=actor.member)
         self.actor = actor
+
+    def is_owner_here(self, user_id: int) -> bool:
+        """An owner (OWNER_IDS) chairs the home organization: the one school, or in a district
+        the district union, never a school they happen to teach at."""
+        home = self.state.district_id is None or self.org_id == self.state.district_id
+        return home and user_id in self.settings.owner_ids
 
     async def _load_actor(self, telegram_user_id: int) -> Actor | None:
         """This update's own copy of the member, from the cache when there is one."""
