@@ -18,6 +18,7 @@ from models.calendar import CalendarEntry
 from models.care import CareRound, CareVisit
 from models.conversation_state import ConversationState
 from models.desk import DeskCard
+from models.district_tasks import DistrictTask, TaskAssignment
 from models.hardship import HardshipFile
 from models.ideas import Idea, IdeaPanelist, IdeaScore, IdeaYear
 from models.lease import RunLease
@@ -62,6 +63,7 @@ __all__ = [
     "ConversationState",
     "Department",
     "DeskCard",
+    "DistrictTask",
     "HardshipFile",
     "Idea",
     "IdeaPanelist",
@@ -88,5 +90,6 @@ __all__ = [
     "SuggestionCategory",
     "SuggestionEntry",
     "SuggestionPhoto",
+    "TaskAssignment",
     "Team",
 ]
