@@ -297,6 +297,17 @@ async def answer_assignment(
     return Answered(assignment=assignment, task=task, fresh=fresh, by=by)
 
 
+async def standing(session: AsyncSession, *, assignment_id: int) -> Answered:
+    """The assignment as it stands (who answered, if anyone), storing nothing."""
+    assignment, task = await get_assignment(session, assignment_id=assignment_id)
+    by = (
+        await session.get(Member, assignment.done_by_member_id)
+        if assignment.done_by_member_id
+        else None
+    )
+    return Answered(assignment=assignment, task=task, fresh=False, by=by)
+
+
 # ---- what the district sees -------------------------------------------------------------------
 
 
@@ -425,6 +436,11 @@ async def mark_reminded(session: AsyncSession, *, assignment_id: int, today: dat
     )
     await session.commit()
     return result.rowcount == 1
+
+
+def local_time(at: datetime | None, zone: tzinfo) -> str:
+    """A moment as the lists show it: 12-06 10:30 in the union's zone ("" for none)."""
+    return at.astimezone(zone).strftime("%m-%d %H:%M") if at else ""
 
 
 # ---- the export -------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ NOT_KEYS = {
     "notice.id",
     "idea.id",
     "care_round.id",
+    "district_task.id",
     "apscheduler.executors.default",  # a logger name (scheduler/stopping.py)
 }
 
