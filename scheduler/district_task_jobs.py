@@ -155,4 +155,7 @@ async def run_reminders(runtime: Runtime) -> None:
     await remind_due(runtime, today=now.astimezone(zone).date(), now=now)
 
 
-DTASK_REMINDERS = FixedJob(DTASK_JOB, run_reminders, {"hour": 9, "minute": 0}, 6 * 3600)
+# Once for the deployment: it finds every district's tasks itself.
+DTASK_REMINDERS = FixedJob(
+    DTASK_JOB, run_reminders, {"hour": 9, "minute": 0}, 6 * 3600, per_school=False
+)

@@ -36,7 +36,6 @@ from handlers.district_tasks.buttons import (
     TaskSkipFile,
     TaskToggle,
 )
-from models.base import utcnow
 from models.district import schools_of
 from models.district_tasks import (
     BODY_LIMIT,
@@ -346,12 +345,16 @@ async def send_down(
     if not recipients:
         return 0
     queued = await context.notifier.queue(
-        key=f"dtask:{task.id}:sent", kind=BroadcastKind.TASK, recipients=recipients, quiet=True
+        org_id=task.district_id,
+        key=f"dtask:{task.id}:sent",
+        kind=BroadcastKind.TASK,
+        recipients=recipients,
+        quiet=True,
     )
     if queued is None:
         return 0  # queued before: the chairs have it (or will) already
     runtime = context.state.runtime
-    quiet_now = runtime is not None and runtime.quiet.contains(utcnow())
+    quiet_now = runtime is not None and runtime.quiet.contains(context.state.clock())
     if task.file_id and not quiet_now:
         # The outbox sends text with buttons only (sendMessage), not documents, so the file
         # goes straight to each chair after the text is queued. It may arrive before the
