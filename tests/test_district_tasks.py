@@ -13,8 +13,18 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
+from bot.settings import Settings
+from handlers.district_tasks.buttons import (
+    TaskAction,
+    TaskConfirm,
+    TaskFetch,
+    TaskKindChoice,
+    TaskSchools,
+    TaskToggle,
+    TaskView,
+)
 from models.base import utcnow
-from models.district import add_school, create_district
+from models.district import add_school, create_district, schools_of
 from models.district_tasks import (
     AnswerKind,
     AssignmentStatus,
@@ -30,14 +40,22 @@ from models.errors import DomainError, InputError
 from models.members import Role
 from models.outbox import Broadcast, BroadcastKind, OutboxMessage, enqueue
 from scheduler.district_task_jobs import answer_data, chair_recipients, remind_due
+from tests.support.district import CHAIR_A as D_CHAIR_A
+from tests.support.district import (
+    CHAIR_B,
+    COMMITTEE_B,
+    DISTRICT_STAFF,
+    TEACHER_B,
+    district_bot,
+)
 from tests.support.factories import make_member
 from tests.support.harness import BotHarness
 from tests.support.updates import Person
 from tests.test_aid_flows import document
 
-STAFF = Person(3001, "Zhao", "zh-hans")
+STAFF = Person(5001, "Zhao", "zh-hans")
 CHAIR_A = Person(4001, "Qian", "zh-hans")
-CHAIR_B = Person(4002, "Sun", "zh-hans")
+CHAIR_2 = Person(4002, "Sun", "zh-hans")
 MEMBER_A = Person(4003, "Li", "zh-hans")
 COMMITTEE_A = Person(4004, "Zhou", "zh-hans")
 TODAY = date(2027, 4, 20)
@@ -64,7 +82,7 @@ async def district(bot: BotHarness) -> District:
         bot.db, org_id=union.id or 0, person=STAFF, name="赵干事", roles=[Role.COMMITTEE]
     )
     await make_member(bot.db, org_id=bot.org_id, person=CHAIR_A, name="钱主席", roles=[Role.CHAIR])
-    await make_member(bot.db, org_id=b.id or 0, person=CHAIR_B, name="孙主席", roles=[Role.CHAIR])
+    await make_member(bot.db, org_id=b.id or 0, person=CHAIR_2, name="孙主席", roles=[Role.CHAIR])
     await make_member(bot.db, org_id=bot.org_id, person=MEMBER_A, name="李老师")
     await make_member(
         bot.db, org_id=bot.org_id, person=COMMITTEE_A, name="周委员", roles=[Role.COMMITTEE]
@@ -176,7 +194,7 @@ async def test_done_once_the_walls_and_the_reminders(bot: BotHarness) -> None:
     task = await send_task(bot, d, AnswerKind.DONE)
     a, b = await assignment_of(bot, task, d.a), await assignment_of(bot, task, d.b)
     (to_a,) = await outbox_to(bot, CHAIR_A.id)
-    (to_b,) = await outbox_to(bot, CHAIR_B.id)
+    (to_b,) = await outbox_to(bot, CHAIR_2.id)
     assert "四月底前报送校务公开评估材料" in to_a.text and answer_data("done", a.id or 0) in (
         to_a.buttons or ""
     )
@@ -184,7 +202,7 @@ async def test_done_once_the_walls_and_the_reminders(bot: BotHarness) -> None:
 
     # The walls: B's chair with A's button (forged data), a plain member and a committee
     # member of A, the district's staff: each refused, nothing stored.
-    for person in (CHAIR_B, MEMBER_A, COMMITTEE_A, STAFF):
+    for person in (CHAIR_2, MEMBER_A, COMMITTEE_A, STAFF):
         bot.telegram.clear()
         await bot.press(person, answer_data("done", a.id or 0))
         (refusal,) = bot.telegram.answers()
@@ -219,11 +237,11 @@ async def test_done_once_the_walls_and_the_reminders(bot: BotHarness) -> None:
     assert await remind_due(runtime, today=TODAY - timedelta(days=1), now=now) == 0  # 3 days
     assert await remind_due(runtime, today=TODAY, now=now) == 1
     assert await remind_due(runtime, today=TODAY, now=now) == 0
-    reminders = [m for m in await outbox_to(bot, CHAIR_B.id) if "⏰" in m.text]
+    reminders = [m for m in await outbox_to(bot, CHAIR_2.id) if "⏰" in m.text]
     assert len(reminders) == 1 and await outbox_to(bot, CHAIR_A.id) == [to_a]
     # The next day again; after B is done, no more; after the deadline, none either.
     assert await remind_due(runtime, today=TODAY + timedelta(days=1), now=now) == 1
-    await bot.press(CHAIR_B, answer_data("done", b.id or 0))
+    await bot.press(CHAIR_2, answer_data("done", b.id or 0))
     assert await remind_due(runtime, today=TODAY + timedelta(days=2), now=now) == 0
     assert await remind_due(runtime, today=TODAY + timedelta(days=3), now=now) == 0
     async with bot.db() as session:
@@ -243,15 +261,15 @@ async def test_reply_with_a_file_and_the_export(bot: BotHarness) -> None:
     task = await send_task(bot, d, AnswerKind.FILE)
     b = await assignment_of(bot, task, d.b)
     # Mark done is no answer to a file task, even with forged data.
-    await bot.press(CHAIR_B, answer_data("done", b.id or 0))
+    await bot.press(CHAIR_2, answer_data("done", b.id or 0))
     assert (await assignment_of(bot, task, d.b)).status == AssignmentStatus.PENDING
 
-    await bot.press(CHAIR_B, answer_data("file", b.id or 0))
-    assert "/cancel" in bot.telegram.last(CHAIR_B.id).text
-    await bot.say(CHAIR_B, "我们已经交了")
-    assert "需要一个文件" in bot.telegram.last(CHAIR_B.id).text
+    await bot.press(CHAIR_2, answer_data("file", b.id or 0))
+    assert "/cancel" in bot.telegram.last(CHAIR_2.id).text
+    await bot.say(CHAIR_2, "我们已经交了")
+    assert "需要一个文件" in bot.telegram.last(CHAIR_2.id).text
     assert (await assignment_of(bot, task, d.b)).status == AssignmentStatus.PENDING
-    reply = document(CHAIR_B, "BQACAgreply", name="二小自评表.xlsx")
+    reply = document(CHAIR_2, "BQACAgreply", name="二小自评表.xlsx")
     reply["message"]["caption"] = "请查收"
     await bot.feed(reply)
     stored = await assignment_of(bot, task, d.b)
@@ -261,11 +279,11 @@ async def test_reply_with_a_file_and_the_export(bot: BotHarness) -> None:
         "二小自评表.xlsx",
         "请查收",
     )
-    assert "已收到文件" in bot.telegram.last(CHAIR_B.id).text
+    assert "已收到文件" in bot.telegram.last(CHAIR_2.id).text
     assert "新城第二小学" in bot.telegram.last(STAFF.id).text
     # Pressed again later: told it is done, no form starts.
-    await bot.press(CHAIR_B, answer_data("file", b.id or 0))
-    assert "孙主席" in bot.telegram.last(CHAIR_B.id).text
+    await bot.press(CHAIR_2, answer_data("file", b.id or 0))
+    assert "孙主席" in bot.telegram.last(CHAIR_2.id).text
 
     async with bot.db() as session:
         _task, lines = await task_schools(session, district_id=d.id, task_id=task.id or 0)
@@ -278,3 +296,87 @@ async def test_reply_with_a_file_and_the_export(bot: BotHarness) -> None:
         ("新城第三小学", "未完成（无主席）", None, None),
         ("新城第二小学", "已完成", "孙主席", "二小自评表.xlsx"),
     ]
+
+
+async def test_the_whole_cycle_through_the_application(settings: Settings) -> None:
+    """/dtask as the district's staff (a past and a nonsense deadline, text for the file),
+    three schools picked by toggles, Confirm (twice: one task, one message each); a chair
+    replies with a file; /dtasks, the status, the file fetched, the export, Remind now."""
+    async with district_bot(settings, extra_schools=("第三小学",)) as (bot, ids):
+        bot.app.state.clock = lambda: datetime(2027, 4, 20, 2, 0, tzinfo=UTC)  # 10:00
+        async with bot.db() as session:
+            third = next(
+                s.id
+                for s in await schools_of(session, district_id=ids.district_id)
+                if s.name == "第三小学"
+            )
+        for outsider in (COMMITTEE_B, D_CHAIR_A):
+            await bot.say(outsider, "/dtasks")
+            assert "区工会的功能" in bot.telegram.last(outsider.id).text
+        await bot.say(COMMITTEE_B, "/dtask")
+        assert "区工会的功能" in bot.telegram.last(COMMITTEE_B.id).text
+
+        staff = DISTRICT_STAFF
+        await bot.say(staff, "/dtask")
+        await bot.say(staff, "四月底前报送校务公开评估材料")
+        await bot.say(staff, "请各校四月底前报送校务公开自评表。")
+        await bot.say(staff, "04-18")
+        assert "已经过去" in bot.telegram.last(staff.id).text
+        await bot.say(staff, "下周吧")
+        assert "没看懂" in bot.telegram.last(staff.id).text
+        await bot.say(staff, "04-22")
+        await bot.say(staff, "附件见群里")
+        assert "需要一个文件" in bot.telegram.last(staff.id).text
+        await bot.feed(document(staff, "BQACAgtask", name="自评表.docx"))
+        await bot.press(staff, TaskKindChoice(AnswerKind.FILE).pack())
+        await bot.press(staff, TaskSchools("pick").pack())
+        for school in (ids.school_a, ids.school_b, third):
+            await bot.press(staff, TaskToggle(school or 0).pack())
+        await bot.press(staff, TaskSchools("ok").pack())
+        assert "发给（3 所）" in bot.telegram.last(staff.id).text
+        await bot.press(staff, TaskConfirm("yes").pack())
+        done_line = bot.telegram.last(staff.id).text
+        assert "3 所学校，2 位主席" in done_line and "第三小学" in done_line  # no chair
+        await bot.press(staff, TaskConfirm("yes").pack())  # a second press: nothing more
+        async with bot.db() as session:
+            (task,) = await session.exec(select(DistrictTask))
+        a, b = (
+            await assignment_of(bot, task, ids.school_a),
+            await assignment_of(bot, task, ids.school_b),
+        )
+        assert [m.chat_id for m in await outbox_to(bot, D_CHAIR_A.id)] == [D_CHAIR_A.id]
+        assert answer_data("file", b.id or 0) in str((await outbox_to(bot, CHAIR_B.id))[0].buttons)
+        sent_files = bot.telegram.sent("sendDocument")
+        assert sorted(c.chat_id or 0 for c in sent_files) == sorted([D_CHAIR_A.id, CHAIR_B.id])
+
+        # Walls: B's teacher, and A's chair with B's button; nothing stored.
+        for person, assignment in ((TEACHER_B, b), (D_CHAIR_A, b)):
+            bot.telegram.clear()
+            await bot.press(person, answer_data("file", assignment.id or 0))
+            assert "不能处理" in bot.telegram.answers()[0].params["text"]
+        assert (await assignment_of(bot, task, ids.school_b)).status == "pending"
+
+        await bot.press(D_CHAIR_A, answer_data("file", a.id or 0))
+        await bot.feed(document(D_CHAIR_A, "BQACAgreplyA", name="甲校自评表.xlsx"))
+        assert "已收到文件" in bot.telegram.last(D_CHAIR_A.id).text
+        assert "实验中学" in bot.telegram.last(staff.id).text
+
+        bot.telegram.clear()
+        await bot.say(staff, "/dtasks")
+        assert "完成 1/3" in bot.telegram.last(staff.id).text
+        await bot.press(staff, TaskView(task.id or 0).pack())
+        status = bot.telegram.last(staff.id).text
+        assert "📎 实验中学" in status and "没有工会主席" in status and "⏳ 第二小学" in status
+        await bot.press(staff, TaskFetch(a.id or 0).pack())
+        assert bot.telegram.last(staff.id, "sendDocument").params["document"] == "BQACAgreplyA"
+        # The workbook's rows are read back in test_reply_with_a_file_and_the_export.
+        await bot.press(staff, TaskAction("export", task.id or 0).pack())
+        assert len(bot.telegram.sent("sendDocument", chat_id=staff.id)) == 2
+        await bot.press(staff, TaskAction("remind", task.id or 0).pack())
+        assert "已提醒 1 位" in bot.telegram.last(staff.id).text
+        await bot.press(staff, TaskAction("remind", task.id or 0).pack())
+        assert "今天已经提醒过" in bot.telegram.last(staff.id).text
+        # The school's chair cannot open the district's views with forged data.
+        bot.telegram.clear()
+        await bot.press(CHAIR_B, TaskView(task.id or 0).pack())
+        assert "区工会的功能" in bot.telegram.answers()[0].params["text"]
