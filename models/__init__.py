@@ -18,7 +18,7 @@ from models.calendar import CalendarEntry
 from models.care import CareRound, CareVisit
 from models.conversation_state import ConversationState
 from models.desk import DeskCard
-from models.district_tasks import DistrictTask, TaskAssignment
+from models.district_tasks import DistrictTask, TaskAssignment, TaskRule
 from models.hardship import HardshipFile
 from models.ideas import Idea, IdeaPanelist, IdeaScore, IdeaYear
 from models.lease import RunLease
@@ -91,5 +91,6 @@ __all__ = [
     "SuggestionEntry",
     "SuggestionPhoto",
     "TaskAssignment",
+    "TaskRule",
     "Team",
 ]

@@ -93,6 +93,24 @@ class TaskAssignment(SQLModel, table=True):
     reminded_on: date | None = Field(default=None)
 
 
+class TaskRule(SQLModel, table=True):
+    """A task sent again every month (the 月报): on `day` of each month (the month's last day
+    when it is shorter) to all the district's schools then, due `due_days` later."""
+
+    __tablename__ = "district_task_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    district_id: int = Field(foreign_key="organization.id", index=True)
+    source_task_id: int = Field(foreign_key="district_task.id", unique=True)
+    day: int
+    due_days: int
+    active: bool = True
+    # The month ("2027-04") whose task was made: claimed in the database, so a month gets one.
+    last_month: str | None = Field(default=None, sa_type=String(7), nullable=True)
+    created_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 # ---- the deadline ---------------------------------------------------------------------------
 
 _FULL = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
@@ -139,8 +157,11 @@ async def create_task(
     created_by: int | None,
     file_id: str | None = None,
     file_name: str | None = None,
+    commit: bool = True,
 ) -> tuple[DistrictTask, list[TaskAssignment]]:
-    """Store a task and one pending assignment per school (each a school of this district)."""
+    """Store a task and one pending assignment per school (each a school of this district);
+    without `commit`, the caller commits (a monthly rule claims its month in the same
+    transaction)."""
     district = await session.get(Organization, district_id)
     if district is None or district.kind != OrgKind.DISTRICT:
         raise DomainError(N_("dtask.not_district"))
@@ -171,7 +192,10 @@ async def create_task(
     assert task.id is not None
     assignments = [TaskAssignment(task_id=task.id, school_id=school) for school in wanted]
     session.add_all(assignments)
-    await session.commit()
+    if commit:
+        await session.commit()
+    else:
+        await session.flush()
     return task, assignments
 
 
@@ -441,6 +465,116 @@ async def mark_reminded(session: AsyncSession, *, assignment_id: int, today: dat
 def local_time(at: datetime | None, zone: tzinfo) -> str:
     """A moment as the lists show it: 12-06 10:30 in the union's zone ("" for none)."""
     return at.astimezone(zone).strftime("%m-%d %H:%M") if at else ""
+
+
+# ---- every month ------------------------------------------------------------------------------
+
+
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+async def rule_of(session: AsyncSession, *, task_id: int) -> TaskRule | None:
+    """The monthly rule made from this task, if any."""
+    query = select(TaskRule).where(TaskRule.source_task_id == task_id)
+    return (await session.exec(query)).first()
+
+
+async def repeat_monthly(
+    session: AsyncSession,
+    *,
+    district_id: int,
+    task_id: int,
+    on: bool,
+    member_id: int,
+    zone: tzinfo,
+) -> TaskRule:
+    """Send this task again every month (on the day of the month it was first due to go out,
+    due as many days later as this one), or stop; the month of this task counts as sent."""
+    task = await get_task(session, district_id=district_id, task_id=task_id)
+    rule = await rule_of(session, task_id=task_id)
+    sent_on = task.created_at.astimezone(zone).date()
+    if rule is None:
+        rule = TaskRule(
+            district_id=district_id,
+            source_task_id=task_id,
+            day=sent_on.day,
+            due_days=max((task.deadline - sent_on).days, 0),
+            last_month=_month(sent_on),
+            created_by_member_id=member_id,
+        )
+    rule.active = on
+    session.add(rule)
+    await session.commit()
+    return rule
+
+
+def _due_day(rule: TaskRule, today: date) -> int:
+    """The rule's day in this month (its last day when the month is shorter)."""
+    following = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    return min(rule.day, (following - timedelta(days=1)).day)
+
+
+async def make_monthly_tasks(
+    session: AsyncSession, *, today: date
+) -> list[tuple[DistrictTask, list[TaskAssignment]]]:
+    """This month's task of every active rule whose day has come (a day missed while the bot
+    was down is made up later in the month), once per month: the month is claimed by a
+    conditional UPDATE in the same transaction as the task."""
+    month = _month(today)
+    rules = await session.exec(
+        select(TaskRule).where(
+            col(TaskRule.active).is_(True),
+            or_(col(TaskRule.last_month).is_(None), col(TaskRule.last_month) != month),
+        )
+    )
+    # Plain values: a rollback (a month claimed meanwhile by another copy) expires the rows.
+    plans = [
+        (rule.id, rule.district_id, rule.source_task_id, rule.due_days)
+        for rule in rules
+        if today.day >= _due_day(rule, today)
+    ]
+    made: list[tuple[DistrictTask, list[TaskAssignment]]] = []
+    for rule_id, district_id, source_id, due_days in plans:
+        claimed = await session.exec(
+            update(TaskRule)
+            .where(
+                col(TaskRule.id) == rule_id,
+                or_(col(TaskRule.last_month).is_(None), col(TaskRule.last_month) != month),
+            )
+            .values(last_month=month)
+        )
+        if claimed.rowcount != 1:
+            await session.rollback()
+            continue
+        source = await session.get(DistrictTask, source_id)
+        schools = await session.exec(
+            select(Organization.id).where(
+                Organization.parent_id == district_id, Organization.kind == OrgKind.SCHOOL
+            )
+        )
+        school_ids = [school for school in schools if school is not None]
+        if source is None or not school_ids:
+            await session.commit()
+            continue
+        made.append(
+            await create_task(
+                session,
+                district_id=district_id,
+                title=source.title,
+                body=source.body,
+                deadline=today + timedelta(days=due_days),
+                today=today,
+                answer_kind=AnswerKind(source.answer_kind),
+                school_ids=school_ids,
+                created_by=source.created_by_member_id,
+                file_id=source.file_id,
+                file_name=source.file_name,
+                commit=False,
+            )
+        )
+        await session.commit()
+    return made
 
 
 # ---- the export -------------------------------------------------------------------------------

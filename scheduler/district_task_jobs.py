@@ -6,6 +6,8 @@ school still pending on a task due within two days (or today) has its chairs rem
 per school per day: the outbox key names the task, the school and the day, and the
 assignment records the day it was reminded (both are guarded in the database, so a rerun or a
 second copy of the bot adds nothing). Quiet hours hold the messages back like any member's.
+
+The same job first makes the month's task of each monthly rule (the 月报) whose day has come.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from models.district_tasks import (
     DistrictTask,
     TaskAssignment,
     due_reminders,
+    make_monthly_tasks,
     mark_reminded,
     school_chairs,
 )
@@ -148,11 +151,37 @@ async def remind_due(runtime: Runtime, *, today: date, now: datetime) -> int:
     return queued
 
 
+async def send_monthly(runtime: Runtime, *, today: date, now: datetime) -> int:
+    """Make this month's task of each monthly rule whose day has come and queue it to the
+    chairs; returns how many tasks were made. The attachment is not sent here (the outbox
+    sends text only): the 📎 button under the task fetches it when a chair presses it."""
+    async with runtime.db() as session:
+        made = await make_monthly_tasks(session, today=today)
+    for task, assignments in made:
+        recipients = await chair_recipients(runtime.db, runtime.i18n, task, assignments)
+        async with runtime.db() as session:
+            await enqueue(
+                session,
+                org_id=task.district_id,
+                key=f"dtask:{task.id}:sent",
+                kind=BroadcastKind.TASK,
+                recipients=recipients,
+                not_before=runtime.quiet.next_allowed(now),
+                quiet=True,
+            )
+        logger.info("District task %s made by its monthly rule", task.id)
+    if made:
+        runtime.sender.wake()
+    return len(made)
+
+
 async def run_reminders(runtime: Runtime) -> None:
-    """The daily job."""
+    """The daily job: this month's recurring tasks, then the reminders."""
     now = utcnow()
     zone: ZoneInfo = runtime.settings.zone
-    await remind_due(runtime, today=now.astimezone(zone).date(), now=now)
+    today = now.astimezone(zone).date()
+    await send_monthly(runtime, today=today, now=now)
+    await remind_due(runtime, today=today, now=now)
 
 
 # Once for the deployment: it finds every district's tasks itself.

@@ -37,9 +37,9 @@ from models.district_tasks import (
     tasks_of,
 )
 from models.errors import DomainError, InputError
-from models.members import Role
+from models.members import Member, Role
 from models.outbox import Broadcast, BroadcastKind, OutboxMessage, enqueue
-from scheduler.district_task_jobs import answer_data, chair_recipients, remind_due
+from scheduler.district_task_jobs import answer_data, chair_recipients, remind_due, send_monthly
 from tests.support.district import CHAIR_A as D_CHAIR_A
 from tests.support.district import (
     CHAIR_B,
@@ -379,4 +379,46 @@ async def test_the_whole_cycle_through_the_application(settings: Settings) -> No
         # The school's chair cannot open the district's views with forged data.
         bot.telegram.clear()
         await bot.press(CHAIR_B, TaskView(task.id or 0).pack())
+        assert "区工会的功能" in bot.telegram.answers()[0].params["text"]
+
+
+async def test_a_task_sent_every_month(settings: Settings) -> None:
+    """🔁 under a task's status: the month's copy goes to every school on its day (or later
+    that month, once), due as many days later; ⏹ stops it."""
+    async with district_bot(settings, extra_schools=("第三小学",)) as (bot, ids):
+        async with bot.db() as session:
+            c = max(s.id or 0 for s in await schools_of(session, district_id=ids.district_id))
+            query = select(Member.id).where(Member.telegram_user_id == DISTRICT_STAFF.id)
+            staff_id = (await session.exec(query)).one()
+        d = District(ids.district_id, ids.school_a, ids.school_b, c, staff_id or 0)
+        task = await send_task(bot, d, AnswerKind.DONE)  # due 2027-04-22
+        async with bot.db() as session:
+            task.created_at = datetime(2027, 4, 18, 2, 0, tzinfo=UTC)  # sent on the 18th
+            session.add(task)
+            await session.commit()
+        await bot.press(DISTRICT_STAFF, TaskAction("monthly_on", task.id or 0).pack())
+        assert "每月 18 日" in bot.telegram.last(DISTRICT_STAFF.id).text
+        runtime = bot.app.state.runtime
+        assert runtime is not None
+        now = datetime(2027, 5, 18, 1, 0, tzinfo=UTC)
+        for day in (date(2027, 4, 25), date(2027, 5, 17)):  # this month's is sent; not yet
+            assert await send_monthly(runtime, today=day, now=now) == 0
+        assert await send_monthly(runtime, today=date(2027, 5, 18), now=now) == 1
+        assert await send_monthly(runtime, today=date(2027, 5, 30), now=now) == 0
+        async with bot.db() as session:
+            made = (
+                await session.exec(select(DistrictTask).where(DistrictTask.id != task.id))
+            ).one()
+            schools = await session.exec(
+                select(TaskAssignment.school_id).where(TaskAssignment.task_id == made.id)
+            )
+            assert sorted(schools) == sorted([d.a, d.b, d.c])
+        assert (made.title, made.deadline) == (task.title, date(2027, 5, 22))
+        assert [m.text for m in await outbox_to(bot, CHAIR_B.id)][-1].startswith("📋")
+
+        await bot.press(DISTRICT_STAFF, TaskAction("monthly_off", task.id or 0).pack())
+        assert await send_monthly(runtime, today=date(2027, 6, 18), now=now) == 0
+        # Only the district's staff may set it.
+        bot.telegram.clear()
+        await bot.press(CHAIR_B, TaskAction("monthly_on", task.id or 0).pack())
         assert "区工会的功能" in bot.telegram.answers()[0].params["text"]

@@ -79,9 +79,9 @@ class TaskView(Button, prefix="dtv"):
 
 @dataclass(frozen=True)
 class TaskAction(Button, prefix="dtx"):
-    """Remind now or Export, under a task's status."""
+    """Remind now, Export, or send it every month (or stop), under a task's status."""
 
-    action: Literal["remind", "export"]
+    action: Literal["remind", "export", "monthly_on", "monthly_off"]
     task_id: Id
 
 

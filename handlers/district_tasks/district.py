@@ -22,6 +22,8 @@ from models.district_tasks import (
     get_assignment,
     get_task,
     pending_of,
+    repeat_monthly,
+    rule_of,
     task_schools,
     tasks_of,
 )
@@ -106,6 +108,17 @@ async def view_task(update: Update, context: UnionContext) -> None:
     if done < len(lines):
         rows.append([(context.t("dtask.button.remind"), TaskAction("remind", task.id or 0))])
     rows.append([(context.t("dtask.button.export"), TaskAction("export", task.id or 0))])
+    async with context.db() as session:
+        rule = await rule_of(session, task_id=task.id or 0)
+    if rule is not None and rule.active:
+        text.insert(2, context.t("dtask.detail_monthly", day=rule.day, days=rule.due_days))
+        rows.append(
+            [(context.t("dtask.button.monthly_off"), TaskAction("monthly_off", task.id or 0))]
+        )
+    else:
+        rows.append(
+            [(context.t("dtask.button.monthly_on"), TaskAction("monthly_on", task.id or 0))]
+        )
     files = [line for line in lines if line.assignment.reply_file_id][:_FILE_BUTTONS]
     rows += [[(f"📎 {line.school.name}", TaskFetch(line.assignment.id or 0))] for line in files]
     await say(update, context, "\n".join(text)[:_MESSAGE_LIMIT], keyboard(*rows))
@@ -135,6 +148,21 @@ async def task_action(update: Update, context: UnionContext) -> None:
         await context.bot.send_document(
             update.effective_user.id, InputFile(data, filename=f"task-{task.id}.xlsx")
         )
+        return
+    if button.action in ("monthly_on", "monthly_off"):
+        on = button.action == "monthly_on"
+        async with context.db() as session:
+            rule = await repeat_monthly(
+                session,
+                district_id=district_id,
+                task_id=task.id or 0,
+                on=on,
+                member_id=staff[0].id,
+                zone=context.settings.zone,
+            )
+        await context.answer(update)
+        key = "dtask.monthly_on" if on else "dtask.monthly_off"
+        await say(update, context, context.t(key, day=rule.day, days=rule.due_days))
         return
     await remind_now(update, context, task_id=task.id or 0, district_id=district_id)
 

@@ -3,7 +3,8 @@
 `district_task` is the task (title, text, deadline, an optional attached file as Telegram's
 file id, how a school answers); `district_task_school` is one school's copy of it: pending or
 done, who answered and when, the file sent back, and the day it was last reminded (one
-reminder per school per day).
+reminder per school per day). `district_task_rule` sends a task again every month (the 月报):
+its day of the month, how many days later it is due, and the last month it was sent.
 
 Revision ID: 0026
 Revises: 0025
@@ -77,9 +78,34 @@ def upgrade() -> None:
             batch_op.f("ix_district_task_school_status"), ["status"], unique=False
         )
 
+    op.create_table(
+        "district_task_rule",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("district_id", sa.Integer(), nullable=False),
+        sa.Column("source_task_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Integer(), nullable=False),
+        sa.Column("due_days", sa.Integer(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("last_month", sa.String(length=7), nullable=True),
+        sa.Column("created_by_member_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["created_by_member_id"], ["member.id"]),
+        sa.ForeignKeyConstraint(["district_id"], ["organization.id"]),
+        sa.ForeignKeyConstraint(["source_task_id"], ["district_task.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("source_task_id"),
+    )
+    with op.batch_alter_table("district_task_rule", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_district_task_rule_district_id"), ["district_id"], unique=False
+        )
+
 
 def downgrade() -> None:
-    """Revert this revision (district tasks and their answers are dropped)."""
+    """Revert this revision (district tasks, their answers and monthly rules are dropped)."""
+    with op.batch_alter_table("district_task_rule", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_district_task_rule_district_id"))
+    op.drop_table("district_task_rule")
     with op.batch_alter_table("district_task_school", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_district_task_school_status"))
         batch_op.drop_index(batch_op.f("ix_district_task_school_school_id"))
