@@ -5,6 +5,7 @@ chair with forged button data, a plain member, a school's committee trying /dtas
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -30,6 +31,7 @@ from models.district_tasks import (
     AssignmentStatus,
     DistrictTask,
     TaskAssignment,
+    answer_assignment,
     create_task,
     export_xlsx,
     parse_deadline,
@@ -241,7 +243,20 @@ async def test_done_once_the_walls_and_the_reminders(bot: BotHarness) -> None:
     assert len(reminders) == 1 and await outbox_to(bot, CHAIR_A.id) == [to_a]
     # The next day again; after B is done, no more; after the deadline, none either.
     assert await remind_due(runtime, today=TODAY + timedelta(days=1), now=now) == 1
-    await bot.press(CHAIR_2, answer_data("done", b.id or 0))
+    # B's chair and vice-chair at the same moment: one answer, the other learns who.
+    vice = await make_member(bot.db, org_id=d.b, name="吴副主席", roles=[Role.VICE_CHAIR])
+    async with bot.db() as session:
+        chair = (await session.exec(select(Member).where(Member.real_name == "孙主席"))).one()
+
+    async def answer_as(member: Member) -> bool:
+        async with bot.db() as session:
+            return (
+                await answer_assignment(
+                    session, assignment_id=b.id or 0, member=member, now=utcnow()
+                )
+            ).fresh
+
+    assert sorted(await asyncio.gather(answer_as(chair), answer_as(vice))) == [False, True]
     assert await remind_due(runtime, today=TODAY + timedelta(days=2), now=now) == 0
     assert await remind_due(runtime, today=TODAY + timedelta(days=3), now=now) == 0
     async with bot.db() as session:

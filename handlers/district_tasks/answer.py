@@ -4,8 +4,6 @@ database at the press: an active chair or vice-chair of that assignment's own sc
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -32,6 +30,7 @@ from models.district_tasks import (
     standing,
 )
 from models.errors import N_, DomainError
+from models.members import Member
 from models.organizations import get_organization
 
 _END = ConversationHandler.END
@@ -44,7 +43,7 @@ def _user_id(update: Update) -> int:
     return update.effective_user.id
 
 
-async def _check(update: Update, context: UnionContext, assignment_id: int) -> Any:
+async def _check(update: Update, context: UnionContext, assignment_id: int) -> Member | None:
     """The member who may answer, or None after the refusal (nothing is stored)."""
     try:
         async with context.db() as session:
