@@ -103,6 +103,37 @@ async def chair_recipients(
     return recipients
 
 
+async def queue_task(
+    db: SessionFactory,
+    i18n: I18n,
+    task: DistrictTask,
+    assignments: Sequence[TaskAssignment],
+    *,
+    not_before: datetime,
+) -> list[Recipient]:
+    """Queue the task to each school's chairs, one broadcast per school (keyed by task and
+    school: a repeat adds nothing, and a person who chairs two schools gets each school's
+    copy, which one broadcast would merge into one message); returns who was queued now."""
+    queued: list[Recipient] = []
+    for assignment in assignments:
+        recipients = await chair_recipients(db, i18n, task, [assignment])
+        if not recipients:
+            continue
+        async with db() as session:
+            broadcast = await enqueue(
+                session,
+                org_id=task.district_id,
+                key=f"dtask:{task.id}:{assignment.school_id}:sent",
+                kind=BroadcastKind.TASK,
+                recipients=recipients,
+                not_before=not_before,
+                quiet=True,
+            )
+        if broadcast is not None:
+            queued += recipients
+    return queued
+
+
 async def remind_school(
     db: SessionFactory,
     i18n: I18n,
@@ -158,17 +189,13 @@ async def send_monthly(runtime: Runtime, *, today: date, now: datetime) -> int:
     async with runtime.db() as session:
         made = await make_monthly_tasks(session, today=today)
     for task, assignments in made:
-        recipients = await chair_recipients(runtime.db, runtime.i18n, task, assignments)
-        async with runtime.db() as session:
-            await enqueue(
-                session,
-                org_id=task.district_id,
-                key=f"dtask:{task.id}:sent",
-                kind=BroadcastKind.TASK,
-                recipients=recipients,
-                not_before=runtime.quiet.next_allowed(now),
-                quiet=True,
-            )
+        await queue_task(
+            runtime.db,
+            runtime.i18n,
+            task,
+            assignments,
+            not_before=runtime.quiet.next_allowed(now),
+        )
         logger.info("District task %s made by its monthly rule", task.id)
     if made:
         runtime.sender.wake()

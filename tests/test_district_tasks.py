@@ -40,8 +40,8 @@ from models.district_tasks import (
 )
 from models.errors import DomainError, InputError
 from models.members import Member, Role
-from models.outbox import Broadcast, BroadcastKind, OutboxMessage, enqueue
-from scheduler.district_task_jobs import answer_data, chair_recipients, remind_due, send_monthly
+from models.outbox import Broadcast, OutboxMessage
+from scheduler.district_task_jobs import answer_data, queue_task, remind_due, send_monthly
 from tests.support.district import CHAIR_A as D_CHAIR_A
 from tests.support.district import (
     CHAIR_B,
@@ -106,17 +106,7 @@ async def send_task(bot: BotHarness, d: District, kind: AnswerKind) -> DistrictT
             school_ids=[d.a, d.b, d.c],
             created_by=d.staff_id,
         )
-    recipients = await chair_recipients(bot.db, bot.app.state.i18n, task, assignments)
-    async with bot.db() as session:
-        await enqueue(
-            session,
-            org_id=d.id,
-            key=f"dtask:{task.id}:sent",
-            kind=BroadcastKind.TASK,
-            recipients=recipients,
-            not_before=utcnow(),
-            quiet=False,
-        )
+    await queue_task(bot.db, bot.app.state.i18n, task, assignments, not_before=utcnow())
     return task
 
 
@@ -263,7 +253,8 @@ async def test_done_once_the_walls_and_the_reminders(bot: BotHarness) -> None:
         keys = [row.key for row in await session.exec(select(Broadcast))]
     assert sorted(keys) == sorted(
         [
-            f"dtask:{task.id}:sent",
+            f"dtask:{task.id}:{d.a}:sent",
+            f"dtask:{task.id}:{d.b}:sent",
             f"dtask:{task.id}:{d.b}:remind:{TODAY.isoformat()}",
             f"dtask:{task.id}:{d.b}:remind:{(TODAY + timedelta(days=1)).isoformat()}",
         ]

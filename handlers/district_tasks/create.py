@@ -49,8 +49,7 @@ from models.district_tasks import (
 )
 from models.errors import DomainError, InputError
 from models.notice_text import day_words
-from models.outbox import BroadcastKind
-from scheduler.district_task_jobs import chair_recipients
+from scheduler.district_task_jobs import queue_task
 
 logger = logging.getLogger(__name__)
 
@@ -339,38 +338,26 @@ async def _schools_of(context: UnionContext, district_id: int) -> list[tuple[int
 async def send_down(
     context: UnionContext, task: DistrictTask, assignments: list[TaskAssignment]
 ) -> int:
-    """Queue the task to each school's chairs (once per task) and send the attachment;
-    returns how many chairs it was queued for."""
-    recipients = await chair_recipients(context.db, context.i18n, task, assignments)
-    if not recipients:
-        return 0
-    queued = await context.notifier.queue(
-        org_id=task.district_id,
-        key=f"dtask:{task.id}:sent",
-        kind=BroadcastKind.TASK,
-        recipients=recipients,
-        quiet=True,
-    )
-    if queued is None:
-        return 0  # queued before: the chairs have it (or will) already
+    """Queue the task to each school's chairs (once per task and school) and send the
+    attachment; returns how many chairs it was queued for."""
     runtime = context.state.runtime
-    quiet_now = runtime is not None and runtime.quiet.contains(context.state.clock())
+    now = context.state.clock()
+    not_before = runtime.quiet.next_allowed(now) if runtime is not None else now
+    queued = await queue_task(context.db, context.i18n, task, assignments, not_before=not_before)
+    if runtime is not None:
+        runtime.sender.wake()
+    quiet_now = runtime is not None and runtime.quiet.contains(now)
     if task.file_id and not quiet_now:
         # The outbox sends text with buttons only (sendMessage), not documents, so the file
         # goes straight to each chair after the text is queued. It may arrive before the
         # text; in quiet hours it is not sent at all, and the 📎 button under the task (read
         # when the chair presses it) fetches it then.
-        for recipient in recipients:
+        for chat_id in dict.fromkeys(recipient.chat_id for recipient in queued):
             try:
-                await context.bot.send_document(recipient.chat_id, task.file_id)
+                await context.bot.send_document(chat_id, task.file_id)
             except TelegramError as exc:
-                logger.info(
-                    "Task %s file not sent to member %s: %s",
-                    task.id,
-                    recipient.member_id,
-                    type(exc).__name__,
-                )
-    return len(recipients)
+                logger.info("Task %s file not sent to a chair: %s", task.id, type(exc).__name__)
+    return len(queued)
 
 
 async def cancel(update: Update, context: UnionContext) -> int:
