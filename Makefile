@@ -29,7 +29,7 @@ run: migrate
 
 # The real bot in a terminal chat, on its own database (data/sandbox.db): no token needed.
 sandbox: setup
-	$(BIN)/unionbot sandbox
+	$(BIN)/unionbot sandbox $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

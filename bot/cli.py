@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
+from bot import cli_district
 from bot.backup import BackupError, create_backup, key_file, restore_backup
 from bot.db import create_engine, create_session_factory, is_sqlite, make_revision, upgrade
 from bot.files import PRIVATE_UMASK
@@ -64,7 +65,14 @@ def _parser() -> argparse.ArgumentParser:
         "--fresh", action="store_true", help="delete the sandbox's data and seed a new school"
     )
     sandbox.add_argument(
-        "--database", type=Path, default=Path("data/sandbox.db"), help="the sandbox's SQLite file"
+        "--database",
+        type=Path,
+        help="the sandbox's SQLite file (data/sandbox.db, or data/sandbox-district.db)",
+    )
+    sandbox.add_argument(
+        "--district",
+        action="store_true",
+        help="a district union with two schools, their chairs and the district's chair",
     )
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", metavar="TASK")
@@ -84,9 +92,13 @@ def _parser() -> argparse.ArgumentParser:
     links = member_commands.add_parser("links", help="print invitation links again")
     for sub in (importer, links):
         sub.add_argument("--bot-username", default="", help="the bot's @username, for full links")
+        sub.add_argument(
+            "--school", help="a district's school, by its name (`unionbot school list`)"
+        )
         sub.add_argument("--out", type=Path, help="also write name, department, link to this CSV")
     _report_parser(commands)
     _backup_parsers(commands)
+    cli_district.add_parsers(commands)
     return parser
 
 
@@ -156,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(settings, args)
         if args.command in ("backup", "restore"):
             return _backup_or_restore(settings, args)
+        if cli_district.wants(args):
+            return cli_district.run(settings, args)
     except SettingsError as exc:
         language = settings.default_language if settings else os.environ.get("DEFAULT_LANGUAGE")
         for line in _for_the_operator(_settings_key(exc.key), language):
@@ -233,10 +247,11 @@ def _db_upgrade(settings: Settings) -> int:
 
 
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.sandbox import run_terminal
+    from bot.sandbox import DEFAULT_DATABASE, DISTRICT_DATABASE, run_terminal
 
     # The terminal is the chat: run_terminal sends log lines to a file beside its database.
-    return run_terminal(settings, database=args.database, fresh=args.fresh)
+    database = args.database or (DISTRICT_DATABASE if args.district else DEFAULT_DATABASE)
+    return run_terminal(settings, database=database, fresh=args.fresh, district=args.district)
 
 
 async def _members(settings: Settings, args: argparse.Namespace) -> int:
@@ -247,6 +262,12 @@ async def _members(settings: Settings, args: argparse.Namespace) -> int:
     try:
         async with sessions() as session:
             org = await ensure_default_organization(session, name=settings.organization_name)
+            if args.school:
+                found = await cli_district.school_named(session, args.school)
+                if found is None:
+                    print(tr("cli.schools_unknown", name=args.school), file=sys.stderr)
+                    return 1
+                org = found
             assert org.id is not None
             if args.members_command == "links":
                 members = await invited_members(session, org_id=org.id)

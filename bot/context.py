@@ -14,6 +14,7 @@ from bot.i18n import I18n, Translator
 from bot.org_resolver import CHOSEN_ORG, resolve
 from bot.settings import Settings
 from models.members import Actor, ensure_owner_is_chair, load_actor, mark_reachable
+from models.organizations import Organization
 
 if TYPE_CHECKING:
     from bot.application import UnionApplication
@@ -101,6 +102,16 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         runtime = self.state.runtime
         return runtime.for_org(self.org_id) if runtime is not None else None
 
+    async def org_name(self, language: str | None = None) -> str:
+        """The union's name as people see it: the settings' (in `language`, else the
+        person's) for a single school, else this update's organization's own name."""
+        if not self.in_district:
+            return self.settings.organization_name_for(language or self.tr.language)
+        async with self.db() as session:
+            org = await session.get(Organization, self.org_id)
+        assert org is not None
+        return org.name
+
     def choose_org(self, org_id: int | None) -> None:
         """Remember the school the person picked (None forgets it); it holds from this update
         on (bot/org_resolver.py)."""
@@ -166,19 +177,20 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         if self._prepared:
             return
         self._prepared = True
-        user = update.effective_user
-        if user is None:
-            return
-        self.language_code = user.language_code
         district_id = self.state.district_id
         if district_id is not None:
+            # Before anything else, a channel post (no user) included.
             async with self.db() as session:
                 where = await resolve(
                     session, update=update, district_id=district_id, user_data=self.user_data
                 )
             self._org_id, self.school_choices = where.org_id, where.choices
+        user = update.effective_user
+        if user is None:
+            return
+        self.language_code = user.language_code
         actor = await self._load_actor(user.id)
-        is_owner = actor is not None and user.id in self.settings.owner_ids
+        is_owner = actor is not None and self.is_owner_here(user.id)
         if actor is not None and (
             (is_owner and not actor.is_chair) or actor.member.unreachable_since is not None
         ):
@@ -189,6 +201,12 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
                 if actor.member.unreachable_since is not None:
                     await mark_reachable(session, member=actor.member)
         self.actor = actor
+
+    def is_owner_here(self, user_id: int) -> bool:
+        """An owner (OWNER_IDS) chairs the home organization: the one school, or in a district
+        the district union, never a school they happen to teach at."""
+        home = self.state.district_id is None or self.org_id == self.state.district_id
+        return home and user_id in self.settings.owner_ids
 
     async def _load_actor(self, telegram_user_id: int) -> Actor | None:
         """This update's own copy of the member, from the cache when there is one."""

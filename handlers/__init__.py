@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.features import Feature
 from handlers.activities import FEATURE as ACTIVITIES
 from handlers.aid import FEATURE as AID
+from handlers.assessment import FEATURE as ASSESSMENT
 from handlers.ballots import FEATURE as BALLOTS
 from handlers.broadcast import FEATURE as BROADCAST
 from handlers.calendar import FEATURE as CALENDAR
@@ -37,5 +38,6 @@ FEATURES: tuple[Feature, ...] = (
     NOTICES,
     IDEAS,
     REPORTS,
+    ASSESSMENT,
     DISTRICT_TASKS,
 )

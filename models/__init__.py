@@ -13,6 +13,12 @@ from models.aid import (
     AidStandard,
 )
 from models.anonymity import SecretKeyCheck
+from models.assessment import (
+    Assessment,
+    AssessmentItem,
+    AssessmentScore,
+    AssessmentSubmission,
+)
 from models.ballots import Ballot, BallotElector, BallotPaper
 from models.calendar import CalendarEntry
 from models.care import CareRound, CareVisit
@@ -52,6 +58,10 @@ __all__ = [
     "AidLedgerEntry",
     "AidPolicy",
     "AidStandard",
+    "Assessment",
+    "AssessmentItem",
+    "AssessmentScore",
+    "AssessmentSubmission",
     "Ballot",
     "BallotElector",
     "BallotPaper",

@@ -218,7 +218,8 @@ async def recipients_for(
             today=occurrence,
             respect_mute=kind == EntryKind.GREETING,
         )
-    texts = _TextsByLanguage(runtime, entry)
+    own_name = await runtime.org_name(None) if runtime.district_id is not None else None
+    texts = _TextsByLanguage(runtime, entry, own_name)
     recipients: list[Recipient] = []
     for start in range(0, len(members), _TEXTS_AT_ONCE):
         if start:
@@ -259,9 +260,10 @@ class _TextsByLanguage:
     """The entry's text in each member's language, signed with the union's name in that
     language; the template and the name are looked up once per language, not per member."""
 
-    def __init__(self, runtime: Runtime, entry: CalendarEntry) -> None:
+    def __init__(self, runtime: Runtime, entry: CalendarEntry, own_name: str | None) -> None:
         self._runtime = runtime
         self._entry = entry
+        self._own_name = own_name  # a school of a district signs with its own name
         self._by_language: dict[str | None, tuple[str, str]] = {}
 
     def for_member(self, member: Addressee) -> str:
@@ -273,7 +275,7 @@ class _TextsByLanguage:
             language = picked_language(messages, member.language, default)
             known = (
                 pick(messages, member.language, default),
-                self._runtime.settings.organization_name_for(language),
+                self._own_name or self._runtime.settings.organization_name_for(language),
             )
             self._by_language[member.language] = known
         template, org = known

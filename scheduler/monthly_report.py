@@ -38,7 +38,11 @@ async def monthly_report_block(
     if settings is not None:
         zone: tzinfo = settings.zone
         answer_days = settings.suggestion_answer_days
-        name = settings.organization_name_for(tr.language)
+        org = await get_organization(session, org_id)
+        # A school of a district goes by its own name; a single school by the settings'.
+        name = (
+            org.name if org.parent_id is not None else settings.organization_name_for(tr.language)
+        )
     else:
         zone, answer_days = REPORT_ZONE, ANSWER_DAYS
         name = (await get_organization(session, org_id)).name

@@ -10,6 +10,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.db import SessionFactory
 from bot.i18n import I18n
 from bot.settings import Settings
+from models.organizations import Organization
 from scheduler.outbox import OutboxSender
 from scheduler.quiet import QuietHours
 from scheduler.stopping import RunningJobs
@@ -29,6 +30,15 @@ class Runtime:
     district_id: int | None = None
     scheduler: AsyncIOScheduler | None = None
     running_jobs: RunningJobs = field(default_factory=RunningJobs)
+
+    async def org_name(self, language: str | None) -> str:
+        """The union's name as members see it: the settings' (in `language`) for a single
+        school, else this organization's own (a school of the district, or the district)."""
+        if self.district_id is None:
+            return self.settings.organization_name_for(language)
+        async with self.db() as session:
+            org = await session.get(Organization, self.org_id)
+        return org.name if org is not None else self.settings.organization_name_for(language)
 
     def for_org(self, org_id: int) -> Runtime:
         """The same parts acting for another organization of the deployment (a school of the

@@ -7,7 +7,7 @@ from sqlmodel import col, select
 
 from bot.callback import pack
 from bot.settings import Settings
-from models.members import JoinRequest, Member, MemberStatus
+from models.members import JoinRequest, Member, MemberStatus, roles_of
 from tests.support.district import (
     DISTRICT_NAME,
     GROUP_A,
@@ -149,3 +149,22 @@ async def test_a_member_is_welcomed_back_in_their_school(settings: Settings) -> 
         assert TEACHER_B.first_name in bot.telegram.texts(TEACHER_B.id)[0]
         await bot.say(TEACHER_B, f"/start org-{_ids.school_a}")
         assert SCHOOL_B in bot.telegram.last(TEACHER_B.id).text
+
+
+async def test_an_owner_joining_a_school_waits_for_its_committee_like_anyone(
+    settings: Settings,
+) -> None:
+    owner = Person(4030, "Owner", "en")
+    settings = settings.model_copy(update={"owner_ids": [*settings.owner_ids, owner.id]})
+    async with district_bot(settings) as (bot, ids):
+        await bot.say(owner, f"/start org-{ids.school_b}")
+        await bot.press(owner, pack("reg", "lang", "en"))
+        await _profile_and_confirm(bot, owner)
+        assert await _requests(bot, owner) == [(ids.school_b, MemberStatus.PENDING)]
+        await bot.say(owner, "/start")  # a second contact does not make them B's chair
+        async with bot.db() as session:
+            member = (
+                await session.exec(select(Member).where(Member.telegram_user_id == owner.id))
+            ).one()
+            roles = await roles_of(session, member.id or 0)
+        assert member.status == MemberStatus.PENDING and roles == frozenset()

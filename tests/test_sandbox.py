@@ -515,3 +515,30 @@ def test_sandbox_logs_go_to_a_file_not_into_the_chat(
     assert "Running upgrade" in log  # the migration's lines too
     assert all("+08:00 " in line for line in log.splitlines() if line[:2] == "20")
     assert logging.getLogger().handlers == handlers_before  # put back as it was
+
+
+# ---- a district ----------------------------------------------------------------------------
+
+
+async def test_a_district_sandbox_has_two_schools_and_the_district_chair(
+    sandbox_config: Settings,
+) -> None:
+    out = io.StringIO()
+    async with running_sandbox(sandbox_config, out, district=True) as box:
+        state = box.app.state
+        assert state.district_id == state.org_id
+        assert "钱区主席" in out.getvalue()
+        # 吴老师 is at No. 2 Primary: her suggestion goes to its committee group, not to A's.
+        await box.repl([":as 吴老师", "/start"])
+        wu = await member(box, 2101)
+        sun = await member(box, 1101)
+        qian = await member(box, 1201)
+        wang = await member(box, WANG.telegram_id)
+        assert wu.organization_id == sun.organization_id != wang.organization_id
+        assert qian.organization_id == state.district_id
+        assert "吴老师" in chat_texts(box, 2101)[-2]
+        await box.repl([":as 孙校主席", ":group", "/bindgroup"])
+        assert any("第二小学" in text for text in chat_texts(box, -1009000000002))
+    # The same file again: nothing is seeded twice.
+    async with running_sandbox(sandbox_config, io.StringIO(), district=True) as box:
+        assert await count(box, Member) == 9  # A's six, B's two, the district's chair

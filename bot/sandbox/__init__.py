@@ -20,9 +20,11 @@ from bot.sandbox.terminal import Sandbox, running_sandbox, sandbox_settings
 from bot.settings import Settings
 
 DEFAULT_DATABASE = Path("data/sandbox.db")
+DISTRICT_DATABASE = Path("data/sandbox-district.db")  # `sandbox --district` keeps its own
 
 __all__ = [
     "DEFAULT_DATABASE",
+    "DISTRICT_DATABASE",
     "Sandbox",
     "logs_beside_the_chat",
     "run_terminal",
@@ -91,7 +93,13 @@ def logs_beside_the_chat(path: Path, zone: ZoneInfo) -> Iterator[None]:
         root.setLevel(level)
 
 
-def run_terminal(base: Settings, *, database: Path = DEFAULT_DATABASE, fresh: bool = False) -> int:
+def run_terminal(
+    base: Settings,
+    *,
+    database: Path = DEFAULT_DATABASE,
+    fresh: bool = False,
+    district: bool = False,
+) -> int:
     """Run the sandbox on the terminal until `:quit` or end of input."""
     if fresh:
         for path in sandbox_files(database):
@@ -104,12 +112,14 @@ def run_terminal(base: Settings, *, database: Path = DEFAULT_DATABASE, fresh: bo
     log_path = database.with_suffix(".log")
     with logs_beside_the_chat(log_path, settings.zone):
         upgrade(settings.database_url)
-        asyncio.run(_serve(settings, log_path))
+        asyncio.run(_serve(settings, log_path, district))
     return 0
 
 
-async def _serve(settings: Settings, log_path: Path) -> None:
-    async with running_sandbox(settings, sys.stdout, log_path=log_path) as sandbox:
+async def _serve(settings: Settings, log_path: Path, district: bool) -> None:
+    async with running_sandbox(
+        settings, sys.stdout, log_path=log_path, district=district
+    ) as sandbox:
         interactive = sys.stdin.isatty()
         if interactive:
             with contextlib.suppress(ImportError):

@@ -7,11 +7,12 @@ the sandbox starts in a state the real bot could have reached.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.application import UnionApplication
 from bot.context import UnionContext
+from bot.db import SessionFactory
 from bot.i18n import Translator
 from handlers.activities import admin as activity_admin
 from handlers.aid import desk as aid_desk
@@ -19,6 +20,7 @@ from handlers.suggestions import desk as suggestion_desk
 from models.activities import ActivityCategory, NewActivity, create_activity, sign_up
 from models.aid import FEN, AidType, CaseDraft, file_case
 from models.base import utcnow
+from models.district import add_school, create_district, schools_of, the_district
 from models.hardship import HardshipLevel, open_file
 from models.members import (
     Actor,
@@ -31,7 +33,7 @@ from models.members import (
     search_members,
     submit_registration,
 )
-from models.organizations import bind_committee_chat
+from models.organizations import bind_committee_chat, ensure_default_organization
 from models.proposals import (
     Filers,
     ProposalCategory,
@@ -61,6 +63,7 @@ class Persona:
     roles: tuple[Role, ...] = ()
     birthday_today: bool = False
     registered: bool = True
+    school: str = "a"  # in a district sandbox: "a" (the seeded school), "b" or "district"
 
 
 # The order is the order of `:who`: a teacher, a second teacher, a committee member, the chair.
@@ -78,6 +81,17 @@ PERSONAS: tuple[Persona, ...] = (
     Persona(2004, "周老师", "zh-hans", registered=False),
 )  # fmt: skip
 CHAIR = PERSONAS[3]
+# A district sandbox adds a second school's chair and teacher and the district union's chair.
+DISTRICT_PERSONAS: tuple[Persona, ...] = (
+    Persona(1101, "孙校主席", "zh-hans", "sandbox.seed_dept_office", Gender.MALE,
+            roles=(Role.CHAIR,), school="b"),
+    Persona(2101, "吴老师", "zh-hans", "sandbox.seed_dept_math", Gender.FEMALE, school="b"),
+    Persona(1201, "钱区主席", "zh-hans", "sandbox.seed_dept_office", Gender.FEMALE,
+            roles=(Role.CHAIR,), school="district"),
+)  # fmt: skip
+GROUP_B_ID = -1009000000002  # the second school's committee group
+DISTRICT_GROUP_ID = -1009000000003  # the district union's staff group
+GROUPS = {"a": GROUP_ID, "b": GROUP_B_ID, "district": DISTRICT_GROUP_ID}
 
 
 @dataclass(frozen=True)
@@ -91,10 +105,13 @@ class SeedReport:
     activity_title: str
 
 
-async def is_seeded(app: UnionApplication) -> bool:
-    """True when the organization already has members (the seed never runs twice)."""
+async def is_seeded(app: UnionApplication, org_id: int | None = None) -> bool:
+    """True when the organization (the seeded school) already has members (the seed never
+    runs twice)."""
     async with app.state.db() as session:
-        _, total = await search_members(session, org_id=app.state.org_id, query="", limit=1)
+        _, total = await search_members(
+            session, org_id=app.state.org_id if org_id is None else org_id, query="", limit=1
+        )
     return total > 0
 
 
@@ -305,3 +322,49 @@ async def seed_school(
         case_number=case.number,
         activity_title=activity.title,
     )
+
+
+@dataclass(frozen=True)
+class SandboxDistrict:
+    """The organizations of a district sandbox."""
+
+    district_id: int
+    school_a: int
+    school_b: int
+
+
+async def make_district(sessions: SessionFactory, tr: Translator) -> SandboxDistrict:
+    """The district union and its two schools (once; before the bot starts, so it starts as a
+    district), or the ones an earlier run made."""
+    async with sessions() as session:
+        found = await the_district(session)
+        if found is None:
+            first = await ensure_default_organization(session, name=tr("sandbox.school_a"))
+            found = await create_district(session, name=tr("sandbox.district_name"))
+            await add_school(session, district_id=found.id or 0, name=tr("sandbox.school_b"))
+            del first
+        schools = await schools_of(session, district_id=found.id or 0)
+    by_name = {school.name: school.id or 0 for school in schools}
+    return SandboxDistrict(
+        found.id or 0, by_name[tr("sandbox.school_a")], by_name[tr("sandbox.school_b")]
+    )
+
+
+async def seed_district(
+    app: UnionApplication, *, tr: Translator, now: datetime, district: SandboxDistrict
+) -> SeedReport:
+    """School A as a single-school sandbox is seeded; school B with its chair and a teacher;
+    the district union with its chair."""
+    report = await seed_school(app, tr=tr, now=now, org_id=district.school_a, group_id=GROUP_ID)
+    today = now.astimezone(app.state.settings.zone).date()
+    orgs = {"b": district.school_b, "district": district.district_id}
+    chairs: dict[str, Actor] = {}
+    for persona in DISTRICT_PERSONAS:
+        org_id = orgs[persona.school]
+        chair = chairs.get(persona.school)
+        actor = await _register(app, tr, persona, chair, today, org_id)
+        if chair is None:
+            chairs[persona.school] = actor
+            async with app.state.db() as session:
+                await bind_committee_chat(session, org_id=org_id, chat_id=GROUPS[persona.school])
+    return replace(report, members=report.members + len(DISTRICT_PERSONAS))

@@ -29,7 +29,19 @@ from bot.app import build_application
 from bot.application import UnionApplication
 from bot.db import is_sqlite
 from bot.i18n import Translator
-from bot.sandbox.seed import CHAIR, GROUP_ID, PERSONAS, Persona, is_seeded, seed_school
+from bot.sandbox.seed import (
+    CHAIR,
+    DISTRICT_PERSONAS,
+    GROUP_ID,
+    GROUPS,
+    PERSONAS,
+    Persona,
+    SandboxDistrict,
+    is_seeded,
+    make_district,
+    seed_district,
+    seed_school,
+)
 from bot.sandbox.transport import ChatMessage, Event, SandboxTelegram
 from bot.settings import Settings
 from models.base import utcnow
@@ -89,8 +101,17 @@ class Runnable:
 class Sandbox:
     """A started bot over the in-process Telegram, and who the user is playing."""
 
-    def __init__(self, settings: Settings, out: TextIO, *, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        out: TextIO,
+        *,
+        log_path: Path | None = None,
+        district: bool = False,
+    ) -> None:
         self.settings = settings
+        self.district = district  # a district union with two schools (`sandbox --district`)
+        self.personas = PERSONAS + DISTRICT_PERSONAS if district else PERSONAS
         self.out = out
         self.log_path = log_path  # where the bot's log lines go instead of the chat
         self.telegram = SandboxTelegram(
@@ -103,8 +124,13 @@ class Sandbox:
         self.telegram.bot_name = self.tr("sandbox.bot_name")
         self.telegram.chat_titles = {
             GROUP_ID: self.tr("sandbox.group_title"),
-            **{persona.telegram_id: persona.name for persona in PERSONAS},
+            **{persona.telegram_id: persona.name for persona in self.personas},
         }
+        if district:
+            self.telegram.chat_titles |= {
+                GROUPS["b"]: self.tr("sandbox.group_title_b"),
+                GROUPS["district"]: self.tr("sandbox.group_title_district"),
+            }
         self.persona: Persona = PERSONAS[0]
         self.in_group = False
         self.running = True
@@ -123,6 +149,10 @@ class Sandbox:
 
     async def start(self) -> None:
         """Start the bot like production does; seed a fresh database; say hello."""
+        made: SandboxDistrict | None = None
+        if self.district:
+            # Before the start-up, which reads whether this deployment is a district.
+            made = await make_district(self.app.state.db, self.tr)
         await self.app.initialize()
         assert self.app.post_init is not None
         await self.app.post_init(self.app)
@@ -132,15 +162,20 @@ class Sandbox:
             # Cards of an earlier run keep their message ids: new messages continue after them.
             last_card = (await session.exec(select(func.max(DeskCard.message_id)))).one()
         self.telegram.skip_message_ids_to(int(last_card or 0) + 1)
-        if await is_seeded(self.app):
+        if await is_seeded(self.app, made.school_a if made else None):
             self.say(self.tr("sandbox.reused", path=self._where()))
         else:
-            report = await seed_school(self.app, tr=self.tr, now=utcnow())
+            if made is not None:
+                report = await seed_district(self.app, tr=self.tr, now=utcnow(), district=made)
+            else:
+                report = await seed_school(self.app, tr=self.tr, now=utcnow())
             await self.runtime.sender.drain()
             self.say(
                 self.tr(
                     "sandbox.seeded",
-                    org=self.settings.organization_name_for(self.tr.language),
+                    org=self.tr("sandbox.district_name")
+                    if self.district
+                    else self.settings.organization_name_for(self.tr.language),
                     members=report.members,
                     suggestion=report.suggestion_number,
                     case=report.case_number,
@@ -149,6 +184,8 @@ class Sandbox:
                 )
             )
         self._printed = len(self.telegram.events)
+        if self.district:
+            self.say(self.tr("sandbox.district_hint"))
         if self.log_path is not None:
             self.say(self.tr("sandbox.log_file", path=str(self.log_path)))
         self.say(self.tr("sandbox.welcome"))
@@ -230,7 +267,7 @@ class Sandbox:
 
     async def _who(self, _rest: str) -> None:
         self.say(self.tr("sandbox.who_title"))
-        for number, persona in enumerate(PERSONAS, start=1):
+        for number, persona in enumerate(self.personas, start=1):
             marker = "→" if persona is self.persona else " "
             self.say(
                 self.tr(
@@ -264,14 +301,14 @@ class Sandbox:
         await self._moved()
 
     def _persona(self, text: str) -> Persona | None:
-        if text.isdigit() and 1 <= int(text) <= len(PERSONAS):
-            return PERSONAS[int(text) - 1]
+        if text.isdigit() and 1 <= int(text) <= len(self.personas):
+            return self.personas[int(text) - 1]
         if not text:
             return None
-        for persona in PERSONAS:
+        for persona in self.personas:
             if persona.name == text:
                 return persona
-        return next((persona for persona in PERSONAS if text in persona.name), None)
+        return next((persona for persona in self.personas if text in persona.name), None)
 
     async def _to_group(self, _rest: str) -> None:
         self.in_group = True
@@ -429,7 +466,12 @@ class Sandbox:
     @property
     def chat_id(self) -> int:
         """The chat being viewed: the current person's private chat, or the group."""
-        return GROUP_ID if self.in_group else self.persona.telegram_id
+        return self.group_id if self.in_group else self.persona.telegram_id
+
+    @property
+    def group_id(self) -> int:
+        """The committee group of the current person's school (of the district union)."""
+        return GROUPS[self.persona.school] if self.district else GROUP_ID
 
     def _user(self) -> dict[str, Any]:
         return {
@@ -441,7 +483,7 @@ class Sandbox:
 
     def _chat(self) -> dict[str, Any]:
         if self.in_group:
-            return self.telegram.chat(GROUP_ID)
+            return self.telegram.chat(self.group_id)
         return {"id": self.persona.telegram_id, "type": "private", "first_name": self.persona.name}
 
     async def type_text(self, text: str) -> None:
@@ -565,7 +607,7 @@ class Sandbox:
             self._print_event(event, elsewhere)
         if elsewhere:
             # The group first, then people in the order of :who (not the order of sending).
-            order = [GROUP_ID, *(persona.telegram_id for persona in PERSONAS)]
+            order = [*GROUPS.values(), *(persona.telegram_id for persona in self.personas)]
             chats = " · ".join(
                 self.tr("sandbox.elsewhere_item", chat=self._chat_name(chat_id), count=count)
                 for chat_id, count in sorted(
@@ -585,9 +627,11 @@ class Sandbox:
             elsewhere[event.chat_id] = elsewhere.get(event.chat_id, 0) + 1
 
     def _chat_name(self, chat_id: int) -> str:
-        if chat_id == GROUP_ID:
+        if chat_id in GROUPS.values():
+            if self.district:  # three groups: each by its title
+                return self.telegram.chat_titles.get(chat_id, str(chat_id))
             return self.tr("sandbox.place_group")
-        for persona in PERSONAS:
+        for persona in self.personas:
             if persona.telegram_id == chat_id:
                 return persona.name
         return str(chat_id)
@@ -619,10 +663,10 @@ class Sandbox:
 
 @asynccontextmanager
 async def running_sandbox(
-    settings: Settings, out: TextIO, *, log_path: Path | None = None
+    settings: Settings, out: TextIO, *, log_path: Path | None = None, district: bool = False
 ) -> AsyncIterator[Sandbox]:
     """A started sandbox (seeded if its database is empty), stopped afterwards."""
-    sandbox = Sandbox(settings, out, log_path=log_path)
+    sandbox = Sandbox(settings, out, log_path=log_path, district=district)
     await sandbox.start()
     try:
         yield sandbox

@@ -419,10 +419,12 @@ def notice_text(
     )
 
 
-def _notice(context: UnionContext, tr: Translator, year: int, lines: list[tuple[str, int]]) -> str:
+async def _notice(
+    context: UnionContext, tr: Translator, year: int, lines: list[tuple[str, int]]
+) -> str:
     return notice_text(
         tr,
-        context.settings.organization_name_for(tr.language),
+        await context.org_name(tr.language),
         year,
         lines,
         start=_today(context).date(),
@@ -449,7 +451,7 @@ async def show_notice(update: Update, context: UnionContext) -> None:
     if not lines:
         await say(update, context, context.t("aid.notice_empty", year=year))
         return
-    text = _notice(context, context.tr, year, lines)
+    text = await _notice(context, context.tr, year, lines)
     markup = None
     if not policy.public_notice:
         text += "\n\n" + context.t("aid.notice_off")
@@ -481,7 +483,7 @@ async def publish_notice(update: Update, context: UnionContext) -> None:
     # and the notice is marked at the end of its AID_NOTICE_DAYS calendar days.
     tr = context.i18n.get(context.settings.default_language)
     start = _today(context).date()
-    org_name = context.settings.organization_name_for(tr.language)
+    org_name = await context.org_name(tr.language)
     title = tr("aid.notice_title", org=org_name, year=year).removeprefix("📢").strip()
     async with context.db() as session:
         notice = await open_notice(

@@ -165,7 +165,7 @@ async def _recipients(
     """Who receives it now; groups must still be groups (else a DomainError)."""
     today = datetime.now(context.settings.zone).date()
     # One text for everyone, written in its writer's language: {org} is named in that language.
-    org = context.settings.organization_name_for(context.tr.language)
+    org = await context.org_name(context.tr.language)
     async with context.db() as session:
         if audience["type"] == AudienceType.DEPARTMENTS:
             await check_departments(session, org_id=context.org_id, names=audience["names"])

@@ -265,7 +265,7 @@ async def _sample(context: UnionContext, entry: CalendarEntry) -> str:
     assert actor is not None
     values: dict[str, object] = {
         "name": actor.member.real_name,
-        "org": context.settings.organization_name_for(
+        "org": await context.org_name(
             picked_language(entry.messages, context.tr.language, context.settings.default_language)
         ),
     }

@@ -67,8 +67,7 @@ async def bind_group(update: Update, context: UnionContext) -> None:
         await bind_committee_chat(session, org_id=context.org_id, chat_id=chat.id)
     logger.info("Committee group bound to chat %s by member %s", chat.id, actor.id)
     tr = context.i18n.get(context.settings.default_language)
-    org = context.settings.organization_name_for(tr.language)
-    await say(update, context, tr("bind.done", org=org))
+    await say(update, context, tr("bind.done", org=await context.org_name(tr.language)))
 
 
 async def list_members(update: Update, context: UnionContext) -> None:

@@ -386,7 +386,7 @@ async def confirm(update: Update, context: UnionContext) -> int:
     if not draft.get("real_name") or not draft.get("department"):
         await say(update, context, context.t("reg.incomplete"))
         return ConversationHandler.END
-    is_owner = user.id in context.settings.owner_ids
+    is_owner = context.is_owner_here(user.id)
     if _needs_school(update, context):
         # The school was forgotten meanwhile (a /start elsewhere): never file it with the
         # district union by default.

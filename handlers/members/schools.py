@@ -29,10 +29,10 @@ SCHOOL_GATE_GROUP = -97  # after the member is loaded (-100), before any form (-
 async def org_name(context: UnionContext, org_id: int | None = None) -> str:
     """The name people see: the settings' name in a single-school deployment (as always),
     else the organization's own name."""
-    if not context.in_district:
-        return context.settings.organization_name_for(context.tr.language)
+    if org_id is None or not context.in_district:
+        return await context.org_name()
     async with context.db() as session:
-        org = await get_organization(session, org_id if org_id is not None else context.org_id)
+        org = await get_organization(session, org_id)
     return org.name
 
 

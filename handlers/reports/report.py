@@ -85,7 +85,7 @@ async def figures_for(context: UnionContext, period: ReportPeriod, tr: Translato
             org_id=context.org_id,
             period=period,
             zone=context.settings.zone,
-            organization=context.settings.organization_name_for(tr.language),
+            organization=await context.org_name(tr.language),
             answer_days=context.settings.suggestion_answer_days,
         )
 
@@ -181,7 +181,7 @@ async def _files(
 ) -> list[_File]:
     """The workbook, the charts or the summary of a period (CPU work off the event loop)."""
     name = period_name(tr, period)
-    org = context.settings.organization_name_for(tr.language)
+    org = await context.org_name(tr.language)
     if what == "books":
         async with context.db() as session:
             data = await books_workbook(

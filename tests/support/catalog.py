@@ -29,6 +29,9 @@ NOT_KEYS = {
     "notice.id",
     "idea.id",
     "care_round.id",
+    "assessment.id",
+    "assessment_item.id",
+    "assessment_item.max_points",
     "district_task.id",
     "apscheduler.executors.default",  # a logger name (scheduler/stopping.py)
 }

@@ -1,0 +1,36 @@
+"""The district's annual school assessment (目标管理考核 / 年度考核): /assessment for district
+staff (create from the default checklist, open, score, close, compare, export) and for school
+chairs (the items, evidence per item, their own scores)."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from bot.features import Audience, CommandSpec, Feature
+from bot.forms import Form
+from handlers.assessment import desk, school
+from models.assessment import AssessmentStatus
+from models.errors import N_
+
+
+def _forms() -> list[Form]:
+    return [*desk.forms(), *school.forms()]
+
+
+def _register(application: Application) -> None:
+    desk.register(application)
+
+
+def _keys() -> set[str]:
+    return {f"assess.status.{status.value}" for status in AssessmentStatus}
+
+
+FEATURE = Feature(
+    name="assessment",
+    register=_register,
+    forms=_forms,
+    # District staff and school chairs both hold committee offices; the handler tells them
+    # apart (and refuses a school's other committee members with a line saying who may).
+    commands=(CommandSpec("assessment", N_("assess.cmd"), Audience.COMMITTEE, order=40),),
+    catalog_keys=_keys,
+)

@@ -1,0 +1,465 @@
+"""The district's annual school assessment (目标管理考核): the model against hand-computed
+figures and its database guards; then the whole flow through the real application."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from bot.db import SessionFactory, create_engine, create_session_factory
+from bot.settings import Settings
+from handlers.assessment.buttons import (
+    AssessDesk,
+    AssessItem,
+    AssessSchool,
+    AssessScore,
+    AssessSend,
+)
+from models.assessment import (
+    DEFAULT_CHECKLIST,
+    PASS_MARK,
+    Assessment,
+    AssessmentScore,
+    AssessmentStatus,
+    AssessmentSubmission,
+    close_assessment,
+    compare,
+    create_assessment,
+    items_of,
+    open_assessment,
+    parse_points,
+    rank_totals,
+    score_item,
+    submit_evidence,
+)
+from models.district import add_school, create_district
+from models.errors import DomainError, InputError
+from models.members import Actor, Member, Role
+from models.outbox import Broadcast
+from tests.support.district import (
+    CHAIR_A,
+    CHAIR_B,
+    COMMITTEE_B,
+    DISTRICT_STAFF,
+    SCHOOL_A,
+    SCHOOL_B,
+    TEACHER_B,
+    district_bot,
+)
+from tests.support.factories import make_member
+from tests.support.harness import BotHarness
+from tests.support.updates import Person, text
+from tests.test_calendar_chat import drain
+from tests.test_ideas import sent_files
+
+EVIDENCE_A = "公示栏每月更新，意见箱每周开启，全年公开12次。"
+EVIDENCE_B = "乙校：教代会全年召开2次，审议通过绩效方案。"
+FILE_ID = "BQACAgIAAxkBAAIdocA1"
+
+YEAR = 2026
+# Hand-computed: the default checklist's points are 20 20 15 10 10 10 5 5 5.
+SCORES_A = (18, 17, 14, 9, 8, 9, 4, 5, 3)  # 87: 合格
+SCORES_B = (10, 12, 8, 5, 6, 5, 2, 3, 1)  # 52: 不合格
+
+M_STAFF = Person(5001, "区工会", "zh-hans")
+M_STAFF_TWO = Person(5002, "区工会二", "zh-hans")
+M_CHAIR_A = Person(5101, "甲校主席", "zh-hans")
+M_CHAIR_B = Person(5201, "乙校主席", "zh-hans")
+M_MEMBER_A = Person(5102, "甲校会员", "zh-hans")
+M_COMMITTEE_A = Person(5103, "甲校委员", "zh-hans")
+
+
+@dataclass
+class District:
+    """A district with two schools, its staff, each school's chair, and a few others."""
+
+    district_id: int
+    school_a: int
+    school_b: int
+    staff: Actor
+    staff_two: Actor
+    chair_a: Actor
+    chair_b: Actor
+    member_a: Actor
+    committee_a: Actor
+
+
+def _actor(member: Member, *roles: Role) -> Actor:
+    return Actor(member, frozenset(roles))
+
+
+async def build_district(db: SessionFactory) -> District:
+    """The district union, 甲校 and 乙校, two district staff, the schools' chairs, a plain member
+    and a committee member of 甲校 (made through the lead's models/district.py)."""
+    async with db() as session:
+        district = await create_district(session, name="区教育工会")
+        district_id = district.id or 0
+        school_a = (await add_school(session, district_id=district_id, name="甲校")).id or 0
+        school_b = (await add_school(session, district_id=district_id, name="乙校")).id or 0
+
+    async def member(org: int, person: Person, name: str, *roles: Role) -> Actor:
+        made = await make_member(db, org_id=org, person=person, name=name, roles=roles)
+        return _actor(made, *roles)
+
+    return District(
+        district_id=district_id,
+        school_a=school_a,
+        school_b=school_b,
+        staff=await member(district_id, M_STAFF, "区工会主席", Role.CHAIR),
+        staff_two=await member(district_id, M_STAFF_TWO, "区工会干事", Role.COMMITTEE),
+        chair_a=await member(school_a, M_CHAIR_A, "甲校主席", Role.CHAIR),
+        chair_b=await member(school_b, M_CHAIR_B, "乙校副主席", Role.VICE_CHAIR),
+        member_a=await member(school_a, M_MEMBER_A, "甲校会员"),
+        committee_a=await member(school_a, M_COMMITTEE_A, "甲校委员", Role.COMMITTEE),
+    )
+
+
+@pytest.fixture
+async def db(clean_database: str) -> AsyncIterator[SessionFactory]:
+    """Sessions on the clean test database (the model tests need no bot)."""
+    engine = create_engine(clean_database)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def opened(db: SessionFactory, d: District) -> tuple[int, list[int]]:
+    """The year's assessment from the default checklist, opened; its id and item ids."""
+    async with db() as session:
+        assessment = await create_assessment(
+            session, district_id=d.district_id, actor=d.staff, year=YEAR
+        )
+        await open_assessment(
+            session, district_id=d.district_id, assessment_id=assessment.id or 0, actor=d.staff
+        )
+        items = await items_of(session, assessment_id=assessment.id or 0)
+    return assessment.id or 0, [item.id or 0 for item in items]
+
+
+# ---- the model ---------------------------------------------------------------------------
+
+
+def test_default_checklist_sums_to_100_and_points_parse() -> None:
+    assert sum(item.max_points for item in DEFAULT_CHECKLIST) == 100
+    assert all(item.source.startswith("seed") for item in DEFAULT_CHECKLIST)
+    assert parse_points("18", max_points=20) == (18, None)
+    assert parse_points("18分 材料齐全", max_points=20) == (18, "材料齐全")
+    with pytest.raises(InputError) as refused:
+        parse_points("21", max_points=20)
+    assert refused.value.key == "assess.points_range"
+    with pytest.raises(InputError):
+        parse_points("-1", max_points=20)
+    assert rank_totals({1: 80, 2: 80, 3: 70}) == {1: 1, 2: 1, 3: 3}
+
+
+async def test_totals_rank_and_pass_rate_against_hand_computed_figures(db: SessionFactory) -> None:
+    d = await build_district(db)
+    assessment_id, item_ids = await opened(db, d)
+    async with db() as session:
+        for school, points in ((d.school_a, SCORES_A), (d.school_b, SCORES_B)):
+            for item_id, value in zip(item_ids, points, strict=True):
+                await score_item(
+                    session,
+                    district_id=d.district_id,
+                    assessment_id=assessment_id,
+                    item_id=item_id,
+                    school_id=school,
+                    actor=d.staff,
+                    points=value,
+                )
+        # Scoring again keeps the last score, with who and when.
+        first = await score_item(
+            session,
+            district_id=d.district_id,
+            assessment_id=assessment_id,
+            item_id=item_ids[0],
+            school_id=d.school_b,
+            actor=d.staff_two,
+            points=11,
+            note="补充材料后改分",
+        )
+        result = await compare(session, district_id=d.district_id, assessment_id=assessment_id)
+        rows = list(
+            await session.exec(
+                select(AssessmentScore).where(
+                    AssessmentScore.item_id == item_ids[0],
+                    AssessmentScore.school_id == d.school_b,
+                )
+            )
+        )
+
+    assert [(row.school, row.total, row.rank, row.passed) for row in result.standings] == [
+        ("甲校", 87, 1, True),
+        ("乙校", 53, 2, False),  # 52, with 10 -> 11 on the first item
+    ]
+    assert PASS_MARK == 60 and result.passed == 1 and result.pass_rate == 50.0
+    assert len(rows) == 1 and rows[0].points == 11 and rows[0].scored_by_member_id == d.staff_two.id
+    assert rows[0].note == "补充材料后改分" and rows[0].scored_at == first.scored_at
+
+
+async def test_score_out_of_range_is_refused_by_the_model_and_the_database(
+    db: SessionFactory,
+) -> None:
+    d = await build_district(db)
+    assessment_id, item_ids = await opened(db, d)  # item 1: 20 points
+    async with db() as session:
+        with pytest.raises(InputError):
+            await score_item(
+                session,
+                district_id=d.district_id,
+                assessment_id=assessment_id,
+                item_id=item_ids[0],
+                school_id=d.school_a,
+                actor=d.staff,
+                points=21,
+            )
+    for max_points, points in ((20, 21), (20, -1), (100, 50)):  # (100, 50): a forged maximum
+        async with db() as session:
+            session.add(
+                AssessmentScore(
+                    item_id=item_ids[0],
+                    max_points=max_points,
+                    school_id=d.school_a,
+                    points=points,
+                    scored_by_member_id=d.staff.id,
+                )
+            )
+            with pytest.raises(IntegrityError):
+                await session.commit()
+    async with db() as session:
+        assert list(await session.exec(select(AssessmentScore))) == []
+        # A school's committee member and a school's chair do not score.
+        for actor in (d.committee_a, d.chair_a):
+            with pytest.raises(DomainError) as refused:
+                await score_item(
+                    session,
+                    district_id=d.district_id,
+                    assessment_id=assessment_id,
+                    item_id=item_ids[0],
+                    school_id=d.school_a,
+                    actor=actor,
+                    points=5,
+                )
+            assert refused.value.key == "assess.not_district_staff"
+
+
+async def test_submission_after_close_is_refused(db: SessionFactory) -> None:
+    d = await build_district(db)
+    assessment_id, item_ids = await opened(db, d)
+
+    async def send(actor: Actor, school: int, text: str) -> AssessmentSubmission:
+        async with db() as session:
+            return await submit_evidence(
+                session,
+                district_id=d.district_id,
+                assessment_id=assessment_id,
+                item_id=item_ids[0],
+                school_id=school,
+                actor=actor,
+                evidence=text,
+            )
+
+    await send(d.chair_a, d.school_a, "公示栏每月更新，意见箱每周开启。")
+    await send(d.chair_a, d.school_a, "公示栏每月更新，意见箱每周开启，全年公开12次。")  # replaced
+    for actor, school in ((d.chair_a, d.school_b), (d.member_a, d.school_a)):
+        with pytest.raises(DomainError) as refused:  # another school's, a plain member
+            await send(actor, school, "冒充提交")
+        assert refused.value.key == "assess.not_school_chair"
+    async with db() as session:
+        closed = await close_assessment(
+            session, district_id=d.district_id, assessment_id=assessment_id, actor=d.staff
+        )
+    assert closed.status == AssessmentStatus.CLOSED
+
+    with pytest.raises(DomainError) as refused:
+        await send(d.chair_a, d.school_a, "关闭后再改")
+    assert refused.value.key == "assess.closed_for_schools"
+    async with db() as session:
+        rows = list(await session.exec(select(AssessmentSubmission)))
+    assert [(row.school_id, row.evidence) for row in rows] == [
+        (d.school_a, "公示栏每月更新，意见箱每周开启，全年公开12次。")
+    ]
+
+
+# ---- through the real application --------------------------------------------------------
+
+
+def _document(person: Person, file_id: str, name: str, caption: str) -> dict[str, Any]:
+    """A document sent in the private chat, as Telegram sends it."""
+    update = text(person, "x")
+    message = update["message"]
+    del message["text"]
+    message["document"] = {"file_id": file_id, "file_unique_id": file_id[-8:], "file_name": name}
+    message["caption"] = caption
+    return update
+
+
+def _alert(bot: BotHarness) -> str:
+    return str(bot.telegram.answers()[-1].params.get("text", ""))
+
+
+async def _app_items(bot: BotHarness) -> tuple[int, list[int]]:
+    async with bot.db() as session:
+        (assessment,) = list(await session.exec(select(Assessment)))
+        items = await items_of(session, assessment_id=assessment.id or 0)
+    return assessment.id or 0, [item.id or 0 for item in items]
+
+
+async def _send_text(bot: BotHarness, chair: Person, button: AssessItem, body: str) -> None:
+    await bot.press(chair, button.pack())
+    await bot.say(chair, body)
+    assert "请确认提交给区教育工会的材料" in bot.telegram.last(chair.id).text
+    await bot.press(chair, AssessSend("send").pack())
+
+
+async def test_district_creates_opens_scores_closes_and_compares_two_schools(
+    settings: Settings,
+) -> None:
+    async with district_bot(settings) as (bot, ids):
+        # District staff: the default checklist as a preview, then Confirm (twice: one row).
+        await bot.say(DISTRICT_STAFF, "/assessment")
+        preview = bot.telegram.last(DISTRICT_STAFF.id)
+        assert "校务公开（20分） · 须提交材料" in preview.text and "满分 100 分" in preview.text
+        create = preview.button_data("按此清单创建")
+        await bot.press(DISTRICT_STAFF, create)
+        assert "草稿" in bot.telegram.last(DISTRICT_STAFF.id).text
+        await bot.press(DISTRICT_STAFF, create)
+        assert "已经创建过了" in _alert(bot)
+        assessment_id, item_ids = await _app_items(bot)
+
+        # Open: each school's chair is told once, through the outbox.
+        await bot.press(DISTRICT_STAFF, AssessDesk("open", assessment_id).pack())
+        assert "已通知 2 所学校的工会主席" in bot.telegram.texts(DISTRICT_STAFF.id)[-2]
+        await bot.press(DISTRICT_STAFF, AssessDesk("open", assessment_id).pack())
+        assert "已经开放过了" in _alert(bot)
+        await drain(bot)
+        for chair in (CHAIR_A, CHAIR_B):
+            assert any("已开放" in told for told in bot.telegram.texts(chair.id))
+        async with bot.db() as session:
+            keys = [b.key for b in await session.exec(select(Broadcast))]
+        assert keys == [f"assess:{assessment_id}:open"]
+
+        # School A: a text for item 1 and a document for item 2; school B: a text for item 1.
+        await bot.say(CHAIR_A, "/assessment")
+        assert "1. 校务公开（20分） · 未提交 · 须提交" in bot.telegram.last(CHAIR_A.id).text
+        await _send_text(
+            bot, CHAIR_A, AssessItem(assessment_id, ids.school_a, item_ids[0]), EVIDENCE_A
+        )
+        assert "已提交：校务公开" in bot.telegram.last(CHAIR_A.id).text
+        await bot.press(CHAIR_A, AssessItem(assessment_id, ids.school_a, item_ids[1]).pack())
+        await bot.feed(_document(CHAIR_A, FILE_ID, "教代会记录.pdf", "第八届教代会一次会议"))
+        assert "📎 附件：教代会记录.pdf" in bot.telegram.last(CHAIR_A.id).text
+        await bot.press(CHAIR_A, AssessSend("send").pack())
+        await _send_text(
+            bot, CHAIR_B, AssessItem(assessment_id, ids.school_b, item_ids[0]), EVIDENCE_B
+        )
+
+        # The district sees who sent what, reads the evidence and scores item by item.
+        await bot.press(DISTRICT_STAFF, AssessDesk("subs", assessment_id).pack())
+        subs = bot.telegram.last(DISTRICT_STAFF.id).text
+        assert f"{SCHOOL_A} · 材料 2/9 项 · 已评 0/9 项" in subs
+        assert f"{SCHOOL_B} · 材料 1/9 项" in subs
+        await bot.press(DISTRICT_STAFF, AssessSchool(assessment_id, ids.school_a).pack())
+        await bot.press(
+            DISTRICT_STAFF, AssessScore(assessment_id, ids.school_a, item_ids[0]).pack()
+        )
+        assert EVIDENCE_A in bot.telegram.last(DISTRICT_STAFF.id).text
+        await bot.say(DISTRICT_STAFF, "25")
+        assert (
+            "25 分超出了这一项的范围：请输入 0 到 20" in bot.telegram.last(DISTRICT_STAFF.id).text
+        )
+        for school, points in ((ids.school_a, SCORES_A), (ids.school_b, SCORES_B)):
+            for item_id, value in zip(item_ids, points, strict=True):
+                if (school, item_id) != (ids.school_a, item_ids[0]):
+                    await bot.press(
+                        DISTRICT_STAFF, AssessScore(assessment_id, school, item_id).pack()
+                    )
+                await bot.say(DISTRICT_STAFF, f"{value} 材料齐全")
+                assert "已记录" in bot.telegram.last(DISTRICT_STAFF.id).text
+        # The document sent as evidence is shown to the scorer again (by its file id).
+        assert [c.params["document"] for c in bot.telegram.sent("sendDocument")] == [FILE_ID]
+
+        # A school sees its own scores once scored, and nothing of the other school.
+        await bot.say(CHAIR_A, "/assessment")
+        own = bot.telegram.last(CHAIR_A.id).text
+        assert "校务公开（20分） · 已提交 · 得分 18" in own and "合计 87 分" in own
+        assert EVIDENCE_B not in "\n".join(bot.telegram.texts(CHAIR_A.id))
+
+        # Close: the school can no longer send; the comparison and the xlsx.
+        await bot.press(DISTRICT_STAFF, AssessDesk("close", assessment_id).pack())
+        await bot.press(DISTRICT_STAFF, AssessDesk("closeok", assessment_id).pack())
+        await bot.press(CHAIR_A, AssessItem(assessment_id, ids.school_a, item_ids[2]).pack())
+        assert "已结束提交" in _alert(bot)
+        await bot.press(DISTRICT_STAFF, AssessDesk("cmp", assessment_id).pack())
+        table = bot.telegram.last(DISTRICT_STAFF.id).text
+        assert f"1. {SCHOOL_A} · 87 分 · 合格\n2. {SCHOOL_B} · 52 分 · 不合格" in table
+        assert "合格 1/2 所，合格率 50.0%" in table
+        files = sent_files(bot)
+        await bot.press(DISTRICT_STAFF, AssessDesk("xlsx", assessment_id).pack())
+        sheet = load_workbook(io.BytesIO(files[-1])).active
+        assert sheet is not None
+        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        assert rows[0][:3] == ["名次", "学校", "校务公开（20分）"] and rows[0][-2:] == [
+            "总分",
+            "是否合格",
+        ]
+        assert rows[1] == [1, SCHOOL_A, *SCORES_A, 87, "合格"]
+        assert rows[2] == [2, SCHOOL_B, *SCORES_B, 52, "不合格"]
+        async with bot.db() as session:
+            stored = list(await session.exec(select(AssessmentSubmission)))
+        assert sorted((row.school_id, row.item_id) for row in stored) == sorted(
+            [(ids.school_a, item_ids[0]), (ids.school_a, item_ids[1]), (ids.school_b, item_ids[0])]
+        )
+
+
+async def test_walls_forged_school_buttons_plain_member_and_school_committee(
+    settings: Settings,
+) -> None:
+    async with district_bot(settings) as (bot, ids):
+        await bot.say(DISTRICT_STAFF, "/assessment")
+        await bot.press(
+            DISTRICT_STAFF, bot.telegram.last(DISTRICT_STAFF.id).button_data("按此清单创建")
+        )
+        assessment_id, item_ids = await _app_items(bot)
+        await bot.press(DISTRICT_STAFF, AssessDesk("open", assessment_id).pack())
+        await _send_text(
+            bot, CHAIR_A, AssessItem(assessment_id, ids.school_a, item_ids[0]), EVIDENCE_A
+        )
+
+        # School B's chair forges school A's buttons: refused, nothing started or stored.
+        await bot.press(CHAIR_B, AssessItem(assessment_id, ids.school_a, item_ids[0]).pack())
+        assert "这个按钮属于另一所学校" in _alert(bot)
+        await bot.say(CHAIR_B, "冒充甲校的材料")
+        for forged in (
+            AssessSchool(assessment_id, ids.school_a),
+            AssessScore(assessment_id, ids.school_a, item_ids[0]),
+            AssessDesk("cmp", assessment_id),
+        ):
+            await bot.press(CHAIR_B, forged.pack())
+            assert "只有区教育工会的主席和委员" in _alert(bot)
+        assert EVIDENCE_A not in "\n".join(bot.telegram.texts(CHAIR_B.id))
+
+        # A plain member, and a school committee member who tries to score.
+        await bot.say(TEACHER_B, "/assessment")
+        assert "只有本校工会主席或副主席" in bot.telegram.last(TEACHER_B.id).text
+        await bot.press(COMMITTEE_B, AssessScore(assessment_id, ids.school_b, item_ids[0]).pack())
+        assert "只有区教育工会的主席和委员" in _alert(bot)
+        await bot.say(COMMITTEE_B, "20")
+        await bot.press(TEACHER_B, AssessItem(assessment_id, ids.school_b, item_ids[0]).pack())
+        assert "只有本校工会主席或副主席" in _alert(bot)
+
+        async with bot.db() as session:
+            stored = [
+                (row.school_id, row.evidence)
+                for row in await session.exec(select(AssessmentSubmission))
+            ]
+            scored = list(await session.exec(select(AssessmentScore)))
+        assert stored == [(ids.school_a, EVIDENCE_A)] and scored == []
