@@ -165,8 +165,8 @@ async def create_task(
     district = await session.get(Organization, district_id)
     if district is None or district.kind != OrgKind.DISTRICT:
         raise DomainError(N_("dtask.not_district"))
-    if deadline < today:
-        raise DomainError(N_("dtask.deadline_past"), day=deadline.isoformat())
+    if deadline < today:  # it passed while the preview waited: the form asks for it again
+        raise InputError(N_("dtask.deadline_past"), day=deadline.isoformat())
     wanted = sorted(set(school_ids))
     found = await session.exec(
         select(Organization.id).where(

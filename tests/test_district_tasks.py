@@ -340,6 +340,12 @@ async def test_the_whole_cycle_through_the_application(settings: Settings) -> No
             await bot.press(staff, TaskToggle(school or 0).pack())
         await bot.press(staff, TaskSchools("ok").pack())
         assert "发给（3 所）" in bot.telegram.last(staff.id).text
+        # The preview waited past the deadline: it is asked again, the rest is kept.
+        bot.app.state.clock = lambda: datetime(2027, 4, 23, 2, 0, tzinfo=UTC)
+        await bot.press(staff, TaskConfirm("yes").pack())
+        assert "已经过去" in bot.telegram.texts(staff.id)[-2]
+        await bot.say(staff, "04-25")
+        assert "发给（3 所）" in bot.telegram.last(staff.id).text
         await bot.press(staff, TaskConfirm("yes").pack())
         done_line = bot.telegram.last(staff.id).text
         assert "3 所学校，2 位主席" in done_line and "第三小学" in done_line  # no chair
