@@ -474,10 +474,21 @@ def _month(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-async def rule_of(session: AsyncSession, *, task_id: int) -> TaskRule | None:
-    """The monthly rule made from this task, if any."""
-    query = select(TaskRule).where(TaskRule.source_task_id == task_id)
-    return (await session.exec(query)).first()
+async def rule_of(session: AsyncSession, *, task: DistrictTask) -> TaskRule | None:
+    """The monthly rule this task belongs to: made from it, or (a month's copy, which keeps
+    the title) the district's rule whose task has the same title; so 🔁 on a copy never
+    makes a second rule."""
+    query = select(TaskRule).where(TaskRule.source_task_id == task.id)
+    rule = (await session.exec(query)).first()
+    if rule is not None:
+        return rule
+    same_title = (
+        select(TaskRule)
+        .join(DistrictTask, col(DistrictTask.id) == col(TaskRule.source_task_id))
+        .where(TaskRule.district_id == task.district_id, DistrictTask.title == task.title)
+        .order_by(col(TaskRule.active).desc(), col(TaskRule.id))
+    )
+    return (await session.exec(same_title)).first()
 
 
 async def repeat_monthly(
@@ -492,7 +503,7 @@ async def repeat_monthly(
     """Send this task again every month (on the day of the month it was first due to go out,
     due as many days later as this one), or stop; the month of this task counts as sent."""
     task = await get_task(session, district_id=district_id, task_id=task_id)
-    rule = await rule_of(session, task_id=task_id)
+    rule = await rule_of(session, task=task)
     sent_on = task.created_at.astimezone(zone).date()
     if rule is None:
         rule = TaskRule(

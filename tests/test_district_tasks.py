@@ -31,6 +31,7 @@ from models.district_tasks import (
     AssignmentStatus,
     DistrictTask,
     TaskAssignment,
+    TaskRule,
     answer_assignment,
     create_task,
     export_xlsx,
@@ -430,6 +431,11 @@ async def test_a_task_sent_every_month(settings: Settings) -> None:
 
         await bot.press(DISTRICT_STAFF, TaskAction("monthly_off", task.id or 0).pack())
         assert await send_monthly(runtime, today=date(2027, 6, 18), now=now) == 0
+        # 🔁 on May's copy turns the same rule on again: no second rule, one task in June.
+        await bot.press(DISTRICT_STAFF, TaskAction("monthly_on", made.id or 0).pack())
+        async with bot.db() as session:
+            assert len(list(await session.exec(select(TaskRule)))) == 1
+        assert await send_monthly(runtime, today=date(2027, 6, 19), now=now) == 1
         # Only the district's staff may set it.
         bot.telegram.clear()
         await bot.press(CHAIR_B, TaskAction("monthly_on", task.id or 0).pack())

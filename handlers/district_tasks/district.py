@@ -10,17 +10,16 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.buttons import ButtonHandler
 from bot.context import UnionContext
-from bot.i18n import Translator
 from handlers.common import ButtonRow, keyboard, refuse, say
 from handlers.district_tasks.access import district_staff, today
 from handlers.district_tasks.buttons import TaskAction, TaskFetch, TaskView
-from models.base import utcnow
 from models.district_tasks import (
     AssignmentStatus,
     SchoolLine,
     export_xlsx,
     get_assignment,
     get_task,
+    local_time,
     pending_of,
     repeat_monthly,
     rule_of,
@@ -64,12 +63,11 @@ async def list_tasks(update: Update, context: UnionContext) -> None:
     await say(update, context, "\n".join(text)[:_MESSAGE_LIMIT], keyboard(*rows))
 
 
-def _school_line(tr: Translator, line: SchoolLine, context: UnionContext) -> str:
+def _school_line(context: UnionContext, line: SchoolLine) -> str:
+    tr = context.tr
     a = line.assignment
     if a.status == AssignmentStatus.DONE:
-        at = (
-            a.done_at.astimezone(context.settings.zone).strftime("%m-%d %H:%M") if a.done_at else ""
-        )
+        at = local_time(a.done_at, context.settings.zone)
         by = line.done_by.real_name if line.done_by else ""
         key = "dtask.school_file" if a.reply_file_id else "dtask.school_done"
         text = tr(key, school=line.school.name, by=by, at=at)
@@ -102,14 +100,14 @@ async def view_task(update: Update, context: UnionContext) -> None:
             total=len(lines),
         ),
         "",
-        *(_school_line(context.tr, line, context) for line in lines),
+        *(_school_line(context, line) for line in lines),
     ]
     rows: list[ButtonRow] = []
     if done < len(lines):
         rows.append([(context.t("dtask.button.remind"), TaskAction("remind", task.id or 0))])
     rows.append([(context.t("dtask.button.export"), TaskAction("export", task.id or 0))])
     async with context.db() as session:
-        rule = await rule_of(session, task_id=task.id or 0)
+        rule = await rule_of(session, task=task)
     if rule is not None and rule.active:
         text.insert(2, context.t("dtask.detail_monthly", day=rule.day, days=rule.due_days))
         rows.append(
@@ -125,7 +123,7 @@ async def view_task(update: Update, context: UnionContext) -> None:
 
 
 async def task_action(update: Update, context: UnionContext) -> None:
-    """Remind now, or Export."""
+    """Remind now, Export, or send it every month (or stop)."""
     staff = await district_staff(update, context)
     if staff is None:
         return
@@ -172,7 +170,7 @@ async def remind_now(
 ) -> None:
     """Remind the pending schools' chairs now (once per school per day by this button)."""
     day = today(context)
-    now = utcnow()
+    now = context.state.clock()
     runtime = context.state.runtime
     async with context.db() as session:
         task = await get_task(session, district_id=district_id, task_id=task_id)
