@@ -24,6 +24,7 @@ from models.calendar import CalendarEntry
 from models.care import CareRound, CareVisit
 from models.conversation_state import ConversationState
 from models.desk import DeskCard
+from models.district_tasks import DistrictTask, TaskAssignment, TaskRule
 from models.hardship import HardshipFile
 from models.ideas import Idea, IdeaPanelist, IdeaScore, IdeaYear
 from models.lease import RunLease
@@ -72,6 +73,7 @@ __all__ = [
     "ConversationState",
     "Department",
     "DeskCard",
+    "DistrictTask",
     "HardshipFile",
     "Idea",
     "IdeaPanelist",
@@ -98,5 +100,7 @@ __all__ = [
     "SuggestionCategory",
     "SuggestionEntry",
     "SuggestionPhoto",
+    "TaskAssignment",
+    "TaskRule",
     "Team",
 ]

@@ -58,8 +58,9 @@ async def test_the_daily_digest_runs_per_school_into_each_schools_own_group(
         await each_organization(run_digest)(runtime)
         await runtime.sender.drain()
 
-        group_a, group_b = "\n".join(bot.telegram.texts(GROUP_A)), "\n".join(
-            bot.telegram.texts(GROUP_B)
+        group_a, group_b = (
+            "\n".join(bot.telegram.texts(GROUP_A)),
+            "\n".join(bot.telegram.texts(GROUP_B)),
         )
         # Both numbers read 意-<year>-0001: each school numbers its own; the text tells them
         # apart, and neither group sees the other's.

@@ -32,6 +32,7 @@ NOT_KEYS = {
     "assessment.id",
     "assessment_item.id",
     "assessment_item.max_points",
+    "district_task.id",
     "apscheduler.executors.default",  # a logger name (scheduler/stopping.py)
 }
 
