@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.features import Audience, CommandSpec, Feature
+from bot.features import DISTRICT_UNION, Audience, CommandSpec, Feature
 from bot.forms import Form
 from handlers.district_tasks import answer, create, district
 from models.district_tasks import AnswerKind
@@ -38,8 +38,12 @@ FEATURE = Feature(
     # Shown to committees: the command list has no district audience yet; a school's
     # committee member who tries them is told they are the district's.
     commands=(
-        CommandSpec("dtask", N_("dtask.cmd_new"), Audience.COMMITTEE, order=90),
-        CommandSpec("dtasks", N_("dtask.cmd_list"), Audience.COMMITTEE, order=91),
+        CommandSpec(
+            "dtask", N_("dtask.cmd_new"), Audience.COMMITTEE, order=90, places=DISTRICT_UNION
+        ),
+        CommandSpec(
+            "dtasks", N_("dtask.cmd_list"), Audience.COMMITTEE, order=91, places=DISTRICT_UNION
+        ),
     ),
     jobs=(DTASK_REMINDERS,),
     catalog_keys=_keys,
