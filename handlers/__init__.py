@@ -12,6 +12,7 @@ from handlers.ballots import FEATURE as BALLOTS
 from handlers.broadcast import FEATURE as BROADCAST
 from handlers.calendar import FEATURE as CALENDAR
 from handlers.care import FEATURE as CARE
+from handlers.district_report import FEATURE as DISTRICT_REPORT
 from handlers.groups import FEATURE as GROUPS
 from handlers.ideas import FEATURE as IDEAS
 from handlers.members import FEATURE as MEMBERS
@@ -36,4 +37,5 @@ FEATURES: tuple[Feature, ...] = (
     NOTICES,
     IDEAS,
     REPORTS,
+    DISTRICT_REPORT,
 )
