@@ -45,7 +45,7 @@ from handlers import FEATURES, fallback
 from handlers.menu.commands import publish_default_commands
 from models.anonymity import AuthorSeal, KeyCheck, check_secret_key
 from models.errors import N_
-from models.organizations import ensure_default_organization
+from models.organizations import OrgKind, all_organizations, ensure_default_organization
 from models.signup_batch import SignupBatcher
 from models.suggestions import newest_sealed_token
 from scheduler.outbox import OutboxSender, Pace
@@ -214,6 +214,8 @@ async def on_startup(application: Application) -> None:
         )
     assert org.id is not None
     state.org_id = org.id
+    if org.kind == OrgKind.DISTRICT:
+        state.district_id = org.id
     if state.actors is not None and not is_sqlite(state.settings.database_url):
         state.member_listener = ChangeListener(state.engine.url, state.actors, state.db)
         state.member_listener.start()
@@ -222,7 +224,10 @@ async def on_startup(application: Application) -> None:
     await publish_default_commands(application.bot, state.i18n, state.features)
     await start_calendar(application)
     await put_missing_cards(application)
-    logger.info("Union Desk ready as @%s for organization %s", state.bot_username, org.id)
+    if state.district_id is not None:
+        logger.info("Union Desk ready as @%s for district %s", state.bot_username, org.id)
+    else:
+        logger.info("Union Desk ready as @%s for organization %s", state.bot_username, org.id)
 
 
 async def check_secret_key_unchanged(state: AppState) -> None:
@@ -248,19 +253,33 @@ async def check_secret_key_unchanged(state: AppState) -> None:
 async def put_missing_cards(application: UnionApplication) -> None:
     """Items stored just before a stop (a crash after Confirm) reach the desk and their
     authors now, without anyone pressing again; every feature with a desk declares how."""
-    context = UnionContext(application)
-    for feature in application.state.features:
-        if feature.recover is None:
-            continue
-        try:
-            carded = await feature.recover(context)
-        except Exception:
-            logger.exception(
-                "Could not put the %s stored before the stop on the desk", feature.name
-            )
-            continue
-        if carded:
-            logger.info("Put %s %s item(s) on the desk after the restart", carded, feature.name)
+    for org_id in await organization_ids(application.state):
+        context = UnionContext.for_org(application, org_id)
+        for feature in application.state.features:
+            if feature.recover is None:
+                continue
+            try:
+                carded = await feature.recover(context)
+            except Exception:
+                logger.exception(
+                    "Could not put the %s stored before the stop on the desk", feature.name
+                )
+                continue
+            if carded:
+                logger.info(
+                    "Put %s %s item(s) of organization %s on the desk after the restart",
+                    carded,
+                    feature.name,
+                    org_id,
+                )
+
+
+async def organization_ids(state: AppState) -> list[int]:
+    """The home organization alone, or in a district the district union and every school."""
+    if state.district_id is None:
+        return [state.org_id]
+    async with state.db() as session:
+        return [org.id for org in await all_organizations(session) if org.id is not None]
 
 
 async def start_calendar(application: UnionApplication) -> None:
@@ -282,6 +301,7 @@ async def start_calendar(application: UnionApplication) -> None:
         sender=sender,
         quiet=quiet,
         org_id=state.org_id,
+        district_id=state.district_id,
     )
     sender.report = functools.partial(write_report, runtime)
     state.runtime = runtime

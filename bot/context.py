@@ -11,6 +11,7 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.db import SessionFactory
 from bot.i18n import I18n, Translator
+from bot.org_resolver import CHOSEN_ORG, resolve
 from bot.settings import Settings
 from models.members import Actor, ensure_owner_is_chair, load_actor, mark_reachable
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from bot.application import UnionApplication
     from bot.notifier import Notifier
     from bot.state import AppState
+    from scheduler.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 ButtonT = TypeVar("ButtonT")
@@ -39,6 +41,18 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         self.language_code: str | None = None
         self._prepared = False
         self.button: object | None = None  # the parsed press (bot.buttons.ButtonHandler)
+        # This update's organization in a district deployment (bot/org_resolver.py); None in a
+        # single-school one, where every update is the home organization's.
+        self._org_id: int | None = None
+        # Several schools and none chosen yet: the choice is asked before anything else.
+        self.school_choices: tuple[int, ...] = ()
+
+    @classmethod
+    def for_org(cls, application: UnionApplication, org_id: int) -> UnionContext:
+        """A context outside any update, acting for one organization (start-up recovery)."""
+        context = cls(application)
+        context._org_id = org_id
+        return context
 
     def button_as(self, family: type[ButtonT]) -> ButtonT:
         """The parsed button of this press, of the family its handler was made for."""
@@ -73,8 +87,31 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
 
     @property
     def org_id(self) -> int:
-        """The organization this deployment serves."""
-        return self.state.org_id
+        """The organization this update belongs to (a single-school deployment's only one)."""
+        return self._org_id if self._org_id is not None else self.state.org_id
+
+    @property
+    def in_district(self) -> bool:
+        """Whether this deployment is a district union with its schools."""
+        return self.state.district_id is not None
+
+    @property
+    def runtime(self) -> Runtime | None:
+        """The scheduler's parts acting for this update's organization (None before start)."""
+        runtime = self.state.runtime
+        return runtime.for_org(self.org_id) if runtime is not None else None
+
+    def choose_org(self, org_id: int | None) -> None:
+        """Remember the school the person picked (None forgets it); it holds from this update
+        on (bot/org_resolver.py)."""
+        if self.user_data is not None:
+            if org_id is None:
+                self.user_data.pop(CHOSEN_ORG, None)
+            else:
+                self.user_data[CHOSEN_ORG] = org_id
+        if org_id is not None:
+            self._org_id = org_id
+            self.school_choices = ()
 
     @property
     def tr(self) -> Translator:
@@ -133,6 +170,13 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         if user is None:
             return
         self.language_code = user.language_code
+        district_id = self.state.district_id
+        if district_id is not None:
+            async with self.db() as session:
+                where = await resolve(
+                    session, update=update, district_id=district_id, user_data=self.user_data
+                )
+            self._org_id, self.school_choices = where.org_id, where.choices
         actor = await self._load_actor(user.id)
         is_owner = actor is not None and user.id in self.settings.owner_ids
         if actor is not None and (

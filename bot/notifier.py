@@ -60,16 +60,20 @@ class Notifier:
         state = self.state
         async with state.db() as session:
             members = await members_by_id(session, list(dict.fromkeys(member_ids)))
-            committee = (
-                set(await committee_telegram_ids(session, org_id=state.org_id))
-                if committee_only
-                else set()
-            )
+            # Each member's own organization's committee (in a district, their school's).
+            committee: set[tuple[int, int]] = set()
+            if committee_only:
+                for org_id in {member.organization_id for member in members.values()}:
+                    ids = await committee_telegram_ids(session, org_id=org_id)
+                    committee.update((org_id, telegram_id) for telegram_id in ids)
         sent = 0
         for member in members.values():
             if member.telegram_user_id is None or member.status != MemberStatus.ACTIVE:
                 continue
-            if committee_only and member.telegram_user_id not in committee:
+            if (
+                committee_only
+                and (member.organization_id, member.telegram_user_id) not in committee
+            ):
                 logger.info("Member %s is no longer on the committee: not told", member.id)
                 continue
             tr = state.i18n.get(member.language)
@@ -116,6 +120,7 @@ class Notifier:
     async def queue(
         self,
         *,
+        org_id: int,
         key: str,
         kind: BroadcastKind,
         recipients: Sequence[Recipient],
@@ -133,7 +138,7 @@ class Notifier:
         async with state.db() as session:
             broadcast = await enqueue(
                 session,
-                org_id=state.org_id,
+                org_id=org_id,
                 key=key,
                 kind=kind,
                 recipients=recipients,

@@ -62,7 +62,10 @@ class AppState:
     secret: bytes
     alerts: AlertLimiter
     seal: AuthorSeal
+    # The home organization: the school of a single-school deployment, else the district
+    # union (each update's own is UnionContext.org_id; bot/org_resolver.py).
     org_id: int = 0
+    district_id: int | None = None
     bot_username: str = ""
     # One-time codes for binding the disclosure channel: code -> organization id.
     channel_codes: dict[str, int] = field(default_factory=dict)

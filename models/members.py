@@ -86,7 +86,10 @@ class Member(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organization.id", index=True)
-    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
+    # Indexed alone too: in a district each private update finds the person's schools by it.
+    telegram_user_id: int | None = Field(
+        default=None, sa_type=BigInteger, nullable=True, index=True
+    )
     real_name: str = Field(max_length=NAME_LIMIT)
     department: str = Field(max_length=DEPARTMENT_LIMIT)
     gender: str | None = Field(default=None, sa_type=String(8), nullable=True)
@@ -366,6 +369,13 @@ def _log_owner_not_chair(member_id: int, conflict: Role) -> None:
     if member_id not in _OWNERS_NOT_CHAIR:
         _OWNERS_NOT_CHAIR.add(member_id)
         logger.warning("Owner member %s not made chair: holds %s", member_id, conflict.value)
+
+
+async def invite_org(session: AsyncSession, *, code: str) -> int | None:
+    """The organization whose roster holds this invitation code (codes are unique across a
+    district's schools)."""
+    query = select(Member.organization_id).where(Member.invite_code == code)
+    return (await session.exec(query)).first()
 
 
 async def bind_invite(

@@ -47,8 +47,10 @@ class Organization(SQLModel, table=True):
 async def ensure_default_organization(
     session: AsyncSession, *, name: str, committee_chat_id: int | None = None
 ) -> Organization:
-    """Return the first organization, creating it on first start."""
-    org = (await session.exec(select(Organization).order_by(col(Organization.id)))).first()
+    """The home organization: the district union of a district deployment, else the first (the
+    one school), created on first start."""
+    first = select(Organization).order_by(col(Organization.kind) != OrgKind.DISTRICT)
+    org = (await session.exec(first.order_by(col(Organization.id)))).first()
     if org is None:
         org = Organization(name=name, committee_chat_id=committee_chat_id)
         session.add(org)
@@ -83,3 +85,11 @@ async def bind_committee_chat(session: AsyncSession, *, org_id: int, chat_id: in
     org.committee_chat_id = chat_id
     session.add(org)
     await session.commit()
+
+
+async def all_organizations(session: AsyncSession) -> list[Organization]:
+    """Every organization of the deployment: the district union first, then its schools."""
+    query = select(Organization).order_by(
+        col(Organization.kind) != OrgKind.DISTRICT, col(Organization.id)
+    )
+    return list(await session.exec(query))

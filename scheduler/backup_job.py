@@ -44,7 +44,7 @@ def backup_jobs(settings: Settings) -> tuple[FixedJob, ...]:
         return ()
     hour, minute = (int(part) for part in settings.backup_time.split(":"))
     when = {"hour": hour, "minute": minute}
-    return (FixedJob(BACKUP_JOB, run_nightly_backup, when, GRACE_SECONDS),)
+    return (FixedJob(BACKUP_JOB, run_nightly_backup, when, GRACE_SECONDS, per_school=False),)
 
 
 async def run_nightly_backup(runtime: Runtime) -> Path | None:

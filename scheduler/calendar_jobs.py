@@ -142,7 +142,9 @@ async def reconcile(
             coalesce=True,
         )
     for job in scheduler.get_jobs():
-        if job.id.startswith("calendar:") and job.id not in wanted:
+        # Only this organization's entries: in a district each school is reconciled alone.
+        ours = bool(job.args) and getattr(job.args[0], "org_id", None) == runtime.org_id
+        if job.id.startswith("calendar:") and ours and job.id not in wanted:
             job.remove()
     return len(wanted)
 

@@ -39,6 +39,7 @@ async def warn_missing_groups(
         missing = [str(name) for name in entry.audience.get("names", []) if name not in present]
         if not missing:
             return None
+
         async def text(language: str) -> str:
             tr = runtime.i18n.get(language)
             separator = ", " if tr.language == "en" else "、"

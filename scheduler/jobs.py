@@ -21,3 +21,6 @@ class FixedJob:
     run: Callable[[Runtime], Awaitable[object]]
     when: Mapping[str, object]
     grace_seconds: int
+    # In a district deployment, run once per organization (each school, and the district
+    # union's own desk) with `runtime.org_id` set to it; else once, for the home organization.
+    per_school: bool = True

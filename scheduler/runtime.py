@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -25,5 +25,12 @@ class Runtime:
     sender: OutboxSender
     quiet: QuietHours
     org_id: int
+    # The district union of a district deployment: jobs then run once per organization.
+    district_id: int | None = None
     scheduler: AsyncIOScheduler | None = None
     running_jobs: RunningJobs = field(default_factory=RunningJobs)
+
+    def for_org(self, org_id: int) -> Runtime:
+        """The same parts acting for another organization of the deployment (a school of the
+        district); the scheduler, the sender and the running jobs are shared."""
+        return self if org_id == self.org_id else replace(self, org_id=org_id)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -25,6 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from models.base import utcnow
+from models.organizations import all_organizations
 from models.outbox import Broadcast, BroadcastKind, DeliveryCounts, Recipient, enqueue
 from models.updates import forget_processed_before
 from scheduler.backup_job import backup_jobs
@@ -49,10 +50,39 @@ def build_scheduler(zone: object) -> AsyncIOScheduler:
     )
 
 
-async def seed_default_calendar(runtime: Runtime) -> int:
-    """Give the organization the default calendar once (entries keep their keys)."""
+async def organizations(runtime: Runtime) -> list[Runtime]:
+    """The runtime for each organization the jobs serve: the home one, or in a district the
+    district union and every school (read at each run: a school added later is served)."""
+    if runtime.district_id is None:
+        return [runtime]
     async with runtime.db() as session:
-        return await seed_defaults(session, org_id=runtime.org_id, i18n=runtime.i18n)
+        orgs = await all_organizations(session)
+    return [runtime.for_org(org.id) for org in orgs if org.id is not None]
+
+
+def each_organization(
+    run: Callable[[Runtime], Awaitable[object]],
+) -> Callable[[Runtime], Awaitable[None]]:
+    """A job run for every organization in turn; one school's failure does not stop the
+    others' (it is logged with the school's id)."""
+
+    async def run_each(runtime: Runtime) -> None:
+        for scoped in await organizations(runtime):
+            try:
+                await run(scoped)
+            except Exception:
+                logger.exception("A scheduled job failed for organization %s", scoped.org_id)
+
+    return run_each
+
+
+async def seed_default_calendar(runtime: Runtime) -> int:
+    """Give each organization the default calendar once (entries keep their keys)."""
+    seeded = 0
+    for scoped in await organizations(runtime):
+        async with runtime.db() as session:
+            seeded += await seed_defaults(session, org_id=scoped.org_id, i18n=runtime.i18n)
+    return seeded
 
 
 async def start(
@@ -64,12 +94,16 @@ async def start(
     runtime.scheduler = scheduler
     runtime.running_jobs.watch(scheduler)
     scheduler.start()
-    await reconcile(runtime, scheduler)
+    for scoped in await organizations(runtime):
+        await reconcile(scoped, scheduler)
     now = now or utcnow()
     for job in (*CORE_JOBS, *backup_jobs(runtime.settings), *jobs):
         trigger = CronTrigger(timezone=runtime.settings.zone, **job.when)
+        scoped_run = job.run
+        if job.per_school and runtime.district_id is not None:
+            scoped_run = each_organization(job.run)
         scheduler.add_job(
-            job.run,
+            scoped_run,
             trigger=trigger,
             args=[runtime],
             id=job.id,
@@ -141,4 +175,8 @@ def start_sender(runtime: Runtime) -> asyncio.Task[None]:
 
 
 # The core's own jobs, whatever features the bot has.
-CORE_JOBS = (FixedJob(HOUSEKEEPING_JOB, run_housekeeping, {"hour": 3, "minute": 30}, 12 * 3600),)
+CORE_JOBS = (
+    FixedJob(
+        HOUSEKEEPING_JOB, run_housekeeping, {"hour": 3, "minute": 30}, 12 * 3600, per_school=False
+    ),
+)

@@ -98,20 +98,22 @@ async def is_seeded(app: UnionApplication) -> bool:
     return total > 0
 
 
-async def _actor(app: UnionApplication, persona: Persona) -> Actor:
+async def _actor(app: UnionApplication, persona: Persona, org_id: int) -> Actor:
     async with app.state.db() as session:
-        actor = await load_actor(
-            session, org_id=app.state.org_id, telegram_user_id=persona.telegram_id
-        )
+        actor = await load_actor(session, org_id=org_id, telegram_user_id=persona.telegram_id)
     assert actor is not None, persona.name
     return actor
 
 
 async def _register(
-    app: UnionApplication, tr: Translator, persona: Persona, chair: Actor | None, today: date
+    app: UnionApplication,
+    tr: Translator,
+    persona: Persona,
+    chair: Actor | None,
+    today: date,
+    org_id: int,
 ) -> Actor:
     """Join as the persona would (the chair approves), then receive the persona's roles."""
-    org_id = app.state.org_id
     birthday = (
         Birthday(month=today.month, day=today.day, year=1960) if persona.birthday_today else None
     )
@@ -137,11 +139,11 @@ async def _register(
             await decide_join_request(
                 session, org_id=org_id, request_id=request.id, decider=chair, approve=True
             )
-        actor = await _actor(app, persona)
+        actor = await _actor(app, persona, org_id)
         for role in persona.roles:
             async with app.state.db() as session:
                 await grant_role(session, org_id=org_id, actor=chair, member_id=actor.id, role=role)
-    return await _actor(app, persona)
+    return await _actor(app, persona, org_id)
 
 
 def activity_start(now: datetime, zone: tzinfo) -> datetime:
@@ -156,18 +158,26 @@ def activity_start(now: datetime, zone: tzinfo) -> datetime:
     return (local + timedelta(hours=4)).astimezone(UTC)  # not reached: kept for the type checker
 
 
-async def seed_school(app: UnionApplication, *, tr: Translator, now: datetime) -> SeedReport:
-    """Fill an empty sandbox: people, departments, a congress window and the open items."""
+async def seed_school(
+    app: UnionApplication,
+    *,
+    tr: Translator,
+    now: datetime,
+    org_id: int | None = None,
+    group_id: int = GROUP_ID,
+) -> SeedReport:
+    """Fill an empty school (the home organization unless `org_id` names one of a district):
+    people, departments, a congress window and the open items."""
     state = app.state
-    org_id = state.org_id
+    org_id = state.org_id if org_id is None else org_id
     today = now.astimezone(state.settings.zone).date()
     async with state.db() as session:
-        await bind_committee_chat(session, org_id=org_id, chat_id=GROUP_ID)
-    chair = await _register(app, tr, CHAIR, None, today)
+        await bind_committee_chat(session, org_id=org_id, chat_id=group_id)
+    chair = await _register(app, tr, CHAIR, None, today, org_id)
     people = {CHAIR.telegram_id: chair}
     for persona in PERSONAS:
         if persona.registered and persona is not CHAIR:
-            people[persona.telegram_id] = await _register(app, tr, persona, chair, today)
+            people[persona.telegram_id] = await _register(app, tr, persona, chair, today, org_id)
     wang, li, liu, _chair, zhao, chen = (people[p.telegram_id] for p in PERSONAS[:6])
 
     async with state.db() as session:
@@ -284,7 +294,7 @@ async def seed_school(app: UnionApplication, *, tr: Translator, now: datetime) -
                 now=now,
             )
 
-    context = UnionContext(app)
+    context = UnionContext.for_org(app, org_id)
     await suggestion_desk.announce(context, suggestion)
     await aid_desk.announce(context, case)
     await activity_admin.announce(context, activity)

@@ -558,6 +558,7 @@ async def announce(context: UnionContext, activity: Activity) -> int:
         text = summary(context, tr, activity) + "\n\n" + tr("activity.channel_hint")
         recipients.append(Recipient(chat_id=org.disclosure_chat_id, text=text))
     await context.notifier.queue(
+        org_id=context.org_id,
         key=f"activity:{activity.id}:announce",
         kind=BroadcastKind.ANNOUNCEMENT,
         recipients=recipients,
@@ -880,6 +881,7 @@ async def tell_signed_up(
     if not recipients:
         return 0
     await context.notifier.queue(
+        org_id=context.org_id,
         key=f"activity:{activity.id}:{key}:{_now().isoformat()}",
         kind=BroadcastKind.ANNOUNCEMENT,
         recipients=recipients,

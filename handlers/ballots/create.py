@@ -426,7 +426,7 @@ async def confirm(update: Update, context: UnionContext) -> int:
         return Creating.CONFIRM  # fix the time with ✏️ 修改某项
     draft.clear()
     logger.info("Ballot %s created by member %s", ballot.id, actor.id)
-    runtime = context.state.runtime
+    runtime = context.runtime
     if ballot.opens_at <= now and runtime is not None:
         await open_and_invite(runtime, ballot.id or 0, now=now)
         async with context.db() as session:

@@ -182,6 +182,7 @@ async def _tell_voters(context: UnionContext, ballot: Ballot) -> int:
         )
     if recipients:
         await context.notifier.queue(
+            org_id=context.org_id,
             key=f"ballot:{bid}:cancel",
             kind=BroadcastKind.ANNOUNCEMENT,
             recipients=recipients,

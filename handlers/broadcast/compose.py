@@ -220,6 +220,7 @@ async def confirm(update: Update, context: UnionContext) -> int:
     async with context.db() as session:
         org = await get_organization(session, context.org_id)
     broadcast = await context.notifier.queue(
+        org_id=context.org_id,
         key=f"manual:{draft['token']}",
         kind=BroadcastKind.ANNOUNCEMENT,
         recipients=recipients,

@@ -149,7 +149,7 @@ async def show_calendar(update: Update, context: UnionContext) -> None:
         await context.answer(update)
     if await require_committee(update, context) is None:
         return
-    runtime = context.state.runtime
+    runtime = context.runtime
     assert runtime is not None
     today = datetime.now(context.settings.zone).date()
     coming = await upcoming(runtime, start=today, days=DAYS_AHEAD)
@@ -209,7 +209,7 @@ def _entry_card(
 
 
 async def _next_day(context: UnionContext, entry: CalendarEntry) -> date | None:
-    runtime = context.state.runtime
+    runtime = context.runtime
     assert runtime is not None
     today = datetime.now(context.settings.zone).date()
     for day, other in await upcoming(runtime, start=today, days=800, enabled_only=False):
@@ -294,7 +294,7 @@ async def _send_test(update: Update, context: UnionContext, entry: CalendarEntry
 
 
 async def _reconcile(context: UnionContext) -> None:
-    runtime = context.state.runtime
+    runtime = context.runtime
     if runtime is not None and runtime.scheduler is not None:
         await reconcile(runtime, runtime.scheduler)
 

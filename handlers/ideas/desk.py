@@ -447,6 +447,7 @@ async def _award(update: Update, context: UnionContext, year: int) -> None:
         )
     if recipients:
         await context.notifier.queue(
+            org_id=context.org_id,
             key=f"ideas:{context.org_id}:{year}:awarded",
             kind=BroadcastKind.ANNOUNCEMENT,
             recipients=recipients,

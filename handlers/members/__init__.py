@@ -7,7 +7,7 @@ from telegram.ext import Application
 
 from bot.features import Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
-from handlers.members import committee, joining, profile, recovery, registration
+from handlers.members import committee, joining, profile, recovery, registration, schools
 from handlers.members.buttons import JoinDecision, ProfileChangeDecision
 from models.errors import N_
 from models.members import Gender, MemberStatus, Role
@@ -18,6 +18,7 @@ def _register(application: Application) -> None:
     joining.register(application)
     committee.register(application)
     profile.register(application)
+    schools.register(application)
 
 
 def _forms() -> list[Form]:

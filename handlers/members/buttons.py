@@ -151,3 +151,20 @@ class LanguageChoice(Button, prefix="lang:set"):
     """A language chosen outside registration (a short code of bot.i18n.SHORT_CODES)."""
 
     code: str
+
+
+# ---- schools of a district -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistrationSchool(Button, prefix="reg:school"):
+    """The school picked while joining, in a district deployment."""
+
+    school_id: Id
+
+
+@dataclass(frozen=True)
+class SchoolChoice(Button, prefix="school"):
+    """Which of one's schools to act for now (/school), for a member of several."""
+
+    org_id: Id

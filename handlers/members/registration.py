@@ -34,16 +34,19 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
+from handlers.members import schools
 from handlers.members.buttons import (
     RegistrationBirthday,
     RegistrationConfirm,
     RegistrationGender,
     RegistrationLanguage,
     RegistrationRetired,
+    RegistrationSchool,
 )
 from handlers.members.joining import announce_join_request
 from handlers.menu.commands import show_menu
 from models.desk import desk_chat_ids
+from models.district import SCHOOL_NAME_LIMIT, get_school
 from models.errors import DomainError
 from models.members import (
     DEPARTMENT_LIMIT,
@@ -52,6 +55,7 @@ from models.members import (
     MemberStatus,
     Profile,
     bind_invite,
+    invite_org,
     submit_registration,
 )
 from models.validation import Birthday, parse_birthday
@@ -77,6 +81,7 @@ class Reg(IntEnum):
     BIRTHDAY = 5
     RETIRED = 6
     CONFIRM = 7
+    SCHOOL = 8  # district deployments: which school, after the language
 
 
 def language_keyboard(context: UnionContext, make: Callable[[str], Button]) -> InlineKeyboardMarkup:
@@ -98,6 +103,12 @@ async def start(update: Update, context: UnionContext) -> int:
     if ours and payload.startswith(INVITE_PREFIX):
         await _bind_invitation(update, context, payload.removeprefix(INVITE_PREFIX))
         return ConversationHandler.END
+    if ours and payload.startswith(schools.SCHOOL_LINK_PREFIX) and context.in_district:
+        if not await _follow_school_link(update, context, payload):
+            return ConversationHandler.END
+        payload = ""
+    elif context.in_district and context.actor is None and not payload:
+        context.choose_org(None)  # a plain /start picks the school again
     actor = context.actor
     if actor is not None and actor.member.status == MemberStatus.PENDING:
         await say(update, context, context.t("join.already_pending"))
@@ -131,21 +142,46 @@ async def start(update: Update, context: UnionContext) -> int:
     await say(
         update,
         context,
-        context.t("start.welcome", org=context.settings.organization_name_for(context.tr.language)),
+        context.t("start.welcome", org=await schools.org_name(context)),
         language_keyboard(context, RegistrationLanguage),
     )
     return Reg.LANGUAGE
+
+
+async def _follow_school_link(update: Update, context: UnionContext, payload: str) -> bool:
+    """A school's join link (district deployments): the school is picked for the person;
+    False when they cannot join through it (told why)."""
+    digits = payload.removeprefix(schools.SCHOOL_LINK_PREFIX)
+    org = await schools.school_of_link(context, int(digits)) if digits.isdigit() else None
+    if org is None or org.id is None:
+        await say(update, context, context.t("start.link_unknown"))
+        return False
+    actor = context.actor
+    if actor is not None and actor.member.organization_id != org.id and actor.is_active:
+        await say(
+            update,
+            context,
+            context.t("school.already_member", school=await schools.org_name(context)),
+        )
+        return False
+    context.choose_org(org.id)
+    await context.refresh_actor(update)
+    return True
 
 
 async def _bind_invitation(update: Update, context: UnionContext, code: str) -> None:
     user = update.effective_user
     assert user is not None
     language = context.tr.language
+    org_id = context.org_id
     try:
         async with context.db() as session:
+            if context.in_district:
+                # The code names its school; any other school's members are not searched.
+                org_id = await invite_org(session, code=code) or org_id
             member = await bind_invite(
                 session,
-                org_id=context.org_id,
+                org_id=org_id,
                 telegram_user_id=user.id,
                 code=code,
                 language=language,
@@ -154,6 +190,8 @@ async def _bind_invitation(update: Update, context: UnionContext, code: str) -> 
         await refuse(update, context, error)
         return
     logger.info("Roster member %s bound a Telegram account", member.id)
+    if context.in_district:
+        context.choose_org(org_id)
     await context.refresh_actor(update)
     await say(update, context, context.t("invite.bound", name=member.real_name))
     await show_menu(update, context)
@@ -169,6 +207,45 @@ async def choose_language(update: Update, context: UnionContext) -> int:
         return Reg.LANGUAGE
     context.user_data["language"] = language
     _draft(context)["language"] = language
+    if _needs_school(update, context):
+        await schools.ask_school(update, context)
+        return Reg.SCHOOL
+    await say(update, context, context.t("reg.ask_name", limit=NAME_LIMIT))
+    return Reg.NAME
+
+
+def _needs_school(update: Update, context: UnionContext) -> bool:
+    user = update.effective_user
+    return user is not None and schools.needs_school(context, user.id)
+
+
+async def got_school_query(update: Update, context: UnionContext) -> int:
+    """Part of a school's name, typed at the school step."""
+    query = await typed_text(update, context, limit=SCHOOL_NAME_LIMIT)
+    if query is not None:
+        await schools.search_school(update, context, query)
+    return Reg.SCHOOL
+
+
+async def got_school(update: Update, context: UnionContext) -> int:
+    """A school pressed at the school step: the join request will go to its committee."""
+    await context.answer(update)
+    district_id = context.state.district_id
+    if district_id is None:
+        return ConversationHandler.END
+    try:
+        async with context.db() as session:
+            school = await get_school(
+                session,
+                district_id=district_id,
+                school_id=context.button_as(RegistrationSchool).school_id,
+            )
+    except DomainError as error:
+        await say(update, context, context.t(error.key, **error.params))
+        return Reg.SCHOOL
+    assert school.id is not None
+    context.choose_org(school.id)
+    await say(update, context, context.t("school.chosen", school=school.name))
     await say(update, context, context.t("reg.ask_name", limit=NAME_LIMIT))
     return Reg.NAME
 
@@ -310,6 +387,11 @@ async def confirm(update: Update, context: UnionContext) -> int:
         await say(update, context, context.t("reg.incomplete"))
         return ConversationHandler.END
     is_owner = user.id in context.settings.owner_ids
+    if _needs_school(update, context):
+        # The school was forgotten meanwhile (a /start elsewhere): never file it with the
+        # district union by default.
+        await schools.ask_school(update, context)
+        return Reg.SCHOOL
     try:
         # One session: the desk's chats are read in the registration's transaction, not in
         # a session of their own after it.
@@ -356,6 +438,10 @@ def build_conversation() -> ConversationHandler:
         entry_points=[CommandHandler("start", start, filters=filters.ChatType.PRIVATE)],
         states={
             Reg.LANGUAGE: family_step(choose_language, RegistrationLanguage),
+            Reg.SCHOOL: [
+                ButtonHandler(RegistrationSchool, got_school),
+                *text_step(got_school_query),
+            ],
             Reg.NAME: text_step(got_name),
             Reg.DEPARTMENT: text_step(got_department),
             Reg.GENDER: family_step(got_gender, RegistrationGender),

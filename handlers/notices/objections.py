@@ -348,8 +348,8 @@ async def send_answer(update: Update, context: UnionContext, text: str) -> int:
     await _card(context, notice, objection, new=False)
     async with context.db() as session:
         settled = await settle_if_handled(session, notice_id=notice.id or 0)
-    if settled is not None and context.state.runtime is not None:
-        await tell_outcome(context.state.runtime, settled, key="handled")
+    if settled is not None and context.runtime is not None:
+        await tell_outcome(context.runtime, settled, key="handled")
     key = "notice.answer_sent" if delivered else "notice.answer_stored_undelivered"
     await say_receipt(update, context, context.t(key, label=objection.label(notice)))
     return _END

@@ -193,6 +193,7 @@ async def _queue(context: UnionContext, notice: Notice, member_ids: Sequence[int
     for index, recipients in enumerate(parts):
         suffix = "" if index == 0 else f":{index + 1}"
         await context.notifier.queue(
+            org_id=context.org_id,
             key=f"notice:{notice.id}:publish{suffix}",
             kind=BroadcastKind.ANNOUNCEMENT,
             recipients=recipients,

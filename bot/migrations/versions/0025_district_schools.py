@@ -44,10 +44,13 @@ def upgrade() -> None:
             ),
         )
     op.create_index("ix_organization_parent_id", "organization", ["parent_id"])
+    # In a district each private update finds the person's schools by their Telegram id.
+    op.create_index("ix_member_telegram_user_id", "member", ["telegram_user_id"])
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_index("ix_member_telegram_user_id", table_name="member")
     op.drop_index("ix_organization_parent_id", table_name="organization")
     with op.batch_alter_table("organization", schema=None) as batch_op:
         batch_op.drop_column("parent_id")
