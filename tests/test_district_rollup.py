@@ -6,13 +6,21 @@ the text or the workbook."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Any
 
+import pytest
 from openpyxl import load_workbook
+from sqlmodel import select
 
+from bot.cli import main
 from bot.i18n import I18n
+from bot.settings import Settings
+from handlers.district_report.buttons import DistrictPick
 from models.activities import Activity, ActivityStatus, Signup, SignupStatus
 from models.aid import AidCase, AidLedgerEntry, CaseStatus, LedgerKind
 from models.ballots import Ballot, BallotStatus
@@ -37,6 +45,17 @@ from models.reports.district_files import (
 )
 from models.reports.period import year_period
 from models.suggestions import EntryKind, Suggestion, SuggestionCategory, SuggestionEntry
+from tests.support.district import (
+    CHAIR_A,
+    COMMITTEE_B,
+    DISTRICT_NAME,
+    DISTRICT_STAFF,
+    SCHOOL_A,
+    SCHOOL_B,
+    TEACHER_B,
+    district_bot,
+    make_district,
+)
 from tests.support.harness import BotHarness
 from tests.support.seed_year import FEN, ZONE, at, build_year
 
@@ -235,16 +254,9 @@ async def _two_schools(bot: BotHarness) -> Two:
             zone=ZONE,
             answer_days=7,
         )
-        names = [member.real_name for member in (await session.exec(select_members())).all()]
+        names = [member.real_name for member in (await session.exec(select(Member))).all()]
     by_id = {row.school_id: row for row in rollup.schools}
     return Two(rollup, by_id[bot.org_id], by_id[school_b.id], names)
-
-
-def select_members() -> object:
-    """Every member row of the deployment."""
-    from sqlmodel import select
-
-    return select(Member)
 
 
 async def test_the_roll_up_of_two_schools_by_hand(bot: BotHarness) -> None:
@@ -331,3 +343,84 @@ async def test_the_roll_up_of_two_schools_by_hand(bot: BotHarness) -> None:
     charts = rollup_charts(tr, two.rollup)
     assert [chart.name for chart in charts] == ["implementation", "join"]
     assert all(chart.png.startswith(b"\x89PNG") for chart in charts)
+
+
+def _keep_files(bot: BotHarness, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bytes]]:
+    """The fake records only the parameters; keep the uploaded files too."""
+    files: list[tuple[str, bytes]] = []
+    recorded = bot.telegram.do_request
+
+    async def keeping(url: str, method: str, request_data: Any = None, **kwargs: Any) -> Any:
+        if request_data is not None:
+            for value in (request_data.multipart_data or {}).values():
+                files.append((str(value[0]), bytes(value[1])))
+        return await recorded(url, method, request_data, **kwargs)
+
+    monkeypatch.setattr(bot.telegram, "do_request", keeping)
+    return files
+
+
+async def test_district_through_the_bot_staff_only(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with district_bot(settings) as (bot, ids):
+        await _school_b(bot, ids.school_b)
+        files = _keep_files(bot, monkeypatch)
+        # A school's chair, a school's committee member, a plain member: refused, nothing else.
+        for person, expected in (
+            (CHAIR_A, "本校的报表请用 /report"),
+            (COMMITTEE_B, "本校的报表请用 /report"),
+            (TEACHER_B, "请联系本校工会委员会"),
+        ):
+            await bot.say(person, "/district 2026")
+            assert expected in bot.telegram.last(person.id).text
+            await bot.press(person, DistrictPick("y", 2026, 0).pack())
+            assert expected in bot.telegram.answers()[-1].params.get("text", "")
+            assert len(bot.telegram.sent(chat_id=person.id)) == 1
+        assert files == []
+        assert bot.telegram.sent("sendDocument") == bot.telegram.sent("sendPhoto") == []
+        # District staff: the periods, then the summary, the workbook and the charts.
+        await bot.say(DISTRICT_STAFF, "/district")
+        assert "请选择要汇总的时段" in bot.telegram.last(DISTRICT_STAFF.id).text
+        await bot.press(DISTRICT_STAFF, DistrictPick("y", 2026, 0).pack())
+        summary = bot.telegram.last(DISTRICT_STAFF.id).text
+        assert f"{DISTRICT_NAME} 全区汇总：2026年（2 所学校）" in summary
+        # B's 8 + 2 invited written above, and the people the district set-up adds: A's chair
+        # in A; B's chair, committee member and teacher in B (the district's staff are in none).
+        assert "会员 12 人，在册教职工 14 人" in summary
+        assert f"{MISSED} {SCHOOL_B}：入会率、按期答复率、满意率、落实率" in summary
+        (document,) = bot.telegram.sent("sendDocument")
+        assert document.chat_id == DISTRICT_STAFF.id
+        assert {call.chat_id for call in bot.telegram.sent("sendPhoto")} == {DISTRICT_STAFF.id}
+        names = [name for name, _content in files]
+        assert names[0] == "district-2026.xlsx" and "district-2026-join.png" in names
+        book = load_workbook(io.BytesIO(files[0][1]))
+        schools = [row[0].value for row in book["各校汇总"].iter_rows(min_row=4)]
+        assert schools == [SCHOOL_A, SCHOOL_B, DISTRICT_NAME]
+        assert B_STORY not in summary and B_ANONYMOUS_AUTHOR not in summary
+
+
+def test_unionbot_report_district(
+    clean_database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", clean_database)
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "zh-Hans")
+    monkeypatch.setenv("ORGANIZATION_NAME", SCHOOL_A)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "district"
+    # A single school (the database holds one school, no district): refused plainly.
+    assert main(["report", "--year", "2026", "--district", "--out", str(out)]) == 2
+    assert "没有区工会，所以没有全区汇总" in capsys.readouterr().err
+    asyncio.run(make_district(clean_database))
+    assert main(["report", "--year", "2026", "--district", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{DISTRICT_NAME} 全区汇总：2026年（2 所学校）" in printed
+    assert sorted(path.name for path in out.iterdir()) == [
+        "district-2026-join.png",
+        "district-2026.xlsx",
+    ]
+    book = load_workbook(out / "district-2026.xlsx")
+    assert book.sheetnames == ["各校汇总", "帮扶分类", "目标"]

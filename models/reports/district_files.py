@@ -149,11 +149,11 @@ COLUMNS: tuple[tuple[str, float, str | None, _Value], ...] = (
     ("rollup.col.answered", 10, COUNT, "answered"),
     ("rollup.col.in_time", 10, COUNT, "answered_in_time"),
     ("rollup.metric.answered_in_time", 12, PERCENT, Metric.ANSWERED_IN_TIME),
-    ("rollup.col.proposals", 10, COUNT, "proposals.submitted"),
-    ("rollup.col.filed", 9, COUNT, "proposals.filed"),
+    ("rollup.col.proposals", 10, COUNT, "proposals:submitted"),
+    ("rollup.col.filed", 9, COUNT, "proposals:filed"),
     ("rollup.metric.filing_rate", 10, PERCENT, Metric.FILING),
-    ("rollup.col.proposals_answered", 10, COUNT, "proposals.answered"),
-    ("rollup.col.closed", 9, COUNT, "proposals.closed"),
+    ("rollup.col.proposals_answered", 10, COUNT, "proposals:answered"),
+    ("rollup.col.closed", 9, COUNT, "proposals:closed"),
     ("rollup.metric.completion_rate", 10, PERCENT, Metric.COMPLETION),
     ("rollup.metric.satisfaction_rate", 10, PERCENT, Metric.SATISFACTION),
     ("rollup.metric.implementation_rate", 10, PERCENT, Metric.IMPLEMENTATION),
@@ -180,8 +180,8 @@ def _cell(tr: Translator, row: SchoolRollup, value: _Value) -> CellValue:
             return tr("rollup.col.all_met")
         names = tr("rollup.separator").join(metric_name(tr, metric) for metric in missed)
         return f"{MISSED} {names}"
-    if value.startswith("proposals."):
-        return int(getattr(row.proposals, value.split(".", 1)[1]))
+    if value.startswith("proposals:"):
+        return int(getattr(row.proposals, value.split(":", 1)[1]))
     found = getattr(row, value)
     return found if isinstance(found, str | int) else None
 
