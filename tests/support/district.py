@@ -39,9 +39,13 @@ class District:
     school_b: int
 
 
-async def make_district(url: str, *, extra_schools: tuple[str, ...] = ()) -> District:
+async def make_district(
+    url: str, *, extra_schools: tuple[str, ...] = (), people_in_a: bool = True
+) -> District:
     """The district, schools A and B (and `extra_schools`), their committee groups; the
-    district's chair and staff, each school's chair, B's committee member and a B teacher."""
+    district's chair (CHAIR) and staff, each school's chair, B's committee member and a B
+    teacher. Without `people_in_a`, school A and the district's chair are left to the caller
+    (the sandbox seed fills A with its own people, CHAIR among them)."""
     engine = create_engine(url)
     sessions = create_session_factory(engine)
     try:
@@ -56,10 +60,14 @@ async def make_district(url: str, *, extra_schools: tuple[str, ...] = ()) -> Dis
             await bind_committee_chat(session, org_id=ids.school_a, chat_id=GROUP_A)
             await bind_committee_chat(session, org_id=ids.school_b, chat_id=GROUP_B)
             await bind_committee_chat(session, org_id=ids.district_id, chat_id=GROUP_DISTRICT)
+        people_of_a = (
+            ((ids.district_id, CHAIR, (Role.CHAIR,)), (ids.school_a, CHAIR_A, (Role.CHAIR,)))
+            if people_in_a
+            else ()
+        )
         people = (
-            (ids.district_id, CHAIR, (Role.CHAIR,)),
+            *people_of_a,
             (ids.district_id, DISTRICT_STAFF, (Role.COMMITTEE,)),
-            (ids.school_a, CHAIR_A, (Role.CHAIR,)),
             (ids.school_b, CHAIR_B, (Role.CHAIR,)),
             (ids.school_b, COMMITTEE_B, (Role.COMMITTEE,)),
             (ids.school_b, TEACHER_B, ()),
@@ -75,9 +83,11 @@ async def make_district(url: str, *, extra_schools: tuple[str, ...] = ()) -> Dis
 
 @asynccontextmanager
 async def district_bot(
-    settings: Settings, *, extra_schools: tuple[str, ...] = ()
+    settings: Settings, *, extra_schools: tuple[str, ...] = (), people_in_a: bool = True
 ) -> AsyncIterator[tuple[BotHarness, District]]:
     """A started bot serving a fresh district."""
-    ids = await make_district(settings.database_url, extra_schools=extra_schools)
+    ids = await make_district(
+        settings.database_url, extra_schools=extra_schools, people_in_a=people_in_a
+    )
     async with running_bot(settings) as harness:
         yield harness, ids
