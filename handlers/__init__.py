@@ -14,6 +14,7 @@ from handlers.broadcast import FEATURE as BROADCAST
 from handlers.calendar import FEATURE as CALENDAR
 from handlers.care import FEATURE as CARE
 from handlers.district_tasks import FEATURE as DISTRICT_TASKS
+from handlers.district_report import FEATURE as DISTRICT_REPORT
 from handlers.groups import FEATURE as GROUPS
 from handlers.ideas import FEATURE as IDEAS
 from handlers.members import FEATURE as MEMBERS
@@ -40,4 +41,5 @@ FEATURES: tuple[Feature, ...] = (
     REPORTS,
     ASSESSMENT,
     DISTRICT_TASKS,
+    DISTRICT_REPORT,
 )
