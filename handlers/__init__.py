@@ -13,8 +13,8 @@ from handlers.ballots import FEATURE as BALLOTS
 from handlers.broadcast import FEATURE as BROADCAST
 from handlers.calendar import FEATURE as CALENDAR
 from handlers.care import FEATURE as CARE
-from handlers.district_tasks import FEATURE as DISTRICT_TASKS
 from handlers.district_report import FEATURE as DISTRICT_REPORT
+from handlers.district_tasks import FEATURE as DISTRICT_TASKS
 from handlers.groups import FEATURE as GROUPS
 from handlers.ideas import FEATURE as IDEAS
 from handlers.members import FEATURE as MEMBERS
