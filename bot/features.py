@@ -38,6 +38,7 @@ class Place(Enum):
 SCHOOLS = frozenset({Place.SINGLE, Place.SCHOOL})  # what every school does (the default)
 DISTRICT_UNION = frozenset({Place.DISTRICT})  # the district union's own work
 DISTRICT_WIDE = frozenset({Place.SCHOOL, Place.DISTRICT})  # between a district and its schools
+EVERYWHERE = frozenset(Place)  # joining, one's profile, the menu and help
 
 
 class Audience(IntEnum):

@@ -3,7 +3,7 @@ total, for the district union's staff only, with the workbook and the charts."""
 
 from __future__ import annotations
 
-from bot.features import DISTRICT_UNION, Audience, CommandSpec, Feature
+from bot.features import DISTRICT_UNION, Audience, CommandSpec, Feature, MenuEntry
 from handlers.district_report import rollup
 from models.errors import N_
 from models.reports.district import Metric
@@ -17,11 +17,20 @@ FEATURE = Feature(
     name="district_report",
     register=rollup.register,
     commands=(
-        # Listed for committee members: the menu cannot tell a school's committee from the
-        # district's (a Holder sees the actor, not the organization); the handler checks
-        # `is_district_staff` and tells a school's committee member to use /report instead.
+        # Offered at the district union only; the handler checks `is_district_staff` again
+        # and tells a school's committee member who types it to use /report instead.
         CommandSpec(
             "district", N_("rollup.cmd"), Audience.COMMITTEE, order=27, places=DISTRICT_UNION
+        ),
+    ),
+    menu=(
+        MenuEntry(
+            "district",
+            N_("menu.district"),
+            Audience.COMMITTEE,
+            rollup.district_command,
+            order=20,
+            places=DISTRICT_UNION,
         ),
     ),
     catalog_keys=_keys,

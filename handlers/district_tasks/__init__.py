@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.features import DISTRICT_UNION, Audience, CommandSpec, Feature
+from bot.features import DISTRICT_UNION, Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
 from handlers.district_tasks import answer, create, district
 from models.district_tasks import AnswerKind
@@ -35,14 +35,24 @@ FEATURE = Feature(
     name="district_tasks",
     register=_register,
     forms=_forms,
-    # Shown to committees: the command list has no district audience yet; a school's
-    # committee member who tries them is told they are the district's.
+    # Offered at the district union only; a school's committee member who types them is told
+    # they are the district's.
     commands=(
         CommandSpec(
             "dtask", N_("dtask.cmd_new"), Audience.COMMITTEE, order=90, places=DISTRICT_UNION
         ),
         CommandSpec(
             "dtasks", N_("dtask.cmd_list"), Audience.COMMITTEE, order=91, places=DISTRICT_UNION
+        ),
+    ),
+    menu=(
+        MenuEntry(
+            "dtasks",
+            N_("menu.dtasks"),
+            Audience.COMMITTEE,
+            district.list_tasks,
+            order=21,
+            places=DISTRICT_UNION,
         ),
     ),
     jobs=(DTASK_REMINDERS,),

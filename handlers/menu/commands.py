@@ -32,7 +32,7 @@ async def show_menu(update: Update, context: UnionContext) -> None:
         place=place_of(context),
     )
     rows = [[(context.t(item.label_key), MenuButton(item.action))] for item in items]
-    await say(update, context, context.t("menu.title"), keyboard(*rows))
+    await say(update, context, context.t("menu.title"), keyboard(*rows) if rows else None)
 
 
 async def menu_command(update: Update, context: UnionContext) -> None:
