@@ -13,6 +13,7 @@ from handlers.ballots import FEATURE as BALLOTS
 from handlers.broadcast import FEATURE as BROADCAST
 from handlers.calendar import FEATURE as CALENDAR
 from handlers.care import FEATURE as CARE
+from handlers.district_contests import FEATURE as DISTRICT_CONTESTS
 from handlers.groups import FEATURE as GROUPS
 from handlers.ideas import FEATURE as IDEAS
 from handlers.members import FEATURE as MEMBERS
@@ -38,4 +39,5 @@ FEATURES: tuple[Feature, ...] = (
     IDEAS,
     REPORTS,
     ASSESSMENT,
+    DISTRICT_CONTESTS,
 )
