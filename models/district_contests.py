@@ -573,7 +573,8 @@ async def nominate(
     )
     found = (await session.exec(same)).first()
     if found is not None:
-        await session.rollback()
+        await session.rollback()  # let go of the round row: nothing is written
+        await session.refresh(found)
         return found, False
     # Counted under the hold on the round row: two presses at once cannot both pass.
     taken = await session.exec(
@@ -581,9 +582,10 @@ async def nominate(
         .select_from(ExcellentNomination)
         .where(ExcellentNomination.round_id == round_id, ExcellentNomination.school_id == school_id)
     )
-    if taken.one() >= row.quota:
+    quota = row.quota
+    if taken.one() >= quota:
         await session.rollback()
-        raise DomainError(N_("dexcel.over_quota"), quota=row.quota)
+        raise DomainError(N_("dexcel.over_quota"), quota=quota)
     nomination = ExcellentNomination(
         round_id=round_id,
         school_id=school_id,
