@@ -162,8 +162,8 @@ async def test_contest_cycle_create_enter_change_deadline_results_and_xlsx(
         await drain(bot)
         told_a, told_b = _last(bot, CHAIR_A.id), _last(bot, CHAIR_B.id)
         assert "本校：甲校代表队 · 一等奖" in told_a and "本校：乙校精英队 · 第2名" in told_b
-        for told in (told_a, told_b):
-            assert f"{SCHOOL_A} · 甲校代表队 · 一等奖\n{SCHOOL_B} · 乙校精英队 · 第2名" in told
+        for text in (told_a, told_b):
+            assert f"{SCHOOL_A} · 甲校代表队 · 一等奖\n{SCHOOL_B} · 乙校精英队 · 第2名" in text
         async with bot.db() as session:
             keys = sorted(b.key for b in await session.exec(select(Broadcast)))
         assert keys == [f"dcontest:{contest_id}:announce", f"dcontest:{contest_id}:results"]
