@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
+import pytest
 from openpyxl import load_workbook
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.settings import Settings
@@ -126,6 +128,19 @@ async def test_contest_cycle_create_enter_change_deadline_results_and_xlsx(
         teams = await _teams(bot)
         assert len(teams) == 2 and teams[ids.school_b].name == "乙校精英队"
         assert teams[ids.school_b].player_list() == ["钱一", "孙二", "周三"]
+        # The database itself refuses a second team of the same school.
+        async with bot.db() as session:
+            session.add(
+                ContestTeam(
+                    contest_id=contest_id,
+                    school_id=ids.school_b,
+                    name="重复",
+                    players="钱一",
+                    entered_by_member_id=teams[ids.school_b].entered_by_member_id,
+                )
+            )
+            with pytest.raises(IntegrityError):
+                await session.commit()
 
         # Past the deadline: refused, the team unchanged.
         bot.app.state.clock = lambda: AFTER_DEADLINE
