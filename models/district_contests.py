@@ -605,6 +605,29 @@ async def nominate(
     return nomination, True
 
 
+async def withdraw_nomination(
+    session: AsyncSession,
+    *,
+    district_id: int,
+    school_id: int,
+    nomination_id: int,
+    actor: Actor,
+) -> ExcellentNomination:
+    """A school's chair takes back one of the school's nominations while the round is open
+    (to nominate another within the quota)."""
+    await school_of_chair(session, district_id=district_id, school_id=school_id, actor=actor)
+    nomination = await session.get(ExcellentNomination, nomination_id)
+    if nomination is None or nomination.school_id != school_id:
+        raise DomainError(N_("dexcel.not_your_proposal"))
+    await get_round(session, district_id=district_id, round_id=nomination.round_id)
+    if not await _hold_round(session, nomination.round_id):
+        await session.rollback()
+        raise DomainError(N_("dexcel.closed"))
+    await session.delete(nomination)
+    await session.commit()
+    return nomination
+
+
 async def select_nomination(
     session: AsyncSession,
     *,

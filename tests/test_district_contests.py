@@ -20,6 +20,7 @@ from handlers.district_contests.buttons import (
     ContestResult,
     ExcellentNominate,
     ExcellentPick,
+    ExcellentWithdraw,
 )
 from models.district_contests import (
     ContestKind,
@@ -307,6 +308,31 @@ async def test_excellent_proposals_nominated_refused_selected_and_told(settings:
         assert "达到上限" in _alert(bot)
         await bot.press(CHAIR_B, ExcellentNominate(round_id, ids.school_a, p["a3"]).pack())
         assert "这个按钮属于另一所学校" in _alert(bot)
+
+        # A swap: B's chair cannot withdraw A's nomination; A's chair withdraws and nominates.
+        async def nomination_of(proposal_id: int) -> int:
+            async with bot.db() as session:
+                query = select(ExcellentNomination).where(
+                    ExcellentNomination.proposal_id == proposal_id
+                )
+                found = (await session.exec(query)).first()
+            assert found is not None
+            return found.id or 0
+
+        first = await nomination_of(p["a1"])
+        await bot.press(CHAIR_B, ExcellentWithdraw(ids.school_a, first).pack())
+        assert "这个按钮属于另一所学校" in _alert(bot)
+        await bot.press(CHAIR_B, ExcellentWithdraw(ids.school_b, first).pack())
+        assert "只能推荐本校的提案" in _alert(bot)
+        await bot.press(CHAIR_A, ExcellentWithdraw(ids.school_a, first).pack())
+        assert "已撤回推荐" in _alert(bot)
+        await bot.press(CHAIR_A, ExcellentNominate(round_id, ids.school_a, p["a3"]).pack())
+        assert "已推荐" in _alert(bot)
+        await bot.press(
+            CHAIR_A, ExcellentWithdraw(ids.school_a, await nomination_of(p["a3"])).pack()
+        )
+        await bot.press(CHAIR_A, ExcellentNominate(round_id, ids.school_a, p["a1"]).pack())
+        assert "本校已推荐 1/1 件" in _last(bot, CHAIR_A.id)
         await bot.press(CHAIR_B, ExcellentNominate(round_id, ids.school_b, p["b1"]).pack())
 
         # The district reads the nominated proposals (school, title, filer, text) and selects.

@@ -86,3 +86,11 @@ class ExcellentPick(Button, prefix="dx:p"):
 
     choice: Literal["yes", "no"]
     nomination_id: Id
+
+
+@dataclass(frozen=True)
+class ExcellentWithdraw(Button, prefix="dx:w"):
+    """A school's chair takes back one of the school's nominations."""
+
+    school_id: Id
+    nomination_id: Id

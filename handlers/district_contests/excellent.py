@@ -24,6 +24,7 @@ from handlers.district_contests.buttons import (
     ExcellentNominate,
     ExcellentOpen,
     ExcellentPick,
+    ExcellentWithdraw,
 )
 from handlers.district_contests.common import (
     TEXT_ROOM,
@@ -47,6 +48,7 @@ from models.district_contests import (
     publish_round,
     round_of_year,
     select_nomination,
+    withdraw_nomination,
 )
 from models.errors import DomainError
 from models.members import Member
@@ -352,6 +354,19 @@ async def _school_list(update: Update, context: UnionContext, school: Organizati
             mark = ""  # the district's choice is told when it publishes, not before
         lines.append(t("dexcel.school_nominated", label=label(t, proposal), mark=mark))
     rows: list[ButtonRow] = []
+    if row.status == ContestStatus.OPEN:
+        for nomination in own:
+            proposal = by_id.get(nomination.proposal_id)
+            if proposal is not None:
+                rows.append(
+                    [
+                        (
+                            t("dexcel.btn_withdraw", label=label(t, proposal))[:60],
+                            ExcellentWithdraw(school.id or 0, nomination.id or 0),
+                        )
+                    ]
+                )
+    withdraw_rows = len(rows)
     if row.status == ContestStatus.OPEN and len(own) < row.quota:
         for proposal in excellent:
             if proposal.id in nominated:
@@ -364,7 +379,8 @@ async def _school_list(update: Update, context: UnionContext, school: Organizati
                     )
                 ]
             )
-        lines.append(t("dexcel.pick_hint") if rows else t("dexcel.no_excellent"))
+        offered = len(rows) > withdraw_rows
+        lines.append(t("dexcel.pick_hint") if offered else t("dexcel.no_excellent"))
     await say(update, context, "\n".join(lines), keyboard(*rows[:20]) if rows else None)
 
 
@@ -394,6 +410,30 @@ async def nominate_pressed(update: Update, context: UnionContext) -> None:
     await _school_list(update, context, school)
 
 
+async def withdraw_pressed(update: Update, context: UnionContext) -> None:
+    """A school's chair takes back a nomination (checked again: own school, round open)."""
+    button = context.button_as(ExcellentWithdraw)
+    chair = await school_chair(update, context, school_id=button.school_id)
+    if chair is None:
+        return
+    actor, school = chair
+    try:
+        async with context.db() as session:
+            await withdraw_nomination(
+                session,
+                district_id=school.parent_id or 0,
+                school_id=school.id or 0,
+                nomination_id=button.nomination_id,
+                actor=actor,
+            )
+    except DomainError as error:
+        await refuse(update, context, error)
+        return
+    await context.answer(update, context.t("dexcel.withdrawn_toast"))
+    logger.info("Nomination %s withdrawn by member %s", button.nomination_id, actor.id)
+    await _school_list(update, context, school)
+
+
 # ---- wiring ------------------------------------------------------------------------------
 
 
@@ -405,3 +445,4 @@ def register(application: Application) -> None:
     application.add_handler(ButtonHandler(ExcellentDesk, desk_pressed))
     application.add_handler(ButtonHandler(ExcellentPick, pick_pressed))
     application.add_handler(ButtonHandler(ExcellentNominate, nominate_pressed))
+    application.add_handler(ButtonHandler(ExcellentWithdraw, withdraw_pressed))
