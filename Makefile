@@ -111,3 +111,9 @@ bench-memory: setup
 .PHONY: bench-district
 bench-district: setup
 	$(BIN)/python -m bench.district --both
+
+# The district roll-up: 50 schools x 1,000 members x 5 years, one year and the 5-year term,
+# against 50 x gather() and one school; SQLite, then PostgreSQL (bench_rollup, dropped after).
+.PHONY: bench-district-report
+bench-district-report: setup
+	$(BIN)/python -m bench.district_report

@@ -247,6 +247,20 @@ class Union:
     on_file: dict[int, int] = field(default_factory=dict)  # member id -> open file's id
     files: dict[int, dict[str, Any]] = field(default_factory=dict)  # hardship file rows
     birthdays: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    org_id: int = ORG_ID
+    base: int = 0  # member ids of this union start after it (a district's schools)
+    chat: int = COMMITTEE_CHAT
+    parent_id: int | None = None  # the district, for a district's school
+
+    @property
+    def chair(self) -> int:
+        """The chair's member id."""
+        return self.base + CHAIR
+
+    @property
+    def committee(self) -> tuple[int, ...]:
+        """The committee's member ids."""
+        return tuple(self.base + member_id for member_id in COMMITTEE)
 
     @property
     def end(self) -> datetime:
@@ -273,14 +287,16 @@ class Union:
 # ---- the roster ---------------------------------------------------------------------------
 
 
-def _people(rng: random.Random, members: int, first_year: int, last_year: int) -> list[Person]:
+def _people(
+    rng: random.Random, members: int, first_year: int, last_year: int, base: int = 0
+) -> list[Person]:
     span = (date(last_year, 12, 31) - date(first_year, 1, 1)).days
     years = last_year - first_year + 1
     names, weights = zip(*DEPARTMENTS, strict=True)
     people = []
     for index in range(members):
-        member_id = index + 1
-        staff = member_id <= STAFF
+        member_id = base + index + 1
+        staff = index + 1 <= STAFF
         retired = not staff and rng.random() < 0.15
         before = moment(date(first_year, 1, 1) - timedelta(days=rng.randrange(30, 5 * 365)))
         draw = rng.random()
@@ -336,7 +352,7 @@ async def _roster(union: Union) -> None:
             "member",
             {
                 "id": person.id,
-                "organization_id": ORG_ID,
+                "organization_id": union.org_id,
                 "telegram_user_id": TELEGRAM_BASE + person.id if telegram else None,
                 "real_name": rng.choice(SURNAMES)
                 + "".join(rng.choices(GIVEN, k=rng.randint(1, 2))),
@@ -363,17 +379,19 @@ async def _roster(union: Union) -> None:
                 "join_request",
                 {
                     "id": write.next_id("join_request"),
-                    "organization_id": ORG_ID,
+                    "organization_id": union.org_id,
                     "member_id": person.id,
                     "status": JoinStatus.PENDING if pending else JoinStatus.APPROVED,
                     "created_at": person.joined - timedelta(hours=5),
-                    "decided_by_member_id": None if pending else CHAIR,
+                    "decided_by_member_id": None if pending else union.chair,
                     "decided_at": None if pending else person.joined,
                 },
             )
     granted = moment(date(union.first_year, 1, 1)) - timedelta(days=400)
     roles: list[tuple[int, Role]] = [
-        (member_id, role) for member_id, offices in OFFICE_ROLES.items() for role in offices
+        (union.base + member_id, role)
+        for member_id, offices in OFFICE_ROLES.items()
+        for role in offices
     ]
     steady = union.pool(union.first_year)
     union.representatives = [p.id for p in steady if rng.random() < 0.06] or [
@@ -382,7 +400,7 @@ async def _roster(union: Union) -> None:
     roles += [(member_id, Role.REPRESENTATIVE) for member_id in union.representatives]
     leaders: dict[str, int] = {}
     for person in steady:
-        if person.id > STAFF and person.department != RETIRED_DEPARTMENT:
+        if person.id > union.base + STAFF and person.department != RETIRED_DEPARTMENT:
             leaders.setdefault(person.department, person.id)
     roles += [(member_id, Role.GROUP_LEADER) for member_id in leaders.values()]
     for member_id, role in sorted(set(roles)):
@@ -391,7 +409,7 @@ async def _roster(union: Union) -> None:
             {
                 "member_id": member_id,
                 "role": role,
-                "granted_by_member_id": CHAIR,
+                "granted_by_member_id": union.chair,
                 "granted_at": granted,
             },
         )
@@ -403,9 +421,11 @@ async def _settings(union: Union, name: str) -> None:
     await write.add(
         "organization",
         {
-            "id": ORG_ID,
+            "id": union.org_id,
             "name": name,
-            "committee_chat_id": COMMITTEE_CHAT,
+            "committee_chat_id": union.chat,
+            "kind": "school",
+            "parent_id": union.parent_id,
             "disclosure_chat_id": None,
             "created_at": created,
         },
@@ -415,7 +435,7 @@ async def _settings(union: Union, name: str) -> None:
             "suggestion_category",
             {
                 "id": write.next_id("suggestion_category"),
-                "organization_id": ORG_ID,
+                "organization_id": union.org_id,
                 "code": code,
                 "name": None,
                 "position": position,
@@ -427,7 +447,7 @@ async def _settings(union: Union, name: str) -> None:
             "aid_standard",
             {
                 "id": write.next_id("aid_standard"),
-                "organization_id": ORG_ID,
+                "organization_id": union.org_id,
                 "aid_type": aid_type,
                 "amount": standard.amount,
                 "cap_count": standard.cap_count,
@@ -439,9 +459,9 @@ async def _settings(union: Union, name: str) -> None:
             "department",
             {
                 "id": write.next_id("department"),
-                "organization_id": ORG_ID,
+                "organization_id": union.org_id,
                 "name": office,
-                "handler_member_id": union.rng.choice(COMMITTEE),
+                "handler_member_id": union.rng.choice(union.committee),
             },
         )
 
@@ -472,7 +492,12 @@ async def _suggestions(union: Union, year: int, pool: Sequence[Person]) -> None:
             wait = rng.choice((1, 2, 3, 4, 5, 6, 7, 7, 10, 14, 20, 35))
             answered = min(created + timedelta(days=wait, hours=rng.randint(0, 5)), union.end)
             entries.append(
-                (EntryKind.REPLY, answered, rng.choice(COMMITTEE), "已转相关部门办理，答复如下：……")
+                (
+                    EntryKind.REPLY,
+                    answered,
+                    rng.choice(union.committee),
+                    "已转相关部门办理，答复如下：……",
+                )
             )
             if rng.random() < 0.1:
                 entries.append((EntryKind.FOLLOWUP, answered + ONE_DAY, None, "请问何时落实？"))
@@ -480,12 +505,12 @@ async def _suggestions(union: Union, year: int, pool: Sequence[Person]) -> None:
             closed = min(answered + timedelta(days=rng.randint(1, 10)), union.end)
             if rng.random() < 0.5:
                 entries.append((EntryKind.RESOLVED, closed - timedelta(hours=1), None, None))
-            entries.append((EntryKind.CLOSED, closed, rng.choice(COMMITTEE), None))
+            entries.append((EntryKind.CLOSED, closed, rng.choice(union.committee), None))
         await write.add(
             "suggestion",
             {
                 "id": suggestion_id,
-                "organization_id": ORG_ID,
+                "organization_id": union.org_id,
                 "year": year,
                 "seq": seq,
                 "category_id": rng.randint(1, categories),
@@ -550,7 +575,7 @@ async def _congress(union: Union, year: int, pool: Sequence[Person]) -> None:
         "congress_session",
         {
             "id": session_id,
-            "organization_id": ORG_ID,
+            "organization_id": union.org_id,
             "name": f"第{year - 2000}届教代会第一次会议",
             "opens_on": opens,
             "closes_on": opens + timedelta(days=14),
@@ -595,7 +620,7 @@ async def _congress(union: Union, year: int, pool: Sequence[Person]) -> None:
             "proposal",
             {
                 "id": proposal_id,
-                "organization_id": ORG_ID,
+                "organization_id": union.org_id,
                 "session_id": session_id,
                 "number": number,
                 "proposer_member_id": proposer,
@@ -607,7 +632,7 @@ async def _congress(union: Union, year: int, pool: Sequence[Person]) -> None:
                 "status": status,
                 "version": reached + 1,
                 "rounds": 1 if reached >= 2 else 0,
-                "decided_by_member_id": CHAIR if status != ProposalStatus.WITHDRAWN else None,
+                "decided_by_member_id": union.chair if status != ProposalStatus.WITHDRAWN else None,
                 "decision_reason": "不属于教代会提案范围"
                 if status in (ProposalStatus.NOT_FILED, ProposalStatus.CONVERTED)
                 else None,
@@ -619,9 +644,9 @@ async def _congress(union: Union, year: int, pool: Sequence[Person]) -> None:
                 "closing_note": "已办结" if reached == 4 else None,
                 "submitted_at": submitted,
                 "decided_at": decided if status != ProposalStatus.WITHDRAWN else None,
-                "assigned_by_member_id": CHAIR if reached >= 2 else None,
+                "assigned_by_member_id": union.chair if reached >= 2 else None,
                 "assigned_at": assigned if reached >= 2 else None,
-                "closed_by_member_id": CHAIR if reached == 4 else None,
+                "closed_by_member_id": union.chair if reached == 4 else None,
                 "closed_at": closed if reached == 4 else None,
                 "implementation": implementation,
                 "implementation_reason": "经费不足，列入明年预算"
@@ -651,7 +676,7 @@ async def _congress(union: Union, year: int, pool: Sequence[Person]) -> None:
         )
         if reached < 3:
             continue
-        handler = rng.choice(COMMITTEE)
+        handler = rng.choice(union.committee)
         await write.add(
             "proposal_answer",
             {
@@ -712,7 +737,7 @@ def _entry(
 def _aid_subjects(union: Union, pool: Sequence[Person], aid_type: AidType, count: int) -> list[int]:
     """Who a year's cases of one type are for: births for younger women, retirement aid for
     retirees, hardship aid for families on file; never a committee member (they decide)."""
-    people = [p for p in pool if p.id > STAFF]
+    people = [p for p in pool if p.id > union.base + STAFF]
     if aid_type == AidType.CHILDBIRTH:
         people = [p for p in people if p.female and not p.retired] or people
     elif aid_type == AidType.RETIREMENT:
@@ -738,7 +763,7 @@ async def _aid(union: Union, year: int, pool: Sequence[Person]) -> None:
         created = moment(filed, rng.randint(8, 20), rng.randrange(60))
         reported = aid_type in REPORTABLE and rng.random() < 0.15
         requester = rng.choice(pool).id if reported else subject
-        if requester == subject or requester <= STAFF:
+        if requester == subject or requester <= union.base + STAFF:
             requester, reported = subject, False
         standard = DEFAULT_STANDARDS[aid_type].amount
         amount = standard if aid_type != AidType.ILLNESS else rng.choice((2000, 3000, 5000)) * 100
@@ -761,12 +786,12 @@ async def _aid(union: Union, year: int, pool: Sequence[Person]) -> None:
             entry(
                 LedgerKind.INFO_ASKED,
                 at + timedelta(hours=20),
-                rng.choice(COMMITTEE),
+                rng.choice(union.committee),
                 note="请补充病历",
             )
             at += timedelta(days=2)
             entry(LedgerKind.INFO_GIVEN, at, requester, note="已补充")
-        approver = CHAIR if amount > 1000 * 100 else rng.choice(COMMITTEE)
+        approver = union.chair if amount > 1000 * 100 else rng.choice(union.committee)
         approved_on: date | None = None
         if status == CaseStatus.REJECTED:
             entry(LedgerKind.REJECTED, at + timedelta(days=2), approver, note="不符合慰问标准")
@@ -807,7 +832,7 @@ async def _aid(union: Union, year: int, pool: Sequence[Person]) -> None:
             "aid_case",
             {
                 "id": case_id,
-                "organization_id": ORG_ID,
+                "organization_id": union.org_id,
                 "number": f"助-{year}-{seq:04d}",
                 "aid_type": aid_type,
                 "subject_member_id": subject,
@@ -840,7 +865,7 @@ async def _aid(union: Union, year: int, pool: Sequence[Person]) -> None:
                 "aid_ledger",
                 {
                     "id": write.next_id("aid_ledger"),
-                    "organization_id": ORG_ID,
+                    "organization_id": union.org_id,
                     "case_id": case_id,
                     **row,
                 },
@@ -867,21 +892,21 @@ def _hardship(union: Union, year: int, pool: Sequence[Person]) -> None:
 
 def _open_files(union: Union, pool: Sequence[Person], count: int, year: int) -> None:
     rng, write = union.rng, union.writer
-    candidates = [p for p in pool if p.id > STAFF and p.id not in union.on_file]
+    candidates = [p for p in pool if p.id > union.base + STAFF and p.id not in union.on_file]
     for person in rng.sample(candidates, k=min(len(candidates), count)):
         file_id = write.next_id("hardship_file")
         day = union.day(year)
         union.on_file[person.id] = file_id
         union.files[file_id] = {
             "id": file_id,
-            "organization_id": ORG_ID,
+            "organization_id": union.org_id,
             "member_id": person.id,
             "level": HardshipLevel.SPECIAL if rng.random() < 0.2 else HardshipLevel.GENERAL,
             "reason": "家人重病，家庭收入低",
             "review_on": a_year_after(day),
             "status": FileStatus.ACTIVE,
             "closing_reason": None,
-            "opened_by_member_id": rng.choice(COMMITTEE),
+            "opened_by_member_id": rng.choice(union.committee),
             "created_at": moment(day, 10),
             "closed_at": None,
         }
@@ -962,7 +987,7 @@ async def _activities(union: Union, year: int, pool: Sequence[Person]) -> None:
             "activity",
             {
                 "id": activity_id,
-                "organization_id": ORG_ID,
+                "organization_id": union.org_id,
                 "title": rng.choice(ACTIVITY_TITLES[category]),
                 "description": "欢迎教职工踊跃报名参加。",
                 "category": category,
@@ -978,7 +1003,7 @@ async def _activities(union: Union, year: int, pool: Sequence[Person]) -> None:
                 "seats_taken": seats,
                 "queue_counter": waiting,
                 "drawn": lottery,
-                "created_by_member_id": rng.choice(COMMITTEE),
+                "created_by_member_id": rng.choice(union.committee),
                 "created_at": created,
             },
         )
@@ -998,16 +1023,17 @@ async def _broadcast(
     rng, write = union.rng, union.writer
     broadcast_id = write.next_id("broadcast")
     to_committee = kind == BroadcastKind.TASK
-    chats = [COMMITTEE_CHAT] if to_committee else [TELEGRAM_BASE + m for m in recipients]
+    chats = [union.chat] if to_committee else [TELEGRAM_BASE + m for m in recipients]
     await write.add(
         "broadcast",
         {
             "id": broadcast_id,
-            "organization_id": ORG_ID,
-            "key": key,
+            "organization_id": union.org_id,
+            # Keys are unique in the whole database: a district's schools each get their own.
+            "key": key if union.parent_id is None else f"org{union.org_id}:{key}",
             "kind": kind,
             "total": len(chats),
-            "report_chat_id": COMMITTEE_CHAT if kind == BroadcastKind.ANNOUNCEMENT else None,
+            "report_chat_id": union.chat if kind == BroadcastKind.ANNOUNCEMENT else None,
             "reported_at": at + timedelta(hours=1) if kind == BroadcastKind.ANNOUNCEMENT else None,
             "created_at": at,
         },
@@ -1113,7 +1139,7 @@ async def _democracy(union: Union, year: int, pool: Sequence[Person]) -> None:
             "ballot",
             {
                 "id": write.next_id("ballot"),
-                "organization_id": ORG_ID,
+                "organization_id": union.org_id,
                 "title": title,
                 "kind": kind,
                 "electorate": json.dumps({"type": "representatives" if role else "everyone"}),
@@ -1129,7 +1155,7 @@ async def _democracy(union: Union, year: int, pool: Sequence[Person]) -> None:
                 "electorate_size": size,
                 "groups": "[]",
                 "reminders_sent": 2,
-                "created_by_member_id": CHAIR,
+                "created_by_member_id": union.chair,
                 "created_at": moment(day - timedelta(days=5)),
                 "published_at": moment(day + timedelta(days=4)),
                 "reported_at": moment(day + timedelta(days=3), 18),
@@ -1145,7 +1171,7 @@ async def _democracy(union: Union, year: int, pool: Sequence[Person]) -> None:
             "notice",
             {
                 "id": notice_id,
-                "organization_id": ORG_ID,
+                "organization_id": union.org_id,
                 "year": year,
                 "seq": seq,
                 "kind": rng.choice((NoticeKind.MANUAL, NoticeKind.AID, NoticeKind.PROPOSALS)),
@@ -1159,7 +1185,7 @@ async def _democracy(union: Union, year: int, pool: Sequence[Person]) -> None:
                 "status": status,
                 "channel_chat_id": None,
                 "channel_message_id": None,
-                "created_by_member_id": CHAIR,
+                "created_by_member_id": union.chair,
                 "created_at": moment(day - ONE_DAY, 17),
                 "ended_at": moment(day + timedelta(days=7), 9),
             },
@@ -1178,7 +1204,7 @@ async def _democracy(union: Union, year: int, pool: Sequence[Person]) -> None:
                     "member_id": None if anonymous else rng.choice(pool).id,
                     "reply_token": f"sealed:{_token(rng)}" if anonymous else None,
                     "answer": "已核实。" if answered else None,
-                    "answered_by_member_id": CHAIR if answered else None,
+                    "answered_by_member_id": union.chair if answered else None,
                     "answered_at": moment(day + timedelta(days=3)) if answered else None,
                     "created_at": moment(day + ONE_DAY, 12),
                 },
@@ -1190,7 +1216,7 @@ async def _democracy(union: Union, year: int, pool: Sequence[Person]) -> None:
             "idea",
             {
                 "id": write.next_id("idea"),
-                "organization_id": ORG_ID,
+                "organization_id": union.org_id,
                 "year": year,
                 "seq": seq,
                 "author_member_id": rng.choice(pool).id,
@@ -1254,46 +1280,80 @@ async def generate(
     seed: int = SEED,
     name: str = "实验中学工会",
     checked: bool = True,
+    schools: int = 1,
 ) -> Made:
     """Fill a migrated, empty database with one union and `years` years up to `last_year`;
-    `checked=False` loads without foreign-key checks (faster; the test keeps them on)."""
+    `checked=False` loads without foreign-key checks (faster; the test keeps them on).
+
+    With `schools` > 1: a district union (id 1, no members) and that many schools under it
+    (ids 2, 3, ...), each with `members` members and its own records, drawn with its own seed.
+    """
     started = time.perf_counter()
-    rng = random.Random(seed)
     first_year = last_year - years + 1
-    made = Made(members=members, years=tuple(range(first_year, last_year + 1)))
+    made = Made(members=members * schools, years=tuple(range(first_year, last_year + 1)))
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
             await _loading(connection, sqlite=is_sqlite(url), checked=checked)
             writer = Writer(connection, made)
-            union = Union(
-                rng, writer, _people(rng, members, first_year, last_year), first_year, last_year
-            )
-            await _settings(union, name)
-            await _roster(union)
-            for year in made.years:
-                pool = union.pool(year)
-                _hardship(union, year, pool)
-                await _suggestions(union, year, pool)
-                await _congress(union, year, pool)
-                await _aid(union, year, pool)
-                await _activities(union, year, pool)
-                await _messages(union, year, pool)
-                await _democracy(union, year, pool)
-                await writer.flush()
-            await _hardship_rows(union)
-            await writer.flush()
+            parent_id = None
+            if schools > 1:
+                parent_id = ORG_ID
+                created = moment(date(first_year, 1, 1)) - timedelta(days=2000)
+                await writer.add(
+                    "organization",
+                    {  # every key the schools' rows have: executemany takes the first row's
+                        "id": ORG_ID,
+                        "name": "区教育工会",
+                        "committee_chat_id": None,
+                        "kind": "district",
+                        "parent_id": None,
+                        "disclosure_chat_id": None,
+                        "created_at": created,
+                    },
+                )
+            for number in range(schools):
+                rng = random.Random(seed + number)
+                base = number * members
+                union = Union(
+                    rng,
+                    writer,
+                    _people(rng, members, first_year, last_year, base),
+                    first_year,
+                    last_year,
+                    org_id=ORG_ID + number + (1 if schools > 1 else 0),
+                    base=base,
+                    chat=COMMITTEE_CHAT - number,
+                    parent_id=parent_id,
+                )
+                await _union(union, name if schools == 1 else f"第{number + 1:02d}学校工会")
             if not is_sqlite(url):
                 await _set_sequences(connection)
-                await connection.exec_driver_sql("ANALYZE")
-                await connection.commit()
-            else:
-                await connection.exec_driver_sql("ANALYZE")
-                await connection.commit()
+            await connection.exec_driver_sql("ANALYZE")
+            await connection.commit()
     finally:
         await engine.dispose()
     made.seconds = time.perf_counter() - started
     return made
+
+
+async def _union(union: Union, name: str) -> None:
+    """One union's roster and its years of records."""
+    writer = union.writer
+    await _settings(union, name)
+    await _roster(union)
+    for year in range(union.first_year, union.last_year + 1):
+        pool = union.pool(year)
+        _hardship(union, year, pool)
+        await _suggestions(union, year, pool)
+        await _congress(union, year, pool)
+        await _aid(union, year, pool)
+        await _activities(union, year, pool)
+        await _messages(union, year, pool)
+        await _democracy(union, year, pool)
+        await writer.flush()
+    await _hardship_rows(union)
+    await writer.flush()
 
 
 def summary(made: Made) -> str:

@@ -115,6 +115,11 @@ def _report_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     span.add_argument("--month", type=int, help="1 to 12")
     report.add_argument("--language", choices=LANGUAGES, help="zh-Hans (default), zh-Hant or en")
     report.add_argument("--out", type=Path, required=True, help="the folder to write the files to")
+    report.add_argument(
+        "--district",
+        action="store_true",
+        help="the district roll-up of every school (a deployment with a district only)",
+    )
 
 
 def _backup_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -390,7 +395,14 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
         print(tr("cli.report_cannot_write", path=str(out)), file=sys.stderr)
         return 1
     try:
-        text, files = asyncio.run(_report_files(settings, period, tr))
+        if args.district:
+            found = asyncio.run(_district_files(settings, period, tr))
+            if found is None:
+                print(tr("cli.district_no_district"), file=sys.stderr)
+                return 2
+            text, files = found
+        else:
+            text, files = asyncio.run(_report_files(settings, period, tr))
     except Exception as error:  # the operator gets one sentence, not a traceback
         logger.warning("unionbot report failed: %s", type(error).__name__)
         print(tr("cli.report_failed", reason=_failure_reason(error)), file=sys.stderr)
@@ -452,6 +464,41 @@ async def _report_files(
         *((f"chart-{period.key}-{chart.name}.png", chart.png) for chart in charts),
     ]
     return figures_text(tr, figures), files
+
+
+async def _district_files(
+    settings: Settings, period: ReportPeriod, tr: Translator
+) -> tuple[str, list[tuple[str, bytes]]] | None:
+    """The roll-up's text and files (the workbook, the charts); None without a district."""
+    from models.district import schools_of, the_district
+    from models.reports.district import district_rollup
+    from models.reports.district_files import rollup_charts, rollup_text, rollup_workbook
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            district = await the_district(session)
+            if district is None or district.id is None:
+                return None
+            rollup = await district_rollup(
+                session,
+                district=district.name,
+                schools=await schools_of(session, district_id=district.id),
+                period=period,
+                zone=settings.zone,
+                answer_days=settings.suggestion_answer_days,
+            )
+    finally:
+        await engine.dispose()
+    made = datetime.now(settings.zone).replace(tzinfo=None)
+    book = await asyncio.to_thread(rollup_workbook, tr, rollup, made=made)
+    charts = await asyncio.to_thread(rollup_charts, tr, rollup)
+    files = [
+        (f"district-{period.key}.xlsx", book),
+        *((f"district-{period.key}-{chart.name}.png", chart.png) for chart in charts),
+    ]
+    return rollup_text(tr, rollup), files
 
 
 def _invite_link(member: Member, bot_username: str) -> str:

@@ -177,17 +177,18 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         if self._prepared:
             return
         self._prepared = True
-        user = update.effective_user
-        if user is None:
-            return
-        self.language_code = user.language_code
         district_id = self.state.district_id
         if district_id is not None:
+            # Before anything else, a channel post (no user) included.
             async with self.db() as session:
                 where = await resolve(
                     session, update=update, district_id=district_id, user_data=self.user_data
                 )
             self._org_id, self.school_choices = where.org_id, where.choices
+        user = update.effective_user
+        if user is None:
+            return
+        self.language_code = user.language_code
         actor = await self._load_actor(user.id)
         is_owner = actor is not None and self.is_owner_here(user.id)
         if actor is not None and (

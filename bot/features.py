@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import Enum, IntEnum
 from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -24,6 +24,21 @@ from models.members import Actor, Role
 if TYPE_CHECKING:
     from bot.context import UnionContext
     from scheduler.jobs import FixedJob
+
+
+class Place(Enum):
+    """Where an update is: the one school of a single-school deployment, a school of a
+    district, or the district union itself."""
+
+    SINGLE = "single"
+    SCHOOL = "school"
+    DISTRICT = "district"
+
+
+SCHOOLS = frozenset({Place.SINGLE, Place.SCHOOL})  # what every school does (the default)
+DISTRICT_UNION = frozenset({Place.DISTRICT})  # the district union's own work
+DISTRICT_WIDE = frozenset({Place.SCHOOL, Place.DISTRICT})  # between a district and its schools
+EVERYWHERE = frozenset(Place)  # joining, one's profile, the menu and help
 
 
 class Audience(IntEnum):
@@ -80,6 +95,8 @@ class CommandSpec:
     in_group: bool = False  # also listed in group chats
     order: int = 50  # place in /help and the command menu among its audience
     also_for: Holder | None = None
+    # Where it is offered: by default in every school; a district feature names its places.
+    places: frozenset[Place] = SCHOOLS
 
 
 Action = Callable[[Update, "UnionContext"], Awaitable[None]]
@@ -96,6 +113,7 @@ class MenuEntry:
     open: Action | None = None
     order: int = 50  # place in the menu among its audience
     also_for: Holder | None = None  # as for CommandSpec
+    places: frozenset[Place] = SCHOOLS  # as for CommandSpec
 
 
 Section = tuple[str, InlineKeyboardMarkup | None]
@@ -144,11 +162,15 @@ class Feature:
 
 
 def commands_for(
-    features: Iterable[Feature], audience: Audience, actor: Actor | None = None
+    features: Iterable[Feature],
+    audience: Audience,
+    actor: Actor | None = None,
+    *,
+    place: Place = Place.SINGLE,
 ) -> list[CommandSpec]:
-    """Commands this audience (and this person's roles) may use: the members' first, then the
-    committee's, the chair's."""
-    specs = [spec for feature in features for spec in feature.commands]
+    """Commands this audience (and this person's roles) may use here: the members' first, then
+    the committee's, the chair's."""
+    specs = [spec for feature in features for spec in feature.commands if place in spec.places]
     return sorted(
         (spec for spec in specs if _shown(spec.audience, spec.also_for, audience, actor)),
         key=lambda spec: (max(spec.audience, Audience.MEMBER), spec.order),
@@ -156,10 +178,15 @@ def commands_for(
 
 
 def menu_for(
-    features: Iterable[Feature], audience: Audience, actor: Actor | None = None
+    features: Iterable[Feature],
+    audience: Audience,
+    actor: Actor | None = None,
+    *,
+    place: Place = Place.SINGLE,
 ) -> list[MenuEntry]:
-    """Main-menu entries this audience (and this person's roles) may use, ordered as commands."""
-    entries = [entry for feature in features for entry in feature.menu]
+    """Main-menu entries this audience (and this person's roles) may use here, ordered as
+    commands."""
+    entries = [entry for feature in features for entry in feature.menu if place in entry.places]
     return sorted(
         (entry for entry in entries if _shown(entry.audience, entry.also_for, audience, actor)),
         key=lambda entry: (max(entry.audience, Audience.MEMBER), entry.order),

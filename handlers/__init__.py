@@ -14,6 +14,8 @@ from handlers.broadcast import FEATURE as BROADCAST
 from handlers.calendar import FEATURE as CALENDAR
 from handlers.care import FEATURE as CARE
 from handlers.district_contests import FEATURE as DISTRICT_CONTESTS
+from handlers.district_report import FEATURE as DISTRICT_REPORT
+from handlers.district_tasks import FEATURE as DISTRICT_TASKS
 from handlers.groups import FEATURE as GROUPS
 from handlers.ideas import FEATURE as IDEAS
 from handlers.members import FEATURE as MEMBERS
@@ -40,4 +42,6 @@ FEATURES: tuple[Feature, ...] = (
     REPORTS,
     ASSESSMENT,
     DISTRICT_CONTESTS,
+    DISTRICT_TASKS,
+    DISTRICT_REPORT,
 )

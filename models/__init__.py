@@ -30,6 +30,7 @@ from models.district_contests import (
     ExcellentNomination,
     ExcellentRound,
 )
+from models.district_tasks import DistrictTask, TaskAssignment, TaskRule
 from models.hardship import HardshipFile
 from models.ideas import Idea, IdeaPanelist, IdeaScore, IdeaYear
 from models.lease import RunLease
@@ -80,6 +81,7 @@ __all__ = [
     "Department",
     "DeskCard",
     "DistrictContest",
+    "DistrictTask",
     "ExcellentNomination",
     "ExcellentRound",
     "HardshipFile",
@@ -108,5 +110,7 @@ __all__ = [
     "SuggestionCategory",
     "SuggestionEntry",
     "SuggestionPhoto",
+    "TaskAssignment",
+    "TaskRule",
     "Team",
 ]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers the tables)
@@ -119,10 +120,49 @@ async def empty_tables(url: str) -> None:
                 await connection.execute(text(f'DELETE FROM "{name}"'))
             for _name, sql in triggers:
                 await connection.execute(text(sql))
-        else:
+        elif not await _empty_postgres(connection, tables):
             quoted = ", ".join(f'"{name}"' for name in tables)
             await connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
     await engine.dispose()
+
+
+async def _empty_postgres(connection: AsyncConnection, tables: list[str]) -> bool:
+    """Delete the rows of the tables that have any and restart the sequences that moved.
+
+    TRUNCATE of all fifty tables cost most of a second per test on a busy machine (a new file
+    per table); two reads and a DELETE per table used cost a few milliseconds. Triggers (the
+    aid ledger's refusal, the foreign keys' checks) are off for this transaction only: the
+    tables are emptied whole, in any order.
+    """
+    probes = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in tables
+    )
+    filled = list((await connection.execute(text(probes))).scalars())
+    moved = list(
+        (
+            await connection.execute(
+                text(
+                    "SELECT quote_ident(sequencename) FROM pg_sequences "
+                    "WHERE schemaname = 'public' AND last_value IS NOT NULL"
+                )
+            )
+        ).scalars()
+    )
+    role = await connection.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = user"))
+    if not role.scalar():
+        return False  # turning triggers off needs a superuser: TRUNCATE instead
+    await connection.execute(text("SET LOCAL session_replication_role = replica"))
+    for name in filled:
+        await connection.execute(text(f'DELETE FROM "{name}"'))
+    if moved:
+        await connection.execute(
+            text(
+                "SELECT setval(CAST(name AS regclass), 1, false) "
+                "FROM unnest(CAST(:names AS text[])) AS name"
+            ),
+            {"names": moved},
+        )
+    return True
 
 
 @pytest.fixture

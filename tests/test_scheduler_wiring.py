@@ -28,6 +28,7 @@ from scheduler.aid_jobs import AID_JOB
 from scheduler.backup_job import BACKUP_JOB
 from scheduler.ballot_jobs import BALLOT_JOB
 from scheduler.calendar_jobs import job_id
+from scheduler.district_task_jobs import DTASK_JOB
 from scheduler.notice_jobs import NOTICE_JOB
 from scheduler.proposal_jobs import PROPOSAL_JOB
 from scheduler.setup import HOUSEKEEPING_JOB, build_scheduler, missed_run
@@ -57,6 +58,7 @@ async def test_background_tasks_start_plan_every_entry_and_stop(
             ACTIVITY_JOB,
             BALLOT_JOB,
             NOTICE_JOB,
+            DTASK_JOB,
         }
         if is_sqlite(clean_database):  # PostgreSQL is backed up from cron, not by the bot
             expected.add(BACKUP_JOB)

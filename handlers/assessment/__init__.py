@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.features import Audience, CommandSpec, Feature
+from bot.features import DISTRICT_WIDE, Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
 from handlers.assessment import desk, school
 from models.assessment import AssessmentStatus
@@ -31,6 +31,20 @@ FEATURE = Feature(
     forms=_forms,
     # District staff and school chairs both hold committee offices; the handler tells them
     # apart (and refuses a school's other committee members with a line saying who may).
-    commands=(CommandSpec("assessment", N_("assess.cmd"), Audience.COMMITTEE, order=40),),
+    commands=(
+        CommandSpec(
+            "assessment", N_("assess.cmd"), Audience.COMMITTEE, order=40, places=DISTRICT_WIDE
+        ),
+    ),
+    menu=(
+        MenuEntry(
+            "assessment",
+            N_("menu.assessment"),
+            Audience.COMMITTEE,
+            desk.assessment_command,
+            order=22,
+            places=DISTRICT_WIDE,
+        ),
+    ),
     catalog_keys=_keys,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.features import Audience, CommandSpec, Feature, MenuEntry
+from bot.features import EVERYWHERE, Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
 from handlers.members import committee, joining, profile, recovery, registration, schools
 from handlers.members.buttons import JoinDecision, ProfileChangeDecision
@@ -39,19 +39,50 @@ FEATURE = Feature(
     register=_register,
     forms=_forms,
     commands=(
-        CommandSpec("start", N_("cmd.start"), Audience.EVERYONE, order=0),
-        CommandSpec("me", N_("cmd.me"), Audience.MEMBER, order=8),
-        CommandSpec("language", N_("cmd.language"), Audience.EVERYONE, order=9),
-        CommandSpec("members", N_("cmd.members"), Audience.COMMITTEE, order=12),
-        CommandSpec("joins", N_("cmd.joins"), Audience.COMMITTEE, order=13),
-        CommandSpec("bindgroup", N_("cmd.bindgroup"), Audience.CHAIR, False, True, order=29),
+        CommandSpec("start", N_("cmd.start"), Audience.EVERYONE, order=0, places=EVERYWHERE),
+        CommandSpec("me", N_("cmd.me"), Audience.MEMBER, order=8, places=EVERYWHERE),
+        CommandSpec("language", N_("cmd.language"), Audience.EVERYONE, order=9, places=EVERYWHERE),
+        CommandSpec("members", N_("cmd.members"), Audience.COMMITTEE, order=12, places=EVERYWHERE),
+        CommandSpec("joins", N_("cmd.joins"), Audience.COMMITTEE, order=13, places=EVERYWHERE),
+        CommandSpec(
+            "bindgroup",
+            N_("cmd.bindgroup"),
+            Audience.CHAIR,
+            False,
+            True,
+            order=29,
+            places=EVERYWHERE,
+        ),
     ),
     group_buttons=(JoinDecision, ProfileChangeDecision),
     catalog_keys=_keys,
     menu=(
-        MenuEntry("me", N_("menu.me"), Audience.MEMBER, profile.show_profile, order=5),
-        MenuEntry("language", N_("menu.language"), Audience.EVERYONE, profile.ask_language, 6),
-        MenuEntry("members", N_("menu.members"), Audience.COMMITTEE, committee.list_members, 8),
-        MenuEntry("joins", N_("menu.joins"), Audience.COMMITTEE, joining.list_join_requests, 9),
+        MenuEntry(
+            "me", N_("menu.me"), Audience.MEMBER, profile.show_profile, order=5, places=EVERYWHERE
+        ),
+        MenuEntry(
+            "language",
+            N_("menu.language"),
+            Audience.EVERYONE,
+            profile.ask_language,
+            6,
+            places=EVERYWHERE,
+        ),
+        MenuEntry(
+            "members",
+            N_("menu.members"),
+            Audience.COMMITTEE,
+            committee.list_members,
+            8,
+            places=EVERYWHERE,
+        ),
+        MenuEntry(
+            "joins",
+            N_("menu.joins"),
+            Audience.COMMITTEE,
+            joining.list_join_requests,
+            9,
+            places=EVERYWHERE,
+        ),
     ),
 )

@@ -13,7 +13,7 @@ from bot.buttons import Button, ButtonHandler
 from bot.context import UnionContext
 from handlers.common import keyboard, refuse, require_committee, say
 from handlers.members.buttons import MemberCard, MemberPage, RoleGrant, RoleRevoke
-from handlers.menu.commands import publish_member_commands
+from handlers.menu.commands import place_of, publish_member_commands
 from handlers.proposals.buttons import HandlerPick
 from handlers.review_desk import committee_press
 from models.errors import DomainError
@@ -243,7 +243,13 @@ async def _change_role(
     await _edit_card(update, context, member, chair=True)
     if changed and subject is not None:
         await _end_prompts_of_former_committee(context, subject)
-        await publish_member_commands(context.bot, context.i18n, context.state.features, subject)
+        await publish_member_commands(
+            context.bot,
+            context.i18n,
+            context.state.features,
+            subject,
+            place=place_of(context),
+        )
         key = "roles.you_got" if grant else "roles.you_lost"
         await _tell_member(context, member, key, role)
 

@@ -45,7 +45,7 @@ from handlers.members.buttons import (
     ProfileRetired,
 )
 from handlers.members.registration import language_keyboard
-from handlers.menu.commands import publish_member_commands
+from handlers.menu.commands import place_of, publish_member_commands
 from handlers.review_desk import committee_press, post_card, post_under_cards, refresh_cards
 from models.errors import DomainError
 from models.members import (
@@ -480,7 +480,13 @@ async def language_chosen(update: Update, context: UnionContext) -> None:
         async with context.db() as session:
             await set_language(session, member=actor.member, language=language)
         if actor.is_committee:
-            await publish_member_commands(context.bot, context.i18n, context.state.features, actor)
+            await publish_member_commands(
+                context.bot,
+                context.i18n,
+                context.state.features,
+                actor,
+                place=place_of(context),
+            )
     await say(update, context, context.t("language.saved"))
 
 

@@ -11,7 +11,7 @@ from telegram.ext import Application, CommandHandler, ExtBot, filters
 
 from bot.buttons import ButtonHandler
 from bot.context import UnionContext
-from bot.features import Audience, Feature, audience_of, commands_for, menu_for
+from bot.features import Audience, Feature, Place, audience_of, commands_for, menu_for
 from bot.i18n import LANGUAGES, I18n, Translator
 from handlers.common import keyboard, say
 from handlers.menu.buttons import MenuButton
@@ -25,9 +25,14 @@ FEATURE = "menu"
 
 async def show_menu(update: Update, context: UnionContext) -> None:
     """The main menu: one button per thing this person can do."""
-    items = menu_for(context.state.features, audience_of(context.actor), context.actor)
+    items = menu_for(
+        context.state.features,
+        audience_of(context.actor),
+        context.actor,
+        place=place_of(context),
+    )
     rows = [[(context.t(item.label_key), MenuButton(item.action))] for item in items]
-    await say(update, context, context.t("menu.title"), keyboard(*rows))
+    await say(update, context, context.t("menu.title"), keyboard(*rows) if rows else None)
 
 
 async def menu_command(update: Update, context: UnionContext) -> None:
@@ -40,7 +45,12 @@ async def menu_pressed(update: Update, context: UnionContext) -> None:
     query = update.callback_query
     assert query is not None
     action = context.button_as(MenuButton).action
-    entries = menu_for(context.state.features, audience_of(context.actor), context.actor)
+    entries = menu_for(
+        context.state.features,
+        audience_of(context.actor),
+        context.actor,
+        place=place_of(context),
+    )
     allowed = {entry.action: entry for entry in entries}
     entry = allowed.get(action)
     callback = entry.open if entry is not None else None
@@ -51,13 +61,25 @@ async def menu_pressed(update: Update, context: UnionContext) -> None:
     await callback(update, context)
 
 
+def place_of(context: UnionContext) -> Place:
+    """Where this update is: a single school, a school of a district, or the district union."""
+    if not context.in_district:
+        return Place.SINGLE
+    return Place.DISTRICT if context.org_id == context.state.district_id else Place.SCHOOL
+
+
 def help_text(
-    tr: Translator, features: Sequence[Feature], actor: Actor | None, *, in_group: bool
+    tr: Translator,
+    features: Sequence[Feature],
+    actor: Actor | None,
+    *,
+    in_group: bool,
+    place: Place = Place.SINGLE,
 ) -> str:
     """What this person may do, one command a line."""
     audience = audience_of(actor)
     lines = [tr("help.title")]
-    for spec in commands_for(features, audience, actor):
+    for spec in commands_for(features, audience, actor, place=place):
         if in_group and not spec.in_group:
             continue
         lines.append(f"/{spec.name} - {tr(spec.description_key)}")
@@ -73,16 +95,27 @@ async def show_help(update: Update, context: UnionContext) -> None:
     await say(
         update,
         context,
-        help_text(context.tr, context.state.features, context.actor, in_group=in_group),
+        help_text(
+            context.tr,
+            context.state.features,
+            context.actor,
+            in_group=in_group,
+            place=place_of(context),
+        ),
     )
 
 
 def _bot_commands(
-    tr: Translator, features: Sequence[Feature], audience: Audience, actor: Actor | None = None
+    tr: Translator,
+    features: Sequence[Feature],
+    audience: Audience,
+    actor: Actor | None = None,
+    *,
+    place: Place = Place.SINGLE,
 ) -> list[BotCommand]:
     return [
         BotCommand(spec.name, tr(spec.description_key))
-        for spec in commands_for(features, audience, actor)
+        for spec in commands_for(features, audience, actor, place=place)
     ]
 
 
@@ -115,16 +148,22 @@ async def publish_default_commands(
 
 
 async def publish_member_commands(
-    bot: ExtBot[None], i18n: I18n, features: Sequence[Feature], actor: Actor
+    bot: ExtBot[None],
+    i18n: I18n,
+    features: Sequence[Feature],
+    actor: Actor,
+    *,
+    place: Place = Place.SINGLE,
 ) -> None:
-    """A committee member's or chair's own command menu, in their language."""
+    """A committee member's or chair's own command menu, in their language, for where they
+    are (a school of a district, or the district union, adds the district's commands)."""
     user_id = actor.member.telegram_user_id
     if user_id is None:
         return
     try:
         tr = i18n.get(actor.member.language)
         await bot.set_my_commands(
-            _bot_commands(tr, features, audience_of(actor), actor),
+            _bot_commands(tr, features, audience_of(actor), actor, place=place),
             scope=BotCommandScopeChat(user_id),
         )
     except TelegramError as exc:

@@ -34,6 +34,7 @@ NOT_KEYS = {
     "assessment_item.max_points",
     "district_contest.id",
     "district_excellent_round.id",
+    "district_task.id",
     "apscheduler.executors.default",  # a logger name (scheduler/stopping.py)
 }
 

@@ -6,7 +6,7 @@ under a composite foreign key to (item id, max points), so a CHECK refuses point
 0..max in the database itself.
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-06 05:30:00.000000
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import models.base
 
 revision: str = "0027"
-down_revision: str | None = "0025"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
