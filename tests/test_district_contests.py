@@ -63,7 +63,8 @@ def _last(bot: BotHarness, person_id: int) -> str:
 async def _create_contest(bot: BotHarness) -> int:
     """District staff create a sports meet (teams of at most 3) through the form."""
     bot.app.state.clock = lambda: NOW
-    await bot.say(DISTRICT_STAFF, "/dcontest")
+    await bot.say(DISTRICT_STAFF, "/menu")  # offered in the district union's menu
+    await bot.press(DISTRICT_STAFF, bot.telegram.last(DISTRICT_STAFF.id).button_data("区级比赛"))
     assert "还没有区级比赛" in _last(bot, DISTRICT_STAFF.id)
     await bot.press(DISTRICT_STAFF, ContestNew("go").pack())
     await bot.say(DISTRICT_STAFF, "全区教职工运动会")
@@ -142,6 +143,13 @@ async def test_contest_cycle_create_enter_change_deadline_results_and_xlsx(
             )
             with pytest.raises(IntegrityError):
                 await session.commit()
+
+        # A chair's own view (from the school's menu): the school's entry, with a button.
+        await bot.say(CHAIR_B, "/menu")
+        await bot.press(CHAIR_B, bot.telegram.last(CHAIR_B.id).button_data("区级比赛"))
+        mine = bot.telegram.last(CHAIR_B.id)
+        assert "已报名：乙校精英队（3 人）" in mine.text and "甲校" not in mine.text
+        assert mine.button_data("修改报名") == enter_b.pack()
 
         # Past the deadline: refused, the team unchanged.
         bot.app.state.clock = lambda: AFTER_DEADLINE

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.features import Audience, CommandSpec, Feature
+from bot.features import DISTRICT_WIDE, Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
 from handlers.district_contests import contests, excellent
 from models.district_contests import Award, ContestKind, ContestStatus
@@ -37,8 +37,30 @@ FEATURE = Feature(
     # District staff and school chairs both hold committee offices; the handlers tell them
     # apart (and refuse a school's other committee members with a line saying who may).
     commands=(
-        CommandSpec("dcontest", N_("dcontest.cmd"), Audience.COMMITTEE, order=41),
-        CommandSpec("dexcellent", N_("dexcel.cmd"), Audience.COMMITTEE, order=42),
+        CommandSpec(
+            "dcontest", N_("dcontest.cmd"), Audience.COMMITTEE, order=41, places=DISTRICT_WIDE
+        ),
+        CommandSpec(
+            "dexcellent", N_("dexcel.cmd"), Audience.COMMITTEE, order=42, places=DISTRICT_WIDE
+        ),
+    ),
+    menu=(
+        MenuEntry(
+            "dcontest",
+            N_("dcontest.menu"),
+            Audience.COMMITTEE,
+            contests.contest_command,
+            order=23,
+            places=DISTRICT_WIDE,
+        ),
+        MenuEntry(
+            "dexcel",
+            N_("dexcel.menu"),
+            Audience.COMMITTEE,
+            excellent.excellent_command,
+            order=24,
+            places=DISTRICT_WIDE,
+        ),
     ),
     catalog_keys=_keys,
 )
