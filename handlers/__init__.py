@@ -13,6 +13,7 @@ from handlers.ballots import FEATURE as BALLOTS
 from handlers.broadcast import FEATURE as BROADCAST
 from handlers.calendar import FEATURE as CALENDAR
 from handlers.care import FEATURE as CARE
+from handlers.district_contests import FEATURE as DISTRICT_CONTESTS
 from handlers.district_report import FEATURE as DISTRICT_REPORT
 from handlers.district_tasks import FEATURE as DISTRICT_TASKS
 from handlers.groups import FEATURE as GROUPS
@@ -40,6 +41,7 @@ FEATURES: tuple[Feature, ...] = (
     IDEAS,
     REPORTS,
     ASSESSMENT,
+    DISTRICT_CONTESTS,
     DISTRICT_TASKS,
     DISTRICT_REPORT,
 )

@@ -24,6 +24,12 @@ from models.calendar import CalendarEntry
 from models.care import CareRound, CareVisit
 from models.conversation_state import ConversationState
 from models.desk import DeskCard
+from models.district_contests import (
+    ContestTeam,
+    DistrictContest,
+    ExcellentNomination,
+    ExcellentRound,
+)
 from models.district_tasks import DistrictTask, TaskAssignment, TaskRule
 from models.hardship import HardshipFile
 from models.ideas import Idea, IdeaPanelist, IdeaScore, IdeaYear
@@ -70,10 +76,14 @@ __all__ = [
     "CareRound",
     "CareVisit",
     "CongressSession",
+    "ContestTeam",
     "ConversationState",
     "Department",
     "DeskCard",
+    "DistrictContest",
     "DistrictTask",
+    "ExcellentNomination",
+    "ExcellentRound",
     "HardshipFile",
     "Idea",
     "IdeaPanelist",

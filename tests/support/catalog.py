@@ -32,6 +32,8 @@ NOT_KEYS = {
     "assessment.id",
     "assessment_item.id",
     "assessment_item.max_points",
+    "district_contest.id",
+    "district_excellent_round.id",
     "district_task.id",
     "apscheduler.executors.default",  # a logger name (scheduler/stopping.py)
 }
