@@ -216,6 +216,11 @@ async def on_startup(application: Application) -> None:
     state.org_id = org.id
     if org.kind == OrgKind.DISTRICT:
         state.district_id = org.id
+        if state.settings.committee_chat_id is not None:
+            logger.warning(
+                "COMMITTEE_CHAT_ID is not used in a district: each school (and the district "
+                "union) binds its own committee group with /bindgroup"
+            )
     if state.actors is not None and not is_sqlite(state.settings.database_url):
         state.member_listener = ChangeListener(state.engine.url, state.actors, state.db)
         state.member_listener.start()

@@ -26,7 +26,7 @@ from models.calendar import list_entries
 from models.errors import DomainError
 from models.exports import safe_cell, safe_row
 from models.members import Member
-from models.organizations import ensure_default_organization
+from models.organizations import OrgKind, ensure_default_organization
 from models.reports.charts import report_charts
 from models.reports.period import (
     PeriodKind,
@@ -267,6 +267,10 @@ async def _members(settings: Settings, args: argparse.Namespace) -> int:
     try:
         async with sessions() as session:
             org = await ensure_default_organization(session, name=settings.organization_name)
+            if org.kind == OrgKind.DISTRICT and not args.school:
+                # A forgotten --school would put a school's roster into the district union.
+                print(tr("cli.schools_name_one"), file=sys.stderr)
+                return 2
             if args.school:
                 found = await cli_district.school_named(session, args.school)
                 if found is None:

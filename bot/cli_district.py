@@ -141,10 +141,13 @@ async def _list(session: AsyncSession, tr: Translator, district_id: int, bot_use
 
 
 async def school_named(session: AsyncSession, name: str) -> Organization | None:
-    """The district's school of exactly this name."""
+    """The district's school of exactly this name (or the district union itself, by its own
+    name: its staff's roster)."""
     district = await the_district(session)
     if district is None or district.id is None:
         return None
+    if district.name == " ".join(name.split()):
+        return district
     for school in await schools_of(session, district_id=district.id):
         if school.name == " ".join(name.split()):
             return school

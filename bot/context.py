@@ -13,6 +13,7 @@ from bot.db import SessionFactory
 from bot.i18n import I18n, Translator
 from bot.org_resolver import CHOSEN_ORG, resolve
 from bot.settings import Settings
+from models.district import seat_owner_at_district
 from models.members import Actor, ensure_owner_is_chair, load_actor, mark_reachable
 from models.organizations import Organization
 
@@ -184,6 +185,24 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
                 where = await resolve(
                     session, update=update, district_id=district_id, user_data=self.user_data
                 )
+                owner = update.effective_user
+                if (
+                    owner is not None
+                    and owner.id in self.settings.owner_ids
+                    and where.holding
+                    and district_id not in where.holding
+                ):
+                    # An owner who is a member of a school (its chair before `district
+                    # init`, say) also chairs the district union, as the README promises.
+                    await seat_owner_at_district(
+                        session,
+                        district_id=district_id,
+                        school_id=where.holding[0],
+                        telegram_user_id=owner.id,
+                    )
+                    where = await resolve(
+                        session, update=update, district_id=district_id, user_data=self.user_data
+                    )
             self._org_id, self.school_choices = where.org_id, where.choices
         user = update.effective_user
         if user is None:

@@ -70,10 +70,19 @@ class ActiveForm:
     key: tuple[int, ...]
     chat_id: int
     touched: float
+    # The organization the form works for (a district's school): a form never carries on
+    # for another one (bot/org_resolver.py). None in records written before districts.
+    org_id: int | None = None
 
     def as_record(self) -> dict[str, Any]:
         """A plain dict for the pickled user_data (robust to renames of this class)."""
-        return {"name": self.name, "key": list(self.key), "chat": self.chat_id, "at": self.touched}
+        return {
+            "name": self.name,
+            "key": list(self.key),
+            "chat": self.chat_id,
+            "at": self.touched,
+            "org": self.org_id,
+        }
 
     @classmethod
     def from_record(cls, record: object) -> ActiveForm | None:
@@ -86,6 +95,7 @@ class ActiveForm:
                 key=tuple(int(part) for part in record["key"]),
                 chat_id=int(record["chat"]),
                 touched=float(record["at"]),
+                org_id=int(record["org"]) if record.get("org") is not None else None,
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -280,7 +290,7 @@ class FormEngine(BaseHandler[Update, "UnionContext", None]):
                 await self._settle_previous(
                     context, user_id, previous, started=started, before=before
                 )
-            self._record(user_id, form, key, update)
+            self._record(user_id, form, key, update, context.org_id)
         return None
 
     async def _settle_previous(
@@ -309,7 +319,9 @@ class FormEngine(BaseHandler[Update, "UnionContext", None]):
         label = context.t(self.label_of(previous))
         await context.notice(context.t("form.left", form=label))
 
-    def _record(self, user_id: int, form: Form, key: tuple[int, ...], update: Update) -> None:
+    def _record(
+        self, user_id: int, form: Form, key: tuple[int, ...], update: Update, org_id: int
+    ) -> None:
         data = self._user_data(user_id)
         if data is None:
             return
@@ -321,7 +333,7 @@ class FormEngine(BaseHandler[Update, "UnionContext", None]):
         chat = update.effective_chat
         # A per-user form (a desk button pressed in the group) waits in the private chat.
         waits_in = chat.id if form.conversation.per_chat and chat is not None else user_id
-        data[ACTIVE] = ActiveForm(form.name, key, waits_in, self.clock()).as_record()
+        data[ACTIVE] = ActiveForm(form.name, key, waits_in, self.clock(), org_id).as_record()
 
 
 def _is_private(update: Update) -> bool:
@@ -360,6 +372,15 @@ class FormGate(BaseHandler[Update, "UnionContext", None]):
             await context.notice(context.t("form.expired", form=context.t(engine.label_of(active))))
             if cancel or (update.message is not None and command is None):
                 # It was meant for the expired form: it goes nowhere else.
+                raise ApplicationHandlerStop
+            return
+        if active is not None and active.org_id not in (None, context.org_id):
+            # The person's school changed under the form (a roster link of another school,
+            # a membership ended): what they were writing is not sent to the other school.
+            engine.end(user_id)
+            label = context.t(engine.label_of(active))
+            await context.notice(context.t("form.org_changed", form=label))
+            if cancel or (update.message is not None and command is None):
                 raise ApplicationHandlerStop
             return
         if cancel:

@@ -39,6 +39,8 @@ class Where:
     # Set when the person holds rows in several organizations and has not chosen one: every
     # update but the choice itself is answered with the question.
     choices: tuple[int, ...] = ()
+    # Every organization where the person is a member or waits to be one.
+    holding: tuple[int, ...] = ()
 
 
 async def chat_org(session: AsyncSession, chat_id: int) -> int | None:
@@ -87,13 +89,14 @@ async def resolve(
         return Where(district_id)
     holding, latest = await person_orgs(session, user.id)
     chosen = chosen_org(user_data)
+    held = tuple(holding)
     if len(holding) == 1:
-        return Where(holding[0])
+        return Where(holding[0], holding=held)
     if len(holding) > 1:
         if chosen in holding:
             assert chosen is not None
-            return Where(chosen)
-        return Where(district_id, choices=tuple(holding))
+            return Where(chosen, holding=held)
+        return Where(district_id, choices=held, holding=held)
     if chosen is not None and await _in_district(session, chosen, district_id):
         return Where(chosen)
     return Where(latest if latest is not None else district_id)

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.errors import N_, DomainError
-from models.members import Actor, Member, MemberStatus
+from models.members import Actor, Member, MemberStatus, profile_of, submit_registration
 from models.organizations import Organization, OrgKind
 
 SCHOOL_NAME_LIMIT = 100
@@ -126,3 +126,30 @@ def is_district_staff(actor: Actor | None, org: Organization | None) -> bool:
 def school_ids(schools: Sequence[Organization]) -> list[int]:
     """The ids, for IN queries."""
     return [school.id for school in schools if school.id is not None]
+
+
+async def seat_owner_at_district(
+    session: AsyncSession, *, district_id: int, school_id: int, telegram_user_id: int
+) -> None:
+    """An owner (OWNER_IDS) who is a member of a school: also the district union's chair, with
+    the profile their school holds (nothing happens if they are in the district already)."""
+    row = (
+        await session.exec(
+            select(Member).where(
+                Member.organization_id == school_id, Member.telegram_user_id == telegram_user_id
+            )
+        )
+    ).first()
+    if row is None:
+        return
+    try:
+        await submit_registration(
+            session,
+            org_id=district_id,
+            telegram_user_id=telegram_user_id,
+            profile=profile_of(row),
+            language=row.language or "zh-Hans",
+            is_owner=True,
+        )
+    except DomainError:
+        return  # seated already (another update of theirs did it first)

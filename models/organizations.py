@@ -56,6 +56,10 @@ async def ensure_default_organization(
         session.add(org)
         await session.commit()
         return org
+    if org.kind == OrgKind.DISTRICT:
+        # COMMITTEE_CHAT_ID named the single school's group, which stays that school's after
+        # `unionbot district init`: each school binds its own with /bindgroup.
+        return org
     if committee_chat_id is not None and org.committee_chat_id != committee_chat_id:
         org.committee_chat_id = committee_chat_id
         session.add(org)

@@ -52,6 +52,9 @@ def test_a_district_made_from_the_shell_and_its_new_chair_at_work(
     assert main(["members", "links", "--school", "第二小学"]) == 0
     assert "孙主席" in capsys.readouterr().out
     assert main(["members", "links", "--school", "没有这所"]) == 1
+    assert main(["members", "links"]) == 2  # in a district the roster's school is named
+    assert "--school" in capsys.readouterr().err
+    assert main(["members", "links", "--school", "城区教育工会"]) == 0  # the district's staff
 
     asyncio.run(_the_new_chair_at_work(make_settings(cli_env, tmp_path), code.group(1)))
 

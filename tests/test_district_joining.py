@@ -7,7 +7,9 @@ from sqlmodel import col, select
 
 from bot.callback import pack
 from bot.settings import Settings
-from models.members import JoinRequest, Member, MemberStatus, roles_of
+from bot.db import create_engine, create_session_factory
+from models.members import JoinRequest, Member, MemberStatus, Role, load_actor, roles_of
+from models.suggestions import Suggestion, ensure_default_categories, list_categories
 from tests.support.district import (
     DISTRICT_NAME,
     GROUP_A,
@@ -17,9 +19,10 @@ from tests.support.district import (
     SCHOOL_B,
     TEACHER_B,
     district_bot,
+    make_district,
 )
 from tests.support.factories import make_member
-from tests.support.harness import BotHarness
+from tests.support.harness import CHAIR, BotHarness, running_bot
 from tests.support.updates import Person
 
 NEWCOMER = Person(4001, "Newcomer", "en")
@@ -164,7 +167,68 @@ async def test_an_owner_joining_a_school_waits_for_its_committee_like_anyone(
         await bot.say(owner, "/start")  # a second contact does not make them B's chair
         async with bot.db() as session:
             member = (
-                await session.exec(select(Member).where(Member.telegram_user_id == owner.id))
+                await session.exec(
+                    select(Member).where(
+                        Member.telegram_user_id == owner.id,
+                        Member.organization_id == ids.school_b,
+                    )
+                )
             ).one()
             roles = await roles_of(session, member.id or 0)
+            seat = await load_actor(session, org_id=ids.district_id, telegram_user_id=owner.id)
         assert member.status == MemberStatus.PENDING and roles == frozenset()
+        assert seat is not None and seat.is_chair  # an owner chairs the district union
+
+
+async def test_a_form_begun_for_one_school_never_finishes_in_another(settings: Settings) -> None:
+    async with district_bot(settings) as (bot, ids):
+        teacher = Person(4040, "Teacher", "en")
+        await make_member(bot.db, org_id=ids.school_a, person=teacher, name="甲校老师")
+        invited = await make_member(
+            bot.db, org_id=ids.school_b, name="甲校老师", status=MemberStatus.INVITED
+        )
+        async with bot.db() as session:
+            row = await session.get(Member, invited.id)
+            assert row is not None
+            row.invite_code = "code-b-2"
+            session.add(row)
+            await session.commit()
+            await ensure_default_categories(session, org_id=ids.school_a)
+            category = (await list_categories(session, org_id=ids.school_a))[0]
+
+        await bot.say(teacher, "/suggest")
+        await bot.press(teacher, pack("sgf", "cat", category.id or 0))
+        await bot.say(teacher, "/start inv-code-b-2")  # now on B's roster too, acting for B
+        await bot.say(teacher, "甲校食堂的意见")  # meant for A's form
+
+        dropped = bot.telegram.texts(teacher.id)[-1]
+        assert "nothing was sent" in dropped or "什么也没有提交" in dropped
+        async with bot.db() as session:
+            assert (await session.exec(select(Suggestion))).all() == []
+
+
+async def test_an_owner_who_chaired_the_school_also_chairs_the_district(
+    settings: Settings,
+) -> None:
+    ids = await make_district(settings.database_url, people_in_a=False)
+    engine = create_engine(settings.database_url)
+    try:
+        await make_member(
+            create_session_factory(engine),
+            org_id=ids.school_a,
+            person=CHAIR,
+            name="张主席",
+            roles=[Role.CHAIR],
+        )
+    finally:
+        await engine.dispose()
+    async with running_bot(settings) as bot:
+        await bot.say(CHAIR, "/menu")
+        question = bot.telegram.last(CHAIR.id)
+        assert {label for label, _ in question.buttons()} == {SCHOOL_A, DISTRICT_NAME}
+        async with bot.db() as session:
+            seat = await load_actor(session, org_id=ids.district_id, telegram_user_id=CHAIR.id)
+        assert seat is not None and seat.is_chair and seat.member.real_name == "张主席"
+        await bot.press(CHAIR, question.button_data(DISTRICT_NAME))
+        await bot.say(CHAIR, "/help")
+        assert "/dtasks " in bot.telegram.last(CHAIR.id).text

@@ -109,6 +109,10 @@ class Sandbox:
         log_path: Path | None = None,
         district: bool = False,
     ) -> None:
+        if district:
+            # 钱区主席 is the owner who chairs the district union; 张主席 chairs school A only.
+            owner = DISTRICT_PERSONAS[-1].telegram_id
+            settings = settings.model_copy(update={"owner_ids": [owner]})
         self.settings = settings
         self.district = district  # a district union with two schools (`sandbox --district`)
         self.personas = PERSONAS + DISTRICT_PERSONAS if district else PERSONAS

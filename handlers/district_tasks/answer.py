@@ -75,6 +75,8 @@ async def _tell_district(context: UnionContext, answered: Answered) -> None:
     await context.notifier.tell(
         [task.created_by_member_id],
         lambda tr: tr(key, school=school.name, title=task.title, by=by),
+        # Only while they are still the district's staff (checked now, not when they sent it).
+        committee_only=True,
     )
 
 

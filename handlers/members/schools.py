@@ -129,7 +129,7 @@ async def school_chosen(update: Update, context: UnionContext) -> None:
         forms.end(user.id)
     context.choose_org(org_id)
     await context.refresh_actor(update)
-    logger.info("User %s now acts for organization %s", user.id, org_id)
+    logger.info("A member of several organizations now acts for organization %s", org_id)
     await say(update, context, context.t("school.now_acting", school=await org_name(context)))
     await show_menu(update, context)
 
