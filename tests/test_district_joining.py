@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from bot.callback import pack
-from bot.settings import Settings
 from bot.db import create_engine, create_session_factory
+from bot.settings import Settings
 from models.members import JoinRequest, Member, MemberStatus, Role, load_actor, roles_of
 from models.suggestions import Suggestion, ensure_default_categories, list_categories
 from tests.support.district import (
