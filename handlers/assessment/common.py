@@ -6,12 +6,12 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import UnionContext
-from handlers.common import refuse, require_member
-from models.assessment import Assessment, AssessmentStatus, answers_for_school
-from models.district import is_district_staff
-from models.errors import N_, DomainError
+from handlers import district_access as access
+from handlers.district_access import ChairRefusals
+from models.assessment import Assessment, AssessmentStatus
+from models.errors import N_
 from models.members import Actor
-from models.organizations import Organization, OrgKind
+from models.organizations import Organization
 
 
 def this_year(context: UnionContext) -> int:
@@ -19,9 +19,11 @@ def this_year(context: UnionContext) -> int:
     return context.state.clock().astimezone(context.settings.zone).year
 
 
-async def _organization(context: UnionContext) -> Organization | None:
-    async with context.db() as session:
-        return await session.get(Organization, context.org_id)
+_CHAIR_REFUSALS = ChairRefusals(
+    no_district=N_("assess.no_district"),
+    not_chair=N_("assess.not_school_chair"),
+    not_your_school=N_("assess.not_your_school"),
+)
 
 
 async def district_staff(
@@ -29,37 +31,15 @@ async def district_staff(
 ) -> tuple[Actor, Organization] | None:
     """The district staff member behind the update and their district, or None after saying
     who may do this."""
-    actor = await require_member(update, context)
-    if actor is None:
-        return None
-    org = await _organization(context)
-    if not is_district_staff(actor, org):
-        await refuse(update, context, DomainError(N_("assess.not_district_staff")))
-        return None
-    assert org is not None
-    return actor, org
+    return await access.district_staff(update, context, refusal=N_("assess.not_district_staff"))
 
 
 async def school_chair(
     update: Update, context: UnionContext, *, school_id: int | None = None
 ) -> tuple[Actor, Organization] | None:
     """The school chair behind the update and their school (which must be `school_id` when a
-    button names one: a forged button naming another school is refused), or None after saying
-    why."""
-    actor = await require_member(update, context)
-    if actor is None:
-        return None
-    org = await _organization(context)
-    if org is None or org.kind != OrgKind.SCHOOL or org.parent_id is None:
-        await refuse(update, context, DomainError(N_("assess.no_district")))
-        return None
-    if not answers_for_school(actor, org):
-        await refuse(update, context, DomainError(N_("assess.not_school_chair")))
-        return None
-    if school_id is not None and school_id != org.id:
-        await refuse(update, context, DomainError(N_("assess.not_your_school")))
-        return None
-    return actor, org
+    button names one), or None after saying why."""
+    return await access.school_chair(update, context, refusals=_CHAIR_REFUSALS, school_id=school_id)
 
 
 def status_word(context: UnionContext, assessment: Assessment) -> str:

@@ -37,6 +37,7 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
+from handlers.district_access import this_organization
 from handlers.district_contests.buttons import (
     ContestConfirm,
     ContestDesk,
@@ -50,7 +51,6 @@ from handlers.district_contests.common import (
     contest_lines,
     district_staff,
     local,
-    organization,
     result_word,
     school_chair,
     tell,
@@ -136,7 +136,7 @@ async def contest_command(update: Update, context: UnionContext) -> None:
     actor = await require_member(update, context)
     if actor is None:
         return
-    org = await organization(context)
+    org = await this_organization(context)
     if org is not None and org.kind == OrgKind.DISTRICT:
         await _district_home(update, context)
     else:

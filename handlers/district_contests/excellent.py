@@ -19,6 +19,7 @@ from telegram.ext import Application, CommandHandler, filters
 from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from handlers.common import ButtonRow, keyboard, refuse, require_member, say
+from handlers.district_access import this_organization
 from handlers.district_contests.buttons import (
     ExcellentDesk,
     ExcellentNominate,
@@ -29,7 +30,6 @@ from handlers.district_contests.buttons import (
 from handlers.district_contests.common import (
     TEXT_ROOM,
     district_staff,
-    organization,
     school_chair,
     tell,
 )
@@ -71,7 +71,7 @@ async def excellent_command(update: Update, context: UnionContext) -> None:
     actor = await require_member(update, context)
     if actor is None:
         return
-    org = await organization(context)
+    org = await this_organization(context)
     if org is not None and org.kind == OrgKind.DISTRICT:
         await _district_home(update, context)
     else:
