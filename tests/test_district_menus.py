@@ -11,7 +11,7 @@ from tests.support.factories import make_member
 from tests.support.harness import CHAIR, BotHarness
 from tests.support.updates import Person
 
-DISTRICT_COMMANDS = ("/district", "/dtask", "/dtasks", "/assessment")
+DISTRICT_COMMANDS = ("/district", "/dtask", "/dtasks", "/assessment", "/school")
 
 
 async def _help_and_menu(bot: BotHarness, person: Person) -> tuple[str, list[str]]:
@@ -39,6 +39,7 @@ async def test_district_staff_and_a_schools_chair_see_their_own(settings: Settin
 
         chair_help, chair_menu = await _help_and_menu(bot, CHAIR_B)
         assert "/assessment " in chair_help and "/report " in chair_help
+        assert "/school " in chair_help
         assert "/district " not in chair_help and "/dtasks " not in chair_help
         assert "🏅 年度考核" in chair_menu and "📌 下发任务" not in chair_menu
 

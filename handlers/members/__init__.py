@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.features import EVERYWHERE, Audience, CommandSpec, Feature, MenuEntry
+from bot.features import DISTRICT_WIDE, EVERYWHERE, Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
 from handlers.members import committee, joining, profile, recovery, registration, schools
 from handlers.members.buttons import JoinDecision, ProfileChangeDecision
@@ -42,6 +42,7 @@ FEATURE = Feature(
         CommandSpec("start", N_("cmd.start"), Audience.EVERYONE, order=0, places=EVERYWHERE),
         CommandSpec("me", N_("cmd.me"), Audience.MEMBER, order=8, places=EVERYWHERE),
         CommandSpec("language", N_("cmd.language"), Audience.EVERYONE, order=9, places=EVERYWHERE),
+        CommandSpec("school", N_("cmd.school"), Audience.MEMBER, order=9, places=DISTRICT_WIDE),
         CommandSpec("members", N_("cmd.members"), Audience.COMMITTEE, order=12, places=EVERYWHERE),
         CommandSpec("joins", N_("cmd.joins"), Audience.COMMITTEE, order=13, places=EVERYWHERE),
         CommandSpec(
