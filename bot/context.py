@@ -124,6 +124,9 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         if org_id is not None:
             self._org_id = org_id
             self.school_choices = ()
+        elif self.actor is None and self.state.district_id is not None:
+            # A stranger forgetting their pick is at no school again: the district union.
+            self._org_id = self.state.district_id
 
     @property
     def tr(self) -> Translator:

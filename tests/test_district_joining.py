@@ -232,3 +232,14 @@ async def test_an_owner_who_chaired_the_school_also_chairs_the_district(
         await bot.press(CHAIR, question.button_data(DISTRICT_NAME))
         await bot.say(CHAIR, "/help")
         assert "/dtasks " in bot.telegram.last(CHAIR.id).text
+
+
+async def test_a_plain_start_picks_the_school_again(settings: Settings) -> None:
+    async with district_bot(settings) as (bot, ids):
+        await bot.say(NEWCOMER, f"/start org-{ids.school_a}")
+        assert SCHOOL_A in bot.telegram.last(NEWCOMER.id).text
+        await bot.say(NEWCOMER, "/start")
+        assert DISTRICT_NAME in bot.telegram.last(NEWCOMER.id).text
+        await bot.press(NEWCOMER, pack("reg", "lang", "en"))
+        picker = bot.telegram.last(NEWCOMER.id)
+        assert {label for label, _ in picker.buttons()} == {SCHOOL_A, SCHOOL_B}
