@@ -655,7 +655,9 @@ async def test_sqlite_locked_longer_than_the_busy_timeout_then_released(
     bot.telegram.clear()
     path = make_url(bot.app.state.settings.database_url).database
     assert path is not None
-    holder = sqlite3.connect(path, isolation_level=None)
+    # The holder waits its turn (up to 60 s) if one of the bot's own writes is under way: with
+    # sqlite3's default of 5 s it once failed to take the lock on a loaded machine.
+    holder = sqlite3.connect(path, isolation_level=None, timeout=60)
     holder.execute("BEGIN EXCLUSIVE")
     press = button(TEACHER, CONFIRM)
 
