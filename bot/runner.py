@@ -48,6 +48,7 @@ from bot.run_status import Role, RunStatus
 from bot.settings import Settings, SettingsError
 from models.errors import N_
 from models.outbox import pending_count
+from scheduler.stopping import quiet_cancellations_at_stop
 
 logger = logging.getLogger(__name__)
 
@@ -289,6 +290,9 @@ async def _halt(application: UnionApplication) -> None:
         state.sender_task.cancel()
     runtime = state.runtime
     if runtime is not None and runtime.scheduler is not None and runtime.scheduler.running:
+        # A job running now (the minute's ballot tick, say) is cancelled on purpose and planned
+        # again at the next start: not an ERROR with a traceback in the log.
+        quiet_cancellations_at_stop()
         runtime.scheduler.shutdown(wait=False)
     if application.updater is not None and application.updater.running:
         # Fetched updates are confirmed to Telegram here: the copy taking over will not get
