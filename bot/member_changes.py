@@ -204,8 +204,11 @@ class ChangeListener:
             self._was_up = True
             logger.info("Listening for member changes")
             while not lost.is_set():
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel
+                # that arrives as the wait ends, and this loop would then outlive the bot.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), PING_SECONDS)
+                    async with asyncio.timeout(PING_SECONDS):
+                        await lost.wait()
                     break
                 await self._marker_round_trip()
             raise ConnectionResetError("the listening connection was closed")
@@ -226,7 +229,8 @@ class ChangeListener:
                 params={"channel": CHANGE_CHANNEL, "marker": self._marker},
             )
             await session.commit()
-        await asyncio.wait_for(self._marker_back.wait(), PING_SECONDS)
+        async with asyncio.timeout(PING_SECONDS):  # not wait_for (see _listen)
+            await self._marker_back.wait()
 
     def _notified(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
         self.last_payload = payload

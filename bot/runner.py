@@ -13,7 +13,7 @@ runner does what `run_polling` does itself, in this order:
    given back so a standby takes over at its next look;
 5. the lease lost (not renewed in time, e.g. cut off from the database): updates and sending stop
    at once and the process exits with EXIT_LEASE_LOST, so its service manager starts it again,
-   as a standby.
+   as a standby (within LEASE_LOST_EXIT_SECONDS even if the orderly stop hangs).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.application import UnionApplication
 from bot.db import create_engine, create_session_factory, is_sqlite, upgrade_async
+from bot.exit_deadline import exit_by_deadline
 from bot.health import start_health_server
 from bot.lease import (
     LeaseKeeper,
@@ -60,6 +61,9 @@ ALLOWED_UPDATES = ["message", "callback_query", "channel_post", "my_chat_member"
 # after the other (the second finds nothing to do). Any constant; every copy uses this one.
 MIGRATION_LOCK_KEY = 0x756E696F6E  # "union"
 STOP_SECONDS = 2.0  # for each step of stepping down after the lease was lost
+# The orderly steps after a lost lease are bounded (about 16 s at worst, usually well under
+# one); past this the process ends regardless (bot/exit_deadline.py).
+LEASE_LOST_EXIT_SECONDS = 20.0
 START_RETRY_SECONDS = 5.0  # Telegram unreachable at start-up: the first wait, doubled up to...
 START_RETRY_MAX_SECONDS = 60.0
 
@@ -202,6 +206,7 @@ async def _serve(
                 await start
         if lost is not None:
             logger.error("Lost the lease (%s): stopping at once, to come back as a standby", lost)
+            exit_by_deadline(EXIT_LEASE_LOST, LEASE_LOST_EXIT_SECONDS)
             await _halt(application)
         else:
             if watch is not None:
@@ -294,6 +299,9 @@ async def _halt(application: UnionApplication) -> None:
         # again at the next start: not an ERROR with a traceback in the log.
         quiet_cancellations_at_stop()
         runtime.scheduler.shutdown(wait=False)
+    if state.member_listener is not None:
+        # Its LISTEN connection and liveness pings end here, not when the loop closes.
+        await _bounded(state.member_listener.stop(), STOP_SECONDS)
     if application.updater is not None and application.updater.running:
         # Fetched updates are confirmed to Telegram here: the copy taking over will not get
         # them again, so none is handled twice (one that was in hand when the database went

@@ -138,8 +138,12 @@ class OutboxSender:
             if result.sent or result.retried:
                 continue
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that
+            # arrives as the wait ends, and a sender that survives its cancel keeps a stopping
+            # copy (one that lost its lease) from exiting.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+                async with asyncio.timeout(poll_seconds):
+                    await self._wake.wait()
 
     async def drain(self, batch: int = 200) -> DrainResult:
         """Send everything due now (respecting quiet hours and pace); report finished ones.

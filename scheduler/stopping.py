@@ -62,7 +62,8 @@ class RunningJobs:
     async def wait_idle(self, seconds: float) -> None:
         """Return once no job is running, or after `seconds`."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), seconds)
+            async with asyncio.timeout(seconds):  # not wait_for: it can swallow a cancel (3.11)
+                await self._idle.wait()
 
     def ids(self) -> list[str]:
         """The ids of the jobs running now, sorted."""

@@ -655,10 +655,11 @@ async def test_sqlite_locked_longer_than_the_busy_timeout_then_released(
     bot.telegram.clear()
     path = make_url(bot.app.state.settings.database_url).database
     assert path is not None
-    # The holder waits its turn (up to 60 s) if one of the bot's own writes is under way: with
-    # sqlite3's default of 5 s it once failed to take the lock on a loaded machine.
-    holder = sqlite3.connect(path, isolation_level=None, timeout=60)
-    holder.execute("BEGIN EXCLUSIVE")
+    # The holder waits its turn if one of the bot's own writes is under way, in a thread: a
+    # wait on this loop's thread would stop the loop that has to finish that write (a
+    # transaction spans several awaits), and both would wait until sqlite3 gave up.
+    holder = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
+    await asyncio.to_thread(holder.execute, "BEGIN EXCLUSIVE")
     press = button(TEACHER, CONFIRM)
 
     # bot/db.py waits 15 s (busy_timeout=15000) for the lock, then gives up. Reads go on (WAL).

@@ -67,6 +67,8 @@ def test_a_copy_thawed_after_a_takeover_sends_and_handles_nothing(tmp_path: Path
             if call.caller == "alpha"
         ]
         print(f"alpha's calls to Telegram after it woke: {after} {stale[-5:]}")
+        if "Still stopping" in alpha.log():  # bot/exit_deadline.py ended it: where it hung
+            print(alpha.log()[-8000:])
         pair.ask(TEACHER, "/start", WELCOME_BACK)
 
         assert status == EXIT_LEASE_LOST
