@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.constants import ChatType
 
-from models.district import HOLDING
+from models.district import HOLDING, org_in_district
 from models.members import Member
 from models.organizations import Organization
 
@@ -97,11 +97,8 @@ async def resolve(
             assert chosen is not None
             return Where(chosen, holding=held)
         return Where(district_id, choices=held, holding=held)
-    if chosen is not None and await _in_district(session, chosen, district_id):
+    if chosen is not None and await org_in_district(
+        session, district_id=district_id, org_id=chosen
+    ):
         return Where(chosen)
     return Where(latest if latest is not None else district_id)
-
-
-async def _in_district(session: AsyncSession, org_id: int, district_id: int) -> bool:
-    org = await session.get(Organization, org_id)
-    return org is not None and (org.id == district_id or org.parent_id == district_id)

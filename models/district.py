@@ -36,6 +36,17 @@ async def schools_of(session: AsyncSession, *, district_id: int) -> list[Organiz
     return list(await session.exec(query.order_by(col(Organization.name), col(Organization.id))))
 
 
+async def org_in_district(
+    session: AsyncSession, *, district_id: int, org_id: int
+) -> Organization | None:
+    """The district union or one of its schools with this id, else None (ids in links and in
+    a person's saved choice can be forged or stale)."""
+    org = await session.get(Organization, org_id)
+    if org is None or (org.id != district_id and org.parent_id != district_id):
+        return None
+    return org
+
+
 async def get_school(session: AsyncSession, *, district_id: int, school_id: int) -> Organization:
     """A school of this district (ids from buttons and links can be forged)."""
     school = await session.get(Organization, school_id)

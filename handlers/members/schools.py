@@ -16,7 +16,7 @@ from bot.org_resolver import chosen_org, person_orgs
 from handlers.common import keyboard, say
 from handlers.members.buttons import RegistrationSchool, SchoolChoice
 from handlers.menu.commands import show_menu
-from models.district import find_schools, schools_of
+from models.district import find_schools, org_in_district, schools_of
 from models.organizations import Organization, get_organization
 
 logger = logging.getLogger(__name__)
@@ -87,10 +87,7 @@ async def school_of_link(context: UnionContext, org_id: int) -> Organization | N
     if district_id is None:
         return None
     async with context.db() as session:
-        org = await session.get(Organization, org_id)
-    if org is None or (org.id != district_id and org.parent_id != district_id):
-        return None
-    return org
+        return await org_in_district(session, district_id=district_id, org_id=org_id)
 
 
 async def choose_school(update: Update, context: UnionContext) -> None:
