@@ -93,9 +93,17 @@ class TaskAssignment(SQLModel, table=True):
     reminded_on: date | None = Field(default=None)
 
 
+class RuleEvery(StrEnum):
+    """How often a rule sends its task again."""
+
+    MONTH = "month"  # the 月报
+    YEAR = "year"  # 四月底前报送校务公开评估, every spring
+
+
 class TaskRule(SQLModel, table=True):
-    """A task sent again every month (the 月报): on `day` of each month (the month's last day
-    when it is shorter) to all the district's schools then, due `due_days` later."""
+    """A task sent again every month (the 月报) or every year (校务公开评估): on `day` of each
+    month, or of `month` each year (the month's last day when it is shorter), to all the
+    district's schools then, due `due_days` later."""
 
     __tablename__ = "district_task_rule"
 
@@ -105,7 +113,10 @@ class TaskRule(SQLModel, table=True):
     day: int
     due_days: int
     active: bool = True
-    # The month ("2027-04") whose task was made: claimed in the database, so a month gets one.
+    every: str = Field(default=RuleEvery.MONTH, sa_type=String(5))
+    month: int | None = None  # a yearly rule's month (1-12)
+    # The period whose task was made, "2027-04" for a monthly rule and "2027" for a yearly
+    # one: claimed in the database, so a period gets one.
     last_month: str | None = Field(default=None, sa_type=String(7), nullable=True)
     created_by_member_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -467,16 +478,21 @@ def local_time(at: datetime | None, zone: tzinfo) -> str:
     return at.astimezone(zone).strftime("%m-%d %H:%M") if at else ""
 
 
-# ---- every month ------------------------------------------------------------------------------
+# ---- every month, every year ------------------------------------------------------------------
 
 
 def _month(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+def period_of(every: str, day: date) -> str:
+    """The period `day` falls in for a rule: "2027-04" every month, "2027" every year."""
+    return f"{day.year:04d}" if every == RuleEvery.YEAR else _month(day)
+
+
 async def rule_of(session: AsyncSession, *, task: DistrictTask) -> TaskRule | None:
-    """The monthly rule this task belongs to: made from it, or (a month's copy, which keeps
-    the title) the district's rule whose task has the same title; so 🔁 on a copy never
+    """The repeating rule this task belongs to: made from it, or (a period's copy, which
+    keeps the title) the district's rule whose task has the same title; so 🔁 on a copy never
     makes a second rule."""
     query = select(TaskRule).where(TaskRule.source_task_id == task.id)
     rule = (await session.exec(query)).first()
@@ -491,17 +507,18 @@ async def rule_of(session: AsyncSession, *, task: DistrictTask) -> TaskRule | No
     return (await session.exec(same_title)).first()
 
 
-async def repeat_monthly(
+async def set_repeat(
     session: AsyncSession,
     *,
     district_id: int,
     task_id: int,
-    on: bool,
+    every: RuleEvery | None,
     member_id: int,
     zone: tzinfo,
 ) -> TaskRule:
-    """Send this task again every month (on the day of the month it was first due to go out,
-    due as many days later as this one), or stop; the month of this task counts as sent."""
+    """Send this task again every month or every year (on the day, and for a yearly rule the
+    month, it first went out; due as many days later as this one), or stop (`every` None).
+    The period this task went out in counts as sent."""
     task = await get_task(session, district_id=district_id, task_id=task_id)
     rule = await rule_of(session, task=task)
     sent_on = task.created_at.astimezone(zone).date()
@@ -511,13 +528,32 @@ async def repeat_monthly(
             source_task_id=task_id,
             day=sent_on.day,
             due_days=max((task.deadline - sent_on).days, 0),
-            last_month=_month(sent_on),
             created_by_member_id=member_id,
         )
-    rule.active = on
+    if every is not None:
+        rule.last_month = _last_sent(rule, every, sent_on)
+        rule.every = every
+        rule.month = sent_on.month if every == RuleEvery.YEAR else None
+    rule.active = every is not None
     session.add(rule)
     await session.commit()
     return rule
+
+
+def _last_sent(rule: TaskRule, every: RuleEvery, sent_on: date) -> str:
+    """The latest period already sent, in `every`'s terms: this task's, or the rule's last
+    one (a yearly rule's year as its month, a monthly rule's month as its year), so a rule
+    switched between month and year never sends a second task in a period."""
+    sent = [period_of(every, sent_on)]
+    last = rule.last_month
+    if last is not None:
+        if every == RuleEvery.YEAR:
+            sent.append(last[:4])
+        elif len(last) == 4:  # "2029": that year's task went out in the rule's month
+            sent.append(f"{last}-{rule.month or 1:02d}")
+        else:
+            sent.append(last)
+    return max(sent)  # "YYYY" and "YYYY-MM" sort as dates
 
 
 def _due_day(rule: TaskRule, today: date) -> int:
@@ -526,34 +562,35 @@ def _due_day(rule: TaskRule, today: date) -> int:
     return min(rule.day, (following - timedelta(days=1)).day)
 
 
-async def make_monthly_tasks(
+def _is_due(rule: TaskRule, today: date) -> bool:
+    """The rule's day has come in this period (a day missed while the bot was down is made
+    up later in the same month)."""
+    if rule.every == RuleEvery.YEAR and today.month != rule.month:
+        return False
+    return today.day >= _due_day(rule, today)
+
+
+async def make_repeated_tasks(
     session: AsyncSession, *, today: date
 ) -> list[tuple[DistrictTask, list[TaskAssignment]]]:
-    """This month's task of every active rule whose day has come (a day missed while the bot
-    was down is made up later in the month), once per month: the month is claimed by a
-    conditional UPDATE in the same transaction as the task."""
-    month = _month(today)
-    rules = await session.exec(
-        select(TaskRule).where(
-            col(TaskRule.active).is_(True),
-            or_(col(TaskRule.last_month).is_(None), col(TaskRule.last_month) != month),
-        )
-    )
-    # Plain values: a rollback (a month claimed meanwhile by another copy) expires the rows.
+    """This period's task of every active rule whose day has come, once per month or year:
+    the period is claimed by a conditional UPDATE in the same transaction as the task."""
+    rules = await session.exec(select(TaskRule).where(col(TaskRule.active).is_(True)))
+    # Plain values: a rollback (a period claimed meanwhile by another copy) expires the rows.
     plans = [
-        (rule.id, rule.district_id, rule.source_task_id, rule.due_days)
+        (rule.id, rule.district_id, rule.source_task_id, rule.due_days, period)
         for rule in rules
-        if today.day >= _due_day(rule, today)
+        if (period := period_of(rule.every, today)) != rule.last_month and _is_due(rule, today)
     ]
     made: list[tuple[DistrictTask, list[TaskAssignment]]] = []
-    for rule_id, district_id, source_id, due_days in plans:
+    for rule_id, district_id, source_id, due_days, period in plans:
         claimed = await session.exec(
             update(TaskRule)
             .where(
                 col(TaskRule.id) == rule_id,
-                or_(col(TaskRule.last_month).is_(None), col(TaskRule.last_month) != month),
+                or_(col(TaskRule.last_month).is_(None), col(TaskRule.last_month) != period),
             )
-            .values(last_month=month)
+            .values(last_month=period)
         )
         if claimed.rowcount != 1:
             await session.rollback()

@@ -7,7 +7,8 @@ per school per day: the outbox key names the task, the school and the day, and t
 assignment records the day it was reminded (both are guarded in the database, so a rerun or a
 second copy of the bot adds nothing). Quiet hours hold the messages back like any member's.
 
-The same job first makes the month's task of each monthly rule (the 月报) whose day has come.
+The same job first makes the task of each repeating rule whose day has come: the month's (the
+月报) or the year's (校务公开评估 in April).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from models.district_tasks import (
     DistrictTask,
     TaskAssignment,
     due_reminders,
-    make_monthly_tasks,
+    make_repeated_tasks,
     mark_reminded,
     school_chairs,
 )
@@ -182,12 +183,12 @@ async def remind_due(runtime: Runtime, *, today: date, now: datetime) -> int:
     return queued
 
 
-async def send_monthly(runtime: Runtime, *, today: date, now: datetime) -> int:
-    """Make this month's task of each monthly rule whose day has come and queue it to the
-    chairs; returns how many tasks were made. The attachment is not sent here (the outbox
+async def send_repeated(runtime: Runtime, *, today: date, now: datetime) -> int:
+    """Make this month's (or year's) task of each repeating rule whose day has come and queue
+    it to the chairs; returns how many tasks were made. The attachment is not sent here (the outbox
     sends text only): the 📎 button under the task fetches it when a chair presses it."""
     async with runtime.db() as session:
-        made = await make_monthly_tasks(session, today=today)
+        made = await make_repeated_tasks(session, today=today)
     for task, assignments in made:
         await queue_task(
             runtime.db,
@@ -196,18 +197,18 @@ async def send_monthly(runtime: Runtime, *, today: date, now: datetime) -> int:
             assignments,
             not_before=runtime.quiet.next_allowed(now),
         )
-        logger.info("District task %s made by its monthly rule", task.id)
+        logger.info("District task %s made by its repeating rule", task.id)
     if made:
         runtime.sender.wake()
     return len(made)
 
 
 async def run_reminders(runtime: Runtime) -> None:
-    """The daily job: this month's recurring tasks, then the reminders."""
+    """The daily job: the recurring tasks due today, then the reminders."""
     now = utcnow()
     zone: ZoneInfo = runtime.settings.zone
     today = now.astimezone(zone).date()
-    await send_monthly(runtime, today=today, now=now)
+    await send_repeated(runtime, today=today, now=now)
     await remind_due(runtime, today=today, now=now)
 
 

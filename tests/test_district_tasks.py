@@ -42,7 +42,7 @@ from models.district_tasks import (
 from models.errors import DomainError, InputError
 from models.members import Member, Role
 from models.outbox import Broadcast, OutboxMessage
-from scheduler.district_task_jobs import answer_data, queue_task, remind_due, send_monthly
+from scheduler.district_task_jobs import answer_data, queue_task, remind_due, send_repeated
 from tests.support.district import CHAIR_A as D_CHAIR_A
 from tests.support.district import (
     CHAIR_B,
@@ -415,9 +415,9 @@ async def test_a_task_sent_every_month(settings: Settings) -> None:
         assert runtime is not None
         now = datetime(2027, 5, 18, 1, 0, tzinfo=UTC)
         for day in (date(2027, 4, 25), date(2027, 5, 17)):  # this month's is sent; not yet
-            assert await send_monthly(runtime, today=day, now=now) == 0
-        assert await send_monthly(runtime, today=date(2027, 5, 18), now=now) == 1
-        assert await send_monthly(runtime, today=date(2027, 5, 30), now=now) == 0
+            assert await send_repeated(runtime, today=day, now=now) == 0
+        assert await send_repeated(runtime, today=date(2027, 5, 18), now=now) == 1
+        assert await send_repeated(runtime, today=date(2027, 5, 30), now=now) == 0
         async with bot.db() as session:
             made = (
                 await session.exec(select(DistrictTask).where(DistrictTask.id != task.id))
@@ -430,13 +430,87 @@ async def test_a_task_sent_every_month(settings: Settings) -> None:
         assert [m.text for m in await outbox_to(bot, CHAIR_B.id)][-1].startswith("📋")
 
         await bot.press(DISTRICT_STAFF, TaskAction("monthly_off", task.id or 0).pack())
-        assert await send_monthly(runtime, today=date(2027, 6, 18), now=now) == 0
+        assert await send_repeated(runtime, today=date(2027, 6, 18), now=now) == 0
         # 🔁 on May's copy turns the same rule on again: no second rule, one task in June.
         await bot.press(DISTRICT_STAFF, TaskAction("monthly_on", made.id or 0).pack())
         async with bot.db() as session:
             assert len(list(await session.exec(select(TaskRule)))) == 1
-        assert await send_monthly(runtime, today=date(2027, 6, 19), now=now) == 1
+        assert await send_repeated(runtime, today=date(2027, 6, 19), now=now) == 1
         # Only the district's staff may set it.
         bot.telegram.clear()
         await bot.press(CHAIR_B, TaskAction("monthly_on", task.id or 0).pack())
+        assert "区工会的功能" in bot.telegram.answers()[0].params["text"]
+
+
+async def test_a_task_sent_every_year(settings: Settings) -> None:
+    """📅 under a task's status: the 校务公开评估 sent on 1 April goes out again each 1 April
+    (or later that April, once), due as many days later; ⏹ stops it; a rule switched to every
+    month starts after this task's month, so nothing goes out twice."""
+    async with district_bot(settings, extra_schools=("第三小学",)) as (bot, ids):
+        async with bot.db() as session:
+            c = max(s.id or 0 for s in await schools_of(session, district_id=ids.district_id))
+            query = select(Member.id).where(Member.telegram_user_id == DISTRICT_STAFF.id)
+            staff_id = (await session.exec(query)).one()
+        d = District(ids.district_id, ids.school_a, ids.school_b, c, staff_id or 0)
+        task = await send_task(bot, d, AnswerKind.FILE)  # due 2027-04-22
+        async with bot.db() as session:
+            task.created_at = datetime(2027, 4, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 April
+            session.add(task)
+            await session.commit()
+        await bot.press(DISTRICT_STAFF, TaskView(task.id or 0).pack())
+        labels = [label for label, _ in bot.telegram.last(DISTRICT_STAFF.id).buttons()]
+        assert "🔁 每月自动下发（如月报）" in labels
+        assert "📅 每年自动下发（如校务公开评估）" in labels
+        await bot.press(DISTRICT_STAFF, TaskAction("yearly_on", task.id or 0).pack())
+        assert "每年 4 月 1 日 9:00" in bot.telegram.last(DISTRICT_STAFF.id).text
+        assert "21 天后截止" in bot.telegram.last(DISTRICT_STAFF.id).text
+        await bot.press(DISTRICT_STAFF, TaskView(task.id or 0).pack())
+        view = bot.telegram.last(DISTRICT_STAFF.id)
+        assert "📅 每年 4 月 1 日自动下发，21 天后截止" in view.text
+        assert [label for label, _ in view.buttons() if label.startswith("⏹")] == ["⏹ 停止每年下发"]
+
+        runtime = bot.app.state.runtime
+        assert runtime is not None
+        now = datetime(2028, 4, 1, 1, 0, tzinfo=UTC)
+        quiet_days = (date(2027, 4, 25), date(2027, 5, 1), date(2027, 12, 31), date(2028, 3, 31))
+        for day in quiet_days:  # this year's went out by hand; next year's not yet
+            assert await send_repeated(runtime, today=day, now=now) == 0
+        assert await send_repeated(runtime, today=date(2028, 4, 1), now=now) == 1
+        assert await send_repeated(runtime, today=date(2028, 4, 15), now=now) == 0
+        assert await send_repeated(runtime, today=date(2028, 5, 1), now=now) == 0
+        async with bot.db() as session:
+            made = (
+                await session.exec(select(DistrictTask).where(DistrictTask.id != task.id))
+            ).one()
+            schools = await session.exec(
+                select(TaskAssignment.school_id).where(TaskAssignment.task_id == made.id)
+            )
+            assert sorted(schools) == sorted([d.a, d.b, d.c])
+        assert (made.title, made.deadline, made.answer_kind) == (
+            task.title,
+            date(2028, 4, 22),
+            AnswerKind.FILE,
+        )
+        # A first of April missed while the bot was down is made up later that April.
+        assert await send_repeated(runtime, today=date(2029, 4, 3), now=now) == 1
+
+        await bot.press(DISTRICT_STAFF, TaskAction("yearly_off", task.id or 0).pack())
+        assert "已停止每年下发" in bot.telegram.last(DISTRICT_STAFF.id).text
+        assert await send_repeated(runtime, today=date(2030, 4, 1), now=now) == 0
+        # Switched to every month, the rule counts April 2029 (its last yearly copy) as sent:
+        # the rest of that April adds nothing, May gets its task.
+        await bot.press(DISTRICT_STAFF, TaskAction("monthly_on", task.id or 0).pack())
+        async with bot.db() as session:
+            [rule] = list(await session.exec(select(TaskRule)))
+            assert (rule.every, rule.month, rule.last_month) == ("month", None, "2029-04")
+        assert await send_repeated(runtime, today=date(2029, 4, 20), now=now) == 0
+        assert await send_repeated(runtime, today=date(2029, 5, 1), now=now) == 1
+        # And back to every year: 2029 has had its task.
+        await bot.press(DISTRICT_STAFF, TaskAction("yearly_on", task.id or 0).pack())
+        async with bot.db() as session:
+            [rule] = list(await session.exec(select(TaskRule)))
+            assert (rule.every, rule.month, rule.last_month) == ("year", 4, "2029")
+        # Only the district's staff may set it.
+        bot.telegram.clear()
+        await bot.press(CHAIR_B, TaskAction("yearly_on", task.id or 0).pack())
         assert "区工会的功能" in bot.telegram.answers()[0].params["text"]

@@ -15,14 +15,15 @@ from handlers.district_tasks.access import district_staff, today
 from handlers.district_tasks.buttons import TaskAction, TaskFetch, TaskView
 from models.district_tasks import (
     AssignmentStatus,
+    RuleEvery,
     SchoolLine,
     export_xlsx,
     get_assignment,
     get_task,
     local_time,
     pending_of,
-    repeat_monthly,
     rule_of,
+    set_repeat,
     task_schools,
     tasks_of,
 )
@@ -32,6 +33,13 @@ from scheduler.district_task_jobs import remind_school
 
 _MESSAGE_LIMIT = 4000
 _FILE_BUTTONS = 40  # 📎 buttons under a task's status at most (the rest: the export)
+# The repeat buttons: how often the task goes out again (None stops it), and what is said.
+_REPEATS: dict[str, tuple[RuleEvery | None, str]] = {
+    "monthly_on": (RuleEvery.MONTH, N_("dtask.monthly_on")),
+    "yearly_on": (RuleEvery.YEAR, N_("dtask.yearly_on")),
+    "monthly_off": (None, N_("dtask.monthly_off")),
+    "yearly_off": (None, N_("dtask.yearly_off")),
+}
 
 
 async def list_tasks(update: Update, context: UnionContext) -> None:
@@ -109,13 +117,18 @@ async def view_task(update: Update, context: UnionContext) -> None:
     async with context.db() as session:
         rule = await rule_of(session, task=task)
     if rule is not None and rule.active:
-        text.insert(2, context.t("dtask.detail_monthly", day=rule.day, days=rule.due_days))
-        rows.append(
-            [(context.t("dtask.button.monthly_off"), TaskAction("monthly_off", task.id or 0))]
-        )
+        yearly = rule.every == RuleEvery.YEAR
+        detail = N_("dtask.detail_yearly") if yearly else N_("dtask.detail_monthly")
+        text.insert(2, context.t(detail, month=rule.month, day=rule.day, days=rule.due_days))
+        off = TaskAction("yearly_off" if yearly else "monthly_off", task.id or 0)
+        label = N_("dtask.button.yearly_off") if yearly else N_("dtask.button.monthly_off")
+        rows.append([(context.t(label), off)])
     else:
         rows.append(
-            [(context.t("dtask.button.monthly_on"), TaskAction("monthly_on", task.id or 0))]
+            [
+                (context.t("dtask.button.monthly_on"), TaskAction("monthly_on", task.id or 0)),
+                (context.t("dtask.button.yearly_on"), TaskAction("yearly_on", task.id or 0)),
+            ]
         )
     files = [line for line in lines if line.assignment.reply_file_id][:_FILE_BUTTONS]
     rows += [[(f"📎 {line.school.name}", TaskFetch(line.assignment.id or 0))] for line in files]
@@ -123,7 +136,7 @@ async def view_task(update: Update, context: UnionContext) -> None:
 
 
 async def task_action(update: Update, context: UnionContext) -> None:
-    """Remind now, Export, or send it every month (or stop)."""
+    """Remind now, Export, or send it every month or every year (or stop)."""
     staff = await district_staff(update, context)
     if staff is None:
         return
@@ -147,20 +160,21 @@ async def task_action(update: Update, context: UnionContext) -> None:
             update.effective_user.id, InputFile(data, filename=f"task-{task.id}.xlsx")
         )
         return
-    if button.action in ("monthly_on", "monthly_off"):
-        on = button.action == "monthly_on"
+    if button.action in _REPEATS:
         async with context.db() as session:
-            rule = await repeat_monthly(
+            rule = await set_repeat(
                 session,
                 district_id=district_id,
                 task_id=task.id or 0,
-                on=on,
+                every=_REPEATS[button.action][0],
                 member_id=staff[0].id,
                 zone=context.settings.zone,
             )
         await context.answer(update)
-        key = "dtask.monthly_on" if on else "dtask.monthly_off"
-        await say(update, context, context.t(key, day=rule.day, days=rule.due_days))
+        said = context.t(
+            _REPEATS[button.action][1], month=rule.month, day=rule.day, days=rule.due_days
+        )
+        await say(update, context, said)
         return
     await remind_now(update, context, task_id=task.id or 0, district_id=district_id)
 
