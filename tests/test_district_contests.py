@@ -4,6 +4,7 @@ through the real application: the whole cycle, the walls, and the nominations' r
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -30,8 +31,9 @@ from models.district_contests import (
     ExcellentRound,
 )
 from models.members import Member
-from models.outbox import Broadcast
+from models.outbox import Broadcast, OutboxMessage
 from models.proposals import Proposal, ProposalStatus
+from scheduler.contest_reminders import enter_data, remind_entries
 from tests.support.district import (
     CHAIR_A,
     CHAIR_B,
@@ -203,6 +205,61 @@ async def test_contest_cycle_create_enter_change_deadline_results_and_xlsx(
             [SCHOOL_A, "甲校代表队", 3, "张三、李四、王五", "一等奖"],
             [SCHOOL_B, "乙校精英队", 3, "钱一、孙二、周三", "第2名"],
         ]
+
+
+def _at_nine(day: int) -> datetime:
+    """09:00 in Shanghai on that day of December 2026, when the daily reminder runs."""
+    return datetime(2026, 12, day, 1, 0, tzinfo=UTC)
+
+
+async def test_schools_without_a_team_are_reminded_before_the_entry_deadline(
+    settings: Settings,
+) -> None:
+    """From two days before the entries close (the 15th, 18:00): the chairs of schools with
+    no team, once a day, with the button that enters one; a school that entered hears
+    nothing, and nobody does once entries are closed."""
+    async with district_bot(settings) as (bot, ids):
+        contest_id = await _create_contest(bot)
+        runtime = bot.app.state.runtime
+        assert runtime is not None
+        await _enter(bot, CHAIR_A, ContestEnter(contest_id, ids.school_a), "甲校队", "张三")
+        await drain(bot)
+        bot.telegram.clear()
+
+        assert await remind_entries(runtime, now=_at_nine(12)) == 0  # three days before
+        assert await remind_entries(runtime, now=_at_nine(13)) == 1
+        assert await remind_entries(runtime, now=_at_nine(13)) == 0  # once a day
+        # Queued for 09:00 on the 13th (the outbox sends it then): to B's chair alone.
+        async with bot.db() as session:
+            query = select(OutboxMessage).where(col(OutboxMessage.text).startswith("⏰"))
+            [reminder] = list(await session.exec(query))
+        assert reminder.chat_id == CHAIR_B.id
+        assert reminder.text == (
+            "⏰ “全区教职工运动会”的报名将于 2026-12-15 18:00 截止，本校还没有报名。"
+            "请点下面的按钮报名参赛。"
+        )
+        enter_b = ContestEnter(contest_id, ids.school_b)
+        assert json.loads(reminder.buttons or "[]") == [
+            [["📝 报名参赛：全区教职工运动会", enter_b.pack()]]
+        ]
+        assert enter_data(contest_id, ids.school_b) == enter_b.pack()
+        assert await remind_entries(runtime, now=_at_nine(15)) == 1  # the last day, 18:00
+        assert await remind_entries(runtime, now=datetime(2026, 12, 15, 10, 1, tzinfo=UTC)) == 0
+
+        # The button works: B enters, and is not reminded again.
+        await _enter(bot, CHAIR_B, enter_b, "乙校队", "钱一")
+        assert "已报名“全区教职工运动会”：乙校队（1 人）" in _last(bot, CHAIR_B.id)
+        async with bot.db() as session:
+            keys = sorted(b.key for b in await session.exec(select(Broadcast)))
+        school_b = ids.school_b
+        assert keys == sorted(
+            [
+                f"dcontest:{contest_id}:announce",
+                f"dcontest:{contest_id}:{school_b}:remind:2026-12-13",
+                f"dcontest:{contest_id}:{school_b}:remind:2026-12-15",
+            ]
+        )
+        assert await remind_entries(runtime, now=_at_nine(14)) == 0  # a new day, none owes
 
 
 async def test_walls_forged_school_buttons_plain_member_and_school_committee(
