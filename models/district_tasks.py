@@ -73,6 +73,8 @@ class DistrictTask(SQLModel, table=True):
     answer_kind: str = Field(default=AnswerKind.DONE, sa_type=String(8))
     created_by_member_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Withdrawn by the district (sent in error): no answer, reminder or "remind now" after it.
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
 
 
 class TaskAssignment(SQLModel, table=True):
@@ -257,7 +259,8 @@ async def answering_member(
     session: AsyncSession, *, assignment: TaskAssignment, telegram_user_id: int
 ) -> Member:
     """The person's membership that may answer this assignment: an active chair or vice-chair
-    of the assignment's own school, read now; DomainError for anyone else."""
+    of the assignment's own school, read now; DomainError for anyone else, and for a task the
+    district has withdrawn."""
     query = (
         select(Member)
         .join(MemberRole, col(MemberRole.member_id) == col(Member.id))
@@ -271,6 +274,9 @@ async def answering_member(
     member = (await session.exec(query)).first()
     if member is None:
         raise DomainError(N_("dtask.not_your_school"))
+    task = await session.get(DistrictTask, assignment.task_id)
+    if task is not None and task.withdrawn_at is not None:
+        raise DomainError(N_("dtask.withdrawn"))
     return member
 
 
@@ -311,6 +317,10 @@ async def answer_assignment(
         .where(
             col(TaskAssignment.id) == assignment_id,
             col(TaskAssignment.status) == AssignmentStatus.PENDING,
+            # A withdrawal committed a moment earlier wins: nothing is stored after it.
+            col(TaskAssignment.task_id).in_(
+                select(DistrictTask.id).where(col(DistrictTask.withdrawn_at).is_(None))
+            ),
         )
         .values(
             status=AssignmentStatus.DONE,
@@ -324,6 +334,9 @@ async def answer_assignment(
     await session.commit()
     fresh = result.rowcount == 1
     await session.refresh(assignment)
+    await session.refresh(task)
+    if not fresh and assignment.status == AssignmentStatus.PENDING and task.withdrawn_at:
+        raise DomainError(N_("dtask.withdrawn"))
     by = (
         await session.get(Member, assignment.done_by_member_id)
         if assignment.done_by_member_id
@@ -436,6 +449,7 @@ async def due_reminders(
         .where(
             col(DistrictTask.deadline) >= today,
             col(DistrictTask.deadline) <= today + timedelta(days=days),
+            col(DistrictTask.withdrawn_at).is_(None),
             col(TaskAssignment.status) == AssignmentStatus.PENDING,
             or_(
                 col(TaskAssignment.reminded_on).is_(None),
@@ -453,6 +467,23 @@ async def pending_of(session: AsyncSession, *, task_id: int) -> list[TaskAssignm
         TaskAssignment.task_id == task_id, TaskAssignment.status == AssignmentStatus.PENDING
     )
     return list(await session.exec(query.order_by(col(TaskAssignment.id))))
+
+
+async def withdraw_task(
+    session: AsyncSession, *, district_id: int, task_id: int, now: datetime
+) -> tuple[DistrictTask, list[TaskAssignment], bool]:
+    """Withdraw a task sent in error, once (a conditional UPDATE: a second press or a second
+    staff member at the same moment stores nothing); returns the task, the schools still
+    pending on it, and whether this call withdrew it. Answers already given stay."""
+    task = await get_task(session, district_id=district_id, task_id=task_id)
+    result = await session.exec(
+        update(DistrictTask)
+        .where(col(DistrictTask.id) == task_id, col(DistrictTask.withdrawn_at).is_(None))
+        .values(withdrawn_at=now)
+    )
+    await session.commit()
+    await session.refresh(task)
+    return task, await pending_of(session, task_id=task_id), result.rowcount == 1
 
 
 async def mark_reminded(session: AsyncSession, *, assignment_id: int, today: date) -> bool:

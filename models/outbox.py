@@ -386,6 +386,12 @@ async def rewrite_pending(session: AsyncSession, *, message_id: int, text: str) 
     return bool(result.rowcount == 1)
 
 
+async def keys_starting(session: AsyncSession, *, prefix: str) -> list[str]:
+    """The keys of the broadcasts whose key starts with `prefix` (e.g. "dtask:12:")."""
+    query = select(Broadcast.key).where(col(Broadcast.key).startswith(prefix, autoescape=True))
+    return list(await session.exec(query.order_by(col(Broadcast.key))))
+
+
 async def withhold_pending(session: AsyncSession, *, keys: Sequence[str]) -> int:
     """Keep back what the broadcasts `keys` have not sent yet (e.g. the invitations to a ballot
     cancelled before the quiet hours ended); returns how many messages were held back."""

@@ -41,7 +41,7 @@ from models.district_tasks import (
 )
 from models.errors import DomainError, InputError
 from models.members import Member, Role
-from models.outbox import Broadcast, OutboxMessage
+from models.outbox import Broadcast, OutboxMessage, OutboxStatus
 from scheduler.district_task_jobs import answer_data, queue_task, remind_due, send_repeated
 from tests.support.district import CHAIR_A as D_CHAIR_A
 from tests.support.district import (
@@ -55,6 +55,7 @@ from tests.support.factories import make_member
 from tests.support.harness import BotHarness
 from tests.support.updates import Person
 from tests.test_aid_flows import document
+from tests.test_calendar_chat import drain
 
 STAFF = Person(5001, "Zhao", "zh-hans")
 CHAIR_A = Person(4001, "Qian", "zh-hans")
@@ -514,3 +515,96 @@ async def test_a_task_sent_every_year(settings: Settings) -> None:
         bot.telegram.clear()
         await bot.press(CHAIR_B, TaskAction("yearly_on", task.id or 0).pack())
         assert "区工会的功能" in bot.telegram.answers()[0].params["text"]
+
+
+async def withdrawn_at(bot: BotHarness, task: DistrictTask) -> datetime | None:
+    async with bot.db() as session:
+        stored = await session.get(DistrictTask, task.id)
+        assert stored is not None
+        return stored.withdrawn_at
+
+
+async def test_a_task_withdrawn_in_error(settings: Settings) -> None:
+    """🗑 under a task's status, asked once more: stored once; the chairs it reached at schools
+    still pending are told (not the school that answered, whose answer stays); a chair's
+    answer button, the reminders and "remind now" stop; what the outbox held is kept back."""
+    async with district_bot(settings, extra_schools=("第三小学",)) as (bot, ids):
+        async with bot.db() as session:
+            c = max(s.id or 0 for s in await schools_of(session, district_id=ids.district_id))
+            query = select(Member.id).where(Member.telegram_user_id == DISTRICT_STAFF.id)
+            staff_id = (await session.exec(query)).one()
+        d = District(ids.district_id, ids.school_a, ids.school_b, c, staff_id or 0)
+        task = await send_task(bot, d, AnswerKind.DONE)
+        await drain(bot)  # the chairs of A and B got it (C has no chair)
+        a, b = await assignment_of(bot, task, d.a), await assignment_of(bot, task, d.b)
+        await bot.press(D_CHAIR_A, answer_data("done", a.id or 0))
+        assert (await assignment_of(bot, task, d.a)).status == AssignmentStatus.DONE
+
+        await bot.press(DISTRICT_STAFF, TaskView(task.id or 0).pack())
+        view = bot.telegram.last(DISTRICT_STAFF.id)
+        assert view.button_data("撤回任务") == TaskAction("withdraw", task.id or 0).pack()
+        await bot.press(DISTRICT_STAFF, TaskAction("withdraw", task.id or 0).pack())
+        question = bot.telegram.last(DISTRICT_STAFF.id)
+        assert "还没完成的 2 所学校" in question.text
+        assert question.button_data("不撤回") == TaskView(task.id or 0).pack()
+        assert await withdrawn_at(bot, task) is None  # asking stores nothing
+        await bot.press(DISTRICT_STAFF, question.button_data("确认撤回"))
+        assert (
+            "已撤回“四月底前报送校务公开评估材料”，已通知 1 所学校"
+            in bot.telegram.last(DISTRICT_STAFF.id).text
+        )
+        await bot.press(DISTRICT_STAFF, TaskAction("withdraw_yes", task.id or 0).pack())
+        assert "这项任务已于" in bot.telegram.last(DISTRICT_STAFF.id).text  # once
+        told = [m.text for m in await outbox_to(bot, CHAIR_B.id)]
+        assert told[-1] == (
+            "📋 城区教育工会已撤回任务“四月底前报送校务公开评估材料”，无需再办理，"
+            "之前收到的通知可以忽略。"
+        )
+        assert not any("撤回" in m.text for m in await outbox_to(bot, D_CHAIR_A.id))
+
+        # B's chair presses the old button: refused, nothing stored; A's answer stays.
+        bot.telegram.clear()
+        await bot.press(CHAIR_B, answer_data("done", b.id or 0))
+        assert "区工会已撤回这项任务" in str(bot.telegram.answers()[0].params.get("text", ""))
+        assert (await assignment_of(bot, task, d.b)).status == AssignmentStatus.PENDING
+        assert (await assignment_of(bot, task, d.a)).status == AssignmentStatus.DONE
+        # No reminder, by the job or by the button; the list and the status say it.
+        runtime = bot.app.state.runtime
+        assert runtime is not None
+        assert await remind_due(runtime, today=task.deadline, now=utcnow()) == 0
+        bot.telegram.clear()
+        await bot.press(DISTRICT_STAFF, TaskAction("remind", task.id or 0).pack())
+        assert "已经撤回" in str(bot.telegram.answers()[0].params.get("text", ""))
+        await bot.say(DISTRICT_STAFF, "/dtasks")
+        assert "（已撤回）" in bot.telegram.last(DISTRICT_STAFF.id).text
+        await bot.press(DISTRICT_STAFF, TaskView(task.id or 0).pack())
+        view = bot.telegram.last(DISTRICT_STAFF.id)
+        assert "🚫 已于" in view.text
+        labels = [label for label, _ in view.buttons()]
+        assert not any("撤回" in label or "提醒" in label or "自动" in label for label in labels)
+
+        # A task still waiting in the outbox (quiet hours) is kept back, and nobody is told.
+        second = await send_task(bot, d, AnswerKind.FILE)
+        await bot.press(DISTRICT_STAFF, TaskAction("withdraw_yes", second.id or 0).pack())
+        assert "已通知 0 所学校" in bot.telegram.last(DISTRICT_STAFF.id).text
+        async with bot.db() as session:
+            held = (
+                select(OutboxMessage.status, Broadcast.key)
+                .join(Broadcast, col(Broadcast.id) == col(OutboxMessage.broadcast_id))
+                .where(col(Broadcast.key).startswith(f"dtask:{second.id}:"))
+            )
+            rows: list[tuple[str, str]] = [
+                (status, key) for status, key in await session.exec(held)
+            ]
+        assert sorted(rows) == sorted(
+            [
+                (OutboxStatus.WITHHELD, f"dtask:{second.id}:{d.a}:sent"),
+                (OutboxStatus.WITHHELD, f"dtask:{second.id}:{d.b}:sent"),
+            ]
+        )
+        # Only the district's staff may withdraw.
+        third = await send_task(bot, d, AnswerKind.DONE)
+        bot.telegram.clear()
+        await bot.press(CHAIR_B, TaskAction("withdraw_yes", third.id or 0).pack())
+        assert "区工会的功能" in bot.telegram.answers()[0].params["text"]
+        assert await withdrawn_at(bot, third) is None

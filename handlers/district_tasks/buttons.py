@@ -79,10 +79,19 @@ class TaskView(Button, prefix="dtv"):
 
 @dataclass(frozen=True)
 class TaskAction(Button, prefix="dtx"):
-    """Remind now, Export, or send it every month or every year (or stop), under a task's
-    status."""
+    """Remind now, Export, send it every month or every year (or stop), or withdraw it (asked
+    once more), under a task's status."""
 
-    action: Literal["remind", "export", "monthly_on", "monthly_off", "yearly_on", "yearly_off"]
+    action: Literal[
+        "remind",
+        "export",
+        "monthly_on",
+        "monthly_off",
+        "yearly_on",
+        "yearly_off",
+        "withdraw",
+        "withdraw_yes",
+    ]
     task_id: Id
 
 

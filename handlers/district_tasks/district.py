@@ -11,6 +11,7 @@ from telegram.ext import Application, CommandHandler, filters
 from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from handlers.common import ButtonRow, keyboard, refuse, say
+from handlers.district_tasks import withdraw
 from handlers.district_tasks.access import district_staff, today
 from handlers.district_tasks.buttons import TaskAction, TaskFetch, TaskView
 from models.district_tasks import (
@@ -66,6 +67,8 @@ async def list_tasks(update: Update, context: UnionContext) -> None:
                 total=line.total,
             )
         )
+        if line.task.withdrawn_at is not None:
+            text[-1] += context.t("dtask.list_withdrawn")
         label = f"{number}. {line.task.title[:24]} {line.done}/{line.total}"
         rows.append([(label, TaskView(line.task.id or 0))])
     await say(update, context, "\n".join(text)[:_MESSAGE_LIMIT], keyboard(*rows))
@@ -111,7 +114,10 @@ async def view_task(update: Update, context: UnionContext) -> None:
         *(_school_line(context, line) for line in lines),
     ]
     rows: list[ButtonRow] = []
-    if done < len(lines):
+    if task.withdrawn_at is not None:
+        at = local_time(task.withdrawn_at, context.settings.zone)
+        text.insert(2, context.t("dtask.detail_withdrawn", at=at))
+    elif done < len(lines):
         rows.append([(context.t("dtask.button.remind"), TaskAction("remind", task.id or 0))])
     rows.append([(context.t("dtask.button.export"), TaskAction("export", task.id or 0))])
     async with context.db() as session:
@@ -123,13 +129,15 @@ async def view_task(update: Update, context: UnionContext) -> None:
         off = TaskAction("yearly_off" if yearly else "monthly_off", task.id or 0)
         label = N_("dtask.button.yearly_off") if yearly else N_("dtask.button.monthly_off")
         rows.append([(context.t(label), off)])
-    else:
+    elif task.withdrawn_at is None:
         rows.append(
             [
                 (context.t("dtask.button.monthly_on"), TaskAction("monthly_on", task.id or 0)),
                 (context.t("dtask.button.yearly_on"), TaskAction("yearly_on", task.id or 0)),
             ]
         )
+    if task.withdrawn_at is None:
+        rows.append([(context.t("dtask.button.withdraw"), TaskAction("withdraw", task.id or 0))])
     files = [line for line in lines if line.assignment.reply_file_id][:_FILE_BUTTONS]
     rows += [[(f"📎 {line.school.name}", TaskFetch(line.assignment.id or 0))] for line in files]
     await say(update, context, "\n".join(text)[:_MESSAGE_LIMIT], keyboard(*rows))
@@ -161,6 +169,9 @@ async def task_action(update: Update, context: UnionContext) -> None:
         )
         return
     if button.action in _REPEATS:
+        if task.withdrawn_at is not None and _REPEATS[button.action][0] is not None:
+            await refuse(update, context, DomainError(N_("dtask.is_withdrawn")))
+            return
         async with context.db() as session:
             rule = await set_repeat(
                 session,
@@ -175,6 +186,17 @@ async def task_action(update: Update, context: UnionContext) -> None:
             _REPEATS[button.action][1], month=rule.month, day=rule.day, days=rule.due_days
         )
         await say(update, context, said)
+        return
+    if button.action == "withdraw":
+        await withdraw.ask(update, context, district_id=district_id, task_id=task.id or 0)
+        return
+    if button.action == "withdraw_yes":
+        await withdraw.withdraw(
+            update, context, district_id=district_id, task_id=task.id or 0, member_id=staff[0].id
+        )
+        return
+    if task.withdrawn_at is not None:
+        await refuse(update, context, DomainError(N_("dtask.is_withdrawn")))
         return
     await remind_now(update, context, task_id=task.id or 0, district_id=district_id)
 
