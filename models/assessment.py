@@ -336,6 +336,28 @@ async def close_assessment(
     )
 
 
+async def set_deadline(
+    session: AsyncSession, *, district_id: int, assessment_id: int, actor: Actor, deadline: date
+) -> Assessment:
+    """District staff set (or move) the day evidence is due, while the assessment is a draft
+    or open; after the close it is refused. Informational: the close itself is pressed."""
+    await _require_staff(session, district_id=district_id, actor=actor)
+    assessment = await get_assessment(session, district_id=district_id, assessment_id=assessment_id)
+    result = await session.exec(
+        update(Assessment)
+        .where(
+            col(Assessment.id) == assessment_id,
+            col(Assessment.status).in_([AssessmentStatus.DRAFT, AssessmentStatus.OPEN]),
+        )
+        .values(deadline=deadline)
+    )
+    await session.commit()
+    if result.rowcount != 1:
+        raise DomainError(N_("assess.closed_no_deadline"), title=assessment.title)
+    await session.refresh(assessment)
+    return assessment
+
+
 async def _hold(session: AsyncSession, *, assessment_id: int, allowed: Sequence[str]) -> bool:
     """Begin a write that depends on the assessment's status: the row is written as it is
     only while its status is one of `allowed`, so it stays locked until the caller commits and
@@ -352,6 +374,12 @@ def check_open_for_schools(assessment: Assessment) -> None:
     """Refuse evidence unless the assessment is open (the write itself is guarded too)."""
     if assessment.status != AssessmentStatus.OPEN:
         raise DomainError(N_("assess.closed_for_schools"), title=assessment.title)
+
+
+def check_deadline_settable(assessment: Assessment) -> None:
+    """Refuse a deadline once the assessment is closed (the write itself is guarded too)."""
+    if assessment.status == AssessmentStatus.CLOSED:
+        raise DomainError(N_("assess.closed_no_deadline"), title=assessment.title)
 
 
 def check_scorable(assessment: Assessment) -> None:

@@ -6,16 +6,18 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.db import SessionFactory, create_engine, create_session_factory
 from bot.settings import Settings
 from handlers.assessment.buttons import (
+    AssessDeadline,
     AssessDesk,
     AssessItem,
     AssessSchool,
@@ -42,7 +44,8 @@ from models.assessment import (
 from models.district import add_school, create_district
 from models.errors import DomainError, InputError
 from models.members import Actor, Member, Role
-from models.outbox import Broadcast
+from models.outbox import Broadcast, OutboxMessage
+from scheduler.district_reminders import remind_evidence
 from tests.support.district import (
     CHAIR_A,
     CHAIR_B,
@@ -463,3 +466,82 @@ async def test_walls_forged_school_buttons_plain_member_and_school_committee(
             ]
             scored = list(await session.exec(select(AssessmentScore)))
         assert stored == [(ids.school_a, EVIDENCE_A)] and scored == []
+
+
+def _nine(day: int) -> datetime:
+    """09:00 in Shanghai on that day of December 2026, when the daily reminders run."""
+    return datetime(2026, 12, day, 1, 0, tzinfo=UTC)
+
+
+async def test_a_due_date_told_to_the_chairs_and_reminded_to_schools_missing_evidence(
+    settings: Settings,
+) -> None:
+    """📅 on the card: the day typed (unreadable or past asked again); set on a draft it is
+    told at the opening, set on an open one the chairs are told at once; from two days before
+    it the chairs of schools still missing evidence hear how many items, once a day; after
+    the close it cannot be set and nobody is reminded."""
+    async with district_bot(settings) as (bot, ids):
+        bot.app.state.clock = lambda: datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
+        await bot.say(DISTRICT_STAFF, "/assessment")
+        create = bot.telegram.last(DISTRICT_STAFF.id).button_data("按此清单创建")
+        await bot.press(DISTRICT_STAFF, create)
+        assessment_id, item_ids = await _app_items(bot)
+        card = bot.telegram.last(DISTRICT_STAFF.id)
+        assert card.button_data("设置截止日期") == AssessDeadline(assessment_id).pack()
+
+        # A school's chair cannot set it, even with the button's data.
+        bot.telegram.clear()
+        await bot.press(CHAIR_A, AssessDeadline(assessment_id).pack())
+        assert "只有区教育工会的主席和委员可以管理" in _alert(bot)
+        await bot.press(DISTRICT_STAFF, AssessDeadline(assessment_id).pack())
+        assert "截止日期" in bot.telegram.last(DISTRICT_STAFF.id).text
+        await bot.say(DISTRICT_STAFF, "下周吧")
+        assert "没看懂这个日期" in bot.telegram.last(DISTRICT_STAFF.id).text
+        await bot.say(DISTRICT_STAFF, "2026-12-01")
+        assert "已经过去了" in bot.telegram.last(DISTRICT_STAFF.id).text
+        await bot.say(DISTRICT_STAFF, "12-10")
+        assert "已设置截止日期：2026-12-10。开放考核时" in bot.telegram.last(DISTRICT_STAFF.id).text
+        await bot.press(DISTRICT_STAFF, AssessDesk("open", assessment_id).pack())
+        await drain(bot)
+        for chair in (CHAIR_A, CHAIR_B):
+            assert any("截止日期：2026-12-10" in told for told in bot.telegram.texts(chair.id))
+
+        # Moved while open: the chairs are told the new day, once.
+        await bot.press(DISTRICT_STAFF, AssessDeadline(assessment_id).pack())
+        await bot.say(DISTRICT_STAFF, "12-12")
+        assert "已通知 2 所学校的工会主席" in bot.telegram.last(DISTRICT_STAFF.id).text
+        await drain(bot)
+        moved = f"📅 “{YEAR}年度学校工会目标管理考核”的材料请在 2026-12-12 前提交。"
+        for chair in (CHAIR_A, CHAIR_B):
+            assert any(told.startswith(moved) for told in bot.telegram.texts(chair.id))
+
+        # A sends one item; B none. How many items need evidence comes from the checklist.
+        await _send_text(
+            bot, CHAIR_A, AssessItem(assessment_id, ids.school_a, item_ids[0]), EVIDENCE_A
+        )
+        needed = sum(1 for item in DEFAULT_CHECKLIST if item.evidence_required)
+        runtime = bot.app.state.runtime
+        assert runtime is not None
+        assert await remind_evidence(runtime, now=_nine(9)) == 0  # three days before
+        assert await remind_evidence(runtime, now=_nine(10)) == 2
+        assert await remind_evidence(runtime, now=_nine(10)) == 0  # once a day
+        async with bot.db() as session:
+            query = select(OutboxMessage).where(col(OutboxMessage.text).startswith("⏰"))
+            told = {m.chat_id: m.text for m in await session.exec(query)}
+        assert told == {
+            CHAIR_A.id: f"⏰ “{YEAR}年度学校工会目标管理考核”的材料将于 2026-12-12 截止提交，"
+            f"本校还有 {needed - 1} 项没有提交。请发送 /assessment 逐项提交。",
+            CHAIR_B.id: f"⏰ “{YEAR}年度学校工会目标管理考核”的材料将于 2026-12-12 截止提交，"
+            f"本校还有 {needed} 项没有提交。请发送 /assessment 逐项提交。",
+        }
+        assert await remind_evidence(runtime, now=_nine(13)) == 0  # past the day
+
+        # Closed: no due date, no reminder.
+        await bot.press(DISTRICT_STAFF, AssessDesk("closeok", assessment_id).pack())
+        async with bot.db() as session:
+            stored = await session.get(Assessment, assessment_id)
+            assert stored is not None and stored.status == AssessmentStatus.CLOSED
+        assert await remind_evidence(runtime, now=_nine(11)) == 0
+        bot.telegram.clear()
+        await bot.press(DISTRICT_STAFF, AssessDeadline(assessment_id).pack())
+        assert "已经结束提交，不能再设置截止日期" in _alert(bot)

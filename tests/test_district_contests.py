@@ -33,7 +33,7 @@ from models.district_contests import (
 from models.members import Member
 from models.outbox import Broadcast, OutboxMessage
 from models.proposals import Proposal, ProposalStatus
-from scheduler.contest_reminders import enter_data, remind_entries
+from scheduler.district_reminders import enter_data, remind_entries
 from tests.support.district import (
     CHAIR_A,
     CHAIR_B,

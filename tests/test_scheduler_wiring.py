@@ -28,7 +28,7 @@ from scheduler.aid_jobs import AID_JOB
 from scheduler.backup_job import BACKUP_JOB
 from scheduler.ballot_jobs import BALLOT_JOB
 from scheduler.calendar_jobs import job_id
-from scheduler.contest_reminders import CONTEST_REMINDER_JOB
+from scheduler.district_reminders import ASSESSMENT_REMINDER_JOB, CONTEST_REMINDER_JOB
 from scheduler.district_task_jobs import DTASK_JOB
 from scheduler.notice_jobs import NOTICE_JOB
 from scheduler.proposal_jobs import PROPOSAL_JOB
@@ -61,6 +61,7 @@ async def test_background_tasks_start_plan_every_entry_and_stop(
             NOTICE_JOB,
             DTASK_JOB,
             CONTEST_REMINDER_JOB,
+            ASSESSMENT_REMINDER_JOB,
         }
         if is_sqlite(clean_database):  # PostgreSQL is backed up from cron, not by the bot
             expected.add(BACKUP_JOB)

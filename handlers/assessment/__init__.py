@@ -8,13 +8,14 @@ from telegram.ext import Application
 
 from bot.features import DISTRICT_WIDE, Audience, CommandSpec, Feature, MenuEntry
 from bot.forms import Form
-from handlers.assessment import desk, school
+from handlers.assessment import deadline, desk, school
 from models.assessment import AssessmentStatus
 from models.errors import N_
+from scheduler.district_reminders import ASSESSMENT_REMINDERS
 
 
 def _forms() -> list[Form]:
-    return [*desk.forms(), *school.forms()]
+    return [*desk.forms(), *deadline.forms(), *school.forms()]
 
 
 def _register(application: Application) -> None:
@@ -47,4 +48,5 @@ FEATURE = Feature(
         ),
     ),
     catalog_keys=_keys,
+    jobs=(ASSESSMENT_REMINDERS,),
 )

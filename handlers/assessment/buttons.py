@@ -72,3 +72,10 @@ class AssessSend(Button, prefix="as:ok"):
     """Send or Cancel under the evidence shown back."""
 
     choice: Literal["send", "edit", "cancel"]
+
+
+@dataclass(frozen=True)
+class AssessDeadline(Button, prefix="as:dl"):
+    """District staff set the day evidence is due: starts the one-step deadline form."""
+
+    assessment_id: Id

@@ -23,7 +23,14 @@ from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from bot.forms import Form
 from handlers.assessment import school
-from handlers.assessment.buttons import AssessDesk, AssessNew, AssessPage, AssessSchool, AssessScore
+from handlers.assessment.buttons import (
+    AssessDeadline,
+    AssessDesk,
+    AssessNew,
+    AssessPage,
+    AssessSchool,
+    AssessScore,
+)
 from handlers.assessment.common import district_staff, status_word, this_year
 from handlers.common import (
     ButtonRow,
@@ -193,6 +200,8 @@ async def _card(
                 (t("assess.btn_xlsx"), AssessDesk("xlsx", ident)),
             ]
         )
+    if assessment.status != AssessmentStatus.CLOSED:
+        rows.append([(t("assess.btn_deadline"), AssessDeadline(ident))])
     if assessment.status == AssessmentStatus.OPEN:
         rows.append([(t("assess.btn_close"), AssessDesk("close", ident))])
     await say(update, context, "\n".join(lines), keyboard(*rows))

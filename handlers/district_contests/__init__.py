@@ -10,7 +10,7 @@ from bot.forms import Form
 from handlers.district_contests import contests, excellent
 from models.district_contests import Award, ContestKind, ContestStatus
 from models.errors import N_
-from scheduler.contest_reminders import CONTEST_REMINDERS
+from scheduler.district_reminders import CONTEST_REMINDERS
 
 
 def _forms() -> list[Form]:

@@ -1,6 +1,9 @@
-"""The district contests' entry reminder: at 09:00 in the union's zone, from two days before a
-contest's entry deadline, the chairs of each school that has not entered a team are told once
-a day, with the button that enters it. Schools that entered hear nothing.
+"""The district's daily reminders to school chairs, at 09:00 in the union's zone, from two days
+before a deadline, once a day, only to the schools that still owe something:
+
+- a contest's entries: schools with no team, with the button that enters one;
+- an assessment's evidence (when the district set a deadline): schools missing evidence for
+  some required item, with how many.
 
 Once per school per day: the outbox key names the contest, the school and the day (guarded in
 the database, so a rerun or a second copy of the bot adds nothing). It runs once for the whole
@@ -14,7 +17,7 @@ from datetime import datetime
 
 from models.assessment import school_chairs
 from models.base import utcnow
-from models.contest_reminders import ContestOwed, contests_owed
+from models.district_reminders import ContestOwed, EvidenceOwed, contests_owed, evidence_owed
 from models.outbox import BroadcastKind, Recipient, enqueue
 from scheduler.jobs import FixedJob
 from scheduler.runtime import Runtime
@@ -22,6 +25,7 @@ from scheduler.runtime import Runtime
 logger = logging.getLogger(__name__)
 
 CONTEST_REMINDER_JOB = "dcontest:remind"
+ASSESSMENT_REMINDER_JOB = "assess:remind"
 
 
 def enter_data(contest_id: int, school_id: int) -> str:
@@ -81,6 +85,58 @@ async def _recipients(runtime: Runtime, item: ContestOwed) -> dict[int, list[Rec
     return by_school
 
 
+async def remind_evidence(runtime: Runtime, *, now: datetime) -> int:
+    """Remind the chairs of every school missing evidence for an assessment due within two
+    days; returns how many messages were queued."""
+    today = now.astimezone(runtime.settings.zone).date()
+    async with runtime.db() as session:
+        owed = await evidence_owed(session, today=today)
+    not_before = runtime.quiet.next_allowed(now)
+    queued = 0
+    for item in owed:
+        for school_id, recipients in (await _evidence_recipients(runtime, item)).items():
+            async with runtime.db() as session:
+                broadcast = await enqueue(
+                    session,
+                    org_id=item.assessment.district_id,
+                    key=f"assess:{item.assessment.id}:{school_id}:remind:{today.isoformat()}",
+                    kind=BroadcastKind.TASK,
+                    recipients=recipients,
+                    not_before=not_before,
+                    quiet=True,
+                )
+            if broadcast is not None:
+                queued += len(recipients)
+    if queued:
+        logger.info("Assessments: %s evidence reminders queued", queued)
+        runtime.sender.wake()
+    return queued
+
+
+async def _evidence_recipients(runtime: Runtime, item: EvidenceOwed) -> dict[int, list[Recipient]]:
+    """Each owing school's chairs, told how many items their school still lacks."""
+    assessment = item.assessment
+    assert assessment.deadline is not None
+    async with runtime.db() as session:
+        chairs = await school_chairs(session, district_id=assessment.district_id)
+    by_school: dict[int, list[Recipient]] = {}
+    for chair in chairs:
+        missing = item.missing.get(chair.organization_id)
+        if missing is None or chair.telegram_user_id is None:
+            continue
+        tr = runtime.i18n.get(chair.language)
+        text = tr(
+            "assess.reminder",
+            title=assessment.title,
+            date=assessment.deadline.isoformat(),
+            missing=missing,
+        )
+        by_school.setdefault(chair.organization_id, []).append(
+            Recipient(chat_id=chair.telegram_user_id, text=text, member_id=chair.id)
+        )
+    return by_school
+
+
 async def run_contest_reminders(runtime: Runtime) -> None:
     """The daily job."""
     await remind_entries(runtime, now=utcnow())
@@ -90,6 +146,20 @@ async def run_contest_reminders(runtime: Runtime) -> None:
 CONTEST_REMINDERS = FixedJob(
     CONTEST_REMINDER_JOB,
     run_contest_reminders,
+    {"hour": 9, "minute": 0},
+    6 * 3600,
+    per_school=False,
+)
+
+
+async def run_assessment_reminders(runtime: Runtime) -> None:
+    """The daily job."""
+    await remind_evidence(runtime, now=utcnow())
+
+
+ASSESSMENT_REMINDERS = FixedJob(
+    ASSESSMENT_REMINDER_JOB,
+    run_assessment_reminders,
     {"hour": 9, "minute": 0},
     6 * 3600,
     per_school=False,
