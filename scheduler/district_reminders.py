@@ -36,28 +36,47 @@ def enter_data(contest_id: int, school_id: int) -> str:
 async def remind_entries(runtime: Runtime, *, now: datetime) -> int:
     """Remind the chairs of every school without a team in a contest closing within two days;
     returns how many messages were queued."""
-    zone = runtime.settings.zone
     async with runtime.db() as session:
-        owed = await contests_owed(session, now=now, zone=zone)
-    today = now.astimezone(zone).date()
-    not_before = runtime.quiet.next_allowed(now)
+        owed = await contests_owed(session, now=now, zone=runtime.settings.zone)
     queued = 0
     for item in owed:
-        for school_id, recipients in (await _recipients(runtime, item)).items():
-            async with runtime.db() as session:
-                broadcast = await enqueue(
-                    session,
-                    org_id=item.contest.district_id,
-                    key=f"dcontest:{item.contest.id}:{school_id}:remind:{today.isoformat()}",
-                    kind=BroadcastKind.TASK,
-                    recipients=recipients,
-                    not_before=not_before,
-                    quiet=True,
-                )
-            if broadcast is not None:
-                queued += len(recipients)
+        by_school = await _recipients(runtime, item)
+        key = f"dcontest:{item.contest.id}"
+        queued += await _queue_daily(
+            runtime, by_school, org_id=item.contest.district_id, key=key, now=now
+        )
     if queued:
         logger.info("District contests: %s entry reminders queued", queued)
+    return queued
+
+
+async def _queue_daily(
+    runtime: Runtime,
+    by_school: dict[int, list[Recipient]],
+    *,
+    org_id: int,
+    key: str,
+    now: datetime,
+) -> int:
+    """Queue each school's reminder under `key:school:remind:day` (a day's second run adds
+    nothing, guarded by the outbox's unique key); returns how many messages were queued."""
+    day = now.astimezone(runtime.settings.zone).date().isoformat()
+    not_before = runtime.quiet.next_allowed(now)
+    queued = 0
+    for school_id, recipients in by_school.items():
+        async with runtime.db() as session:
+            broadcast = await enqueue(
+                session,
+                org_id=org_id,
+                key=f"{key}:{school_id}:remind:{day}",
+                kind=BroadcastKind.TASK,
+                recipients=recipients,
+                not_before=not_before,
+                quiet=True,
+            )
+        if broadcast is not None:
+            queued += len(recipients)
+    if queued:
         runtime.sender.wake()
     return queued
 
@@ -88,28 +107,17 @@ async def _recipients(runtime: Runtime, item: ContestOwed) -> dict[int, list[Rec
 async def remind_evidence(runtime: Runtime, *, now: datetime) -> int:
     """Remind the chairs of every school missing evidence for an assessment due within two
     days; returns how many messages were queued."""
-    today = now.astimezone(runtime.settings.zone).date()
     async with runtime.db() as session:
-        owed = await evidence_owed(session, today=today)
-    not_before = runtime.quiet.next_allowed(now)
+        owed = await evidence_owed(session, today=now.astimezone(runtime.settings.zone).date())
     queued = 0
     for item in owed:
-        for school_id, recipients in (await _evidence_recipients(runtime, item)).items():
-            async with runtime.db() as session:
-                broadcast = await enqueue(
-                    session,
-                    org_id=item.assessment.district_id,
-                    key=f"assess:{item.assessment.id}:{school_id}:remind:{today.isoformat()}",
-                    kind=BroadcastKind.TASK,
-                    recipients=recipients,
-                    not_before=not_before,
-                    quiet=True,
-                )
-            if broadcast is not None:
-                queued += len(recipients)
+        by_school = await _evidence_recipients(runtime, item)
+        key = f"assess:{item.assessment.id}"
+        queued += await _queue_daily(
+            runtime, by_school, org_id=item.assessment.district_id, key=key, now=now
+        )
     if queued:
         logger.info("Assessments: %s evidence reminders queued", queued)
-        runtime.sender.wake()
     return queued
 
 
