@@ -197,6 +197,9 @@ async def _serve(
             done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if watch is not None and watch in done:
             lost = watch.result()
+            # Armed before anything below can wait: a start-up still running (a post_init
+            # stuck on the database that went away) must not hold the process either.
+            exit_by_deadline(EXIT_LEASE_LOST, LEASE_LOST_EXIT_SECONDS)
     finally:
         status.role = Role.STOPPING
         stop.cancel()
@@ -206,7 +209,6 @@ async def _serve(
                 await start
         if lost is not None:
             logger.error("Lost the lease (%s): stopping at once, to come back as a standby", lost)
-            exit_by_deadline(EXIT_LEASE_LOST, LEASE_LOST_EXIT_SECONDS)
             await _halt(application)
         else:
             if watch is not None:

@@ -28,6 +28,7 @@ from models.errors import N_, DomainError, InputError
 from models.exports import append_row
 from models.members import Member, MemberRole, MemberStatus, Role
 from models.organizations import Organization, OrgKind
+from models.outbox import withhold_pending_prefixed
 from models.validation import clean_text
 
 if TYPE_CHECKING:
@@ -117,8 +118,8 @@ class TaskRule(SQLModel, table=True):
     active: bool = True
     every: str = Field(default=RuleEvery.MONTH, sa_type=String(5))
     month: int | None = None  # a yearly rule's month (1-12)
-    # The period whose task was made, "2027-04" for a monthly rule and "2027" for a yearly
-    # one: claimed in the database, so a period gets one.
+    # The month ("2027-04") of the last task made, for either kind of rule: claimed in the
+    # database (compared whole every month, by its year every year), so a period gets one.
     last_month: str | None = Field(default=None, sa_type=String(7), nullable=True)
     created_by_member_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -469,21 +470,44 @@ async def pending_of(session: AsyncSession, *, task_id: int) -> list[TaskAssignm
     return list(await session.exec(query.order_by(col(TaskAssignment.id))))
 
 
+@dataclass(frozen=True)
+class Withdrawal:
+    """What a withdrawal did: the task, the schools still pending on it, whether this call
+    withdrew it, and whether the repeat rule it was the source of was stopped with it."""
+
+    task: DistrictTask
+    pending: list[TaskAssignment]
+    fresh: bool
+    rule_stopped: bool
+
+
 async def withdraw_task(
     session: AsyncSession, *, district_id: int, task_id: int, now: datetime
-) -> tuple[DistrictTask, list[TaskAssignment], bool]:
+) -> Withdrawal:
     """Withdraw a task sent in error, once (a conditional UPDATE: a second press or a second
-    staff member at the same moment stores nothing); returns the task, the schools still
-    pending on it, and whether this call withdrew it. Answers already given stay."""
+    staff member at the same moment stores nothing). In the same transaction what the outbox
+    has not sent of it is held back (the task in quiet hours, a reminder) and a repeat rule
+    made from it stops, so its wrong text is not sent again next month. Answers stay."""
     task = await get_task(session, district_id=district_id, task_id=task_id)
     result = await session.exec(
         update(DistrictTask)
         .where(col(DistrictTask.id) == task_id, col(DistrictTask.withdrawn_at).is_(None))
         .values(withdrawn_at=now)
     )
+    fresh = result.rowcount == 1
+    stopped = 0
+    if fresh:
+        await withhold_pending_prefixed(session, prefix=f"dtask:{task_id}:")
+        rules = await session.exec(
+            update(TaskRule)
+            .where(col(TaskRule.source_task_id) == task_id, col(TaskRule.active).is_(True))
+            .values(active=False)
+        )
+        stopped = rules.rowcount
     await session.commit()
     await session.refresh(task)
-    return task, await pending_of(session, task_id=task_id), result.rowcount == 1
+    pending = await pending_of(session, task_id=task_id)
+    return Withdrawal(task=task, pending=pending, fresh=fresh, rule_stopped=stopped == 1)
 
 
 async def mark_reminded(session: AsyncSession, *, assignment_id: int, today: date) -> bool:
@@ -516,9 +540,14 @@ def _month(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def period_of(every: str, day: date) -> str:
-    """The period `day` falls in for a rule: "2027-04" every month, "2027" every year."""
-    return f"{day.year:04d}" if every == RuleEvery.YEAR else _month(day)
+def _sent_in_period(rule: TaskRule, today: date) -> bool:
+    """This month's (every month) or this year's (every year) task was made already:
+    `last_month` always holds the real month of the last task made."""
+    if rule.last_month is None:
+        return False
+    if rule.every == RuleEvery.YEAR:
+        return rule.last_month[:4] == f"{today.year:04d}"
+    return rule.last_month == _month(today)
 
 
 async def rule_of(session: AsyncSession, *, task: DistrictTask) -> TaskRule | None:
@@ -532,7 +561,13 @@ async def rule_of(session: AsyncSession, *, task: DistrictTask) -> TaskRule | No
     same_title = (
         select(TaskRule)
         .join(DistrictTask, col(DistrictTask.id) == col(TaskRule.source_task_id))
-        .where(TaskRule.district_id == task.district_id, DistrictTask.title == task.title)
+        .where(
+            TaskRule.district_id == task.district_id,
+            DistrictTask.title == task.title,
+            # A withdrawn task is no rule's model: a corrected task of the same title makes
+            # a rule of its own.
+            col(DistrictTask.withdrawn_at).is_(None),
+        )
         .order_by(col(TaskRule.active).desc(), col(TaskRule.id))
     )
     return (await session.exec(same_title)).first()
@@ -562,7 +597,7 @@ async def set_repeat(
             created_by_member_id=member_id,
         )
     if every is not None:
-        rule.last_month = _last_sent(rule, every, sent_on)
+        rule.last_month = _last_sent(rule, sent_on)
         rule.every = every
         rule.month = sent_on.month if every == RuleEvery.YEAR else None
     rule.active = every is not None
@@ -571,20 +606,11 @@ async def set_repeat(
     return rule
 
 
-def _last_sent(rule: TaskRule, every: RuleEvery, sent_on: date) -> str:
-    """The latest period already sent, in `every`'s terms: this task's, or the rule's last
-    one (a yearly rule's year as its month, a monthly rule's month as its year), so a rule
-    switched between month and year never sends a second task in a period."""
-    sent = [period_of(every, sent_on)]
-    last = rule.last_month
-    if last is not None:
-        if every == RuleEvery.YEAR:
-            sent.append(last[:4])
-        elif len(last) == 4:  # "2029": that year's task went out in the rule's month
-            sent.append(f"{last}-{rule.month or 1:02d}")
-        else:
-            sent.append(last)
-    return max(sent)  # "YYYY" and "YYYY-MM" sort as dates
+def _last_sent(rule: TaskRule, sent_on: date) -> str:
+    """The latest month a task of this rule went out: this task's or the rule's last one
+    ("YYYY-MM" sorts as dates), so a rule switched between month and year never sends a
+    second task in a month or a year that had one."""
+    return max(_month(sent_on), rule.last_month or "")
 
 
 def _due_day(rule: TaskRule, today: date) -> int:
@@ -609,24 +635,27 @@ async def make_repeated_tasks(
     rules = await session.exec(select(TaskRule).where(col(TaskRule.active).is_(True)))
     # Plain values: a rollback (a period claimed meanwhile by another copy) expires the rows.
     plans = [
-        (rule.id, rule.district_id, rule.source_task_id, rule.due_days, period)
+        (rule.id, rule.district_id, rule.source_task_id, rule.due_days, rule.last_month)
         for rule in rules
-        if (period := period_of(rule.every, today)) != rule.last_month and _is_due(rule, today)
+        if not _sent_in_period(rule, today) and _is_due(rule, today)
     ]
     made: list[tuple[DistrictTask, list[TaskAssignment]]] = []
-    for rule_id, district_id, source_id, due_days, period in plans:
+    for rule_id, district_id, source_id, due_days, seen in plans:
+        # Claimed only if no other copy made a task since this one read the rule.
+        unchanged = (
+            col(TaskRule.last_month).is_(None) if seen is None else col(TaskRule.last_month) == seen
+        )
         claimed = await session.exec(
             update(TaskRule)
-            .where(
-                col(TaskRule.id) == rule_id,
-                or_(col(TaskRule.last_month).is_(None), col(TaskRule.last_month) != period),
-            )
-            .values(last_month=period)
+            .where(col(TaskRule.id) == rule_id, col(TaskRule.active).is_(True), unchanged)
+            .values(last_month=_month(today))
         )
         if claimed.rowcount != 1:
             await session.rollback()
             continue
         source = await session.get(DistrictTask, source_id)
+        if source is not None and source.withdrawn_at is not None:
+            source = None  # its text was sent in error: nothing is made from it
         schools = await session.exec(
             select(Organization.id).where(
                 Organization.parent_id == district_id, Organization.kind == OrgKind.SCHOOL

@@ -386,10 +386,19 @@ async def rewrite_pending(session: AsyncSession, *, message_id: int, text: str) 
     return bool(result.rowcount == 1)
 
 
-async def keys_starting(session: AsyncSession, *, prefix: str) -> list[str]:
-    """The keys of the broadcasts whose key starts with `prefix` (e.g. "dtask:12:")."""
-    query = select(Broadcast.key).where(col(Broadcast.key).startswith(prefix, autoescape=True))
-    return list(await session.exec(query.order_by(col(Broadcast.key))))
+async def withhold_pending_prefixed(session: AsyncSession, *, prefix: str) -> int:
+    """Keep back what the broadcasts whose key starts with `prefix` (e.g. "dtask:12:") have
+    not sent yet, in the caller's transaction (it commits); returns how many messages."""
+    broadcasts = select(Broadcast.id).where(col(Broadcast.key).startswith(prefix, autoescape=True))
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.broadcast_id).in_(broadcasts),
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.WITHHELD)
+    )
+    return int(result.rowcount or 0)
 
 
 async def withhold_pending(session: AsyncSession, *, keys: Sequence[str]) -> int:

@@ -146,7 +146,12 @@ async def remind_school(
     not_before: datetime,
 ) -> int:
     """Queue a reminder to one school's chairs under `key` and record the day; returns how
-    many messages were queued (0 when this key was queued before or the school has no chair)."""
+    many messages were queued (0 when this key was queued before, the school has no chair, or
+    the task was withdrawn since the caller read it)."""
+    async with db() as session:
+        current = await session.get(DistrictTask, task.id)
+    if current is None or current.withdrawn_at is not None:
+        return 0
     recipients = await chair_recipients(db, i18n, task, [assignment], reminder=True)
     queued = None
     if recipients:

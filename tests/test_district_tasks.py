@@ -30,12 +30,15 @@ from models.district_tasks import (
     AnswerKind,
     AssignmentStatus,
     DistrictTask,
+    RuleEvery,
     TaskAssignment,
     TaskRule,
     answer_assignment,
     create_task,
     export_xlsx,
+    make_repeated_tasks,
     parse_deadline,
+    set_repeat,
     task_schools,
     tasks_of,
 )
@@ -51,6 +54,7 @@ from tests.support.district import (
     TEACHER_B,
     district_bot,
 )
+from tests.support.district import District as DistrictIds
 from tests.support.factories import make_member
 from tests.support.harness import BotHarness
 from tests.support.updates import Person
@@ -110,6 +114,15 @@ async def send_task(bot: BotHarness, d: District, kind: AnswerKind) -> DistrictT
         )
     await queue_task(bot.db, bot.app.state.i18n, task, assignments, not_before=utcnow())
     return task
+
+
+async def three_schools(bot: BotHarness, ids: DistrictIds) -> District:
+    """district_bot's district with its third school and its staff member's id."""
+    async with bot.db() as session:
+        c = max(s.id or 0 for s in await schools_of(session, district_id=ids.district_id))
+        query = select(Member.id).where(Member.telegram_user_id == DISTRICT_STAFF.id)
+        staff_id = (await session.exec(query)).one()
+    return District(ids.district_id, ids.school_a, ids.school_b, c, staff_id or 0)
 
 
 async def assignment_of(bot: BotHarness, task: DistrictTask, school: int) -> TaskAssignment:
@@ -400,11 +413,7 @@ async def test_a_task_sent_every_month(settings: Settings) -> None:
     """🔁 under a task's status: the month's copy goes to every school on its day (or later
     that month, once), due as many days later; ⏹ stops it."""
     async with district_bot(settings, extra_schools=("第三小学",)) as (bot, ids):
-        async with bot.db() as session:
-            c = max(s.id or 0 for s in await schools_of(session, district_id=ids.district_id))
-            query = select(Member.id).where(Member.telegram_user_id == DISTRICT_STAFF.id)
-            staff_id = (await session.exec(query)).one()
-        d = District(ids.district_id, ids.school_a, ids.school_b, c, staff_id or 0)
+        d = await three_schools(bot, ids)
         task = await send_task(bot, d, AnswerKind.DONE)  # due 2027-04-22
         async with bot.db() as session:
             task.created_at = datetime(2027, 4, 18, 2, 0, tzinfo=UTC)  # sent on the 18th
@@ -448,11 +457,7 @@ async def test_a_task_sent_every_year(settings: Settings) -> None:
     (or later that April, once), due as many days later; ⏹ stops it; a rule switched to every
     month starts after this task's month, so nothing goes out twice."""
     async with district_bot(settings, extra_schools=("第三小学",)) as (bot, ids):
-        async with bot.db() as session:
-            c = max(s.id or 0 for s in await schools_of(session, district_id=ids.district_id))
-            query = select(Member.id).where(Member.telegram_user_id == DISTRICT_STAFF.id)
-            staff_id = (await session.exec(query)).one()
-        d = District(ids.district_id, ids.school_a, ids.school_b, c, staff_id or 0)
+        d = await three_schools(bot, ids)
         task = await send_task(bot, d, AnswerKind.FILE)  # due 2027-04-22
         async with bot.db() as session:
             task.created_at = datetime(2027, 4, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 April
@@ -510,7 +515,7 @@ async def test_a_task_sent_every_year(settings: Settings) -> None:
         await bot.press(DISTRICT_STAFF, TaskAction("yearly_on", task.id or 0).pack())
         async with bot.db() as session:
             [rule] = list(await session.exec(select(TaskRule)))
-            assert (rule.every, rule.month, rule.last_month) == ("year", 4, "2029")
+            assert (rule.every, rule.month, rule.last_month) == ("year", 4, "2029-05")
         # Only the district's staff may set it.
         bot.telegram.clear()
         await bot.press(CHAIR_B, TaskAction("yearly_on", task.id or 0).pack())
@@ -529,11 +534,7 @@ async def test_a_task_withdrawn_in_error(settings: Settings) -> None:
     still pending are told (not the school that answered, whose answer stays); a chair's
     answer button, the reminders and "remind now" stop; what the outbox held is kept back."""
     async with district_bot(settings, extra_schools=("第三小学",)) as (bot, ids):
-        async with bot.db() as session:
-            c = max(s.id or 0 for s in await schools_of(session, district_id=ids.district_id))
-            query = select(Member.id).where(Member.telegram_user_id == DISTRICT_STAFF.id)
-            staff_id = (await session.exec(query)).one()
-        d = District(ids.district_id, ids.school_a, ids.school_b, c, staff_id or 0)
+        d = await three_schools(bot, ids)
         task = await send_task(bot, d, AnswerKind.DONE)
         await drain(bot)  # the chairs of A and B got it (C has no chair)
         a, b = await assignment_of(bot, task, d.a), await assignment_of(bot, task, d.b)
@@ -608,3 +609,131 @@ async def test_a_task_withdrawn_in_error(settings: Settings) -> None:
         await bot.press(CHAIR_B, TaskAction("withdraw_yes", third.id or 0).pack())
         assert "区工会的功能" in bot.telegram.answers()[0].params["text"]
         assert await withdrawn_at(bot, third) is None
+
+
+async def test_switching_between_month_and_year_never_sends_twice_in_a_period(
+    settings: Settings,
+) -> None:
+    """A monthly rule that made May's task, then ⏹ 📅 ⏹ 🔁 pressed on its April source (the
+    buttons sit side by side): May is not sent again; June is."""
+    async with district_bot(settings, extra_schools=("第三小学",)) as (bot, ids):
+        d = await three_schools(bot, ids)
+        task = await send_task(bot, d, AnswerKind.DONE)
+        async with bot.db() as session:
+            task.created_at = datetime(2027, 4, 18, 2, 0, tzinfo=UTC)
+            session.add(task)
+            await session.commit()
+        runtime = bot.app.state.runtime
+        assert runtime is not None
+        now = datetime(2027, 5, 18, 1, 0, tzinfo=UTC)
+        await bot.press(DISTRICT_STAFF, TaskAction("monthly_on", task.id or 0).pack())
+        assert await send_repeated(runtime, today=date(2027, 5, 18), now=now) == 1
+        for action in ("monthly_off", "yearly_on", "yearly_off", "monthly_on"):
+            await bot.press(DISTRICT_STAFF, TaskAction(action, task.id or 0).pack())
+        assert await send_repeated(runtime, today=date(2027, 5, 20), now=now) == 0
+        assert await send_repeated(runtime, today=date(2027, 6, 18), now=now) == 1
+
+
+async def test_leap_days_and_the_turn_of_the_year(bot: BotHarness) -> None:
+    """A yearly rule of 29 February goes out on the 28th in a common year; a monthly rule of
+    the 31st goes out on 30 November and 31 December, then in January."""
+    d = await district(bot)
+    async with bot.db() as session:
+        leap, _ = await create_task(
+            session,
+            district_id=d.id,
+            title="年度工作计划",
+            body="请报送本校年度工会工作计划。",
+            deadline=date(2028, 3, 10),
+            today=date(2028, 2, 29),
+            answer_kind=AnswerKind.FILE,
+            school_ids=[d.a, d.b],
+            created_by=d.staff_id,
+        )
+        leap.created_at = datetime(2028, 2, 29, 2, 0, tzinfo=UTC)
+        monthly, _ = await create_task(
+            session,
+            district_id=d.id,
+            title="月报",
+            body="请报送本月工会工作月报。",
+            deadline=date(2028, 11, 3),
+            today=date(2028, 10, 31),
+            answer_kind=AnswerKind.FILE,
+            school_ids=[d.a, d.b],
+            created_by=d.staff_id,
+        )
+        monthly.created_at = datetime(2028, 10, 31, 2, 0, tzinfo=UTC)
+        session.add_all([leap, monthly])
+        await session.commit()
+        zone = bot.app.state.settings.zone
+        for task, every in ((leap, RuleEvery.YEAR), (monthly, RuleEvery.MONTH)):
+            await set_repeat(
+                session,
+                district_id=d.id,
+                task_id=task.id or 0,
+                every=every,
+                member_id=d.staff_id,
+                zone=zone,
+            )
+
+    async def made(day: date) -> list[tuple[str, date]]:
+        async with bot.db() as session:
+            return [(t.title, t.deadline) for t, _ in await make_repeated_tasks(session, today=day)]
+
+    assert await made(date(2028, 11, 29)) == []
+    assert await made(date(2028, 11, 30)) == [("月报", date(2028, 12, 3))]
+    assert await made(date(2028, 12, 30)) == []
+    assert await made(date(2028, 12, 31)) == [("月报", date(2029, 1, 3))]
+    assert await made(date(2029, 1, 31)) == [("月报", date(2029, 2, 3))]
+    assert await made(date(2029, 2, 27)) == []
+    assert await made(date(2029, 2, 28)) == [
+        ("年度工作计划", date(2029, 3, 10)),
+        ("月报", date(2029, 3, 3)),
+    ]
+
+
+async def test_a_withdrawn_task_stops_its_rule_and_cannot_be_answered(settings: Settings) -> None:
+    """Withdrawing the source of a monthly rule stops the rule (its wrong text is not sent
+    next month), a corrected task of the same title makes a rule of its own, and the answer's
+    own guarded UPDATE refuses a withdrawn task even past the button's check."""
+    async with district_bot(settings, extra_schools=("第三小学",)) as (bot, ids):
+        d = await three_schools(bot, ids)
+        wrong = await send_task(bot, d, AnswerKind.DONE)
+        async with bot.db() as session:
+            wrong.created_at = datetime(2027, 4, 18, 2, 0, tzinfo=UTC)
+            session.add(wrong)
+            await session.commit()
+        await bot.press(DISTRICT_STAFF, TaskAction("monthly_on", wrong.id or 0).pack())
+        await bot.press(DISTRICT_STAFF, TaskAction("withdraw_yes", wrong.id or 0).pack())
+        assert "它设置的自动下发也已停止" in bot.telegram.last(DISTRICT_STAFF.id).text
+        runtime = bot.app.state.runtime
+        assert runtime is not None
+        now = datetime(2027, 5, 18, 1, 0, tzinfo=UTC)
+        assert await send_repeated(runtime, today=date(2027, 5, 18), now=now) == 0
+
+        corrected = await send_task(bot, d, AnswerKind.DONE)  # the same title
+        async with bot.db() as session:
+            corrected.body = "请各校四月底前报送校务公开自评表（更正版）。"
+            corrected.created_at = datetime(2027, 4, 19, 2, 0, tzinfo=UTC)
+            session.add(corrected)
+            await session.commit()
+        await bot.press(DISTRICT_STAFF, TaskAction("monthly_on", corrected.id or 0).pack())
+        async with bot.db() as session:
+            rules = {r.source_task_id: r.active for r in await session.exec(select(TaskRule))}
+        assert rules == {wrong.id: False, corrected.id: True}
+        assert await send_repeated(runtime, today=date(2027, 5, 19), now=now) == 1
+        async with bot.db() as session:
+            query = select(DistrictTask).order_by(col(DistrictTask.id).desc())
+            latest = (await session.exec(query)).first()
+        assert latest is not None and latest.body.endswith("（更正版）。")
+
+        # Past the button: the model's UPDATE itself stores nothing for a withdrawn task.
+        b = await assignment_of(bot, wrong, d.b)
+        async with bot.db() as session:
+            chair = (
+                await session.exec(select(Member).where(Member.telegram_user_id == CHAIR_B.id))
+            ).one()
+            with pytest.raises(DomainError) as refused:
+                await answer_assignment(session, assignment_id=b.id or 0, member=chair, now=now)
+        assert refused.value.key == "dtask.withdrawn"
+        assert (await assignment_of(bot, wrong, d.b)).status == AssignmentStatus.PENDING

@@ -146,6 +146,9 @@ async def got_reply(update: Update, context: UnionContext) -> int:
             )
     except DomainError as error:
         await say(update, context, context.t(error.key, **error.params))
+        if error.key == "dtask.withdrawn":  # nothing more to send for it
+            draft.clear()
+            return _END
         return WAITING
     draft.clear()
     if not answered.fresh:

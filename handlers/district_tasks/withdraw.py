@@ -1,8 +1,9 @@
 """Withdrawing a task sent in error (district staff, under a task's status): asked once more,
-then stored once. What the outbox has not sent of it yet (the task itself in quiet hours, a
-reminder) is held back; the chairs it did reach, of schools still pending, are told it is
-withdrawn; answers already given stay. After it, a chair's answer button says the task was
-withdrawn, and no reminder goes out."""
+then stored once, and in the same transaction what the outbox has not sent of it yet (the
+task itself in quiet hours, a reminder) is held back and a repeat rule made from it stops.
+The chairs it did reach, of schools still pending, are told it is withdrawn; answers already
+given stay. After it, a chair's answer button says the task was withdrawn, and no reminder
+goes out."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from models.district_tasks import (
 from models.errors import DomainError
 from models.members import Member, MemberStatus
 from models.organizations import get_organization
-from models.outbox import BroadcastKind, Recipient, keys_starting, reached_members, withhold_pending
+from models.outbox import BroadcastKind, Recipient, reached_members
 
 logger = logging.getLogger(__name__)
 
@@ -53,27 +54,30 @@ async def ask(update: Update, context: UnionContext, *, district_id: int, task_i
 async def withdraw(
     update: Update, context: UnionContext, *, district_id: int, task_id: int, member_id: int
 ) -> None:
-    """Withdraw once; hold back what was not sent; tell the chairs it reached."""
+    """Withdraw once (the outbox held back and a rule made from it stopped in the same
+    transaction); tell the chairs it reached. A second press tells anyone a first press
+    could not (the outbox key makes it once) and says when it was withdrawn."""
     try:
         async with context.db() as session:
-            task, pending, fresh = await withdraw_task(
+            done = await withdraw_task(
                 session, district_id=district_id, task_id=task_id, now=context.state.clock()
             )
     except DomainError as error:
         await refuse(update, context, error)
         return
     await context.answer(update)
-    if not fresh:
-        await _already(update, context, task)
-        return
-    logger.info("District task %s withdrawn by member %s", task_id, member_id)
-    async with context.db() as session:
-        keys = await keys_starting(session, prefix=f"dtask:{task_id}:")
-        await withhold_pending(session, keys=keys)
+    if done.fresh:
+        logger.info("District task %s withdrawn by member %s", task_id, member_id)
     told = 0
-    for assignment in pending:
-        told += await _tell_school(context, task, assignment)
-    await say(update, context, context.t("dtask.withdrawn_done", title=task.title, told=told))
+    for assignment in done.pending:
+        told += await _tell_school(context, done.task, assignment)
+    if not done.fresh:
+        await _already(update, context, done.task)
+        return
+    lines = [context.t("dtask.withdrawn_done", title=done.task.title, told=told)]
+    if done.rule_stopped:
+        lines.append(context.t("dtask.withdrawn_rule_stopped"))
+    await say(update, context, "\n".join(lines))
 
 
 async def _tell_school(
@@ -106,7 +110,8 @@ async def _tell_school(
         return 0
     await context.notifier.queue(
         org_id=task.district_id,
-        key=f"dtask:{task.id}:{assignment.school_id}:withdrawn",
+        # Not under "dtask:<id>:", which a withdrawal holds back.
+        key=f"dtask-withdrawn:{task.id}:{assignment.school_id}",
         kind=BroadcastKind.TASK,
         recipients=recipients,
         quiet=True,

@@ -1,7 +1,8 @@
 """yearly_task_rules: a district task rule repeats every month or every year
 
 `every` ("month" for the rules made so far, "year" for a dated point such as 四月底前报送校务
-公开评估) and a yearly rule's `month`; `last_month` holds "2027" for a yearly rule's year.
+公开评估) and a yearly rule's `month`; `last_month` keeps the month of the last task made for
+both (a yearly rule compares its year).
 
 Revision ID: 0029
 Revises: 0028
