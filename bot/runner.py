@@ -190,12 +190,15 @@ async def _serve(
         if watch is not None:
             waiting.add(watch)
         done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        if start in done:
+        if start in done and (watch is None or watch not in done):
             start.result()  # a refusal at start-up (SECRET_KEY changed...) goes to the CLI
             status.role = Role.ACTIVE
             waiting.discard(start)
             done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if watch is not None and watch in done:
+            # The loss comes first, even if start-up ended (or failed) in the same moment.
+            if start.done() and not start.cancelled() and start.exception() is not None:
+                logger.warning("Start-up failed as the lease was lost")
             lost = watch.result()
             # Armed before anything below can wait: a start-up still running (a post_init
             # stuck on the database that went away) must not hold the process either.

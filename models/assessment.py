@@ -376,6 +376,13 @@ def check_open_for_schools(assessment: Assessment) -> None:
         raise DomainError(N_("assess.closed_for_schools"), title=assessment.title)
 
 
+def check_openable(assessment: Assessment, *, today: date) -> None:
+    """Refuse opening with a due date already past (the chairs would be told a past day and
+    never reminded): the staff set another day first."""
+    if assessment.deadline is not None and assessment.deadline < today:
+        raise DomainError(N_("assess.deadline_passed"), date=assessment.deadline.isoformat())
+
+
 def check_deadline_settable(assessment: Assessment) -> None:
     """Refuse a deadline once the assessment is closed (the write itself is guarded too)."""
     if assessment.status == AssessmentStatus.CLOSED:

@@ -479,6 +479,9 @@ class Withdrawal:
     pending: list[TaskAssignment]
     fresh: bool
     rule_stopped: bool
+    # The rule a month's (or year's) copy was made by goes on: the next copy may carry the
+    # same text, so the staff are told and offered ⏹.
+    rule_going_on: TaskRule | None = None
 
 
 async def withdraw_task(
@@ -507,7 +510,29 @@ async def withdraw_task(
     await session.commit()
     await session.refresh(task)
     pending = await pending_of(session, task_id=task_id)
-    return Withdrawal(task=task, pending=pending, fresh=fresh, rule_stopped=stopped == 1)
+    going_on = None
+    if stopped == 0:
+        rule = await rule_of(session, task=task)
+        going_on = rule if rule is not None and rule.active else None
+    return Withdrawal(
+        task=task,
+        pending=pending,
+        fresh=fresh,
+        rule_stopped=stopped == 1,
+        rule_going_on=going_on,
+    )
+
+
+async def still_sent(session: AsyncSession, *, task_id: int) -> bool:
+    """Begin a write that depends on the task not being withdrawn: a no-op UPDATE of its row,
+    which waits for a withdrawal in progress (the row lock on PostgreSQL, the one writer on
+    SQLite); False if it is withdrawn. The caller's next commit ends the transaction."""
+    result = await session.exec(
+        update(DistrictTask)
+        .where(col(DistrictTask.id) == task_id, col(DistrictTask.withdrawn_at).is_(None))
+        .values(withdrawn_at=None)
+    )
+    return result.rowcount == 1
 
 
 async def mark_reminded(session: AsyncSession, *, assignment_id: int, today: date) -> bool:
@@ -635,19 +660,24 @@ async def make_repeated_tasks(
     rules = await session.exec(select(TaskRule).where(col(TaskRule.active).is_(True)))
     # Plain values: a rollback (a period claimed meanwhile by another copy) expires the rows.
     plans = [
-        (rule.id, rule.district_id, rule.source_task_id, rule.due_days, rule.last_month)
+        (rule.id, rule.district_id, rule.source_task_id, rule.due_days, rule.last_month, rule.every)
         for rule in rules
         if not _sent_in_period(rule, today) and _is_due(rule, today)
     ]
     made: list[tuple[DistrictTask, list[TaskAssignment]]] = []
-    for rule_id, district_id, source_id, due_days, seen in plans:
+    for rule_id, district_id, source_id, due_days, seen, every in plans:
         # Claimed only if no other copy made a task since this one read the rule.
         unchanged = (
             col(TaskRule.last_month).is_(None) if seen is None else col(TaskRule.last_month) == seen
         )
         claimed = await session.exec(
             update(TaskRule)
-            .where(col(TaskRule.id) == rule_id, col(TaskRule.active).is_(True), unchanged)
+            .where(
+                col(TaskRule.id) == rule_id,
+                col(TaskRule.active).is_(True),
+                col(TaskRule.every) == every,
+                unchanged,
+            )
             .values(last_month=_month(today))
         )
         if claimed.rowcount != 1:

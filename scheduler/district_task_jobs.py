@@ -29,6 +29,7 @@ from models.district_tasks import (
     make_repeated_tasks,
     mark_reminded,
     school_chairs,
+    still_sent,
 )
 from models.notice_text import day_words
 from models.outbox import BroadcastKind, Recipient, enqueue
@@ -148,14 +149,13 @@ async def remind_school(
     """Queue a reminder to one school's chairs under `key` and record the day; returns how
     many messages were queued (0 when this key was queued before, the school has no chair, or
     the task was withdrawn since the caller read it)."""
-    async with db() as session:
-        current = await session.get(DistrictTask, task.id)
-    if current is None or current.withdrawn_at is not None:
-        return 0
     recipients = await chair_recipients(db, i18n, task, [assignment], reminder=True)
     queued = None
     if recipients:
         async with db() as session:
+            if not await still_sent(session, task_id=task.id or 0):
+                await session.rollback()
+                return 0
             queued = await enqueue(
                 session,
                 org_id=task.district_id,

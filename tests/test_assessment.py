@@ -501,6 +501,15 @@ async def test_a_due_date_told_to_the_chairs_and_reminded_to_schools_missing_evi
         assert "已经过去了" in bot.telegram.last(DISTRICT_STAFF.id).text
         await bot.say(DISTRICT_STAFF, "12-10")
         assert "已设置截止日期：2026-12-10。开放考核时" in bot.telegram.last(DISTRICT_STAFF.id).text
+        # Opening once the day has passed is refused: the chairs would be told a past day.
+        bot.app.state.clock = lambda: datetime(2026, 12, 11, 2, 0, tzinfo=UTC)
+        bot.telegram.clear()
+        await bot.press(DISTRICT_STAFF, AssessDesk("open", assessment_id).pack())
+        assert "截止日期 2026-12-10 已经过去了" in _alert(bot)
+        async with bot.db() as session:
+            draft = await session.get(Assessment, assessment_id)
+            assert draft is not None and draft.status == AssessmentStatus.DRAFT
+        bot.app.state.clock = lambda: datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
         await bot.press(DISTRICT_STAFF, AssessDesk("open", assessment_id).pack())
         await drain(bot)
         for chair in (CHAIR_A, CHAIR_B):
@@ -513,11 +522,24 @@ async def test_a_due_date_told_to_the_chairs_and_reminded_to_schools_missing_evi
         await drain(bot)
         moved = f"📅 “{YEAR}年度学校工会目标管理考核”的材料请在 2026-12-12 前提交。"
         for chair in (CHAIR_A, CHAIR_B):
-            assert any(told.startswith(moved) for told in bot.telegram.texts(chair.id))
+            assert bot.telegram.last(chair.id).text.startswith(moved)
+        # Back to the 10th, then the 12th again: each change is told (the last one counts).
+        for day in ("12-10", "12-12"):
+            await bot.press(DISTRICT_STAFF, AssessDeadline(assessment_id).pack())
+            await bot.say(DISTRICT_STAFF, day)
+            assert "已通知 2 所学校的工会主席" in bot.telegram.last(DISTRICT_STAFF.id).text
+            await drain(bot)
+            for chair in (CHAIR_A, CHAIR_B):
+                assert f"在 2026-{day} 前提交" in bot.telegram.last(chair.id).text
 
-        # A sends one item; B none. How many items need evidence comes from the checklist.
+        # A sends one required item; B only an item that needs no evidence (文体活动), which
+        # does not count. How many items need evidence comes from the checklist.
         await _send_text(
             bot, CHAIR_A, AssessItem(assessment_id, ids.school_a, item_ids[0]), EVIDENCE_A
+        )
+        optional = [i for i, item in enumerate(DEFAULT_CHECKLIST) if not item.evidence_required]
+        await _send_text(
+            bot, CHAIR_B, AssessItem(assessment_id, ids.school_b, item_ids[optional[0]]), "运动会"
         )
         needed = sum(1 for item in DEFAULT_CHECKLIST if item.evidence_required)
         runtime = bot.app.state.runtime
@@ -534,6 +556,27 @@ async def test_a_due_date_told_to_the_chairs_and_reminded_to_schools_missing_evi
             CHAIR_B.id: f"⏰ “{YEAR}年度学校工会目标管理考核”的材料将于 2026-12-12 截止提交，"
             f"本校还有 {needed} 项没有提交。请发送 /assessment 逐项提交。",
         }
+        # A sends every other required item: on the due day itself only B is reminded.
+        async with bot.db() as session:
+            chair_a = (
+                await session.exec(select(Member).where(Member.telegram_user_id == CHAIR_A.id))
+            ).one()
+            for index, item in enumerate(DEFAULT_CHECKLIST):
+                if index == 0 or not item.evidence_required:
+                    continue
+                await submit_evidence(
+                    session,
+                    district_id=ids.district_id,
+                    assessment_id=assessment_id,
+                    item_id=item_ids[index],
+                    school_id=ids.school_a,
+                    actor=_actor(chair_a, Role.CHAIR),
+                    evidence="已按要求开展，材料见附件。",
+                )
+        assert await remind_evidence(runtime, now=_nine(12)) == 1
+        async with bot.db() as session:
+            query = select(OutboxMessage).where(col(OutboxMessage.text).startswith("⏰"))
+            assert [m.chat_id for m in await session.exec(query)].count(CHAIR_A.id) == 1
         assert await remind_evidence(runtime, now=_nine(13)) == 0  # past the day
 
         # Closed: no due date, no reminder.

@@ -726,6 +726,16 @@ async def test_a_withdrawn_task_stops_its_rule_and_cannot_be_answered(settings: 
             query = select(DistrictTask).order_by(col(DistrictTask.id).desc())
             latest = (await session.exec(query)).first()
         assert latest is not None and latest.body.endswith("（更正版）。")
+        # Withdrawing May's copy leaves the rule running: said so, with ⏹ right there.
+        await bot.press(DISTRICT_STAFF, TaskAction("withdraw_yes", latest.id or 0).pack())
+        said = bot.telegram.last(DISTRICT_STAFF.id)
+        assert "之后仍会按时自动下发同样的内容" in said.text
+        stop = said.button_data("停止每月下发")
+        assert stop == TaskAction("monthly_off", latest.id or 0).pack()
+        await bot.press(DISTRICT_STAFF, stop)
+        async with bot.db() as session:
+            rules = {r.source_task_id: r.active for r in await session.exec(select(TaskRule))}
+        assert rules == {wrong.id: False, corrected.id: False}
 
         # Past the button: the model's UPDATE itself stores nothing for a withdrawn task.
         b = await assignment_of(bot, wrong, d.b)

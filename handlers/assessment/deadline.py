@@ -103,20 +103,22 @@ async def got_day(update: Update, context: UnionContext) -> int:
         return _END
     draft.clear()
     logger.info("Assessment %s deadline set by member %s", assessment.id, actor.id)
-    told = 0
     if assessment.status == AssessmentStatus.OPEN:
-        told = await _tell_chairs(context, district, assessment)
-    key = N_("assess.deadline_set_told") if told else N_("assess.deadline_set")
+        told = await _tell_chairs(context, district, assessment, change=update.update_id)
+        key = N_("assess.deadline_set_told") if told else N_("assess.deadline_set_no_chair")
+    else:
+        told, key = 0, N_("assess.deadline_set")
     back = keyboard([(context.t("assess.btn_back"), AssessDesk("show", assessment.id or 0))])
     await say(update, context, context.t(key, date=day.isoformat(), told=told), back)
     return _END
 
 
 async def _tell_chairs(
-    context: UnionContext, district: Organization, assessment: Assessment
+    context: UnionContext, district: Organization, assessment: Assessment, *, change: int
 ) -> int:
-    """The open assessment's new day to every school's chair (once per day set); how many
-    schools."""
+    """The open assessment's new day to every school's chair, once per change (`change`, the
+    update that set it: a day set back to an earlier one is told again, the same update
+    delivered twice is not); how many schools were told."""
     assert assessment.deadline is not None
     day = assessment.deadline.isoformat()
     async with context.db() as session:
@@ -134,14 +136,16 @@ async def _tell_chairs(
     ]
     if not recipients:
         return 0
-    await context.notifier.queue(
+    queued = await context.notifier.queue(
         org_id=district.id or 0,
-        key=f"assess:{assessment.id}:deadline:{day}",
+        key=f"assess:{assessment.id}:deadline:{change}",
         kind=BroadcastKind.ANNOUNCEMENT,
         recipients=recipients,
         quiet=True,
     )
-    return len({chair.organization_id for chair in chairs})
+    if queued is None:
+        return 0
+    return len({chair.organization_id for chair in chairs if chair.telegram_user_id is not None})
 
 
 async def cancel(update: Update, context: UnionContext) -> int:

@@ -49,6 +49,7 @@ from models.assessment import (
     AssessmentStatus,
     Comparison,
     assessment_of_year,
+    check_openable,
     check_scorable,
     close_assessment,
     compare,
@@ -256,6 +257,7 @@ async def _open(
     """Opened once; each school's chair is told through the outbox (a key per assessment)."""
     actor = context.actor
     assert actor is not None
+    check_openable(assessment, today=context.state.clock().astimezone(context.settings.zone).date())
     async with context.db() as session:
         assessment = await open_assessment(
             session, district_id=district.id or 0, assessment_id=assessment.id or 0, actor=actor

@@ -16,13 +16,14 @@ from handlers.common import keyboard, refuse, say
 from handlers.district_tasks.buttons import TaskAction, TaskView
 from models.district_tasks import (
     DistrictTask,
+    RuleEvery,
     TaskAssignment,
     get_task,
     local_time,
     pending_of,
     withdraw_task,
 )
-from models.errors import DomainError
+from models.errors import N_, DomainError
 from models.members import Member, MemberStatus
 from models.organizations import get_organization
 from models.outbox import BroadcastKind, Recipient, reached_members
@@ -77,7 +78,15 @@ async def withdraw(
     lines = [context.t("dtask.withdrawn_done", title=done.task.title, told=told)]
     if done.rule_stopped:
         lines.append(context.t("dtask.withdrawn_rule_stopped"))
-    await say(update, context, "\n".join(lines))
+    rule = done.rule_going_on
+    if rule is None:
+        await say(update, context, "\n".join(lines))
+        return
+    yearly = rule.every == RuleEvery.YEAR
+    off = TaskAction("yearly_off" if yearly else "monthly_off", task_id)
+    label = N_("dtask.button.yearly_off") if yearly else N_("dtask.button.monthly_off")
+    lines.append(context.t("dtask.withdrawn_rule_goes_on"))
+    await say(update, context, "\n".join(lines), keyboard([(context.t(label), off)]))
 
 
 async def _tell_school(
