@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import Update
@@ -96,6 +97,10 @@ class UnionContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     def in_district(self) -> bool:
         """Whether this deployment is a district union with its schools."""
         return self.state.district_id is not None
+
+    def today(self) -> date:
+        """Today in the union's time zone, on the application's clock (tests move it)."""
+        return self.state.clock().astimezone(self.settings.zone).date()
 
     @property
     def runtime(self) -> Runtime | None:

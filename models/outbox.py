@@ -90,6 +90,10 @@ class OutboxMessage(SQLModel, table=True):
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
 
 
+# Inline buttons of a message: rows of (label, callback data).
+Buttons = tuple[tuple[tuple[str, str], ...], ...]
+
+
 @dataclass(frozen=True)
 class Recipient:
     """A chat to write to, and the text for it."""
@@ -97,7 +101,7 @@ class Recipient:
     chat_id: int
     text: str
     member_id: int | None = None
-    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()  # rows of (label, callback data)
+    buttons: Buttons = ()
 
 
 @dataclass(frozen=True)
@@ -142,7 +146,7 @@ async def enqueue(
     # Plain multi-row INSERTs in chunks, not ORM objects: a district's 50,000 rows as ORM
     # objects held the event loop for seconds (bench/district.py); between chunks the
     # driver's await lets updates run. One transaction still: all rows or none.
-    encoded: dict[tuple[tuple[tuple[str, str], ...], ...], str] = {}
+    encoded: dict[Buttons, str] = {}
     everyone = list(unique.values())
     for start in range(0, len(everyone), ENQUEUE_CHUNK):
         rows = [
@@ -165,8 +169,8 @@ async def enqueue(
 
 
 def _encoded_buttons(
-    buttons: tuple[tuple[tuple[str, str], ...], ...],
-    encoded: dict[tuple[tuple[tuple[str, str], ...], ...], str],
+    buttons: Buttons,
+    encoded: dict[Buttons, str],
 ) -> str | None:
     """The buttons as stored (JSON rows), encoded once per distinct set."""
     if not buttons:

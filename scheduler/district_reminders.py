@@ -13,12 +13,14 @@ deployment and finds every district's contests itself. Quiet hours hold the mess
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Collection
 from datetime import datetime
 
+from bot.i18n import Translator
 from models.assessment import school_chairs
 from models.base import utcnow
 from models.district_reminders import ContestOwed, EvidenceOwed, contests_owed, evidence_owed
-from models.outbox import BroadcastKind, Recipient, enqueue
+from models.outbox import BroadcastKind, Buttons, Recipient, enqueue
 from scheduler.jobs import FixedJob
 from scheduler.runtime import Runtime
 
@@ -81,27 +83,45 @@ async def _queue_daily(
     return queued
 
 
-async def _recipients(runtime: Runtime, item: ContestOwed) -> dict[int, list[Recipient]]:
-    """Each owing school's chairs, one message each in the chair's language."""
-    contest = item.contest
+Render = Callable[[Translator, int], tuple[str, Buttons]]
+
+
+async def _chairs_told(
+    runtime: Runtime, *, district_id: int, schools: Collection[int], render: Render
+) -> dict[int, list[Recipient]]:
+    """The chairs of `schools` in the district (active, reachable, read now), by school, each
+    with `render(tr, school)` in the chair's own language."""
     async with runtime.db() as session:
-        chairs = await school_chairs(session, district_id=contest.district_id)
-    deadline = f"{contest.deadline.astimezone(runtime.settings.zone):%Y-%m-%d %H:%M}"
+        chairs = await school_chairs(session, district_id=district_id)
     by_school: dict[int, list[Recipient]] = {}
     for chair in chairs:
-        if chair.organization_id not in item.school_ids or chair.telegram_user_id is None:
+        if chair.organization_id not in schools or chair.telegram_user_id is None:
             continue
-        tr = runtime.i18n.get(chair.language)
-        button = enter_data(contest.id or 0, chair.organization_id)
+        text, buttons = render(runtime.i18n.get(chair.language), chair.organization_id)
         by_school.setdefault(chair.organization_id, []).append(
             Recipient(
-                chat_id=chair.telegram_user_id,
-                text=tr("dcontest.reminder", title=contest.title, deadline=deadline),
-                member_id=chair.id,
-                buttons=(((tr("dcontest.btn_enter", title=contest.title), button),),),
+                chat_id=chair.telegram_user_id, text=text, member_id=chair.id, buttons=buttons
             )
         )
     return by_school
+
+
+async def _recipients(runtime: Runtime, item: ContestOwed) -> dict[int, list[Recipient]]:
+    """Each school without a team: its chairs, with the button that enters its team."""
+    contest = item.contest
+    deadline = f"{contest.deadline.astimezone(runtime.settings.zone):%Y-%m-%d %H:%M}"
+
+    def render(tr: Translator, school_id: int) -> tuple[str, Buttons]:
+        text = tr("dcontest.reminder", title=contest.title, deadline=deadline)
+        enter = (
+            tr("dcontest.btn_enter", title=contest.title),
+            enter_data(contest.id or 0, school_id),
+        )
+        return text, ((enter,),)
+
+    return await _chairs_told(
+        runtime, district_id=contest.district_id, schools=set(item.school_ids), render=render
+    )
 
 
 async def remind_evidence(runtime: Runtime, *, now: datetime) -> int:
@@ -122,27 +142,18 @@ async def remind_evidence(runtime: Runtime, *, now: datetime) -> int:
 
 
 async def _evidence_recipients(runtime: Runtime, item: EvidenceOwed) -> dict[int, list[Recipient]]:
-    """Each owing school's chairs, told how many items their school still lacks."""
+    """Each school missing evidence: its chairs, told how many items it still lacks."""
     assessment = item.assessment
     assert assessment.deadline is not None
-    async with runtime.db() as session:
-        chairs = await school_chairs(session, district_id=assessment.district_id)
-    by_school: dict[int, list[Recipient]] = {}
-    for chair in chairs:
-        missing = item.missing.get(chair.organization_id)
-        if missing is None or chair.telegram_user_id is None:
-            continue
-        tr = runtime.i18n.get(chair.language)
-        text = tr(
-            "assess.reminder",
-            title=assessment.title,
-            date=assessment.deadline.isoformat(),
-            missing=missing,
-        )
-        by_school.setdefault(chair.organization_id, []).append(
-            Recipient(chat_id=chair.telegram_user_id, text=text, member_id=chair.id)
-        )
-    return by_school
+    day = assessment.deadline.isoformat()
+
+    def render(tr: Translator, school_id: int) -> tuple[str, Buttons]:
+        missing = item.missing[school_id]
+        return tr("assess.reminder", title=assessment.title, date=day, missing=missing), ()
+
+    return await _chairs_told(
+        runtime, district_id=assessment.district_id, schools=item.missing.keys(), render=render
+    )
 
 
 async def run_contest_reminders(runtime: Runtime) -> None:

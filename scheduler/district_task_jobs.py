@@ -32,14 +32,13 @@ from models.district_tasks import (
     still_sent,
 )
 from models.notice_text import day_words
-from models.outbox import BroadcastKind, Recipient, enqueue
+from models.outbox import BroadcastKind, Buttons, Recipient, enqueue
 from scheduler.jobs import FixedJob
 from scheduler.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
 DTASK_JOB = "dtasks:remind"
-Buttons = tuple[tuple[tuple[str, str], ...], ...]
 
 
 def answer_data(action: str, assignment_id: int) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -638,35 +638,26 @@ async def test_leap_days_and_the_turn_of_the_year(bot: BotHarness) -> None:
     """A yearly rule of 29 February goes out on the 28th in a common year; a monthly rule of
     the 31st goes out on 30 November and 31 December, then in January."""
     d = await district(bot)
-    async with bot.db() as session:
-        leap, _ = await create_task(
-            session,
-            district_id=d.id,
-            title="年度工作计划",
-            body="请报送本校年度工会工作计划。",
-            deadline=date(2028, 3, 10),
-            today=date(2028, 2, 29),
-            answer_kind=AnswerKind.FILE,
-            school_ids=[d.a, d.b],
-            created_by=d.staff_id,
-        )
-        leap.created_at = datetime(2028, 2, 29, 2, 0, tzinfo=UTC)
-        monthly, _ = await create_task(
-            session,
-            district_id=d.id,
-            title="月报",
-            body="请报送本月工会工作月报。",
-            deadline=date(2028, 11, 3),
-            today=date(2028, 10, 31),
-            answer_kind=AnswerKind.FILE,
-            school_ids=[d.a, d.b],
-            created_by=d.staff_id,
-        )
-        monthly.created_at = datetime(2028, 10, 31, 2, 0, tzinfo=UTC)
-        session.add_all([leap, monthly])
-        await session.commit()
-        zone = bot.app.state.settings.zone
-        for task, every in ((leap, RuleEvery.YEAR), (monthly, RuleEvery.MONTH)):
+    zone = bot.app.state.settings.zone
+    for title, sent_on, deadline, every in (
+        ("年度工作计划", date(2028, 2, 29), date(2028, 3, 10), RuleEvery.YEAR),
+        ("月报", date(2028, 10, 31), date(2028, 11, 3), RuleEvery.MONTH),
+    ):
+        async with bot.db() as session:
+            task, _ = await create_task(
+                session,
+                district_id=d.id,
+                title=title,
+                body=f"请报送：{title}。",
+                deadline=deadline,
+                today=sent_on,
+                answer_kind=AnswerKind.FILE,
+                school_ids=[d.a, d.b],
+                created_by=d.staff_id,
+            )
+            task.created_at = datetime.combine(sent_on, time(2, 0), tzinfo=UTC)  # 10:00 there
+            session.add(task)
+            await session.commit()
             await set_repeat(
                 session,
                 district_id=d.id,

@@ -77,9 +77,8 @@ async def got_day(update: Update, context: UnionContext) -> int:
     if "assessment" not in draft:
         await say(update, context, context.t("assess.draft_lost"))
         return _END
-    today = context.state.clock().astimezone(context.settings.zone).date()
     try:
-        day = parse_deadline(update.message.text or "", today=today)
+        day = parse_deadline(update.message.text or "", today=context.today())
     except InputError as error:
         await say(update, context, context.t(error.key, **error.params))
         return Step.DAY

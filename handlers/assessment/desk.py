@@ -257,7 +257,7 @@ async def _open(
     """Opened once; each school's chair is told through the outbox (a key per assessment)."""
     actor = context.actor
     assert actor is not None
-    check_openable(assessment, today=context.state.clock().astimezone(context.settings.zone).date())
+    check_openable(assessment, today=context.today())
     async with context.db() as session:
         assessment = await open_assessment(
             session, district_id=district.id or 0, assessment_id=assessment.id or 0, actor=actor

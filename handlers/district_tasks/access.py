@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from telegram import Update
 
 from bot.context import UnionContext
@@ -11,11 +9,6 @@ from handlers import district_access as access
 from models.errors import N_
 from models.members import Actor
 from models.organizations import Organization
-
-
-def today(context: UnionContext) -> date:
-    """Today in the union's zone."""
-    return context.state.clock().astimezone(context.settings.zone).date()
 
 
 async def district_staff(

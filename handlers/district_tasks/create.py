@@ -28,7 +28,7 @@ from handlers.common import (
     typed_text,
     user_draft,
 )
-from handlers.district_tasks.access import district_staff, today
+from handlers.district_tasks.access import district_staff
 from handlers.district_tasks.buttons import (
     TaskConfirm,
     TaskKindChoice,
@@ -125,7 +125,7 @@ async def got_deadline(update: Update, context: UnionContext) -> int:
     """A deadline typed as YYYY-MM-DD or MM-DD; a past day or nonsense is asked again."""
     assert update.message is not None
     try:
-        deadline = parse_deadline(update.message.text or "", today=today(context))
+        deadline = parse_deadline(update.message.text or "", today=context.today())
     except InputError as error:
         await say(update, context, context.t(error.key, **error.params))
         return Step.DEADLINE
@@ -301,7 +301,7 @@ async def confirm(update: Update, context: UnionContext) -> int:
                 title=str(draft["title"]),
                 body=str(draft["body"]),
                 deadline=_deadline(draft),
-                today=today(context),
+                today=context.today(),
                 answer_kind=AnswerKind(draft["kind"]),
                 school_ids=[int(school) for school in draft["schools"]],
                 created_by=actor.id,

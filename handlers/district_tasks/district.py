@@ -12,7 +12,7 @@ from bot.buttons import ButtonHandler
 from bot.context import UnionContext
 from handlers.common import ButtonRow, keyboard, refuse, say
 from handlers.district_tasks import withdraw
-from handlers.district_tasks.access import district_staff, today
+from handlers.district_tasks.access import district_staff
 from handlers.district_tasks.buttons import TaskAction, TaskFetch, TaskView
 from models.district_tasks import (
     AssignmentStatus,
@@ -205,7 +205,7 @@ async def remind_now(
     update: Update, context: UnionContext, *, task_id: int, district_id: int
 ) -> None:
     """Remind the pending schools' chairs now (once per school per day by this button)."""
-    day = today(context)
+    day = context.today()
     now = context.state.clock()
     runtime = context.state.runtime
     async with context.db() as session:

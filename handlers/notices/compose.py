@@ -62,10 +62,6 @@ def _draft(context: UnionContext) -> dict[str, Any]:
     return user_draft(context, _DRAFT)
 
 
-def _today(context: UnionContext) -> date:
-    return context.state.clock().astimezone(context.settings.zone).date()
-
-
 class Step(IntEnum):
     """Steps of writing a notice."""
 
@@ -145,7 +141,7 @@ def _default_period(today: date) -> tuple[date, date]:
 
 async def ask_period(update: Update, context: UnionContext) -> int:
     """The period's question, with the default as a button."""
-    _start_day, end_day = _default_period(_today(context))
+    _start_day, end_day = _default_period(context.today())
     button = context.t(
         "notice.period_default", days=DEFAULT_WORKING_DAYS, end=day_words(context.tr, end_day)
     )
@@ -161,7 +157,7 @@ async def ask_period(update: Update, context: UnionContext) -> int:
 async def period_default(update: Update, context: UnionContext) -> int:
     """The default period pressed."""
     await context.answer(update)
-    start_day, end_day = _default_period(_today(context))
+    start_day, end_day = _default_period(context.today())
     _draft(context).update(starts_on=start_day.isoformat(), ends_on=end_day.isoformat())
     return await edits.then(update, context, ask_audience)
 
@@ -191,7 +187,7 @@ async def got_period(update: Update, context: UnionContext) -> int:
     period typed as a date."""
     assert update.message is not None
     text = update.message.text or ""
-    today = _today(context)
+    today = context.today()
     period = _typed_days(text, today)
     if period is not None:
         start_day, end_day = period
@@ -283,7 +279,7 @@ async def confirm(update: Update, context: UnionContext) -> int:
                 file_id=draft.get("file_id"),
                 file_kind=FileKind(draft["file_kind"]) if draft.get("file_kind") else None,
                 created_by=actor.id,
-                posted_on=_today(context),
+                posted_on=context.today(),
             )
     except DomainError as error:
         draft.clear()

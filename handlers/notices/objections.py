@@ -6,7 +6,6 @@ raised an anonymous objection."""
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
@@ -54,10 +53,6 @@ _OBJECTING = "notice_objection"  # the objector's draft: the notice and named/an
 _ANSWERING = "notice_answer"  # the committee member's draft: the objection being answered
 
 
-def _today(context: UnionContext) -> date:
-    return context.state.clock().astimezone(context.settings.zone).date()
-
-
 # ---- a member objects ----------------------------------------------------------------------
 
 
@@ -99,7 +94,7 @@ async def _offer(update: Update, context: UnionContext, notice_id: int) -> None:
         async with context.db() as session:
             notice = await get_notice(session, org_id=context.org_id, notice_id=notice_id)
             await check_concerned(session, notice=notice, actor=actor)
-        check_open(notice, today=_today(context))
+        check_open(notice, today=context.today())
     except DomainError as error:
         if update.callback_query is not None:
             await context.answer(update)
@@ -136,7 +131,7 @@ async def start_objection(update: Update, context: UnionContext) -> int:
         async with context.db() as session:
             notice = await get_notice(session, org_id=context.org_id, notice_id=button.notice_id)
             await check_concerned(session, notice=notice, actor=actor)
-        check_open(notice, today=_today(context))
+        check_open(notice, today=context.today())
     except DomainError as error:
         await refuse(update, context, error)
         return _END
@@ -158,7 +153,7 @@ async def send_objection(update: Update, context: UnionContext, text: str) -> in
     if actor is None:
         return _END
     anonymous = bool(pending.get("anonymous"))
-    today = _today(context)
+    today = context.today()
     limit = context.settings.anonymous_daily_limit
     if anonymous and not context.state.seal.tally.take(actor.id, today, limit):
         await say(update, context, context.t("notice.anonymous_limit", limit=limit))

@@ -38,7 +38,7 @@ from models.notices import (
     record_channel_post,
 )
 from models.organizations import get_organization
-from models.outbox import BroadcastKind, Recipient
+from models.outbox import BroadcastKind, Buttons, Recipient
 from models.workdays import DEFAULT_WORKING_DAYS, add_working_days, next_working_day
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ async def publish_generated(
     """Open a notice another feature wrote, with the default period of working days, and
     publish it. `member_ids` (with `audience` MEMBERS) names the members concerned when no
     audience type fits, e.g. a ballot's electorate. Raises DomainError as `open_notice` does."""
-    today = context.state.clock().astimezone(context.settings.zone).date()
+    today = context.today()
     start, end = default_period(today)
     if member_ids is not None:
         audience = AudienceType.MEMBERS  # the list itself is not kept on the notice
@@ -149,9 +149,6 @@ async def _post(context: UnionContext, notice: Notice, chat_id: int) -> bool:
     return True
 
 
-Buttons = tuple[tuple[tuple[str, str], ...], ...]
-
-
 def _post_in(tr: Translator, notice: Notice) -> tuple[Buttons, list[str]]:
     """The notice's buttons and parts in one language (built once per language)."""
     rows: Buttons = (((tr("notice.btn_object"), ObjectButton(notice.id or 0).pack()),),)
@@ -166,7 +163,7 @@ async def _queue(context: UnionContext, notice: Notice, member_ids: Sequence[int
     audience: dict[str, object] = {"type": notice.audience}
     if member_ids is not None:
         audience = {"type": AudienceType.MEMBERS, "ids": list(member_ids)}
-    today = context.state.clock().astimezone(context.settings.zone).date()
+    today = context.today()
     async with context.db() as session:
         members = await audience_addressees(
             session, org_id=context.org_id, audience=audience, today=today, respect_mute=False
