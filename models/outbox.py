@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, String, Text, UniqueConstraint, func, insert, or_, update
+from sqlalchemy import (
+    BigInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    exists,
+    func,
+    insert,
+    not_,
+    or_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col, select
@@ -22,7 +34,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
 from models.lease import LeaseFence, held_by
-from models.members import Member, MemberStatus
+from models.members import COMMITTEE_OFFICES, Member, MemberRole, MemberStatus, Role
+from models.organizations import Organization
 
 MAX_ATTEMPTS = 5
 ENQUEUE_CHUNK = 1_000  # rows per INSERT when a broadcast is enqueued
@@ -46,7 +59,18 @@ class OutboxStatus(StrEnum):
     UNREACHABLE = "unreachable"  # blocked the bot, or the chat is gone
     FAILED = "failed"  # gave up after MAX_ATTEMPTS
     UNCERTAIN = "uncertain"  # was being sent when the bot stopped; never sent again
-    WITHHELD = "withheld"  # its member left the union (or was never let in) before it went out
+    # Its member left the union (or was never let in), or no longer holds the office it was
+    # for, or its group is no longer the committee's, before it went out.
+    WITHHELD = "withheld"
+
+
+class OutboxNeed(StrEnum):
+    """What must still hold when a message goes out, checked in the claim itself: a committee
+    task queued for a member or a group must not reach them once they are no longer it."""
+
+    COMMITTEE = "committee"  # the member still holds a committee office
+    CHAIR = "chair"  # the member is still their school's chair (工会主席)
+    COMMITTEE_CHAT = "committee_chat"  # the chat is still the organization's committee group
 
 
 class Broadcast(SQLModel, table=True):
@@ -88,6 +112,8 @@ class OutboxMessage(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=String(60), nullable=True)
     # Telegram's id of the message once sent: an announcement can then be edited in place.
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
+    # An OutboxNeed checked at delivery, or none.
+    needs: str | None = Field(default=None, sa_type=String(16), nullable=True)
 
 
 # Inline buttons of a message: rows of (label, callback data).
@@ -102,6 +128,7 @@ class Recipient:
     text: str
     member_id: int | None = None
     buttons: Buttons = ()
+    needs: OutboxNeed | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +187,7 @@ async def enqueue(
                 "status": OutboxStatus.PENDING.value,
                 "attempts": 0,
                 "not_before": not_before,
+                "needs": recipient.needs.value if recipient.needs else None,
             }
             for recipient in everyone[start : start + ENQUEUE_CHUNK]
         ]
@@ -199,10 +227,34 @@ async def due_messages(
     return (await session.exec(statement.order_by(col(OutboxMessage.id)).limit(limit))).all()
 
 
+def _holds(roles: Sequence[Role]) -> ColumnElement[bool]:
+    """The message's member holds one of `roles` now (never NULL: a row without a member
+    does not hold it)."""
+    holders = select(MemberRole.member_id).where(col(MemberRole.role).in_(list(roles)))
+    return and_(
+        col(OutboxMessage.member_id).is_not(None), col(OutboxMessage.member_id).in_(holders)
+    )
+
+
+def _needs_met() -> ColumnElement[bool]:
+    """The row's OutboxNeed still holds (or it has none)."""
+    committee_chat = exists().where(
+        col(Broadcast.id) == col(OutboxMessage.broadcast_id),
+        col(Organization.id) == col(Broadcast.organization_id),
+        col(Organization.committee_chat_id) == col(OutboxMessage.chat_id),
+    )
+    return or_(
+        col(OutboxMessage.needs).is_(None),
+        and_(col(OutboxMessage.needs) == OutboxNeed.COMMITTEE, _holds(list(COMMITTEE_OFFICES))),
+        and_(col(OutboxMessage.needs) == OutboxNeed.CHAIR, _holds([Role.CHAIR])),
+        and_(col(OutboxMessage.needs) == OutboxNeed.COMMITTEE_CHAT, committee_chat),
+    )
+
+
 async def claim(session: AsyncSession, *, message_id: int, fence: LeaseFence | None = None) -> bool:
     """Take one message for sending; False if someone else took it, or if it is for a member
-    who is no longer active (then it is withheld: the role is checked at delivery, not only
-    when the message was queued).
+    who is no longer active, or its OutboxNeed no longer holds (then it is withheld: the role is
+    checked at delivery, not only when the message was queued).
 
     With a `fence` (several copies on PostgreSQL) the claim takes effect only while that copy
     still holds the lease, checked in the same UPDATE: a copy that lost it without knowing yet
@@ -223,13 +275,14 @@ async def claim(session: AsyncSession, *, message_id: int, fence: LeaseFence | N
                 col(OutboxMessage.member_id).is_(None),
                 col(OutboxMessage.member_id).not_in(inactive),
             ),
+            _needs_met(),
         )
         .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1)
     )
-    if result.rowcount != 1:  # rare: taken by someone else, or its member has left
+    if result.rowcount != 1:  # rare: taken by someone else, its member left or stepped down
         await session.exec(
             update(OutboxMessage)
-            .where(*pending, col(OutboxMessage.member_id).in_(inactive))
+            .where(*pending, or_(col(OutboxMessage.member_id).in_(inactive), not_(_needs_met())))
             .values(status=OutboxStatus.WITHHELD)
         )
     await session.commit()

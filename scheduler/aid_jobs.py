@@ -11,7 +11,7 @@ from models.base import utcnow
 from models.hardship import due_for_review, file_number
 from models.members_queries import members_by_id
 from models.organizations import get_organization
-from models.outbox import BroadcastKind, Recipient, enqueue
+from models.outbox import BroadcastKind, OutboxNeed, Recipient, enqueue
 from scheduler.jobs import FixedJob
 from scheduler.runtime import Runtime
 
@@ -51,7 +51,13 @@ async def aid_day(runtime: Runtime, *, today: date) -> bool:
             org_id=runtime.org_id,
             key=f"hardship-review:{runtime.org_id}:{today.isoformat()}",
             kind=BroadcastKind.TASK,
-            recipients=[Recipient(org.committee_chat_id, "\n".join(lines)[:4000])],
+            recipients=[
+                Recipient(
+                    org.committee_chat_id,
+                    "\n".join(lines)[:4000],
+                    needs=OutboxNeed.COMMITTEE_CHAT,
+                )
+            ],
             not_before=utcnow(),
             quiet=False,
         )

@@ -32,7 +32,7 @@ from models.base import utcnow
 from models.members import Member
 from models.members_queries import members_by_id
 from models.organizations import get_organization
-from models.outbox import BroadcastKind, Recipient, enqueue
+from models.outbox import BroadcastKind, OutboxNeed, Recipient, enqueue
 from scheduler.jobs import FixedJob
 from scheduler.runtime import Runtime
 
@@ -151,7 +151,7 @@ async def _maybe_remind(runtime: Runtime, ballot: Ballot, now: datetime) -> int:
         queued += await _queue(
             runtime,
             f"ballot:{ballot.id}:remind:{stage}:committee",
-            [Recipient(chat_id=org.committee_chat_id, text=text)],
+            [Recipient(chat_id=org.committee_chat_id, text=text, needs=OutboxNeed.COMMITTEE_CHAT)],
             quiet=False,
             kind=BroadcastKind.REPORT,
         )

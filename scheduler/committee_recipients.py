@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.audiences import audience_members
 from models.calendar import AudienceType
 from models.organizations import get_organization
-from models.outbox import Recipient
+from models.outbox import OutboxNeed, Recipient
 
 
 async def committee_recipients(
@@ -23,10 +23,17 @@ async def committee_recipients(
     text: Callable[[str], Awaitable[str]],
 ) -> list[Recipient]:
     """The group (the text in the default language), or every committee member (each in
-    theirs; mutes do not hold back work). `text(language)` writes the task."""
+    theirs; mutes do not hold back work). `text(language)` writes the task. Each message goes
+    out only if its group is still the committee's, or its member still on the committee."""
     org = await get_organization(session, org_id)
     if org.committee_chat_id is not None:
-        return [Recipient(chat_id=org.committee_chat_id, text=await text(default_language))]
+        return [
+            Recipient(
+                chat_id=org.committee_chat_id,
+                text=await text(default_language),
+                needs=OutboxNeed.COMMITTEE_CHAT,
+            )
+        ]
     committee = await audience_members(
         session,
         org_id=org_id,
@@ -39,6 +46,7 @@ async def committee_recipients(
             chat_id=member.telegram_user_id or 0,
             text=await text(member.language or default_language),
             member_id=member.id,
+            needs=OutboxNeed.COMMITTEE,
         )
         for member in committee
     ]

@@ -12,11 +12,10 @@ from datetime import date, datetime
 from telegram.error import TelegramError
 
 from models.base import utcnow
-from models.members import committee_telegram_ids
 from models.notice_text import ended_for_committee, post_parts
 from models.notices import Notice, due_notices, end_notice, objections_of
-from models.organizations import get_organization
 from models.outbox import BroadcastKind, Recipient, enqueue
+from scheduler.committee_recipients import committee_recipients
 from scheduler.jobs import FixedJob
 from scheduler.runtime import Runtime
 
@@ -51,11 +50,10 @@ async def end_due_notices(runtime: Runtime, *, today: date, now: datetime) -> in
 
 async def tell_outcome(runtime: Runtime, notice: Notice, *, key: str) -> None:
     """The outcome on the channel post and to the committee (`key` names this telling)."""
-    tr = runtime.i18n.get(runtime.settings.default_language)
+    default = runtime.settings.default_language
+    tr = runtime.i18n.get(default)
     async with runtime.db() as session:
         objections = await objections_of(session, notice_id=notice.id or 0)
-        org = await get_organization(session, runtime.org_id)
-        committee = await committee_telegram_ids(session, org_id=runtime.org_id)
     recipients: list[Recipient] = []
     if notice.channel_chat_id is not None and notice.channel_message_id is not None:
         # A post in one message gets the outcome in place; a long one (several messages, the
@@ -79,10 +77,18 @@ async def tell_outcome(runtime: Runtime, notice: Notice, *, key: str) -> None:
             text = follow_up + "\n" + tr(f"notice.status.{notice.status}")
             recipients.append(Recipient(chat_id=notice.channel_chat_id, text=text))
     unanswered = sum(1 for objection in objections if objection.answer is None)
-    told = ended_for_committee(tr, notice, len(objections), unanswered)
-    chats = [org.committee_chat_id] if org.committee_chat_id is not None else committee
-    recipients += [Recipient(chat_id=chat, text=told) for chat in chats]
+
+    async def told(language: str) -> str:
+        return ended_for_committee(runtime.i18n.get(language), notice, len(objections), unanswered)
+
     async with runtime.db() as session:
+        recipients += await committee_recipients(
+            session,
+            org_id=runtime.org_id,
+            default_language=default,
+            today=utcnow().astimezone(runtime.settings.zone).date(),
+            text=told,
+        )
         await enqueue(
             session,
             org_id=runtime.org_id,

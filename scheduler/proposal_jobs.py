@@ -16,7 +16,7 @@ from models.base import utcnow
 from models.members import Member, MemberStatus
 from models.members_queries import members_by_id
 from models.organizations import get_organization
-from models.outbox import BroadcastKind, Recipient, enqueue
+from models.outbox import BroadcastKind, OutboxNeed, Recipient, enqueue
 from models.proposal_text import label
 from models.proposals import (
     Proposal,
@@ -151,7 +151,7 @@ async def _queue_committee(
             org_id=runtime.org_id,
             key=f"proposals:{runtime.org_id}:{today.isoformat()}:committee",
             kind=BroadcastKind.TASK,
-            recipients=[Recipient(chat_id, text[:4000])],
+            recipients=[Recipient(chat_id, text[:4000], needs=OutboxNeed.COMMITTEE_CHAT)],
             not_before=utcnow(),
             quiet=False,
         )

@@ -26,7 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from models.base import utcnow
 from models.organizations import all_organizations
-from models.outbox import Broadcast, BroadcastKind, DeliveryCounts, Recipient, enqueue
+from models.outbox import Broadcast, BroadcastKind, DeliveryCounts, OutboxNeed, Recipient, enqueue
 from models.updates import forget_processed_before
 from scheduler.backup_job import backup_jobs
 from scheduler.calendar_defaults import seed_defaults
@@ -162,7 +162,13 @@ async def write_report(runtime: Runtime, broadcast: Broadcast, figures: Delivery
             org_id=broadcast.organization_id,
             key=f"report:{broadcast.id}",
             kind=BroadcastKind.REPORT,
-            recipients=[Recipient(chat_id=broadcast.report_chat_id or 0, text=text)],
+            recipients=[
+                Recipient(
+                    chat_id=broadcast.report_chat_id or 0,
+                    text=text,
+                    needs=OutboxNeed.COMMITTEE_CHAT,
+                )
+            ],
             not_before=utcnow(),
             quiet=False,
         )

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from models.base import utcnow
 from models.organizations import get_organization
-from models.outbox import Broadcast, BroadcastKind, Recipient, enqueue
+from models.outbox import Broadcast, BroadcastKind, OutboxNeed, Recipient, enqueue
 from models.suggestion_text import render_digest
 from models.suggestions import unanswered_for_days
 from scheduler.jobs import FixedJob
@@ -37,7 +37,9 @@ async def send_digest(runtime: Runtime, *, now: datetime) -> Broadcast | None:
             org_id=runtime.org_id,
             key=f"digest:{runtime.org_id}:{today.isoformat()}",
             kind=BroadcastKind.TASK,
-            recipients=[Recipient(chat_id=org.committee_chat_id, text=text)],
+            recipients=[
+                Recipient(chat_id=org.committee_chat_id, text=text, needs=OutboxNeed.COMMITTEE_CHAT)
+            ],
             not_before=now,
             quiet=False,
         )

@@ -29,7 +29,7 @@ from models.assessment import (
 from models.district_tasks import parse_deadline
 from models.errors import N_, DomainError, InputError
 from models.organizations import Organization
-from models.outbox import BroadcastKind, Recipient
+from models.outbox import BroadcastKind, OutboxNeed, Recipient
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +129,7 @@ async def _tell_chairs(
                 "assess.deadline_told", title=assessment.title, date=day
             ),
             member_id=chair.id,
+            needs=OutboxNeed.CHAIR,
         )
         for chair in chairs
         if chair.telegram_user_id is not None

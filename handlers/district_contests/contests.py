@@ -86,7 +86,7 @@ from models.district_contests import (
 from models.errors import DomainError, InputError
 from models.exports import append_row
 from models.organizations import Organization, OrgKind
-from models.outbox import Recipient
+from models.outbox import OutboxNeed, Recipient
 from models.written import count
 
 logger = logging.getLogger(__name__)
@@ -417,6 +417,7 @@ async def _announce(context: UnionContext, district: Organization, contest: Dist
                 chat_id=chair.telegram_user_id,
                 text=text,
                 member_id=chair.id,
+                needs=OutboxNeed.CHAIR,
                 buttons=(((tr("dcontest.btn_enter", title=contest.title), button),),),
             )
         )
@@ -572,7 +573,12 @@ async def _tell_results(
             ]
         )
         recipients.append(
-            Recipient(chat_id=chair.telegram_user_id, text=text[:4000], member_id=chair.id)
+            Recipient(
+                chat_id=chair.telegram_user_id,
+                text=text[:4000],
+                member_id=chair.id,
+                needs=OutboxNeed.CHAIR,
+            )
         )
     await tell(
         context,

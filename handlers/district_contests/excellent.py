@@ -53,7 +53,7 @@ from models.district_contests import (
 from models.errors import DomainError
 from models.members import Member
 from models.organizations import Organization, OrgKind
-from models.outbox import Recipient
+from models.outbox import OutboxNeed, Recipient
 from models.proposal_text import body, label
 from models.proposals import Proposal
 
@@ -144,6 +144,7 @@ async def open_pressed(update: Update, context: UnionContext) -> None:
                 "dexcel.told_open", district=district.name, year=row.year, quota=row.quota
             ),
             member_id=chair.id,
+            needs=OutboxNeed.CHAIR,
         )
         for chair in chairs
         if chair.telegram_user_id is not None
@@ -301,7 +302,10 @@ async def _tell_results(context: UnionContext, district: Organization, row: Exce
         lines.append(tr("dexcel.told_own", count=own))
         recipients.append(
             Recipient(
-                chat_id=chair.telegram_user_id, text="\n".join(lines)[:4000], member_id=chair.id
+                chat_id=chair.telegram_user_id,
+                text="\n".join(lines)[:4000],
+                member_id=chair.id,
+                needs=OutboxNeed.CHAIR,
             )
         )
     await tell(

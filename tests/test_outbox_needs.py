@@ -1,0 +1,169 @@
+"""What a queued message was for is checked again when it goes out (issue 21's note, "roles
+at delivery"): a committee task queued for a member who has since left the committee, a
+committee message queued for a group that is no longer the committee's, and a district's
+message to a school chair who has handed over are withheld, not sent. Asserted on what the
+fake Telegram received and on the outbox rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import select
+
+from models.base import utcnow
+from models.district import add_school, create_district
+from models.district_tasks import AnswerKind, create_task
+from models.members import MemberRole, Role
+from models.organizations import bind_committee_chat
+from models.outbox import Broadcast, BroadcastKind, OutboxMessage, OutboxNeed, OutboxStatus
+from scheduler.calendar_jobs import fire
+from scheduler.district_task_jobs import queue_task
+from tests.support.factories import make_member
+from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
+from tests.support.updates import Person
+from tests.test_calendar import bind_group, deliver, entry, received, runtime_of, sh
+from tests.test_calendar_chat import drain
+from tests.test_care import COMMITTEE, SECOND
+from tests.test_care_greetings import IN_PERSON, retirees, tasks
+
+DOUBLE_NINTH = date(2027, 10, 8)
+NINE = sh(2027, 10, 8, 9, 0)
+OTHER_GROUP = -1007777777777
+CHAIR_A = Person(4101, "Qian", "zh-hans")
+CHAIR_B = Person(4102, "Sun", "zh-hans")
+NEXT_CHAIR_B = Person(4103, "Wu", "zh-hans")
+
+
+async def take_role(bot: BotHarness, member_id: int, role: Role) -> None:
+    """The role taken away in the database: nobody is told, the check at delivery must hold."""
+    async with bot.db() as session:
+        row = await session.get(MemberRole, (member_id, role))
+        assert row is not None
+        await session.delete(row)
+        await session.commit()
+
+
+async def rows_of(bot: BotHarness, broadcast: Broadcast) -> dict[int, OutboxMessage]:
+    """The broadcast's rows by chat."""
+    async with bot.db() as session:
+        query = select(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast.id)
+        return {row.chat_id: row for row in await session.exec(query)}
+
+
+async def test_a_member_who_left_the_committee_before_delivery_is_not_sent_the_task(
+    bot: BotHarness,
+) -> None:
+    """No committee group: the visits list goes to each committee member privately. One of
+    them is taken off the committee after it was queued: the other gets it, they do not."""
+    people = await retirees(bot)
+    await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
+    [task] = await tasks(bot)
+    queued = await rows_of(bot, task)
+    assert {queued[COMMITTEE.id].needs, queued[SECOND.id].needs} == {OutboxNeed.COMMITTEE}
+
+    await take_role(bot, people["chen_w"].id or 0, Role.COMMITTEE)
+    await deliver(bot, NINE)
+
+    got = received(bot)
+    [text] = got[COMMITTEE.id]
+    assert IN_PERSON in text and "陈建国" in text
+    assert SECOND.id not in got
+    stored = await rows_of(bot, task)
+    assert stored[COMMITTEE.id].status == OutboxStatus.SENT
+    assert stored[SECOND.id].status == OutboxStatus.WITHHELD
+
+
+async def test_another_office_on_the_committee_still_receives_it(bot: BotHarness) -> None:
+    """A 工会委员 who became vice-chair meanwhile is still on the committee: it goes out."""
+    people = await retirees(bot)
+    await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
+    async with bot.db() as session:
+        session.add(MemberRole(member_id=people["chen_w"].id or 0, role=Role.VICE_CHAIR))
+        await session.commit()
+    await take_role(bot, people["chen_w"].id or 0, Role.COMMITTEE)
+    await deliver(bot, NINE)
+    assert IN_PERSON in received(bot)[SECOND.id][0]
+
+
+async def test_a_task_for_a_group_that_is_no_longer_the_committees_is_withheld(
+    bot: BotHarness,
+) -> None:
+    """Queued for the bound group; the chair binds another group before it goes out (the
+    first was the wrong one): the old group gets nothing, and nor does the new one (what the
+    bot queued was for the old)."""
+    await bind_group(bot)
+    await retirees(bot)
+    await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
+    [task] = await tasks(bot)
+    [row] = (await rows_of(bot, task)).values()
+    assert (row.chat_id, row.needs) == (COMMITTEE_GROUP_ID, OutboxNeed.COMMITTEE_CHAT)
+
+    async with bot.db() as session:
+        await bind_committee_chat(session, org_id=bot.org_id, chat_id=OTHER_GROUP)
+    await deliver(bot, NINE)
+
+    got = received(bot)
+    assert COMMITTEE_GROUP_ID not in got and OTHER_GROUP not in got
+    [row] = (await rows_of(bot, task)).values()
+    assert row.status == OutboxStatus.WITHHELD
+
+
+async def test_the_same_task_reaches_the_group_while_it_is_still_bound(bot: BotHarness) -> None:
+    """The control: the group kept, the task goes out."""
+    await bind_group(bot)
+    await retirees(bot)
+    await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
+    await deliver(bot, NINE)
+    [text] = received(bot)[COMMITTEE_GROUP_ID]
+    assert IN_PERSON in text
+
+
+async def test_a_district_task_is_withheld_from_a_chair_who_handed_over(bot: BotHarness) -> None:
+    """The district's task is queued to each school's chair; B's chair hands over before it
+    goes out: A's chair gets it, B's former chair does not (B's new chair gets the
+    reminders, which are queued for the chairs of that day)."""
+    async with bot.db() as session:
+        union = await create_district(session, name="新城区教育工会")
+        b = await add_school(session, district_id=union.id or 0, name="新城第二小学")
+    staff = await make_member(
+        bot.db, org_id=union.id or 0, person=Person(4100, "Zhao"), roles=[Role.COMMITTEE]
+    )
+    await make_member(bot.db, org_id=bot.org_id, person=CHAIR_A, roles=[Role.CHAIR])
+    chair_b = await make_member(bot.db, org_id=b.id or 0, person=CHAIR_B, roles=[Role.CHAIR])
+    today = utcnow().date()
+    async with bot.db() as session:
+        task, assignments = await create_task(
+            session,
+            district_id=union.id or 0,
+            title="报送月报",
+            body="请报送本月工作月报。",
+            deadline=today,
+            today=today,
+            answer_kind=AnswerKind.DONE,
+            school_ids=[bot.org_id, b.id or 0],
+            created_by=staff.id or 0,
+        )
+    await queue_task(bot.db, bot.app.state.i18n, task, assignments, not_before=utcnow())
+    async with bot.db() as session:
+        query = select(OutboxMessage).where(OutboxMessage.chat_id == CHAIR_B.id)
+        assert (await session.exec(query)).one().needs == OutboxNeed.CHAIR
+
+    await take_role(bot, chair_b.id or 0, Role.CHAIR)
+    await make_member(bot.db, org_id=b.id or 0, person=NEXT_CHAIR_B, roles=[Role.CHAIR])
+    await drain(bot)
+
+    got = received(bot)
+    assert "报送月报" in got[CHAIR_A.id][0]
+    assert CHAIR_B.id not in got
+    async with bot.db() as session:
+        query = select(OutboxMessage).where(OutboxMessage.chat_id == CHAIR_B.id)
+        assert (await session.exec(query)).one().status == OutboxStatus.WITHHELD
+
+
+async def test_a_message_without_a_need_is_sent_as_before(bot: BotHarness) -> None:
+    """Greetings to members carry no need: what they were queued for is only membership."""
+    people = await retirees(bot)
+    sent = await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
+    assert sent is not None and sent.kind == BroadcastKind.GREETING
+    [row] = (await rows_of(bot, sent)).values()
+    assert row.needs is None and row.member_id == people["zhou"].id
