@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.calendar import AudienceType
 from models.hardship import FileStatus, HardshipFile
 from models.members import COMMITTEE_OFFICES, Gender, Member, MemberRole, MemberStatus, Role
+from models.outbox import OutboxNeed
 
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 _ROWS_AT_ONCE = 2_000
@@ -78,6 +79,17 @@ async def audience_members(
         select(Member), org_id, audience, today, respect_mute=respect_mute, reachable=reachable
     )
     return (await session.exec(statement.order_by(col(Member.id)))).all()
+
+
+def audience_need(audience: dict[str, Any]) -> OutboxNeed | None:
+    """What a member of this audience must still be when a message to it goes out: on the
+    committee, or a representative; for the other audiences, membership alone (always checked)."""
+    kind = audience.get("type")
+    if kind == AudienceType.COMMITTEE:
+        return OutboxNeed.COMMITTEE
+    if kind == AudienceType.REPRESENTATIVES:
+        return OutboxNeed.REPRESENTATIVE
+    return None
 
 
 async def audience_addressees(

@@ -70,6 +70,7 @@ class OutboxNeed(StrEnum):
 
     COMMITTEE = "committee"  # the member still holds a committee office
     CHAIR = "chair"  # the member is still their school's chair (工会主席)
+    REPRESENTATIVE = "representative"  # the member is still a congress representative
     COMMITTEE_CHAT = "committee_chat"  # the chat is still the organization's committee group
 
 
@@ -230,9 +231,9 @@ async def due_messages(
 def _holds(roles: Sequence[Role]) -> ColumnElement[bool]:
     """The message's member holds one of `roles` now (never NULL: a row without a member
     does not hold it)."""
-    holders = select(MemberRole.member_id).where(col(MemberRole.role).in_(list(roles)))
-    return and_(
-        col(OutboxMessage.member_id).is_not(None), col(OutboxMessage.member_id).in_(holders)
+    return exists().where(
+        col(MemberRole.member_id) == col(OutboxMessage.member_id),
+        col(MemberRole.role).in_(list(roles)),
     )
 
 
@@ -247,6 +248,7 @@ def _needs_met() -> ColumnElement[bool]:
         col(OutboxMessage.needs).is_(None),
         and_(col(OutboxMessage.needs) == OutboxNeed.COMMITTEE, _holds(list(COMMITTEE_OFFICES))),
         and_(col(OutboxMessage.needs) == OutboxNeed.CHAIR, _holds([Role.CHAIR])),
+        and_(col(OutboxMessage.needs) == OutboxNeed.REPRESENTATIVE, _holds([Role.REPRESENTATIVE])),
         and_(col(OutboxMessage.needs) == OutboxNeed.COMMITTEE_CHAT, committee_chat),
     )
 

@@ -206,6 +206,7 @@ async def _queue_results(
                     chat_id=chat_id,
                     text=part,
                     buttons=buttons if number == 1 else (),
+                    needs=OutboxNeed.COMMITTEE_CHAT,
                 )
             ],
             quiet=False,

@@ -19,7 +19,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
-from models.audiences import Addressee, audience_addressees
+from models.audiences import Addressee, audience_addressees, audience_need
 from models.base import utcnow
 from models.calendar import CalendarEntry, EntryKind, get_entry, list_entries
 from models.hardship import active_files
@@ -221,12 +221,16 @@ async def recipients_for(
     own_name = await runtime.org_name(None) if runtime.district_id is not None else None
     texts = _TextsByLanguage(runtime, entry, own_name)
     recipients: list[Recipient] = []
+    needs = audience_need(entry.audience)
     for start in range(0, len(members), _TEXTS_AT_ONCE):
         if start:
             await asyncio.sleep(0)  # updates run between slices of a district's 50,000
         recipients.extend(
             Recipient(
-                chat_id=member.chat_id, text=texts.for_member(member), member_id=member.member_id
+                chat_id=member.chat_id,
+                text=texts.for_member(member),
+                member_id=member.member_id,
+                needs=needs,
             )
             for member in members[start : start + _TEXTS_AT_ONCE]
         )

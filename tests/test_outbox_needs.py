@@ -10,6 +10,7 @@ from datetime import date
 
 from sqlmodel import select
 
+from bot.callback import pack
 from models.base import utcnow
 from models.district import add_school, create_district
 from models.district_tasks import AnswerKind, create_task
@@ -167,3 +168,33 @@ async def test_a_message_without_a_need_is_sent_as_before(bot: BotHarness) -> No
     assert sent is not None and sent.kind == BroadcastKind.GREETING
     [row] = (await rows_of(bot, sent)).values()
     assert row.needs is None and row.member_id == people["zhou"].id
+
+
+async def test_a_broadcast_to_representatives_skips_one_who_is_no_longer_one(
+    bot: BotHarness,
+) -> None:
+    """/broadcast to the representatives, through the application; one representative's
+    role ends before the outbox sends: the other gets it, they do not."""
+    author = Person(4201, "Liu", "zh-hans")
+    first, second = Person(4202, "Ma", "zh-hans"), Person(4203, "Hu", "zh-hans")
+    await make_member(bot.db, org_id=bot.org_id, person=author, roles=[Role.COMMITTEE])
+    await make_member(bot.db, org_id=bot.org_id, person=first, roles=[Role.REPRESENTATIVE])
+    leaving = await make_member(
+        bot.db, org_id=bot.org_id, person=second, roles=[Role.REPRESENTATIVE]
+    )
+    await bot.say(author, "/broadcast")
+    await bot.press(author, pack("bc", "aud", "representatives"))
+    await bot.say(author, "教代会代表请于周五下午参加提案征集座谈。")
+    await bot.press(author, pack("bc", "confirm", "yes"))
+    assert "2 人" in bot.telegram.last(author.id).text
+
+    await take_role(bot, leaving.id or 0, Role.REPRESENTATIVE)
+    await drain(bot)
+
+    got = received(bot)
+    assert any("提案征集座谈" in text for text in got[first.id])
+    assert not any("提案征集座谈" in text for text in got.get(second.id, []))
+    async with bot.db() as session:
+        query = select(OutboxMessage).where(OutboxMessage.chat_id == second.id)
+        row = (await session.exec(query)).one()
+    assert (row.needs, row.status) == (OutboxNeed.REPRESENTATIVE, OutboxStatus.WITHHELD)

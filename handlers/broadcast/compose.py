@@ -34,7 +34,7 @@ from handlers.common import (
 from handlers.groups.buttons import GroupPick
 from handlers.groups.picker import audience_words, group_pressed, offer_groups
 from handlers.menu.buttons import MenuButton
-from models.audiences import audience_addressees
+from models.audiences import audience_addressees, audience_need
 from models.calendar import MESSAGE_LIMIT, AudienceType
 from models.errors import N_, DomainError, InputError
 from models.groups import check_departments
@@ -181,6 +181,7 @@ async def _recipients(
             chat_id=member.chat_id,
             text=fill(text, {"name": member.real_name, "org": org}),
             member_id=member.member_id,
+            needs=audience_need(audience),
         )
         for member in members
     ]

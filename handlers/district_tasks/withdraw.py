@@ -26,7 +26,7 @@ from models.district_tasks import (
 from models.errors import N_, DomainError
 from models.members import Member, MemberStatus
 from models.organizations import get_organization
-from models.outbox import BroadcastKind, OutboxNeed, Recipient, reached_members
+from models.outbox import BroadcastKind, Recipient, reached_members
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,6 @@ async def _tell_school(
                 "dtask.withdrawn_to_chair", district=district.name, title=task.title
             ),
             member_id=member.id,
-            needs=OutboxNeed.CHAIR,
         )
         for member in members
     ]

@@ -24,7 +24,7 @@ from bot.context import UnionContext
 from bot.i18n import Translator
 from handlers.common import deep_link
 from handlers.notices.buttons import NoticeFile, ObjectButton
-from models.audiences import audience_addressees
+from models.audiences import audience_addressees, audience_need
 from models.calendar import AudienceType
 from models.notice_text import post_parts
 from models.notices import (
@@ -185,6 +185,7 @@ async def _queue(context: UnionContext, notice: Notice, member_ids: Sequence[int
                     text=text,
                     member_id=member.member_id,
                     buttons=rows if index == len(texts) - 1 else (),
+                    needs=audience_need(audience),
                 )
             )
     for index, recipients in enumerate(parts):
