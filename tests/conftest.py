@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
@@ -17,6 +18,12 @@ import models  # noqa: F401  (registers the tables)
 from bot.db import create_engine, is_sqlite, upgrade
 from bot.settings import Settings
 from tests.support.harness import BotHarness, make_settings, running_bot
+
+# `make test` draws the same examples on every run, so a CI run cannot fail by the luck of the
+# draw; HYPOTHESIS_PROFILE=explore draws new ones (run it by hand to look for new failures).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def _late_aiosqlite_result(args: threading.ExceptHookArgs) -> bool:

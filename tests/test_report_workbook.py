@@ -41,7 +41,7 @@ from models.aid import (
     file_case,
     mark_paid,
 )
-from models.hardship import HardshipLevel, close_file, open_file
+from models.hardship import HardshipLevel, a_year_after, close_file, open_file
 from models.members import Actor, Member, MemberStatus, Role
 from models.proposals import (
     Implementation,
@@ -725,7 +725,8 @@ async def test_hardship_files_with_the_aid_paid_to_each_family(bot: BotHarness) 
     assert [row[1] for row in files] == ["'" + FORMULA_NAME, "王老师"]
     formula, wang = files
     assert str(formula[0]).startswith("档-")
-    assert formula[3:9] == ("特困", today, today.replace(year=today.year + 1), "在档", None, 0)
+    next_year = datetime.combine(a_year_after(today.date()), time())  # 29 Feb: 28 Feb
+    assert formula[3:9] == ("特困", today, next_year, "在档", None, 0)
     assert wang[3] == "一般困难"
     assert wang[6:] == ("已撤档", today, 800)  # 250 in hospital, 500 + 50 for the birth
     sums = totals(sheet)
