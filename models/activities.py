@@ -297,6 +297,9 @@ class SignupRequest:
     family: int = 0
     choice_index: int | None = None  # a button's item, resolved against the activity
     arrival: int = 0  # Telegram's update id: the order presses reached Telegram
+    # The union's local day of the press, on which an age rule counts birthdays (the UTC date
+    # is a day behind in Shanghai before 08:00); None: the UTC date of `now`.
+    today: date | None = None
 
 
 def _check_request(activity: Activity, request: SignupRequest, now: datetime) -> None:
@@ -305,7 +308,7 @@ def _check_request(activity: Activity, request: SignupRequest, now: datetime) ->
         raise DomainError(N_("activity.cancelled"))
     if activity.status != ActivityStatus.OPEN or now > activity.deadline:
         raise DomainError(N_("activity.deadline_passed"))
-    if not is_eligible(activity, request.actor.member, now.date()):
+    if not is_eligible(activity, request.actor.member, request.today or now.date()):
         raise DomainError(N_("activity.not_eligible"))
     choices = activity.choice_list()
     choice = request.choice
@@ -966,8 +969,10 @@ async def register_team(
     actor: Actor,
     names: list[str],
     now: datetime,
+    today: date,
 ) -> Team:
-    """A department contact enters their department's team (one per department)."""
+    """A department contact enters their department's team (one per department); an age rule
+    counts birthdays on `today`, the union's local day."""
     activity = await get_activity(session, org_id=org_id, activity_id=activity_id)
     if activity.category != ActivityCategory.CONTEST:
         raise DomainError(N_("activity.teams_contest_only"))
@@ -975,7 +980,7 @@ async def register_team(
         raise DomainError(N_("activity.cancelled"))
     if activity.status != ActivityStatus.OPEN or now > activity.deadline:
         raise DomainError(N_("activity.deadline_passed"))
-    if not is_eligible(activity, actor.member, now.date()):
+    if not is_eligible(activity, actor.member, today):
         raise DomainError(N_("activity.not_eligible"))
     if not 1 <= len(names) <= TEAM_NAMES_MAX or any(len(name) > 20 for name in names):
         raise InputError(N_("activity.team_names_invalid"), max=TEAM_NAMES_MAX)

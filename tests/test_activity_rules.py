@@ -10,7 +10,7 @@ import io
 import random
 import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -428,6 +428,13 @@ async def test_after_the_deadline_sign_up_is_refused(bot: BotHarness) -> None:
     assert (await reload(bot, aid)).seats_taken == 0
 
 
+def local_today(bot: BotHarness) -> date:
+    """The union's day (Shanghai), on which a press counts birthdays; the UTC date is a day
+    behind before 08:00 there."""
+    state = bot.app.state
+    return state.clock().astimezone(state.settings.zone).date()
+
+
 async def test_women_only_activity_refuses_a_man(bot: BotHarness) -> None:
     await add_committee(bot)
     (man,) = await add_members(bot, 1, first_id=6100, gender=Gender.MALE)
@@ -443,7 +450,7 @@ async def test_women_only_activity_refuses_a_man(bot: BotHarness) -> None:
 async def test_age_range_is_checked_on_birth_dates(bot: BotHarness) -> None:
     await add_committee(bot)
     inside, too_young, too_old, no_birthday = await add_members(bot, 4)
-    today = utcnow().date()
+    today = local_today(bot)
     # 55 at most a day away from any birthday: inside 50-60 whatever today is.
     await edit_member(bot, inside, birth_year=today.year - 55, birth_month=6, birth_day=15)
     await edit_member(bot, too_young, birth_year=today.year - 30, birth_month=1, birth_day=1)
@@ -463,7 +470,7 @@ async def test_the_age_limits_count_the_birthday_itself(bot: BotHarness) -> None
     """Age in whole years: 60 until the day before the 61st birthday."""
     await add_committee(bot)
     turning_61_tomorrow, turned_61_today = await add_members(bot, 2)
-    today = utcnow().date()
+    today = local_today(bot)
     tomorrow = today + timedelta(days=1)
     await edit_member(
         bot,
@@ -484,6 +491,27 @@ async def test_the_age_limits_count_the_birthday_itself(bot: BotHarness) -> None
 
     assert GOT_SEAT in await press_alert(bot, turning_61_tomorrow, pack("av", "su", aid))
     assert NOT_ELIGIBLE in await press_alert(bot, turned_61_today, pack("av", "su", aid))
+
+
+async def test_birthdays_count_on_the_unions_day_not_the_utc_date(bot: BotHarness) -> None:
+    """07:00 in Shanghai is 23:00 UTC the day before: whoever turns 61 that Shanghai day is 61
+    at the press, and whoever turns 61 the next day is still 60."""
+    await add_committee(bot)
+    turns_61_today, turns_61_tomorrow = await add_members(bot, 2, first_id=6700)
+    activity = await create(bot, capacity="5", who="age", who_detail="50-60")
+    zone = bot.app.state.settings.zone
+    day = (utcnow() + timedelta(days=1)).astimezone(zone).date()
+    moment = datetime(day.year, day.month, day.day, 7, 0, tzinfo=zone)
+    assert moment.astimezone(UTC).date() == day - timedelta(days=1)
+    for person, born in ((turns_61_today, day), (turns_61_tomorrow, day + timedelta(days=1))):
+        await edit_member(
+            bot, person, birth_year=born.year - 61, birth_month=born.month, birth_day=born.day
+        )
+    bot.app.state.clock = lambda: moment
+    aid = activity.id or 0
+
+    assert NOT_ELIGIBLE in await press_alert(bot, turns_61_today, pack("av", "su", aid))
+    assert GOT_SEAT in await press_alert(bot, turns_61_tomorrow, pack("av", "su", aid))
 
 
 async def test_departments_rule_refuses_other_departments(bot: BotHarness) -> None:

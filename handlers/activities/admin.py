@@ -539,7 +539,7 @@ async def announce(context: UnionContext, activity: Activity) -> int:
     post for the disclosure channel when one is bound; returns how many members."""
     async with context.db() as session:
         members = await eligible_members(
-            session, org_id=context.org_id, activity=activity, day=_now().date()
+            session, org_id=context.org_id, activity=activity, day=context.today()
         )
         org = await get_organization(session, context.org_id)
     recipients = []
@@ -605,7 +605,7 @@ async def manage(update: Update, context: UnionContext) -> None:
 async def _send_card(update: Update, context: UnionContext, activity: Activity) -> None:
     async with context.db() as session:
         figures = await participation(
-            session, org_id=context.org_id, activity=activity, day=_now().date()
+            session, org_id=context.org_id, activity=activity, day=context.today()
         )
     aid = activity.id or 0
     text = (

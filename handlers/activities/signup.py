@@ -129,7 +129,9 @@ async def _sign_up(
         place = await batcher.sign_up(
             org_id=context.org_id,
             activity_id=activity_id,
-            request=SignupRequest(actor, choice_index=index, arrival=update.update_id),
+            request=SignupRequest(
+                actor, choice_index=index, arrival=update.update_id, today=context.today()
+            ),
             now=utcnow(),
         )
     except DomainError as error:
@@ -360,6 +362,7 @@ async def got_team(update: Update, context: UnionContext) -> int:
                 actor=actor,
                 names=names,
                 now=utcnow(),
+                today=context.today(),
             )
     except DomainError as error:
         await refuse(update, context, error)
