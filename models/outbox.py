@@ -132,6 +132,18 @@ class Recipient:
     needs: OutboxNeed | None = None
 
 
+def to_chair(chair: Member, text: str, buttons: Buttons = ()) -> Recipient:
+    """A message from the district to a school's chair, sent only while they are still the
+    chair (one who hands over before it goes out does not get it)."""
+    return Recipient(
+        chat_id=chair.telegram_user_id or 0,
+        text=text,
+        member_id=chair.id,
+        buttons=buttons,
+        needs=OutboxNeed.CHAIR,
+    )
+
+
 @dataclass(frozen=True)
 class DeliveryCounts:
     """How a broadcast went."""

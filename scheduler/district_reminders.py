@@ -20,7 +20,7 @@ from bot.i18n import Translator
 from models.assessment import school_chairs
 from models.base import utcnow
 from models.district_reminders import ContestOwed, EvidenceOwed, contests_owed, evidence_owed
-from models.outbox import BroadcastKind, Buttons, OutboxNeed, Recipient, enqueue
+from models.outbox import BroadcastKind, Buttons, Recipient, enqueue, to_chair
 from scheduler.jobs import FixedJob
 from scheduler.runtime import Runtime
 
@@ -98,15 +98,7 @@ async def _chairs_told(
         if chair.organization_id not in schools or chair.telegram_user_id is None:
             continue
         text, buttons = render(runtime.i18n.get(chair.language), chair.organization_id)
-        by_school.setdefault(chair.organization_id, []).append(
-            Recipient(
-                chat_id=chair.telegram_user_id,
-                text=text,
-                member_id=chair.id,
-                buttons=buttons,
-                needs=OutboxNeed.CHAIR,
-            )
-        )
+        by_school.setdefault(chair.organization_id, []).append(to_chair(chair, text, buttons))
     return by_school
 
 

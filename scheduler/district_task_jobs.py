@@ -32,7 +32,7 @@ from models.district_tasks import (
     still_sent,
 )
 from models.notice_text import day_words
-from models.outbox import BroadcastKind, Buttons, OutboxNeed, Recipient, enqueue
+from models.outbox import BroadcastKind, Buttons, Recipient, enqueue, to_chair
 from scheduler.jobs import FixedJob
 from scheduler.runtime import Runtime
 
@@ -94,12 +94,10 @@ async def chair_recipients(
                 continue
             tr = i18n.get(chair.language)
             recipients.append(
-                Recipient(
-                    chat_id=chair.telegram_user_id,
-                    text=task_text(tr, task, reminder=reminder),
-                    member_id=chair.id,
-                    needs=OutboxNeed.CHAIR,
-                    buttons=answer_buttons(tr, task, assignment.id or 0),
+                to_chair(
+                    chair,
+                    task_text(tr, task, reminder=reminder),
+                    answer_buttons(tr, task, assignment.id or 0),
                 )
             )
     return recipients

@@ -29,7 +29,7 @@ from models.assessment import (
 from models.district_tasks import parse_deadline
 from models.errors import N_, DomainError, InputError
 from models.organizations import Organization
-from models.outbox import BroadcastKind, OutboxNeed, Recipient
+from models.outbox import BroadcastKind, to_chair
 
 logger = logging.getLogger(__name__)
 
@@ -123,13 +123,11 @@ async def _tell_chairs(
     async with context.db() as session:
         chairs = await school_chairs(session, district_id=district.id or 0)
     recipients = [
-        Recipient(
-            chat_id=chair.telegram_user_id,
-            text=context.i18n.get(chair.language)(
+        to_chair(
+            chair,
+            context.i18n.get(chair.language)(
                 "assess.deadline_told", title=assessment.title, date=day
             ),
-            member_id=chair.id,
-            needs=OutboxNeed.CHAIR,
         )
         for chair in chairs
         if chair.telegram_user_id is not None

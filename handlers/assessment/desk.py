@@ -68,7 +68,7 @@ from models.district import get_school, schools_of
 from models.errors import DomainError, InputError
 from models.exports import append_row
 from models.organizations import Organization, OrgKind
-from models.outbox import BroadcastKind, OutboxNeed, Recipient
+from models.outbox import BroadcastKind, to_chair
 
 logger = logging.getLogger(__name__)
 
@@ -274,14 +274,7 @@ async def _open(
         told = tr("assess.told_open", title=assessment.title)
         if assessment.deadline is not None:
             told += "\n" + tr("assess.deadline", date=assessment.deadline.isoformat())
-        recipients.append(
-            Recipient(
-                chat_id=chair.telegram_user_id,
-                text=told,
-                member_id=chair.id,
-                needs=OutboxNeed.CHAIR,
-            )
-        )
+        recipients.append(to_chair(chair, told))
     if recipients:
         await context.notifier.queue(
             org_id=district.id or 0,

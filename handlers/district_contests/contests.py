@@ -86,7 +86,7 @@ from models.district_contests import (
 from models.errors import DomainError, InputError
 from models.exports import append_row
 from models.organizations import Organization, OrgKind
-from models.outbox import OutboxNeed, Recipient
+from models.outbox import to_chair
 from models.written import count
 
 logger = logging.getLogger(__name__)
@@ -413,13 +413,7 @@ async def _announce(context: UnionContext, district: Organization, contest: Dist
         )
         button = ContestEnter(contest.id or 0, chair.organization_id).pack()
         recipients.append(
-            Recipient(
-                chat_id=chair.telegram_user_id,
-                text=text,
-                member_id=chair.id,
-                needs=OutboxNeed.CHAIR,
-                buttons=(((tr("dcontest.btn_enter", title=contest.title), button),),),
-            )
+            to_chair(chair, text, (((tr("dcontest.btn_enter", title=contest.title), button),),))
         )
     await tell(
         context,
@@ -572,14 +566,7 @@ async def _tell_results(
                 *_full_list(tr, teams, names, missing),
             ]
         )
-        recipients.append(
-            Recipient(
-                chat_id=chair.telegram_user_id,
-                text=text[:4000],
-                member_id=chair.id,
-                needs=OutboxNeed.CHAIR,
-            )
-        )
+        recipients.append(to_chair(chair, text[:4000]))
     await tell(
         context,
         district_id=district.id or 0,

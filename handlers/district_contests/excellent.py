@@ -53,7 +53,7 @@ from models.district_contests import (
 from models.errors import DomainError
 from models.members import Member
 from models.organizations import Organization, OrgKind
-from models.outbox import OutboxNeed, Recipient
+from models.outbox import to_chair
 from models.proposal_text import body, label
 from models.proposals import Proposal
 
@@ -138,13 +138,11 @@ async def open_pressed(update: Update, context: UnionContext) -> None:
     await context.answer(update)
     logger.info("Excellent-proposal round %s opened by member %s", row.id, actor.id)
     recipients = [
-        Recipient(
-            chat_id=chair.telegram_user_id,
-            text=context.i18n.get(chair.language)(
+        to_chair(
+            chair,
+            context.i18n.get(chair.language)(
                 "dexcel.told_open", district=district.name, year=row.year, quota=row.quota
             ),
-            member_id=chair.id,
-            needs=OutboxNeed.CHAIR,
         )
         for chair in chairs
         if chair.telegram_user_id is not None
@@ -300,14 +298,7 @@ async def _tell_results(context: UnionContext, district: Organization, row: Exce
                 )
         own = sum(1 for n in nominations if n.school_id == chair.organization_id)
         lines.append(tr("dexcel.told_own", count=own))
-        recipients.append(
-            Recipient(
-                chat_id=chair.telegram_user_id,
-                text="\n".join(lines)[:4000],
-                member_id=chair.id,
-                needs=OutboxNeed.CHAIR,
-            )
-        )
+        recipients.append(to_chair(chair, "\n".join(lines)[:4000]))
     await tell(
         context,
         district_id=district.id or 0,
