@@ -25,7 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from models.base import utcnow
-from models.organizations import all_organizations
+from models.organizations import all_organizations, get_organization
 from models.outbox import Broadcast, BroadcastKind, DeliveryCounts, OutboxNeed, Recipient, enqueue
 from models.updates import forget_processed_before
 from scheduler.backup_job import backup_jobs
@@ -146,11 +146,18 @@ async def stop(runtime: Runtime) -> None:
 
 async def write_report(runtime: Runtime, broadcast: Broadcast, figures: DeliveryCounts) -> None:
     """The outbox's report hook (bound to the runtime): figures of a finished large broadcast,
-    to the committee."""
+    to the committee group bound now (the one bound when it was queued may have been replaced
+    since: the figures are the committee's, wherever it meets); none if no group is bound."""
+    async with runtime.db() as session:
+        org = await get_organization(session, broadcast.organization_id)
+    if org.committee_chat_id is None:
+        logger.info("Broadcast %s finished: no committee group to report to", broadcast.id)
+        return
     tr = runtime.i18n.get(runtime.settings.default_language)
+    zone = runtime.settings.zone
     text = tr(
         "outbox.report",
-        key=broadcast.key,
+        when=broadcast.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         total=figures.total,
         sent=figures.sent,
         unreachable=figures.unreachable,
@@ -164,7 +171,7 @@ async def write_report(runtime: Runtime, broadcast: Broadcast, figures: Delivery
             kind=BroadcastKind.REPORT,
             recipients=[
                 Recipient(
-                    chat_id=broadcast.report_chat_id or 0,
+                    chat_id=org.committee_chat_id,
                     text=text,
                     needs=OutboxNeed.COMMITTEE_CHAT,
                 )

@@ -924,7 +924,14 @@ async def test_an_answer_the_database_missed_is_recorded_next_pass_and_reported(
         Counter(recipients)
     )
     tr = runtime_of(bot).i18n.get("zh-Hans")
-    expected = tr("outbox.report", key=broadcast.key, total=51, sent=51, unreachable=0, failed=0)
+    expected = tr(
+        "outbox.report",
+        when=broadcast.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+        total=51,
+        sent=51,
+        unreachable=0,
+        failed=0,
+    )
     assert report_texts(bot) == [expected]
 
 
@@ -1103,9 +1110,16 @@ async def test_a_large_broadcast_reports_once_when_done(bot: BotHarness) -> None
     await sender.drain()  # the retry goes out; the broadcast is done and its report enqueued
     await sender.drain()  # the report goes out
     tr = runtime_of(bot).i18n.get("zh-Hans")
-    expected = tr("outbox.report", key=broadcast.key, total=51, sent=49, unreachable=1, failed=1)
+    expected = tr(
+        "outbox.report",
+        when=broadcast.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+        total=51,
+        sent=49,
+        unreachable=1,
+        failed=1,
+    )
     assert report_texts(bot) == [expected]
-    assert "送达 49" in expected and "无法送达 1" in expected and "失败 1" in expected
+    assert "送达 49" in expected and "未送达 1" in expected and "失败 1" in expected
     async with bot.db() as session:
         stored = await session.get(Broadcast, broadcast.id)
         assert stored is not None and stored.reported_at is not None

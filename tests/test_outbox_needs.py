@@ -22,6 +22,11 @@ from scheduler.district_task_jobs import queue_task
 from tests.support.factories import make_member
 from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
 from tests.support.updates import Person
+from tests.test_broadcast_report import (
+    broadcast_to_everyone,
+    committee_and_teachers,
+    drain_with_reports,
+)
 from tests.test_calendar import bind_group, deliver, entry, received, runtime_of, sh
 from tests.test_calendar_chat import drain
 from tests.test_care import COMMITTEE, SECOND
@@ -198,3 +203,21 @@ async def test_a_broadcast_to_representatives_skips_one_who_is_no_longer_one(
         query = select(OutboxMessage).where(OutboxMessage.chat_id == second.id)
         row = (await session.exec(query)).one()
     assert (row.needs, row.status) == (OutboxNeed.REPRESENTATIVE, OutboxStatus.WITHHELD)
+
+
+async def test_a_broadcasts_figures_go_to_the_group_bound_when_it_finishes(
+    bot: BotHarness,
+) -> None:
+    """A broadcast to 56 is confirmed, then the chair binds another group before it has gone
+    out (a broadcast at night waits for the morning): the figures are the committee's, so they
+    reach the group bound now, and nothing reaches the old one."""
+    await committee_and_teachers(bot, 55)
+    await broadcast_to_everyone(bot)
+    async with bot.db() as session:
+        await bind_committee_chat(session, org_id=bot.org_id, chat_id=OTHER_GROUP)
+
+    await drain_with_reports(bot)
+
+    [report] = bot.telegram.texts(OTHER_GROUP)
+    assert report.startswith("📊 群发完成（") and "共 56 人，送达 56" in report
+    assert bot.telegram.texts(COMMITTEE_GROUP_ID) == []
