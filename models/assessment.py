@@ -40,7 +40,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UTCDateTime, utcnow
-from models.district import get_school, is_district_staff, school_ids, schools_of
+from models.district import get_school, is_district_staff, require_recusal, school_ids, schools_of
 from models.errors import N_, DomainError, InputError
 from models.members import Actor, Member, MemberRole, MemberStatus, Role
 from models.organizations import Organization, OrgKind
@@ -572,6 +572,7 @@ async def score_item(
     assessment = await get_assessment(session, district_id=district_id, assessment_id=assessment_id)
     item = await get_item(session, assessment_id=assessment_id, item_id=item_id)
     await get_school(session, district_id=district_id, school_id=school_id)
+    await require_recusal(session, actor=actor, school_id=school_id)
     if not 0 <= points <= item.max_points:
         raise InputError(N_("assess.points_range"), points=points, max=item.max_points)
     title, max_points = assessment.title, item.max_points  # a rollback expires the rows

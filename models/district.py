@@ -134,6 +134,24 @@ def is_district_staff(actor: Actor | None, org: Organization | None) -> bool:
     )
 
 
+async def require_recusal(session: AsyncSession, *, actor: Actor, school_id: int) -> None:
+    """回避: district staff who are also active members of a school do not judge it (its
+    assessment scores, its contest results, its 优秀提案); DomainError naming the school."""
+    telegram_id = actor.member.telegram_user_id
+    if telegram_id is None:
+        return
+    own = await session.exec(
+        select(Member.id).where(
+            Member.organization_id == school_id,
+            Member.telegram_user_id == telegram_id,
+            Member.status == MemberStatus.ACTIVE,
+        )
+    )
+    if own.first() is not None:
+        school = await session.get(Organization, school_id)
+        raise DomainError(N_("district.recuse"), school=school.name if school else "")
+
+
 def school_ids(schools: Sequence[Organization]) -> list[int]:
     """The ids, for IN queries."""
     return [school.id for school in schools if school.id is not None]

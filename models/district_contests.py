@@ -33,7 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.assessment import answers_for_school
 from models.base import UTCDateTime, utcnow
-from models.district import get_school, is_district_staff
+from models.district import get_school, is_district_staff, require_recusal
 from models.errors import N_, DomainError, InputError
 from models.members import Actor
 from models.organizations import Organization, OrgKind
@@ -436,6 +436,7 @@ async def record_result(
     await _require_staff(session, district_id=district_id, actor=actor)
     contest = await get_contest(session, district_id=district_id, contest_id=contest_id)
     team = await team_for_result(session, contest=contest, team_id=team_id)
+    await require_recusal(session, actor=actor, school_id=team.school_id)
     team.award = award.value if award is not None else None
     team.place = place
     team.result_by_member_id = actor.id
@@ -644,6 +645,7 @@ async def select_nomination(
     row = await get_round(session, district_id=district_id, round_id=nomination.round_id)
     if row.status != ContestStatus.OPEN:
         raise DomainError(N_("dexcel.closed"))
+    await require_recusal(session, actor=actor, school_id=nomination.school_id)
     nomination.selected = selected
     nomination.selected_by_member_id = actor.id if selected else None
     session.add(nomination)

@@ -43,7 +43,7 @@ from models.assessment import (
 )
 from models.district import add_school, create_district
 from models.errors import DomainError, InputError
-from models.members import Actor, Member, Role
+from models.members import Actor, Member, Role, load_actor
 from models.outbox import Broadcast, OutboxMessage
 from scheduler.district_reminders import remind_evidence
 from tests.support.district import (
@@ -588,3 +588,48 @@ async def test_a_due_date_told_to_the_chairs_and_reminded_to_schools_missing_evi
         bot.telegram.clear()
         await bot.press(DISTRICT_STAFF, AssessDeadline(assessment_id).pack())
         assert "已经结束提交，不能再设置截止日期" in _alert(bot)
+
+
+async def test_staff_who_are_members_of_a_school_step_aside_from_scoring_it(
+    settings: Settings,
+) -> None:
+    """回避: a district staffer who is also school B's chair scores A but not B: refused at the
+    press and, whatever the button, by the model; nothing is stored for B."""
+    both = Person(3010, "兼职干事")
+    async with district_bot(settings) as (bot, ids):
+        await make_member(bot.db, org_id=ids.district_id, person=both, roles=[Role.COMMITTEE])
+        await make_member(bot.db, org_id=ids.school_b, person=both, roles=[Role.CHAIR])
+        await bot.say(DISTRICT_STAFF, "/assessment")
+        await bot.press(
+            DISTRICT_STAFF, bot.telegram.last(DISTRICT_STAFF.id).button_data("按此清单创建")
+        )
+        assessment_id, item_ids = await _app_items(bot)
+        await bot.press(DISTRICT_STAFF, AssessDesk("open", assessment_id).pack())
+
+        await bot.say(both, "/assessment")  # on two rosters: which organization first
+        await bot.press(both, bot.telegram.last(both.id).button_data("城区教育工会"))
+        await bot.press(both, AssessScore(assessment_id, ids.school_b, item_ids[0]).pack())
+        assert "您也是第二小学的会员，按回避原则不能评定本校" in _alert(bot)
+        await bot.say(both, "20")
+        await bot.press(both, AssessScore(assessment_id, ids.school_a, item_ids[0]).pack())
+        await bot.say(both, "15")
+        assert "实验中学" in bot.telegram.last(both.id).text
+
+        async with bot.db() as session:
+            scored = [
+                (row.school_id, row.points) for row in await session.exec(select(AssessmentScore))
+            ]
+            staffer = await load_actor(session, org_id=ids.district_id, telegram_user_id=both.id)
+            assert staffer is not None
+            with pytest.raises(DomainError) as refused:
+                await score_item(
+                    session,
+                    district_id=ids.district_id,
+                    assessment_id=assessment_id,
+                    item_id=item_ids[0],
+                    school_id=ids.school_b,
+                    actor=staffer,
+                    points=20,
+                )
+        assert refused.value.key == "district.recuse"
+        assert scored == [(ids.school_a, 15)]

@@ -30,7 +30,7 @@ from models.district_contests import (
     ExcellentNomination,
     ExcellentRound,
 )
-from models.members import Member
+from models.members import Member, Role
 from models.outbox import Broadcast, OutboxMessage
 from models.proposals import Proposal, ProposalStatus
 from scheduler.district_reminders import enter_data, remind_entries
@@ -38,6 +38,7 @@ from tests.support.district import (
     CHAIR_A,
     CHAIR_B,
     COMMITTEE_B,
+    DISTRICT_NAME,
     DISTRICT_STAFF,
     SCHOOL_A,
     SCHOOL_B,
@@ -45,6 +46,7 @@ from tests.support.district import (
     District,
     district_bot,
 )
+from tests.support.factories import make_member
 from tests.support.harness import BotHarness
 from tests.support.updates import Person
 from tests.test_calendar_chat import drain
@@ -427,3 +429,28 @@ async def test_excellent_proposals_nominated_refused_selected_and_told(settings:
         assert "本校入选 1 件" in told_a and "本校入选 0 件" in told_b
         await bot.press(CHAIR_B, ExcellentNominate(round_id, ids.school_b, p["b1"]).pack())
         assert "评选已经结束" in _alert(bot)
+
+
+async def test_staff_who_are_members_of_a_school_do_not_record_its_result(
+    settings: Settings,
+) -> None:
+    """回避: a district staffer who is also school B's chair records A's result, not B's."""
+    both = Person(3010, "兼职干事")
+    async with district_bot(settings) as (bot, ids):
+        await make_member(bot.db, org_id=ids.district_id, person=both, roles=[Role.COMMITTEE])
+        await make_member(bot.db, org_id=ids.school_b, person=both, roles=[Role.CHAIR])
+        contest_id = await _create_contest(bot)
+        await _enter(bot, CHAIR_A, ContestEnter(contest_id, ids.school_a), "甲队", "张三")
+        await _enter(bot, CHAIR_B, ContestEnter(contest_id, ids.school_b), "乙队", "李四")
+        teams = await _teams(bot)
+
+        await bot.say(both, "/school")  # on two rosters: act for the district union
+        await bot.press(both, bot.telegram.last(both.id).button_data(DISTRICT_NAME))
+        await bot.press(both, ContestResult(contest_id, teams[ids.school_b].id or 0).pack())
+        assert "您也是第二小学的会员，按回避原则不能评定本校" in _alert(bot)
+        await bot.say(both, "一等奖")
+        await bot.press(both, ContestResult(contest_id, teams[ids.school_a].id or 0).pack())
+        await bot.say(both, "一等奖")
+
+        stored = await _teams(bot)
+        assert stored[ids.school_a].award is not None and stored[ids.school_b].award is None

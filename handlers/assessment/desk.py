@@ -64,7 +64,7 @@ from models.assessment import (
     scores_of,
     submissions_of,
 )
-from models.district import get_school, schools_of
+from models.district import get_school, require_recusal, schools_of
 from models.errors import DomainError, InputError
 from models.exports import append_row
 from models.organizations import Organization, OrgKind
@@ -435,7 +435,7 @@ async def start_scoring(update: Update, context: UnionContext) -> int:
     staff = await district_staff(update, context)
     if staff is None:
         return _END
-    _actor, district = staff
+    actor, district = staff
     try:
         async with context.db() as session:
             assessment = await get_assessment(
@@ -448,6 +448,7 @@ async def start_scoring(update: Update, context: UnionContext) -> int:
                 session, district_id=district.id or 0, school_id=button.school_id
             )
             check_scorable(assessment)
+            await require_recusal(session, actor=actor, school_id=button.school_id)
             sent = await submissions_of(
                 session, assessment_id=button.assessment_id, school_id=button.school_id
             )

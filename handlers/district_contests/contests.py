@@ -57,7 +57,7 @@ from handlers.district_contests.common import (
 )
 from models.activities import parse_when
 from models.assessment import school_chairs
-from models.district import schools_of
+from models.district import require_recusal, schools_of
 from models.district_contests import (
     ABOUT_LIMIT,
     PLACE_LIMIT,
@@ -635,13 +635,14 @@ async def start_result(update: Update, context: UnionContext) -> int:
     staff = await district_staff(update, context)
     if staff is None:
         return _END
-    _actor, district = staff
+    actor, district = staff
     try:
         async with context.db() as session:
             contest = await get_contest(
                 session, district_id=district.id or 0, contest_id=button.contest_id
             )
             team = await team_for_result(session, contest=contest, team_id=button.team_id)
+            await require_recusal(session, actor=actor, school_id=team.school_id)
             school = await session.get(Organization, team.school_id)
     except DomainError as error:
         await refuse(update, context, error)
