@@ -223,6 +223,19 @@ def is_eligible(activity: Activity, member: Member, day: date) -> bool:
     return True
 
 
+def not_eligible(activity: Activity, member: Member) -> DomainError:
+    """Why the member may not sign up, in words they can act on: an age rule says the ages, and
+    asks for the birthday in /me when it is missing."""
+    rule = activity.rule()
+    if member.status == MemberStatus.ACTIVE and rule.get("type") == "age":
+        low, high = rule.get("min"), rule.get("max")
+        ages = f"{low}–{high}" if low and high else (f"{low}+" if low else f"≤{high}")
+        if None in (member.birth_year, member.birth_month, member.birth_day):
+            return DomainError(N_("activity.no_birthday"), ages=ages)
+        return DomainError(N_("activity.not_eligible_age"), ages=ages)
+    return DomainError(N_("activity.not_eligible"))
+
+
 async def eligible_members(
     session: AsyncSession, *, org_id: int, activity: Activity, day: date
 ) -> list[Member]:
@@ -309,7 +322,7 @@ def _check_request(activity: Activity, request: SignupRequest, now: datetime) ->
     if activity.status != ActivityStatus.OPEN or now > activity.deadline:
         raise DomainError(N_("activity.deadline_passed"))
     if not is_eligible(activity, request.actor.member, request.today or now.date()):
-        raise DomainError(N_("activity.not_eligible"))
+        raise not_eligible(activity, request.actor.member)
     choices = activity.choice_list()
     choice = request.choice
     if request.choice_index is not None or (choices and choice is None):
@@ -981,7 +994,7 @@ async def register_team(
     if activity.status != ActivityStatus.OPEN or now > activity.deadline:
         raise DomainError(N_("activity.deadline_passed"))
     if not is_eligible(activity, actor.member, today):
-        raise DomainError(N_("activity.not_eligible"))
+        raise not_eligible(activity, actor.member)
     if not 1 <= len(names) <= TEAM_NAMES_MAX or any(len(name) > 20 for name in names):
         raise InputError(N_("activity.team_names_invalid"), max=TEAM_NAMES_MAX)
     team = Team(

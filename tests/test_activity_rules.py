@@ -50,6 +50,7 @@ APPLIED = "已登记抽签"
 ALREADY = "您已经报名了"
 DEADLINE_PASSED = "报名已经截止"
 NOT_ELIGIBLE = "只面向部分会员"
+OUT_OF_AGE = "只面向 50–60 岁的会员（按今天的年龄计算），您不在范围内"
 CANCELLED = "这个活动已经取消了"
 CHOICE_UNKNOWN = "没有这个项目"
 CHOICE_NEEDED = "请选择一个项目"
@@ -460,8 +461,11 @@ async def test_age_range_is_checked_on_birth_dates(bot: BotHarness) -> None:
     assert activity.rule() == {"type": "age", "min": 50, "max": 60}
     aid = activity.id or 0
 
-    for person in (too_young, too_old, no_birthday):
-        assert NOT_ELIGIBLE in await press_alert(bot, person, pack("av", "su", aid))
+    for person in (too_young, too_old):
+        assert OUT_OF_AGE in await press_alert(bot, person, pack("av", "su", aid))
+    # Without a full birthday: told the ages and where to add it.
+    refusal = await press_alert(bot, no_birthday, pack("av", "su", aid))
+    assert "按年龄报名（50–60 岁）" in refusal and "请发送 /me 补填出生日期" in refusal
     assert GOT_SEAT in await press_alert(bot, inside, pack("av", "su", aid))
     assert set(await status_of(bot, aid)) == {inside.id}
 
@@ -490,7 +494,7 @@ async def test_the_age_limits_count_the_birthday_itself(bot: BotHarness) -> None
     aid = activity.id or 0
 
     assert GOT_SEAT in await press_alert(bot, turning_61_tomorrow, pack("av", "su", aid))
-    assert NOT_ELIGIBLE in await press_alert(bot, turned_61_today, pack("av", "su", aid))
+    assert OUT_OF_AGE in await press_alert(bot, turned_61_today, pack("av", "su", aid))
 
 
 async def test_birthdays_count_on_the_unions_day_not_the_utc_date(bot: BotHarness) -> None:
@@ -510,7 +514,7 @@ async def test_birthdays_count_on_the_unions_day_not_the_utc_date(bot: BotHarnes
     bot.app.state.clock = lambda: moment
     aid = activity.id or 0
 
-    assert NOT_ELIGIBLE in await press_alert(bot, turns_61_today, pack("av", "su", aid))
+    assert OUT_OF_AGE in await press_alert(bot, turns_61_today, pack("av", "su", aid))
     assert GOT_SEAT in await press_alert(bot, turns_61_tomorrow, pack("av", "su", aid))
 
 
