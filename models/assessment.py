@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import written
 from models.base import UTCDateTime, utcnow
 from models.district import get_school, is_district_staff, require_recusal, school_ids, schools_of
 from models.errors import N_, DomainError, InputError
@@ -542,12 +543,12 @@ async def _submission(
 
 
 def parse_points(text: str, *, max_points: int) -> tuple[int, str | None]:
-    """ "18" or "18 材料齐全": whole points from 0 to the item's maximum, then a short note."""
-    head, _, rest = text.strip().partition(" ")
-    head = head.rstrip("分")
-    if not (head.isascii() and head.isdigit()):
+    """ "18", "１８分", "十八" or "18 材料齐全": whole points from 0 to the item's maximum, then
+    a short note (full-width digits, as input methods type them, count as digits)."""
+    head, _, rest = text.strip().replace("\u3000", " ").partition(" ")
+    points = written.number(head.rstrip("分"))
+    if points is None:
         raise InputError(N_("assess.points_format"), max=max_points)
-    points = int(head)
     if not 0 <= points <= max_points:
         raise InputError(N_("assess.points_range"), points=points, max=max_points)
     note = clean_text(rest, limit=NOTE_LIMIT, multiline=True) if rest.strip() else None

@@ -158,8 +158,13 @@ def test_default_checklist_sums_to_100_and_points_parse() -> None:
     with pytest.raises(InputError) as refused:
         parse_points("21", max_points=20)
     assert refused.value.key == "assess.points_range"
-    with pytest.raises(InputError):
-        parse_points("-1", max_points=20)
+    # As Chinese input methods type them: full-width digits, a full-width space, 十八.
+    assert parse_points("２０", max_points=20) == (20, None)
+    assert parse_points("１８分\u3000材料齐全", max_points=20) == (18, "材料齐全")
+    assert parse_points("十八", max_points=20) == (18, None)
+    for bad in ("-1", "18.5", "1e1", "", "分", "二十一"):
+        with pytest.raises(InputError):
+            parse_points(bad, max_points=20)
     assert rank_totals({1: 80, 2: 80, 3: 70}) == {1: 1, 2: 1, 3: 3}
 
 
