@@ -35,7 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.base import UTCDateTime, utcnow
 from models.lease import LeaseFence, held_by
 from models.members import COMMITTEE_OFFICES, Member, MemberRole, MemberStatus, Role
-from models.organizations import Organization
+from models.organizations import Organization, get_organization
 
 MAX_ATTEMPTS = 5
 ENQUEUE_CHUNK = 1_000  # rows per INSERT when a broadcast is enqueued
@@ -238,6 +238,37 @@ async def due_messages(
     if not include_quiet:
         statement = statement.where(col(OutboxMessage.quiet).is_(False))
     return (await session.exec(statement.order_by(col(OutboxMessage.id)).limit(limit))).all()
+
+
+async def rebind_committee_chat(session: AsyncSession, *, org_id: int, chat_id: int) -> int:
+    """Make `chat_id` the committee group and move there what waits in the outbox for the
+    group it replaces (tasks, digests, figures: the committee's, wherever it now meets), in
+    one transaction; returns how many messages moved. A message that went out before stays
+    where it went; one queued for a group that is no longer bound at all is withheld."""
+    org = await get_organization(session, org_id)
+    old, org.committee_chat_id = org.committee_chat_id, chat_id
+    session.add(org)
+    moved = 0
+    if old is not None and old != chat_id:
+        ours = select(Broadcast.id).where(Broadcast.organization_id == org_id)
+        twin = OutboxMessage.__table__.alias("twin")  # type: ignore[attr-defined]
+        already_there = exists().where(
+            twin.c.broadcast_id == OutboxMessage.broadcast_id, twin.c.chat_id == chat_id
+        )
+        result = await session.exec(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.status) == OutboxStatus.PENDING,
+                col(OutboxMessage.needs) == OutboxNeed.COMMITTEE_CHAT,
+                col(OutboxMessage.chat_id) == old,
+                col(OutboxMessage.broadcast_id).in_(ours),
+                not_(already_there),
+            )
+            .values(chat_id=chat_id)
+        )
+        moved = int(result.rowcount or 0)
+    await session.commit()
+    return moved
 
 
 def _holds(roles: Sequence[Role]) -> ColumnElement[bool]:

@@ -20,8 +20,8 @@ from models.outbox import Broadcast, BroadcastKind, OutboxMessage, OutboxNeed, O
 from scheduler.calendar_jobs import fire
 from scheduler.district_task_jobs import queue_task
 from tests.support.factories import make_member
-from tests.support.harness import COMMITTEE_GROUP_ID, BotHarness
-from tests.support.updates import Person
+from tests.support.harness import CHAIR, COMMITTEE_GROUP_ID, BotHarness
+from tests.support.updates import Person, group_chat
 from tests.test_broadcast_report import (
     broadcast_to_everyone,
     committee_and_teachers,
@@ -31,6 +31,7 @@ from tests.test_calendar import bind_group, deliver, entry, received, runtime_of
 from tests.test_calendar_chat import drain
 from tests.test_care import COMMITTEE, SECOND
 from tests.test_care_greetings import IN_PERSON, retirees, tasks
+from tests.test_committee import add_chair
 
 DOUBLE_NINTH = date(2027, 10, 8)
 NINE = sh(2027, 10, 8, 9, 0)
@@ -94,9 +95,8 @@ async def test_another_office_on_the_committee_still_receives_it(bot: BotHarness
 async def test_a_task_for_a_group_that_is_no_longer_the_committees_is_withheld(
     bot: BotHarness,
 ) -> None:
-    """Queued for the bound group; the chair binds another group before it goes out (the
-    first was the wrong one): the old group gets nothing, and nor does the new one (what the
-    bot queued was for the old)."""
+    """Queued for the bound group; the organization's group changes before it goes out by
+    any other path than /bindgroup (here: the database): the old group gets nothing."""
     await bind_group(bot)
     await retirees(bot)
     await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
@@ -112,6 +112,31 @@ async def test_a_task_for_a_group_that_is_no_longer_the_committees_is_withheld(
     assert COMMITTEE_GROUP_ID not in got and OTHER_GROUP not in got
     [row] = (await rows_of(bot, task)).values()
     assert row.status == OutboxStatus.WITHHELD
+
+
+async def test_bindgroup_moves_what_waits_for_the_old_group_to_the_new_one(
+    bot: BotHarness,
+) -> None:
+    """The wrong group was bound; the task is queued for it; the chair sends /bindgroup in the
+    right one before it goes out: the task goes to the new group only (what the old group
+    already received stays there)."""
+    await add_chair(bot)
+    await bind_group(bot)
+    await retirees(bot)
+    await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
+
+    await bot.say(CHAIR, "/bindgroup", chat=group_chat(OTHER_GROUP, "真正的委员会群"))
+    assert "本群已设为" in bot.telegram.last(OTHER_GROUP).text
+    bot.telegram.clear()
+    await deliver(bot, NINE)
+
+    got = received(bot)
+    [text] = got[OTHER_GROUP]
+    assert IN_PERSON in text and "陈建国" in text
+    assert COMMITTEE_GROUP_ID not in got
+    [task] = await tasks(bot)
+    [row] = (await rows_of(bot, task)).values()
+    assert (row.chat_id, row.status) == (OTHER_GROUP, OutboxStatus.SENT)
 
 
 async def test_the_same_task_reaches_the_group_while_it_is_still_bound(bot: BotHarness) -> None:

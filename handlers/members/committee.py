@@ -31,7 +31,7 @@ from models.members import (
     search_members,
     set_active,
 )
-from models.organizations import bind_committee_chat
+from models.outbox import rebind_committee_chat
 from models.validation import clean_text
 
 logger = logging.getLogger(__name__)
@@ -64,8 +64,15 @@ async def bind_group(update: Update, context: UnionContext) -> None:
         await say(update, context, context.t("bind.chair_only"))
         return
     async with context.db() as session:
-        await bind_committee_chat(session, org_id=context.org_id, chat_id=chat.id)
-    logger.info("Committee group bound to chat %s by member %s", chat.id, actor.id)
+        moved = await rebind_committee_chat(session, org_id=context.org_id, chat_id=chat.id)
+    logger.info(
+        "Committee group bound to chat %s by member %s (%s queued messages moved)",
+        chat.id,
+        actor.id,
+        moved,
+    )
+    if moved and context.state.runtime is not None:
+        context.state.runtime.sender.wake()
     tr = context.i18n.get(context.settings.default_language)
     await say(update, context, tr("bind.done", org=await context.org_name(tr.language)))
 
