@@ -373,6 +373,8 @@ async def _hold(session: AsyncSession, *, assessment_id: int, allowed: Sequence[
 
 def check_open_for_schools(assessment: Assessment) -> None:
     """Refuse evidence unless the assessment is open (the write itself is guarded too)."""
+    if assessment.status == AssessmentStatus.DRAFT:
+        raise DomainError(N_("assess.draft_for_schools"), title=assessment.title)
     if assessment.status != AssessmentStatus.OPEN:
         raise DomainError(N_("assess.closed_for_schools"), title=assessment.title)
 

@@ -638,3 +638,19 @@ async def test_staff_who_are_members_of_a_school_step_aside_from_scoring_it(
                 )
         assert refused.value.key == "district.recuse"
         assert scored == [(ids.school_a, 15)]
+
+
+async def test_evidence_for_a_draft_is_refused_as_not_yet_open(settings: Settings) -> None:
+    """A button of a draft (copied, or forged) says it has not opened yet and that the chair
+    will be told, not that it has closed."""
+    async with district_bot(settings) as (bot, ids):
+        await bot.say(DISTRICT_STAFF, "/assessment")
+        await bot.press(
+            DISTRICT_STAFF, bot.telegram.last(DISTRICT_STAFF.id).button_data("按此清单创建")
+        )
+        assessment_id, item_ids = await _app_items(bot)
+        await bot.press(CHAIR_A, AssessItem(assessment_id, ids.school_a, item_ids[0]).pack())
+        assert "还没有开放提交" in _alert(bot) and "会通知本校工会主席" in _alert(bot)
+        await bot.say(CHAIR_A, "草稿期的材料")
+        async with bot.db() as session:
+            assert list(await session.exec(select(AssessmentSubmission))) == []

@@ -351,6 +351,11 @@ async def test_excellent_proposals_nominated_refused_selected_and_told(settings:
         round_id = row.id or 0
         await drain(bot)
         assert "最多 1 件" in _last(bot, CHAIR_A.id)
+        # A new quota once the schools were told: said, the round unchanged.
+        await bot.say(DISTRICT_STAFF, "/dexcellent 5")
+        assert "名额（每校 1 项）不能再改" in bot.telegram.texts(DISTRICT_STAFF.id)[-2]
+        async with bot.db() as session:
+            assert (await session.exec(select(ExcellentRound))).one().quota == 1
 
         # A's chair sees only A's excellent proposals as buttons.
         await bot.say(CHAIR_A, "/dexcellent")

@@ -106,6 +106,8 @@ async def _district_home(update: Update, context: UnionContext) -> None:
             keyboard([(context.t("dexcel.btn_open", year=year), ExcellentOpen(year, quota))]),
         )
         return
+    if context.args:  # a quota typed once the schools were told it: said, not ignored
+        await say(update, context, context.t("dexcel.quota_fixed", quota=row.quota))
     await _card(update, context, district, row)
 
 
