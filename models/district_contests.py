@@ -342,8 +342,10 @@ async def enter_team(
     name: str,
     players: Sequence[str],
     now: datetime,
-) -> tuple[ContestTeam, bool]:
-    """A school's chair enters (or changes) the school's one team; True when it was new."""
+) -> tuple[ContestTeam, bool, int | None]:
+    """A school's chair enters (or changes) the school's one team: the team, True when it was
+    new, and the member who had entered it when that was someone else (the chair and a
+    vice-chair may both enter), to be told it changed."""
     contest = await get_contest(session, district_id=district_id, contest_id=contest_id)
     await school_of_chair(session, district_id=district_id, school_id=school_id, actor=actor)
     check_entries_open(contest, now)
@@ -355,7 +357,7 @@ async def enter_team(
             await session.rollback()
             raise DomainError(N_("dcontest.deadline_passed"))
         team = await team_of(session, contest_id=contest_id, school_id=school_id)
-        created = team is None
+        before = team.entered_by_member_id if team is not None else None
         if team is None:
             team = ContestTeam(
                 contest_id=contest_id,
@@ -378,7 +380,7 @@ async def enter_team(
                 raise
             continue
         await session.refresh(team)
-        return team, created
+        return team, before is None, before if before != actor.id else None
     raise AssertionError("unreachable")
 
 

@@ -459,3 +459,27 @@ async def test_staff_who_are_members_of_a_school_do_not_record_its_result(
 
         stored = await _teams(bot)
         assert stored[ids.school_a].award is not None and stored[ids.school_b].award is None
+
+
+async def test_the_officer_whose_entry_another_changed_is_told(settings: Settings) -> None:
+    """The chair and a vice-chair may both enter the school's team: whoever's entry the other
+    one replaces is told what it is now; changing one's own entry tells nobody."""
+    vice = Person(3020, "乙校副主席")
+    async with district_bot(settings) as (bot, ids):
+        await make_member(
+            bot.db, org_id=ids.school_b, person=vice, name="钱副主席", roles=[Role.VICE_CHAIR]
+        )
+        contest_id = await _create_contest(bot)
+        enter_b = ContestEnter(contest_id, ids.school_b)
+        await _enter(bot, CHAIR_B, enter_b, "主席队", "张三")
+        await _enter(bot, CHAIR_B, enter_b, "主席队", "张三\n李四")  # own change: nobody told
+        assert not any("ℹ️" in text for text in bot.telegram.texts(vice.id))
+
+        await _enter(bot, vice, enter_b, "副主席队", "王五")
+
+        told = [text for text in bot.telegram.texts(CHAIR_B.id) if text.startswith("ℹ️")]
+        assert told == [
+            "ℹ️ 本校“全区教职工运动会”的报名已由钱副主席修改为：副主席队（王五）。"
+            "如有不同意见，请与对方商量后再发送 /dcontest 修改。"
+        ]
+        assert (await _teams(bot))[ids.school_b].name == "副主席队"

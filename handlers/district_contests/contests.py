@@ -782,7 +782,7 @@ async def got_players(update: Update, context: UnionContext) -> int:
     actor, school = chair
     try:
         async with context.db() as session:
-            team, created = await enter_team(
+            team, created, replaced = await enter_team(
                 session,
                 district_id=school.parent_id or 0,
                 contest_id=int(draft["contest"]),
@@ -804,6 +804,18 @@ async def got_players(update: Update, context: UnionContext) -> int:
         return _END
     draft.clear()
     logger.info("Team %s of school %s entered by member %s", team.id, school.id, actor.id)
+    if replaced is not None:  # the other school officer is told their entry was changed
+        await context.notifier.tell(
+            [replaced],
+            lambda tr: tr(
+                "dcontest.team_changed_by",
+                title=contest.title,
+                name=actor.member.real_name,
+                team=team.name,
+                players="、".join(players),
+            ),
+            committee_only=True,
+        )
     t = context.tr
     key = "dcontest.team_entered" if created else "dcontest.team_changed"
     await say(
