@@ -296,7 +296,13 @@ def _needs_met() -> ColumnElement[bool]:
     )
 
 
-async def claim(session: AsyncSession, *, message_id: int, fence: LeaseFence | None = None) -> bool:
+async def claim(
+    session: AsyncSession,
+    *,
+    message_id: int,
+    fence: LeaseFence | None = None,
+    chat_id: int | None = None,
+) -> bool:
     """Take one message for sending; False if someone else took it, or if it is for a member
     who is no longer active, or its OutboxNeed no longer holds (then it is withheld: the role is
     checked at delivery, not only when the message was queued).
@@ -309,6 +315,10 @@ async def claim(session: AsyncSession, *, message_id: int, fence: LeaseFence | N
         col(OutboxMessage.id) == message_id,
         col(OutboxMessage.status) == OutboxStatus.PENDING,
     )
+    if chat_id is not None:
+        # Still addressed where the sender read it: a /bindgroup that moved it since leaves
+        # it pending, for the next pass to send to the new group.
+        pending = (*pending, col(OutboxMessage.chat_id) == chat_id)
     if fence is not None:
         pending = (*pending, held_by(fence))
     inactive = select(Member.id).where(Member.status != MemberStatus.ACTIVE)

@@ -218,7 +218,12 @@ class OutboxSender:
             assert message.id is not None
             try:
                 async with self.db() as session:
-                    claimed = await claim(session, message_id=message.id, fence=self.fence)
+                    claimed = await claim(
+                        session,
+                        message_id=message.id,
+                        fence=self.fence,
+                        chat_id=message.chat_id,
+                    )
             except BaseException:
                 # The COMMIT may have taken effect with its answer lost: the row would stay
                 # `sending` though Telegram was never asked.

@@ -16,7 +16,15 @@ from models.district import add_school, create_district
 from models.district_tasks import AnswerKind, create_task
 from models.members import MemberRole, Role
 from models.organizations import bind_committee_chat
-from models.outbox import Broadcast, BroadcastKind, OutboxMessage, OutboxNeed, OutboxStatus
+from models.outbox import (
+    Broadcast,
+    BroadcastKind,
+    OutboxMessage,
+    OutboxNeed,
+    OutboxStatus,
+    claim,
+    rebind_committee_chat,
+)
 from scheduler.calendar_jobs import fire
 from scheduler.district_task_jobs import queue_task
 from tests.support.factories import make_member
@@ -246,3 +254,25 @@ async def test_a_broadcasts_figures_go_to_the_group_bound_when_it_finishes(
     [report] = bot.telegram.texts(OTHER_GROUP)
     assert report.startswith("📊 群发完成（") and "共 56 人，送达 56" in report
     assert bot.telegram.texts(COMMITTEE_GROUP_ID) == []
+
+
+async def test_a_message_moved_by_bindgroup_while_being_read_is_not_sent_to_the_old_group(
+    bot: BotHarness,
+) -> None:
+    """The sender read the row (addressed to the old group), then /bindgroup moved it: the
+    claim for the old address takes nothing and leaves it pending; the next pass sends it to
+    the new group."""
+    await bind_group(bot)
+    await retirees(bot)
+    await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
+    [task] = await tasks(bot)
+    [read] = (await rows_of(bot, task)).values()
+    async with bot.db() as session:
+        assert await rebind_committee_chat(session, org_id=bot.org_id, chat_id=OTHER_GROUP) == 1
+        taken = await claim(session, message_id=read.id or 0, chat_id=read.chat_id)
+    assert taken is False
+    [row] = (await rows_of(bot, task)).values()
+    assert (row.chat_id, row.status) == (OTHER_GROUP, OutboxStatus.PENDING)
+
+    await deliver(bot, NINE)
+    assert IN_PERSON in received(bot)[OTHER_GROUP][0] and COMMITTEE_GROUP_ID not in received(bot)
