@@ -23,6 +23,7 @@ from bot.errors import report_error
 from bot.features import Feature, private_commands
 from handlers import pasted_links
 from handlers.common import deep_link, say
+from handlers.members import group_migration
 from handlers.menu.commands import show_menu
 from models.members import MemberStatus
 
@@ -124,6 +125,9 @@ async def edited_message(update: Update, context: UnionContext) -> None:
 
 def register_first(application: Application) -> None:
     """Handlers that run before every feature."""
+    # Before the organization is resolved from the chat: the chat's id is what changes.
+    migrated = MessageHandler(filters.StatusUpdate.MIGRATE, group_migration.chat_migrated)
+    application.add_handler(migrated, group=-101)
     application.add_handler(TypeHandler(Update, prepare_context), group=-100)
     application.add_handler(MessageHandler(filters.UpdateType.EDITED, edited_message), group=-99)
     application.add_handler(TypeHandler(Update, private_buttons_in_groups), group=-98)

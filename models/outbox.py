@@ -271,6 +271,28 @@ async def rebind_committee_chat(session: AsyncSession, *, org_id: int, chat_id: 
     return moved
 
 
+async def follow_chat_migration(session: AsyncSession, *, old: int, new: int) -> int:
+    """A group became a supergroup, and Telegram gave it a new id: the organization whose
+    committee group or disclosure chat it was keeps it under the new id, and what waits in the
+    outbox for it goes there; returns how many organizations' chats changed."""
+    changed = 0
+    for column in ("committee_chat_id", "disclosure_chat_id"):
+        result = await session.exec(
+            update(Organization).where(getattr(Organization, column) == old).values({column: new})
+        )
+        changed += int(result.rowcount or 0)
+    await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.chat_id) == old,
+            col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        )
+        .values(chat_id=new)
+    )
+    await session.commit()
+    return changed
+
+
 def _holds(roles: Sequence[Role]) -> ColumnElement[bool]:
     """The message's member holds one of `roles` now (never NULL: a row without a member
     does not hold it)."""

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import (
     BadRequest,
+    ChatMigrated,
     Forbidden,
     NetworkError,
     RetryAfter,
@@ -49,6 +50,7 @@ from models.outbox import (
     due_messages,
     finish,
     finished_unreported,
+    follow_chat_migration,
     mark_member_unreachable,
     mark_reported,
     recover_after_crash,
@@ -305,6 +307,8 @@ class OutboxSender:
             return OutboxStatus.PENDING, "retry_after", self.now() + timedelta(seconds=pause)
         except Forbidden:
             return OutboxStatus.UNREACHABLE, "forbidden", None
+        except ChatMigrated as exc:
+            return await self._follow(message, exc.new_chat_id)
         except TimedOut as exc:
             if "pool timeout" in str(exc).lower():
                 # PTB never sent it (no free connection): safe to try again.
@@ -325,6 +329,20 @@ class OutboxSender:
                 return OutboxStatus.FAILED, "network", None
             return OutboxStatus.PENDING, "network", backoff(message.attempts + 1, self.now())
         return OutboxStatus.SENT, None, None
+
+    async def _follow(
+        self, message: OutboxMessage, new_chat_id: int
+    ) -> tuple[OutboxStatus, str | None, datetime | None]:
+        """The group became a supergroup: its organization and its waiting messages take the
+        new id, and this message goes again, there (nothing reached the old id)."""
+        try:
+            async with self.db() as session:
+                await follow_chat_migration(session, old=message.chat_id, new=new_chat_id)
+        except Exception:  # the database is away: asked again, and followed, next time
+            logger.warning("Chat %s became a supergroup; not followed yet", message.chat_id)
+            return OutboxStatus.PENDING, "chat_migrated", backoff(message.attempts + 1, self.now())
+        logger.info("Chat %s became supergroup %s: followed", message.chat_id, new_chat_id)
+        return OutboxStatus.PENDING, "chat_migrated", self.now()
 
     @staticmethod
     def _count(result: DrainResult, status: OutboxStatus, retry_at: datetime | None) -> None:

@@ -67,6 +67,8 @@ class Failure:
     retry_after: int | None = None
     # Only calls to this chat fail (concurrent sends reach the fake in no fixed order).
     chat_id: int | None = None
+    # The group became a supergroup with this id ("group chat was upgraded to a supergroup").
+    migrate_to_chat_id: int | None = None
 
 
 @dataclass
@@ -115,6 +117,8 @@ class FakeTelegram(BaseRequest):
             }
             if failure.retry_after is not None:
                 body["parameters"] = {"retry_after": failure.retry_after}
+            if failure.migrate_to_chat_id is not None:
+                body["parameters"] = {"migrate_to_chat_id": failure.migrate_to_chat_id}
             return failure.error_code, json.dumps(body).encode()
         return 200, json.dumps({"ok": True, "result": self._result(api_method, params)}).encode()
 

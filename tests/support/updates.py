@@ -62,6 +62,16 @@ def text(person: Person, body: str, *, chat: dict[str, Any] | None = None) -> di
     return _message(person, chat or private_chat(person), **content)
 
 
+def group_migrated(person: Person, old: int, new: int, *, in_new: bool) -> dict[str, Any]:
+    """Telegram's service message when a basic group becomes a supergroup: in the old group
+    (`migrate_to_chat_id`) or in the new supergroup (`migrate_from_chat_id`)."""
+    if in_new:
+        return _message(person, group_chat(new), migrate_from_chat_id=old)
+    return _message(
+        person, {"id": old, "type": "group", "title": "工会委员会"}, migrate_to_chat_id=new
+    )
+
+
 def sticker(person: Person) -> dict[str, Any]:
     """A sticker message."""
     return _message(
