@@ -357,6 +357,9 @@ async def claim(
         .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1)
     )
     if result.rowcount != 1:  # rare: taken by someone else, its member left or stepped down
+        if await _readdress(session, pending):
+            await session.commit()
+            return False  # pending at its new address, for the next pass
         await session.exec(
             update(OutboxMessage)
             .where(*pending, or_(col(OutboxMessage.member_id).in_(inactive), not_(_needs_met())))
@@ -364,6 +367,66 @@ async def claim(
         )
     await session.commit()
     return bool(result.rowcount == 1)
+
+
+async def _readdress(session: AsyncSession, pending: tuple[ColumnElement[bool], ...]) -> bool:
+    """A message for what someone is goes to whoever is it now: a committee-group message to
+    the group bound now (rebound by any path, a restart's setting included), a chair's message
+    to the school's chair now (one who handed over never gets it). True when it moved; False
+    when there is nobody to move it to (no group bound, no chair), and it is withheld."""
+    row = (
+        await session.exec(
+            select(OutboxMessage.broadcast_id, OutboxMessage.needs, OutboxMessage.member_id)
+            .where(*pending)
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        return False
+    broadcast_id, needs, member_id = row
+    target: tuple[int, int | None] | None = None
+    if needs == OutboxNeed.COMMITTEE_CHAT:
+        group = await session.exec(
+            select(Organization.committee_chat_id)
+            .join(Broadcast, col(Broadcast.organization_id) == col(Organization.id))
+            .where(col(Broadcast.id) == broadcast_id)
+        )
+        chat = group.first()
+        target = (chat, None) if chat is not None else None
+    elif needs == OutboxNeed.CHAIR and member_id is not None:
+        target = await _chair_now(session, member_id=member_id)
+    if target is None:
+        return False
+    taken = await session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.chat_id == target[0]
+        )
+    )
+    if taken.first() is not None:  # they have this one already
+        return False
+    moved = await session.exec(
+        update(OutboxMessage).where(*pending).values(chat_id=target[0], member_id=target[1])
+    )
+    return bool(moved.rowcount == 1)
+
+
+async def _chair_now(session: AsyncSession, *, member_id: int) -> tuple[int, int | None] | None:
+    """(chat, member) of the active, reachable chair of the school `member_id` belongs to."""
+    school = select(Member.organization_id).where(col(Member.id) == member_id).scalar_subquery()
+    chair = await session.exec(
+        select(Member.telegram_user_id, Member.id)
+        .join(MemberRole, col(MemberRole.member_id) == col(Member.id))
+        .where(
+            col(Member.organization_id) == school,
+            col(MemberRole.role) == Role.CHAIR,
+            col(Member.status) == MemberStatus.ACTIVE,
+            col(Member.telegram_user_id).is_not(None),
+            col(Member.unreachable_since).is_(None),
+        )
+        .order_by(col(Member.id))
+    )
+    found = chair.first()
+    return (found[0], found[1]) if found is not None and found[0] is not None else None
 
 
 async def pending_count(session: AsyncSession) -> int:

@@ -1,21 +1,23 @@
 """What a queued message was for is checked again when it goes out (issue 21's note, "roles
-at delivery"): a committee task queued for a member who has since left the committee, a
-committee message queued for a group that is no longer the committee's, and a district's
-message to a school chair who has handed over are withheld, not sent. Asserted on what the
-fake Telegram received and on the outbox rows."""
+at delivery"): a committee task queued for a member who has since left the committee is
+withheld; a committee message queued for a group that is no longer the committee's goes to
+the group bound now (withheld if none); a district message to a school chair who handed over
+goes to the chair of that day (withheld if none). Asserted on what the fake Telegram received
+and on the outbox rows."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import select
+import pytest
+from sqlmodel import col, select
 
 from bot.callback import pack
 from models.base import utcnow
 from models.district import add_school, create_district
 from models.district_tasks import AnswerKind, create_task
 from models.members import MemberRole, Role
-from models.organizations import bind_committee_chat
+from models.organizations import Organization, bind_committee_chat
 from models.outbox import (
     Broadcast,
     BroadcastKind,
@@ -100,11 +102,14 @@ async def test_another_office_on_the_committee_still_receives_it(bot: BotHarness
     assert IN_PERSON in received(bot)[SECOND.id][0]
 
 
-async def test_a_task_for_a_group_that_is_no_longer_the_committees_is_withheld(
-    bot: BotHarness,
+@pytest.mark.parametrize("unbound", [False, True], ids=["changed", "unbound"])
+async def test_a_task_for_a_group_that_is_no_longer_the_committees_goes_where_it_meets_now(
+    bot: BotHarness, unbound: bool
 ) -> None:
     """Queued for the bound group; the organization's group changes before it goes out by
-    any other path than /bindgroup (here: the database): the old group gets nothing."""
+    another path than /bindgroup (a restart's COMMITTEE_CHAT_ID; here the database): the
+    claim sends it to the group bound now, never to the old one; with no group bound at all
+    it is withheld."""
     await bind_group(bot)
     await retirees(bot)
     await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
@@ -113,13 +118,22 @@ async def test_a_task_for_a_group_that_is_no_longer_the_committees_is_withheld(
     assert (row.chat_id, row.needs) == (COMMITTEE_GROUP_ID, OutboxNeed.COMMITTEE_CHAT)
 
     async with bot.db() as session:
-        await bind_committee_chat(session, org_id=bot.org_id, chat_id=OTHER_GROUP)
+        org = await session.get(Organization, bot.org_id)
+        assert org is not None
+        org.committee_chat_id = None if unbound else OTHER_GROUP
+        session.add(org)
+        await session.commit()
+    await deliver(bot, NINE)
     await deliver(bot, NINE)
 
     got = received(bot)
-    assert COMMITTEE_GROUP_ID not in got and OTHER_GROUP not in got
+    assert COMMITTEE_GROUP_ID not in got
     [row] = (await rows_of(bot, task)).values()
-    assert row.status == OutboxStatus.WITHHELD
+    if unbound:
+        assert OTHER_GROUP not in got and row.status == OutboxStatus.WITHHELD
+    else:
+        assert IN_PERSON in got[OTHER_GROUP][0]
+        assert (row.chat_id, row.status) == (OTHER_GROUP, OutboxStatus.SENT)
 
 
 async def test_bindgroup_moves_what_waits_for_the_old_group_to_the_new_one(
@@ -157,10 +171,13 @@ async def test_the_same_task_reaches_the_group_while_it_is_still_bound(bot: BotH
     assert IN_PERSON in text
 
 
-async def test_a_district_task_is_withheld_from_a_chair_who_handed_over(bot: BotHarness) -> None:
+@pytest.mark.parametrize("successor", [True, False], ids=["new-chair", "no-chair-yet"])
+async def test_a_district_task_goes_to_the_chair_of_the_day_it_goes_out(
+    bot: BotHarness, successor: bool
+) -> None:
     """The district's task is queued to each school's chair; B's chair hands over before it
-    goes out: A's chair gets it, B's former chair does not (B's new chair gets the
-    reminders, which are queued for the chairs of that day)."""
+    goes out: A's chair gets it, B's former chair does not, B's new chair does (with no chair
+    yet, it is withheld, and the reminders reach whoever is chair by then)."""
     async with bot.db() as session:
         union = await create_district(session, name="新城区教育工会")
         b = await add_school(session, district_id=union.id or 0, name="新城第二小学")
@@ -188,15 +205,24 @@ async def test_a_district_task_is_withheld_from_a_chair_who_handed_over(bot: Bot
         assert (await session.exec(query)).one().needs == OutboxNeed.CHAIR
 
     await take_role(bot, chair_b.id or 0, Role.CHAIR)
-    await make_member(bot.db, org_id=b.id or 0, person=NEXT_CHAIR_B, roles=[Role.CHAIR])
+    if successor:
+        await make_member(bot.db, org_id=b.id or 0, person=NEXT_CHAIR_B, roles=[Role.CHAIR])
+    await drain(bot)
     await drain(bot)
 
     got = received(bot)
     assert "报送月报" in got[CHAIR_A.id][0]
     assert CHAIR_B.id not in got
     async with bot.db() as session:
-        query = select(OutboxMessage).where(OutboxMessage.chat_id == CHAIR_B.id)
-        assert (await session.exec(query)).one().status == OutboxStatus.WITHHELD
+        query = select(OutboxMessage).where(
+            col(OutboxMessage.chat_id).in_([CHAIR_B.id, NEXT_CHAIR_B.id])
+        )
+        row = (await session.exec(query)).one()
+    if successor:
+        assert "报送月报" in got[NEXT_CHAIR_B.id][0]
+        assert (row.chat_id, row.status) == (NEXT_CHAIR_B.id, OutboxStatus.SENT)
+    else:
+        assert (row.chat_id, row.status) == (CHAIR_B.id, OutboxStatus.WITHHELD)
 
 
 async def test_a_message_without_a_need_is_sent_as_before(bot: BotHarness) -> None:

@@ -1165,7 +1165,7 @@ async def period_stats(update: Update, context: UnionContext) -> None:
     end = datetime(year + 1, 1, 1, tzinfo=zone)
     async with context.db() as session:
         lines = await period_figures(
-            session, org_id=context.org_id, start=start, end=end, day=_now().date()
+            session, org_id=context.org_id, start=start, end=end, day=context.today()
         )
     text = [context.t("activity.stats_title", year=year)]
     for line in lines:
