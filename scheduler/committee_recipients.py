@@ -23,8 +23,8 @@ async def committee_recipients(
     text: Callable[[str], Awaitable[str]],
 ) -> list[Recipient]:
     """The group (the text in the default language), or every committee member (each in
-    theirs; mutes do not hold back work). `text(language)` writes the task. Each message goes
-    out only if its group is still the committee's, or its member still on the committee."""
+    theirs; mutes do not hold back work). `text(language)` writes the task. The group's message goes
+    to the committee group bound when it goes out; a member's only while on the committee."""
     org = await get_organization(session, org_id)
     if org.committee_chat_id is not None:
         return [
