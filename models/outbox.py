@@ -274,7 +274,18 @@ async def rebind_committee_chat(session: AsyncSession, *, org_id: int, chat_id: 
 async def follow_chat_migration(session: AsyncSession, *, old: int, new: int) -> int:
     """A group became a supergroup, and Telegram gave it a new id: the organization whose
     committee group or disclosure chat it was keeps it under the new id, and what waits in the
-    outbox for it goes there; returns how many organizations' chats changed."""
+    outbox for it goes there; returns how many organizations' chats changed. A new id that
+    is some organization's chat already is no upgrade Telegram would send: nothing moves."""
+    taken = await session.exec(
+        select(Organization.id).where(
+            or_(
+                col(Organization.committee_chat_id) == new,
+                col(Organization.disclosure_chat_id) == new,
+            )
+        )
+    )
+    if old == new or taken.first() is not None:
+        return 0
     changed = 0
     for column in ("committee_chat_id", "disclosure_chat_id"):
         result = await session.exec(

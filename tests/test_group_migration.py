@@ -8,9 +8,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from models.organizations import get_organization
+from bot.settings import Settings
+from models.organizations import all_organizations, get_organization
 from models.outbox import OutboxMessage, OutboxStatus
 from scheduler.calendar_jobs import fire
+from tests.support.district import GROUP_A, GROUP_B, SCHOOL_A, SCHOOL_B, TEACHER_B, district_bot
 from tests.support.fake_telegram import Failure
 from tests.support.harness import CHAIR, COMMITTEE_GROUP_ID, BotHarness
 from tests.support.updates import group_migrated
@@ -74,3 +76,16 @@ async def test_a_send_to_the_old_id_follows_the_group_and_goes_there(bot: BotHar
     async with bot.db() as session:
         rows = list(await session.exec(select(OutboxMessage).where(OutboxMessage.quiet == False)))  # noqa: E712
     assert [(row.chat_id, row.status) for row in rows] == [(SUPERGROUP, OutboxStatus.SENT)]
+
+
+async def test_an_upgrade_onto_a_chat_bound_already_moves_nothing(settings: Settings) -> None:
+    """Only Telegram sends these, but one naming another school's group as the new id is
+    ignored quietly: both schools keep their groups, nobody is answered."""
+    async with district_bot(settings) as (bot, _ids):
+        bot.telegram.clear()
+        for in_new in (False, True):
+            await bot.feed(group_migrated(TEACHER_B, GROUP_A, GROUP_B, in_new=in_new))
+        assert bot.telegram.sent() == []
+        async with bot.db() as session:
+            groups = {org.name: org.committee_chat_id for org in await all_organizations(session)}
+        assert groups[SCHOOL_A] == GROUP_A and groups[SCHOOL_B] == GROUP_B
