@@ -35,7 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.base import UTCDateTime, utcnow
 from models.lease import LeaseFence, held_by
 from models.members import COMMITTEE_OFFICES, Member, MemberRole, MemberStatus, Role
-from models.organizations import Organization, get_organization
+from models.organizations import Organization
 
 MAX_ATTEMPTS = 5
 ENQUEUE_CHUNK = 1_000  # rows per INSERT when a broadcast is enqueued
@@ -240,37 +240,6 @@ async def due_messages(
     return (await session.exec(statement.order_by(col(OutboxMessage.id)).limit(limit))).all()
 
 
-async def rebind_committee_chat(session: AsyncSession, *, org_id: int, chat_id: int) -> int:
-    """Make `chat_id` the committee group and move there what waits in the outbox for the
-    group it replaces (tasks, digests, figures: the committee's, wherever it now meets), in
-    one transaction; returns how many messages moved. A message that went out before stays
-    where it went; one queued for a group that is no longer bound at all is withheld."""
-    org = await get_organization(session, org_id)
-    old, org.committee_chat_id = org.committee_chat_id, chat_id
-    session.add(org)
-    moved = 0
-    if old is not None and old != chat_id:
-        ours = select(Broadcast.id).where(Broadcast.organization_id == org_id)
-        twin = OutboxMessage.__table__.alias("twin")  # type: ignore[attr-defined]
-        already_there = exists().where(
-            twin.c.broadcast_id == OutboxMessage.broadcast_id, twin.c.chat_id == chat_id
-        )
-        result = await session.exec(
-            update(OutboxMessage)
-            .where(
-                col(OutboxMessage.status) == OutboxStatus.PENDING,
-                col(OutboxMessage.needs) == OutboxNeed.COMMITTEE_CHAT,
-                col(OutboxMessage.chat_id) == old,
-                col(OutboxMessage.broadcast_id).in_(ours),
-                not_(already_there),
-            )
-            .values(chat_id=chat_id)
-        )
-        moved = int(result.rowcount or 0)
-    await session.commit()
-    return moved
-
-
 async def follow_chat_migration(session: AsyncSession, *, old: int, new: int) -> int:
     """A group became a supergroup, and Telegram gave it a new id: the organization whose
     committee group or disclosure chat it was keeps it under the new id, and what waits in the
@@ -349,8 +318,8 @@ async def claim(
         col(OutboxMessage.status) == OutboxStatus.PENDING,
     )
     if chat_id is not None:
-        # Still addressed where the sender read it: a /bindgroup that moved it since leaves
-        # it pending, for the next pass to send to the new group.
+        # Still addressed where the sender read it: a row moved since (a group upgraded to a
+        # supergroup) stays pending, for the next pass to send to its new address.
         pending = (*pending, col(OutboxMessage.chat_id) == chat_id)
     if fence is not None:
         pending = (*pending, held_by(fence))
@@ -594,10 +563,9 @@ async def rewrite_pending(session: AsyncSession, *, message_id: int, text: str) 
     return bool(result.rowcount == 1)
 
 
-async def withhold_pending_prefixed(session: AsyncSession, *, prefix: str) -> int:
-    """Keep back what the broadcasts whose key starts with `prefix` (e.g. "dtask:12:") have
-    not sent yet, in the caller's transaction (it commits); returns how many messages."""
-    broadcasts = select(Broadcast.id).where(col(Broadcast.key).startswith(prefix, autoescape=True))
+async def _withhold(session: AsyncSession, which: ColumnElement[bool]) -> int:
+    """Mark withheld what the broadcasts matching `which` have not sent yet (no commit)."""
+    broadcasts = select(Broadcast.id).where(which)
     result = await session.exec(
         update(OutboxMessage)
         .where(
@@ -607,22 +575,20 @@ async def withhold_pending_prefixed(session: AsyncSession, *, prefix: str) -> in
         .values(status=OutboxStatus.WITHHELD)
     )
     return int(result.rowcount or 0)
+
+
+async def withhold_pending_prefixed(session: AsyncSession, *, prefix: str) -> int:
+    """Keep back what the broadcasts whose key starts with `prefix` (e.g. "dtask:12:") have
+    not sent yet, in the caller's transaction (it commits); returns how many messages."""
+    return await _withhold(session, col(Broadcast.key).startswith(prefix, autoescape=True))
 
 
 async def withhold_pending(session: AsyncSession, *, keys: Sequence[str]) -> int:
     """Keep back what the broadcasts `keys` have not sent yet (e.g. the invitations to a ballot
     cancelled before the quiet hours ended); returns how many messages were held back."""
-    broadcasts = select(Broadcast.id).where(col(Broadcast.key).in_(list(keys)))
-    result = await session.exec(
-        update(OutboxMessage)
-        .where(
-            col(OutboxMessage.broadcast_id).in_(broadcasts),
-            col(OutboxMessage.status) == OutboxStatus.PENDING,
-        )
-        .values(status=OutboxStatus.WITHHELD)
-    )
+    held = await _withhold(session, col(Broadcast.key).in_(list(keys)))
     await session.commit()
-    return int(result.rowcount or 0)
+    return held
 
 
 async def reached_members(session: AsyncSession, *, key: str) -> list[int]:

@@ -11,14 +11,13 @@ from sqlmodel import select
 from bot.settings import Settings
 from models.organizations import all_organizations, get_organization
 from models.outbox import OutboxMessage, OutboxStatus
-from scheduler.calendar_jobs import fire
 from tests.support.district import GROUP_A, GROUP_B, SCHOOL_A, SCHOOL_B, TEACHER_B, district_bot
 from tests.support.fake_telegram import Failure
 from tests.support.harness import CHAIR, COMMITTEE_GROUP_ID, BotHarness
 from tests.support.updates import group_migrated
-from tests.test_calendar import bind_group, deliver, entry, received, runtime_of
-from tests.test_care_greetings import IN_PERSON, retirees
-from tests.test_outbox_needs import DOUBLE_NINTH, NINE
+from tests.test_calendar import deliver, received
+from tests.test_care_greetings import IN_PERSON
+from tests.test_outbox_needs import NINE, queued_visits
 
 SUPERGROUP = -1009999000111
 
@@ -27,13 +26,6 @@ async def committee_chat(bot: BotHarness) -> int | None:
     """The bound committee group's id, read now."""
     async with bot.db() as session:
         return (await get_organization(session, bot.org_id)).committee_chat_id
-
-
-async def queued_visits(bot: BotHarness) -> None:
-    """The committee group bound, retirees on file, and the visit list queued for the group."""
-    await bind_group(bot)
-    await retirees(bot)
-    await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
 
 
 @pytest.mark.parametrize("in_new", [False, True], ids=["in-the-old-group", "in-the-supergroup"])

@@ -71,6 +71,16 @@ FIRST_CHAT = 50_000  # private chats of the bulk tests are FIRST_CHAT, FIRST_CHA
 LONG_AGO = datetime(2026, 1, 1, tzinfo=SHANGHAI)  # before any clock these tests use
 
 
+def report_of(bot: BotHarness, broadcast: Broadcast, **figures: int) -> str:
+    """The committee's report of a finished 51-recipient broadcast, as the bot writes it."""
+    return runtime_of(bot).i18n.get("zh-Hans")(
+        "outbox.report",
+        when=broadcast.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+        total=51,
+        **figures,
+    )
+
+
 # ---- an injected clock, and a transport that can time and "kill" the bot ------------------
 
 
@@ -923,15 +933,7 @@ async def test_an_answer_the_database_missed_is_recorded_next_pass_and_reported(
     assert Counter(call.chat_id for call in bot.telegram.sent() if call.chat_id in recipients) == (
         Counter(recipients)
     )
-    tr = runtime_of(bot).i18n.get("zh-Hans")
-    expected = tr(
-        "outbox.report",
-        when=broadcast.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-        total=51,
-        sent=51,
-        unreachable=0,
-        failed=0,
-    )
+    expected = report_of(bot, broadcast, sent=51, unreachable=0, failed=0)
     assert report_texts(bot) == [expected]
 
 
@@ -1109,15 +1111,7 @@ async def test_a_large_broadcast_reports_once_when_done(bot: BotHarness) -> None
     clock.advance(timedelta(seconds=10))
     await sender.drain()  # the retry goes out; the broadcast is done and its report enqueued
     await sender.drain()  # the report goes out
-    tr = runtime_of(bot).i18n.get("zh-Hans")
-    expected = tr(
-        "outbox.report",
-        when=broadcast.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-        total=51,
-        sent=49,
-        unreachable=1,
-        failed=1,
-    )
+    expected = report_of(bot, broadcast, sent=49, unreachable=1, failed=1)
     assert report_texts(bot) == [expected]
     assert "送达 49" in expected and "未送达 1" in expected and "失败 1" in expected
     async with bot.db() as session:

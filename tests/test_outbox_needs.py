@@ -25,7 +25,7 @@ from models.outbox import (
     OutboxNeed,
     OutboxStatus,
     claim,
-    rebind_committee_chat,
+    follow_chat_migration,
 )
 from scheduler.calendar_jobs import fire
 from scheduler.district_task_jobs import queue_task
@@ -65,6 +65,13 @@ async def rows_of(bot: BotHarness, broadcast: Broadcast) -> dict[int, OutboxMess
     async with bot.db() as session:
         query = select(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast.id)
         return {row.chat_id: row for row in await session.exec(query)}
+
+
+async def queued_visits(bot: BotHarness) -> None:
+    """The committee group bound, retirees on file, and the visit list queued for the group."""
+    await bind_group(bot)
+    await retirees(bot)
+    await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
 
 
 async def test_a_member_who_left_the_committee_before_delivery_is_not_sent_the_task(
@@ -110,9 +117,7 @@ async def test_a_task_for_a_group_that_is_no_longer_the_committees_goes_where_it
     another path than /bindgroup (a restart's COMMITTEE_CHAT_ID; here the database): the
     claim sends it to the group bound now, never to the old one; with no group bound at all
     it is withheld."""
-    await bind_group(bot)
-    await retirees(bot)
-    await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
+    await queued_visits(bot)
     [task] = await tasks(bot)
     [row] = (await rows_of(bot, task)).values()
     assert (row.chat_id, row.needs) == (COMMITTEE_GROUP_ID, OutboxNeed.COMMITTEE_CHAT)
@@ -141,15 +146,15 @@ async def test_bindgroup_moves_what_waits_for_the_old_group_to_the_new_one(
 ) -> None:
     """The wrong group was bound; the task is queued for it; the chair sends /bindgroup in the
     right one before it goes out: the task goes to the new group only (what the old group
-    already received stays there)."""
+    already received stays there). The claim finds the new group and re-addresses it, so
+    it goes out on the next pass."""
     await add_chair(bot)
-    await bind_group(bot)
-    await retirees(bot)
-    await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
+    await queued_visits(bot)
 
     await bot.say(CHAIR, "/bindgroup", chat=group_chat(OTHER_GROUP, "真正的委员会群"))
     assert "本群已设为" in bot.telegram.last(OTHER_GROUP).text
     bot.telegram.clear()
+    await deliver(bot, NINE)
     await deliver(bot, NINE)
 
     got = received(bot)
@@ -163,9 +168,7 @@ async def test_bindgroup_moves_what_waits_for_the_old_group_to_the_new_one(
 
 async def test_the_same_task_reaches_the_group_while_it_is_still_bound(bot: BotHarness) -> None:
     """The control: the group kept, the task goes out."""
-    await bind_group(bot)
-    await retirees(bot)
-    await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
+    await queued_visits(bot)
     await deliver(bot, NINE)
     [text] = received(bot)[COMMITTEE_GROUP_ID]
     assert IN_PERSON in text
@@ -282,19 +285,17 @@ async def test_a_broadcasts_figures_go_to_the_group_bound_when_it_finishes(
     assert bot.telegram.texts(COMMITTEE_GROUP_ID) == []
 
 
-async def test_a_message_moved_by_bindgroup_while_being_read_is_not_sent_to_the_old_group(
+async def test_a_message_moved_while_being_read_is_not_sent_to_the_old_address(
     bot: BotHarness,
 ) -> None:
-    """The sender read the row (addressed to the old group), then /bindgroup moved it: the
-    claim for the old address takes nothing and leaves it pending; the next pass sends it to
-    the new group."""
-    await bind_group(bot)
-    await retirees(bot)
-    await fire(runtime_of(bot), await entry(bot, "double_ninth"), DOUBLE_NINTH, now=NINE)
+    """The sender read the row (addressed to the group), then the group became a supergroup
+    and the row moved with it: the claim for the old address takes nothing and leaves it
+    pending; the next pass sends it to the new id."""
+    await queued_visits(bot)
     [task] = await tasks(bot)
     [read] = (await rows_of(bot, task)).values()
     async with bot.db() as session:
-        assert await rebind_committee_chat(session, org_id=bot.org_id, chat_id=OTHER_GROUP) == 1
+        assert await follow_chat_migration(session, old=COMMITTEE_GROUP_ID, new=OTHER_GROUP) == 1
         taken = await claim(session, message_id=read.id or 0, chat_id=read.chat_id)
     assert taken is False
     [row] = (await rows_of(bot, task)).values()

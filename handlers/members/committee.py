@@ -31,7 +31,7 @@ from models.members import (
     search_members,
     set_active,
 )
-from models.outbox import rebind_committee_chat
+from models.organizations import bind_committee_chat
 from models.validation import clean_text
 
 logger = logging.getLogger(__name__)
@@ -63,16 +63,10 @@ async def bind_group(update: Update, context: UnionContext) -> None:
         logger.warning("Refused /bindgroup by user %s", user.id if user else None)
         await say(update, context, context.t("bind.chair_only"))
         return
+    # What waits in the outbox for the old group follows at its claim (models.outbox._readdress).
     async with context.db() as session:
-        moved = await rebind_committee_chat(session, org_id=context.org_id, chat_id=chat.id)
-    logger.info(
-        "Committee group bound to chat %s by member %s (%s queued messages moved)",
-        chat.id,
-        actor.id,
-        moved,
-    )
-    if moved and context.state.runtime is not None:
-        context.state.runtime.sender.wake()
+        await bind_committee_chat(session, org_id=context.org_id, chat_id=chat.id)
+    logger.info("Committee group bound to chat %s by member %s", chat.id, actor.id)
     tr = context.i18n.get(context.settings.default_language)
     await say(update, context, tr("bind.done", org=await context.org_name(tr.language)))
 
